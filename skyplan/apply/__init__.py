@@ -1,0 +1,1 @@
+"""Apply: carries out a Plan. Builds the action DAG, walks it with bounded parallelism, runs each action through its provider, records every finished action in state at once, fails over to the next approved placement on capacity errors, retries transient errors with backoff, and skips dependants of failed actions. Never re-plans beyond the approved envelope."""

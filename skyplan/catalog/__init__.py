@@ -1,0 +1,1 @@
+"""Catalog: the Offer model (offer.py), canonical accelerator names (accelerators.py), the built-in dated price snapshot, import of external catalogs and refresh from provider pricing APIs. Never decides placements."""

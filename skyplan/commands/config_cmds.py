@@ -1,0 +1,9 @@
+"""CLI commands: config. Owned by the config work; see ARCHITECTURE.md."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the app."""

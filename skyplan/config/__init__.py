@@ -1,0 +1,1 @@
+"""Configuration: load every *.sky.hcl file of a folder with python-hcl2, validate each block against schemas/*.json, evaluate expressions (variables, locals, references, functions, count/for_each) and build the DesiredGraph (config/model.py) with addresses and dependency edges. Errors are Diagnostics with file:line:col. Never calls providers or touches state."""

@@ -1,0 +1,288 @@
+"""The desired graph: what the configuration asks for, fully evaluated.
+
+These frozen values are the config package's output and every later stage's
+input. Nothing here knows about HCL; the loader builds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from skyplan.addrs import Address
+from skyplan.errors import SourceRange
+
+PRICING_MODELS = ("on_demand", "spot", "reserved")
+PROVIDER_KINDS = ("aws", "gcp", "azure", "kubernetes", "local")
+
+
+class Unknown:
+    """A value only known after apply (an IP, a provider id). Propagates through
+    expressions; rendered as ``(known after apply)``. Use the UNKNOWN singleton."""
+
+    _instance: "Unknown | None" = None
+
+    def __new__(cls) -> "Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "(known after apply)"
+
+    def __reduce__(self):
+        return (Unknown, ())
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(frozen=True)
+class AcceleratorReq:
+    """``H100:8`` -> name "H100" (canonical), count 8 per node."""
+
+    name: str
+    count: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.count}"
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """``"8+"`` -> Quantity(8, at_least=True); ``16`` -> Quantity(16, at_least=False)."""
+
+    value: float
+    at_least: bool = True
+
+    def admits(self, have: float) -> bool:
+        return have >= self.value if self.at_least else abs(have - self.value) < 1e-9
+
+    def __str__(self) -> str:
+        v = int(self.value) if float(self.value).is_integer() else self.value
+        return f"{v}+" if self.at_least else f"{v}"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Per-node requirements. ``accelerators`` is an any-of list (empty: none needed)."""
+
+    accelerators: tuple[AcceleratorReq, ...] = ()
+    cpus: Quantity | None = None
+    memory: Quantity | None = None  # GiB
+    disk_gb: int | None = None
+    instance_type: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "accelerators": [str(a) for a in self.accelerators],
+            "cpus": str(self.cpus) if self.cpus else None,
+            "memory": str(self.memory) if self.memory else None,
+            "disk_gb": self.disk_gb,
+            "instance_type": self.instance_type,
+        }
+
+
+@dataclass(frozen=True)
+class PlacementSpec:
+    """Where a workload may run. Region and zone entries are globs (``us-*``)."""
+
+    providers: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+    exclude_regions: tuple[str, ...] = ()
+    exclude_zones: tuple[str, ...] = ()
+    fleet: str | None = None  # a fleet address, e.g. "fleet.pool"
+    spread: str | None = None  # "zone" | "region" | "provider"
+    colocate_with: str | None = None  # a workload address
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    prevent_destroy: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    create_before_destroy: bool = False
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most ``max`` of ``resource`` (a canonical accelerator name, or "vcpus") in
+    ``region`` (a glob; None = summed over all regions of the provider)."""
+
+    resource: str
+    max: float
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """A ``provider`` block. ``key`` is ``aws`` or ``aws.ALIAS``."""
+
+    kind: str
+    alias: str | None = None
+    regions: tuple[str, ...] = ()
+    quotas: tuple[Quota, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)  # profile, endpoint_url, namespace, kubeconfig, context, max_parallel, price, ...
+    source: SourceRange | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}.{self.alias}" if self.alias else self.kind
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One workload instance (after count/for_each expansion)."""
+
+    address: Address
+    kind: str = "job"  # "job" | "service"
+    resources: Resources = Resources()
+    num_nodes: int = 1
+    replicas: int = 1
+    pricing: tuple[str, ...] = ("on_demand",)
+    duration_hours: float | None = None
+    max_hourly_cost: float | None = None
+    data_gb: float = 0.0
+    placement: PlacementSpec = PlacementSpec()
+    image: str | None = None
+    setup: str | None = None
+    run: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    ports: tuple[int, ...] = ()
+    depends_on: tuple[Address, ...] = ()  # explicit depends_on + references, resolved
+    lifecycle: Lifecycle = Lifecycle()
+    sensitive_paths: tuple[str, ...] = ()  # attribute paths whose value came from sensitive input
+    source: SourceRange | None = None
+
+    def attributes(self) -> dict:
+        """The configuration view of this workload: what the planner diffs and
+        what apply hands to the provider. Plain JSON data."""
+        return {
+            "kind": self.kind,
+            "resources": self.resources.to_json(),
+            "num_nodes": self.num_nodes,
+            "replicas": self.replicas,
+            "pricing": list(self.pricing),
+            "duration_hours": self.duration_hours,
+            "max_hourly_cost": self.max_hourly_cost,
+            "data_gb": self.data_gb,
+            "image": self.image,
+            "setup": self.setup,
+            "run": self.run,
+            "env": dict(self.env),
+            "ports": list(self.ports),
+        }
+
+
+@dataclass(frozen=True)
+class FleetCapacity:
+    """Capacity of an existing fleet: ``nodes`` nodes, each with ``per_node`` of
+    ``accelerator`` (None for CPU-only) and optionally cpus/memory per node."""
+
+    accelerator: str | None
+    per_node: int
+    nodes: int
+    cpus_per_node: float | None = None
+    memory_per_node: float | None = None
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """A pool of capacity: existing (only placed onto) or provisioned by skyplan."""
+
+    address: Address
+    provider: str | None = None  # provider key
+    existing: bool = False
+    capacity: tuple[FleetCapacity, ...] = ()
+    hourly_cost: float = 0.0  # for existing fleets: already paid, marginal cost 0
+    region: str | None = None
+    nodes: int = 0  # provisioned fleets
+    resources: Resources = Resources()
+    pricing: tuple[str, ...] = ("reserved",)
+    placement: PlacementSpec = PlacementSpec()
+    depends_on: tuple[Address, ...] = ()
+    lifecycle: Lifecycle = Lifecycle()
+    source: SourceRange | None = None
+
+    def attributes(self) -> dict:
+        return {
+            "provider": self.provider,
+            "existing": self.existing,
+            "capacity": [
+                {"accelerator": c.accelerator, "per_node": c.per_node, "nodes": c.nodes,
+                 "cpus_per_node": c.cpus_per_node, "memory_per_node": c.memory_per_node}
+                for c in self.capacity
+            ],
+            "hourly_cost": self.hourly_cost,
+            "region": self.region,
+            "nodes": self.nodes,
+            "resources": self.resources.to_json(),
+            "pricing": list(self.pricing),
+        }
+
+
+@dataclass(frozen=True)
+class VariableValue:
+    name: str
+    value: Any
+    sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """An ``output`` block. ``value`` may contain UNKNOWN until apply; ``expression``
+    is an opaque evaluated-later handle the config package can re-evaluate with
+    known resource attributes (see skyplan.config.evaluate_outputs)."""
+
+    name: str
+    value: Any
+    sensitive: bool = False
+    description: str = ""
+    expression: Any = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``skyplan`` block."""
+
+    required_version: str | None = None
+    catalog: str | None = None  # path, resolved against the config folder
+    max_hourly_cost: float | None = None
+    state_backend: str = "sqlite"
+    state_path: str | None = None  # resolved; None = <config dir>/.skyplan/state.db
+
+
+@dataclass(frozen=True)
+class DesiredGraph:
+    """Everything the configuration asks for. Keys of the mappings are ``str(address)``."""
+
+    root: str  # the config folder
+    settings: Settings = Settings()
+    providers: Mapping[str, ProviderConfig] = field(default_factory=dict)
+    workloads: Mapping[str, Workload] = field(default_factory=dict)
+    fleets: Mapping[str, Fleet] = field(default_factory=dict)
+    outputs: Mapping[str, OutputSpec] = field(default_factory=dict)
+    variables: Mapping[str, VariableValue] = field(default_factory=dict)
+    config_hash: str = ""  # hash of all config files' content + variable values
+
+    def resources(self) -> dict[str, "Workload | Fleet"]:
+        return {**self.fleets, **self.workloads}
+
+    def dependencies(self) -> dict[str, tuple[str, ...]]:
+        """address -> addresses it depends on (only addresses present in the graph)."""
+        known = self.resources()
+        return {a: tuple(str(d) for d in r.depends_on if str(d) in known) for a, r in known.items()}
+
+    def topological_order(self) -> list[str]:
+        from graphlib import TopologicalSorter
+
+        return list(TopologicalSorter(self.dependencies()).static_order())
+
+
+def resource_hash(resource: "Workload | Fleet") -> str:
+    """A stable hash of one resource's configuration (recorded in state)."""
+    import hashlib
+    import json
+
+    data = json.dumps(resource.attributes(), sort_keys=True, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]

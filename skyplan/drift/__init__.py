@@ -1,0 +1,1 @@
+"""Drift: refresh asks every provider in use for the objects carrying this state's lineage, matches them to state and classifies the differences as changed, missing or unmanaged; repair plans what restores the declared state."""

@@ -1,0 +1,171 @@
+"""The one exception tree of skyplan, and diagnostics for user mistakes.
+
+User mistakes (bad config, bad flags, a stale plan) are *diagnostics*: collected,
+shown together with ``file:line:col``, a summary and a hint, exit code 1.
+Exceptions are for faults; every one skyplan raises derives from SkyplanError::
+
+    SkyplanError                      message shown to the user, exit 1
+    ├── DiagnosticsError              carries a list of Diagnostic (config errors)
+    ├── StateError                    state file unreadable, future schema, corrupt
+    │   ├── LockError                 state lock held by someone else
+    │   └── StalePlanError            plan made against another lineage/serial
+    ├── CatalogError                  catalog file malformed, unknown accelerator
+    ├── SolverError
+    │   └── InfeasibleError           no placement satisfies the constraints (names why)
+    ├── PlanError                     e.g. prevent_destroy would be violated
+    ├── ApplyError                    some actions failed (summary already shown)
+    └── ProviderError                 a provider call failed (not retryable as such)
+        ├── AuthError                 credentials missing or refused
+        ├── CapacityError             no capacity at a scope: zone | region | provider
+        ├── QuotaError                account quota exceeded at a scope
+        └── TransientError            throttling, timeouts, 5xx: retry with backoff
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class SourceRange:
+    """A position in a config file (1-based line and column)."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column or 1}"
+        return self.file
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One user-facing problem: where, what, and what to do about it."""
+
+    summary: str
+    detail: str = ""
+    source: SourceRange | None = None
+    severity: str = "error"  # "error" | "warning"
+    hint: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.source.file if self.source else None,
+            "line": self.source.line if self.source else None,
+            "col": self.source.column if self.source else None,
+            "severity": self.severity,
+            "summary": self.summary,
+            "detail": self.detail,
+            "hint": self.hint,
+        }
+
+    def __str__(self) -> str:
+        where = f"{self.source}: " if self.source else ""
+        text = f"{where}{self.severity}: {self.summary}"
+        if self.detail:
+            text += f"\n  {self.detail}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class SkyplanError(Exception):
+    """Base of every error skyplan raises on purpose. ``str()`` is for the user."""
+
+    hint: str = ""
+
+    def __init__(self, message: str = "", *, hint: str = ""):
+        super().__init__(message)
+        if hint:
+            self.hint = hint
+
+
+class DiagnosticsError(SkyplanError):
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        super().__init__(f"{len(errors)} error(s) in configuration")
+
+
+class StateError(SkyplanError):
+    pass
+
+
+class LockError(StateError):
+    pass
+
+
+class StalePlanError(StateError):
+    pass
+
+
+class CatalogError(SkyplanError):
+    pass
+
+
+class SolverError(SkyplanError):
+    pass
+
+
+class InfeasibleError(SolverError):
+    def __init__(self, message: str, *, causes: Sequence[str] = (), hint: str = ""):
+        self.causes = list(causes)
+        super().__init__(message, hint=hint)
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        if self.causes:
+            base += "".join(f"\n  - {c}" for c in self.causes)
+        return base
+
+
+class PlanError(SkyplanError):
+    pass
+
+
+class ApplyError(SkyplanError):
+    pass
+
+
+class ProviderError(SkyplanError):
+    """A provider call failed. ``provider`` names the provider (key), if known."""
+
+    def __init__(self, message: str, *, provider: str = "", hint: str = ""):
+        self.provider = provider
+        super().__init__(message, hint=hint)
+
+
+class AuthError(ProviderError):
+    pass
+
+
+class CapacityError(ProviderError):
+    """No capacity. ``scope`` is what to block on failover: zone, region or provider."""
+
+    def __init__(self, message: str, *, scope: str = "zone", provider: str = "", hint: str = ""):
+        assert scope in ("zone", "region", "provider"), scope
+        self.scope = scope
+        super().__init__(message, provider=provider, hint=hint)
+
+
+class QuotaError(ProviderError):
+    """Account quota exceeded; ``scope`` as for CapacityError (usually region)."""
+
+    def __init__(self, message: str, *, scope: str = "region", provider: str = "", hint: str = ""):
+        assert scope in ("zone", "region", "provider"), scope
+        self.scope = scope
+        super().__init__(message, provider=provider, hint=hint)
+
+
+class TransientError(ProviderError):
+    """Throttling, timeouts, 5xx: safe to retry with backoff."""
+
+
+__all__ = [
+    "SourceRange", "Diagnostic", "SkyplanError", "DiagnosticsError", "StateError", "LockError",
+    "StalePlanError", "CatalogError", "SolverError", "InfeasibleError", "PlanError", "ApplyError",
+    "ProviderError", "AuthError", "CapacityError", "QuotaError", "TransientError",
+]

@@ -1,0 +1,1 @@
+"""Planner: plan(desired, solution, prior, refreshed, options) -> Plan, a pure function that diffs the desired graph and its placements against state, decides create/update/replace/delete/no-op with reasons, and renders plans as text, JSON and Markdown; saves and loads plan files. Never calls providers."""

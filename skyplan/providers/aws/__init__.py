@@ -1,0 +1,1 @@
+"""The AWS provider: EC2 through boto3 (imported lazily)."""

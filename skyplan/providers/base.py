@@ -1,0 +1,112 @@
+"""The provider interface: what every cloud, cluster and the local machine implements.
+
+Keep it this small. Optional abilities are runtime-checkable Protocols
+(e.g. ``SupportsImport``), never ``if name == "aws"`` in the core.
+
+Failure contract (every implementation documents its own in each method):
+create raises CapacityError / QuotaError / TransientError / AuthError /
+ProviderError; when it raises, nothing it launched is left running *or* what
+was left carries the address and lineage tags so refresh finds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
+
+from skyplan.catalog.offer import Offer
+from skyplan.solver.model import Placement
+
+TAG_ADDRESS = "skyplan:address"
+TAG_LINEAGE = "skyplan:lineage"
+TAG_GROUP = "skyplan:group"  # replica group index
+TAG_RANK = "skyplan:rank"  # node rank within the group
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """Launch one node group: ``placement.nodes`` nodes of one replica of ``address``."""
+
+    address: str
+    lineage: str
+    group: int  # replica index
+    placement: Placement
+    kind: str = "job"  # job | service
+    image: str | None = None
+    setup: str | None = None
+    run: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    ports: tuple[int, ...] = ()
+    accelerators: str | None = None  # "H100:8" per node
+    cpus: float | None = None
+    memory_gib: float | None = None
+    disk_gb: int | None = None
+    workdir: str | None = None  # the config folder (local provider runs there)
+
+    def tags(self) -> dict[str, str]:
+        return {TAG_ADDRESS: self.address, TAG_LINEAGE: self.lineage, TAG_GROUP: str(self.group)}
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One node as a provider reports it."""
+
+    provider: str  # provider key
+    id: str
+    address: str
+    lineage: str
+    group: int = 0
+    rank: int = 0
+    region: str = ""
+    zone: str | None = None
+    instance_type: str = ""
+    pricing: str = "on_demand"
+    state: str = "running"  # pending | running | stopped | succeeded | failed | terminated
+    tags: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)  # ip, exit_code, started_at, ...
+
+    def to_json(self) -> dict:
+        return {
+            "provider": self.provider, "id": self.id, "address": self.address, "lineage": self.lineage,
+            "group": self.group, "rank": self.rank, "region": self.region, "zone": self.zone,
+            "instance_type": self.instance_type, "pricing": self.pricing, "state": self.state,
+            "tags": dict(self.tags), "attributes": dict(self.attributes),
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "Instance":
+        return cls(**{k: d[k] for k in (
+            "provider", "id", "address", "lineage", "group", "rank", "region", "zone",
+            "instance_type", "pricing", "state", "tags", "attributes") if k in d})
+
+
+@runtime_checkable
+class Provider(Protocol):
+    name: str  # the provider key
+
+    def offers(self) -> Iterable[Offer]:
+        """Catalog offers for this provider's regions (live where the provider can)."""
+
+    def create(self, req: LaunchRequest) -> list[Instance]:
+        """Launch ``req.placement.nodes`` nodes and wait until they run."""
+
+    def list_managed(self, lineage: str) -> list[Instance]:
+        """Every live object carrying ``lineage``: one list call per region/namespace."""
+
+    def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
+        """Change what can change in place (tags, env of a service, stop/start)."""
+
+    def delete(self, insts: Sequence[Instance]) -> None:
+        """Terminate and wait. Deleting something already gone is not an error."""
+
+
+@runtime_checkable
+class SupportsImport(Protocol):
+    def read(self, provider_id: str) -> Instance:
+        """Describe one existing object by provider id (for ``skyplan import``)."""
+
+
+@runtime_checkable
+class SupportsLogs(Protocol):
+    def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
+        """Lines of the node's output."""

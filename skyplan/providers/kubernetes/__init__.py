@@ -1,0 +1,1 @@
+"""The Kubernetes provider: Jobs and Deployments through the kubernetes client (imported lazily)."""

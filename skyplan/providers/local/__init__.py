@@ -1,0 +1,1 @@
+"""The local provider: workloads run as real processes on this machine."""

@@ -1,0 +1,1 @@
+"""Solver: solve(problem) -> Solution, a pure function. The OR-Tools placement model chooses one offer (or fleet slot) per node group, minimising expected cost under capacity, quota, budget, region, spread and co-location constraints, with ranked fallbacks and an explanation of each choice. No I/O."""

@@ -1,0 +1,102 @@
+"""The solver's output values: where each node group runs, and its fallbacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one node group (one replica of ``nodes`` nodes) runs, at what price."""
+
+    provider: str  # provider key ("aws", "aws.west", "local", ...)
+    region: str
+    zone: str | None
+    instance_type: str
+    pricing: str  # on_demand | spot | reserved
+    hourly_price: float  # per node
+    nodes: int = 1
+    fleet: str | None = None  # fleet address when packed onto an existing/provisioned fleet
+    accelerators: str | None = None  # e.g. "H100:8" per node, for display
+    vcpus: float = 0
+    memory_gib: float = 0
+
+    @property
+    def hourly_cost(self) -> float:
+        return self.hourly_price * self.nodes
+
+    @property
+    def infra(self) -> str:
+        return "/".join(p for p in (self.provider, self.region, self.zone) if p)
+
+    def to_json(self) -> dict:
+        return {
+            "provider": self.provider, "region": self.region, "zone": self.zone,
+            "instance_type": self.instance_type, "pricing": self.pricing,
+            "hourly_price": self.hourly_price, "nodes": self.nodes, "fleet": self.fleet,
+            "accelerators": self.accelerators, "vcpus": self.vcpus, "memory_gib": self.memory_gib,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "Placement":
+        return cls(**{k: d.get(k) for k in (
+            "provider", "region", "zone", "instance_type", "pricing", "hourly_price",
+            "nodes", "fleet", "accelerators", "vcpus", "memory_gib") if k in d})
+
+
+@dataclass(frozen=True)
+class GroupPlacement:
+    """The chosen placement of one replica group and its ranked fallbacks."""
+
+    chosen: Placement
+    fallbacks: tuple[Placement, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"chosen": self.chosen.to_json(), "fallbacks": [f.to_json() for f in self.fallbacks]}
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "GroupPlacement":
+        return cls(Placement.from_json(d["chosen"]), tuple(Placement.from_json(f) for f in d.get("fallbacks", ())))
+
+
+@dataclass(frozen=True)
+class WorkloadPlacement:
+    """Placement of every replica group of one workload or fleet address."""
+
+    address: str
+    groups: tuple[GroupPlacement, ...]
+    approved_hourly_cost: float  # apply never exceeds this (sum over groups) when failing over
+    expected_cost: float = 0.0  # over duration_hours (services: 730 h), incl. spot overhead and egress
+    explanation: str = ""
+    kept: bool = False  # True when stability kept the prior placement
+
+    @property
+    def hourly_cost(self) -> float:
+        return sum(g.chosen.hourly_cost for g in self.groups)
+
+    def to_json(self) -> dict:
+        return {
+            "address": self.address, "groups": [g.to_json() for g in self.groups],
+            "approved_hourly_cost": self.approved_hourly_cost, "expected_cost": self.expected_cost,
+            "explanation": self.explanation, "kept": self.kept,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "WorkloadPlacement":
+        return cls(
+            d["address"], tuple(GroupPlacement.from_json(g) for g in d["groups"]),
+            d["approved_hourly_cost"], d.get("expected_cost", 0.0), d.get("explanation", ""), d.get("kept", False),
+        )
+
+
+@dataclass(frozen=True)
+class Solution:
+    placements: Mapping[str, WorkloadPlacement] = field(default_factory=dict)
+    total_hourly_cost: float = 0.0
+    total_cost: float = 0.0
+    status: str = "optimal"  # optimal | feasible (time limit hit; best found kept)
+    gap: float = 0.0  # proven relative optimality gap
+    backend: str = ""
+    solve_seconds: float = 0.0
+    candidates: Mapping[str, tuple] = field(default_factory=dict)  # address -> considered candidates (for display)

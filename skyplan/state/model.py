@@ -1,0 +1,91 @@
+"""What state holds: one record per managed address, read as an immutable snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from skyplan.providers.base import Instance
+from skyplan.solver.model import Placement
+
+# Resource status values.
+CREATING = "creating"  # provider call under way (crash marker)
+RUNNING = "running"
+SUCCEEDED = "succeeded"  # a job that finished with exit 0
+FAILED = "failed"  # a job that finished non-zero
+STOPPED = "stopped"
+STATUSES = (CREATING, RUNNING, SUCCEEDED, FAILED, STOPPED)
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    """One replica group as created: its placement and the nodes the provider returned."""
+
+    placement: Placement
+    instances: tuple[Instance, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"placement": self.placement.to_json(), "instances": [i.to_json() for i in self.instances]}
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "GroupRecord":
+        return cls(Placement.from_json(d["placement"]), tuple(Instance.from_json(i) for i in d.get("instances", ())))
+
+
+@dataclass(frozen=True)
+class ResourceRecord:
+    address: str
+    kind: str  # "workload" | "fleet"
+    status: str = RUNNING
+    groups: tuple[GroupRecord, ...] = ()
+    attributes: Mapping[str, Any] = field(default_factory=dict)  # config view it was made from (Workload.attributes())
+    config_hash: str = ""
+    tainted: bool = False
+    depends_on: tuple[str, ...] = ()
+    created_at: str = ""
+    updated_at: str = ""
+
+    # The first group's placement, for the flat columns (provider, region, ...).
+    @property
+    def placement(self) -> Placement | None:
+        return self.groups[0].placement if self.groups else None
+
+    @property
+    def hourly_cost(self) -> float:
+        return sum(g.placement.hourly_cost for g in self.groups)
+
+    @property
+    def instances(self) -> tuple[Instance, ...]:
+        return tuple(i for g in self.groups for i in g.instances)
+
+    def to_json(self) -> dict:
+        return {
+            "address": self.address, "kind": self.kind, "status": self.status,
+            "groups": [g.to_json() for g in self.groups], "attributes": dict(self.attributes),
+            "config_hash": self.config_hash, "tainted": self.tainted, "depends_on": list(self.depends_on),
+            "created_at": self.created_at, "updated_at": self.updated_at,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "ResourceRecord":
+        return cls(
+            address=d["address"], kind=d["kind"], status=d.get("status", RUNNING),
+            groups=tuple(GroupRecord.from_json(g) for g in d.get("groups", ())),
+            attributes=d.get("attributes", {}), config_hash=d.get("config_hash", ""),
+            tainted=bool(d.get("tainted", False)), depends_on=tuple(d.get("depends_on", ())),
+            created_at=d.get("created_at", ""), updated_at=d.get("updated_at", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """State as read at one moment. ``resources`` is keyed by address string."""
+
+    lineage: str
+    serial: int
+    resources: Mapping[str, ResourceRecord] = field(default_factory=dict)
+    outputs: Mapping[str, Any] = field(default_factory=dict)  # name -> {"value", "sensitive"}
+
+    @classmethod
+    def empty(cls, lineage: str = "") -> "Snapshot":
+        return cls(lineage=lineage, serial=0)
