@@ -1,1 +1,14 @@
-"""Planner: plan(desired, solution, prior, refreshed, options) -> Plan, a pure function that diffs the desired graph and its placements against state, decides create/update/replace/delete/no-op with reasons, and renders plans as text, JSON and Markdown; saves and loads plan files. Never calls providers."""
+"""Planner: ``plan(desired, solution, prior, refreshed, options) -> Plan``, a pure
+function that diffs the desired graph and its placements against state and
+decides create/update/replace/delete/no-op with reasons (core.py), using the
+per-provider replace/update rules in schema.py; renders plans as text, JSON and
+Markdown (render_*.py); saves and loads plan files and checks them against state
+(planfile.py). Never calls providers, never prints."""
+
+from __future__ import annotations
+
+from skyplan.planner.core import plan
+from skyplan.planner.model import Action, Change, DriftItem, Plan
+from skyplan.planner.options import PlanOptions, parse_duration
+
+__all__ = ["plan", "Action", "Change", "DriftItem", "Plan", "PlanOptions", "parse_duration"]

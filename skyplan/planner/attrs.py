@@ -1,0 +1,162 @@
+"""Attribute helpers for the planner: paths that differ (deepdiff), ignore_changes,
+sensitive and unknown markers in Terraform's nested-boolean shape, and the
+comparable view of a placement."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterable, Mapping, Sequence
+
+from skyplan.config.model import Unknown
+from skyplan.solver.model import WorkloadPlacement
+from skyplan.state.model import ResourceRecord
+
+Path = tuple[str, ...]
+
+
+def diff_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Path]:
+    """Attribute paths whose values differ, e.g. ``("env", "TOKEN")``, ``("region",)``.
+    Lists are compared as whole values (one path for the list)."""
+    if before == after:
+        return []
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(dict(before), dict(after), view="tree", ignore_order=False,
+                    ignore_private_variables=False, verbose_level=2)
+    paths: set[Path] = set()
+    for items in diff.values():
+        for item in items:
+            raw = item.path(output_format="list")
+            path: list[str] = []
+            for step in raw:
+                if isinstance(step, int):  # inside a list: the list itself changed
+                    break
+                path.append(str(step))
+            if path:
+                paths.add(tuple(path))
+    return sorted(paths)
+
+
+def parse_path(text: str) -> Path:
+    """``env.TOKEN`` / ``env["TOKEN"]`` / ``resources.cpus`` -> a tuple path."""
+    out: list[str] = []
+    for part in text.replace('["', ".").replace('"]', "").replace("['", ".").replace("']", "").split("."):
+        if part:
+            out.append(part)
+    return tuple(out)
+
+
+def under(path: Path, prefixes: Iterable[Path]) -> bool:
+    return any(path[: len(p)] == p for p in prefixes)
+
+
+def get_path(data: Any, path: Path, default: Any = None) -> Any:
+    cur = data
+    for step in path:
+        if not isinstance(cur, Mapping) or step not in cur:
+            return default
+        cur = cur[step]
+    return cur
+
+
+_MISSING = object()
+
+
+def set_path(data: dict, path: Path, value: Any) -> None:
+    cur = data
+    for step in path[:-1]:
+        nxt = cur.get(step)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            cur[step] = nxt
+        cur = nxt
+    if value is _MISSING:
+        cur.pop(path[-1], None)
+    else:
+        cur[path[-1]] = value
+
+
+def keep_ignored(before: Mapping[str, Any] | None, after: Mapping[str, Any], ignore: Sequence[Path]) -> dict:
+    """``after`` with every ignore_changes path holding the prior value instead."""
+    out = copy.deepcopy(dict(after))
+    if not before or not ignore:
+        return out
+    for path in ignore:
+        prior = get_path(before, path, _MISSING)
+        set_path(out, path, copy.deepcopy(prior) if prior is not _MISSING else _MISSING)
+    return out
+
+
+def marker_tree(paths: Iterable[Path]) -> dict:
+    """Terraform's sensitive/unknown shape: ``{"env": {"TOKEN": true}}``."""
+    tree: dict = {}
+    for path in paths:
+        if not path:
+            continue
+        cur = tree
+        for step in path[:-1]:
+            nxt = cur.get(step)
+            if nxt is True:
+                break
+            if not isinstance(nxt, dict):
+                nxt = {}
+                cur[step] = nxt
+            cur = nxt
+        else:
+            cur[path[-1]] = True
+    return tree
+
+
+def marked(tree: Mapping[str, Any] | bool | None, path: Path) -> bool:
+    """Whether ``path`` (or one of its prefixes) is marked in a marker tree."""
+    cur: Any = tree
+    for step in path:
+        if cur is True:
+            return True
+        if not isinstance(cur, Mapping):
+            return False
+        cur = cur.get(step)
+    return cur is True
+
+
+def strip_unknown(value: Any, path: Path = ()) -> tuple[Any, list[Path]]:
+    """Replace UNKNOWN by None; return the value and the paths that were unknown."""
+    if isinstance(value, Unknown):
+        return None, [path]
+    if isinstance(value, Mapping):
+        out, unknown = {}, []
+        for k, v in value.items():
+            out[k], u = strip_unknown(v, path + (str(k),))
+            unknown.extend(u)
+        return out, unknown
+    if isinstance(value, (list, tuple)):
+        items, unknown = [], []
+        for v in value:
+            item, u = strip_unknown(v, path)
+            items.append(item)
+            unknown.extend(u)
+        return items, unknown
+    return value, []
+
+
+def placement_view(groups: Iterable[Any]) -> list[tuple]:
+    """What identifies where node groups run (price moves are not a change)."""
+    return [(p.provider, p.region, p.zone, p.instance_type, p.pricing, p.nodes, p.fleet)
+            for p in groups]
+
+
+def planned_groups(wp: WorkloadPlacement | None) -> list:
+    return [g.chosen for g in wp.groups] if wp else []
+
+
+def recorded_groups(rec: ResourceRecord | None) -> list:
+    return [g.placement for g in rec.groups] if rec else []
+
+
+def record_placement_json(rec: ResourceRecord) -> dict:
+    """A state record's placement in WorkloadPlacement.to_json() shape (no fallbacks)."""
+    return {
+        "address": rec.address,
+        "groups": [{"chosen": g.placement.to_json(), "fallbacks": []} for g in rec.groups],
+        "approved_hourly_cost": rec.hourly_cost, "expected_cost": 0.0, "explanation": "", "kept": False,
+    }

@@ -1,0 +1,286 @@
+"""plan(): the pure diff of the desired graph and its placements against state.
+
+For every address the configuration declares or state records it decides one
+Action and a reason (for people only):
+
+- not in state -> create (or adopt, when refresh found its nodes unmanaged);
+- in state, every node gone -> create again (``replace_because_missing``);
+  some nodes gone -> replace (``replace_because_nodes_missing``);
+- a job that finished with the same configuration -> no-op;
+- ``-replace`` -> replace (``replace_by_request``); tainted -> replace;
+- placement identity changed -> replace (``replace_because_placement_changed``);
+- attributes changed -> replace when the provider schema says the attribute
+  cannot change in place (``replace_because_cannot_update``), else update;
+- in state but not in config -> delete (``delete_because_no_config``, or
+  ``delete_because_count_index`` / ``delete_because_each_key``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from skyplan.addrs import Address
+from skyplan.config.model import DesiredGraph, Fleet, Workload, resource_hash
+from skyplan.errors import PlanError
+from skyplan.planner import attrs as A
+from skyplan.planner.model import Action, Change, DriftItem, Plan
+from skyplan.planner.options import PlanOptions
+from skyplan.planner.outputs import output_changes
+from skyplan.planner.schema import REPLACE, provider_kind, rules_for
+from skyplan.planner.targets import select
+from skyplan.providers.base import Instance
+from skyplan.solver.model import Solution, WorkloadPlacement
+from skyplan.state.model import FAILED, STOPPED, SUCCEEDED, GroupRecord, ResourceRecord, Snapshot
+
+FINISHED = (SUCCEEDED, FAILED)
+
+
+def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: Snapshot | None,
+         options: PlanOptions, drift: Sequence[DriftItem] = (), unmanaged: Sequence[Instance] = (),
+         catalog: Mapping[str, Any] | None = None, created_at: str = "") -> Plan:
+    """Decide what apply must do. Pure: reads its arguments, returns a Plan."""
+    base = refreshed if refreshed is not None else prior
+    declared = {a: r for a, r in desired.resources().items() if not (isinstance(r, Fleet) and r.existing)}
+    deps = desired.dependencies()
+    stray = _group_unmanaged(unmanaged)
+
+    wanted = select(options.targets, declared, base, deps)
+    for addr in options.replace:
+        if addr not in declared:
+            raise PlanError(f"-replace {addr}: no such resource in the configuration",
+                            hint="give the address of a declared workload or fleet, e.g. workload.train")
+
+    changes: list[Change] = []
+    if not options.refresh_only:
+        if not options.destroy:
+            for addr in _order(desired, declared):
+                if wanted is not None and addr not in wanted:
+                    continue
+                changes.append(_declared_change(addr, declared[addr], solution.placements.get(addr),
+                                                base.resources.get(addr), stray.pop(addr, None),
+                                                deps.get(addr, ()), options))
+        for addr in sorted(base.resources):
+            if (addr in declared and not options.destroy) or (wanted is not None and addr not in wanted):
+                continue
+            rec = base.resources[addr]
+            reason = "delete_because_destroy" if options.destroy else _delete_reason(addr, declared)
+            res = declared.get(addr)
+            changes.append(_delete(rec, reason, res))
+        for addr in sorted(stray):
+            if wanted is not None and addr not in wanted:
+                continue
+            if any(c.address == addr for c in changes):
+                continue  # the address has its own change; its strays stay in the drift section
+            changes.append(_delete(_synthesise(addr, stray[addr]), "delete_because_unmanaged", None))
+
+    for c in changes:
+        if (c.action is Action.DELETE or c.action.is_replace) and c.lifecycle.get("prevent_destroy"):
+            verb = "destroy" if c.action is Action.DELETE else "replace"
+            raise PlanError(
+                f"{c.address} has lifecycle.prevent_destroy set, but the plan would {verb} it ({c.reason})",
+                hint="remove prevent_destroy from its lifecycle block to allow this, or change the plan "
+                     "(e.g. -target other resources)")
+
+    cost_before = sum(_running_cost(r) for r in prior.resources.values())
+    changed = {c.address for c in changes}
+    cost_after = sum(_cost_after(c) for c in changes)
+    cost_after += sum(_running_cost(r) for a, r in base.resources.items() if a not in changed)
+    has_resource_changes = any(c.action is not Action.NOOP for c in changes)
+    return Plan(
+        changes=tuple(changes), lineage=prior.lineage, serial=prior.serial, config_hash=desired.config_hash,
+        drift=tuple(drift), output_changes={} if options.refresh_only else output_changes(
+            desired, prior, has_resource_changes, options.destroy),
+        variables={k: v.value for k, v in desired.variables.items() if not v.sensitive},
+        catalog=dict(catalog or {}), options=options.to_json(),
+        solver={"status": solution.status, "gap": solution.gap, "backend": solution.backend,
+                "seconds": round(solution.solve_seconds, 3)},
+        cost_before=round(cost_before, 6), cost_after=round(cost_after, 6), created_at=created_at,
+        config_dir=desired.root,
+    )
+
+
+def _order(desired: DesiredGraph, declared: Mapping[str, Any]) -> list[str]:
+    order = [a for a in desired.topological_order() if a in declared]
+    seen = set(order)
+    return order + sorted(a for a in declared if a not in seen)
+
+
+def _group_unmanaged(unmanaged: Sequence[Instance]) -> dict[str, list[Instance]]:
+    out: dict[str, list[Instance]] = {}
+    for inst in unmanaged:
+        out.setdefault(inst.address, []).append(inst)
+    return out
+
+
+def _lifecycle(res: Workload | Fleet | None) -> dict:
+    if res is None:
+        return {"prevent_destroy": False, "create_before_destroy": False, "ignore_changes": []}
+    lc = res.lifecycle
+    return {"prevent_destroy": lc.prevent_destroy, "create_before_destroy": lc.create_before_destroy,
+            "ignore_changes": list(lc.ignore_changes)}
+
+
+def _resource_kind(res: Workload | Fleet) -> str:
+    return res.kind if isinstance(res, Workload) else "fleet"
+
+
+def _after(res: Workload | Fleet, wp: WorkloadPlacement | None) -> tuple[dict, dict]:
+    raw = res.attributes()
+    after, unknown = A.strip_unknown(raw)
+    after["placement"] = wp.to_json() if wp else None
+    unknown_tree = A.marker_tree(unknown)
+    return after, unknown_tree
+
+
+def _before(rec: ResourceRecord | None) -> dict | None:
+    if rec is None:
+        return None
+    before = dict(rec.attributes)
+    before["placement"] = A.record_placement_json(rec) if rec.groups else None
+    return before
+
+
+def _sensitive(res: Workload | Fleet | None) -> dict:
+    paths = getattr(res, "sensitive_paths", ()) if res is not None else ()
+    return A.marker_tree(A.parse_path(p) for p in paths)
+
+
+def _synthesise(addr: str, instances: Sequence[Instance]) -> ResourceRecord:
+    """A state record for instances refresh found with our lineage but not in state."""
+    from skyplan.solver.model import Placement
+
+    by_group: dict[int, list[Instance]] = {}
+    for inst in instances:
+        by_group.setdefault(inst.group, []).append(inst)
+    groups = []
+    for g in sorted(by_group):
+        insts = sorted(by_group[g], key=lambda i: i.rank)
+        first = insts[0]
+        p = Placement(provider=first.provider, region=first.region, zone=first.zone,
+                      instance_type=first.instance_type, pricing=first.pricing, hourly_price=0.0,
+                      nodes=len(insts))
+        groups.append(GroupRecord(p, tuple(insts)))
+    try:
+        kind = Address.parse(addr).kind
+    except ValueError:
+        kind = "workload"
+    return ResourceRecord(address=addr, kind=kind, status="running", groups=tuple(groups))
+
+
+def _delete_reason(addr: str, declared: Mapping[str, Any]) -> str:
+    try:
+        a = Address.parse(addr)
+    except ValueError:
+        return "delete_because_no_config"
+    if a.key is not None and any(_base_of(d) == a.base for d in declared):
+        return "delete_because_count_index" if isinstance(a.key, int) else "delete_because_each_key"
+    return "delete_because_no_config"
+
+
+def _base_of(addr: str) -> Address | None:
+    try:
+        return Address.parse(addr).base
+    except ValueError:
+        return None
+
+
+def _delete(rec: ResourceRecord, reason: str, res: Workload | Fleet | None) -> Change:
+    return Change(address=rec.address, action=Action.DELETE, kind=rec.kind, before=_before(rec), after=None,
+                  before_sensitive={}, reason=reason, depends_on=tuple(rec.depends_on), prior=rec,
+                  lifecycle=_lifecycle(res), config_hash=rec.config_hash)
+
+
+def _missing_nodes(rec: ResourceRecord) -> tuple[int, int]:
+    """(nodes state expects, nodes the refreshed record still has)."""
+    expected = sum(g.placement.nodes for g in rec.groups)
+    have = sum(min(len(g.instances), g.placement.nodes) for g in rec.groups)
+    return expected, have
+
+
+def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec: ResourceRecord | None,
+                     stray: list[Instance] | None, deps: tuple[str, ...], options: PlanOptions) -> Change:
+    after, after_unknown = _after(res, wp)
+    lifecycle = _lifecycle(res)
+    sens = _sensitive(res)
+    common = dict(address=addr, kind=res.address.kind, after_unknown=after_unknown, after_sensitive=sens,
+                  depends_on=tuple(deps), placement=wp, lifecycle=lifecycle, config_hash=resource_hash(res))
+    replace_action = Action.CREATE_THEN_DELETE if res.lifecycle.create_before_destroy else Action.DELETE_THEN_CREATE
+    adopting = rec is None and bool(stray)
+    if rec is None and stray:
+        rec = _synthesise(addr, stray)
+    if rec is None:
+        return Change(action=Action.CREATE, before=None, after=after, **common)
+
+    before = _before(rec)
+    common.update(before=before, before_sensitive=sens, prior=rec)
+    is_job = isinstance(res, Workload) and res.kind == "job"
+    same_config = rec.config_hash == common["config_hash"]
+
+    if addr in options.replace:
+        return Change(action=replace_action, after=after, reason="replace_by_request", **common)
+    if is_job and rec.status in FINISHED and same_config:
+        return Change(action=Action.NOOP, after=before, **common)
+    if rec.tainted:
+        return Change(action=replace_action, after=after, reason="replace_because_tainted", **common)
+    expected, have = _missing_nodes(rec)
+    if rec.groups and have == 0 and rec.status not in FINISHED + (STOPPED,):
+        return Change(action=Action.CREATE, after=after, reason="replace_because_missing", **common)
+    if not rec.groups and not adopting:
+        return Change(action=Action.CREATE, after=after, reason="replace_because_missing", **common)
+    if have < expected and rec.status not in FINISHED:
+        return Change(action=replace_action, after=after, reason="replace_because_nodes_missing", **common)
+
+    ignore = [A.parse_path(p) for p in res.lifecycle.ignore_changes]
+    after = A.keep_ignored(before, after, ignore)
+    attr_before = {k: v for k, v in before.items() if k != "placement"}
+    attr_after = {k: v for k, v in after.items() if k != "placement"}
+    paths = [p for p in A.diff_paths(attr_before, attr_after) if not A.under(p, ignore)]
+
+    rules = rules_for(provider_kind(_provider_key(wp, rec)), _resource_kind(res))
+    replace_paths = tuple(p for p in paths if rules.effect(p[0]) == REPLACE)
+    update_paths = tuple(p for p in paths if rules.effect(p[0]) != REPLACE)
+
+    placement_moved = False
+    if wp is not None and not A.under(("placement",), ignore):
+        new, old = A.placement_view(A.planned_groups(wp)), A.placement_view(A.recorded_groups(rec))
+        common_n = min(len(new), len(old))
+        placement_moved = new[:common_n] != old[:common_n]
+        if not placement_moved and len(new) != len(old) and ("replicas",) not in paths:
+            placement_moved = True  # group count changed without a replicas change
+
+    if replace_paths:
+        return Change(action=replace_action, after=after, replace_paths=replace_paths, update_paths=update_paths,
+                      reason="replace_because_cannot_update", **common)
+    if placement_moved:
+        return Change(action=replace_action, after=after, replace_paths=(("placement",),),
+                      update_paths=update_paths, reason="replace_because_placement_changed", **common)
+    if adopting:
+        return Change(action=Action.UPDATE, after=after, update_paths=update_paths, reason="adopt_unmanaged",
+                      **common)
+    if update_paths:
+        return Change(action=Action.UPDATE, after=after, update_paths=update_paths, **common)
+    return Change(action=Action.NOOP, after=after, **common)
+
+
+def _provider_key(wp: WorkloadPlacement | None, rec: ResourceRecord | None) -> str | None:
+    if wp is not None and wp.groups:
+        return wp.groups[0].chosen.provider
+    if rec is not None and rec.placement is not None:
+        return rec.placement.provider
+    return None
+
+
+def _running_cost(rec: ResourceRecord) -> float:
+    if rec.status in FINISHED + (STOPPED,):
+        return 0.0
+    return rec.hourly_cost
+
+
+def _cost_after(c: Change) -> float:
+    if c.action is Action.DELETE:
+        return 0.0
+    if c.action is Action.NOOP:
+        return _running_cost(c.prior) if c.prior is not None else 0.0
+    if c.placement is not None:
+        return c.placement.hourly_cost
+    return _running_cost(c.prior) if c.prior is not None else 0.0
