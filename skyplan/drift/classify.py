@@ -1,0 +1,295 @@
+"""Match what providers report to state and classify every difference (pure).
+
+``classify(snapshot, listings)`` takes the prior Snapshot and, per provider
+key, the instances that provider listed for this state's lineage. Matching is
+by provider id first, then by the address tag (same address, group and rank:
+the object was replaced under the same name), then by adoption (a group that
+state records as still being created picks up nodes carrying its address).
+Whatever is left over is ``unmanaged``.
+
+Classification, per record:
+
+- ``changed``: a node exists but differs in instance type, state, pricing,
+  region, zone or tags (attribute paths from deepdiff, e.g. ``tags.owner``);
+  a job's nodes finishing (running -> succeeded/failed) is not drift, it
+  updates the record's status;
+- ``missing``: nodes recorded in state are gone (the item's ``before`` lists
+  each missing node's group, rank, id, zone and pricing); a job already
+  recorded as finished whose nodes were cleaned up is not missing;
+- ``unmanaged``: objects carrying the lineage that state does not hold.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Mapping
+
+from skyplan.drift.ignore import IgnoreRules
+from skyplan.planner.model import DriftItem
+from skyplan.providers.base import Instance
+from skyplan.state.model import CREATING, FAILED, RUNNING, STOPPED, SUCCEEDED, GroupRecord, ResourceRecord, Snapshot
+
+GONE_STATES = frozenset({"terminated", "deleted", "shutting-down", "gone"})
+FINISHED_STATES = frozenset({"succeeded", "failed"})
+LIVE_STATES = frozenset({"pending", "running"})
+COMPARED = ("instance_type", "state", "pricing", "region", "zone", "tags")
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """The prior snapshot updated to what the providers report, and the drift found.
+
+    ``managed`` counts the live objects matched to state, so coverage is
+    ``managed / (managed + len(unmanaged))``. ``providers`` are the keys asked.
+    """
+
+    snapshot: Snapshot
+    drift: tuple[DriftItem, ...] = ()
+    unmanaged: tuple[Instance, ...] = ()
+    managed: int = 0
+    providers: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.drift
+
+    def counts(self) -> dict[str, int]:
+        out = {"changed": 0, "missing": 0, "unmanaged": 0}
+        for item in self.drift:
+            out[item.category] = out.get(item.category, 0) + 1
+        return out
+
+    @property
+    def coverage(self) -> float:
+        total = self.managed + len(self.unmanaged)
+        return 1.0 if total == 0 else self.managed / total
+
+
+def _is_job(rec: ResourceRecord) -> bool:
+    return rec.kind == "workload" and rec.attributes.get("kind", "job") == "job"
+
+
+def _view(inst: Instance) -> dict[str, Any]:
+    return {k: (dict(getattr(inst, k)) if k == "tags" else getattr(inst, k)) for k in COMPARED}
+
+
+_ROOT_STEP = re.compile(r"\['((?:[^'\\]|\\.)*)'\]|\[(\d+)\]")
+
+
+def dotted(deepdiff_path: str) -> str:
+    """``root['tags']['owner']`` -> ``tags.owner``; ``root['env'][0]`` -> ``env[0]``."""
+    out = ""
+    for m in _ROOT_STEP.finditer(deepdiff_path):
+        if m.group(1) is not None:
+            out += ("." if out else "") + m.group(1)
+        else:
+            out += f"[{m.group(2)}]"
+    return out
+
+
+def _lookup(view: Mapping[str, Any], path: str) -> Any:
+    head, _, rest = path.partition(".")
+    value = view.get(head)
+    if rest and isinstance(value, Mapping):
+        return value.get(rest)
+    return value
+
+
+def diff_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Attribute paths that differ between two plain-JSON views."""
+    from deepdiff import DeepDiff
+
+    dd = DeepDiff(dict(before), dict(after), ignore_order=False)
+    paths: set[str] = set()
+    for key in ("values_changed", "type_changes", "dictionary_item_added", "dictionary_item_removed",
+                "iterable_item_added", "iterable_item_removed"):
+        for p in dd.get(key, ()):
+            paths.add(dotted(p))
+    return sorted(paths)
+
+
+def _benign(rec: ResourceRecord, path: str, old: Instance, new: Instance) -> bool:
+    """A difference that is the object's normal life, not drift."""
+    if path != "state":
+        return False
+    if old.state in LIVE_STATES and new.state in LIVE_STATES:
+        return True
+    return _is_job(rec) and new.state in FINISHED_STATES
+
+
+def _status(rec: ResourceRecord, present: list[Instance], expected: int) -> str:
+    states = {i.state for i in present}
+    if not present:
+        return rec.status
+    if _is_job(rec) and states <= FINISHED_STATES and len(present) >= expected:
+        return FAILED if "failed" in states else SUCCEEDED
+    if states == {"stopped"}:
+        return STOPPED
+    if rec.status == CREATING and len(present) < expected:
+        return CREATING
+    return RUNNING if states & LIVE_STATES else rec.status
+
+
+class _Pool:
+    """The live instances providers listed, and which ones have been claimed."""
+
+    def __init__(self, listed: Iterable[Instance]):
+        self.live = [i for i in listed if i.state not in GONE_STATES]
+        self.by_id = {(i.provider, i.id): i for i in self.live}
+        self.claimed: set[tuple[str, str]] = set()
+
+    def take(self, inst: Instance) -> Instance:
+        self.claimed.add((inst.provider, inst.id))
+        return inst
+
+    def by_id_free(self, provider: str, id_: str) -> Instance | None:
+        found = self.by_id.get((provider, id_))
+        return found if found and (provider, id_) not in self.claimed else None
+
+    def free(self, address: str) -> list[Instance]:
+        return [i for i in self.live if i.address == address and (i.provider, i.id) not in self.claimed]
+
+    def unclaimed(self) -> list[Instance]:
+        return [i for i in self.live if (i.provider, i.id) not in self.claimed]
+
+
+def _node(inst: Instance) -> dict[str, Any]:
+    return {"group": inst.group, "rank": inst.rank, "id": inst.id, "provider": inst.provider,
+            "region": inst.region, "zone": inst.zone, "pricing": inst.pricing,
+            "instance_type": inst.instance_type}
+
+
+def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tuple[ResourceRecord, list[DriftItem]]:
+    groups: list[GroupRecord] = []
+    gone: list[Instance] = []
+    changes: list[tuple[Instance, Instance, list[str]]] = []
+    adopted: list[Instance] = []
+    present_all: list[Instance] = []
+    expected = 0
+    for gi, group in enumerate(rec.groups):
+        expected += group.placement.nodes
+        kept: list[Instance] = []
+        unmatched: list[Instance] = []
+        for inst in group.instances:
+            found = pool.by_id_free(inst.provider, inst.id)
+            if found:
+                kept.append(pool.take(found))
+                changes.append((inst, found, []))
+            else:
+                unmatched.append(inst)
+        candidates = [c for c in pool.free(rec.address) if c.group == gi]
+        for inst in unmatched:
+            same = next((c for c in candidates if c.rank == inst.rank and c.provider == inst.provider), None)
+            if same:
+                candidates.remove(same)
+                kept.append(pool.take(same))
+                changes.append((inst, same, ["id"]))
+            else:
+                gone.append(inst)
+        ranks = {i.rank for i in kept}
+        for cand in candidates:
+            if len(kept) < group.placement.nodes and cand.rank not in ranks and cand.provider == group.placement.provider:
+                kept.append(pool.take(cand))
+                ranks.add(cand.rank)
+                adopted.append(cand)
+        kept.sort(key=lambda i: i.rank)
+        present_all.extend(kept)
+        groups.append(replace(group, instances=tuple(kept)))
+
+    items: list[DriftItem] = []
+    provider = rec.placement.provider if rec.placement else ""
+    paths: dict[str, tuple[Any, Any]] = {}
+    changed_ids: list[str] = []
+    for old, new, extra in changes:
+        differing = [p for p in diff_paths(_view(old), _view(new)) if not _benign(rec, p, old, new)] + extra
+        differing = [p for p in differing if not ignore.ignores_path(rec.address, p)]
+        if differing:
+            changed_ids.append(new.id)
+        for p in differing:
+            before = old.id if p == "id" else _lookup(_view(old), p)
+            after = new.id if p == "id" else _lookup(_view(new), p)
+            paths.setdefault(p, (before, after))
+    if adopted:
+        paths.setdefault("instances", (None, [i.id for i in adopted]))
+        changed_ids.extend(i.id for i in adopted)
+    if paths:
+        n = len(set(changed_ids))
+        detail = f"{n} of {len(present_all)} node(s) differ from state" if len(present_all) > 1 else ""
+        if adopted:
+            detail = (detail + "; " if detail else "") + \
+                f"found {len(adopted)} node(s) created by an interrupted apply"
+        items.append(DriftItem(
+            address=rec.address, category="changed", provider=provider, provider_ids=tuple(changed_ids),
+            paths=tuple(sorted(paths)), before={p: v[0] for p, v in sorted(paths.items())},
+            after={p: v[1] for p, v in sorted(paths.items())}, detail=detail))
+
+    finished = rec.status in (SUCCEEDED, FAILED)
+    nothing_created = rec.status == CREATING and not rec.instances and not present_all
+    if (gone and not finished) or nothing_created:
+        missing_nodes = [_node(i) for i in gone]
+        if nothing_created:
+            detail = "state records an interrupted creation and the provider holds nothing for it"
+        elif present_all:
+            desc = "; ".join(
+                f"group {g} rank(s) {', '.join(str(i.rank) for i in gone if i.group == g)}"
+                for g in sorted({i.group for i in gone}))
+            detail = f"{len(gone)} of {len(gone) + len(present_all)} node(s) gone: {desc}"
+        else:
+            detail = f"all {len(gone)} node(s) gone"
+        items.append(DriftItem(
+            address=rec.address, category="missing", provider=provider,
+            provider_ids=tuple(i.id for i in gone), before={"nodes": missing_nodes},
+            after={"nodes": [_node(i) for i in present_all]}, detail=detail))
+
+    new_rec = replace(rec, groups=tuple(groups), status=_status(rec, present_all, expected))
+    return new_rec, items
+
+
+def _unmanaged_items(insts: list[Instance]) -> list[DriftItem]:
+    by_key: dict[tuple[str, str], list[Instance]] = {}
+    for inst in insts:
+        by_key.setdefault((inst.address or "(no address tag)", inst.provider), []).append(inst)
+    items = []
+    for (address, provider), group in sorted(by_key.items()):
+        where = sorted({"/".join(p for p in (i.region, i.zone) if p) for i in group} - {""})
+        items.append(DriftItem(
+            address=address, category="unmanaged", provider=provider,
+            provider_ids=tuple(i.id for i in group), after={"nodes": [_node(i) for i in group]},
+            detail=f"{len(group)} object(s) carry this state's lineage but are not in state"
+                   + (f" ({', '.join(where)})" if where else "")))
+    return items
+
+
+def classify(snapshot: Snapshot, listings: Mapping[str, Iterable[Instance]],
+             ignore: IgnoreRules | None = None) -> Refreshed:
+    """Refresh ``snapshot`` against per-provider listings. Pure: no I/O."""
+    ignore = ignore or IgnoreRules()
+    listed = [i for insts in listings.values() for i in insts
+              if not i.lineage or not snapshot.lineage or i.lineage == snapshot.lineage]
+    pool = _Pool(listed)
+    resources: dict[str, ResourceRecord] = {}
+    drift: list[DriftItem] = []
+    for address in sorted(snapshot.resources):
+        rec = snapshot.resources[address]
+        if ignore.ignores_address(address):
+            for inst in rec.instances:
+                if pool.by_id_free(inst.provider, inst.id):
+                    pool.take(pool.by_id[(inst.provider, inst.id)])
+            for inst in pool.free(address):
+                pool.take(inst)
+            resources[address] = rec
+            continue
+        new_rec, items = _refresh_record(rec, pool, ignore)
+        resources[address] = new_rec
+        drift.extend(items)
+    orphans = [i for i in pool.unclaimed() if not ignore.ignores_address(i.address)]
+    managed = len(pool.claimed)
+    for inst in pool.unclaimed():
+        if ignore.ignores_address(inst.address):
+            pool.take(inst)
+    drift.extend(_unmanaged_items(orphans))
+    refreshed = replace(snapshot, resources=resources)
+    return Refreshed(snapshot=refreshed, drift=tuple(drift), unmanaged=tuple(orphans),
+                     managed=managed, providers=tuple(sorted(listings)))
