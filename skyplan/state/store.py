@@ -1,0 +1,432 @@
+"""StateStore: the one SQLite file that says what skyplan has created.
+
+Every change is one transaction that also bumps the serial and writes a journal
+row (``synchronous=FULL`` in WAL mode), so a process killed at any moment leaves
+each resource at its old or its new version, never a mix. Reads are a single
+read transaction and yield an immutable Snapshot. One store object may be used
+from several threads (apply runs actions in parallel): calls are serialised.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from skyplan.addrs import Address
+from skyplan.errors import StateError
+from skyplan.state import schema
+from skyplan.state.codec import RESOURCE_COLUMNS, decode_record, dumps, resource_row
+from skyplan.state.lock import LEASE_SECONDS, HEARTBEAT_SECONDS, Heartbeat, LockInfo, held_error, hostname, read_lock, who
+from skyplan.state.model import ResourceRecord, Snapshot
+from skyplan.state.redact import SENSITIVE, redact_record, redact_value
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT = 30.0
+_MARKS = ",".join("?" * 17)
+
+
+def _version() -> str:
+    from skyplan import __version__
+
+    return __version__
+
+
+class StateStore:
+    """Open with ``StateStore.open(path)``; use as a context manager or ``close()``."""
+
+    heartbeat_interval = HEARTBEAT_SECONDS
+    lease = LEASE_SECONDS
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self._conn = conn
+        self._mutex = threading.RLock()
+        self._lock_info: LockInfo | None = None
+        self._lock_depth = 0
+        self._heartbeat: Heartbeat | None = None
+        self._depth = 0  # nesting of atomic()
+        self._who = who()
+        row = self._read_one("SELECT lineage FROM meta WHERE id = 1")
+        if not row:
+            raise StateError(f"state file {path} has no lineage record; it is damaged",
+                             hint=_restore_hint(path))
+        self._lineage = row[0]
+
+    # ---- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, create: bool = True) -> "StateStore":
+        """Open (and with ``create``, create) the state file; migrate it to this schema."""
+        path = Path(path).expanduser()
+        if not path.exists():
+            if not create:
+                raise StateError(f"no state at {path}; run skyplan apply first",
+                                 hint="or pass --state PATH to use another state file")
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        elif path.is_dir():
+            raise StateError(f"state path {path} is a folder, not a state file")
+        _check_header(path)
+        try:
+            conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                                   timeout=BUSY_TIMEOUT)
+        except sqlite3.Error as e:
+            raise StateError(f"cannot open state file {path}: {e}") from None
+        try:
+            with _translate(path):
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                if schema.check_version(conn, str(path)) < schema.SCHEMA_VERSION:
+                    schema.migrate(conn, str(path))
+                store = cls(path, conn)
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._heartbeat:
+                self._release_lock()
+            self._conn.close()
+
+    def __enter__(self) -> "StateStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- reading -------------------------------------------------------------------------
+
+    @property
+    def lineage(self) -> str:
+        return self._lineage
+
+    @property
+    def serial(self) -> int:
+        return self._read_one("SELECT serial FROM meta WHERE id = 1")[0]
+
+    def snapshot(self) -> Snapshot:
+        """Everything in state, read in one read transaction."""
+        with self._mutex, _translate(self.path):
+            conn = self._conn
+            own = not conn.in_transaction  # inside atomic() the open transaction is the snapshot
+            if own:
+                conn.execute("BEGIN")
+            try:
+                lineage, serial = conn.execute("SELECT lineage, serial FROM meta WHERE id = 1").fetchone()
+                rows = conn.execute("SELECT record FROM resources").fetchall()
+                outs = conn.execute("SELECT name, value, sensitive FROM outputs ORDER BY name").fetchall()
+            finally:
+                if own:
+                    conn.execute("COMMIT")
+        loads = json.loads
+        resources = {}
+        for (text,) in rows:
+            rec = decode_record(loads(text))
+            resources[rec.address] = rec
+        outputs = {name: {"value": loads(value), "sensitive": bool(sens)} for name, value, sens in outs}
+        return Snapshot(lineage=lineage, serial=serial, resources=resources, outputs=outputs)
+
+    def get(self, address: str) -> ResourceRecord | None:
+        row = self._read_one("SELECT record FROM resources WHERE address = ?", (address,))
+        return decode_record(json.loads(row[0])) if row else None
+
+    def sensitive_paths(self, address: str) -> tuple[str, ...]:
+        row = self._read_one("SELECT sensitive_paths FROM resources WHERE address = ?", (address,))
+        return tuple(json.loads(row[0])) if row else ()
+
+    def history(self, limit: int | None = None, address: str | None = None) -> list[dict]:
+        """Journal rows, newest first (before/after already redacted)."""
+        sql = "SELECT id, serial, at, who, pid, operation, address, action, outcome, detail, before, after FROM journal"
+        args: list[Any] = []
+        if address:
+            sql += " WHERE address = ?"
+            args.append(address)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        with self._mutex, _translate(self.path):
+            rows = self._conn.execute(sql, args).fetchall()
+        keys = ("id", "serial", "at", "who", "pid", "operation", "address", "action", "outcome", "detail")
+        out = []
+        for r in rows:
+            d = dict(zip(keys, r[:10]))
+            d["before"] = json.loads(r[10]) if r[10] else None
+            d["after"] = json.loads(r[11]) if r[11] else None
+            out.append(d)
+        return out
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def record(self, rec: ResourceRecord, *, action: str, before: ResourceRecord | None = None,
+               outcome: str = "ok", detail: str = "", sensitive_paths: Sequence[str] = ()) -> int:
+        """Upsert one resource and journal it in one transaction; returns the new serial."""
+        now = schema.now_iso()
+        with self._write() as conn:
+            row = conn.execute("SELECT record, sensitive_paths, created_at FROM resources WHERE address = ?",
+                               (rec.address,)).fetchone()
+            stored_paths = json.loads(row[1]) if row else []
+            paths = sorted(set(sensitive_paths)) if sensitive_paths else stored_paths
+            created = (row[2] if row else "") or rec.created_at or now
+            rec = replace(rec, created_at=created, updated_at=now)
+            data = rec.to_json()
+            conn.execute(f"INSERT OR REPLACE INTO resources ({RESOURCE_COLUMNS}) VALUES ({_MARKS})",
+                         resource_row(rec, paths, data))
+            before_data = before.to_json() if before is not None else (json.loads(row[0]) if row else None)
+            every = set(paths) | set(stored_paths)
+            return self._journal(conn, rec.address, action, outcome, detail,
+                                 redact_record(before_data, every), redact_record(data, every), bump=True)
+
+    def forget(self, address: str, *, action: str = "delete", outcome: str = "ok", detail: str = "") -> int:
+        """Remove one resource from state (not from the cloud) and journal it."""
+        with self._write() as conn:
+            row = conn.execute("SELECT record, sensitive_paths FROM resources WHERE address = ?",
+                               (address,)).fetchone()
+            if not row:
+                raise StateError(f"no resource {address} in state {self.path}",
+                                 hint="see what state holds with: skyplan state list")
+            conn.execute("DELETE FROM resources WHERE address = ?", (address,))
+            before = redact_record(json.loads(row[0]), json.loads(row[1]))
+            return self._journal(conn, address, action, outcome, detail, before, None, bump=True)
+
+    def journal_event(self, address: str, action: str, outcome: str, detail: str = "",
+                      before: ResourceRecord | Mapping | None = None,
+                      after: ResourceRecord | Mapping | None = None) -> None:
+        """Journal something that changed no resource (a failed create, a skipped action)."""
+        paths = self.sensitive_paths(address)
+
+        def plain(x):
+            return x.to_json() if isinstance(x, ResourceRecord) else (dict(x) if x is not None else None)
+
+        with self._write() as conn:
+            self._journal(conn, address, action, outcome, detail,
+                          redact_record(plain(before), paths), redact_record(plain(after), paths), bump=False)
+
+    def set_outputs(self, outputs: Mapping[str, Mapping]) -> int:
+        """Replace the outputs (name -> {"value", "sensitive"}); serial += 1 if they changed."""
+        new = {name: (dumps(o.get("value")), bool(o.get("sensitive", False))) for name, o in outputs.items()}
+        with self._write() as conn:
+            old = {n: (v, bool(s)) for n, v, s in conn.execute("SELECT name, value, sensitive FROM outputs")}
+            if old == new:
+                return conn.execute("SELECT serial FROM meta WHERE id = 1").fetchone()[0]
+            conn.execute("DELETE FROM outputs")
+            conn.executemany("INSERT INTO outputs (name, value, sensitive) VALUES (?, ?, ?)",
+                             [(n, v, int(s)) for n, (v, s) in sorted(new.items())])
+
+            def shown(table):
+                return {n: SENSITIVE if s else json.loads(v) for n, (v, s) in sorted(table.items())}
+
+            changed = sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n))
+            return self._journal(conn, "outputs", "outputs", "ok", "changed: " + ", ".join(changed),
+                                 shown(old), shown(new), bump=True)
+
+    def move(self, src: str, dst: str) -> int:
+        """Rename ``src`` to ``dst`` in state only; the cloud is not touched."""
+        try:
+            a, b = Address.parse(src), Address.parse(dst)
+        except ValueError as e:
+            raise StateError(str(e)) from None
+        if a.kind != b.kind:
+            raise StateError(f"cannot move {src} to {dst}: a {a.kind} can only move to a {a.kind} address")
+        src, dst = str(a), str(b)
+        with self._write() as conn:
+            row = conn.execute("SELECT record, sensitive_paths FROM resources WHERE address = ?", (src,)).fetchone()
+            if not row:
+                raise StateError(f"no resource {src} in state {self.path}",
+                                 hint="see what state holds with: skyplan state list")
+            if conn.execute("SELECT 1 FROM resources WHERE address = ?", (dst,)).fetchone():
+                raise StateError(f"cannot move {src} to {dst}: {dst} is already in state",
+                                 hint=f"remove it first with: skyplan state rm {dst}")
+            data = json.loads(row[0])
+            data["address"] = dst
+            data["updated_at"] = schema.now_iso()
+            conn.execute("UPDATE resources SET address = ?, record = ?, updated_at = ? WHERE address = ?",
+                         (dst, dumps(data), data["updated_at"], src))
+            paths = json.loads(row[1])
+            return self._journal(conn, dst, "move", "ok", f"moved from {src}",
+                                 redact_record(json.loads(row[0]), paths), redact_record(data, paths), bump=True)
+
+    # ---- portable JSON and backups (see portable.py, backup.py) ----------------------------
+
+    def export_json(self) -> dict:
+        from skyplan.state.portable import export_state
+
+        return export_state(self)
+
+    def import_json(self, data: Mapping, *, force: bool = False) -> int:
+        from skyplan.state.portable import import_state
+
+        return import_state(self, data, force=force)
+
+    def backup(self, keep: int = 10) -> Path:
+        from skyplan.state.backup import backup
+
+        with self._mutex, _translate(self.path):
+            return backup(self._conn, self.path, self.serial, keep=keep)
+
+    # ---- locking -------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, operation: str, *, timeout: float = 0.0) -> Iterator[LockInfo]:
+        """Hold the state lock for ``operation``. Re-entrant for this store object."""
+        with self._mutex:
+            if self._lock_info is not None:
+                self._lock_depth += 1
+                info = self._lock_info
+            else:
+                info = None
+        if info is not None:
+            try:
+                yield info
+            finally:
+                with self._mutex:
+                    self._lock_depth -= 1
+            return
+        info = self._acquire(operation, timeout)
+        try:
+            yield info
+        finally:
+            with self._mutex:
+                self._release_lock()
+
+    def current_lock(self) -> LockInfo | None:
+        with self._mutex, _translate(self.path):
+            return read_lock(self._conn)
+
+    def force_unlock(self, lock_id: str) -> None:
+        """Remove the lock row with ``lock_id`` (whoever holds it)."""
+        with self._write() as conn:
+            holder = read_lock(conn)
+            if holder is None:
+                raise StateError(f"state {self.path} is not locked")
+            if holder.id != lock_id:
+                raise StateError(f"lock ID {lock_id!r} does not match the lock held on {self.path} "
+                                 f"(ID {holder.id}, {holder.operation!r} by {holder.who})",
+                                 hint=f"check the ID: skyplan force-unlock {holder.id}")
+            conn.execute("DELETE FROM lock WHERE id = ?", (lock_id,))
+            self._journal(conn, "lock", "force-unlock", "ok",
+                          f"removed lock {lock_id} ({holder.operation!r} by {holder.who}, pid {holder.pid})",
+                          holder.to_json(), None, bump=False)
+
+    def _acquire(self, operation: str, timeout: float) -> LockInfo:
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            with self._mutex, _translate(self.path):
+                conn = self._conn
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    holder = read_lock(conn)
+                    if holder is None:
+                        info = LockInfo(str(uuid.uuid4()), operation, self._who, hostname(), os.getpid(),
+                                        schema.now_iso(), time.time(), _version())
+                        conn.execute(
+                            "INSERT INTO lock (slot, id, operation, who, host, pid, created, heartbeat, version)"
+                            " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (info.id, info.operation, info.who, info.host, info.pid, info.created,
+                             info.heartbeat, info.version))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                if holder is None:
+                    self._lock_info, self._lock_depth = info, 0
+                    self._heartbeat = Heartbeat(str(self.path), info.id, self.heartbeat_interval).start()
+                    return info
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise held_error(holder, str(self.path), self.lease)
+            time.sleep(min(0.1, remaining))
+
+    def _release_lock(self) -> None:
+        info, hb = self._lock_info, self._heartbeat
+        self._lock_info, self._heartbeat, self._lock_depth = None, None, 0
+        if hb:
+            hb.stop()
+        if info:
+            with _translate(self.path):
+                self._conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _read_one(self, sql: str, args: tuple = ()) -> tuple | None:
+        with self._mutex, _translate(self.path):
+            return self._conn.execute(sql, args).fetchone()
+
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; nested calls become savepoints of the outer one."""
+        with self._mutex, _translate(self.path):
+            conn = self._conn
+            self._depth += 1
+            name = f"sp{self._depth}"
+            conn.execute("BEGIN IMMEDIATE" if self._depth == 1 else f"SAVEPOINT {name}")
+            try:
+                yield conn
+                conn.execute("COMMIT" if self._depth == 1 else f"RELEASE {name}")
+            except BaseException:
+                if self._depth == 1:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                else:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                raise
+            finally:
+                self._depth -= 1
+
+    _write = atomic
+
+    def _journal(self, conn: sqlite3.Connection, address: str, action: str, outcome: str, detail: str,
+                 before: Any, after: Any, *, bump: bool) -> int:
+        if bump:
+            serial = conn.execute("UPDATE meta SET serial = serial + 1 WHERE id = 1 RETURNING serial").fetchone()[0]
+        else:
+            serial = conn.execute("SELECT serial FROM meta WHERE id = 1").fetchone()[0]
+        operation = self._lock_info.operation if self._lock_info else ""
+        conn.execute(
+            "INSERT INTO journal (serial, at, who, pid, operation, address, action, outcome, detail, before, after)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (serial, schema.now_iso(), self._who, os.getpid(), operation, address, action, outcome, detail,
+             dumps(before) if before is not None else None, dumps(after) if after is not None else None))
+        return serial
+
+
+def _restore_hint(path: Path) -> str:
+    return f"restore a copy from {path.parent / 'backups'} (kept before every apply), or use another --state"
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise StateError(f"cannot read state file {path}: {e.strerror}") from None
+    if head and head != _SQLITE_MAGIC:
+        raise StateError(f"{path} is not a skyplan state file (not an SQLite database, or corrupt)",
+                         hint=_restore_hint(path))
+
+
+@contextmanager
+def _translate(path: Path) -> Iterator[None]:
+    """Turn SQLite faults into StateError with a message a user can act on."""
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        text = str(e)
+        if "locked" in text or "busy" in text:
+            raise StateError(f"state {path} is busy (another process is writing it): {text}",
+                             hint="retry in a moment") from None
+        if "malformed" in text or "not a database" in text or "corrupt" in text or "no such table" in text:
+            raise StateError(f"state file {path} is corrupt: {text}", hint=_restore_hint(path)) from None
+        raise StateError(f"state file {path}: {text}", hint=_restore_hint(path)) from None
