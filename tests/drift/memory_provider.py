@@ -20,8 +20,9 @@ LINEAGE = "lin-0001"
 class MemoryProvider:
     """Objects live in ``self.objects`` keyed by id; ``fail`` makes every call raise."""
 
-    def __init__(self, name: str = "mem", region: str = "r1"):
+    def __init__(self, name: str = "mem", region: str = "r1", lineage: str = LINEAGE):
         self.name = name
+        self.lineage = lineage
         self.region = region
         self.objects: dict[str, Instance] = {}
         self.fail: Exception | None = None
@@ -44,9 +45,10 @@ class MemoryProvider:
             out.append(inst)
         return out
 
-    def add(self, address: str, *, group: int = 0, rank: int = 0, lineage: str = LINEAGE, zone: str | None = "r1a",
+    def add(self, address: str, *, group: int = 0, rank: int = 0, lineage: str | None = None, zone: str | None = "r1a",
             instance_type: str = "m.small", pricing: str = "on_demand", state: str = "running",
             tags: Mapping[str, str] | None = None) -> Instance:
+        lineage = lineage or self.lineage
         with self._lock:
             iid = f"{self.name}-{next(self._ids)}"
         base_tags = {"skyplan:address": address, "skyplan:lineage": lineage, "skyplan:group": str(group),

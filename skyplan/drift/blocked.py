@@ -1,0 +1,54 @@
+"""Where not to re-place what was lost: spot preemptions become solver blocks.
+
+A spot node that refresh finds missing was most likely preempted, and the
+same zone is likely to preempt again (SkyPilot's EAGER_NEXT_REGION recovery
+moves on for the same reason). ``blocked_from_drift`` maps each address that
+lost spot nodes to the scopes its repair must avoid: the zone each node was
+lost in, or the whole region when nodes were lost in two or more zones of it
+in this refresh (capacity there is scarce, not just in one zone). A scope is
+``(provider, region, zone)`` with ``zone`` None for a whole region.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from skyplan.drift.classify import Refreshed
+
+Scope = tuple  # (provider, region, zone | None)
+
+
+def blocked_from_drift(refreshed: Refreshed) -> Mapping[str, tuple[Scope, ...]]:
+    """address -> scopes (provider, region, zone-or-None) a repair must not use."""
+    lost: dict[str, list[dict]] = {}
+    for item in refreshed.drift:
+        if item.category != "missing":
+            continue
+        nodes = (item.before or {}).get("nodes", ())
+        spot = [n for n in nodes if n.get("pricing") == "spot"]
+        if spot:
+            lost[item.address] = spot
+    zones_by_region: dict[tuple[str, str], set] = {}
+    for nodes in lost.values():
+        for n in nodes:
+            zones_by_region.setdefault((n["provider"], n["region"]), set()).add(n.get("zone"))
+    out: dict[str, tuple[Scope, ...]] = {}
+    for address, nodes in sorted(lost.items()):
+        scopes: list[Scope] = []
+        for n in nodes:
+            key = (n["provider"], n["region"])
+            zones = zones_by_region[key]
+            zone = n.get("zone") if len(zones) < 2 and None not in zones else None
+            scope = (n["provider"], n["region"], zone)
+            if scope not in scopes:
+                scopes.append(scope)
+        out[address] = tuple(scopes)
+    return out
+
+
+def blocked_scopes(refreshed: Refreshed) -> tuple[Scope, ...]:
+    """Every scope of ``blocked_from_drift``, once (for a solver that blocks globally)."""
+    seen: list[Scope] = []
+    for scopes in blocked_from_drift(refreshed).values():
+        seen.extend(s for s in scopes if s not in seen)
+    return tuple(seen)
