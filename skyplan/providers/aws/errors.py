@@ -1,0 +1,112 @@
+"""Translate boto3/botocore failures into skyplan's provider error tree.
+
+Retries: each EC2 client is built with botocore's ``standard`` retry mode capped
+at 2 attempts, so a single throttle or 5xx blip is absorbed inside one call
+(``run_instances`` carries a ClientToken, so botocore's retry never launches
+twice). Anything still failing surfaces as ``TransientError`` and skyplan's
+apply retry (backoff, bounded budget) owns the rest. Capacity and quota errors
+are never retried here: apply fails over to the next ranked placement instead.
+Auth errors are neither retried nor failed over; they name the profile.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from skyplan.errors import AuthError, CapacityError, ProviderError, QuotaError, TransientError
+
+CAPACITY_ZONE = frozenset({
+    "InsufficientInstanceCapacity", "InsufficientCapacity", "InsufficientHostCapacity",
+    "InsufficientReservedInstanceCapacity", "Unsupported", "SpotMaxPriceTooLow",
+    "InsufficientCapacityOnHost",
+})
+QUOTA_REGION = frozenset({
+    "VcpuLimitExceeded", "MaxSpotInstanceCountExceeded", "InstanceLimitExceeded",
+    "MaxSpotFleetRequestCountExceeded",
+})
+TRANSIENT = frozenset({
+    "RequestLimitExceeded", "Throttling", "ThrottlingException", "InternalError",
+    "InternalFailure", "ServiceUnavailable", "Unavailable", "RequestTimeout",
+    "RequestTimeoutException", "IdempotentParameterMismatch",
+})
+AUTH = frozenset({
+    "AuthFailure", "UnauthorizedOperation", "InvalidClientTokenId", "SignatureDoesNotMatch",
+    "ExpiredToken", "ExpiredTokenException", "RequestExpired", "OptInRequired",
+    "AccessDenied", "AccessDeniedException", "MissingAuthenticationToken",
+})
+NOT_FOUND = frozenset({"InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"})
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ('' for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def _status(exc: BaseException) -> int:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return 0
+
+
+def _message(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Message", "")) or str(exc)
+    return str(exc)
+
+
+def _profile_text(profile: str | None) -> str:
+    return f"profile {profile!r}" if profile else "the default credential chain (no profile set)"
+
+
+def translate(exc: BaseException, *, provider: str, profile: str | None, where: str) -> Exception:
+    """Map one boto3/botocore exception to a SkyplanError; other exceptions pass through."""
+    from botocore import exceptions as bx
+
+    if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError, bx.ProfileNotFound,
+                        bx.NoRegionError, bx.TokenRetrievalError, bx.SSOError, bx.CredentialRetrievalError)):
+        return AuthError(
+            f"{provider}: AWS credentials not usable with {_profile_text(profile)}: {exc}",
+            provider=provider,
+            hint="check the 'profile' setting of the provider block, run 'aws sso login' or set AWS_PROFILE",
+        )
+    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
+                        bx.ConnectionClosedError)):
+        return TransientError(f"{provider}: cannot reach EC2 in {where}: {exc}", provider=provider)
+    if not isinstance(exc, bx.ClientError):
+        return exc if isinstance(exc, Exception) else ProviderError(str(exc), provider=provider)
+    code, message = error_code(exc), _message(exc)
+    text = f"{provider}: {code} in {where}: {message}"
+    if code in AUTH:
+        return AuthError(
+            f"{provider}: AWS refused the request with {_profile_text(profile)} ({code}): {message}",
+            provider=provider,
+            hint="the credentials lack EC2 permissions or have expired; refresh them and retry",
+        )
+    if code in CAPACITY_ZONE:
+        return CapacityError(text, scope="zone", provider=provider)
+    if code in QUOTA_REGION:
+        return QuotaError(text, scope="region", provider=provider,
+                          hint="request a quota increase in the Service Quotas console, or lower the region's quota in config")
+    if code in TRANSIENT or _status(exc) >= 500:
+        return TransientError(text, provider=provider)
+    return ProviderError(text, provider=provider)
+
+
+@contextmanager
+def translated(*, provider: str, profile: str | None, where: str) -> Iterator[None]:
+    """Run a block of boto3 calls, re-raising failures as SkyplanErrors."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - translated below, unknown ones re-raised as-is
+        mapped = translate(exc, provider=provider, profile=profile, where=where)
+        if mapped is exc:
+            raise
+        raise mapped from exc

@@ -1,0 +1,68 @@
+"""Turn EC2 ``describe_instances`` records into skyplan Instance values (pure)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from skyplan.providers.aws.launch import TAG_KIND, TAG_PRICING
+from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, TAG_RANK, Instance
+
+STATE_MAP = {
+    "pending": "pending", "running": "running", "stopping": "stopped", "stopped": "stopped",
+    "shutting-down": "terminated", "terminated": "terminated",
+}
+LIVE_STATES = ("pending", "running", "stopping", "stopped")
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def job_finished(raw: Mapping[str, Any]) -> bool:
+    """A job node that powered itself off after ``run`` (not stopped by someone)."""
+    reason = (raw.get("StateReason") or {}).get("Code", "")
+    return raw.get("State", {}).get("Name") == "stopped" and "InstanceInitiatedShutdown" in reason
+
+
+def to_instance(raw: Mapping[str, Any], *, provider: str, region: str) -> Instance:
+    tags = {t["Key"]: t["Value"] for t in raw.get("Tags", ()) or ()}
+    lifecycle = raw.get("InstanceLifecycle")
+    if lifecycle == "spot":
+        pricing = "spot"
+    else:
+        pricing = "reserved" if tags.get(TAG_PRICING) == "reserved" else "on_demand"
+    state = STATE_MAP.get(raw.get("State", {}).get("Name", ""), "pending")
+    attributes: dict[str, Any] = {
+        "image_id": raw.get("ImageId"),
+        "private_ip": raw.get("PrivateIpAddress"),
+        "public_ip": raw.get("PublicIpAddress"),
+        "launch_time": str(raw["LaunchTime"]) if raw.get("LaunchTime") else None,
+    }
+    if raw.get("StateReason"):
+        attributes["state_reason"] = raw["StateReason"].get("Message") or raw["StateReason"].get("Code")
+    if tags.get(TAG_KIND) == "job" and job_finished(raw):
+        attributes["finished"] = True
+    rank = _int(tags[TAG_RANK]) if TAG_RANK in tags else _int(raw.get("AmiLaunchIndex"))
+    return Instance(
+        provider=provider,
+        id=raw["InstanceId"],
+        address=tags.get(TAG_ADDRESS, ""),
+        lineage=tags.get(TAG_LINEAGE, ""),
+        group=_int(tags.get(TAG_GROUP)),
+        rank=rank,
+        region=region,
+        zone=(raw.get("Placement") or {}).get("AvailabilityZone"),
+        instance_type=raw.get("InstanceType", ""),
+        pricing=pricing,
+        state=state,
+        tags=tags,
+        attributes={k: v for k, v in attributes.items() if v is not None},
+    )
+
+
+def flatten(pages) -> list[Mapping[str, Any]]:
+    """Instances of every reservation of every page of describe_instances."""
+    return [inst for page in pages for res in page.get("Reservations", ()) for inst in res.get("Instances", ())]

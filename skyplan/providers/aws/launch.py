@@ -1,0 +1,171 @@
+"""What one ``run_instances`` call asks for, built without I/O from a LaunchRequest.
+
+Spot market options: a job node is a *one-time* request that terminates on
+interruption (a job restarted on a fresh node would rerun from scratch, so the
+node is simply lost and refresh reports the group gone; apply re-places it).
+A service node is a *persistent* request that *stops* on interruption: the
+instance keeps its id, disk and tags and restarts when capacity returns, so
+state keeps matching what runs and nothing needs re-planning.
+
+The user-data script writes the workload's env to ``/etc/skyplan/env``, runs
+``setup`` then ``run`` (inside ``docker run`` when the workload names a
+container image rather than an AMI), logs to ``/var/log/skyplan/``, and prints
+``skyplan: exit_code=N`` to the console. A job node powers itself off when
+``run`` ends; a service node keeps running.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any, Mapping
+
+from skyplan.providers.base import TAG_RANK, LaunchRequest
+
+TAG_KIND = "skyplan:kind"
+TAG_PRICING = "skyplan:pricing"
+_FAMILY = re.compile(r"^(?P<series>[a-z]+)(?P<gen>\d+)(?P<suffix>[a-z-]*)\.")
+
+# SSM public parameters naming the current AWS Deep Learning Base AMI (GPU driver
+# preinstalled) per architecture; resolved once per region when no image is set.
+DEFAULT_IMAGE_PARAMETERS = {
+    "x86_64": "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id",
+    "arm64": "/aws/service/deeplearning/ami/arm64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id",
+}
+
+
+def arch_of(instance_type: str) -> str:
+    """``m7g.large`` / ``g5g.xlarge`` -> arm64 (Graviton); everything else x86_64."""
+    m = _FAMILY.match(instance_type)
+    if m and "g" in m.group("suffix") and m.group("series") not in ("p", "inf", "trn", "dl"):
+        return "arm64"
+    return "x86_64"
+
+
+def is_ami(image: str | None) -> bool:
+    return bool(image) and str(image).startswith(("ami-", "resolve:ssm:"))
+
+
+def configured_image(settings_image: Any, region: str, arch: str) -> str | None:
+    """The AMI the provider block names for ``region``/``arch``, if any.
+
+    ``image = "ami-…"`` applies everywhere; a map is keyed by ``region``,
+    ``region/arch`` or ``arch``."""
+    if isinstance(settings_image, str):
+        return settings_image
+    if isinstance(settings_image, Mapping):
+        for key in (f"{region}/{arch}", region, arch):
+            if settings_image.get(key):
+                return str(settings_image[key])
+    return None
+
+
+def market_options(kind: str, pricing: str) -> dict | None:
+    if pricing != "spot":
+        return None
+    if kind == "service":
+        spot = {"SpotInstanceType": "persistent", "InstanceInterruptionBehavior": "stop"}
+    else:
+        spot = {"SpotInstanceType": "one-time", "InstanceInterruptionBehavior": "terminate"}
+    return {"MarketType": "spot", "SpotOptions": spot}
+
+
+def user_data(req: LaunchRequest, container_image: str | None = None) -> str:
+    """The boot script for every node of the group (rank = AMI launch index)."""
+    env = {
+        **dict(req.env),
+        "SKYPLAN_ADDRESS": req.address,
+        "SKYPLAN_GROUP": str(req.group),
+        "SKYPLAN_NUM_NODES": str(req.placement.nodes),
+    }
+    lines = [
+        "#!/bin/bash",
+        "set -uo pipefail",
+        "mkdir -p /etc/skyplan /var/log/skyplan /opt/skyplan",
+        "TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
+        "RANK=$(curl -s -H \"X-aws-ec2-metadata-token: $TOKEN\" http://169.254.169.254/latest/meta-data/ami-launch-index)",
+        ": > /etc/skyplan/env",
+    ]
+    for key, value in sorted(env.items()):
+        lines.append(f"echo {shlex.quote(f'export {key}={shlex.quote(str(value))}')} >> /etc/skyplan/env")
+    lines += [
+        'echo "export SKYPLAN_NODE_RANK=$RANK" >> /etc/skyplan/env',
+        "source /etc/skyplan/env",
+        "cd /opt/skyplan",
+    ]
+
+    def step(name: str, script: str) -> list[str]:
+        body = shlex.quote(script)
+        if container_image:
+            cmd = (f"docker run --rm --network host --gpus all --env-file <(sed 's/^export //' /etc/skyplan/env) "
+                   f"{shlex.quote(container_image)} bash -c {body}")
+        else:
+            cmd = f"bash -c {body}"
+        return [f"{cmd} >> /var/log/skyplan/{name}.log 2>&1"]
+
+    lines.append("code=0")
+    if req.setup:
+        lines += step("setup", req.setup)
+        lines.append("code=$?")
+    if req.run:
+        lines.append('if [ "$code" = 0 ]; then')
+        lines += ["  " + s for s in step("run", req.run)]
+        lines.append("  code=$?")
+        lines.append("fi")
+    lines.append('echo "skyplan: exit_code=$code" | tee /var/log/skyplan/exit_code > /dev/console')
+    if req.kind == "job":
+        lines.append("shutdown -h now")
+    return "\n".join(lines) + "\n"
+
+
+def name_tag(req: LaunchRequest) -> str:
+    return f"{req.address}#{req.group}" if req.group else req.address
+
+
+def run_instances_args(req: LaunchRequest, *, image_id: str, settings: Mapping[str, Any],
+                       client_token: str) -> dict:
+    """The keyword arguments of ``ec2.run_instances`` for one node group."""
+    p = req.placement
+    tags = {**req.tags(), "Name": name_tag(req), TAG_KIND: req.kind, TAG_PRICING: p.pricing}
+    tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
+    container = req.image if req.image and not is_ami(req.image) else None
+    args: dict[str, Any] = {
+        "ImageId": image_id,
+        "InstanceType": p.instance_type,
+        "MinCount": p.nodes,
+        "MaxCount": p.nodes,
+        "UserData": user_data(req, container),
+        "ClientToken": client_token,
+        "TagSpecifications": [
+            {"ResourceType": "instance", "Tags": tag_list},
+            {"ResourceType": "volume", "Tags": tag_list},
+        ],
+        # A job powers itself off when done; stop keeps its disk and logs.
+        "InstanceInitiatedShutdownBehavior": "stop" if (req.kind == "service" or p.pricing != "spot") else "terminate",
+    }
+    if p.zone:
+        args["Placement"] = {"AvailabilityZone": p.zone}
+    subnet = settings.get("subnet")
+    if isinstance(subnet, Mapping):
+        subnet = subnet.get(p.zone or "") or subnet.get(p.region)
+    if subnet:
+        args["SubnetId"] = str(subnet)
+        args.pop("Placement", None)  # the subnet fixes the zone
+    if settings.get("security_groups"):
+        args["SecurityGroupIds"] = [str(s) for s in settings["security_groups"]]
+    if settings.get("key_name"):
+        args["KeyName"] = str(settings["key_name"])
+    if settings.get("iam_instance_profile"):
+        args["IamInstanceProfile"] = {"Name": str(settings["iam_instance_profile"])}
+    if req.disk_gb:
+        args["BlockDeviceMappings"] = [{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": int(req.disk_gb),
+                                                                            "VolumeType": "gp3",
+                                                                            "DeleteOnTermination": True}}]
+    market = market_options(req.kind, p.pricing)
+    if market:
+        args["InstanceMarketOptions"] = market
+    return args
+
+
+__all__ = ["TAG_KIND", "TAG_PRICING", "TAG_RANK", "arch_of", "is_ami", "configured_image",
+           "market_options", "user_data", "run_instances_args", "DEFAULT_IMAGE_PARAMETERS"]

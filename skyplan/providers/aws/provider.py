@@ -1,0 +1,319 @@
+"""AwsProvider: EC2 instances through boto3, one client per region.
+
+Settings of ``provider "aws"``: ``profile`` (boto3's standard chain otherwise),
+``endpoint_url`` (private endpoints and tests), ``image`` (an AMI, or a map
+keyed by region, region/arch or arch; default: the Deep Learning Base AMI
+resolved from its public SSM parameter), ``subnet`` (an id, or a map zone ->
+id), ``security_groups``, ``key_name``, ``iam_instance_profile``,
+``launch_timeout`` (seconds, default 600) and ``poll_interval`` (seconds,
+default 5). Nothing secret is read from or written to state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterable, Mapping, Sequence
+
+from skyplan.catalog.offer import Offer
+from skyplan.config.model import ProviderConfig
+from skyplan.errors import CapacityError, ProviderError
+from skyplan.providers.aws import errors as awserr
+from skyplan.providers.aws.instances import LIVE_STATES, flatten, to_instance
+from skyplan.providers.aws.launch import (
+    DEFAULT_IMAGE_PARAMETERS, arch_of, configured_image, is_ami, run_instances_args,
+)
+from skyplan.providers.base import TAG_LINEAGE, Instance, LaunchRequest
+
+DEFAULT_REGION = "us-east-1"
+TERMINATE_BATCH = 1000
+
+
+class AwsProvider:
+    """The ``aws`` provider. Every object it creates carries skyplan's tags."""
+
+    def __init__(self, cfg: ProviderConfig):
+        self.cfg = cfg
+        self.name = cfg.key
+        s = cfg.settings or {}
+        self.settings = s
+        self.profile: str | None = s.get("profile") or None
+        self.endpoint_url: str | None = s.get("endpoint_url") or None
+        self.launch_timeout = float(s.get("launch_timeout", 600))
+        self.poll_interval = float(s.get("poll_interval", 5))
+        self._session = None
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._images: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _guard(self, where: str):
+        return awserr.translated(provider=self.name, profile=self.profile, where=where)
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        if self.cfg.regions:
+            return tuple(self.cfg.regions)
+        with self._guard("the default region"):
+            return (self._get_session().region_name or DEFAULT_REGION,)
+
+    def _get_session(self):
+        with self._lock:
+            if self._session is None:
+                import boto3
+
+                with self._guard("credential lookup"):
+                    self._session = boto3.session.Session(profile_name=self.profile)
+            return self._session
+
+    def client(self, region: str, service: str = "ec2"):
+        """The boto3 client of ``service`` in ``region`` (cached; clients are thread-safe)."""
+        key = (service, region)
+        if key not in self._clients:
+            from botocore.config import Config
+
+            session = self._get_session()
+            config = Config(retries={"mode": "standard", "total_max_attempts": 2},
+                            connect_timeout=10, read_timeout=60, max_pool_connections=20)
+            with self._guard(region):
+                made = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+            with self._lock:
+                self._clients.setdefault(key, made)
+        return self._clients[key]
+
+    # -- offers -----------------------------------------------------------
+
+    def offers(self) -> Iterable[Offer]:
+        """Offers of the catalog for this provider's regions (prices are not live)."""
+        from skyplan.catalog import load_catalog
+
+        wanted = set(self.cfg.regions)
+        return [o for o in load_catalog().offers
+                if o.provider == "aws" and (not wanted or o.region in wanted)]
+
+    # -- create -----------------------------------------------------------
+
+    def image_for(self, region: str, instance_type: str, requested: str | None) -> str:
+        """The AMI to boot: the workload's AMI, the provider block's, or the DLAMI default."""
+        if requested and requested.startswith("ami-"):
+            return requested
+        arch = arch_of(instance_type)
+        configured = configured_image(self.settings.get("image"), region, arch)
+        if configured and configured.startswith("ami-"):
+            return configured
+        parameter = configured[len("resolve:ssm:"):] if configured else DEFAULT_IMAGE_PARAMETERS[arch]
+        key = (region, parameter)
+        if key not in self._images:
+            with self._guard(f"{region} (image lookup {parameter})"):
+                ssm = self.client(region, "ssm")
+                try:
+                    value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+                except Exception as exc:  # noqa: BLE001
+                    if awserr.error_code(exc) == "ParameterNotFound":
+                        raise ProviderError(
+                            f"{self.name}: no AMI found for {arch} in {region} (SSM parameter {parameter} not found)",
+                            provider=self.name,
+                            hint='set image = "ami-..." (or a map by region) in the provider block',
+                        ) from None
+                    raise
+            self._images[key] = value
+        return self._images[key]
+
+    def create(self, req: LaunchRequest) -> list[Instance]:
+        """Launch ``placement.nodes`` nodes with one ``run_instances`` and wait until all run.
+
+        Failure contract: if ``run_instances`` fails nothing was launched (the call
+        is all-or-nothing with MinCount = MaxCount). If the nodes do not all reach
+        ``running`` within ``launch_timeout`` (or one is terminated while starting,
+        e.g. spot capacity withdrawn), every node launched is terminated and
+        CapacityError(zone) is raised; if that cleanup itself fails, the nodes
+        still carry the address and lineage tags, so the next refresh finds them.
+        """
+        p = req.placement
+        where = p.zone or p.region
+        ec2 = self.client(p.region)
+        image = self.image_for(p.region, p.instance_type, req.image)
+        args = run_instances_args(req, image_id=image, settings=self.settings,
+                                  client_token=f"skyplan-{uuid.uuid4().hex}")
+        with self._guard(f"{where} ({p.instance_type} x{p.nodes}, {p.pricing})"):
+            launched = ec2.run_instances(**args)["Instances"]
+        ids = [i["InstanceId"] for i in launched]
+        try:
+            raws = self._wait_running(p.region, ids)
+        except BaseException:
+            self._terminate_quietly(p.region, ids)
+            raise
+        return sorted((to_instance(r, provider=self.name, region=p.region) for r in raws), key=lambda i: i.rank)
+
+    def _wait_running(self, region: str, ids: list[str]) -> list[Mapping[str, Any]]:
+        ec2 = self.client(region)
+        deadline = time.monotonic() + self.launch_timeout
+        while True:
+            try:
+                with self._guard(region):
+                    raws = flatten(ec2.get_paginator("describe_instances").paginate(InstanceIds=ids))
+            except ProviderError as exc:  # new ids can lag behind in EC2's read path
+                if awserr.error_code(exc.__cause__) not in awserr.NOT_FOUND:
+                    raise
+                raws = []
+            states = {r["InstanceId"]: r["State"]["Name"] for r in raws}
+            lost = [i for i in ids if states.get(i) in ("shutting-down", "terminated")]
+            if lost:
+                reason = next((r.get("StateReason", {}).get("Message", "") for r in raws
+                               if r["InstanceId"] in lost), "")
+                raise CapacityError(f"{self.name}: {len(lost)} node(s) terminated while starting in {region}: {reason}",
+                                    scope="zone", provider=self.name)
+            if len(raws) == len(ids) and all(states[i] == "running" for i in ids):
+                return raws
+            if time.monotonic() >= deadline:
+                raise CapacityError(
+                    f"{self.name}: nodes not running after {self.launch_timeout:.0f}s in {region} "
+                    f"({sum(s == 'running' for s in states.values())}/{len(ids)} running)",
+                    scope="zone", provider=self.name)
+            time.sleep(self.poll_interval)
+
+    def _terminate_quietly(self, region: str, ids: list[str]) -> None:
+        try:
+            self._terminate(region, ids)
+        except Exception:  # noqa: BLE001 - the tags let refresh find what is left
+            pass
+
+    # -- list / read ------------------------------------------------------
+
+    def list_managed(self, lineage: str) -> list[Instance]:
+        """Every live instance tagged with ``lineage``: one paginated
+        ``describe_instances`` per region (regions queried concurrently).
+
+        Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
+        regions = self.regions
+        if len(regions) == 1:
+            return self._list_region(regions[0], lineage)
+        with ThreadPoolExecutor(max_workers=min(8, len(regions))) as pool:
+            results = list(pool.map(lambda r: self._list_region(r, lineage), regions))
+        return [i for part in results for i in part]
+
+    def _list_region(self, region: str, lineage: str) -> list[Instance]:
+        ec2 = self.client(region)
+        filters = [{"Name": f"tag:{TAG_LINEAGE}", "Values": [lineage]},
+                   {"Name": "instance-state-name", "Values": list(LIVE_STATES)}]
+        with self._guard(region):
+            pages = ec2.get_paginator("describe_instances").paginate(
+                Filters=filters, PaginationConfig={"PageSize": 1000})
+            raws = flatten(pages)
+        return [to_instance(r, provider=self.name, region=region) for r in raws]
+
+    def read(self, provider_id: str) -> Instance:
+        """Describe one instance for ``skyplan import``: ``i-…`` (searched in every
+        configured region) or ``REGION/i-…``. Raises ProviderError if not found."""
+        region, _, iid = provider_id.rpartition("/")
+        for r in ((region,) if region else self.regions):
+            ec2 = self.client(r)
+            try:
+                with self._guard(r):
+                    raws = flatten([ec2.describe_instances(InstanceIds=[iid])])
+            except ProviderError as exc:
+                if awserr.error_code(exc.__cause__) in awserr.NOT_FOUND:
+                    continue
+                raise
+            if raws and raws[0]["State"]["Name"] != "terminated":
+                return to_instance(raws[0], provider=self.name, region=r)
+        raise ProviderError(f"{self.name}: no instance {iid!r} in {', '.join((region,) if region else self.regions)}",
+                            provider=self.name, hint="give the id as REGION/i-... if it lives outside the configured regions")
+
+    # -- update / delete --------------------------------------------------
+
+    def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
+        """Apply in-place changes: ``tags`` (a map; a None value removes the tag)
+        and ``state`` ("running" starts, "stopped" stops). Returns the instance as
+        EC2 now describes it.
+
+        Failure contract: tag changes are single calls (all or nothing); a start or
+        stop that fails leaves the instance in whatever state EC2 reports next."""
+        ec2 = self.client(inst.region)
+        tags = dict(changes.get("tags") or {})
+        with self._guard(inst.region):
+            put = [{"Key": k, "Value": str(v)} for k, v in tags.items() if v is not None]
+            drop = [{"Key": k} for k, v in tags.items() if v is None]
+            if put:
+                ec2.create_tags(Resources=[inst.id], Tags=put)
+            if drop:
+                ec2.delete_tags(Resources=[inst.id], Tags=drop)
+            want = changes.get("state")
+            if want == "stopped" and inst.state != "stopped":
+                ec2.stop_instances(InstanceIds=[inst.id])
+            elif want == "running" and inst.state != "running":
+                ec2.start_instances(InstanceIds=[inst.id])
+            unknown = set(changes) - {"tags", "state"}
+            if unknown:
+                raise ProviderError(f"{self.name}: cannot change {', '.join(sorted(unknown))} of {inst.id} in place",
+                                    provider=self.name, hint="the plan should replace the resource instead")
+        return self.read(f"{inst.region}/{inst.id}")
+
+    def delete(self, insts: Sequence[Instance]) -> None:
+        """Terminate every instance and wait until EC2 reports them terminated.
+        Instances already gone are skipped.
+
+        Failure contract: on error some instances may still be terminating; they
+        carry their tags, so a retry or the next refresh sees them."""
+        by_region: dict[str, list[str]] = {}
+        for inst in insts:
+            by_region.setdefault(inst.region, []).append(inst.id)
+        for region, ids in by_region.items():
+            self._terminate(region, ids)
+            self._wait_gone(region, ids)
+
+    def _terminate(self, region: str, ids: list[str]) -> None:
+        ec2 = self.client(region)
+        for start in range(0, len(ids), TERMINATE_BATCH):
+            batch = ids[start:start + TERMINATE_BATCH]
+            try:
+                with self._guard(region):
+                    ec2.terminate_instances(InstanceIds=batch)
+            except ProviderError as exc:
+                if awserr.error_code(exc.__cause__) not in awserr.NOT_FOUND:
+                    raise
+                # Some ids are gone: terminate the ones that still exist.
+                alive = [i for i in batch if self._exists(region, i)]
+                if alive:
+                    with self._guard(region):
+                        ec2.terminate_instances(InstanceIds=alive)
+
+    def _exists(self, region: str, iid: str) -> bool:
+        try:
+            with self._guard(region):
+                raws = flatten([self.client(region).describe_instances(InstanceIds=[iid])])
+        except ProviderError as exc:
+            if awserr.error_code(exc.__cause__) in awserr.NOT_FOUND:
+                return False
+            raise
+        return bool(raws) and raws[0]["State"]["Name"] != "terminated"
+
+    def _wait_gone(self, region: str, ids: list[str]) -> None:
+        ec2 = self.client(region)
+        deadline = time.monotonic() + self.launch_timeout
+        while True:
+            try:
+                with self._guard(region):
+                    raws = flatten(ec2.get_paginator("describe_instances").paginate(
+                        Filters=[{"Name": "instance-id", "Values": ids}]))
+            except ProviderError as exc:
+                if awserr.error_code(exc.__cause__) in awserr.NOT_FOUND:
+                    return
+                raise
+            left = [r["InstanceId"] for r in raws if r["State"]["Name"] != "terminated"]
+            if not left:
+                return
+            if time.monotonic() >= deadline:
+                raise ProviderError(f"{self.name}: {len(left)} instance(s) still terminating in {region}: "
+                                    f"{', '.join(left[:5])}", provider=self.name)
+            time.sleep(self.poll_interval)
+
+    def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
+        """The node's console output (EC2 keeps the latest 64 KiB; no follow).
+        botocore already decodes the base64 ``Output``."""
+        with self._guard(inst.region):
+            out = self.client(inst.region).get_console_output(InstanceId=inst.id).get("Output") or ""
+        return out.splitlines()

@@ -1,0 +1,26 @@
+"""Small builders shared by the AWS provider tests."""
+
+from __future__ import annotations
+
+from skyplan.config.model import ProviderConfig
+from skyplan.providers.aws import AwsProvider
+from skyplan.providers.base import LaunchRequest
+from skyplan.solver.model import Placement
+
+AMI = "ami-0123456789abcdef0"
+
+
+def provider(moto, regions=("us-east-1",), **settings) -> AwsProvider:
+    cfg = ProviderConfig(kind="aws", regions=tuple(regions),
+                         settings={"endpoint_url": moto.url, "image": AMI, "poll_interval": 0.05,
+                                   "launch_timeout": 5, **settings})
+    return AwsProvider(cfg)
+
+
+def request(address="workload.train", *, region="us-east-1", zone="us-east-1a", itype="t3.micro",
+            nodes=1, pricing="on_demand", kind="job", group=0, lineage="lin-1", **kw) -> LaunchRequest:
+    placement = Placement(provider="aws", region=region, zone=zone, instance_type=itype,
+                          pricing=pricing, hourly_price=0.01, nodes=nodes)
+    return LaunchRequest(address=address, lineage=lineage, group=group, placement=placement, kind=kind,
+                         run="python train.py", setup="pip install -r requirements.txt",
+                         env={"EPOCHS": "3"}, **kw)

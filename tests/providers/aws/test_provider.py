@@ -1,0 +1,112 @@
+"""AwsProvider against moto's EC2 server: create, list, update, delete, import."""
+
+from __future__ import annotations
+
+import base64
+
+import boto3
+
+from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE
+from tests.providers.aws.helpers import AMI, provider, request
+
+
+def _ec2(moto, region="us-east-1"):
+    return boto3.client("ec2", region_name=region, endpoint_url=moto.url)
+
+
+def test_create_on_demand_multi_node_tags_zone_and_user_data(moto):
+    aws = provider(moto)
+    insts = aws.create(request(nodes=3, itype="m5.large"))
+    assert [i.rank for i in insts] == [0, 1, 2]
+    assert {i.state for i in insts} == {"running"}
+    assert {i.zone for i in insts} == {"us-east-1a"}
+    assert {i.instance_type for i in insts} == {"m5.large"}
+    assert {i.pricing for i in insts} == {"on_demand"}
+    assert all(i.address == "workload.train" and i.lineage == "lin-1" and i.provider == "aws" for i in insts)
+    raw = _ec2(moto).describe_instances(InstanceIds=[insts[0].id])["Reservations"][0]["Instances"][0]
+    tags = {t["Key"]: t["Value"] for t in raw["Tags"]}
+    assert tags[TAG_ADDRESS] == "workload.train" and tags[TAG_LINEAGE] == "lin-1"
+    assert tags[TAG_GROUP] == "0" and tags["Name"] == "workload.train"
+    assert raw["ImageId"] == AMI
+    attr = _ec2(moto).describe_instance_attribute(InstanceId=insts[0].id, Attribute="userData")
+    script = base64.b64decode(attr["UserData"]["Value"]).decode()
+    assert "pip install -r requirements.txt" in script and "python train.py" in script
+    assert "export EPOCHS=3" in script and "SKYPLAN_NUM_NODES=3" in script
+
+
+def test_create_spot_job_is_one_time_and_reported_as_spot(moto):
+    aws = provider(moto)
+    (inst,) = aws.create(request(pricing="spot", itype="g5.xlarge", zone="us-east-1b"))
+    assert inst.pricing == "spot" and inst.zone == "us-east-1b"
+    raw = _ec2(moto).describe_instances(InstanceIds=[inst.id])["Reservations"][0]["Instances"][0]
+    assert raw.get("InstanceLifecycle") == "spot"
+
+
+def test_list_managed_across_two_regions_filters_by_lineage(moto):
+    aws = provider(moto, regions=("us-east-1", "us-west-2"))
+    a = aws.create(request("workload.a", nodes=2))
+    b = aws.create(request("workload.b", region="us-west-2", zone="us-west-2a", group=1))
+    aws.create(request("workload.other", lineage="someone-else"))
+    _ec2(moto).run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1)  # unmanaged
+    moto.middleware.calls.clear()
+    found = aws.list_managed("lin-1")
+    assert sorted(i.id for i in found) == sorted(i.id for i in a + b)
+    west = [i for i in found if i.region == "us-west-2"]
+    assert len(west) == 1 and west[0].group == 1 and west[0].address == "workload.b"
+    calls = moto.calls("DescribeInstances")
+    assert sorted(c["region"] for c in calls) == ["us-east-1", "us-west-2"]
+
+
+def test_list_managed_skips_terminated(moto):
+    aws = provider(moto)
+    insts = aws.create(request(nodes=2))
+    aws.delete(insts[:1])
+    assert [i.id for i in aws.list_managed("lin-1")] == [insts[1].id]
+
+
+def test_update_tags_and_stop_start(moto):
+    aws = provider(moto)
+    (inst,) = aws.create(request(kind="service"))
+    updated = aws.update(inst, {"tags": {"team": "ml", "Name": "renamed"}})
+    assert updated.tags["team"] == "ml" and updated.tags["Name"] == "renamed"
+    updated = aws.update(updated, {"tags": {"team": None}, "state": "stopped"})
+    assert "team" not in updated.tags and updated.state == "stopped"
+    assert aws.update(updated, {"state": "running"}).state in ("pending", "running")
+
+
+def test_delete_terminates_and_tolerates_already_gone(moto):
+    aws = provider(moto)
+    insts = aws.create(request(nodes=2))
+    aws.delete(insts)
+    aws.delete(insts)  # already terminated: fine
+    states = {r["State"]["Name"] for r in
+              _ec2(moto).describe_instances(InstanceIds=[i.id for i in insts])["Reservations"][0]["Instances"]}
+    assert states == {"terminated"}
+    assert aws.list_managed("lin-1") == []
+
+
+def test_read_imports_an_unmanaged_instance(moto):
+    aws = provider(moto, regions=("us-east-1", "us-west-2"))
+    raw = _ec2(moto, "us-west-2").run_instances(
+        ImageId=AMI, InstanceType="m5.large", MinCount=1, MaxCount=1,
+        Placement={"AvailabilityZone": "us-west-2b"})["Instances"][0]
+    inst = aws.read(raw["InstanceId"])
+    assert (inst.id, inst.region, inst.zone, inst.instance_type) == (raw["InstanceId"], "us-west-2", "us-west-2b", "m5.large")
+    assert inst.address == "" and inst.lineage == ""
+    assert aws.read(f"us-west-2/{raw['InstanceId']}").id == raw["InstanceId"]
+
+
+def test_read_unknown_id_is_a_clear_error(moto):
+    import pytest
+
+    from skyplan.errors import ProviderError
+
+    with pytest.raises(ProviderError, match="no instance 'i-00000000000000000'"):
+        provider(moto).read("i-00000000000000000")
+
+
+def test_logs_read_console_output(moto):
+    aws = provider(moto)
+    (inst,) = aws.create(request())
+    lines = list(aws.logs(inst))
+    assert lines and lines[0].startswith("Linux version")  # moto's sample console
