@@ -1,1 +1,140 @@
-"""Apply: carries out a Plan. Builds the action DAG, walks it with bounded parallelism, runs each action through its provider, records every finished action in state at once, fails over to the next approved placement on capacity errors, retries transient errors with backoff, and skips dependants of failed actions. Never re-plans beyond the approved envelope."""
+"""Apply: carries out a Plan. ``graph`` builds the action DAG from the plan's changes,
+``walker`` walks any DAG with bounded parallelism (globally and per provider),
+``executor`` is what each step does against its provider, ``failover`` moves a node
+group to its next approved placement on capacity errors, ``retry`` retries
+transient errors with backoff, and ``progress`` reports what happens. Every
+finished action is recorded in state at once; a failed action skips its
+dependants and nothing is re-planned beyond the approved envelope.
+
+Entry point: ``apply_plan(plan, store, providers, parallelism=, reporter=) -> ApplyResult``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from skyplan.apply.graph import CREATE, DELETE, DELETE_OLD, UPDATE, ActionGraph, Step, build_graph
+from skyplan.apply.progress import Reporter
+from skyplan.apply.retry import RetryPolicy
+from skyplan.apply.walker import ABANDONED, DONE, FAILED, SKIPPED, walk
+from skyplan.planner.model import Plan
+from skyplan.providers.base import Provider
+
+
+@dataclass
+class ApplyResult:
+    """What happened to each step (keys like ``workload.train (create)``)."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    abandoned: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # failed key -> message
+    reasons: dict[str, str] = field(default_factory=dict)  # skipped/abandoned key -> why
+    added: int = 0
+    changed: int = 0
+    destroyed: int = 0
+    cancelled: bool = False
+    max_running: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.skipped or self.abandoned)
+
+    def summary(self) -> str:
+        if self.ok:
+            return (f"Apply complete! Resources: {self.added} added, {self.changed} changed, "
+                    f"{self.destroyed} destroyed.")
+        head = "Apply interrupted" if self.cancelled else "Apply failed"
+        return (f"{head}: {len(self.done)} done, {len(self.failed)} failed, "
+                f"{len(self.skipped) + len(self.abandoned)} skipped. Resources: {self.added} added, "
+                f"{self.changed} changed, {self.destroyed} destroyed.")
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok, "done": self.done, "failed": self.failed, "skipped": self.skipped,
+            "abandoned": self.abandoned, "errors": self.errors, "reasons": self.reasons,
+            "added": self.added, "changed": self.changed, "destroyed": self.destroyed, "cancelled": self.cancelled,
+        }
+
+
+def provider_limits(providers: Mapping[str, Provider], configs: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """Per-provider ``max_parallel`` from provider blocks (``settings``) or the provider objects."""
+    limits: dict[str, int] = {}
+    for key, prov in providers.items():
+        value = None
+        cfg = (configs or {}).get(key)
+        if cfg is not None:
+            value = dict(getattr(cfg, "settings", {}) or {}).get("max_parallel")
+        if value is None:
+            value = getattr(prov, "max_parallel", None)
+        if value:
+            limits[key] = max(1, int(value))
+    return limits
+
+
+def apply_plan(
+    plan: Plan,
+    store,
+    providers: Mapping[str, Provider],
+    *,
+    parallelism: int = 10,
+    reporter: Reporter | None = None,
+    cancel: threading.Event | None = None,
+    abandon: threading.Event | None = None,
+    limits: Mapping[str, int] | None = None,
+    retry: RetryPolicy | None = None,
+    poll_interval: float = 0.05,
+    graph=None,
+) -> ApplyResult:
+    """Carry out ``plan``: every step in dependency order, recorded in ``store`` as it ends.
+
+    Failures do not raise: they are in the result (``ok`` False); the caller decides
+    the exit code. Raises ApplyError only for a plan that cannot be walked (a cycle).
+    ``graph`` (the DesiredGraph) lets outputs be evaluated from what was created;
+    without it the plan's output values are recorded.
+    """
+    from skyplan.apply.executor import Executor
+
+    reporter = reporter or Reporter()
+    cancel = cancel or threading.Event()
+    actions: ActionGraph = build_graph(plan)
+    lim = dict(limits) if limits is not None else provider_limits(providers)
+    ex = Executor(plan=plan, store=store, providers=providers, reporter=reporter,
+                  retry=retry or RetryPolicy(), cancel=cancel, poll_interval=poll_interval)
+
+    reporter.begin(list(actions.steps))
+    try:
+        walked = walk(actions.deps, lambda k: ex.run(actions.steps[k]), parallelism=parallelism, limits=lim,
+                      group_of=lambda k: actions.steps[k].provider, hooks=reporter, cancel=cancel, abandon=abandon)
+    finally:
+        reporter.end()
+
+    res = ApplyResult(cancelled=cancel.is_set(), max_running=walked.max_running)
+    for key in walked.order:
+        status = walked.status[key]
+        op = actions.steps[key].op
+        if status == DONE:
+            res.done.append(key)
+            res.added += op == CREATE
+            res.changed += op == UPDATE
+            res.destroyed += op in (DELETE, DELETE_OLD)
+        elif status == FAILED:
+            res.failed.append(key)
+            res.errors[key] = str(walked.errors[key]) or type(walked.errors[key]).__name__
+        elif status == SKIPPED:
+            res.skipped.append(key)
+            res.reasons[key] = walked.reasons.get(key, "")
+        elif status == ABANDONED:
+            res.abandoned.append(key)
+            res.reasons[key] = walked.reasons.get(key, "")
+    if not res.abandoned:
+        from skyplan.apply.outputs import record_outputs
+
+        record_outputs(plan, store, graph)
+    return res
+
+
+__all__ = ["ApplyResult", "Step", "apply_plan", "build_graph", "provider_limits", "RetryPolicy", "Reporter"]

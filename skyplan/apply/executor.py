@@ -1,0 +1,276 @@
+"""What each step of the apply graph does against its provider, and how it is recorded.
+
+create      mark the address ``creating`` in state (the crash marker), then launch each
+            replica group through failover (with transient retries), then record the
+            resource with its groups and instances in one transaction
+update      ``provider.update`` every node with the changed attributes, then record
+delete      ``provider.delete`` the prior nodes (plus any found by lineage tag when state
+            only holds a crash marker), then forget the address
+delete-old  delete the nodes a create_before_destroy replacement superseded
+
+A job that depends on another job starts only after that job has succeeded (its
+nodes are polled with ``list_managed``); if the upstream job failed or vanished the
+step is skipped. A dependency on a service needs only that it runs, which its
+create already waited for.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Mapping, Sequence
+
+from skyplan.apply import graph as g
+from skyplan.apply.failover import Attempt, Blocklist, launch_group
+from skyplan.apply.progress import Reporter
+from skyplan.apply.retry import RetryPolicy, call_with_retry
+from skyplan.apply.walker import Skip
+from skyplan.errors import ApplyError, ProviderError
+from skyplan.planner.model import Action, Change, Plan
+from skyplan.providers.base import Instance, LaunchRequest, Provider
+from skyplan.solver.model import Placement
+from skyplan.state.model import CREATING, FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
+
+_NOT_ATTRS = ("placement",)
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _number(q: Any) -> float | None:
+    """``"8+"`` -> 8.0; ``16`` -> 16.0; None stays None."""
+    if q is None or q == "":
+        return None
+    try:
+        return float(str(q).rstrip("+"))
+    except ValueError:
+        return None
+
+
+def job_status(instances: Sequence[Instance]) -> str | None:
+    """SUCCEEDED/FAILED once every node of a job has ended, else None (still running)."""
+    if not instances:
+        return None
+    states = {i.state for i in instances}
+    if "failed" in states:
+        return FAILED if states <= {"failed", "succeeded", "terminated"} else None
+    if states == {"succeeded"}:
+        return SUCCEEDED
+    return None
+
+
+@dataclass
+class Executor:
+    plan: Plan
+    store: Any  # StateStore
+    providers: Mapping[str, Provider]
+    reporter: Reporter
+    retry: RetryPolicy = RetryPolicy()
+    cancel: threading.Event | None = None
+    poll_interval: float = 0.05  # first wait between job polls; doubles up to poll_max
+    poll_max: float = 2.0
+
+    def __post_init__(self) -> None:
+        self._kinds = {c.address: (c.after or c.before or {}).get("kind", "") for c in self.plan.changes}
+        self._state_lock = threading.Lock()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def provider(self, key: str) -> Provider:
+        try:
+            return self.providers[key]
+        except KeyError:
+            raise ProviderError(f"provider {key!r} is not configured for this apply", provider=key,
+                                hint=f'add a provider "{key.split(".")[0]}" block, or plan again') from None
+
+    def _retry(self, key: str, fn: Callable[[], Any]) -> Any:
+        return call_with_retry(fn, self.retry, on_retry=lambda n, wait, e: self.reporter.note(
+            key, f"transient error ({str(e).splitlines()[0] if str(e) else type(e).__name__}); retry {n} in {wait:.1f}s"))
+
+    def _record(self, rec: ResourceRecord, action: str, before: ResourceRecord | None) -> None:
+        with self._state_lock:
+            self.store.record(rec, action=action, before=before)
+
+    def _forget(self, address: str, action: str) -> None:
+        with self._state_lock:
+            if self.store.get(address) is not None:
+                self.store.forget(address, action=action)
+
+    def _current(self, address: str) -> ResourceRecord | None:
+        with self._state_lock:
+            return self.store.get(address)
+
+    def live_instances(self, address: str, provider_keys: Sequence[str]) -> list[Instance]:
+        """Nodes of ``address`` the providers report under this plan's lineage."""
+        out: list[Instance] = []
+        for key in dict.fromkeys(provider_keys):
+            if key in self.providers:
+                out.extend(i for i in self._retry(address, lambda: self.providers[key].list_managed(self.plan.lineage))
+                           if i.address == address)
+        return out
+
+    # -- the entry the walker calls ----------------------------------------------------------------
+    def run(self, step: g.Step) -> str:
+        if step.op == g.CREATE:
+            return self.create(step.change)
+        if step.op == g.UPDATE:
+            return self.update(step.change)
+        if step.op in (g.DELETE, g.DELETE_OLD):
+            return self.delete(step.change, old_only=step.op == g.DELETE_OLD)
+        raise ApplyError(f"unknown step {step.op!r}")
+
+    # -- waiting for upstream jobs -------------------------------------------------------------------
+    def wait_for_jobs(self, change: Change, key: str) -> None:
+        for dep in change.depends_on:
+            rec = self._current(dep)
+            kind = self._kinds.get(dep) or (rec.attributes.get("kind", "") if rec else "")
+            if kind != "job" or rec is None:
+                continue
+            self._wait_job(dep, rec, key)
+
+    def _wait_job(self, dep: str, rec: ResourceRecord, key: str) -> None:
+        interval, noted, gone = self.poll_interval, False, 0
+        while True:
+            if rec.status == SUCCEEDED:
+                return
+            if rec.status == FAILED:
+                raise Skip(f"upstream job {dep} failed")
+            if self.cancel is not None and self.cancel.is_set():
+                raise Skip(f"cancelled while waiting for job {dep}")
+            keys = [grp.placement.provider for grp in rec.groups]
+            live = self.live_instances(dep, keys)
+            status = job_status(live)
+            if status is not None:
+                rec = replace(rec, status=status, groups=tuple(
+                    GroupRecord(grp.placement, tuple(i for i in live if i.group == n) or grp.instances)
+                    for n, grp in enumerate(rec.groups)), updated_at=now_iso())
+                self._record(rec, action="refresh", before=None)
+                continue
+            gone = gone + 1 if not live else 0
+            if gone >= 3:
+                raise Skip(f"upstream job {dep} has no running nodes")
+            if not noted:
+                self.reporter.note(key, f"waiting for job {dep} to succeed")
+                noted = True
+            time.sleep(interval)
+            interval = min(self.poll_max, interval * 2)
+
+    # -- create ----------------------------------------------------------------------------------------
+    def launch_request(self, change: Change, group: int, placement: Placement) -> LaunchRequest:
+        after = change.after or {}
+        res = after.get("resources") or {}
+        return LaunchRequest(
+            address=change.address, lineage=self.plan.lineage, group=group, placement=placement,
+            kind=after.get("kind") or "job", image=after.get("image"), setup=after.get("setup"),
+            run=after.get("run"), env={str(k): str(v) for k, v in (after.get("env") or {}).items()},
+            ports=tuple(after.get("ports") or ()), accelerators=placement.accelerators,
+            cpus=_number(res.get("cpus")), memory_gib=_number(res.get("memory")), disk_gb=res.get("disk_gb"),
+            workdir=self.plan.config_dir or None,
+        )
+
+    def _record_of(self, change: Change, status: str, groups: Sequence[GroupRecord], *, tainted: bool = False,
+                   created_at: str = "") -> ResourceRecord:
+        after = change.after or {}
+        return ResourceRecord(
+            address=change.address, kind=change.kind, status=status, groups=tuple(groups),
+            attributes={k: v for k, v in after.items() if k not in _NOT_ATTRS},
+            config_hash=change.config_hash, tainted=tainted, depends_on=tuple(change.depends_on),
+            created_at=created_at or now_iso(), updated_at=now_iso(),
+        )
+
+    def create(self, change: Change) -> str:
+        key = f"{change.address} (create)"
+        wp = change.placement
+        if wp is None or not wp.groups:
+            raise ApplyError(f"{change.address}: the plan has no placement for this create", hint="plan again")
+        self.wait_for_jobs(change, key)
+        if self.cancel is not None and self.cancel.is_set():
+            raise Skip("cancelled")
+        prior = change.prior
+        replacing_in_place = change.action is Action.CREATE_THEN_DELETE
+        if prior is not None and prior.status == CREATING and not replacing_in_place:
+            # A crash left a marker: anything launched under it is found by tag and removed.
+            keys = [grp.chosen.provider for grp in wp.groups] + [f.provider for grp in wp.groups for f in grp.fallbacks]
+            orphans = self.live_instances(change.address, keys)
+            if orphans:
+                self.reporter.note(key, f"removing {len(orphans)} node(s) left by an interrupted apply")
+                self._delete_instances(change.address, orphans)
+        created_at = now_iso()
+        if not replacing_in_place:
+            self._record(self._record_of(change, CREATING, (), created_at=created_at), action="create", before=prior)
+
+        done: list[GroupRecord] = []
+        blocklist = Blocklist()
+        for n, gp in enumerate(wp.groups):
+            others = sum(d.placement.hourly_cost for d in done) + sum(x.chosen.hourly_cost for x in wp.groups[n + 1:])
+
+            def launch(p: Placement, n: int = n) -> list[Instance]:
+                req = self.launch_request(change, n, p)
+                return list(self._retry(key, lambda: self.provider(p.provider).create(req)))
+
+            def on_attempt(a: Attempt) -> None:
+                self.reporter.note(key, f"group {n}: {a.placement.infra} {a.placement.instance_type}: {a.reason}")
+
+            try:
+                placement, insts = launch_group(
+                    gp, launch, address=change.address, index=n, other_groups_cost=others,
+                    approved_hourly_cost=wp.approved_hourly_cost, blocklist=blocklist, on_attempt=on_attempt)
+            except BaseException:
+                if done:  # keep what exists, marked for replacement on the next plan
+                    self._record(self._record_of(change, RUNNING, done, tainted=True, created_at=created_at),
+                                 action="create", before=None)
+                raise
+            if placement != gp.chosen:
+                self.reporter.note(key, f"group {n}: failed over to {placement.infra} {placement.instance_type}")
+            done.append(GroupRecord(placement, tuple(insts)))
+
+        status = RUNNING
+        if (change.after or {}).get("kind") == "job":
+            status = job_status([i for grp in done for i in grp.instances]) or RUNNING
+        self._record(self._record_of(change, status, done, created_at=created_at), action="create", before=prior)
+        return f"created {sum(len(grp.instances) for grp in done)} node(s)"
+
+    # -- update ----------------------------------------------------------------------------------------
+    def update(self, change: Change) -> str:
+        key = f"{change.address} (update)"
+        prior = change.prior
+        if prior is None:
+            raise ApplyError(f"{change.address}: the plan updates an object state does not hold", hint="plan again")
+        self.wait_for_jobs(change, key)
+        after = change.after or {}
+        fields = sorted({p[0] for p in change.update_paths if p} - set(_NOT_ATTRS)) or \
+            sorted(k for k in after if k not in _NOT_ATTRS and after.get(k) != (change.before or {}).get(k))
+        changes = {f: after.get(f) for f in fields}
+        groups: list[GroupRecord] = []
+        for grp in prior.groups:
+            new = [self._retry(key, lambda i=i: self.provider(i.provider or grp.placement.provider).update(i, changes))
+                   for i in grp.instances]
+            groups.append(GroupRecord(grp.placement, tuple(new)))
+        rec = self._record_of(change, prior.status if prior.status != CREATING else RUNNING, groups,
+                              created_at=prior.created_at)
+        self._record(rec, action="update", before=prior)
+        return f"updated {', '.join(fields) or 'nothing'}"
+
+    # -- delete ----------------------------------------------------------------------------------------
+    def _delete_instances(self, address: str, insts: Sequence[Instance]) -> None:
+        by_provider: dict[str, list[Instance]] = {}
+        for i in insts:
+            by_provider.setdefault(i.provider, []).append(i)
+        for key, group in by_provider.items():
+            self._retry(address, lambda: self.provider(key).delete(group))
+
+    def delete(self, change: Change, *, old_only: bool = False) -> str:
+        prior = change.prior
+        if prior is None:
+            raise ApplyError(f"{change.address}: the plan deletes an object state does not hold", hint="plan again")
+        insts = list(prior.instances)
+        if not old_only and (prior.status == CREATING or not insts):
+            keys = [grp.placement.provider for grp in prior.groups] or list(self.providers)
+            seen = {i.id for i in insts}
+            insts += [i for i in self.live_instances(change.address, keys) if i.id not in seen]
+        self._delete_instances(change.address, insts)
+        if not old_only:
+            self._forget(change.address, action="delete")
+        return f"deleted {len(insts)} node(s)"

@@ -1,0 +1,57 @@
+"""Recording outputs after apply: known values from the plan, the rest evaluated
+from what state now holds (when the configuration graph is at hand)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from skyplan.planner.model import Plan
+
+
+def _known_attributes(store) -> dict[str, Any]:
+    """address -> the attributes an output expression may read, as state now holds them."""
+    known: dict[str, Any] = {}
+    for address, rec in store.snapshot().resources.items():
+        attrs = dict(rec.attributes)
+        attrs["status"] = rec.status
+        attrs["placement"] = rec.placement.to_json() if rec.placement else None
+        attrs["instances"] = [i.to_json() for i in rec.instances]
+        attrs["ips"] = [i.attributes.get("ip") for i in rec.instances if i.attributes.get("ip")]
+        attrs["hourly_cost"] = rec.hourly_cost
+        known[address] = attrs
+    return known
+
+
+def record_outputs(plan: Plan, store, graph=None) -> None:
+    """Write the outputs the plan decided on into state. Outputs the plan could not know
+    are evaluated with ``skyplan.config.evaluate_outputs`` when ``graph`` is given, and
+    otherwise keep their recorded value."""
+    changes: Mapping[str, Any] = plan.output_changes or {}
+    if not changes:
+        return
+    current = dict(store.snapshot().outputs)
+    evaluated: Mapping[str, Any] = {}
+    if graph is not None and any(v.get("after_unknown") for v in changes.values() if isinstance(v, Mapping)):
+        from skyplan import config
+
+        evaluate = getattr(config, "evaluate_outputs", None)
+        if evaluate is not None:
+            evaluated = evaluate(graph, _known_attributes(store)) or {}
+    out: dict[str, Any] = {}
+    for name, ch in changes.items():
+        if not isinstance(ch, Mapping):
+            continue
+        actions = ch.get("actions") or []
+        if actions == ["delete"]:
+            continue
+        sensitive = bool(ch.get("after_sensitive"))
+        if ch.get("after_unknown"):
+            if name in evaluated:
+                value = evaluated[name]
+                value = value.get("value") if isinstance(value, Mapping) and "value" in value else value
+                out[name] = {"value": value, "sensitive": sensitive}
+            elif name in current:
+                out[name] = current[name]
+            continue
+        out[name] = {"value": ch.get("after"), "sensitive": sensitive}
+    store.set_outputs(out)

@@ -1,0 +1,314 @@
+"""LocalProvider: each node of a workload placed on ``local`` is a real process tree.
+
+Layout under ``<root>/.skyplan/local/`` (root = the provider's ``root`` setting,
+which the CLI sets to the configuration folder, else the current folder):
+
+- ``<address-slug>/<group>-<rank>/``  the node's working directory
+- ``registry/<id>.json``              the registry entry (pid, pgid, address, lineage, ...)
+- ``logs/<id>.log``                   the node's stdout and stderr, and supervisor events
+
+What ``list_managed`` reports for a registered node:
+
+- supervisor alive, no exit code          -> ``running``
+- exit code recorded                      -> ``succeeded`` (0) or ``failed`` (non-zero)
+- supervisor dead without an exit code    -> not listed: it was killed from outside, so
+  the node is gone and refresh reports it *missing*
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from skyplan.config.model import ProviderConfig
+from skyplan.errors import ProviderError
+from skyplan.providers.base import TAG_RANK, Instance, LaunchRequest
+from skyplan.providers.local.registry import SIGKILL, SIGTERM, Registry, pid_alive, proc_start, slug, write_atomic
+
+START_TIMEOUT = 15.0  # seconds for a supervisor to report in
+STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
+RESTART_FIELDS = ("env", "setup", "run", "ports", "image")
+
+# Run by path: the supervisor imports only the standard library, so it starts fast.
+SUPERVISOR = str(Path(__file__).with_name("supervisor.py"))
+
+_children: dict[int, subprocess.Popen] = {}  # supervisors this process started (reaped on sight)
+
+
+def _reap() -> None:
+    for pid, proc in list(_children.items()):
+        if proc.poll() is not None:
+            _children.pop(pid, None)
+
+
+class LocalProvider:
+    """The embedded default provider: workloads run as processes on this machine."""
+
+    def __init__(self, cfg: ProviderConfig | None = None):
+        cfg = cfg or ProviderConfig(kind="local")
+        self.config = cfg
+        self.name = cfg.key
+        settings = dict(cfg.settings or {})
+        self.root = Path(settings.get("root") or os.getcwd()).resolve()
+        self.max_parallel = settings.get("max_parallel")
+        self.registry = Registry(self.root / ".skyplan" / "local")
+
+    # -- catalog ------------------------------------------------------------------------------------
+    def offers(self) -> list:
+        """This machine as one offer at price 0. Never raises for a readable machine."""
+        from skyplan.catalog import local_offers
+
+        return list(local_offers())
+
+    # -- create -------------------------------------------------------------------------------------
+    def create(self, req: LaunchRequest) -> list[Instance]:
+        """Start ``req.placement.nodes`` supervised processes and wait until each has started.
+
+        Failure contract: raises ProviderError when bash or a supervisor cannot start;
+        every node already started for this request is terminated and unregistered
+        first, so nothing is left running. A crash of skyplan itself mid-way leaves
+        registered nodes carrying the address and lineage, which ``list_managed`` finds.
+        """
+        nodes = max(1, int(req.placement.nodes or 1))
+        started: list[dict] = []
+        try:
+            for rank in range(nodes):
+                started.append(self._start_node(req, rank, nodes))
+            for entry in started:
+                self._wait_started(entry)
+        except BaseException:
+            self._stop_entries(started)
+            raise
+        return [self._instance(e) for e in started]
+
+    def _node_env(self, req: LaunchRequest, rank: int, nodes: int, node_id: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({str(k): str(v) for k, v in req.env.items()})
+        env.update({
+            "SKYPLAN_ADDRESS": req.address, "SKYPLAN_LINEAGE": req.lineage, "SKYPLAN_GROUP": str(req.group),
+            "SKYPLAN_NODE_RANK": str(rank), "SKYPLAN_NUM_NODES": str(nodes),
+            "SKYPLAN_NODE_IPS": "\n".join(["127.0.0.1"] * nodes), "SKYPLAN_HEAD_IP": "127.0.0.1",
+            "SKYPLAN_NODE_ID": node_id,
+        })
+        return env
+
+    def _start_node(self, req: LaunchRequest, rank: int, nodes: int) -> dict:
+        node_id = f"{slug(req.address)}-g{req.group}-r{rank}-{secrets.token_hex(4)}"
+        workdir = self.root / ".skyplan" / "local" / slug(req.address) / f"{req.group}-{rank}"
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.registry.logs.mkdir(parents=True, exist_ok=True)
+        paths = self.registry.paths(node_id)
+        entry: dict[str, Any] = {
+            "id": node_id, "address": req.address, "lineage": req.lineage, "group": req.group, "rank": rank,
+            "num_nodes": nodes, "kind": req.kind, "region": req.placement.region, "zone": req.placement.zone,
+            "instance_type": req.placement.instance_type, "pricing": req.placement.pricing,
+            "workdir": str(workdir), "log": str(paths["log"]), "pid": None, "pgid": None, "proc_start": None,
+            "started_at": time.time(), "tags": {**req.tags(), TAG_RANK: str(rank)},
+            "env": {str(k): str(v) for k, v in req.env.items()}, "ports": list(req.ports),
+        }
+        self.registry.write(entry)  # registered before anything runs
+        spec = {
+            "workdir": str(workdir), "env": self._node_env(req, rank, nodes, node_id), "kind": req.kind,
+            "setup": req.setup, "run": req.run, "log": str(paths["log"]),
+            "pid_file": str(paths["pid"]), "exit_file": str(paths["exit"]),
+        }
+        self._spawn(entry, spec)
+        return entry
+
+    def _spawn(self, entry: dict, spec: dict) -> None:
+        paths = self.registry.paths(entry["id"])
+        for name in ("pid", "exit"):
+            paths[name].unlink(missing_ok=True)
+        write_atomic(paths["spec"], json.dumps(spec))
+        _reap()
+        try:
+            with open(paths["log"], "ab") as log:
+                proc = subprocess.Popen(
+                    [sys.executable, SUPERVISOR, str(paths["spec"])],
+                    cwd=spec["workdir"], env=spec["env"], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                    start_new_session=True, close_fds=True)
+        except OSError as e:
+            raise ProviderError(f"{entry['address']}: cannot start a local process: {e}", provider=self.name) from None
+        _children[proc.pid] = proc
+        entry.update(pid=proc.pid, pgid=proc.pid, proc_start=proc_start(proc.pid), started_at=time.time())
+        self.registry.write(entry)
+
+    def _wait_started(self, entry: dict) -> None:
+        paths = self.registry.paths(entry["id"])
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if paths["pid"].exists():
+                return
+            proc = _children.get(entry["pid"])
+            if proc is not None and proc.poll() is not None:
+                raise ProviderError(f"{entry['address']}: the local supervisor ended at once "
+                                    f"(code {proc.returncode}); see {paths['log']}", provider=self.name)
+            time.sleep(0.005)
+        raise ProviderError(f"{entry['address']}: the local supervisor did not start within {START_TIMEOUT:.0f}s",
+                            provider=self.name)
+
+    # -- read -----------------------------------------------------------------------------------------
+    def _state(self, entry: dict) -> str | None:
+        code = self.registry.exit_code(entry["id"])
+        if code is not None:
+            return "succeeded" if code == 0 else "failed"
+        pid = self.registry.pid_of(entry)
+        if pid_alive(pid, entry.get("proc_start")):
+            return "running"
+        if pid is None and time.time() - float(entry.get("started_at") or 0) < START_TIMEOUT:
+            return "pending"
+        return None
+
+    def _instance(self, entry: dict, state: str | None = None) -> Instance:
+        state = state or self._state(entry) or "terminated"
+        code = self.registry.exit_code(entry["id"])
+        return Instance(
+            provider=self.name, id=entry["id"], address=entry["address"], lineage=entry["lineage"],
+            group=int(entry["group"]), rank=int(entry["rank"]), region=entry.get("region") or "local",
+            zone=entry.get("zone"), instance_type=entry.get("instance_type") or "local",
+            pricing=entry.get("pricing") or "on_demand", state=state, tags=dict(entry.get("tags") or {}),
+            attributes={
+                "ip": "127.0.0.1", "pid": entry.get("pid"), "pgid": entry.get("pgid"), "kind": entry.get("kind"),
+                "workdir": entry.get("workdir"), "log": entry.get("log"), "exit_code": code,
+                "started_at": entry.get("started_at"), "env": dict(entry.get("env") or {}),
+            },
+        )
+
+    def list_managed(self, lineage: str) -> list[Instance]:
+        """Every registered node of ``lineage`` that is running or has finished with an
+        exit code (see the module docstring). Reads local files only; raises nothing
+        for a missing registry (an empty list)."""
+        _reap()
+        out = []
+        for entry in self.registry.entries():
+            if entry.get("lineage") != lineage:
+                continue
+            state = self._state(entry)
+            if state is not None:
+                out.append(self._instance(entry, state))
+        return out
+
+    def read(self, provider_id: str) -> Instance:
+        """One registered node by id; ProviderError if it is not registered."""
+        entry = self.registry.read(provider_id)
+        if entry is None:
+            raise ProviderError(f"no local node {provider_id!r} is registered under {self.registry.dir}",
+                                provider=self.name)
+        return self._instance(entry)
+
+    # -- update -------------------------------------------------------------------------------------
+    def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
+        """Apply ``changes`` (attribute -> new value). For a service a change of env, setup,
+        run or ports restarts the node's processes with the new values (same id).
+        Other attributes (cost limits, durations, tags) have no local effect.
+
+        Failure contract: ProviderError if the node is not registered, or if a job would
+        need a restart (a finished or running job is replaced, not restarted); on a
+        failed restart the node is left stopped and the error names its log.
+        """
+        entry = self.registry.read(inst.id)
+        if entry is None:
+            raise ProviderError(f"{inst.address}: local node {inst.id} is gone", provider=self.name,
+                                hint="run `skyplan plan` to see it as missing and re-create it")
+        restart = sorted(k for k in changes if k in RESTART_FIELDS)
+        if not restart:
+            return self._instance(entry)
+        if entry.get("kind") != "service":
+            raise ProviderError(f"{inst.address}: a job's {', '.join(restart)} cannot change in place",
+                                provider=self.name, hint=f"replace it: skyplan apply -replace {inst.address}")
+        spec = json.loads(self.registry.paths(inst.id)["spec"].read_text())
+        if "env" in changes:
+            old_user = set(entry.get("env") or {})
+            env = {k: v for k, v in spec["env"].items() if k not in old_user or k.startswith("SKYPLAN_")}
+            env.update({str(k): str(v) for k, v in (changes.get("env") or {}).items()})
+            spec["env"] = env
+            entry["env"] = {str(k): str(v) for k, v in (changes.get("env") or {}).items()}
+        for k in ("setup", "run"):
+            if k in changes:
+                spec[k] = changes[k]
+        if "ports" in changes:
+            entry["ports"] = list(changes.get("ports") or ())
+        self._terminate(entry)
+        self._spawn(entry, spec)
+        self._wait_started(entry)
+        return self._instance(entry)
+
+    # -- delete -------------------------------------------------------------------------------------
+    def _terminate(self, entry: dict) -> None:
+        self.registry.signal_group(entry, SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while time.monotonic() < deadline:
+            _reap()
+            if not self.registry.anything_alive(entry):
+                return
+            time.sleep(0.02)
+        self.registry.signal_group(entry, SIGKILL)
+        for _ in range(100):
+            _reap()
+            if not self.registry.anything_alive(entry):
+                return
+            time.sleep(0.01)
+
+    def _stop_entries(self, entries: Sequence[dict]) -> None:
+        for entry in entries:
+            self._terminate(entry)
+            self.registry.remove(entry["id"])
+
+    def delete(self, insts: Sequence[Instance]) -> None:
+        """Terminate each node's process group (SIGTERM, then SIGKILL after 5 s) and
+        unregister it. A node already gone or unregistered is not an error. The node's
+        working directory is kept (it may hold results); its log is removed.
+
+        Failure contract: raises ProviderError only if a process survives SIGKILL (it
+        stays registered, so a later delete or refresh finds it)."""
+        for inst in insts:
+            entry = self.registry.read(inst.id)
+            if entry is None:
+                continue
+            self._terminate(entry)
+            if self.registry.anything_alive(entry):
+                raise ProviderError(f"{inst.address}: local node {inst.id} survived SIGKILL", provider=self.name)
+            self.registry.remove(inst.id)
+
+    # -- logs ---------------------------------------------------------------------------------------
+    def logs(self, inst: Instance, follow: bool = False) -> Iterator[str]:
+        """Lines of the node's log; with ``follow`` keep reading until the node stops
+        running. ProviderError if the node is not registered."""
+        entry = self.registry.read(inst.id)
+        if entry is None:
+            raise ProviderError(f"{inst.address}: local node {inst.id} is not registered (deleted?)",
+                                provider=self.name)
+        path = Path(entry["log"])
+        if not path.exists():
+            return
+        with open(path, "r", errors="replace") as f:
+            buf = ""
+            while True:
+                chunk = f.readline()
+                if chunk:
+                    buf += chunk
+                    if buf.endswith("\n"):
+                        yield buf.rstrip("\n")
+                        buf = ""
+                    continue
+                if not follow or self._state(entry) != "running":
+                    if buf:
+                        yield buf
+                    rest = f.read()
+                    for line in rest.splitlines():
+                        yield line
+                    return
+                time.sleep(0.2)
+
+
+def instances_by_address(insts: Iterable[Instance]) -> dict[str, list[Instance]]:
+    out: dict[str, list[Instance]] = {}
+    for i in insts:
+        out.setdefault(i.address, []).append(i)
+    return out

@@ -1,0 +1,181 @@
+"""The local provider's process registry: one JSON file per node under
+``<root>/.skyplan/local/registry/``, plus that node's spec, pid and exit files.
+
+An entry is written *before* the supervisor starts (so a crash can never leave an
+unregistered process) and completed with the pid after. Liveness is checked
+against ``/proc``: a pid counts as ours only while its start time matches the one
+recorded, so a reused pid is never mistaken for a node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+from pathlib import Path
+from typing import Iterator
+
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old or the new content, never half."""
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def slug(address: str) -> str:
+    """A file-name-safe form of an address: ``workload.shard["a b"]`` -> ``workload.shard_a_b_``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", address)
+
+
+def proc_start(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (jiffies since boot), or None if it is gone or a zombie."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2:].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return fields[19]
+
+
+def proc_pgrp(pid: int) -> int | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2:].split()
+    return int(fields[2]) if fields[0] not in ("Z", "X") else None
+
+
+def pid_alive(pid: int | None, start: str | None) -> bool:
+    if not pid:
+        return False
+    if Path("/proc/self/stat").exists():
+        now = proc_start(pid)
+        return now is not None and (start is None or now == start)
+    try:  # no /proc: best effort
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def group_members(pgid: int, node_id: str) -> list[int]:
+    """Live processes in group ``pgid`` that carry ``SKYPLAN_NODE_ID=node_id`` in their environment."""
+    out = []
+    marker = f"SKYPLAN_NODE_ID={node_id}".encode()
+    for d in Path("/proc").glob("[0-9]*"):
+        pid = int(d.name)
+        if proc_pgrp(pid) != pgid:
+            continue
+        try:
+            env = (d / "environ").read_bytes()
+        except OSError:
+            continue
+        if marker in env.split(b"\0"):
+            out.append(pid)
+    return out
+
+
+class Registry:
+    def __init__(self, base: Path):
+        self.base = Path(base)  # <root>/.skyplan/local
+
+    @property
+    def dir(self) -> Path:
+        return self.base / "registry"
+
+    @property
+    def logs(self) -> Path:
+        return self.base / "logs"
+
+    def paths(self, node_id: str) -> dict[str, Path]:
+        return {
+            "entry": self.dir / f"{node_id}.json",
+            "spec": self.dir / f"{node_id}.spec.json",
+            "pid": self.dir / f"{node_id}.pid",
+            "exit": self.dir / f"{node_id}.exit",
+            "log": self.logs / f"{node_id}.log",
+        }
+
+    def write(self, entry: dict) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.paths(entry["id"])["entry"], json.dumps(entry, indent=1, sort_keys=True))
+
+    def read(self, node_id: str) -> dict | None:
+        try:
+            return json.loads(self.paths(node_id)["entry"].read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def entries(self) -> Iterator[dict]:
+        if not self.dir.is_dir():
+            return
+        for p in sorted(self.dir.glob("*.json")):
+            if p.name.endswith(".spec.json"):
+                continue
+            try:
+                yield json.loads(p.read_text())
+            except (FileNotFoundError, json.JSONDecodeError):
+                continue
+
+    def pid_of(self, entry: dict) -> int | None:
+        if entry.get("pid"):
+            return int(entry["pid"])
+        try:
+            return int(self.paths(entry["id"])["pid"].read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def exit_code(self, node_id: str) -> int | None:
+        try:
+            return int(self.paths(node_id)["exit"].read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def remove(self, node_id: str, *, keep_log: bool = False) -> None:
+        for name, p in self.paths(node_id).items():
+            if name == "log" and keep_log:
+                continue
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+
+    def signal_group(self, entry: dict, sig: int) -> bool:
+        """Send ``sig`` to the node's process group; True if anything received it."""
+        pgid = entry.get("pgid")
+        pid = self.pid_of(entry)
+        if not pgid:
+            return False
+        if pid_alive(pid, entry.get("proc_start")):
+            try:
+                os.killpg(int(pgid), sig)
+                return True
+            except ProcessLookupError:
+                return False
+        hit = False
+        for member in group_members(int(pgid), entry["id"]):
+            try:
+                os.kill(member, sig)
+                hit = True
+            except ProcessLookupError:
+                pass
+        return hit
+
+    def anything_alive(self, entry: dict) -> bool:
+        if pid_alive(self.pid_of(entry), entry.get("proc_start")):
+            return True
+        return bool(entry.get("pgid")) and bool(group_members(int(entry["pgid"]), entry["id"]))
+
+
+SIGTERM = signal.SIGTERM
+SIGKILL = signal.SIGKILL
