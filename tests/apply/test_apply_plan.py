@@ -1,0 +1,179 @@
+"""apply_plan end to end on an in-process provider and a real SQLite state file."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+
+import pytest
+
+from skyplan.apply import apply_plan
+from skyplan.apply.progress import JsonReporter, PlainReporter
+from skyplan.apply.retry import RetryPolicy
+from skyplan.errors import TransientError
+from skyplan.planner.model import Action, Change
+from skyplan.solver.model import GroupPlacement
+from skyplan.state.model import FAILED, RUNNING, SUCCEEDED
+from skyplan.state.store import StateStore
+from tests.apply.sim import SimProvider, create_change, placement, plan_of, random_dag
+
+
+@pytest.fixture()
+def store(tmp_path):
+    s = StateStore.open(tmp_path / "state.db")
+    yield s
+    s.close()
+
+
+def test_200_actions_in_dependency_order_within_parallelism(store):
+    deps = random_dag(200, seed=11)
+    prov = SimProvider(latency=lambda a: 0.001 + (hash(a) % 5) / 1000)
+    plan = plan_of([create_change(a, d) for a, d in deps.items()], store.lineage)
+    res = apply_plan(plan, store, {"sim": prov}, parallelism=10)
+    assert res.ok and res.added == 200
+    assert prov.max_running <= 10
+    finished_at = {a: i for i, (_, a) in enumerate(prov.finished)}
+    started_at = {a: i for i, (_, a) in enumerate(prov.calls)}
+    for a, ds in deps.items():
+        for d in ds:
+            assert finished_at[d] < finished_at[a]
+    assert len(started_at) == 200
+    snap = store.snapshot()
+    assert set(snap.resources) == set(deps)
+    assert all(r.status == RUNNING and len(r.instances) == 1 for r in snap.resources.values())
+    assert res.summary() == "Apply complete! Resources: 200 added, 0 changed, 0 destroyed."
+
+
+def test_failing_action_skips_exactly_its_dependants(store):
+    deps = {"workload.a": [], "workload.b": ["workload.a"], "workload.c": ["workload.b"],
+            "workload.d": [], "workload.e": ["workload.d"]}
+    prov = SimProvider(fail=["workload.b"])
+    plan = plan_of([create_change(a, d) for a, d in deps.items()], store.lineage)
+    res = apply_plan(plan, store, {"sim": prov})
+    assert not res.ok
+    assert res.failed == ["workload.b (create)"]
+    assert res.skipped == ["workload.c (create)"]
+    assert sorted(res.done) == ["workload.a (create)", "workload.d (create)", "workload.e (create)"]
+    assert "simulated failure" in res.errors["workload.b (create)"]
+    assert res.reasons["workload.c (create)"] == "upstream failed: workload.b (create)"
+    snap = store.snapshot()
+    assert set(snap.resources) == {"workload.a", "workload.b", "workload.d", "workload.e"}
+    assert snap.resources["workload.b"].status == "creating"  # the marker stays: plan replaces it
+    assert "Apply failed: 3 done, 1 failed, 1 skipped" in res.summary()
+
+
+def test_failover_ends_on_the_third_placement_and_records_it(store):
+    a, b, c = placement(zone="r1a"), placement(zone="r1b"), placement(zone="r1c")
+    prov = SimProvider(capacity={(a.infra, a.instance_type): "zone", (b.infra, b.instance_type): "zone"})
+    ch = create_change("workload.x", groups=(GroupPlacement(a, (b, c)),))
+    out = io.StringIO()
+    res = apply_plan(plan_of([ch], store.lineage), store, {"sim": prov}, reporter=PlainReporter(out))
+    assert res.ok
+    rec = store.get("workload.x")
+    assert rec.placement == c and rec.instances[0].zone == "r1c"
+    assert "failed over to sim/r1/r1c" in out.getvalue()
+
+
+def test_fallback_over_approved_cost_is_refused_with_a_table(store):
+    a, pricey = placement(zone="r1a", price=1.0), placement(zone="r1b", price=3.0)
+    prov = SimProvider(capacity={(a.infra, a.instance_type): "zone"})
+    ch = create_change("workload.x", groups=(GroupPlacement(a, (pricey,)),), approved=1.0)
+    res = apply_plan(plan_of([ch], store.lineage), store, {"sim": prov})
+    assert res.failed == ["workload.x (create)"]
+    msg = res.errors["workload.x (create)"]
+    assert "INFRA" in msg and "refused: would cost $3.00/h, above the approved $1.00/h" in msg
+    assert prov.tried == [(a.infra, a.instance_type)]
+
+
+def test_partial_multi_group_create_is_recorded_tainted(store):
+    ok, bad = placement(zone="r1a"), placement(zone="r1b")
+    prov = SimProvider(capacity={(bad.infra, bad.instance_type): "zone"})
+    ch = create_change("workload.x", groups=(GroupPlacement(ok), GroupPlacement(bad)))
+    res = apply_plan(plan_of([ch], store.lineage), store, {"sim": prov})
+    assert not res.ok
+    rec = store.get("workload.x")
+    assert rec.tainted and len(rec.groups) == 1 and len(rec.instances) == 1
+
+
+def test_transient_errors_are_retried(store):
+    class Flaky(SimProvider):
+        n = 0
+
+        def create(self, req):
+            Flaky.n += 1
+            if Flaky.n <= 2:
+                raise TransientError("throttled")
+            return super().create(req)
+
+    waits = []
+    res = apply_plan(plan_of([create_change("workload.x")], store.lineage), store, {"sim": Flaky()},
+                     retry=RetryPolicy(sleep=waits.append))
+    assert res.ok and len(waits) == 2
+
+
+def test_job_dependant_waits_for_success_and_is_skipped_after_failure(store):
+    class Jobs(SimProvider):
+        """Jobs run for a while and then end with the scripted outcome."""
+
+        def __init__(self, outcome):
+            super().__init__(job_state="running")
+            self.outcome = outcome
+
+        def create(self, req):
+            out = super().create(req)
+            if req.kind == "job":
+                def finish():
+                    time.sleep(0.15)
+                    with self.lock:
+                        for i in out:
+                            self.live[i.id] = Instance(**{**i.__dict__, "state": self.outcome})
+                threading.Thread(target=finish, daemon=True).start()
+            return out
+
+    from skyplan.providers.base import Instance
+
+    for outcome, expect_ok in (("succeeded", True), ("failed", False)):
+        prov = Jobs(outcome)
+        prep = create_change(f"workload.prep_{outcome}", kind="job")
+        train = create_change(f"workload.train_{outcome}", [prep.address], kind="job")
+        res = apply_plan(plan_of([prep, train], store.lineage), store, {"sim": prov}, poll_interval=0.01)
+        assert res.ok is expect_ok
+        if expect_ok:
+            assert store.get(prep.address).status == SUCCEEDED
+            assert [a for _, a in prov.calls] == [prep.address, train.address]
+        else:
+            assert store.get(prep.address).status == FAILED
+            assert res.skipped == [f"{train.address} (create)"]
+            assert "upstream job" in res.reasons[f"{train.address} (create)"]
+
+
+def test_deletes_forget_state_in_reverse_order(store):
+    prov = SimProvider()
+    deps = {"workload.a": [], "workload.b": ["workload.a"]}
+    apply_plan(plan_of([create_change(a, d) for a, d in deps.items()], store.lineage), store, {"sim": prov})
+    snap = store.snapshot()
+    changes = [Change(address=a, action=Action.DELETE, prior=snap.resources[a], depends_on=tuple(deps[a]))
+               for a in deps]
+    res = apply_plan(plan_of(changes, store.lineage), store, {"sim": prov})
+    assert res.ok and res.destroyed == 2
+    assert [a for op, a in prov.calls if op == "delete"] == ["workload.b", "workload.a"]
+    assert store.snapshot().resources == {} and prov.live == {}
+
+
+def test_json_reporter_emits_one_object_per_line(store):
+    out = io.StringIO()
+    apply_plan(plan_of([create_change("workload.a")], store.lineage), store, {"sim": SimProvider()},
+               reporter=JsonReporter(out))
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["event"] for e in events] == ["started", "done"]
+    assert events[0]["action"] == "workload.a (create)"
+
+
+def test_per_provider_limit_from_max_parallel(store):
+    prov = SimProvider(latency=0.01)
+    prov.max_parallel = 2
+    plan = plan_of([create_change(f"workload.w{i}") for i in range(12)], store.lineage)
+    res = apply_plan(plan, store, {"sim": prov}, parallelism=10)
+    assert res.ok and prov.max_running == 2
