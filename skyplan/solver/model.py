@@ -100,3 +100,26 @@ class Solution:
     backend: str = ""
     solve_seconds: float = 0.0
     candidates: Mapping[str, tuple] = field(default_factory=dict)  # address -> considered candidates (for display)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One option the solver considered for a workload, as the optimize table shows
+    it. Costs are for the whole workload (every replica group) on this option."""
+
+    infra: str
+    instance_type: str
+    vcpus: float
+    memory: float
+    accelerators: str | None
+    pricing: str
+    hourly_cost: float
+    est_cost: float
+    chosen: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "infra": self.infra, "instance_type": self.instance_type, "vcpus": self.vcpus,
+            "memory": self.memory, "accelerators": self.accelerators, "pricing": self.pricing,
+            "hourly_cost": self.hourly_cost, "est_cost": self.est_cost, "chosen": self.chosen,
+        }

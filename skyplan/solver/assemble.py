@@ -1,0 +1,175 @@
+"""From the model's counts to the Solution: placements per group, fallbacks,
+the approved hourly envelope, explanations and the candidate tables.
+
+Approved $/h (what apply may spend on failover without a new plan): for each
+group, the highest hourly cost among its chosen placement and its listed
+fallbacks, summed over groups; capped by the workload's ``max_hourly_cost``
+(never below the chosen cost). Fallbacks are the cheapest other offers the
+workload may use (distinct provider/region/zone/type/pricing, blocked scopes
+already removed), ranked by expected cost, at most ``top_fallbacks``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from skyplan.solver.items import Option
+from skyplan.solver.mip import egress_price
+from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution, WorkloadPlacement
+
+TABLE_EXTRA = 3  # candidates shown beyond the fallbacks
+
+
+def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution:
+    opts = problem.options
+    chosen: dict[str, list[Option]] = {}
+    for k, counts in zip(classes, result.counts):
+        pool = [[o, n] for o, n in zip(k.options, counts) if n]
+        for member in k.members:
+            chosen[member.item.address] = _take(member, pool, problem.current.get(member.item.address, ()))
+    entries = {m.item.address: m for k in classes for m in k.members}
+    fleet_home = {a: groups[0] for a, groups in chosen.items() if entries[a].item.kind == "fleet"}
+    row_totals = _row_totals(entries, chosen)
+    egress_cost = _egress(chosen, egress)
+    placements: dict[str, WorkloadPlacement] = {}
+    candidates: dict[str, tuple] = {}
+    fallback_cache: dict[tuple, tuple[Placement, ...]] = {}
+    for address in sorted(chosen):
+        e, groups = entries[address], chosen[address]
+        gps = []
+        for o in groups:
+            fkey = (e.signature, o.key)
+            if fkey not in fallback_cache:
+                fallback_cache[fkey] = tuple(_placement(f, fleet_home) for f in
+                                             [f for f in e.options if f.fleet is None and f.key != o.key]
+                                             [:opts.top_fallbacks])
+            gps.append(GroupPlacement(_placement(o, fleet_home), fallback_cache[fkey]))
+        approved = sum(max([g.chosen.hourly_cost] + [f.hourly_cost for f in g.fallbacks]) for g in gps)
+        hourly = sum(g.chosen.hourly_cost for g in gps)
+        if e.item.max_hourly_cost is not None:
+            approved = min(approved, max(e.item.max_hourly_cost, hourly))
+        kept = bool(e.current) and Counter(o.key for o in groups) == Counter(e.current) \
+            and sum(e.current.values()) == len(groups)
+        expected = sum(o.group_cost for o in groups) + egress_cost.get(address, 0.0)
+        placements[address] = WorkloadPlacement(
+            address, tuple(gps), round(approved, 6), round(expected, 6),
+            _explain(problem, e, groups, kept, row_totals, egress_cost.get(address, 0.0), rows.rows), kept)
+        if not opts.only or address in opts.only:
+            candidates[address] = _candidates(e, groups, opts.top_fallbacks + TABLE_EXTRA)
+    gap = 0.0
+    if result.backend != "closed-form" and result.objective:
+        gap = max(0.0, (result.objective - result.bound) / max(abs(result.objective), 1e-9))
+    return Solution(
+        placements=placements,
+        total_hourly_cost=round(sum(p.hourly_cost for p in placements.values()), 6),
+        total_cost=round(sum(p.expected_cost for p in placements.values()), 6),
+        status=result.status if result.status in ("optimal", "feasible") else "optimal",
+        gap=gap, backend=result.backend, solve_seconds=round(seconds, 4), candidates=candidates)
+
+
+def _take(member, pool: list[list], current) -> list[Option]:
+    """This member's groups from the class pool; groups stay on their current
+    option (by group index) when the pool still has it."""
+    n = member.item.groups
+    out: list[Option | None] = [None] * n
+    for gi, p in enumerate(current[:n]):
+        for slot in pool:
+            o = slot[0]
+            if slot[1] and (o.key[:5] == (p.provider, p.region, p.zone or "", p.instance_type, p.pricing)
+                            or (o.fleet and o.fleet == p.fleet)):
+                out[gi] = o
+                slot[1] -= 1
+                break
+    for gi in range(n):
+        if out[gi] is None:
+            slot = next(s for s in pool if s[1])
+            out[gi] = slot[0]
+            slot[1] -= 1
+    return out  # type: ignore[return-value]
+
+
+def _placement(o: Option, fleet_home: dict[str, Option]) -> Placement:
+    provider, region, zone = o.provider, o.region, o.zone
+    if o.fleet and o.fleet in fleet_home:  # onto a provisioned fleet: where the fleet lands
+        home = fleet_home[o.fleet]
+        provider, region, zone = home.provider, home.region, home.zone
+    return Placement(provider, region, zone, o.instance_type, o.pricing, o.price, o.nodes, o.fleet,
+                     o.accelerators, o.vcpus, o.memory_gib)
+
+
+def _row_totals(entries, chosen) -> dict[int, float]:
+    totals: dict[int, float] = {}
+    for address, groups in chosen.items():
+        e = entries[address]
+        index = {o.key: i for i, o in enumerate(e.options)}
+        for o in groups:
+            for row, amount in e.usage[index[o.key]]:
+                totals[row] = totals.get(row, 0.0) + amount
+    return totals
+
+
+def _egress(chosen, egress) -> dict[str, float]:
+    """Egress $ per dependant: data_gb priced by the source cloud, for the share
+    of the dependency's groups in regions the dependant does not use."""
+    out: dict[str, float] = {}
+    for a, b, data_gb in egress:
+        fa, fb = _shares(chosen[a]), _shares(chosen[b])
+        cost = sum(data_gb * egress_price(g[0]) * max(0.0, s - fa.get(g, 0.0)) for g, s in fb.items())
+        out[a] = out.get(a, 0.0) + cost
+    return out
+
+
+def _shares(groups: list[Option]) -> dict[tuple, float]:
+    c = Counter(o.region_key for o in groups)
+    return {g: n / len(groups) for g, n in c.items()}
+
+
+def _explain(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows) -> str:
+    o = groups[0]
+    text = f"{o.infra} {o.instance_type} {o.pricing} at ${o.group_hourly:.4g}/h per group"
+    if o.fleet:
+        text = f"packed onto {o.fleet} (already paid: $0/h)"
+    if o.pricing == "spot" and o.offer is not None:
+        text += f" (spot, interruption {o.offer.interruption_band or 'unknown'}: expected ${o.group_cost:.4g})"
+    if egress_cost:
+        text += f"; egress ${egress_cost:.4g}"
+    used = {g.key for g in groups}
+    alt = next((a for a in e.options if a.key not in used), None)
+    if alt is None:
+        return text + "; no other option"
+    label = f"{alt.infra} {alt.instance_type} {alt.pricing}"
+    if alt.group_cost >= o.group_cost - 1e-9:
+        return text + f"; next best {label} at ${alt.group_hourly:.4g}/h costs more"
+    return text + f"; cheaper {label} at ${alt.group_hourly:.4g}/h not used: {_why(problem, e, alt, kept, row_totals, rows)}"
+
+
+def _why(problem, e, alt: Option, kept: bool, row_totals, rows) -> str:
+    if kept:
+        return (f"kept on the running placement (moving saves less than "
+                f"{problem.options.migrate_threshold:.0%} of its cost)")
+    usage = e.usage[next(i for i, o in enumerate(e.options) if o.key == alt.key)]
+    for row, amount in usage:
+        if row_totals.get(row, 0.0) + amount > rows[row].limit + 1e-9:
+            return f"{rows[row].label} is full"
+    if e.region_filter is not None and alt.region_key not in e.region_filter:
+        return f"colocate_with {e.item.placement.colocate_with}"
+    if e.item.placement.spread and e.item.groups > 1:
+        return f"spread by {e.item.placement.spread}"
+    if problem.options.budget is not None and alt.group_hourly > 0:
+        return "the budget or a shared constraint binds"
+    return "a shared constraint (egress or colocation) makes it dearer overall"
+
+
+def _candidates(e, groups: list[Option], limit: int) -> tuple[Candidate, ...]:
+    used = {g.key for g in groups}
+    shown = e.options[:limit] + [o for o in groups if o not in e.options[:limit]]
+    seen: set[tuple] = set()
+    out = []
+    n = e.item.groups
+    for o in shown:
+        if o.key in seen:
+            continue
+        seen.add(o.key)
+        out.append(Candidate(o.infra, o.instance_type, o.vcpus, o.memory_gib, o.accelerators, o.pricing,
+                             round(o.group_hourly * n, 6), round(o.group_cost * n, 6), o.key in used))
+    return tuple(out)

@@ -1,0 +1,162 @@
+"""Capacity rows: provider quotas and fleet capacity, and what each option uses.
+
+A *row* is one ``sum(usage * groups) <= limit`` constraint shared by every item
+that can use it. Quotas come from provider blocks (per region glob or global,
+counting one accelerator's GPUs or vCPUs); fleets contribute rows per capacity
+entry (accelerators, CPUs, memory, or nodes).
+
+Fleet packing is counted per capacity entry in aggregate, with one rounding
+that keeps it honest: a node needing ``a`` accelerators on fleet nodes of ``P``
+uses ``P / floor(P / a)`` of them (three GPUs on an eight-GPU node use four,
+since only two such fit per node). It is exact when requests divide the
+per-node count, as the usual 1/2/4/8 do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from skyplan.config.model import Fleet, FleetCapacity, ProviderConfig, Resources
+from skyplan.solver.items import Item, Option, glob_any, provider_allowed, region_allowed
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    label: str  # for messages: "quota aws H100 in us-*"
+    limit: float
+    unit: str  # H100 | vcpus | GPUs | CPUs | GiB | nodes
+
+
+class Rows:
+    """Every capacity row of one problem, with the per-option usage lookup."""
+
+    def __init__(self, providers: Mapping[str, ProviderConfig], fleets: Mapping[str, Fleet]):
+        self.rows: list[Row] = []
+        self.quotas: dict[str, list[tuple[Row, str, str | None]]] = {}
+        for key in sorted(providers):
+            for q in providers[key].quotas:
+                where = f" in {q.region}" if q.region else ""
+                row = self._add(f"quota {key} {q.resource}{where}", float(q.max), q.resource)
+                self.quotas.setdefault(key, []).append((row, q.resource.lower(), q.region))
+        # fleet address -> [(entry index, capacity, {dimension: row})]
+        self.fleet_entries: dict[str, list[tuple[int, FleetCapacity, dict[str, Row]]]] = {}
+        for address in sorted(fleets):
+            fleet = fleets[address]
+            entries = fleet.capacity if fleet.existing else provisioned_capacity(fleet)
+            for k, cap in enumerate(entries):
+                dims: dict[str, Row] = {}
+                what = f"fleet {address}" + (f" entry {k + 1}" if len(entries) > 1 else "")
+                if cap.accelerator:
+                    dims["gpu"] = self._add(f"{what} {cap.accelerator}", cap.per_node * cap.nodes, cap.accelerator)
+                if cap.cpus_per_node:
+                    dims["cpu"] = self._add(f"{what} CPUs", cap.cpus_per_node * cap.nodes, "CPUs")
+                if cap.memory_per_node:
+                    dims["mem"] = self._add(f"{what} memory", cap.memory_per_node * cap.nodes, "GiB")
+                if not dims:
+                    dims["node"] = self._add(f"{what} nodes", float(cap.nodes), "nodes")
+                self.fleet_entries.setdefault(address, []).append((k, cap, dims))
+
+    def _add(self, label: str, limit: float, unit: str) -> Row:
+        row = Row(len(self.rows), label, limit, unit)
+        self.rows.append(row)
+        return row
+
+    def usage(self, option: Option, res: Resources) -> tuple[tuple[int, float], ...]:
+        """(row id, usage) pairs of one group placed on ``option``."""
+        if option.fleet is not None:
+            return fleet_usage(self.fleet_entries[option.fleet][option.fleet_entry], res, option.nodes) or ()
+        out = []
+        for row, resource, region in self.quotas.get(option.provider, ()):
+            if region is not None and not glob_any(option.region, (region,)):
+                continue
+            offer = option.offer
+            if resource == "vcpus":
+                amount = offer.vcpus
+            elif offer.accelerator and offer.accelerator.lower() == resource:
+                amount = offer.accelerator_count
+            else:
+                continue
+            if amount:
+                out.append((row.id, amount * option.nodes))
+        return tuple(out)
+
+
+def provisioned_capacity(fleet: Fleet) -> tuple[FleetCapacity, ...]:
+    """What a provisioned fleet offers once up: its declared per-node resources."""
+    res = fleet.resources
+    acc = res.accelerators[0] if res.accelerators else None
+    return (FleetCapacity(acc.name if acc else None, acc.count if acc else 0, max(1, int(fleet.nodes or 1)),
+                          res.cpus.value if res.cpus else None, res.memory.value if res.memory else None),)
+
+
+def fleet_usage(entry, res: Resources, nodes: int) -> tuple[tuple[int, float], ...] | None:
+    """Per-group usage of one fleet capacity entry, or None when a node does not fit."""
+    _, cap, dims = entry
+    out: list[tuple[int, float]] = []
+    if res.accelerators:
+        if not cap.accelerator:
+            return None
+        counts = [a.count for a in res.accelerators if a.name == cap.accelerator and a.count <= cap.per_node]
+        if not counts:
+            return None
+        need = min(counts)
+        out.append((dims["gpu"].id, cap.per_node / (cap.per_node // need) * nodes))
+    elif cap.accelerator:
+        return None
+    cpus = res.cpus.value if res.cpus else None
+    mem = res.memory.value if res.memory else None
+    if cap.cpus_per_node and cpus and cpus > cap.cpus_per_node:
+        return None
+    if cap.memory_per_node and mem and mem > cap.memory_per_node:
+        return None
+    if "cpu" in dims:
+        out.append((dims["cpu"].id, (cpus or (0.0 if cap.accelerator else 1.0)) * nodes))
+    if "mem" in dims and mem:
+        out.append((dims["mem"].id, mem * nodes))
+    if "node" in dims:
+        out.append((dims["node"].id, float(nodes)))
+    return tuple(out)
+
+
+def fleet_name(address: str) -> str:
+    return address[len("fleet."):] if address.startswith("fleet.") else address
+
+
+def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
+                  providers: Mapping[str, ProviderConfig]) -> list[tuple[Option, tuple]]:
+    """Fleet slots ``item`` may use, each with its usage. A workload naming a
+    fleet uses only that fleet; others may fill any existing fleet that their
+    provider and region allow lists admit. Marginal cost is 0."""
+    if item.kind == "fleet":
+        return []
+    spec = item.placement
+    if spec.fleet:
+        names = [spec.fleet] if spec.fleet in fleets else []
+    else:
+        names = [a for a in sorted(fleets) if fleets[a].existing]
+    out = []
+    for address in names:
+        fleet = fleets[address]
+        cfg = providers.get(fleet.provider or "")
+        kind = cfg.kind if cfg else (fleet.provider or "-").split(".")[0]
+        region = fleet.region or (cfg.regions[0] if cfg and cfg.regions else "-")
+        if not spec.fleet:
+            if not fleet.provider or not provider_allowed(fleet.provider, kind, spec):
+                continue
+            if fleet.region and not region_allowed(fleet.region, None, spec):
+                continue
+        if not fleet.existing:
+            region, kind = "-", "fleet:" + address  # known once the fleet itself is placed
+        for entry in rows.fleet_entries.get(address, ()):
+            usage = fleet_usage(entry, item.resources, item.nodes)
+            if usage is None:
+                continue
+            cap = entry[1]
+            acc = f"{cap.accelerator}:{cap.per_node}" if cap.accelerator else None
+            opt = Option(fleet.provider or "-", kind, region, None, f"fleet:{fleet_name(address)}", "reserved",
+                         0.0, item.nodes, 0.0, 0.0, fleet=address, fleet_entry=entry[0], accelerators=acc,
+                         vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0)
+            out.append((opt, usage))
+    return out

@@ -1,0 +1,173 @@
+"""``solve(problem) -> Solution``: the pure entry point of the solver.
+
+Stages: build every item's options (once per requirement signature) -> check
+each item can run somewhere at all -> couple items that constrain each other
+(spread, colocation, egress, stability) -> merge, prune, answer what needs no
+model in closed form -> the OR-Tools model (skyplan.solver.mip) for the rest ->
+name the cause if it is infeasible -> assemble placements, fallbacks and
+explanations (skyplan.solver.assemble).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from skyplan.errors import InfeasibleError, SolverError
+from skyplan.solver.assemble import assemble
+from skyplan.solver.capacity import Rows, fleet_options
+from skyplan.solver.classes import Entry, Klass, build_classes
+from skyplan.solver.infeasible import explain_elastic, explain_no_options
+from skyplan.solver.items import Item, Option, offer_options
+from skyplan.solver.mip import MipClass, MipInput, MipResult, solve_mip
+from skyplan.solver.model import Placement, Solution
+from skyplan.solver.problem import Problem
+
+
+def solve(problem: Problem) -> Solution:
+    """Place every workload and provisioned fleet of ``problem``; raises
+    InfeasibleError naming the workload and constraint when no placement exists."""
+    started = time.perf_counter()
+    opts = problem.options
+    items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
+    items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
+    rows = Rows(problem.providers, problem.fleets)
+    entries = _entries(problem, items, rows)
+    by_address = {e.item.address: e for e in entries}
+
+    empty = [e for e in entries if not e.options]
+    if empty:
+        _raise([explain_no_options(e.item, problem, rows) for e in empty])
+    coupled = _couple(entries, by_address)
+    colocate = [(e.item.address, e.item.placement.colocate_with) for e in entries
+                if e.item.placement.colocate_with and e.item.placement.colocate_with in by_address]
+    egress = [(e.item.address, dep, e.item.data_gb) for e in entries if e.item.data_gb > 0
+              for dep in sorted(set(e.item.depends_on)) if dep in by_address and dep != e.item.address]
+    for a, b, _ in egress:
+        coupled.update((a, b))
+
+    threshold = 0.0 if opts.reoptimize else opts.migrate_threshold
+    classes = build_classes(entries, coupled, opts.budget, threshold)
+    result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled)
+    return assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
+
+
+def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
+    opts = problem.options
+    cache: dict[tuple, tuple[list[Option], list[tuple]]] = {}
+    entries = []
+    for item in items:
+        blocked = tuple(opts.blocked.get(item.address, ()))
+        sig = (item.kind == "fleet", item.resources, item.nodes, item.groups, item.pricing, item.hours,
+               item.max_hourly_cost, item.placement, blocked)
+        if sig not in cache:
+            pairs: list[tuple[Option, tuple]] = []
+            if not item.placement.fleet:
+                for o in offer_options(item, problem.providers, problem.offers, blocked, opts.restart_overhead):
+                    pairs.append((o, rows.usage(o, item.resources)))
+            pairs += fleet_options(item, rows, problem.fleets, problem.providers)
+            pairs.sort(key=lambda p: p[0].sort_key)
+            seen: set[tuple] = set()
+            unique = [p for p in pairs if not (p[0].key in seen or seen.add(p[0].key))]
+            cache[sig] = ([p[0] for p in unique], [p[1] for p in unique])
+        options, usage = cache[sig]
+        entry = Entry(item, sig, options, usage)
+        if not opts.reoptimize and item.address in problem.current:
+            entry.current = _current_keys(problem.current[item.address], options)
+        entries.append(entry)
+    return entries
+
+
+def _current_keys(placements: tuple[Placement, ...], options: list[Option]) -> dict[tuple, int]:
+    """Option keys of the recorded placements that are still options."""
+    keys = {o.key for o in options}
+    fleet_keys = {(o.fleet, o.instance_type): o.key for o in options if o.fleet}
+    found: Counter = Counter()
+    for p in placements:
+        key = (p.provider, p.region, p.zone or "", p.instance_type, p.pricing, p.fleet or "")
+        if p.fleet:
+            key = fleet_keys.get((p.fleet, p.instance_type), key)
+        if key in keys:
+            found[key] += 1
+    return dict(found)
+
+
+def _couple(entries: list[Entry], by_address: dict[str, Entry]) -> set[str]:
+    coupled: set[str] = set()
+    causes = []
+    for e in entries:
+        item = e.item
+        if item.placement.spread and item.groups > 1:
+            coupled.add(item.address)
+        target = item.placement.colocate_with
+        if not target:
+            continue
+        other = by_address.get(target)
+        if other is None:
+            causes.append(f"{item.address}: colocate_with names {target}, which is not declared")
+            continue
+        theirs = {o.region_key for o in other.options}
+        mine = {o.region_key for o in e.options}
+        if not mine & theirs:
+            causes.append(
+                f"{item.address} must share a region with {target}, but they have none in common "
+                f"({item.address}: {_regions(mine)}; {target}: {_regions(theirs)})")
+            continue
+        e.region_filter = theirs
+        coupled.update((item.address, target))
+    if causes:
+        _raise(causes)
+    return coupled
+
+
+def _regions(keys: set) -> str:
+    names = sorted({f"{k}/{r}" for k, r in keys})
+    return ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+
+
+def _raise(causes: list[str]) -> None:
+    head = "no placement satisfies the configuration" if len(causes) > 1 else causes[0]
+    raise InfeasibleError(head, causes=causes if len(causes) > 1 else (),
+                          hint="relax the constraint named above, or add providers, regions or quota")
+
+
+def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egress, threshold: float,
+               coupled: set[str]) -> MipResult:
+    opts = problem.options
+    todo = [i for i, k in enumerate(classes) if k.closed is None]
+    fixed = sum(o.group_hourly * n for k in classes if k.closed is not None for o, n in zip(k.options, k.closed))
+    inp = MipInput([], [r.limit for r in rows.rows], [r.label for r in rows.rows], opts.budget, fixed)
+    slot = {}
+    for i in todo:
+        k = classes[i]
+        address = k.entry.item.address
+        slot[address] = len(inp.classes)
+        options = k.options
+        bonus = {j: (threshold * o.group_cost, k.entry.current[o.key])
+                 for j, o in enumerate(options) if o.key in k.entry.current and threshold > 0}
+        inp.classes.append(MipClass(
+            k.groups, [o.group_cost for o in options], [o.group_hourly for o in options], k.usage,
+            domains=[o.domain(k.spread) for o in options] if k.spread else None,
+            region_keys=[o.region_key for o in options] if address in coupled else None,
+            bonus=bonus, label=address))
+    inp.colocate = [(slot[a], slot[b]) for a, b in colocate if a in slot and b in slot]
+    inp.egress = [(slot[a], slot[b], gb) for a, b, gb in egress if a in slot and b in slot]
+    if not inp.classes:
+        if opts.budget is not None and fixed > opts.budget + 1e-9:
+            explain_elastic(problem, classes, rows, MipResult([], "infeasible", slacks={"budget": fixed - opts.budget}))
+        result = MipResult([], "optimal", backend="closed-form")
+    else:
+        result = solve_mip(inp, opts.time_limit)
+        if result.status == "infeasible":
+            elastic = solve_mip(inp, opts.time_limit, elastic=True)
+            explain_elastic(problem, classes, rows, elastic, [classes[i] for i in todo])
+        if result.status == "unsolved":
+            raise SolverError(
+                f"the solver found no placement within its time limit of {opts.time_limit:g}s",
+                hint="try again with fewer workloads or a longer time limit")
+    counts: list[list[int]] = []
+    it = iter(result.counts)
+    for k in classes:
+        counts.append(k.closed if k.closed is not None else next(it))
+    result.counts = counts
+    return result

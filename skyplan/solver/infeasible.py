@@ -1,0 +1,148 @@
+"""Naming why no placement exists, in two stages.
+
+1. Per item: walk the filters (provider, hardware, region/zone, blocked scopes,
+   pricing, max_hourly_cost) and report the first that leaves nothing, with
+   what was available just before it.
+2. Jointly: the elastic model (skyplan.solver.mip, every capacity row, the
+   budget and spread caps given a slack) shows which limits must give, by how
+   much, and which items press on them.
+"""
+
+from __future__ import annotations
+
+from skyplan.config.model import Resources
+from skyplan.errors import InfeasibleError
+from skyplan.solver.capacity import Rows
+from skyplan.solver.items import (
+    Item, hardware_fits, is_blocked, offer_price, provider_allowed, region_allowed,
+)
+
+HINT = "relax the constraint named above, or add providers, regions or quota"
+
+
+def describe(res: Resources) -> str:
+    parts = []
+    if res.accelerators:
+        parts.append(" or ".join(str(a) for a in res.accelerators))
+    if res.cpus is not None:
+        parts.append(f"{res.cpus} vCPUs")
+    if res.memory is not None:
+        parts.append(f"{res.memory} GiB memory")
+    if res.instance_type:
+        parts.append(f"instance type {res.instance_type}")
+    return ", ".join(parts) or "a CPU node"
+
+
+def _list(values) -> str:
+    vals = sorted(set(values))
+    shown = ", ".join(f'"{v}"' for v in vals[:8])
+    return f"[{shown}{', ...' if len(vals) > 8 else ''}]"
+
+
+def explain_no_options(item: Item, problem, rows: Rows) -> str:
+    """Why one item has no option at all."""
+    a, spec, need = item.address, item.placement, describe(item.resources)
+    if spec.fleet:
+        if spec.fleet not in problem.fleets:
+            return f"{a}: placement fleet {spec.fleet} is not declared"
+        caps = [c for _, c, _ in rows.fleet_entries.get(spec.fleet, ())]
+        have = "; ".join(f"{c.nodes} x {c.accelerator + ':' + str(c.per_node) if c.accelerator else 'CPU'}"
+                         f"{f', {c.cpus_per_node:g} vCPUs' if c.cpus_per_node else ''}"
+                         f"{f', {c.memory_per_node:g} GiB' if c.memory_per_node else ''}" for c in caps)
+        return f"{a} needs {need} per node, which does not fit on {spec.fleet} ({have or 'no capacity declared'})"
+    keys = []
+    for key in sorted(problem.offers):
+        cfg = problem.providers.get(key)
+        if provider_allowed(key, cfg.kind if cfg else key.split(".")[0], spec):
+            keys.append(key)
+    if not keys:
+        wanted = f" matches providers {_list(spec.providers)}" if spec.providers else " is configured"
+        return f"{a}: no provider{wanted} (configured: {', '.join(sorted(problem.offers)) or 'none'})"
+    offers = [(k, o) for k in keys for o in problem.offers[k]]
+    where = f"on {', '.join(keys)}"
+    if not offers:
+        return f"{a}: {', '.join(keys)} list no offers in their configured regions"
+    fit = [(k, o) for k, o in offers if hardware_fits(o, item.resources)]
+    if not fit:
+        extra = ""
+        names = {r.name for r in item.resources.accelerators}
+        near = sorted({o.accelerators for _, o in offers if o.accelerator in names})
+        if near:
+            extra = f" (available: {', '.join(near)})"
+        regions = sorted({o.region for _, o in offers})
+        return f"{a}: no offer matches {need} {where} in regions {_list(regions)}{extra}"
+    placed = [(k, o) for k, o in fit if region_allowed(o.region, o.zone, spec)]
+    if not placed:
+        rules = []
+        if spec.regions:
+            rules.append(f"regions {_list(spec.regions)}")
+        if spec.exclude_regions:
+            rules.append(f"exclude_regions {_list(spec.exclude_regions)}")
+        if spec.zones:
+            rules.append(f"zones {_list(spec.zones)}")
+        if spec.exclude_zones:
+            rules.append(f"exclude_zones {_list(spec.exclude_zones)}")
+        return (f"{a}: no offer matches {need} {where} within {' and '.join(rules)}; "
+                f"matching offers are in {_list(o.region for _, o in fit)}")
+    blocked = problem.options.blocked.get(a, ())
+    free = [(k, o) for k, o in placed if not is_blocked(k, o.region, o.zone, blocked)]
+    if not free:
+        return (f"{a}: every offer matching {need} is in a scope blocked after capacity failures "
+                f"({', '.join('/'.join(x for x in b if x) for b in blocked)})")
+    priced = [(k, o, p, offer_price(o, p, item.kind)) for k, o in free for p in item.pricing]
+    priced = [(k, o, p, v) for k, o, p, v in priced if v is not None and v >= 0]
+    if not priced:
+        models = sorted({p for _, o in free for p in ("on_demand", "spot", "reserved") if o.price(p) is not None})
+        return (f"{a}: no offer matching {need} {where} is priced as {' or '.join(item.pricing)} "
+                f"(available: {', '.join(models) or 'none'})")
+    cheapest = min(v for *_, v in priced) * item.nodes
+    cap = item.max_hourly_cost or 0.0
+    return (f"{a}: the cheapest offer matching {need} costs ${cheapest:.2f}/h per group "
+            f"(x{item.groups} = ${cheapest * item.groups:.2f}/h), above max_hourly_cost ${cap:.2f}/h")
+
+
+def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> None:
+    """Raise InfeasibleError naming the limits the elastic solution had to break."""
+    users: dict[int, dict[str, float]] = {}
+    mip_classes = mip_classes or []
+    for k, counts in zip(mip_classes, result.counts):
+        for opt_usage, n in zip(k.usage, counts):
+            for row, amount in opt_usage:
+                if n:
+                    for member in k.members:
+                        users.setdefault(row, {})
+                        users[row][member.item.address] = users[row].get(member.item.address, 0.0) + \
+                            amount * n / len(k.members)
+    causes = []
+    by_label = {r.label: r for r in rows.rows}
+    for label, amount in sorted(result.slacks.items()):
+        if label == "budget":
+            budget = problem.options.budget or 0.0
+            causes.append(f"budget: max_hourly_cost ${budget:.2f}/h, but the cheapest placement meeting every "
+                          f"other constraint costs ${budget + amount:.2f}/h")
+        elif label.startswith("spread of "):
+            causes.append(f"{label[len('spread of '):]}: spread cannot be met with the capacity left")
+        else:
+            row = by_label[label]
+            who = users.get(row.id, {})
+            names = ", ".join(f"{a} ({v:g} {row.unit})" for a, v in sorted(who.items())[:6])
+            only = [a for a in who if _always_uses(a, row.id, classes)]
+            tail = f"; {', '.join(sorted(only)[:4])} has no option outside it" if only else ""
+            causes.append(f"{label} allows {row.limit:g} {row.unit} but at least {row.limit + amount:g} "
+                          f"are needed: {names or 'see workloads above'}{tail}")
+    if not causes:
+        causes.append("spread, colocation and capacity cannot all hold together")
+    if len(causes) == 1:
+        raise InfeasibleError(causes[0], hint=HINT)
+    raise InfeasibleError("no placement satisfies every constraint", causes=causes, hint=HINT)
+
+
+def _always_uses(address: str, row: int, classes) -> bool:
+    for k in classes:
+        if any(m.item.address == address for m in k.members):
+            e = k.entry
+            return bool(e.usage) and all(any(r == row for r, _ in u) for u in e.usage)
+    return False
+
+
+__all__ = ["explain_no_options", "explain_elastic", "describe"]

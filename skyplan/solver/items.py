@@ -1,0 +1,202 @@
+"""Items and options: what the solver places, and the ways each can run.
+
+An *item* is one workload instance or one provisioned fleet: ``groups`` replica
+groups of ``nodes`` nodes each. An *option* is one way to run one group: an
+offer at one pricing model on one provider key, or a slot on a fleet. Options
+are built once per distinct requirement signature, so ten thousand identical
+workloads cost one scan of the catalog.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from skyplan.catalog.offer import Offer
+from skyplan.config.model import Fleet, PlacementSpec, ProviderConfig, Resources, Workload
+
+SERVICE_HOURS = 730.0  # a month of a long-running service
+DEFAULT_JOB_HOURS = 1.0  # a job that declares no duration_hours is costed for one hour
+FLEET_HOURS = SERVICE_HOURS
+
+
+@dataclass(frozen=True)
+class Item:
+    address: str
+    kind: str  # job | service | fleet
+    resources: Resources
+    nodes: int
+    groups: int
+    pricing: tuple[str, ...]
+    hours: float
+    max_hourly_cost: float | None
+    placement: PlacementSpec
+    data_gb: float = 0.0
+    depends_on: tuple[str, ...] = ()
+
+    @classmethod
+    def of_workload(cls, w: Workload) -> "Item":
+        hours = SERVICE_HOURS if w.kind == "service" else float(w.duration_hours or DEFAULT_JOB_HOURS)
+        if w.kind == "service" and w.duration_hours:
+            hours = float(w.duration_hours)
+        return cls(str(w.address), w.kind, w.resources, max(1, int(w.num_nodes)), max(1, int(w.replicas)),
+                   tuple(w.pricing) or ("on_demand",), hours, w.max_hourly_cost, w.placement,
+                   float(w.data_gb or 0.0), tuple(str(d) for d in w.depends_on))
+
+    @classmethod
+    def of_fleet(cls, f: Fleet) -> "Item":
+        placement = f.placement
+        if f.provider and not placement.providers:
+            from dataclasses import replace
+
+            placement = replace(placement, providers=(f.provider,))
+        if f.region and not placement.regions:
+            from dataclasses import replace
+
+            placement = replace(placement, regions=(f.region,))
+        return cls(str(f.address), "fleet", f.resources, max(1, int(f.nodes or 1)), 1,
+                   tuple(f.pricing) or ("reserved",), FLEET_HOURS, None, placement,
+                   0.0, tuple(str(d) for d in f.depends_on))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to run one group of an item."""
+
+    provider: str  # provider key
+    kind: str  # provider kind
+    region: str
+    zone: str | None
+    instance_type: str
+    pricing: str
+    price: float  # per node, $/h
+    nodes: int
+    group_hourly: float  # price * nodes
+    group_cost: float  # expected cost of one group over the item's hours
+    offer: Offer | None = None
+    fleet: str | None = None
+    fleet_entry: int = -1
+    accelerators: str | None = None
+    vcpus: float = 0.0
+    memory_gib: float = 0.0
+
+    @property
+    def key(self) -> tuple:
+        return (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
+
+    @property
+    def sort_key(self) -> tuple:
+        return (round(self.group_cost, 9), round(self.group_hourly, 9)) + self.key
+
+    @property
+    def region_key(self) -> tuple[str, str]:
+        return (self.kind, self.region)
+
+    def domain(self, spread: str) -> tuple:
+        if spread == "provider":
+            return (self.provider,)
+        if spread == "region":
+            return (self.provider, self.region)
+        return (self.provider, self.region, self.zone or "")
+
+    @property
+    def infra(self) -> str:
+        return "/".join(p for p in (self.provider, self.region, self.zone) if p)
+
+
+def glob_any(value: str | None, patterns: Sequence[str]) -> bool:
+    return value is not None and any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def provider_allowed(cfg_key: str, kind: str, spec: PlacementSpec) -> bool:
+    return not spec.providers or glob_any(cfg_key, spec.providers) or glob_any(kind, spec.providers)
+
+
+def region_allowed(region: str, zone: str | None, spec: PlacementSpec) -> bool:
+    if spec.regions and not glob_any(region, spec.regions):
+        return False
+    if spec.exclude_regions and glob_any(region, spec.exclude_regions):
+        return False
+    if spec.zones and not glob_any(zone, spec.zones):
+        return False
+    if spec.exclude_zones and glob_any(zone, spec.exclude_zones):
+        return False
+    return True
+
+
+def hardware_fits(offer: Offer, res: Resources) -> bool:
+    """Any-of accelerator match (name and count per node, exactly), cpus/memory
+    minimum or exact, and instance type when given. A workload that needs no
+    accelerator is not offered accelerator nodes."""
+    if res.accelerators:
+        if not any(offer.accelerator == a.name and abs(offer.accelerator_count - a.count) < 1e-9
+                   for a in res.accelerators):
+            return False
+    elif offer.accelerator:
+        return False
+    if res.cpus is not None and not res.cpus.admits(offer.vcpus):
+        return False
+    if res.memory is not None and not res.memory.admits(offer.memory_gib):
+        return False
+    if res.instance_type and offer.instance_type != res.instance_type:
+        return False
+    return True
+
+
+def offer_price(offer: Offer, pricing: str, kind: str) -> float | None:
+    """The price of ``offer`` under ``pricing``. A provisioned fleet asking for
+    reserved capacity pays the on-demand list price when no reserved price is
+    listed."""
+    price = offer.price(pricing)
+    if price is None and pricing == "reserved" and kind == "fleet":
+        price = offer.on_demand
+    return price
+
+
+def is_blocked(provider: str, region: str, zone: str | None, blocked) -> bool:
+    for b_provider, b_region, b_zone in blocked:
+        if b_provider != provider:
+            continue
+        if b_region is None or (b_region == region and (b_zone is None or b_zone == zone)):
+            return True
+    return False
+
+
+def effective_price(offer: Offer, pricing: str, price: float, restart_overhead: float) -> float:
+    """Spot's expected price: price * (1 + interruption rate * restart overhead)."""
+    if pricing == "spot":
+        return price * (1.0 + offer.interruption_rate * restart_overhead)
+    return price
+
+
+def offer_options(item: Item, providers: Mapping[str, ProviderConfig], offers: Mapping[str, Sequence[Offer]],
+                  blocked, restart_overhead: float) -> list[Option]:
+    """Every catalog option of one item, cheapest first (ties by key)."""
+    out: list[Option] = []
+    spec = item.placement
+    cap = item.max_hourly_cost / item.groups if item.max_hourly_cost is not None else None
+    for key in sorted(offers):
+        cfg = providers.get(key)
+        kind = cfg.kind if cfg else key.split(".")[0]
+        if not provider_allowed(key, kind, spec):
+            continue
+        for offer in offers[key]:
+            if not hardware_fits(offer, item.resources) or not region_allowed(offer.region, offer.zone, spec):
+                continue
+            if blocked and is_blocked(key, offer.region, offer.zone, blocked):
+                continue
+            for pricing in item.pricing:
+                price = offer_price(offer, pricing, item.kind)
+                if price is None or price < 0:
+                    continue
+                group_hourly = price * item.nodes
+                if cap is not None and group_hourly > cap + 1e-9:
+                    continue
+                eff = effective_price(offer, pricing, price, restart_overhead)
+                out.append(Option(
+                    key, kind, offer.region, offer.zone, offer.instance_type, pricing, price, item.nodes,
+                    group_hourly, eff * item.nodes * item.hours, offer=offer, accelerators=offer.accelerators,
+                    vcpus=offer.vcpus, memory_gib=offer.memory_gib))
+    out.sort(key=lambda o: o.sort_key)
+    return out

@@ -1,0 +1,187 @@
+"""The OR-Tools placement model. OR-Tools is imported here, inside functions.
+
+Sets
+    C          classes: one item (workload or provisioned fleet) or many identical
+               unconstrained items merged; class c has n_c replica groups
+    O_c        the options of class c after pruning (an offer x pricing on a
+               provider key, or a slot on a fleet)
+    R          capacity rows: provider quotas and fleet capacity entries
+Variables
+    x[c,o] in {0..n_c}    groups of class c placed on option o
+    z[c,o] in [0, k_co]   groups of c kept on their current option o (stability)
+    e[p,r] >= 0           share of dependency p's data leaving region r (egress)
+Constraints
+    sum_o x[c,o] = n_c                                        every group placed
+    sum_{c,o} u[c,o,r] x[c,o] <= L_r              for r in R  quotas, fleet capacity
+    sum_{c,o} h[c,o] x[c,o] + H_fixed <= B                    budget ($/h), if any
+    sum_{o in d} x[c,o] <= ceil(n_c / D_c)        for each spread domain d of c
+                                                  (D_c = domains c can reach)
+    sum_{o in g} x[a,o] <= n_a sum_{o in g} x[b,o]  for each region g, a colocated with b
+    e[p,g] >= X_b(g)/n_b - X_a(g)/n_a           for dependant a of b, region g of b
+    z[c,o] <= x[c,o]
+Objective
+    minimise  sum (cost[c,o] + eps * rank[c,o]) x[c,o]      expected cost over the
+              + sum data_p * egress$(g) e[p,g]              item's hours, spot
+              - sum bonus[c,o] z[c,o]                       overhead included
+    where bonus = migrate_threshold * (cost of the current option): a running
+    item moves only when that saves more than the threshold; eps * rank breaks
+    ties in a fixed order (price, then provider, region, zone, type, pricing).
+
+In elastic mode (used only to explain infeasibility) every row, the budget and
+every spread cap get a slack variable and the objective is the total slack
+relative to each limit, so the rows that must give are the ones to name.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+TIE_EPS = 1e-6
+EGRESS_PER_GB = {"aws": 0.09, "gcp": 0.12, "azure": 0.087}
+
+
+@dataclass
+class MipClass:
+    groups: int
+    costs: list[float]
+    hourly: list[float]
+    usage: list[tuple[tuple[int, float], ...]]
+    domains: list[tuple] | None = None
+    region_keys: list[tuple] | None = None
+    bonus: dict[int, tuple[float, int]] = field(default_factory=dict)  # option -> (bonus per group, current count)
+    label: str = ""
+
+
+@dataclass
+class MipInput:
+    classes: list[MipClass]
+    limits: list[float]
+    labels: list[str]
+    budget: float | None = None
+    budget_fixed: float = 0.0
+    colocate: list[tuple[int, int]] = field(default_factory=list)
+    egress: list[tuple[int, int, float]] = field(default_factory=list)
+
+
+@dataclass
+class MipResult:
+    counts: list[list[int]]
+    status: str  # optimal | feasible | infeasible
+    objective: float = 0.0
+    bound: float = 0.0
+    backend: str = ""
+    slacks: dict[str, float] = field(default_factory=dict)
+
+
+def choose_backend(num_vars: int) -> str:
+    """The OR-Tools backend for a model of this size (see bench/solver_scale.py):
+    the aggregated model's LP relaxation is nearly tight, so a MIP solver wins."""
+    return "SCIP"
+
+
+def egress_price(kind: str) -> float:
+    return EGRESS_PER_GB.get(kind, 0.0)
+
+
+def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False) -> MipResult:
+    from ortools.linear_solver import pywraplp
+
+    num_vars = sum(len(c.costs) for c in inp.classes)
+    backend = choose_backend(num_vars)
+    solver = pywraplp.Solver.CreateSolver(backend)
+    solver.SetNumThreads(1)
+    solver.SetTimeLimit(max(1, int(time_limit * 1000)))
+    inf = solver.infinity()
+    objective = solver.Objective()
+    row_terms: list[list] = [[] for _ in inp.limits]
+    budget_terms: list = []
+    x: list[list] = []
+    slack_vars: list[tuple[str, object, float]] = []
+
+    def slack(label: str, scale: float):
+        s = solver.NumVar(0.0, inf, "")
+        slack_vars.append((label, s, scale))
+        objective.SetCoefficient(s, 1.0 / max(scale, 1.0))
+        return s
+
+    for ci, c in enumerate(inp.classes):
+        xs = [solver.IntVar(0, c.groups, "") for _ in c.costs]
+        x.append(xs)
+        solver.Add(solver.Sum(xs) == c.groups)
+        for oi, var in enumerate(xs):
+            if not elastic:
+                objective.SetCoefficient(var, c.costs[oi] + TIE_EPS * oi)
+            for row, amount in c.usage[oi]:
+                row_terms[row].append((amount, var))
+            if inp.budget is not None and c.hourly[oi]:
+                budget_terms.append((c.hourly[oi], var))
+        for oi, (bonus, count) in sorted(c.bonus.items()):
+            if elastic:
+                continue
+            z = solver.NumVar(0.0, float(count), "")
+            solver.Add(z <= xs[oi])
+            objective.SetCoefficient(z, -bonus)
+        if c.domains is not None and c.groups > 1:
+            by_domain: dict[tuple, list] = {}
+            for oi, d in enumerate(c.domains):
+                by_domain.setdefault(d, []).append(xs[oi])
+            cap = math.ceil(c.groups / len(by_domain))
+            for d in sorted(by_domain):
+                expr = solver.Sum(by_domain[d])
+                if elastic:
+                    solver.Add(expr <= cap + slack(f"spread of {c.label}", cap))
+                else:
+                    solver.Add(expr <= cap)
+
+    for row, terms in enumerate(row_terms):
+        if not terms:
+            continue
+        expr = solver.Sum([a * v for a, v in terms])
+        if elastic:
+            solver.Add(expr <= inp.limits[row] + slack(inp.labels[row], inp.limits[row]))
+        else:
+            solver.Add(expr <= inp.limits[row])
+    if inp.budget is not None:
+        expr = solver.Sum([a * v for a, v in budget_terms]) + inp.budget_fixed
+        if elastic:
+            solver.Add(expr <= inp.budget + slack("budget", inp.budget))
+        else:
+            solver.Add(expr <= inp.budget)
+
+    def region_sums(ci: int) -> dict[tuple, list]:
+        out: dict[tuple, list] = {}
+        for oi, g in enumerate(inp.classes[ci].region_keys or ()):
+            out.setdefault(g, []).append(x[ci][oi])
+        return out
+
+    for a, b in inp.colocate:
+        ra, rb, na = region_sums(a), region_sums(b), inp.classes[a].groups
+        for g in sorted(ra):
+            solver.Add(solver.Sum(ra[g]) <= na * solver.Sum(rb.get(g, [])))
+    if not elastic:
+        for a, b, data_gb in inp.egress:
+            ra, rb = region_sums(a), region_sums(b)
+            na, nb = inp.classes[a].groups, inp.classes[b].groups
+            for g in sorted(rb):
+                price = egress_price(g[0]) * data_gb
+                if price <= 0:
+                    continue
+                e = solver.NumVar(0.0, 1.0, "")
+                solver.Add(e >= solver.Sum(rb[g]) * (1.0 / nb) - solver.Sum(ra.get(g, [])) * (1.0 / na))
+                objective.SetCoefficient(e, price)
+    objective.SetMinimization()
+
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, 1e-6)
+    code = solver.Solve(params)
+    if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        status = "infeasible" if code == pywraplp.Solver.INFEASIBLE else "unsolved"
+        return MipResult([], status, backend=backend)
+    counts = [[int(round(v.solution_value())) for v in xs] for xs in x]
+    slacks = {}
+    for label, s, _ in slack_vars:
+        if s.solution_value() > 1e-6:
+            slacks[label] = max(slacks.get(label, 0.0), s.solution_value())
+    return MipResult(counts, "optimal" if code == pywraplp.Solver.OPTIMAL else "feasible",
+                     objective.Value(), objective.BestBound(), backend, slacks)

@@ -1,0 +1,73 @@
+"""The solver's input: what to place, on which offers, under which options.
+
+``build_problem`` turns a DesiredGraph, the offers per provider key and the
+state snapshot into a ``Problem``; ``solve(problem)`` (skyplan.solver.solve) is
+the pure function that answers it. The caller does every piece of I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from skyplan.catalog.offer import Offer
+from skyplan.config.model import DesiredGraph, Fleet, ProviderConfig, Workload
+from skyplan.solver.model import Placement
+
+# Record statuses whose placement still occupies capacity (stability applies).
+_LIVE_STATUSES = ("running", "creating", "stopped")
+
+Blocked = tuple[tuple[str, "str | None", "str | None"], ...]
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Knobs of one solve.
+
+    ``blocked`` maps an address to scopes it must avoid (provider key, region,
+    zone): zone None blocks the whole region, region None the whole provider.
+    ``only`` restricts the per-candidate display tables to these addresses; every
+    address is still placed, since they share quotas, fleets and the budget.
+    """
+
+    budget: float | None = None
+    migrate_threshold: float = 0.2
+    reoptimize: bool = False
+    top_fallbacks: int = 5
+    time_limit: float = 20.0
+    restart_overhead: float = 0.5
+    blocked: Mapping[str, Blocked] = field(default_factory=dict)
+    only: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything one solve needs; keys are address strings / provider keys."""
+
+    workloads: Mapping[str, Workload]
+    fleets: Mapping[str, Fleet]
+    providers: Mapping[str, ProviderConfig]
+    offers: Mapping[str, Sequence[Offer]]  # provider key -> offers in that provider's regions
+    current: Mapping[str, tuple[Placement, ...]] = field(default_factory=dict)
+    options: SolveOptions = SolveOptions()
+
+
+def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], snapshot=None,
+                  options: SolveOptions = SolveOptions()) -> Problem:
+    """The Problem for ``graph``: current placements come from ``snapshot`` (a
+    skyplan.state.model.Snapshot or None) for addresses still in the graph and
+    not tainted; the budget defaults to the ``skyplan { max_hourly_cost }``."""
+    current: dict[str, tuple[Placement, ...]] = {}
+    if snapshot is not None:
+        wanted = set(graph.workloads) | set(graph.fleets)
+        for address, record in snapshot.resources.items():
+            if address in wanted and not record.tainted and record.status in _LIVE_STATUSES and record.groups:
+                current[address] = tuple(g.placement for g in record.groups)
+    if options.budget is None and graph.settings.max_hourly_cost is not None:
+        from dataclasses import replace
+
+        options = replace(options, budget=graph.settings.max_hourly_cost)
+    return Problem(
+        workloads=dict(graph.workloads), fleets=dict(graph.fleets), providers=dict(graph.providers),
+        offers={k: tuple(v) for k, v in offers.items()}, current=current, options=options,
+    )
