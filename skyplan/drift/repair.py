@@ -1,0 +1,142 @@
+"""Repair: plan and apply what restores the declared state after drift.
+
+The caller holds the state lock for the whole repair. ``plan_repair`` asks the
+workflow for a plan (the planner recreates missing nodes, adopts or deletes
+unmanaged objects, and raises PlanError rather than destroy anything with
+``prevent_destroy``); addresses whose nodes drifted in what cannot change in
+place (instance type, region, zone, pricing, a service that is no longer
+running) are planned as replacements. Drift that can be put back in place
+(tags, a stopped node) becomes ``Restore`` steps that ``restore_in_place``
+carries out through ``Provider.update`` after apply. Every repaired placement
+must stay within its approved hourly cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Sequence
+
+from skyplan.drift.classify import FINISHED_STATES, Refreshed
+from skyplan.errors import PlanError
+from skyplan.planner.model import Action, Plan
+from skyplan.providers.base import Instance, Provider
+
+REPLACE_PATHS = ("instance_type", "region", "zone", "pricing")
+
+
+@dataclass(frozen=True)
+class Restore:
+    """Put one node back in place: ``changes`` for Provider.update."""
+
+    address: str
+    instance: Instance
+    changes: Mapping[str, Any]
+
+
+@dataclass
+class RepairPlan:
+    plan: Plan | None
+    replace: tuple[str, ...] = ()
+    restores: tuple[Restore, ...] = ()
+    providers: dict[str, Provider] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.restores and (self.plan is None or not self.plan.has_changes)
+
+
+def needs_replacement(refreshed: Refreshed, declared: Sequence[str]) -> tuple[str, ...]:
+    """Declared addresses whose live nodes differ in something only a replacement fixes."""
+    out = []
+    for item in refreshed.drift:
+        if item.category != "changed" or item.address not in declared:
+            continue
+        after = item.after or {}
+        immutable = any(p in REPLACE_PATHS for p in item.paths)
+        rec = refreshed.snapshot.resources.get(item.address)
+        is_service = rec is not None and rec.attributes.get("kind") == "service"
+        exited = "state" in item.paths and after.get("state") in FINISHED_STATES and is_service
+        if immutable or exited:
+            out.append(item.address)
+    return tuple(sorted(set(out)))
+
+
+def in_place_restores(prior_snapshot, refreshed: Refreshed, skip: Sequence[str]) -> tuple[Restore, ...]:
+    """Tag and stopped-state drift to put back with Provider.update, per node."""
+    out: list[Restore] = []
+    drifted = {d.address for d in refreshed.drift if d.category == "changed"}
+    for address in sorted(drifted - set(skip)):
+        before = prior_snapshot.resources.get(address)
+        now = refreshed.snapshot.resources.get(address)
+        if before is None or now is None:
+            continue
+        old_by_key = {(i.group, i.rank): i for i in before.instances}
+        item = next(d for d in refreshed.drift if d.address == address and d.category == "changed")
+        for inst in now.instances:
+            old = old_by_key.get((inst.group, inst.rank))
+            if old is None:
+                continue
+            changes: dict[str, Any] = {}
+            if any(p == "tags" or p.startswith("tags.") for p in item.paths):
+                tags = {k: v for k, v in old.tags.items() if inst.tags.get(k) != v}
+                tags.update({k: None for k in inst.tags if k not in old.tags})
+                if tags:
+                    changes["tags"] = tags
+            if "state" in item.paths and inst.state == "stopped" and old.state != "stopped":
+                changes["state"] = "running"
+            if changes:
+                out.append(Restore(address, inst, changes))
+    return tuple(out)
+
+
+def check_envelope(plan: Plan) -> None:
+    """Refuse a repair whose new placements exceed what was approved for them."""
+    for c in plan.changes:
+        if c.placement is None or c.action in (Action.NOOP, Action.DELETE):
+            continue
+        if c.placement.hourly_cost > c.placement.approved_hourly_cost + 1e-9:
+            raise PlanError(
+                f"repairing {c.address} would cost ${c.placement.hourly_cost:.4f}/h, above its approved "
+                f"${c.placement.approved_hourly_cost:.4f}/h",
+                hint="raise max_hourly_cost for it, or repair by hand with skyplan plan/apply")
+
+
+def plan_repair(graph, store, prior, refreshed: Refreshed, options) -> RepairPlan:
+    """Make the repair plan (the caller holds the lock on ``store``)."""
+    from skyplan import workflow
+
+    declared = set(graph.workloads) | set(graph.fleets)
+    replace_addrs = needs_replacement(refreshed, sorted(declared))
+    opts = replace(options, replace=tuple(sorted(set(options.replace) | set(replace_addrs))),
+                   refresh=True, refresh_only=False, destroy=False)
+    result = workflow.make_plan(graph.root, opts, store=store, graph=graph, operation="drift")
+    check_envelope(result.plan)
+    touched = {c.address for c in result.plan.changes if c.action is not Action.NOOP}
+    restores = in_place_restores(prior, refreshed, skip=sorted(touched))
+    return RepairPlan(plan=result.plan, replace=replace_addrs, restores=restores,
+                      providers=dict(result.providers))
+
+
+def restore_in_place(store, restores: Sequence[Restore], providers: Mapping[str, Provider]) -> list[str]:
+    """Carry out ``restores`` and record each node's new form in state; returns errors."""
+    errors: list[str] = []
+    by_address: dict[str, list[Restore]] = {}
+    for r in restores:
+        by_address.setdefault(r.address, []).append(r)
+    for address, steps in sorted(by_address.items()):
+        current = store.get(address)
+        if current is None:
+            continue
+        updated: dict[str, Instance] = {}
+        for step in steps:
+            try:
+                updated[step.instance.id] = providers[step.instance.provider].update(step.instance, step.changes)
+            except Exception as e:  # reported, the rest still runs
+                errors.append(f"{address} ({step.instance.id}): {e}")
+        if not updated:
+            continue
+        groups = tuple(replace(g, instances=tuple(updated.get(i.id, i) for i in g.instances))
+                       for g in current.groups)
+        store.record(replace(current, groups=groups), action="repair", before=current,
+                     detail="drift repair: restored " + ", ".join(sorted({k for s in steps for k in s.changes})))
+    return errors
