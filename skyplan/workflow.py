@@ -24,10 +24,6 @@ from skyplan.providers.base import Instance, Provider
 from skyplan.solver.model import Solution
 from skyplan.state.model import Snapshot
 
-STATE_DIR = ".skyplan"
-STATE_FILE = "state.db"
-
-
 def load_config(dir: str | Path, vars: Mapping[str, Any] | None = None, var_files: Sequence[str] = ()) -> DesiredGraph:
     """Load and evaluate the configuration folder (raises DiagnosticsError)."""
     from skyplan import config
@@ -38,21 +34,17 @@ def load_config(dir: str | Path, vars: Mapping[str, Any] | None = None, var_file
 def state_path(graph: DesiredGraph) -> Path:
     """Where this configuration's state lives: the skyplan block's state_path, or
     ``.skyplan/state.db`` beside the config."""
-    if graph.settings.state_path:
-        p = Path(graph.settings.state_path)
-        return p if p.is_absolute() else Path(graph.root) / p
-    return Path(graph.root) / STATE_DIR / STATE_FILE
+    from skyplan.state import default_state_path
+
+    return default_state_path(graph.root, graph.settings)
 
 
 def open_state(graph: DesiredGraph, create: bool = True):
-    """Open (creating when asked) the state store of ``graph``."""
-    from skyplan.errors import StateError
+    """Open (creating when asked) the state store of ``graph``; StateError when absent
+    and not ``create``."""
     from skyplan.state import StateStore
 
-    path = state_path(graph)
-    if not create and not path.exists():
-        raise StateError(f"no state at {path}", hint="run `skyplan apply` first, or check the folder")
-    return StateStore.open(path)
+    return StateStore.open(state_path(graph), create=create)
 
 
 def snapshot_of(store) -> Snapshot:
@@ -111,8 +103,8 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
         else:
             if cat is None:
                 path = catalog_path or graph.settings.catalog
-                if path and not Path(path).is_absolute():
-                    path = str(Path(graph.root) / path) if catalog_path is None else path
+                if path and catalog_path is None and not Path(path).is_absolute():
+                    path = str(Path(graph.root) / path)
                 cat = catalog_pkg.load_catalog(path)
                 info = {"source": str(getattr(cat, "source", "") or ""),
                         "observed_at": str(getattr(cat, "observed_at", "") or "")}
@@ -120,35 +112,18 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
     return offers, info
 
 
-def refresh_state(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
-                  ) -> tuple[Snapshot, list[DriftItem], list[Instance]]:
-    """Ask the providers what exists: (refreshed snapshot, drift items, unmanaged instances)."""
+def refresh(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider]):
+    """Ask the providers what exists (drift.refresh with the folder's .skyplanignore)."""
     from skyplan import drift
 
-    result = drift.refresh(snapshot, providers)
-    refreshed = getattr(result, "snapshot", snapshot)
-    items = list(getattr(result, "drift", ()) or ())
-    unmanaged = list(getattr(result, "unmanaged", ()) or ())
-    return refreshed, items, unmanaged
+    return drift.refresh(snapshot, providers, ignore=drift.IgnoreRules.load(graph.root))
 
 
-def blocked_from_drift(snapshot: Snapshot, drift: Sequence[DriftItem]) -> list[tuple[str, str, str | None]]:
-    """Zones to avoid on this solve: where spot nodes of a record went missing
-    (a preemption says capacity there is scarce). (provider, region, zone) triples."""
-    blocked: list[tuple[str, str, str | None]] = []
-    for item in drift:
-        if item.category != "missing":
-            continue
-        rec = snapshot.resources.get(item.address)
-        if rec is None:
-            continue
-        for g in rec.groups:
-            p = g.placement
-            if p.pricing == "spot":
-                triple = (p.provider, p.region, p.zone)
-                if triple not in blocked:
-                    blocked.append(triple)
-    return blocked
+def refresh_state(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
+                  ) -> tuple[Snapshot, list[DriftItem], list[Instance]]:
+    """(refreshed snapshot, drift items, unmanaged instances)."""
+    result = refresh(graph, snapshot, providers)
+    return result.snapshot, list(result.drift), list(result.unmanaged)
 
 
 @dataclass
@@ -157,10 +132,11 @@ class PlanResult:
     plan: Plan
     solution: Solution
     snapshot: Snapshot  # prior (as read from state)
-    store: Any  # the open StateStore (still locked when the caller passed it in locked)
+    store: Any  # the open StateStore (None when planning a folder that has no state yet)
     refreshed: Snapshot | None = None
     providers: dict[str, Provider] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    refresh: Any = None  # the drift.Refreshed, when refresh ran
 
 
 @contextlib.contextmanager
@@ -174,23 +150,29 @@ def maybe_lock(store, options: PlanOptions, operation: str):
 
 
 def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: Snapshot,
-                     options: PlanOptions, blocked: Sequence[tuple] = ()) -> Solution:
-    """Build the solver problem and solve it (OR-Tools is imported by the solver)."""
-    from skyplan import solver
+                     options: PlanOptions, blocked: Mapping[str, tuple] | None = None) -> Solution:
+    """Build the solver problem and solve it (OR-Tools is imported by the solver).
+    ``blocked``: address -> (provider, region, zone) scopes to avoid."""
+    from skyplan.solver.problem import SolveOptions, build_problem
+    from skyplan.solver.solve import solve
 
-    kwargs: dict[str, Any] = {"reoptimize": options.reoptimize, "blocked": tuple(blocked)}
+    kwargs: dict[str, Any] = {"reoptimize": options.reoptimize, "blocked": dict(blocked or {})}
     if options.migrate_threshold is not None:
         kwargs["migrate_threshold"] = options.migrate_threshold
-    problem = solver.build_problem(graph, offers, snapshot, solver.SolveOptions(**kwargs))
-    return solver.solve(problem)
+    return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs)))
 
 
 def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: DesiredGraph | None = None,
-              operation: str = "plan") -> PlanResult:
-    """Plan ``dir`` with ``options``. With ``store`` the caller already holds the lock
-    (apply, destroy, drift --repair); otherwise the lock is taken for the plan and
-    released before returning. Raises SkyplanError subclasses only."""
+              operation: str = "plan", create_state: bool = False) -> PlanResult:
+    """Plan ``dir`` with ``options``.
+
+    With ``store`` the caller holds (or will hold) the lock for plan and apply
+    (apply, destroy, drift --repair); the lock is re-entrant. Without it the state
+    is opened here and, with ``options.lock``, locked while planning; a folder
+    that has no state yet is planned against an empty one and no file is created
+    unless ``create_state``. Raises SkyplanError subclasses only."""
     import time
+    from datetime import datetime, timezone
 
     from skyplan import planner
 
@@ -200,46 +182,53 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         graph = load_config(dir, options.vars, options.var_files)
     timings["load"] = time.perf_counter() - t
 
-    own = store is None
-    if own:
-        store = open_state(graph)
-    ctx = maybe_lock(store, options, operation) if own else contextlib.nullcontext()
+    if store is None and (create_state or state_path(graph).exists()):
+        store = open_state(graph, create=True)
+    ctx = maybe_lock(store, options, operation) if store is not None else contextlib.nullcontext()
     with ctx:
         t = time.perf_counter()
-        snapshot = store.snapshot()
+        snapshot = store.snapshot() if store is not None else Snapshot.empty()
         timings["state"] = time.perf_counter() - t
 
         providers: dict[str, Provider] = {}
         refreshed: Snapshot | None = None
-        drift_items: list[DriftItem] = []
-        unmanaged: list[Instance] = []
+        refresh_result = None
         t = time.perf_counter()
-        if options.refresh or options.refresh_only:
-            providers = build_providers(graph, only=provider_keys_in_use(graph, snapshot))
-            refreshed, drift_items, unmanaged = refresh_state(graph, snapshot, providers)
+        if (options.refresh or options.refresh_only) and snapshot.lineage:
+            providers = build_providers(graph)
+            refresh_result = refresh(graph, snapshot, providers)
+            refreshed = refresh_result.snapshot
         timings["refresh"] = time.perf_counter() - t
 
         base = refreshed if refreshed is not None else snapshot
+        catalog_info: dict[str, Any] = {}
         t = time.perf_counter()
         if options.destroy or options.refresh_only:
             solution = Solution()
-            catalog_info: dict[str, Any] = {}
         else:
             offers, catalog_info = build_offers(graph, options.catalog, providers)
             timings["offers"] = time.perf_counter() - t
             t = time.perf_counter()
-            solution = solve_placements(graph, offers, base, options, blocked_from_drift(snapshot, drift_items))
+            blocked = {}
+            if refresh_result is not None:
+                from skyplan.drift import blocked_from_drift
+
+                blocked = dict(blocked_from_drift(refresh_result))
+            solution = solve_placements(graph, offers, base, options, blocked)
         timings["solve"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        result_plan = planner.plan(graph, solution, snapshot, refreshed, options,
-                                   drift=drift_items, unmanaged=unmanaged, catalog=catalog_info)
+        result_plan = planner.plan(
+            graph, solution, snapshot, refreshed, options,
+            drift=refresh_result.drift if refresh_result is not None else (),
+            unmanaged=refresh_result.unmanaged if refresh_result is not None else (),
+            catalog=catalog_info, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         timings["diff"] = time.perf_counter() - t
     return PlanResult(graph=graph, plan=result_plan, solution=solution, snapshot=snapshot, store=store,
-                      refreshed=refreshed, providers=providers, timings=timings)
+                      refreshed=refreshed, providers=providers, timings=timings, refresh=refresh_result)
 
 
 __all__ = [
     "load_config", "state_path", "open_state", "build_providers", "build_offers", "refresh_state",
-    "blocked_from_drift", "PlanResult", "make_plan", "maybe_lock", "solve_placements", "provider_keys_in_use",
+    "refresh", "PlanResult", "make_plan", "maybe_lock", "solve_placements", "provider_keys_in_use",
 ]

@@ -1,9 +1,189 @@
-"""CLI commands: plan. Owned by the plan work; see ARCHITECTURE.md."""
+"""CLI commands: plan, show, output. Flags in, workflow/planner calls, exit code out."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import List, Optional
+
 import typer
+
+from skyplan.commands.common import DIR_ARG, JSON_OPT, VAR_FILE_OPT, VAR_OPT, emit_json, fail, list_opt, no_color
+
+FORMATS = ("text", "json", "markdown")
+
+
+def _color_wanted(flag_no_color: bool) -> bool:
+    if flag_no_color or no_color():
+        return False
+    return sys.stdout.isatty()
+
+
+def plan_options(*, target=None, replace=None, destroy=False, refresh=True, refresh_only=False, reoptimize=False,
+                 migrate_threshold=None, var=None, var_file=None, parallelism=10, catalog=None, lock=True,
+                 lock_timeout="0s", out=None):
+    """PlanOptions from CLI flag values (shared with apply, destroy and drift)."""
+    from skyplan.commands.common import parse_vars
+    from skyplan.planner.options import PlanOptions, parse_duration
+
+    try:
+        timeout = parse_duration(lock_timeout)
+    except ValueError as e:
+        fail(f"-lock-timeout: {e}")
+    if parallelism < 1:
+        fail(f"-parallelism must be at least 1 (got {parallelism})")
+    if migrate_threshold is not None and not 0 <= migrate_threshold < 1:
+        fail(f"--migrate-threshold must be a fraction in [0, 1) (got {migrate_threshold})",
+             hint="e.g. --migrate-threshold 0.2 moves a workload only when that saves at least 20%")
+    from skyplan.addrs import Address
+
+    for flag, values in (("-target", target), ("-replace", replace)):
+        for v in values or ():
+            try:
+                Address.parse(v)
+            except ValueError as e:
+                fail(f"{flag}: {e}")
+    return PlanOptions(
+        targets=tuple(list_opt(target)), replace=tuple(list_opt(replace)), destroy=destroy, refresh=refresh,
+        refresh_only=refresh_only, reoptimize=reoptimize, migrate_threshold=migrate_threshold,
+        parallelism=parallelism, catalog=str(catalog) if catalog else None, lock=lock, lock_timeout=timeout,
+        vars=parse_vars(var), var_files=tuple(str(f) for f in list_opt(var_file)), out=str(out) if out else None,
+    )
+
+
+def plan_cmd(
+    dir: Path = DIR_ARG,
+    out: Optional[Path] = typer.Option(None, "--out", help="Save the plan to FILE for `skyplan apply FILE`. Also -out."),
+    json_out: bool = JSON_OPT,
+    fmt: str = typer.Option("text", "--format", help="Output format: text, json or markdown (a pull-request comment)."),
+    detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
+                                           help="Exit 0 when there are no changes, 2 when there are, 1 on error."),
+    target: Optional[List[str]] = typer.Option(None, "--target", help="Plan only ADDRESS and what it depends on (repeatable)."),
+    replace: Optional[List[str]] = typer.Option(None, "--replace", help="Force replacement of ADDRESS (repeatable)."),
+    destroy: bool = typer.Option(False, "--destroy", help="Plan to destroy everything in state."),
+    refresh: bool = typer.Option(True, "--refresh/--no-refresh", help="Ask the providers what exists first (-refresh=false skips it)."),
+    refresh_only: bool = typer.Option(False, "--refresh-only", help="Only show what changed outside of skyplan."),
+    reoptimize: bool = typer.Option(False, "--reoptimize", help="Move running workloads when a cheaper placement exists."),
+    migrate_threshold: Optional[float] = typer.Option(None, "--migrate-threshold",
+                                                      help="With --reoptimize: the fraction of cost a move must save (default 0.2)."),
+    var: Optional[List[str]] = VAR_OPT,
+    var_file: Optional[List[Path]] = VAR_FILE_OPT,
+    parallelism: int = typer.Option(10, "--parallelism", help="Concurrent provider operations during apply (recorded in the plan)."),
+    catalog: Optional[Path] = typer.Option(None, "--catalog", help="Use this catalog CSV instead of the configured one."),
+    lock: bool = typer.Option(True, "--lock/--no-lock", help="Hold the state lock while planning (-lock=false skips it)."),
+    lock_timeout: str = typer.Option("0s", "--lock-timeout", help="How long to wait for the state lock, e.g. 5s or 1m."),
+    plain: bool = typer.Option(False, "--no-color", help="Plain output without colour."),
+) -> int:
+    """Show what apply would change, where each workload would run and what it costs."""
+    from skyplan import workflow
+    from skyplan.planner.planfile import save_plan
+
+    fmt = "json" if json_out else fmt
+    if fmt not in FORMATS:
+        fail(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    options = plan_options(target=target, replace=replace, destroy=destroy, refresh=refresh,
+                           refresh_only=refresh_only, reoptimize=reoptimize, migrate_threshold=migrate_threshold,
+                           var=var, var_file=var_file, parallelism=parallelism, catalog=catalog, lock=lock,
+                           lock_timeout=lock_timeout, out=out)
+    result = workflow.make_plan(dir, options)
+    try:
+        plan = result.plan
+        if out is not None:
+            save_plan(plan, out)
+        _print_plan(plan, fmt, _color_wanted(plain))
+        if out is not None and fmt == "text":
+            print(f"\nSaved the plan to: {out}\n\nTo perform exactly these actions, run:\n    skyplan apply {out}")
+    finally:
+        if result.store is not None:
+            result.store.close()
+    changed = plan.has_changes or (options.refresh_only and bool(plan.drift))
+    return 2 if detailed_exitcode and changed else 0
+
+
+def _print_plan(plan, fmt: str, color: bool) -> None:
+    if fmt == "json":
+        from skyplan.planner.render_json import render_json
+
+        sys.stdout.write(render_json(plan))
+    elif fmt == "markdown":
+        from skyplan.planner.render_markdown import render_markdown
+
+        sys.stdout.write(render_markdown(plan))
+    else:
+        from skyplan.planner.render_text import render_text
+
+        sys.stdout.write(render_text(plan, color=color))
+    sys.stdout.flush()
+
+
+def show_cmd(
+    path: Path = typer.Argument(Path("."), help="A saved plan file, or a configuration folder (shows its state).",
+                                show_default=False),
+    json_out: bool = JSON_OPT,
+    plain: bool = typer.Option(False, "--no-color", help="Plain output without colour."),
+) -> int:
+    """Show a saved plan, or the current state of a configuration folder."""
+    from skyplan.planner.planfile import is_plan_file, load_plan
+
+    if path.is_file():
+        if not is_plan_file(path):
+            fail(f"{path} is not a skyplan plan file", hint="give a file saved with `skyplan plan -out FILE`, "
+                                                              "or a configuration folder to show its state")
+        _print_plan(load_plan(path), "json" if json_out else "text", _color_wanted(plain))
+        return 0
+    if not path.exists():
+        fail(f"{path} does not exist", hint="give a plan file or a configuration folder")
+    from skyplan.commands.state_view import load_snapshot, render_state_json, render_state_text
+
+    snap, sensitive = load_snapshot(path)
+    if json_out:
+        emit_json(render_state_json(snap, sensitive))
+    else:
+        sys.stdout.write(render_state_text(snap, sensitive))
+    return 0
+
+
+def output_cmd(
+    name: Optional[str] = typer.Argument(None, help="The output to print (default: all of them)."),
+    dir: Path = typer.Argument(Path("."), help="Configuration folder (default: the current folder).",
+                               show_default=False),
+    json_out: bool = JSON_OPT,
+    raw: bool = typer.Option(False, "--raw", help="Print a string output's value without quotes."),
+) -> int:
+    """Print the outputs recorded in state by the last apply."""
+    from skyplan.commands.state_view import format_value, load_snapshot
+
+    snap, _ = load_snapshot(dir)
+    outputs = dict(snap.outputs)
+    if name is not None:
+        if name not in outputs:
+            known = ", ".join(sorted(outputs)) or "none recorded"
+            fail(f'Output "{name}" not found', hint=f"outputs in state: {known}; run `skyplan apply` to record new ones")
+        value = outputs[name].get("value")
+        if json_out:
+            emit_json(value)
+        elif raw:
+            if isinstance(value, (dict, list)):
+                fail(f'Output "{name}" is not a string, number or bool; --raw cannot print it',
+                     hint="use --json for structured values")
+            print(value if not isinstance(value, bool) else str(value).lower())
+        else:
+            print(format_value(value))
+        return 0
+    if json_out:
+        emit_json({k: {"sensitive": bool(v.get("sensitive")), "value": v.get("value")} for k, v in sorted(outputs.items())})
+        return 0
+    if not outputs:
+        print("No outputs found. Outputs are recorded by `skyplan apply`.", file=sys.stderr)
+        return 0
+    for k, v in sorted(outputs.items()):
+        shown = "<sensitive>" if v.get("sensitive") else format_value(v.get("value"))
+        print(f"{k} = {shown}")
+    return 0
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add plan, show and output to the app."""
+    app.command("plan", help="Show what apply would change, where each workload would run and what it costs.")(plan_cmd)
+    app.command("show", help="Show a saved plan, or the current state of a configuration folder.")(show_cmd)
+    app.command("output", help="Print the outputs recorded in state by the last apply.")(output_cmd)

@@ -1,0 +1,122 @@
+"""The machine-readable plan: Terraform's plan JSON where the concept is the same
+(``format_version``, ``resource_changes``, ``resource_drift``, ``output_changes``,
+``variables``, ``errored``, ``applyable``) plus skyplan's ``placements`` and
+``cost``. Validated against schemas/plan.schema.json in the tests. Sensitive
+values are replaced by null (their paths stay marked in ``*_sensitive``)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+from skyplan import __version__
+from skyplan.addrs import Address
+from skyplan.planner.model import Action, Change, Plan
+from skyplan.planner.render_text import HOURS_PER_MONTH
+
+FORMAT_VERSION = "1.2"
+
+
+def _redact(value: Any, tree: Any) -> Any:
+    if tree is True:
+        return None
+    if isinstance(tree, Mapping) and isinstance(value, Mapping):
+        out = dict(value)
+        for k, sub in tree.items():
+            if k in out:
+                out[k] = _redact(out[k], sub)
+        return out
+    return value
+
+
+def _provider_name(c: Change) -> str | None:
+    if c.placement is not None and c.placement.groups:
+        return c.placement.groups[0].chosen.provider
+    if c.prior is not None and c.prior.placement is not None:
+        return c.prior.placement.provider
+    return None
+
+
+def resource_change(c: Change) -> dict:
+    try:
+        a = Address.parse(c.address)
+        module, kind, name, index = a.module_address, a.kind, a.name, a.key
+    except ValueError:
+        module, kind, name, index = None, c.kind, c.address, None
+    entry = {
+        "address": c.address, "module_address": module, "mode": "managed", "type": kind, "name": name,
+        "index": index, "provider_name": _provider_name(c),
+        "change": {
+            "actions": c.action.actions,
+            "before": _redact(copy.deepcopy(dict(c.before)), c.before_sensitive) if c.before is not None else None,
+            "after": _redact(copy.deepcopy(dict(c.after)), c.after_sensitive) if c.after is not None else None,
+            "after_unknown": dict(c.after_unknown) if c.action is not Action.DELETE else {},
+            "before_sensitive": dict(c.before_sensitive) if c.before is not None else False,
+            "after_sensitive": dict(c.after_sensitive) if c.after is not None else False,
+            "replace_paths": [list(p) for p in c.replace_paths],
+        },
+    }
+    if c.action in (Action.CREATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE) \
+            and c.after is not None and "instances" not in entry["change"]["after_unknown"]:
+        entry["change"]["after_unknown"]["instances"] = True
+    if c.reason:
+        entry["action_reason"] = c.reason
+    return entry
+
+
+def placements(plan: Plan) -> list[dict]:
+    out = []
+    for c in plan.changes:
+        if c.placement is None or c.action is Action.DELETE:
+            continue
+        before = None
+        if c.prior is not None and c.prior.groups:
+            before = [g.placement.to_json() for g in c.prior.groups]
+        out.append({"address": c.address, "action": c.action.actions, "before": before,
+                    "after": c.placement.to_json(), "hourly_cost": round(c.placement.hourly_cost, 6)})
+    return out
+
+
+def cost(plan: Plan) -> dict:
+    return {
+        "currency": "USD", "hourly_before": round(plan.cost_before, 6), "hourly_after": round(plan.cost_after, 6),
+        "hourly_delta": round(plan.cost_after - plan.cost_before, 6),
+        "monthly_delta": round((plan.cost_after - plan.cost_before) * HOURS_PER_MONTH, 2),
+        "hours_per_month": HOURS_PER_MONTH,
+    }
+
+
+def to_document(plan: Plan) -> dict:
+    outputs = {}
+    for name, oc in plan.output_changes.items():
+        oc = dict(oc)
+        if oc.get("before_sensitive"):
+            oc["before"] = None
+        if oc.get("after_sensitive"):
+            oc["after"] = None
+        outputs[name] = oc
+    return {
+        "format_version": FORMAT_VERSION,
+        "skyplan_version": __version__,
+        "timestamp": plan.created_at or None,
+        "lineage": plan.lineage, "serial": plan.serial, "config_hash": plan.config_hash,
+        "variables": {k: {"value": v} for k, v in sorted(plan.variables.items())},
+        "resource_drift": [d.to_json() for d in plan.drift],
+        "resource_changes": [resource_change(c) for c in plan.changes],
+        "output_changes": outputs,
+        "placements": placements(plan),
+        "cost": cost(plan),
+        "summary": plan.counts(),
+        "catalog": dict(plan.catalog),
+        "solver": dict(plan.solver),
+        "options": dict(plan.options),
+        "errored": plan.errored,
+        "applyable": plan.applyable,
+        "complete": not plan.options.get("targets"),
+    }
+
+
+def render_json(plan: Plan, *, indent: int | None = 2) -> str:
+    import json
+
+    return json.dumps(to_document(plan), indent=indent, sort_keys=False, default=str) + "\n"

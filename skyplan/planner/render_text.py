@@ -1,0 +1,276 @@
+"""The human plan, in Terraform's conventions: a symbol per action, a header
+comment per resource, attribute diffs with ``# forces replacement``, hidden
+unchanged attributes, a drift section, each workload's placement and the
+summary line with the cost delta. Plain text; ANSI colour when asked."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from skyplan.addrs import Address
+from skyplan.planner import attrs as A
+from skyplan.planner.model import Action, Change, Plan
+
+HOURS_PER_MONTH = 730
+
+_COLORS = {"+": "32", "-": "31", "~": "33", "-/+": "31", "+/-": "32", "!": "33", "#": "1"}
+
+_HEADER = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in-place",
+    Action.DELETE_THEN_CREATE: "must be replaced",
+    Action.CREATE_THEN_DELETE: "must be replaced",
+    Action.DELETE: "will be destroyed",
+}
+
+_REASON_TEXT = {
+    "delete_because_no_config": "because it is no longer in the configuration",
+    "delete_because_count_index": "because its count index is out of range",
+    "delete_because_each_key": "because its for_each key is no longer in the map",
+    "delete_because_destroy": "because this is a destroy plan",
+    "delete_because_unmanaged": "because it carries this state's lineage but is not in state",
+    "replace_by_request": "as requested with -replace",
+    "replace_because_tainted": "because it is tainted",
+    "replace_because_nodes_missing": "because some of its nodes are gone",
+    "replace_because_placement_changed": "because its placement changed",
+    "replace_because_missing": "because all of its nodes are gone",
+    "adopt_unmanaged": "to adopt nodes found running with this state's lineage",
+}
+
+
+def money(x: float) -> str:
+    return f"${x:,.2f}"
+
+
+def cost_line(plan: Plan) -> str:
+    delta = (plan.cost_after - plan.cost_before) * HOURS_PER_MONTH
+    sign = "-" if delta < 0 else "+"
+    return (f"Cost: {money(plan.cost_before)}/h -> {money(plan.cost_after)}/h "
+            f"({sign}${abs(delta):,.0f}/month).")
+
+
+def summary_line(plan: Plan) -> str:
+    c = plan.counts()
+    return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy. {cost_line(plan)}"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, str) and "\n" in value:
+        return json.dumps(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _paint(symbol: str, text: str, color: bool) -> str:
+    if not color or symbol.strip() not in _COLORS:
+        return text
+    return f"\x1b[{_COLORS[symbol.strip()]}m{text}\x1b[0m"
+
+
+class _Writer:
+    def __init__(self, color: bool):
+        self.color = color
+        self.lines: list[str] = []
+
+    def add(self, text: str = "", symbol: str = "") -> None:
+        self.lines.append(_paint(symbol, text, self.color) if symbol else text)
+
+
+def _attr_lines(w: _Writer, indent: int, before: Mapping | None, after: Mapping | None, change: Change,
+                path: tuple[str, ...] = ()) -> None:
+    """Lines for one mapping level, Terraform style."""
+    pad = " " * indent
+    keys = sorted(set(before or {}) | set(after or {}))
+    width = max((len(k) for k in keys), default=0)
+    hidden = 0
+    for key in keys:
+        p = path + (key,)
+        b = (before or {}).get(key)
+        a = (after or {}).get(key)
+        unknown = A.marked(change.after_unknown, p) and after is not None
+        sens_b = A.marked(change.before_sensitive, p)
+        sens_a = A.marked(change.after_sensitive, p)
+        name = key.ljust(width)
+        forces = "  # forces replacement" if any(p[: len(r)] == r for r in change.replace_paths) else ""
+        bs = "(sensitive value)" if sens_b else _fmt(b)
+        as_ = "(known after apply)" if unknown else "(sensitive value)" if sens_a else _fmt(a)
+        if before is None:  # created
+            if a is None and not unknown:
+                continue
+            if isinstance(a, Mapping) and a and not sens_a:
+                w.add(f"{pad}+ {name} = {{", "+")
+                _attr_lines(w, indent + 4, None, a, change, p)
+                w.add(f"{pad}  }}")
+            else:
+                w.add(f"{pad}+ {name} = {as_}", "+")
+        elif after is None:  # destroyed
+            if b is None:
+                continue
+            w.add(f"{pad}- {name} = {bs} -> null", "-")
+        elif b == a and not unknown:
+            hidden += 1
+        elif isinstance(a, Mapping) and isinstance(b, Mapping) and not (sens_a or sens_b):
+            w.add(f"{pad}~ {name} = {{", "~")
+            _attr_lines(w, indent + 4, b, a, change, p)
+            w.add(f"{pad}  }}")
+        elif b is None:
+            w.add(f"{pad}+ {name} = {as_}{forces}", "+")
+        elif a is None and not unknown:
+            w.add(f"{pad}- {name} = {bs} -> null{forces}", "-")
+        else:
+            w.add(f"{pad}~ {name} = {bs} -> {as_}{forces}", "~")
+    if hidden and before is not None and after is not None:
+        noun = "attribute" if hidden == 1 else "attributes"
+        w.add(f"{pad}  # ({hidden} unchanged {noun} hidden)")
+
+
+def _placement_attrs(p: Mapping | None, i: int) -> dict:
+    groups = (p or {}).get("groups") or []
+    if i >= len(groups):
+        return {}
+    c = groups[i]["chosen"]
+    return {k: c.get(k) for k in ("provider", "region", "zone", "instance_type", "pricing", "nodes", "fleet")
+            if c.get(k) is not None}
+
+
+def _resource(w: _Writer, c: Change) -> None:
+    addr = c.address
+    try:
+        a = Address.parse(addr)
+        label = f'{a.kind} "{a.name}"'
+    except ValueError:
+        label = addr
+    header = _HEADER.get(c.action)
+    if header is None:
+        return
+    reason = _REASON_TEXT.get(c.reason or "")
+    w.add(f"  # {addr} {header}" + (f" ({reason})" if reason else ""), "#")
+    sym = c.action.symbol
+    w.add(f"{sym.rjust(3)} {label} {{", sym)
+    before = {k: v for k, v in (c.before or {}).items() if k != "placement"} if c.before is not None else None
+    after = {k: v for k, v in (c.after or {}).items() if k != "placement"} if c.after is not None else None
+    if c.action.is_replace:
+        before_shown = before
+    else:
+        before_shown = before if c.action is not Action.CREATE else None
+    _attr_lines(w, 6, before_shown, after if c.action is not Action.DELETE else None, c)
+    bp, ap = (c.before or {}).get("placement"), (c.after or {}).get("placement")
+    n = max(len((bp or {}).get("groups") or []), len((ap or {}).get("groups") or []))
+    for i in range(n):
+        pb = _placement_attrs(bp, i) if c.action is not Action.CREATE else None
+        pa = _placement_attrs(ap, i) if c.action is not Action.DELETE else None
+        if pb == {}:
+            pb = None if c.action is not Action.DELETE else {}
+        if pa == {}:
+            pa = None
+        if pb is None and pa is None:
+            continue
+        sub = Change(address=c.address, action=c.action,
+                     replace_paths=(((),) if ("placement",) in c.replace_paths else ()))
+        title = "placement" if n == 1 else f"placement[{i}]"
+        mark = "+" if pb is None else "-" if pa is None else ("~" if pb != pa else " ")
+        if mark == " ":
+            w.add(f"        # ({title} unchanged)")
+            continue
+        w.add(f"      {mark} {title} {{", mark)
+        _attr_lines(w, 10, pb, pa, sub)
+        w.add("        }")
+    if c.after_unknown or c.action in (Action.CREATE,) or c.action.is_replace:
+        if c.action is not Action.DELETE:
+            w.add("      + instances = (known after apply)", "+")
+    w.add("    }")
+    w.add()
+
+
+def placement_lines(plan: Plan) -> list[str]:
+    """One line per node group of every created, updated or replaced workload."""
+    out: list[str] = []
+    for c in plan.changes:
+        if c.placement is None or c.action in (Action.DELETE,):
+            continue
+        for i, g in enumerate(c.placement.groups):
+            p = g.chosen
+            name = c.address if len(c.placement.groups) == 1 else f"{c.address} group {i}"
+            acc = f" {p.accelerators}" if p.accelerators else ""
+            kept = " (kept)" if c.placement.kept else ""
+            fall = f", {len(g.fallbacks)} fallback(s)" if g.fallbacks else ""
+            out.append(f"  {name}: {p.infra} {p.instance_type}{acc} {p.pricing} x{p.nodes} "
+                       f"{money(p.hourly_cost)}/h{kept}{fall}")
+    return out
+
+
+def drift_lines(plan: Plan) -> list[str]:
+    out: list[str] = []
+    for d in plan.drift:
+        what = {"missing": "is missing", "changed": "has changed", "unmanaged": "is not managed by skyplan"}
+        text = f"  # {d.address} {what.get(d.category, d.category)}"
+        if d.provider:
+            text += f" on {d.provider}"
+        if d.provider_ids:
+            text += f" ({', '.join(d.provider_ids)})"
+        out.append(text)
+        if d.paths:
+            out.append(f"      changed: {', '.join(d.paths)}")
+        if d.detail:
+            out.append(f"      {d.detail}")
+    return out
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    w = _Writer(color)
+    if plan.drift:
+        w.add("Note: Objects have changed outside of skyplan", "#")
+        w.add()
+        w.add("skyplan detected the following changes made outside of skyplan since the last \"skyplan apply\":")
+        w.add()
+        for line in drift_lines(plan):
+            w.add(line)
+        w.add()
+    acting = [c for c in plan.changes if c.action is not Action.NOOP]
+    outputs = {k: v for k, v in plan.output_changes.items() if v.get("actions") != ["no-op"]}
+    if plan.options.get("refresh_only"):
+        if not plan.drift:
+            w.add("No changes. Your infrastructure still matches the configuration.")
+        else:
+            w.add("This is a refresh-only plan: applying it records the changes above in state and changes "
+                  "no infrastructure.")
+        return "\n".join(w.lines) + "\n"
+    if not acting and not outputs:
+        w.add("No changes. Your infrastructure matches the configuration.")
+        w.add()
+        w.add(f"skyplan has compared your configuration with state and found no differences. {cost_line(plan)}")
+        return "\n".join(w.lines) + "\n"
+    used = sorted({c.action for c in acting}, key=lambda a: list(Action).index(a))
+    if acting:
+        w.add("Resource actions are indicated with the following symbols:")
+        legend = {Action.CREATE: "create", Action.UPDATE: "update in-place",
+                  Action.DELETE_THEN_CREATE: "destroy and then create replacement",
+                  Action.CREATE_THEN_DELETE: "create replacement and then destroy", Action.DELETE: "destroy"}
+        for a in used:
+            w.add(f"{a.symbol.rjust(3)} {legend[a]}", a.symbol)
+        w.add()
+        w.add("skyplan will perform the following actions:")
+        w.add()
+        for c in acting:
+            _resource(w, c)
+    if outputs:
+        w.add("Changes to Outputs:")
+        for name, oc in outputs.items():
+            act = oc["actions"]
+            after = ("(known after apply)" if oc.get("after_unknown") else
+                     "(sensitive value)" if oc.get("after_sensitive") else _fmt(oc.get("after")))
+            before = "(sensitive value)" if oc.get("before_sensitive") else _fmt(oc.get("before"))
+            if act == ["create"]:
+                w.add(f"  + {name} = {after}", "+")
+            elif act == ["delete"]:
+                w.add(f"  - {name} = {before} -> null", "-")
+            else:
+                w.add(f"  ~ {name} = {before} -> {after}", "~")
+        w.add()
+    lines = placement_lines(plan)
+    if lines:
+        w.add("Placements:")
+        w.lines.extend(lines)
+        w.add()
+    w.add(summary_line(plan), "#")
+    return "\n".join(w.lines) + "\n"
