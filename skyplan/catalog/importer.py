@@ -1,0 +1,42 @@
+"""``skyplan catalog import``: check a catalog file, then merge it into the user's cache.
+
+Every row is checked before anything is written: one malformed value anywhere
+(row number and column named) and nothing is imported. Placeholder prices are
+dropped and counted (see csvformat).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from skyplan.catalog import store
+from skyplan.errors import CatalogError
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    path: str
+    rows: int  # data rows read
+    imported: int  # offers merged into the cache
+    cache_rows: int  # rows the cache holds afterwards
+    dropped: dict[str, int] = field(default_factory=dict)
+    providers: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "rows": self.rows, "imported": self.imported, "cache_rows": self.cache_rows,
+                "dropped": dict(self.dropped), "providers": list(self.providers)}
+
+
+def import_file(path: str | os.PathLike, *, provider: str | None = None) -> ImportReport:
+    """Check ``path`` (our format, or a SkyPilot vms.csv with ``provider``) and merge it into the cache."""
+    result = store.read_file(path, provider=provider)
+    if not result.offers:
+        dropped = "; ".join(f"{n} {why}" for why, n in result.dropped.items())
+        raise CatalogError(f"{path}: no offers to import" + (f" ({dropped})" if dropped else ""),
+                           hint="a catalog needs at least one row with an instance type and an on-demand price")
+    cache_rows = store.save_to_cache(result.offers, kind="import", provider=provider,
+                                     origin=os.path.abspath(os.fspath(path)))
+    return ImportReport(path=os.fspath(path), rows=result.rows, imported=len(result.offers),
+                        cache_rows=cache_rows, dropped=dict(result.dropped),
+                        providers=tuple(sorted({o.provider for o in result.offers})))

@@ -1,0 +1,96 @@
+"""How live Kubernetes node data becomes Offers.
+
+The Kubernetes provider reads nodes from the cluster and hands them here as
+``NodeInfo``; each node is one offer (instance type = node name) at a configured
+price (default 0: the cluster is already paid for). The accelerator comes from
+the first of the labels in ``ACCELERATOR_LABELS`` that names a known one; the
+count from allocatable ``nvidia.com/gpu``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from skyplan.catalog.accelerators import CANONICAL, canonical
+from skyplan.catalog.local import gpu_name
+from skyplan.catalog.offer import Offer
+
+ACCELERATOR_LABELS = ("skyplan.dev/accelerator", "nvidia.com/gpu.product",
+                      "cloud.google.com/gke-accelerator")
+GPU_RESOURCE = "nvidia.com/gpu"
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+          "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18, "m": 1e-3}
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([A-Za-z]{0,2})$")
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What the catalog needs to know about one cluster node."""
+
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    allocatable: Mapping[str, str] = field(default_factory=dict)  # Kubernetes quantities
+
+
+def quantity(text: str | int | float | None) -> float:
+    """A Kubernetes resource quantity (``3500m``, ``16Gi``, ``8``) as a number of base units."""
+    if text is None:
+        return 0.0
+    if isinstance(text, (int, float)):
+        return float(text)
+    m = _QUANTITY.match(str(text).strip())
+    if not m:
+        raise ValueError(f"not a Kubernetes quantity: {text!r}")
+    number, unit = m.groups()
+    if unit and unit not in _UNITS:
+        raise ValueError(f"unknown unit in quantity {text!r}")
+    return float(number) * (_UNITS[unit] if unit else 1.0)
+
+
+def accelerator_of(labels: Mapping[str, str]) -> str | None:
+    """The canonical accelerator a node's labels name (``NVIDIA-A100-SXM4-80GB`` -> ``A100-80GB``)."""
+    for label in ACCELERATOR_LABELS:
+        raw = labels.get(label)
+        if not raw:
+            continue
+        name = canonical(raw) or gpu_name(raw.replace("-", " "))
+        if name:
+            return name
+    return None
+
+
+def kubernetes_offer(node: NodeInfo, *, region: str = "cluster", price: float = 0.0,
+                     provider: str = "kubernetes") -> Offer | None:
+    """One node as an Offer, or None when it reports no usable CPU."""
+    try:
+        cpus = quantity(node.allocatable.get("cpu"))
+        mem = quantity(node.allocatable.get("memory")) / 2**30
+        gpus = quantity(node.allocatable.get(GPU_RESOURCE))
+    except ValueError:
+        return None
+    if cpus <= 0:
+        return None
+    accel = accelerator_of(node.labels) if gpus > 0 else None
+    arch = node.labels.get("kubernetes.io/arch", "amd64")
+    zone = node.labels.get("topology.kubernetes.io/zone") or None
+    return Offer(
+        provider=provider, region=region, zone=zone, instance_type=node.name,
+        accelerator=accel, accelerator_count=gpus if accel else 0,
+        accelerator_memory_gib=CANONICAL.get(accel) if accel else None,
+        vcpus=round(cpus, 3), memory_gib=round(mem, 2),
+        arch="arm64" if arch in ("arm64", "aarch64") else "x86_64",
+        on_demand=price, spot=None, reserved=price, interruption_band=None,
+    )
+
+
+def offers_from_nodes(nodes: Iterable[NodeInfo], price: float = 0.0, *, region: str = "cluster",
+                      provider: str = "kubernetes") -> list[Offer]:
+    """Offers for every schedulable node (see ``kubernetes_offer``)."""
+    out = []
+    for node in nodes:
+        offer = kubernetes_offer(node, region=region, price=price, provider=provider)
+        if offer is not None:
+            out.append(offer)
+    return out

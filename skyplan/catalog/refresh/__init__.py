@@ -1,0 +1,101 @@
+"""Refresh: live prices from the providers' pricing APIs into the user's cache.
+
+One module per cloud (aws.py through boto3; gcp.py and azure.py through plain
+urllib against the public JSON APIs). Each re-prices the shapes it can name and
+returns Offers; ``refresh_all`` saves them to the cache with the date, and
+reports a provider it could not reach instead of failing the others: for that
+provider the built-in snapshot stays in use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable, Sequence
+
+from skyplan.catalog.offer import Offer
+from skyplan.errors import CatalogError, ProviderError
+
+CLOUDS = ("aws", "gcp", "azure")
+
+
+class PricingUnavailable(CatalogError):
+    """A pricing API could not be reached or refused us (network, credentials, 5xx)."""
+
+
+@dataclass
+class RefreshReport:
+    provider: str
+    ok: bool
+    offers: int = 0
+    regions: tuple[str, ...] = ()
+    observed_at: str = ""
+    notes: list[str] = field(default_factory=list)
+    error: str = ""
+    fallback_observed_at: str = ""
+
+    def to_json(self) -> dict:
+        return {"provider": self.provider, "ok": self.ok, "offers": self.offers, "regions": list(self.regions),
+                "observed_at": self.observed_at, "notes": list(self.notes), "error": self.error,
+                "fallback": None if self.ok else f"built-in snapshot (observed {self.fallback_observed_at})"}
+
+
+@dataclass
+class Fetched:
+    """What one cloud's fetcher returns."""
+
+    offers: list[Offer]
+    notes: list[str] = field(default_factory=list)
+
+
+def _fetcher(provider: str) -> Callable[..., Fetched]:
+    if provider == "aws":
+        from skyplan.catalog.refresh.aws import fetch
+    elif provider == "gcp":
+        from skyplan.catalog.refresh.gcp import fetch
+    elif provider == "azure":
+        from skyplan.catalog.refresh.azure import fetch
+    else:
+        raise CatalogError(f"cannot refresh provider {provider!r}",
+                           hint="refresh works for aws, gcp and azure; kubernetes and local offers are always live")
+    return fetch
+
+
+def builtin_offers(provider: str) -> list[Offer]:
+    """The built-in snapshot's offers for one cloud: the shapes a refresh re-prices."""
+    from skyplan.catalog.store import builtin_path, read_file
+
+    return [o for o in read_file(builtin_path(), trusted=True).offers if o.provider == provider]
+
+
+def refresh(provider: str, *, regions: Sequence[str] = (), endpoint_url: str | None = None,
+            **options) -> RefreshReport:
+    """Refresh one cloud into the cache; never raises for an unreachable API (see the report)."""
+    from skyplan.catalog import store
+
+    fetch = _fetcher(provider)
+    base = builtin_offers(provider)
+    fallback_date = max((o.observed_at or "" for o in base), default="")
+    try:
+        fetched = fetch(base, regions=tuple(regions), endpoint_url=endpoint_url, **options)
+    except (PricingUnavailable, ProviderError) as e:
+        return RefreshReport(provider, ok=False, error=str(e), fallback_observed_at=fallback_date)
+    if not fetched.offers:
+        return RefreshReport(provider, ok=False, notes=fetched.notes, fallback_observed_at=fallback_date,
+                             error="the pricing API answered but priced none of the known instance types")
+    store.save_to_cache(fetched.offers, kind="refresh", provider=provider, origin=endpoint_url or "public API")
+    return RefreshReport(provider, ok=True, offers=len(fetched.offers),
+                         regions=tuple(sorted({o.region for o in fetched.offers})),
+                         observed_at=date.today().isoformat(), notes=fetched.notes)
+
+
+def refresh_all(providers: Sequence[str] = (), *, regions: Sequence[str] = (),
+                endpoint_url: str | None = None) -> list[RefreshReport]:
+    wanted = list(providers) or list(CLOUDS)
+    for p in wanted:
+        if p not in CLOUDS:
+            raise CatalogError(f"cannot refresh provider {p!r}", hint="one of: " + ", ".join(CLOUDS))
+    if endpoint_url and len(wanted) > 1:
+        raise CatalogError("--endpoint-url needs exactly one --provider",
+                           hint="e.g. skyplan catalog refresh --provider azure --endpoint-url URL")
+    return [refresh(p, regions=regions, endpoint_url=endpoint_url) for p in wanted]

@@ -1,0 +1,169 @@
+"""Where catalogs live: the built-in snapshot, the user's cache, and load_catalog.
+
+The built-in snapshot ships as ``skyplan/data/catalog.csv``. The user's cache
+(``$SKYPLAN_CACHE_DIR`` or ``~/.cache/skyplan``) holds ``catalog/offers.csv``,
+the rows imported or refreshed so far, and ``catalog/sources.json`` saying what
+each came from and when. ``load_catalog()`` lays the cache over the snapshot:
+a cached row replaces the built-in row with the same provider, region, zone,
+instance type and accelerators. The merged result is also kept compiled (pickled) in the cache,
+keyed by the inputs' size and mtime, so later loads skip CSV parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Iterable
+
+from skyplan.catalog import csvformat
+from skyplan.catalog.catalog import Catalog
+from skyplan.catalog.offer import Offer
+from skyplan.errors import CatalogError
+
+BUILTIN_NAME = "built-in snapshot"
+_COMPILED_VERSION = 1
+
+
+def builtin_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "data" / "catalog.csv"
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("SKYPLAN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "skyplan")
+    return Path(root) / "catalog"
+
+
+def user_offers_path() -> Path:
+    return cache_dir() / "offers.csv"
+
+
+def sources_path() -> Path:
+    return cache_dir() / "sources.json"
+
+
+def key_of(o: Offer) -> tuple:
+    """Rows with the same key describe the same offer (GCP attaches different
+    accelerators to one machine type, hence the accelerator in the key)."""
+    return (o.provider, o.region, o.zone or "", o.instance_type, o.accelerator or "", o.accelerator_count)
+
+
+def read_file(path: str | os.PathLike, *, provider: str | None = None, trusted: bool = False
+              ) -> csvformat.ParseResult:
+    p = Path(path)
+    try:
+        with open(p, newline="", encoding="utf-8") as f:
+            return csvformat.parse(f, name=str(path), provider=provider, trusted=trusted)
+    except FileNotFoundError:
+        raise CatalogError(f"catalog file {str(path)!r} not found",
+                           hint="give the path of a catalog CSV (see schemas/catalog.schema.json)") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
+        raise CatalogError(f"cannot read catalog file {str(path)!r}: {e}") from None
+
+
+def read_sources() -> list[dict]:
+    try:
+        return list(json.loads(sources_path().read_text()))
+    except (FileNotFoundError, ValueError, TypeError):
+        return []
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+def _describe(sources: list[dict]) -> str:
+    if not sources:
+        return BUILTIN_NAME
+    parts = [f"{s.get('provider') or 'mixed'} {s.get('kind', 'import')} {s.get('date', '')}".strip()
+             for s in sources[-3:]]
+    return f"{BUILTIN_NAME} + user cache ({'; '.join(parts)})"
+
+
+def merge(base: Iterable[Offer], overlay: Iterable[Offer]) -> list[Offer]:
+    """``base`` with every row of ``overlay`` replacing the base row of the same key."""
+    merged = {key_of(o): o for o in base}
+    for o in overlay:
+        merged[key_of(o)] = o
+    return list(merged.values())
+
+
+def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
+    """Exactly the catalog file at ``path``, or the user's cache merged over the built-in snapshot."""
+    if path is not None:
+        result = read_file(path)
+        return Catalog(result.offers, source=str(path))
+    builtin = builtin_path()
+    user = user_offers_path()
+    stamp = (_COMPILED_VERSION, _stamp(builtin), _stamp(user))
+    compiled = cache_dir() / "compiled.pickle"
+    try:
+        with open(compiled, "rb") as f:
+            saved_stamp, offers, source, observed = pickle.load(f)
+        if saved_stamp == stamp:
+            return Catalog(offers, source=source, observed_at=observed)
+    except Exception:  # absent, stale or unreadable: rebuild below
+        pass
+    offers = read_file(builtin, trusted=True).offers
+    sources = read_sources()
+    if stamp[2] is not None:
+        offers = merge(offers, read_file(user, trusted=True).offers)
+    observed = max((o.observed_at or "" for o in offers), default="")
+    source = _describe(sources if stamp[2] is not None else [])
+    _write_compiled(compiled, (stamp, offers, source, observed))
+    return Catalog(offers, source=source, observed_at=observed)
+
+
+def _write_compiled(path: Path, payload) -> None:
+    """Best effort: a read-only cache only costs the next load a CSV parse."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".compiled-")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def save_to_cache(offers: list[Offer], *, kind: str, provider: str | None, origin: str) -> int:
+    """Merge ``offers`` into the user's cache and record where they came from.
+
+    Returns the number of rows the cache holds afterwards. Writes atomically."""
+    directory = cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CatalogError(f"cannot create the catalog cache {directory}: {e}",
+                           hint="set SKYPLAN_CACHE_DIR to a writable folder") from None
+    user = user_offers_path()
+    existing = read_file(user, trusted=True).offers if user.exists() else []
+    merged = merge(existing, offers)
+    merged.sort(key=lambda o: (o.provider, o.instance_type, o.region, o.zone or ""))
+    _atomic_write(user, csvformat.dumps(merged))
+    sources = read_sources()
+    sources.append({"kind": kind, "provider": provider, "origin": origin, "rows": len(offers),
+                    "date": date.today().isoformat()})
+    _atomic_write(sources_path(), json.dumps(sources, indent=2) + "\n")
+    return len(merged)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
