@@ -1,0 +1,136 @@
+"""Loads solver data cases: tests/cases/solver/<name>/{problem.json, expected.json}.
+
+problem.json (compact)::
+
+    {"catalog": "base" | [offer, ...],          # "base" = tests/cases/solver/catalog.json
+     "offers": [offer, ...],                     # more offers (added to the catalog)
+     "providers": {"aws": {"regions": [...], "quotas": [{"resource", "max", "region"}]}},
+     "workloads": {"workload.x": {"kind", "accelerators": ["H100:8"], "cpus": "8+", "memory": "32",
+                   "nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
+                   "providers", "regions", "zones", "exclude_regions", "fleet", "spread",
+                   "colocate_with", "depends_on", "count"}},
+     "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
+                "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
+     "current": {"workload.x": [placement json, ...]},
+     "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks",
+                 "blocked": {"workload.x": [["aws", "us-east-1", null]]}}}
+
+An offer is ``{"provider": KEY, "region", "zone", "type", "acc": "H100:8", "vcpus", "mem",
+"on_demand", "spot", "reserved", "band"}``; the provider key's kind is the part before a dot.
+
+expected.json: ``{"error": "substring", ...}`` or ``{"placements": {address: [group, ...]},
+"total_hourly_cost", "total_cost", "kept": [...], "fallbacks": {address: [[provider, region,
+zone, type, pricing], ...]}, "approved": {address: $}}``; each expected group lists only the
+placement fields it checks, and groups compare as a multiset.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from skyplan.addrs import Address
+from skyplan.catalog.offer import Offer
+from skyplan.config.model import (
+    AcceleratorReq, Fleet, FleetCapacity, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload,
+)
+from skyplan.solver import Problem, SolveOptions
+from skyplan.solver.model import Placement
+
+ROOT = Path(__file__).resolve().parents[1] / "cases" / "solver"
+
+
+def case_names() -> list[str]:
+    return sorted(p.name for p in ROOT.iterdir() if (p / "problem.json").exists())
+
+
+def quantity(v) -> Quantity | None:
+    if v is None:
+        return None
+    s = str(v)
+    return Quantity(float(s.rstrip("+")), at_least=s.endswith("+"))
+
+
+def accelerators(values) -> tuple[AcceleratorReq, ...]:
+    out = []
+    for v in values or ():
+        name, _, count = v.partition(":")
+        out.append(AcceleratorReq(name, int(count or 1)))
+    return tuple(out)
+
+
+def offer(d: dict) -> Offer:
+    name, _, count = (d.get("acc") or "").partition(":")
+    return Offer(d["provider"].split(".")[0], d["region"], d.get("zone"), d["type"], name or None,
+                 float(count or 0) if name else 0, vcpus=d.get("vcpus", 0), memory_gib=d.get("mem", 0),
+                 on_demand=d.get("on_demand"), spot=d.get("spot"), reserved=d.get("reserved"),
+                 interruption_band=d.get("band"))
+
+
+def resources(d: dict) -> Resources:
+    return Resources(accelerators(d.get("accelerators")), quantity(d.get("cpus")), quantity(d.get("memory")),
+                     instance_type=d.get("instance_type"))
+
+
+def placement_spec(d: dict) -> PlacementSpec:
+    return PlacementSpec(tuple(d.get("providers", ())), tuple(d.get("regions", ())), tuple(d.get("zones", ())),
+                         tuple(d.get("exclude_regions", ())), tuple(d.get("exclude_zones", ())), d.get("fleet"),
+                         d.get("spread"), d.get("colocate_with"))
+
+
+def workloads(spec: dict) -> dict[str, Workload]:
+    out = {}
+    for address, d in spec.items():
+        base = Address.parse(address)
+        addrs = [base.with_key(i) for i in range(d["count"])] if "count" in d else [base]
+        for a in addrs:
+            out[str(a)] = Workload(
+                a, kind=d.get("kind", "job"), resources=resources(d), num_nodes=d.get("nodes", 1),
+                replicas=d.get("replicas", 1), pricing=tuple(d.get("pricing", ("on_demand",))),
+                duration_hours=d.get("duration_hours"), max_hourly_cost=d.get("max_hourly_cost"),
+                data_gb=d.get("data_gb", 0.0), placement=placement_spec(d),
+                depends_on=tuple(Address.parse(x) for x in d.get("depends_on", ())))
+    return out
+
+
+def fleets(spec: dict) -> dict[str, Fleet]:
+    out = {}
+    for address, d in spec.items():
+        caps = tuple(FleetCapacity(c.get("accelerator"), c.get("per_node", 0), c["nodes"], c.get("cpus_per_node"),
+                                   c.get("memory_per_node")) for c in d.get("capacity", ()))
+        out[address] = Fleet(Address.parse(address), provider=d.get("provider"), existing=d.get("existing", False),
+                             capacity=caps, region=d.get("region"), nodes=d.get("nodes", 0), resources=resources(d),
+                             pricing=tuple(d.get("pricing", ("reserved",))), placement=placement_spec(d))
+    return out
+
+
+def load_problem(spec: dict) -> Problem:
+    catalog = spec.get("catalog", [])
+    if catalog == "base":
+        catalog = json.loads((ROOT / "catalog.json").read_text())
+    rows = list(catalog) + list(spec.get("offers", ()))
+    offers: dict[str, list[Offer]] = {}
+    for d in rows:
+        offers.setdefault(d["provider"], []).append(offer(d))
+    providers = {}
+    for key, d in spec.get("providers", {k: {} for k in offers}).items():
+        kind, _, alias = key.partition(".")
+        quotas = tuple(Quota(q["resource"], q["max"], q.get("region")) for q in d.get("quotas", ()))
+        providers[key] = ProviderConfig(kind, alias or None, tuple(d.get("regions", ())), quotas)
+    allowed = {k: v for k, v in offers.items() if k in providers}
+    for key in providers:
+        allowed.setdefault(key, [])
+    o = spec.get("options", {})
+    options = SolveOptions(
+        budget=o.get("budget"), migrate_threshold=o.get("migrate_threshold", 0.2), reoptimize=o.get("reoptimize", False),
+        top_fallbacks=o.get("top_fallbacks", 5),
+        blocked={a: tuple(tuple(b) for b in v) for a, v in o.get("blocked", {}).items()})
+    current = {a: tuple(Placement.from_json(p) for p in v) for a, v in spec.get("current", {}).items()}
+    return Problem(workloads(spec.get("workloads", {})), fleets(spec.get("fleets", {})), providers, allowed,
+                   current, options)
+
+
+def load_case(name: str) -> tuple[Problem, dict]:
+    folder = ROOT / name
+    return load_problem(json.loads((folder / "problem.json").read_text())), \
+        json.loads((folder / "expected.json").read_text())
