@@ -153,8 +153,9 @@ def _offer(row: _Row, provider: str | None, result: ParseResult, trusted: bool) 
     count = row.number("AcceleratorCount") or 0.0
     if accel and count <= 0:
         row.fault("AcceleratorCount", "must be > 0 when AcceleratorName is set")
-    vcpus = row.number("vCPUs", required=not trusted and cloud not in FREE_CLOUDS) or 0.0
-    memory = row.number("MemoryGiB", required=not trusted and cloud not in FREE_CLOUDS) or 0.0
+    shape_required = bool(instance_type) and not trusted and cloud not in FREE_CLOUDS
+    vcpus = row.number("vCPUs", required=shape_required) or 0.0
+    memory = row.number("MemoryGiB", required=shape_required) or 0.0
     price = row.number("Price")
     spot = row.number("SpotPrice")
     reserved = row.number("ReservedPrice")

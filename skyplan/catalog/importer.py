@@ -35,8 +35,8 @@ def import_file(path: str | os.PathLike, *, provider: str | None = None) -> Impo
         dropped = "; ".join(f"{n} {why}" for why, n in result.dropped.items())
         raise CatalogError(f"{path}: no offers to import" + (f" ({dropped})" if dropped else ""),
                            hint="a catalog needs at least one row with an instance type and an on-demand price")
-    cache_rows = store.save_to_cache(result.offers, kind="import", provider=provider,
+    providers = tuple(sorted({o.provider for o in result.offers}))
+    cache_rows = store.save_to_cache(result.offers, kind="import", provider=",".join(providers),
                                      origin=os.path.abspath(os.fspath(path)))
     return ImportReport(path=os.fspath(path), rows=result.rows, imported=len(result.offers),
-                        cache_rows=cache_rows, dropped=dict(result.dropped),
-                        providers=tuple(sorted({o.provider for o in result.offers})))
+                        cache_rows=cache_rows, dropped=dict(result.dropped), providers=providers)

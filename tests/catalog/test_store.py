@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import time
+
+from skyplan.catalog import load_catalog, store
+from skyplan.catalog.importer import import_file
+
+
+def test_builtin_snapshot_covers_the_clouds_and_gpus(cache_dir):
+    cat = load_catalog()
+    assert cat.source == "built-in snapshot"
+    assert cat.observed_at
+    assert 3000 <= len(cat) <= 20000
+    for cloud in ("aws", "gcp", "azure"):
+        regions = cat.regions(cloud)
+        assert len(regions) >= 8, cloud
+        for area in (("us", "ca", "eastus", "westus", "southcentralus", "canadacentral"),
+                     ("eu", "europe", "northeurope", "westeurope", "uksouth", "swedencentral", "germany"),
+                     ("ap", "asia", "japaneast", "southeastasia", "centralindia", "australiaeast", "korea")):
+            assert any(r.startswith(area) for r in regions), (cloud, area)
+    for accel in ("H200", "H100", "A100", "A100-80GB", "L40S", "L4", "A10G", "A10", "T4", "V100"):
+        assert cat.query(accelerator=accel), accel
+    # AWS and GCP price spot per zone; Azure per region.
+    assert all(o.zone for o in cat.for_provider("aws")) and all(o.zone for o in cat.for_provider("gcp"))
+    assert all(o.zone is None for o in cat.for_provider("azure"))
+    # post-June-2025 P5 price; GCP offers carry GPU + host.
+    assert cat.query(provider="aws", instance_type="p5.48xlarge", region="us-east-1")[0].on_demand == 55.04
+    a2 = cat.query(provider="gcp", instance_type="a2-highgpu-1g", region="us-central1")[0]
+    assert 3.5 < a2.on_demand < 3.8
+    for o in cat.offers:
+        assert o.on_demand > 0 and (o.spot is None or o.spot < o.on_demand)
+        assert o.reserved is None or o.reserved < o.on_demand
+
+
+def test_builtin_load_is_fast_once_compiled(cache_dir):
+    load_catalog()
+    assert (cache_dir / "compiled.pickle").exists()
+    start = time.perf_counter()
+    cat = load_catalog()
+    assert time.perf_counter() - start < 1.0  # generous for a loaded CI machine; the bench measures it
+    assert len(cat) > 3000
+
+
+def test_import_merges_over_builtin_and_replaces_same_key(cache_dir, tmp_path):
+    before = load_catalog()
+    n_before = len(before)
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud,ObservedAt\n"
+        "p5.48xlarge,H100,8,192,2048,40.0,20.0,us-east-1,us-east-1a,aws,2026-12-01\n"
+        "private.big,H100,8,192,2048,30.0,,on-prem-1,,aws,2026-12-01\n")
+    report = import_file(path)
+    assert report.imported == 2 and report.providers == ("aws",)
+    after = load_catalog()
+    assert len(after) == n_before + 1
+    assert after.source.startswith("built-in snapshot + user cache (aws import")
+    p5 = [o for o in after.get("aws", "p5.48xlarge") if o.zone == "us-east-1a"]
+    assert [o.on_demand for o in p5] == [40.0]
+    assert after.query(accelerator="H100", min_accelerators=8)[0].instance_type == "private.big"
+    assert store.read_sources()[-1]["kind"] == "import"
+
+
+def test_explicit_path_ignores_the_cache(cache_dir, small_csv, tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud\n"
+                    "x.large,,,2,8,0.1,,r1,,aws\n")
+    import_file(path)
+    assert len(load_catalog(small_csv)) == 7
+
+
+def test_a_stale_compiled_cache_is_rebuilt(cache_dir, tmp_path):
+    load_catalog()
+    (cache_dir / "compiled.pickle").write_bytes(b"not a pickle")
+    assert len(load_catalog()) > 3000
