@@ -1,0 +1,73 @@
+"""`skyplan show` and `skyplan output` against real plan files and a real SQLite state."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from skyplan.planner import PlanOptions, plan
+from skyplan.planner.planfile import save_plan
+from skyplan.state import StateStore
+from tests.planner.builders import graph, place, record, snapshot, solution, workload, wplace
+
+
+def skyplan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "skyplan.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+
+
+@pytest.fixture()
+def state_dir(tmp_path):
+    w = workload("train", env={"TOKEN": "s3cret"})
+    with StateStore.open(tmp_path / ".skyplan" / "state.db") as store:
+        store.record(record(w, place()), action="create", sensitive_paths=("env.TOKEN",))
+        store.set_outputs({"ip": {"value": "10.0.0.1", "sensitive": False},
+                           "ports": {"value": [80, 443], "sensitive": False},
+                           "password": {"value": "hunter2", "sensitive": True}})
+    return tmp_path
+
+
+def test_output_lists_hides_sensitive_and_prints_one_by_name(state_dir):
+    out = skyplan("output", cwd=state_dir)
+    assert out.returncode == 0, out.stderr
+    assert 'ip = "10.0.0.1"' in out.stdout and "password = <sensitive>" in out.stdout
+    assert "hunter2" not in out.stdout
+    one = skyplan("output", "password", str(state_dir))
+    assert one.returncode == 0 and one.stdout.strip() == '"hunter2"'
+    raw = skyplan("output", "ip", str(state_dir), "--raw")
+    assert raw.stdout == "10.0.0.1\n"
+    js = json.loads(skyplan("output", "--json", cwd=state_dir).stdout)
+    assert js["ports"] == {"sensitive": False, "value": [80, 443]}
+    missing = skyplan("output", "nope", str(state_dir))
+    assert missing.returncode == 1 and 'Output "nope" not found' in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_show_state_redacts_sensitive_attributes(state_dir):
+    out = skyplan("show", str(state_dir))
+    assert out.returncode == 0, out.stderr
+    assert "# workload.train:" in out.stdout and "(sensitive value)" in out.stdout
+    assert "s3cret" not in out.stdout and "hunter2" not in out.stdout
+    doc = json.loads(skyplan("show", str(state_dir), "--json").stdout)
+    assert doc["values"]["resources"][0]["address"] == "workload.train"
+    assert "s3cret" not in json.dumps(doc)
+
+
+def test_show_saved_plan_as_text_and_json(tmp_path):
+    w = workload("train")
+    p = plan(graph(w), solution(wplace("workload.train", place())), snapshot(), None, PlanOptions())
+    path = save_plan(p, tmp_path / "tf.plan")
+    out = skyplan("show", str(path))
+    assert out.returncode == 0 and "# workload.train will be created" in out.stdout
+    doc = json.loads(skyplan("show", str(path), "--json").stdout)
+    assert doc["resource_changes"][0]["change"]["actions"] == ["create"]
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello")
+    bad = skyplan("show", str(junk))
+    assert bad.returncode == 1 and "not a skyplan plan file" in bad.stderr
+
+
