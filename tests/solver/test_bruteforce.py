@@ -1,0 +1,154 @@
+"""The solver's cost equals the true optimum on small random instances.
+
+Each seeded instance has at most 6 workloads and 8 offers, with quotas, a
+budget, spot pricing and spread; the optimum is found by enumerating every
+assignment of every replica group to every option it may use, checking each
+constraint directly (independently of the solver's own code).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import pytest
+
+from skyplan.addrs import Address
+from skyplan.catalog.offer import BAND_RATE, Offer
+from skyplan.config.model import AcceleratorReq, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload
+from skyplan.errors import InfeasibleError
+from skyplan.solver import Problem, SolveOptions, solve
+
+ACCS = [None, ("H100", 8), ("A100", 8), ("L4", 1)]
+BANDS = list(BAND_RATE)
+REGIONS = {"aws": ["us-east-1", "us-west-2"], "gcp": ["us-central1", "europe-west4"]}
+
+
+def _instance(rng: random.Random):
+    offers: dict[str, list[Offer]] = {"aws": [], "gcp": []}
+    for i in range(rng.randint(3, 8)):
+        kind = rng.choice(["aws", "gcp"])
+        region = rng.choice(REGIONS[kind])
+        acc = rng.choice(ACCS)
+        od = round(rng.uniform(1, 40) if acc else rng.uniform(0.1, 2), 3)
+        spot = round(od * rng.uniform(0.2, 0.9), 3) if rng.random() < 0.6 else None
+        offers[kind].append(Offer(kind, region, region + rng.choice("ab"), f"t{i}", acc[0] if acc else None,
+                                  acc[1] if acc else 0, vcpus=rng.choice([4, 8, 16]), memory_gib=64,
+                                  on_demand=od, spot=spot, interruption_band=rng.choice(BANDS)))
+    quotas = {"aws": (), "gcp": ()}
+    if rng.random() < 0.7:
+        kind = rng.choice(["aws", "gcp"])
+        resource = rng.choice(["H100", "A100", "vcpus"])
+        region = rng.choice([None, REGIONS[kind][0]])
+        quotas[kind] = (Quota(resource, rng.choice([8, 16, 24]) if resource != "vcpus" else rng.choice([8, 16, 32]), region),)
+    providers = {k: ProviderConfig(k, regions=tuple(REGIONS[k]), quotas=quotas[k]) for k in offers}
+    workloads = {}
+    present = [(o.accelerator, int(o.accelerator_count)) if o.accelerator else None
+               for offers_ in offers.values() for o in offers_]
+    for j in range(rng.randint(1, 6)):
+        acc = rng.choice(present)
+        replicas = 2 if rng.random() < 0.25 else 1
+        kind = "service" if rng.random() < 0.3 else "job"
+        w = Workload(Address("workload", f"w{j}"), kind=kind,
+                     resources=Resources((AcceleratorReq(*acc),) if acc else (), Quantity(rng.choice([4, 4, 8]))),
+                     replicas=replicas, pricing=tuple(rng.sample(["on_demand", "spot"], rng.randint(1, 2))),
+                     duration_hours=rng.choice([None, 3.0, 10.0]),
+                     placement=PlacementSpec(spread=rng.choice(["region", "provider", "zone"]) if replicas > 1 else None))
+        workloads[str(w.address)] = w
+    problem = Problem(workloads, {}, providers, offers)
+    if rng.random() < 0.4:
+        # around the hourly cost of the cheapest-in-expectation choice, so it often binds
+        hourly = sum(min(_options(w, problem), key=lambda c: c[4])[3] * w.replicas
+                     for w in workloads.values() if _options(w, problem))
+        problem = Problem(workloads, {}, providers, offers,
+                          options=SolveOptions(budget=round(hourly * rng.uniform(0.7, 1.1), 3)))
+    return problem
+
+
+def _options(w: Workload, problem: Problem):
+    out = []
+    need = w.resources.accelerators[0] if w.resources.accelerators else None
+    for key, offers in problem.offers.items():
+        for o in offers:
+            if (o.accelerator, o.accelerator_count) != ((need.name, need.count) if need else (None, 0)):
+                continue
+            if o.vcpus < w.resources.cpus.value:
+                continue
+            for p in w.pricing:
+                price = o.price(p)
+                if price is None:
+                    continue
+                hours = w.duration_hours or (730.0 if w.kind == "service" else 1.0)
+                eff = price * (1 + BAND_RATE[o.interruption_band] * 0.5) if p == "spot" else price
+                out.append((key, o, p, price, eff * hours))
+    return out
+
+
+def _brute_force(problem: Problem) -> float | None:
+    groups = []  # (workload, options)
+    for w in problem.workloads.values():
+        opts = _options(w, problem)
+        groups += [(w, opts)] * w.replicas
+    if any(not opts for _, opts in groups):
+        return None
+    best = None
+    for combo in itertools.product(*[opts for _, opts in groups]):
+        cost = sum(c[4] for c in combo)
+        if best is not None and cost >= best:
+            continue
+        if problem.options.budget is not None and sum(c[3] for c in combo) > problem.options.budget + 1e-9:
+            continue
+        if not _quotas_ok(problem, combo) or not _spread_ok(problem, groups, combo):
+            continue
+        best = cost
+    return best
+
+
+def _quotas_ok(problem, combo) -> bool:
+    for key, cfg in problem.providers.items():
+        for q in cfg.quotas:
+            used = 0.0
+            for k, o, *_ in combo:
+                if k != key or (q.region and o.region != q.region):
+                    continue
+                used += o.vcpus if q.resource == "vcpus" else (o.accelerator_count if o.accelerator == q.resource else 0)
+            if used > q.max + 1e-9:
+                return False
+    return True
+
+
+def _domain(spread, k, o):
+    return {"provider": (k,), "region": (k, o.region), "zone": (k, o.region, o.zone)}[spread]
+
+
+def _spread_ok(problem, groups, combo) -> bool:
+    i = 0
+    for w in problem.workloads.values():
+        if w.replicas > 1 and w.placement.spread:
+            spread = w.placement.spread
+            reachable = {_domain(spread, k, o) for k, o, *_ in _options(w, problem)}
+            cap = math.ceil(w.replicas / len(reachable))
+            used: dict = {}
+            for k, o, *_ in combo[i:i + w.replicas]:
+                d = _domain(spread, k, o)
+                used[d] = used.get(d, 0) + 1
+            if max(used.values()) > cap:
+                return False
+        i += w.replicas
+    return True
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_solver_matches_brute_force(seed):
+    rng = random.Random(seed)
+    problem = _instance(rng)
+    truth = _brute_force(problem)
+    if truth is None:
+        with pytest.raises(InfeasibleError):
+            solve(problem)
+        return
+    solution = solve(problem)
+    assert solution.total_cost == pytest.approx(truth, rel=1e-6, abs=1e-3)
+    if problem.options.budget is not None:
+        assert solution.total_hourly_cost <= problem.options.budget + 1e-6
