@@ -1,6 +1,6 @@
 """Solver: solve(problem) -> Solution, a pure function. The OR-Tools placement model chooses one offer (or fleet slot) per node group, minimising expected cost under capacity, quota, budget, region, spread and co-location constraints, with ranked fallbacks and an explanation of each choice. No I/O.
 
-``engine.py`` runs the stages; ``problem.py`` holds the input (``Problem``, ``SolveOptions``, ``build_problem``);
+``solve.py`` runs the stages; ``problem.py`` holds the input (``Problem``, ``SolveOptions``, ``build_problem``);
 ``items.py`` the options of each workload; ``capacity.py`` quotas and fleets;
 ``classes.py`` merging, pruning and the closed form; ``mip.py`` the OR-Tools
 model (written out in its docstring); ``infeasible.py`` the explanations of
@@ -9,13 +9,7 @@ infeasibility; ``assemble.py`` the Solution; ``model.py`` the output values.
 
 from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution, WorkloadPlacement
 from skyplan.solver.problem import Problem, SolveOptions, build_problem
-
-
-def solve(problem: Problem) -> Solution:
-    """Place every workload and provisioned fleet (see skyplan.solver.engine)."""
-    from skyplan.solver.engine import solve as _solve
-
-    return _solve(problem)
+from skyplan.solver.solve import solve  # binds the function over the submodule's name
 
 
 __all__ = ["Candidate", "GroupPlacement", "Placement", "Problem", "Solution", "SolveOptions",
