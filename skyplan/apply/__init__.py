@@ -105,6 +105,7 @@ def apply_plan(
     ex = Executor(plan=plan, store=store, providers=providers, reporter=reporter,
                   retry=retry or RetryPolicy(), cancel=cancel, poll_interval=poll_interval)
 
+    ex.adopt_refreshed()
     reporter.begin(list(actions.steps))
     try:
         walked = walk(actions.deps, lambda k: ex.run(actions.steps[k]), parallelism=parallelism, limits=lim,

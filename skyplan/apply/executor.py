@@ -111,6 +111,20 @@ class Executor:
                            if i.address == address)
         return out
 
+    def adopt_refreshed(self) -> int:
+        """Record what refresh found for unchanged addresses whose state is only a crash
+        marker (nodes launched by an interrupted apply). Returns how many were recorded."""
+        n = 0
+        for c in self.plan.changes:
+            if c.action is not Action.NOOP or c.prior is None or not c.prior.instances:
+                continue
+            current = self._current(c.address)
+            if current is not None and current.status == CREATING:
+                status = c.prior.status if c.prior.status != CREATING else RUNNING
+                self._record(replace(c.prior, status=status, updated_at=now_iso()), action="refresh", before=current)
+                n += 1
+        return n
+
     # -- the entry the walker calls ----------------------------------------------------------------
     def run(self, step: g.Step) -> str:
         if step.op == g.CREATE:
@@ -199,7 +213,11 @@ class Executor:
                 self._delete_instances(change.address, orphans)
         created_at = now_iso()
         if not replacing_in_place:
-            self._record(self._record_of(change, CREATING, (), created_at=created_at), action="create", before=prior)
+            # The crash marker carries the planned groups (no nodes yet), so refresh can adopt
+            # nodes that were launched before a crash kept this step from recording them.
+            marker = tuple(GroupRecord(gp.chosen) for gp in wp.groups)
+            self._record(self._record_of(change, CREATING, marker, created_at=created_at), action="create",
+                         before=prior)
 
         done: list[GroupRecord] = []
         blocklist = Blocklist()

@@ -109,7 +109,7 @@ class LocalProvider:
             "num_nodes": nodes, "kind": req.kind, "region": req.placement.region, "zone": req.placement.zone,
             "instance_type": req.placement.instance_type, "pricing": req.placement.pricing,
             "workdir": str(workdir), "log": str(paths["log"]), "pid": None, "pgid": None, "proc_start": None,
-            "started_at": time.time(), "tags": {**req.tags(), TAG_RANK: str(rank)},
+            "started_at": time.time(), "creator": [os.getpid(), proc_start(os.getpid())], "tags": {**req.tags(), TAG_RANK: str(rank)},
             "env": {str(k): str(v) for k, v in req.env.items()}, "ports": list(req.ports),
         }
         self.registry.write(entry)  # registered before anything runs
@@ -161,13 +161,21 @@ class LocalProvider:
         pid = self.registry.pid_of(entry)
         if pid_alive(pid, entry.get("proc_start")):
             return "running"
-        if pid is None and time.time() - float(entry.get("started_at") or 0) < START_TIMEOUT:
-            return "pending"
+        if pid is None:
+            creator = entry.get("creator") or [None, None]
+            if pid_alive(creator[0], creator[1]) and time.time() - float(entry.get("started_at") or 0) < START_TIMEOUT:
+                return "pending"
         return None
 
     def _instance(self, entry: dict, state: str | None = None) -> Instance:
         state = state or self._state(entry) or "terminated"
         code = self.registry.exit_code(entry["id"])
+        ended_at = None
+        if code is not None:
+            try:
+                ended_at = self.registry.paths(entry["id"])["exit"].stat().st_mtime
+            except OSError:
+                pass
         return Instance(
             provider=self.name, id=entry["id"], address=entry["address"], lineage=entry["lineage"],
             group=int(entry["group"]), rank=int(entry["rank"]), region=entry.get("region") or "local",
@@ -176,7 +184,7 @@ class LocalProvider:
             attributes={
                 "ip": "127.0.0.1", "pid": entry.get("pid"), "pgid": entry.get("pgid"), "kind": entry.get("kind"),
                 "workdir": entry.get("workdir"), "log": entry.get("log"), "exit_code": code,
-                "started_at": entry.get("started_at"), "env": dict(entry.get("env") or {}),
+                "started_at": entry.get("started_at"), "ended_at": ended_at, "env": dict(entry.get("env") or {}),
             },
         )
 
@@ -192,6 +200,8 @@ class LocalProvider:
             state = self._state(entry)
             if state is not None:
                 out.append(self._instance(entry, state))
+            elif self.registry.pid_of(entry) is None:
+                self.registry.remove(entry["id"])  # registered by a process that died before starting it
         return out
 
     def read(self, provider_id: str) -> Instance:

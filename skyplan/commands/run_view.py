@@ -1,0 +1,211 @@
+"""CLI commands that look at what runs: ``skyplan status`` and ``skyplan logs``.
+
+Both read state and ask the providers (one ``list_managed`` call per provider);
+neither changes state or the cloud.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from skyplan.commands.common import JSON_OPT, VAR_FILE_OPT, VAR_OPT, console, emit_json, fail, parse_vars
+
+
+def graph_for_plan(plan):
+    """The configuration a saved plan was made from (for provider settings and the state
+    path); a bare graph rooted at the plan's folder when it no longer loads."""
+    from skyplan import workflow
+    from skyplan.config.model import DesiredGraph
+    from skyplan.errors import DiagnosticsError
+
+    root = plan.config_dir or "."
+    try:
+        return workflow.load_config(root, dict(plan.variables or {}))
+    except DiagnosticsError:
+        return DesiredGraph(root=str(Path(root).resolve()))
+
+
+def _context(dir: Path, var, var_file):
+    """(graph, store) for a configuration folder whose state must already exist."""
+    from skyplan import workflow
+    from skyplan.config.model import DesiredGraph
+    from skyplan.errors import DiagnosticsError
+
+    if not dir.exists():
+        fail(f"{dir} does not exist", hint="give the configuration folder")
+    try:
+        graph = workflow.load_config(dir, parse_vars(var), [str(f) for f in var_file or ()])
+    except DiagnosticsError:
+        console(stderr=True).print("[yellow]Warning:[/] the configuration does not load; reading state only.")
+        graph = DesiredGraph(root=str(dir.resolve()))
+    return graph, workflow.open_state(graph, create=False)
+
+
+def _parse_time(text: Any) -> float | None:
+    if isinstance(text, (int, float)):
+        return float(text)
+    if not text:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _duration(seconds: float) -> str:
+    s = int(max(0, seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d{(s % 86400) // 3600:02d}h"
+
+
+def live_state(rec, live: list) -> str:
+    """One word (or counts) for the nodes the providers report for ``rec``."""
+    if not live:
+        return "missing" if rec.groups else rec.status
+    counts: dict[str, int] = {}
+    for i in live:
+        counts[i.state] = counts.get(i.state, 0) + 1
+    if len(counts) == 1:
+        return next(iter(counts))
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+
+
+def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
+    """One row per resource in state, with what the providers report now."""
+    now = time.time() if now is None else now
+    live_by_provider: dict[str, list] = {}
+    errors: dict[str, str] = {}
+    for key, prov in providers.items():
+        try:
+            live_by_provider[key] = list(prov.list_managed(snapshot.lineage))
+        except Exception as e:  # noqa: BLE001 - shown per row, status still prints
+            errors[key] = str(e).splitlines()[0] if str(e) else type(e).__name__
+    rows = []
+    for address, rec in sorted(snapshot.resources.items()):
+        keys = {g.placement.provider for g in rec.groups}
+        live = [i for k in keys for i in live_by_provider.get(k, []) if i.address == address]
+        err = next((errors[k] for k in keys if k in errors), None)
+        state = f"unknown ({err})" if err else live_state(rec, live)
+        started = min((t for t in (_parse_time(i.attributes.get("started_at")) for i in live) if t), default=None)
+        started = started or _parse_time(rec.created_at)
+        ends = [_parse_time(i.attributes.get("ended_at")) for i in live]
+        finished = bool(live) and all(ends)
+        end = max(ends) if finished else now
+        uptime = max(0.0, end - started) if started else 0.0
+        p = rec.placement
+        rows.append({
+            "address": address, "kind": rec.attributes.get("kind", rec.kind), "state": state,
+            "recorded_status": rec.status, "placement": p.infra if p else None,
+            "instance_type": p.instance_type if p else None, "pricing": p.pricing if p else None,
+            "nodes": len(live) if live else len(rec.instances), "hourly_cost": round(rec.hourly_cost, 6),
+            "uptime_seconds": round(uptime, 1), "cost_so_far": round(rec.hourly_cost * uptime / 3600.0, 6),
+            "tainted": rec.tainted,
+        })
+    return rows
+
+
+def status_cmd(
+    dir: Path = typer.Argument(Path("."), help="Configuration folder (default: the current folder).", show_default=False),
+    json_out: bool = JSON_OPT,
+    var: Optional[List[str]] = VAR_OPT,
+    var_file: Optional[List[Path]] = VAR_FILE_OPT,
+) -> int:
+    """Every workload in state: placement, live state, uptime and cost so far."""
+    from skyplan import workflow
+
+    graph, store = _context(dir, var, var_file)
+    try:
+        snap = store.snapshot()
+    finally:
+        store.close()
+    keys = {g.placement.provider for r in snap.resources.values() for g in r.groups}
+    providers = workflow.build_providers(graph, only=keys) if keys else {}
+    rows = status_rows(snap, providers)
+    if json_out:
+        emit_json({"lineage": snap.lineage, "serial": snap.serial, "resources": rows,
+                   "hourly_cost": round(sum(r["hourly_cost"] for r in rows), 6),
+                   "cost_so_far": round(sum(r["cost_so_far"] for r in rows), 6)})
+        return 0
+    if not rows:
+        print("No resources in state. Run `skyplan apply` to create some.")
+        return 0
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("ADDRESS", "KIND", "PLACEMENT", "STATE", "NODES", "UPTIME", "$/H", "COST SO FAR"):
+        table.add_column(col, justify="right" if col in ("NODES", "UPTIME", "$/H", "COST SO FAR") else "left")
+    colours = {"running": "green", "succeeded": "green", "failed": "red", "missing": "red", "creating": "yellow"}
+    for r in rows:
+        where = f"{r['placement']} {r['instance_type']} {r['pricing']}" if r["placement"] else "-"
+        state = r["state"] + (" (tainted)" if r["tainted"] else "")
+        table.add_row(r["address"], r["kind"], where, f"[{colours.get(r['state'], 'yellow')}]{state}[/]",
+                      str(r["nodes"]), _duration(r["uptime_seconds"]), f"${r['hourly_cost']:.2f}",
+                      f"${r['cost_so_far']:.2f}")
+    out = console()
+    out.print(table)
+    total = sum(r["cost_so_far"] for r in rows)
+    out.print(f"\n{len(rows)} resource(s); ${sum(r['hourly_cost'] for r in rows):.2f}/h now; ${total:.2f} spent so far.")
+    return 0
+
+
+def logs_cmd(
+    address: str = typer.Argument(..., help="The workload address, e.g. workload.train."),
+    dir: Path = typer.Argument(Path("."), help="Configuration folder (default: the current folder).", show_default=False),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines until the node stops."),
+    node: Optional[int] = typer.Option(None, "--node", help="Only this node (its index in `skyplan status`; default all, or 0 with --follow)."),
+    var: Optional[List[str]] = VAR_OPT,
+    var_file: Optional[List[Path]] = VAR_FILE_OPT,
+) -> int:
+    """Print a workload's output (for providers that keep logs, such as local)."""
+    from skyplan import workflow
+    from skyplan.addrs import Address
+    from skyplan.providers.base import SupportsLogs
+
+    try:
+        address = str(Address.parse(address))
+    except ValueError as e:
+        fail(str(e))
+    graph, store = _context(dir, var, var_file)
+    try:
+        rec = store.snapshot().resources.get(address)
+    finally:
+        store.close()
+    if rec is None:
+        fail(f"{address} is not in state", hint="see what state holds with: skyplan state list")
+    insts = list(rec.instances)
+    if not insts:
+        fail(f"{address} has no nodes recorded (status {rec.status})", hint="apply it first: skyplan apply")
+    if node is not None:
+        if not 0 <= node < len(insts):
+            fail(f"--node {node} is out of range: {address} has {len(insts)} node(s) (0..{len(insts) - 1})")
+        insts = [insts[node]]
+    elif follow:
+        insts = insts[:1]
+    providers = workflow.build_providers(graph, only={i.provider for i in insts})
+    for n, inst in enumerate(insts):
+        prov = providers[inst.provider]
+        if not isinstance(prov, SupportsLogs):
+            fail(f"provider {inst.provider!r} does not keep logs skyplan can read",
+                 hint="read them with the provider's own tools")
+        if len(insts) > 1:
+            print(f"==> {address} group {inst.group} rank {inst.rank} ({inst.id}) <==")
+        for line in prov.logs(inst, follow=follow):
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+        if len(insts) > 1 and n < len(insts) - 1:
+            print()
+    return 0
