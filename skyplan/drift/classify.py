@@ -138,6 +138,9 @@ class _Pool:
     def __init__(self, listed: Iterable[Instance]):
         self.live = [i for i in listed if i.state not in GONE_STATES]
         self.by_id = {(i.provider, i.id): i for i in self.live}
+        self.by_address: dict[str, list[Instance]] = {}
+        for i in self.live:
+            self.by_address.setdefault(i.address, []).append(i)
         self.claimed: set[tuple[str, str]] = set()
 
     def take(self, inst: Instance) -> Instance:
@@ -149,7 +152,7 @@ class _Pool:
         return found if found and (provider, id_) not in self.claimed else None
 
     def free(self, address: str) -> list[Instance]:
-        return [i for i in self.live if i.address == address and (i.provider, i.id) not in self.claimed]
+        return [i for i in self.by_address.get(address, ()) if (i.provider, i.id) not in self.claimed]
 
     def unclaimed(self) -> list[Instance]:
         return [i for i in self.live if (i.provider, i.id) not in self.claimed]
@@ -203,7 +206,9 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tu
     paths: dict[str, tuple[Any, Any]] = {}
     changed_ids: list[str] = []
     for old, new, extra in changes:
-        differing = [p for p in diff_paths(_view(old), _view(new)) if not _benign(rec, p, old, new)] + extra
+        vo, vn = _view(old), _view(new)
+        differing = [p for p in diff_paths(vo, vn) if not _benign(rec, p, old, new)] if vo != vn else []
+        differing += extra
         differing = [p for p in differing if not ignore.ignores_path(rec.address, p)]
         if differing:
             changed_ids.append(new.id)
