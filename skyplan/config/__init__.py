@@ -1,1 +1,57 @@
-"""Configuration: load every *.sky.hcl file of a folder with python-hcl2, validate each block against schemas/*.json, evaluate expressions (variables, locals, references, functions, count/for_each) and build the DesiredGraph (config/model.py) with addresses and dependency edges. Errors are Diagnostics with file:line:col. Never calls providers or touches state."""
+"""Configuration: load every *.sky.hcl file of a folder with python-hcl2, validate
+each block against schemas/*.json, evaluate expressions (variables, locals,
+references, functions, count/for_each) and build the DesiredGraph
+(config/model.py) with addresses and dependency edges. Errors are Diagnostics
+with file:line:col, collected and raised together as DiagnosticsError. Never
+calls providers or touches state.
+
+Modules: ``syntax`` (parse, via lark's tree) -> ``ast`` -> ``schema`` (JSON
+Schema checks) -> ``variables`` -> ``loader`` (graph, order) -> ``nodes``
+(evaluate each block with ``evaluator``/``functions``) -> ``build`` (model
+values). ``outputs`` re-evaluates outputs after apply; ``console`` evaluates one
+expression and formats values; ``dot`` draws the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from skyplan.config.model import UNKNOWN, DesiredGraph
+
+
+def load(dir, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
+         env: Mapping[str, str] | None = None) -> DesiredGraph:
+    """Load and evaluate a configuration folder. Raises DiagnosticsError with every problem."""
+    from skyplan.config.loader import load as _load
+
+    return _load(dir, vars=vars, var_files=var_files, env=env)
+
+
+def validate(dir, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
+             env: Mapping[str, str] | None = None) -> list:
+    """Every diagnostic (errors and warnings) of a configuration; no error = valid."""
+    from skyplan.config.loader import load_graph
+
+    return load_graph(dir, vars=vars, var_files=var_files, env=env)[1]
+
+
+def evaluate_outputs(graph: DesiredGraph, known: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    from skyplan.config.outputs import evaluate_outputs as _eval
+
+    return _eval(graph, known)
+
+
+def console_eval(dir, expr: str, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
+                 env: Mapping[str, str] | None = None) -> Any:
+    from skyplan.config.console import console_eval as _ce
+
+    return _ce(dir, expr, vars=vars, var_files=var_files, env=env)
+
+
+def format_value(value: Any, indent: int = 0) -> str:
+    from skyplan.config.console import format_value as _fv
+
+    return _fv(value, indent)
+
+
+__all__ = ["load", "validate", "evaluate_outputs", "console_eval", "format_value", "UNKNOWN", "DesiredGraph"]

@@ -1,0 +1,250 @@
+"""Turn evaluated block bodies (plain dicts) into the frozen values of model.py.
+
+The dicts already passed their JSON Schema, so shapes are right; this module
+normalises meaning: accelerator names to canonical spellings, ``"8+"`` to
+Quantity, pricing spellings, references to addresses. Problems go to ``report``
+as (summary, attribute path, hint).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from skyplan.addrs import Address
+from skyplan.catalog.accelerators import canonical, close_matches
+from skyplan.config.model import (
+    UNKNOWN, AcceleratorReq, Fleet, FleetCapacity, Lifecycle, PlacementSpec, ProviderConfig, Quantity,
+    Quota, Resources, Workload,
+)
+from skyplan.config.values import format_number
+
+Report = Callable[..., None]  # report(summary, path, hint="")
+
+_PRICING = {"on_demand": "on_demand", "on-demand": "on_demand", "ondemand": "on_demand", "spot": "spot",
+            "reserved": "reserved", "preemptible": "spot"}
+_QTY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(\+?)\s*$")
+
+# attributes that must be known when planning
+MUST_KNOW = ("kind", "num_nodes", "replicas", "pricing", "resources", "placement", "duration_hours",
+             "max_hourly_cost", "data_gb", "ports", "existing", "nodes", "capacity", "provider")
+
+
+class Invalid(Exception):
+    """A value cannot be used; already reported."""
+
+
+def _known(v, path: str, report: Report):
+    if v is UNKNOWN:
+        report(f"\"{path}\" must be known when planning, but depends on a value known only after apply", path,
+               "use a variable or a constant here, not an attribute of another workload")
+        raise Invalid()
+    return v
+
+
+def _list(v) -> list:
+    if v is None:
+        return []
+    return list(v) if isinstance(v, list) else [v]
+
+
+def accelerators(v, path: str, report: Report) -> tuple:
+    out = []
+    if isinstance(v, dict):
+        items = [f"{k}:{format_number(n) if not isinstance(n, str) else n}" for k, n in v.items()]
+    else:
+        items = _list(v)
+    for item in items:
+        item = _known(item, path, report)
+        name, _, count = str(item).partition(":")
+        canon = canonical(name)
+        if canon is None:
+            near = close_matches(name)
+            report(f"Unknown accelerator \"{name}\"", path,
+                   f"did you mean {' or '.join(repr(n) for n in near)}?" if near else "use a name such as H100, A100-80GB, L4 or T4")
+            continue
+        try:
+            n = int(count) if count else 1
+            if n < 1:
+                raise ValueError
+        except ValueError:
+            report(f"Invalid accelerator count in \"{item}\"", path, "write NAME:COUNT with a whole count, e.g. \"H100:8\"")
+            continue
+        out.append(AcceleratorReq(canon, n))
+    return tuple(out)
+
+
+def quantity(v, path: str, report: Report) -> Quantity | None:
+    if v is None:
+        return None
+    v = _known(v, path, report)
+    if isinstance(v, bool):
+        report(f"\"{path}\" must be a number or a string like \"8+\"", path)
+        return None
+    if isinstance(v, (int, float)):
+        return Quantity(float(v), at_least=False)
+    m = _QTY.match(str(v))
+    if not m:
+        report(f"Invalid quantity {v!r} for \"{path}\"", path, "write a number (exact) or \"N+\" (at least N)")
+        return None
+    return Quantity(float(m.group(1)), at_least=bool(m.group(2)))
+
+
+def resources(d: dict | None, path: str, report: Report) -> Resources:
+    d = d or {}
+    return Resources(
+        accelerators=accelerators(d.get("accelerators"), f"{path}.accelerators", report) if d.get("accelerators") is not None else (),
+        cpus=quantity(d.get("cpus"), f"{path}.cpus", report),
+        memory=quantity(d.get("memory"), f"{path}.memory", report),
+        disk_gb=int(d["disk_gb"]) if d.get("disk_gb") is not None and d["disk_gb"] is not UNKNOWN else None,
+        instance_type=d.get("instance_type") if d.get("instance_type") is not UNKNOWN else None,
+    )
+
+
+def pricing(v, path: str, report: Report, default: tuple) -> tuple:
+    if v is None:
+        return default
+    out = []
+    for p in _list(_known(v, path, report)):
+        key = str(_known(p, path, report)).strip().lower().replace(" ", "_")
+        if key not in _PRICING:
+            report(f"Unknown pricing model \"{p}\"", path, "use on_demand, spot or reserved")
+            continue
+        if _PRICING[key] not in out:
+            out.append(_PRICING[key])
+    return tuple(out) or default
+
+
+def address_of(v, kind: str, path: str, report: Report, module: tuple) -> str | None:
+    """A fleet/workload given as a reference object, "kind.name" or "name" -> address string."""
+    if v is None:
+        return None
+    v = _known(v, path, report)
+    if isinstance(v, dict) and isinstance(v.get("address"), str):
+        return v["address"]
+    if isinstance(v, str):
+        text = v if v.startswith(f"{kind}.") or v.startswith("module.") else f"{kind}.{v}"
+        try:
+            a = Address.parse(text)
+        except ValueError as e:
+            report(str(e), path)
+            return None
+        if not text.startswith("module.") and module:
+            a = Address(a.kind, a.name, a.key, module)
+        return str(a)
+    report(f"\"{path}\" must name a {kind} (e.g. {kind}.pool)", path)
+    return None
+
+
+def placement(d: dict | None, path: str, report: Report, module: tuple) -> PlacementSpec:
+    d = _known(d or {}, path, report)
+    strs = lambda k: tuple(str(_known(x, f"{path}.{k}", report)) for x in _list(d.get(k)))  # noqa: E731
+    return PlacementSpec(
+        providers=strs("providers"), regions=strs("regions"), zones=strs("zones"),
+        exclude_regions=strs("exclude_regions"), exclude_zones=strs("exclude_zones"),
+        fleet=address_of(d.get("fleet"), "fleet", f"{path}.fleet", report, module),
+        spread=d.get("spread"),
+        colocate_with=address_of(d.get("colocate_with"), "workload", f"{path}.colocate_with", report, module),
+    )
+
+
+def lifecycle(d: dict | None) -> Lifecycle:
+    d = d or {}
+    return Lifecycle(prevent_destroy=bool(d.get("prevent_destroy", False)),
+                     ignore_changes=tuple(str(x) for x in _list(d.get("ignore_changes"))),
+                     create_before_destroy=bool(d.get("create_before_destroy", False)))
+
+
+def _num(v, path, report, cast=float):
+    if v is None:
+        return None
+    return cast(_known(v, path, report))
+
+
+def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, source, sensitive_paths: tuple) -> Workload:
+    for k in ("kind", "num_nodes", "replicas", "duration_hours", "max_hourly_cost", "data_gb"):
+        if d.get(k) is not None:
+            _known(d[k], k, report)
+    env = {}
+    for k, v in (d.get("env") or {}).items():
+        env[k] = v if v is UNKNOWN or isinstance(v, str) else (format_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else ("true" if v is True else "false" if v is False else str(v)))
+    ports = tuple(int(_known(p, "ports", report)) for p in _list(d.get("ports")))
+    return Workload(
+        address=address,
+        kind=d.get("kind") or "job",
+        resources=resources(_known(d.get("resources"), "resources", report), "resources", report),
+        num_nodes=int(d.get("num_nodes") or 1),
+        replicas=int(d["replicas"]) if d.get("replicas") is not None else 1,
+        pricing=pricing(d.get("pricing"), "pricing", report, ("on_demand",)),
+        duration_hours=_num(d.get("duration_hours"), "duration_hours", report),
+        max_hourly_cost=_num(d.get("max_hourly_cost"), "max_hourly_cost", report),
+        data_gb=_num(d.get("data_gb"), "data_gb", report) or 0.0,
+        placement=placement(d.get("placement"), "placement", report, address.module),
+        image=d.get("image"), setup=d.get("setup"), run=d.get("run"),
+        env=env, ports=ports, depends_on=depends_on, lifecycle=lifecycle(d.get("lifecycle")),
+        sensitive_paths=sensitive_paths, source=source,
+    )
+
+
+def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, source) -> Fleet:
+    caps = []
+    for i, c in enumerate(_list(d.get("capacity"))):
+        c = _known(c, "capacity", report)
+        acc = c.get("accelerator")
+        name = None
+        if acc is not None:
+            found = accelerators(acc, "capacity.accelerator", report)
+            name = found[0].name if found else None
+        caps.append(FleetCapacity(
+            accelerator=name, per_node=int(_known(c.get("per_node", 1 if acc else 0), "capacity.per_node", report)),
+            nodes=int(_known(c.get("nodes", 1), "capacity.nodes", report)),
+            cpus_per_node=_num(c.get("cpus_per_node"), "capacity.cpus_per_node", report),
+            memory_per_node=_num(c.get("memory_per_node"), "capacity.memory_per_node", report)))
+    existing = bool(_known(d.get("existing", False), "existing", report))
+    if existing and not caps:
+        report("An existing fleet needs at least one capacity block", "existing",
+               "describe what it has: capacity { accelerator = \"A100\", per_node = 8, nodes = 4 }")
+    if not existing and not d.get("nodes") and not caps:
+        report("A provisioned fleet needs nodes = N (or existing = true with capacity blocks)", "nodes")
+    return Fleet(
+        address=address,
+        provider=str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None,
+        existing=existing, capacity=tuple(caps),
+        hourly_cost=float(_known(d.get("hourly_cost") or 0.0, "hourly_cost", report)),
+        region=d.get("region") if d.get("region") is not UNKNOWN else None,
+        nodes=int(_known(d.get("nodes") or 0, "nodes", report)),
+        resources=resources(_known(d.get("resources"), "resources", report), "resources", report),
+        pricing=pricing(d.get("pricing"), "pricing", report, ("reserved",) if existing else ("on_demand",)),
+        placement=placement(d.get("placement"), "placement", report, address.module),
+        depends_on=depends_on, lifecycle=lifecycle(d.get("lifecycle")), source=source,
+    )
+
+
+PROVIDER_FIELDS = ("alias", "regions", "quota")
+
+
+def provider(kind: str, d: dict, report: Report, source) -> ProviderConfig:
+    quotas = []
+    for q in _list(d.get("quota")):
+        q = _known(q, "quota", report)
+        region = q.get("region")
+        if q.get("accelerator") is not None:
+            found = accelerators(q["accelerator"], "quota.accelerator", report)
+            if not found:
+                continue
+            if q.get("max") is None:
+                report("A quota on an accelerator needs max = N", "quota.max")
+                continue
+            quotas.append(Quota(found[0].name, float(_known(q["max"], "quota.max", report)), region))
+        elif q.get("vcpus") is not None:
+            quotas.append(Quota("vcpus", float(_known(q["vcpus"], "quota.vcpus", report)), region))
+        else:
+            report("A quota block needs accelerator and max, or vcpus", "quota",
+                   'e.g. quota { accelerator = "H100", region = "us-*", max = 16 }')
+    settings = {k: v for k, v in d.items() if k not in PROVIDER_FIELDS}
+    return ProviderConfig(kind=kind, alias=d.get("alias"),
+                          regions=tuple(str(_known(r, "regions", report)) for r in _list(d.get("regions"))),
+                          quotas=tuple(quotas), settings=settings, source=source)
+
+
+__all__ = ["workload", "fleet", "provider", "Invalid", "MUST_KNOW", "Report", "Any"]

@@ -1,0 +1,303 @@
+"""Load a configuration folder: read and parse every ``*.sky.hcl`` file, check each
+block against its schema, resolve variables, order everything by its references,
+evaluate it (nodes.py) and assemble the DesiredGraph.
+
+One Loader handles one folder; a ``module`` block runs a child Loader on the
+module's folder, with the module's inputs as variables and ``module.NAME`` in
+front of its addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from skyplan.config import ast, nodes, schema
+from skyplan.config.evaluator import Namespace, POISON, Scope, did_you_mean
+from skyplan.config.model import DesiredGraph, ProviderConfig, Settings, VariableValue
+from skyplan.config.refs import as_ref, body_references, references
+from skyplan.config.variables import Diags, declare, resolve
+from skyplan.errors import DiagnosticsError
+
+BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module")
+LABELS = {"skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1}
+MAX_MODULE_DEPTH = 8
+
+
+class Loader:
+    def __init__(self, root: str, diags: Diags, *, module_path: tuple = (), inputs: Mapping[str, Any] | None = None,
+                 top_root: str | None = None, hasher=None, call_site=None):
+        self.root = os.path.abspath(root)
+        self.diags = diags
+        self.module_path = module_path
+        self.inputs = inputs
+        self.top_root = top_root or self.root
+        self.hasher = hasher or hashlib.sha256()
+        self.call_site = call_site
+        self.files: list[ast.File] = []
+        self.blocks: dict[str, dict[str, ast.Block]] = {t: {} for t in BLOCK_TYPES}
+        self.locals: dict[str, tuple[ast.Attribute, str]] = {}
+        self.settings_blocks: list[ast.Block] = []
+        self.providers_blocks: list[ast.Block] = []
+        self.schema_ok: set[int] = set()
+        # evaluation results
+        self.var_values: dict[str, Any] = {}
+        self.sensitive_vars: set[str] = set()
+        self.local_values: dict[str, Any] = {}
+        self.objects = {"workload": {}, "fleet": {}, "module": {}}
+        self.instances: dict[str, list] = {}  # node -> instance Addresses
+        self.node_resources: dict[str, set] = {}  # node -> resource addresses it stands for
+        self.node_sensitive: dict[str, bool] = {}
+        self.workloads: dict = {}
+        self.fleets: dict = {}
+        self.outputs: dict = {}
+        self.providers: dict[str, ProviderConfig] = {}
+        self.settings = Settings()
+        self.local_order: list[str] = []
+        self.shapes: dict[str, tuple] = {}  # node -> ("single", addr) | ("count", [addr]) | ("each", {k: addr})
+        self.children: dict[str, "Loader"] = {}
+        self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
+
+    # --- reading ----------------------------------------------------------------
+    def read(self) -> None:
+        from skyplan.config.syntax import SyntaxProblem, parse_text
+        from skyplan.config.templates import TemplateProblem
+
+        folder = Path(self.root)
+        if not folder.is_dir():
+            self.diags.error(f"Configuration folder not found: {self.root}", None,
+                             hint="pass the folder that holds your *.sky.hcl files")
+            return
+        paths = sorted(folder.glob("*.sky.hcl"))
+        if not paths:
+            self.diags.error(f"No *.sky.hcl files in {self.root}", None,
+                             hint="configuration files must end in .sky.hcl")
+            return
+        for p in paths:
+            rel = display_path(p)
+            try:
+                text = p.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                self.diags.error(f"Cannot read file: {e}", rel)
+                continue
+            self.hasher.update(f"{'/'.join(self.module_path)}/{p.name}\0".encode() + text.encode() + b"\0")
+            try:
+                self.files.append(parse_text(text, rel))
+            except SyntaxProblem as e:
+                self.diags.error(e.summary, rel, (e.line, e.col), detail=e.detail, hint=e.hint)
+            except TemplateProblem as e:
+                self.diags.error(e.summary, rel, e.pos, hint=e.hint)
+
+    def collect(self) -> None:
+        for f in self.files:
+            for a in f.body.attributes:
+                self.diags.error(f"Unexpected attribute \"{a.name}\" at the top level", f.path, a.pos,
+                                 hint="attributes belong inside a block such as workload \"NAME\" { ... } or locals { ... }")
+            for b in f.body.blocks:
+                self._collect_block(b)
+
+    def _collect_block(self, b: ast.Block) -> None:
+        if b.type not in BLOCK_TYPES:
+            self.diags.error(f"Unsupported block type \"{b.type}\"", b.file, b.pos,
+                             hint=did_you_mean(b.type, BLOCK_TYPES) or f"block types are: {', '.join(BLOCK_TYPES)}")
+            return
+        want = LABELS[b.type]
+        if len(b.labels) != want:
+            example = f'{b.type} "NAME" {{ ... }}' if want else f"{b.type} {{ ... }}"
+            self.diags.error(f"A {b.type} block takes {want} label(s), found {len(b.labels)}", b.file, b.pos,
+                             hint=f"write {example}")
+            return
+        if b.labels and not _valid_name(b.labels[0]) and b.type != "provider":
+            self.diags.error(f"Invalid {b.type} name \"{b.labels[0]}\"", b.file, b.label_pos[0] if b.label_pos else b.pos,
+                             hint="names start with a letter or _ and contain letters, digits, _ and -")
+            return
+        if schema.check_block(b, self.diags):
+            self.schema_ok.add(id(b))
+        if b.type == "locals":
+            for a in b.body.attributes:
+                if a.name in self.locals:
+                    prev = self.locals[a.name]
+                    self.diags.error(f"Duplicate local value \"{a.name}\"", b.file, a.pos,
+                                     hint=f"first defined at {prev[1]}:{prev[0].pos[0]}:{prev[0].pos[1]}")
+                else:
+                    self.locals[a.name] = (a, b.file)
+            return
+        if b.type == "skyplan":
+            self.settings_blocks.append(b)
+            return
+        if b.type == "provider":
+            self.providers_blocks.append(b)
+            return
+        table = self.blocks[b.type]
+        name = b.labels[0]
+        if name in table:
+            prev = table[name]
+            self.diags.error(f"Duplicate {b.type} \"{name}\"", b.file, b.pos,
+                             hint=f"first declared at {prev.file}:{prev.pos[0]}:{prev.pos[1]}; names must be unique")
+            return
+        table[name] = b
+
+    # --- variables --------------------------------------------------------------
+    def variables(self, cli, var_files, env) -> None:
+        decls = {n: declare(b, self.diags) for n, b in self.blocks["variable"].items()}
+        call = f"module.{'.module.'.join(self.module_path)}" if self.module_path else ""
+        if self.inputs is not None:
+            for name in self.inputs:
+                if name not in decls:
+                    f, pos = self.call_site or (None, None)
+                    self.diags.error(f"Unsupported input \"{name}\" for {call}", f, pos,
+                                     hint=did_you_mean(name, decls) or f"the module declares: {', '.join(sorted(decls)) or 'no variables'}")
+            self.var_values = resolve(decls, self.diags, inputs=self.inputs, root=self.root, module_call=call, env={})
+        else:
+            self.var_values = resolve(decls, self.diags, cli=cli, var_files=var_files, env=env, root=self.root)
+        self.sensitive_vars = {n for n, d in decls.items() if d.sensitive}
+        self.decls = decls
+
+    # --- the dependency graph -----------------------------------------------------
+    def graph(self) -> dict[str, set]:
+        deps: dict[str, set] = {}
+        for name, (attr, _f) in self.locals.items():
+            deps[f"local.{name}"] = self._ref_nodes(references(attr.expr))
+        for kind in ("workload", "fleet", "module"):
+            for name, b in self.blocks[kind].items():
+                node = f"{kind}.{name}"
+                d = self._ref_nodes(body_references(b.body))
+                d |= self._depends_on_nodes(b)
+                deps[node] = d
+        for name, b in self.blocks["output"].items():
+            deps[f"output.{name}"] = self._ref_nodes(body_references(b.body))
+        return deps
+
+    def _ref_nodes(self, refs) -> set:
+        out = set()
+        for r in refs:
+            if r.kind == "var":
+                continue
+            if r.kind == "local" and r.name in self.locals:
+                out.add(r.node)
+            elif r.kind in ("workload", "fleet", "module") and r.name in self.blocks[r.kind]:
+                out.add(r.node)
+        return out
+
+    def _depends_on_nodes(self, b: ast.Block) -> set:
+        a = b.body.attr("depends_on")
+        if a is None:
+            return set()
+        items = a.expr.items if isinstance(a.expr, ast.TupleExpr) else None
+        if items is None:
+            self.diags.error("depends_on must be a list of references", b.file, a.pos,
+                             hint="e.g. depends_on = [workload.prepare, fleet.pool]")
+            return set()
+        out = set()
+        for it in items:
+            r = as_ref(it)
+            if r is None or r.kind not in ("workload", "fleet", "module"):
+                self.diags.error("depends_on entries must be references to workloads, fleets or modules", b.file, it.pos,
+                                 hint="write workload.NAME without quotes")
+                continue
+            if r.name not in self.blocks[r.kind]:
+                self.diags.error(f"depends_on refers to undeclared {r.kind} \"{r.node}\"", b.file, it.pos,
+                                 hint=did_you_mean(r.name, self.blocks[r.kind]) or f"declare {r.kind} \"{r.name}\" or remove it")
+                continue
+            out.add(r.node)
+        return out
+
+    def order(self, deps: dict[str, set]) -> list[str] | None:
+        try:
+            return list(TopologicalSorter(deps).static_order())
+        except CycleError as e:
+            cycle = list(e.args[1])
+            first = cycle[0]
+            file, pos = self.node_pos(first)
+            self.diags.error("Cycle in the configuration: " + " -> ".join(cycle), file, pos,
+                             hint="break the cycle: remove a reference or a depends_on entry between these objects")
+            return None
+
+    def node_pos(self, node: str):
+        kind, _, name = node.partition(".")
+        if kind == "local" and name in self.locals:
+            a, f = self.locals[name]
+            return f, a.pos
+        b = self.blocks.get(kind, {}).get(name)
+        return (b.file, b.pos) if b else (None, None)
+
+    # --- evaluation ---------------------------------------------------------------------
+    def scope(self, **extra) -> Scope:
+        ns = {
+            "var": Namespace("var", self.var_values, "variable"),
+            "local": Namespace("local", self.local_values, "local value"),
+            "workload": Namespace("workload", self.objects["workload"], "workload"),
+            "fleet": Namespace("fleet", self.objects["fleet"], "fleet"),
+            "module": Namespace("module", self.objects["module"], "module"),
+            "path": {"module": self.root, "root": self.top_root, "cwd": os.getcwd()},
+        }
+        ns.update(extra)
+        return Scope(namespaces=ns, base_dir=self.root)
+
+    def evaluate(self, order: list[str]) -> None:
+        for node in order:
+            kind, _, name = node.partition(".")
+            if kind == "local":
+                nodes.local(self, name)
+            elif kind in ("workload", "fleet"):
+                nodes.resource(self, kind, name)
+            elif kind == "module":
+                nodes.module(self, name)
+            elif kind == "output":
+                nodes.output(self, name)
+        for b in self.providers_blocks:
+            nodes.provider(self, b)
+        for b in self.settings_blocks:
+            nodes.settings(self, b)
+
+    def run(self, cli=None, var_files=(), env=None) -> None:
+        self.read()
+        self.collect()
+        if self.module_path and (self.settings_blocks or self.providers_blocks):
+            b = (self.settings_blocks or self.providers_blocks)[0]
+            self.diags.error(f"A module may not declare {b.type} blocks", b.file, b.pos,
+                             hint="declare providers and settings in the root configuration; modules use them")
+            self.settings_blocks, self.providers_blocks = [], []
+        self.variables(cli, var_files, env)
+        order = self.order(self.graph())
+        if order is None:
+            return
+        self.evaluate(order)
+
+
+def display_path(p) -> str:
+    """A file name as shown in diagnostics: relative to the current folder when inside it."""
+    rel = os.path.relpath(p, os.getcwd())
+    return str(p) if rel.startswith("..") else rel
+
+
+def _valid_name(s: str) -> bool:
+    return bool(s) and (s[0].isalpha() or s[0] == "_") and all(c.isalnum() or c in "_-" for c in s)
+
+
+def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
+               env: Mapping[str, str] | None = None) -> tuple[DesiredGraph, list]:
+    """Load a folder; returns (graph, diagnostics). The graph is partial when there are errors."""
+    diags = Diags()
+    ld = Loader(str(dir), diags)
+    ld.run(vars, var_files, env)
+    if not diags.has_errors:
+        nodes.check_references(ld)
+    providers = dict(ld.providers) or {"local": ProviderConfig(kind="local")}
+    variables = {n: VariableValue(n, v, n in ld.sensitive_vars) for n, v in ld.var_values.items()}
+    ld.hasher.update(json.dumps({n: v for n, v in ld.var_values.items()}, sort_keys=True, default=str).encode())
+    graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
+                         fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest())
+    _ = POISON
+    return graph, diags.items
+
+
+def load(dir, *, vars=None, var_files=(), env=None) -> DesiredGraph:
+    graph, diags = load_graph(dir, vars=vars, var_files=var_files, env=env)
+    if any(d.severity == "error" for d in diags):
+        raise DiagnosticsError(diags)
+    return graph

@@ -1,0 +1,374 @@
+"""Evaluate the nodes of the configuration graph in dependency order: locals,
+workloads and fleets (with count/for_each expansion), modules, outputs,
+providers and the ``skyplan`` settings block.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from skyplan.addrs import Address
+from skyplan.config import ast, build, schema
+from skyplan.config.evaluator import POISON, EvalError, Poisoned, did_you_mean, evaluate
+from skyplan.config.model import PROVIDER_KINDS, UNKNOWN, OutputSpec, Settings
+from skyplan.config.refs import as_ref, references
+from skyplan.config.values import SetValue, contains_unknown, to_number, type_name
+from skyplan.errors import SourceRange
+
+META = ("count", "for_each", "depends_on")
+SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state")
+AFTER_APPLY = ("id", "ip", "provider", "region", "zone", "instance_type", "hourly_cost")
+
+
+def eval_expr(ld, expr, scope, file: str):
+    """Evaluate; on a mistake report it and raise Poisoned."""
+    try:
+        return evaluate(expr, scope)
+    except EvalError as e:
+        ld.diags.error(e.summary, file, e.pos, hint=e.hint, detail=e.detail)
+        raise Poisoned() from None
+
+
+def eval_body(ld, body: ast.Body, scope, file: str, skip=()) -> tuple[dict, bool]:
+    out: dict = {}
+    ok = True
+    for a in body.attributes:
+        if a.name in skip:
+            continue
+        if a.name == "ignore_changes" and isinstance(a.expr, ast.TupleExpr):
+            out[a.name] = [x.name if isinstance(x, ast.Name) else _const_str(x) for x in a.expr.items]
+            continue
+        try:
+            out[a.name] = eval_expr(ld, a.expr, scope, file)
+        except Poisoned:
+            ok = False
+    for b in body.blocks:
+        sub, sub_ok = eval_body(ld, b.body, scope, file)
+        ok &= sub_ok
+        if b.type in SINGLE_BLOCKS:
+            if b.type in out:
+                ld.diags.error(f"Duplicate {b.type} block", file, b.pos, hint=f"merge the two {b.type} blocks into one")
+                ok = False
+            out[b.type] = sub
+        else:
+            out.setdefault(b.type, []).append(sub)
+    return out, ok
+
+
+def _const_str(x):
+    return x.value if isinstance(x, ast.Literal) else str(x)
+
+
+def positions(body: ast.Body, prefix: str = "", out: dict | None = None) -> dict:
+    out = {} if out is None else out
+    for a in body.attributes:
+        out.setdefault(prefix + a.name, a.pos)
+    for b in body.blocks:
+        out.setdefault(prefix + b.type, b.pos)
+        positions(b.body, prefix + b.type + ".", out)
+    return out
+
+
+def reporter(ld, block: ast.Block, flag: list):
+    pos = positions(block.body)
+
+    def report(summary: str, path: str = "", hint: str = "") -> None:
+        p = path
+        while p and p not in pos:
+            p = p.rpartition(".")[0]
+        ld.diags.error(summary, block.file, pos.get(p, block.pos), hint=hint)
+        flag[0] = False
+    return report
+
+
+def local(ld, name: str) -> None:
+    attr, file = ld.locals[name]
+    node = f"local.{name}"
+    ld.node_resources[node] = _resources_of(ld, references(attr.expr))
+    ld.node_sensitive[node] = _sensitive(ld, references(attr.expr))
+    ld.local_order.append(name)
+    try:
+        ld.local_values[name] = eval_expr(ld, attr.expr, ld.scope(), file)
+    except Poisoned:
+        ld.local_values[name] = POISON
+
+
+def _resources_of(ld, refs) -> set:
+    out: set = set()
+    for r in refs:
+        node = r.node
+        if r.kind in ("workload", "fleet") and r.key is not None and node in ld.instances:
+            out.update(a for a in ld.instances[node] if a.key == r.key)
+        else:
+            out.update(ld.node_resources.get(node, ()))
+    return out
+
+
+def _sensitive(ld, refs) -> bool:
+    return any((r.kind == "var" and r.name in ld.sensitive_vars) or ld.node_sensitive.get(r.node, False) for r in refs)
+
+
+def _expansion(ld, block: ast.Block, kind: str):
+    """[(key, extra scope names)] or None when the expansion itself failed."""
+    count, each = block.body.attr("count"), block.body.attr("for_each")
+    if count and each:
+        ld.diags.error("count and for_each cannot both be set", block.file, each.pos, hint="keep one of them")
+        return None
+    if count:
+        try:
+            v = eval_expr(ld, count.expr, ld.scope(), block.file)
+        except Poisoned:
+            return None
+        if v is UNKNOWN:
+            ld.diags.error("count depends on a value known only after apply", block.file, count.pos,
+                           hint="count must be known when planning: use a variable or a constant")
+            return None
+        try:
+            n = to_number(v)
+        except Exception:  # noqa: BLE001 - ConversionError
+            n = None
+        if not isinstance(n, int) or n < 0:
+            ld.diags.error(f"count must be a whole number >= 0, got {v!r}", block.file, count.pos)
+            return None
+        return [(i, {"count": {"index": i}}) for i in range(n)]
+    if each:
+        try:
+            v = eval_expr(ld, each.expr, ld.scope(), block.file)
+        except Poisoned:
+            return None
+        if v is UNKNOWN or (isinstance(v, SetValue) and contains_unknown(v)):
+            ld.diags.error("for_each depends on a value known only after apply", block.file, each.pos,
+                           hint="for_each keys must be known when planning")
+            return None
+        if isinstance(v, dict):
+            return [(k, {"each": {"key": k, "value": v[k]}}) for k in sorted(v)]
+        if isinstance(v, SetValue) and all(isinstance(x, str) for x in v):
+            return [(k, {"each": {"key": k, "value": k}}) for k in v]
+        hint = "wrap the list in toset(...)" if isinstance(v, list) else "use a map or a set of strings"
+        ld.diags.error(f"for_each needs a map or a set of strings, got {type_name(v)}", block.file, each.pos, hint=hint)
+        return None
+    return [(None, {})]
+
+
+def resource(ld, kind: str, name: str) -> None:
+    block = ld.blocks[kind][name]
+    node = f"{kind}.{name}"
+    expansion = _expansion(ld, block, kind) if id(block) in ld.schema_ok else None
+    addrs = [Address(kind, name, k, ld.module_path) for k, _ in (expansion or [])]
+    ld.instances[node] = addrs
+    ld.node_resources[node] = set(addrs)
+    if expansion is None:
+        ld.objects[kind][name] = POISON
+        return
+    dep_nodes = _direct_dep_refs(block)
+    deps = _resources_of(ld, dep_nodes) | ld.extra_deps
+    sens = _sensitive_paths(ld, block.body)
+    values: dict = {}
+    failed = False
+    for (key, extra), addr in zip(expansion, addrs):
+        flag = [True]
+        d, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META)
+        if ok and schema.check_value(block, d, ld.diags):
+            report = reporter(ld, block, flag)
+            src = SourceRange(block.file, *block.pos)
+            own = tuple(sorted((a for a in deps if a != addr), key=str))
+            try:
+                if kind == "workload":
+                    obj = build.workload(addr, d, report, depends_on=own, source=src, sensitive_paths=sens)
+                    ld.workloads[str(addr)] = obj
+                else:
+                    obj = build.fleet(addr, d, report, depends_on=own, source=src)
+                    ld.fleets[str(addr)] = obj
+            except build.Invalid:
+                flag[0] = False
+            if flag[0]:
+                view = {**obj.attributes(), **d, "name": name, "address": str(addr)}
+                for k in AFTER_APPLY:
+                    if kind == "fleet" and d.get(k) is not None:
+                        continue
+                    view[k] = UNKNOWN
+                values[key] = view
+                continue
+            ld.workloads.pop(str(addr), None)
+            ld.fleets.pop(str(addr), None)
+        failed = True
+    if failed:
+        ld.objects[kind][name] = POISON
+        return
+    if block.body.attr("count"):
+        ld.objects[kind][name] = [values[k] for k, _ in expansion]
+        ld.shapes[node] = ("count", [str(a) for a in addrs])
+    elif block.body.attr("for_each"):
+        ld.objects[kind][name] = values
+        ld.shapes[node] = ("each", {k: str(a) for (k, _), a in zip(expansion, addrs)})
+    else:
+        ld.objects[kind][name] = values[None]
+        ld.shapes[node] = ("single", str(addrs[0]))
+
+
+def _direct_dep_refs(block: ast.Block) -> list:
+    from skyplan.config.refs import body_references
+
+    refs = list(body_references(block.body))
+    dep = block.body.attr("depends_on")
+    if dep is not None and isinstance(dep.expr, ast.TupleExpr):
+        refs.extend(r for r in (as_ref(x) for x in dep.expr.items) if r is not None)
+    return refs
+
+
+def _sensitive_paths(ld, body: ast.Body, prefix: str = "") -> tuple:
+    out = []
+    for a in body.attributes:
+        if a.name not in META and _sensitive(ld, references(a.expr)):
+            out.append(prefix + a.name)
+    for b in body.blocks:
+        out.extend(_sensitive_paths(ld, b.body, prefix + b.type + "."))
+    return tuple(out)
+
+
+def module(ld, name: str) -> None:
+    from skyplan.config.loader import MAX_MODULE_DEPTH, Loader
+
+    block = ld.blocks["module"][name]
+    node = f"module.{name}"
+    ld.objects["module"][name] = POISON
+    ld.node_resources[node] = set()
+    if id(block) not in ld.schema_ok:
+        return
+    for meta in ("count", "for_each"):
+        a = block.body.attr(meta)
+        if a is not None:
+            ld.diags.error(f"{meta} on a module block is not supported", block.file, a.pos,
+                           hint="declare one module block per instance")
+            return
+    src_attr = block.body.attr("source")
+    if not isinstance(src_attr.expr, ast.Literal) or not isinstance(src_attr.expr.value, str):
+        ld.diags.error("A module source must be a literal string", block.file, src_attr.pos)
+        return
+    source = src_attr.expr.value
+    if not (source.startswith("./") or source.startswith("../")):
+        ld.diags.error(f"Unsupported module source \"{source}\"", block.file, src_attr.pos,
+                       hint="only local folders are supported: source = \"./modules/NAME\" or \"../modules/NAME\"")
+        return
+    path = os.path.normpath(os.path.join(ld.root, source))
+    if not os.path.isdir(path):
+        ld.diags.error(f"Module folder not found: {source}", block.file, src_attr.pos,
+                       hint=f"looked in {os.path.relpath(path)}")
+        return
+    if len(ld.module_path) + 1 > MAX_MODULE_DEPTH:
+        ld.diags.error("Modules are nested too deeply (a module calling itself?)", block.file, block.pos)
+        return
+    inputs, ok = eval_body(ld, block.body, ld.scope(), block.file, skip=META + ("source", "version", "providers"))
+    if not ok:
+        return
+    child = Loader(path, ld.diags, module_path=ld.module_path + (name,), inputs=inputs, top_root=ld.top_root,
+                   hasher=ld.hasher, call_site=(block.file, block.pos))
+    child.extra_deps = _resources_of(ld, _direct_dep_refs(block))
+    errors_before = sum(1 for d in ld.diags.items if d.severity == "error")
+    child.run()
+    ld.children[name] = child
+    ld.workloads.update(child.workloads)
+    ld.fleets.update(child.fleets)
+    ld.node_resources[node] = {a for addrs in child.instances.values() for a in addrs}
+    ld.node_sensitive[node] = any(o.sensitive for o in child.outputs.values())
+    if sum(1 for d in ld.diags.items if d.severity == "error") == errors_before:
+        ld.objects["module"][name] = {k: o.value for k, o in child.outputs.items()}
+
+
+def output(ld, name: str) -> None:
+    block = ld.blocks["output"][name]
+    if id(block) not in ld.schema_ok:
+        return
+    value_attr = block.body.attr("value")
+    d, ok = eval_body(ld, ast.Body(attributes=tuple(a for a in block.body.attributes if a.name != "value")),
+                      ld.scope(), block.file)
+    try:
+        value = eval_expr(ld, value_attr.expr, ld.scope(), block.file)
+    except Poisoned:
+        return
+    sensitive = bool(d.get("sensitive", False))
+    if not sensitive and _sensitive(ld, references(value_attr.expr)):
+        ld.diags.error(f"Output \"{name}\" refers to sensitive values", block.file, value_attr.pos,
+                       hint="add sensitive = true to the output block")
+        return
+    from skyplan.config.outputs import OutputExpr
+
+    ld.outputs[name] = OutputSpec(name=name, value=value, sensitive=sensitive, description=str(d.get("description") or ""),
+                                  expression=OutputExpr(value_attr.expr, block.file, ld))
+
+
+def provider(ld, block: ast.Block) -> None:
+    kind = block.labels[0]
+    if kind not in PROVIDER_KINDS:
+        ld.diags.error(f"Unknown provider \"{kind}\"", block.file, block.label_pos[0] if block.label_pos else block.pos,
+                       hint=did_you_mean(kind, PROVIDER_KINDS) or f"providers are: {', '.join(PROVIDER_KINDS)}")
+        return
+    if id(block) not in ld.schema_ok:
+        return
+    d, ok = eval_body(ld, block.body, ld.scope(), block.file)
+    if not ok or not schema.check_value(block, d, ld.diags):
+        return
+    flag = [True]
+    try:
+        cfg = build.provider(kind, d, reporter(ld, block, flag), SourceRange(block.file, *block.pos))
+    except build.Invalid:
+        return
+    if not flag[0]:
+        return
+    if cfg.key in ld.providers:
+        prev = ld.providers[cfg.key].source
+        ld.diags.error(f"Duplicate provider \"{cfg.key}\"", block.file, block.pos,
+                       hint=f"first declared at {prev}; give the second one an alias = \"NAME\"")
+        return
+    ld.providers[cfg.key] = cfg
+
+
+def settings(ld, block: ast.Block) -> None:
+    if len(ld.settings_blocks) > 1 and block is not ld.settings_blocks[0]:
+        ld.diags.error("Duplicate skyplan block", block.file, block.pos, hint="keep one skyplan { ... } block")
+        return
+    if id(block) not in ld.schema_ok:
+        return
+    d, ok = eval_body(ld, block.body, ld.scope(), block.file)
+    if not ok or not schema.check_value(block, d, ld.diags):
+        return
+    pos = positions(block.body)
+    from skyplan.config.version import satisfies
+
+    rv = d.get("required_version")
+    if rv is not None:
+        problem = satisfies(str(rv))
+        if problem:
+            ld.diags.error(problem, block.file, pos.get("required_version", block.pos),
+                           hint="upgrade skyplan or relax required_version")
+    state = d.get("state") or {}
+    resolve = lambda p: None if p is None else os.path.normpath(os.path.join(ld.root, os.path.expanduser(str(p))))  # noqa: E731
+    ld.settings = Settings(required_version=rv, catalog=resolve(d.get("catalog")),
+                           max_hourly_cost=float(d["max_hourly_cost"]) if d.get("max_hourly_cost") is not None else None,
+                           state_backend=str(state.get("backend") or "sqlite"), state_path=resolve(state.get("path")))
+
+
+def check_references(ld) -> None:
+    """Cross-checks once everything is built: provider keys, fleets, colocation."""
+    keys = set(ld.providers) or {"local"}
+    for res in list(ld.workloads.values()) + list(ld.fleets.values()):
+        src = res.source
+        where = (src.file, (src.line, src.column)) if src else (None, None)
+        for p in res.placement.providers:
+            if p not in keys and not any(k.split(".")[0] == p for k in keys):
+                ld.diags.error(f"{res.address}: placement.providers names undeclared provider \"{p}\"", *where,
+                               hint=did_you_mean(p, keys) or f"declared providers: {', '.join(sorted(keys))}")
+        if res.placement.fleet and res.placement.fleet not in ld.fleets:
+            ld.diags.error(f"{res.address}: placement.fleet names undeclared fleet \"{res.placement.fleet}\"", *where,
+                           hint=did_you_mean(res.placement.fleet, ld.fleets) or "declare the fleet or fix the name")
+        if res.placement.colocate_with and res.placement.colocate_with not in ld.workloads:
+            ld.diags.error(f"{res.address}: colocate_with names undeclared workload \"{res.placement.colocate_with}\"", *where,
+                           hint=did_you_mean(res.placement.colocate_with, ld.workloads) or "declare the workload or fix the name")
+        prov = getattr(res, "provider", None)
+        if prov is not None and prov not in keys:
+            ld.diags.error(f"{res.address}: provider \"{prov}\" is not declared", *where,
+                           hint=did_you_mean(prov, keys) or f"declared providers: {', '.join(sorted(keys))}")
+
+
+_ = Any

@@ -1,0 +1,78 @@
+"""Outputs after apply: re-evaluate output expressions once resource attributes
+that were unknown at plan time (ids, addresses, regions) are known.
+
+``OutputSpec.expression`` holds an ``OutputExpr``: the output's expression and
+the evaluated configuration it belongs to. ``evaluate_outputs`` rebuilds the
+workload/fleet values with the known attributes, re-evaluates locals (and
+module outputs) in their original order, then the outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from skyplan.config.evaluator import EvalError, Namespace, Poisoned, Scope, evaluate
+from skyplan.config.model import UNKNOWN, DesiredGraph
+
+
+@dataclass(frozen=True, eq=False)
+class OutputExpr:
+    expr: Any
+    file: str
+    loader: Any = field(repr=False)
+
+
+def _fill(value, shape, known: Mapping[str, Mapping[str, Any]]):
+    kind = shape[0]
+    if kind == "single":
+        return {**value, **known.get(shape[1], {})}
+    if kind == "count":
+        return [{**v, **known.get(a, {})} for v, a in zip(value, shape[1])]
+    return {k: {**value[k], **known.get(shape[1][k], {})} for k in value}
+
+
+def _scope(ld, known) -> Scope:
+    objects: dict = {"workload": {}, "fleet": {}, "module": {}}
+    for kind in ("workload", "fleet"):
+        for name, value in ld.objects[kind].items():
+            shape = ld.shapes.get(f"{kind}.{name}")
+            objects[kind][name] = _fill(value, shape, known) if shape else value
+    for name, child in ld.children.items():
+        objects["module"][name] = _outputs_of(child, known)
+    local_values: dict = {}
+    scope = Scope(namespaces={
+        "var": Namespace("var", ld.var_values, "variable"),
+        "local": Namespace("local", local_values, "local value"),
+        "workload": Namespace("workload", objects["workload"], "workload"),
+        "fleet": Namespace("fleet", objects["fleet"], "fleet"),
+        "module": Namespace("module", objects["module"], "module"),
+        "path": {"module": ld.root, "root": ld.top_root, "cwd": "."},
+    }, base_dir=ld.root)
+    for name in ld.local_order:
+        try:
+            local_values[name] = evaluate(ld.locals[name][0].expr, scope)
+        except (EvalError, Poisoned):
+            local_values[name] = ld.local_values.get(name, UNKNOWN)
+    return scope
+
+
+def _outputs_of(ld, known) -> dict:
+    scope = _scope(ld, known)
+    out = {}
+    for name, spec in ld.outputs.items():
+        h = spec.expression
+        try:
+            out[name] = evaluate(h.expr, scope) if isinstance(h, OutputExpr) else spec.value
+        except (EvalError, Poisoned):
+            out[name] = UNKNOWN
+    return out
+
+
+def evaluate_outputs(graph: DesiredGraph, known: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Output values given the attributes known per resource address
+    (``{"workload.train": {"id": "...", "ip": "...", "region": "..."}}``)."""
+    handles = [s.expression for s in graph.outputs.values() if isinstance(s.expression, OutputExpr)]
+    if not handles:
+        return {name: spec.value for name, spec in graph.outputs.items()}
+    return _outputs_of(handles[0].loader, known)

@@ -1,0 +1,195 @@
+"""Check blocks against the JSON Schemas in ``schemas/<block>.json`` (draft 2020-12).
+
+A block is checked twice: before evaluation its JSON view (literals as values,
+expressions as ``"${...}"`` strings, the form editors see) catches unknown
+attributes and blocks (with "did you mean") and literal type errors; after
+evaluation the evaluated values are checked against the same schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from skyplan.config import ast
+from skyplan.config.model import UNKNOWN
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state")
+_UNKNOWN_MARK = "${(known after apply)}"
+
+
+@functools.lru_cache(maxsize=None)
+def validator(block_type: str):
+    from jsonschema import Draft202012Validator
+
+    with open(SCHEMA_DIR / f"{block_type}.json", encoding="utf-8") as f:
+        schema = json.load(f)
+    return Draft202012Validator(schema)
+
+
+def json_view(body: ast.Body, pos: dict, prefix: tuple = ()) -> dict:
+    out: dict = {}
+    for a in body.attributes:
+        out[a.name] = _expr_view(a.expr, a.text)
+        pos[prefix + (a.name,)] = a.pos
+    for b in body.blocks:
+        pos.setdefault(prefix + (b.type,), b.pos)
+        if b.type in SINGLE_BLOCKS:
+            out[b.type] = json_view(b.body, pos, prefix + (b.type,))
+        else:
+            i = len(out.setdefault(b.type, [])) if isinstance(out.get(b.type), list) else 0
+            if not isinstance(out.get(b.type), list):
+                out[b.type] = []
+            pos[prefix + (b.type, i)] = b.pos
+            out[b.type].append(json_view(b.body, pos, prefix + (b.type, i)))
+    return out
+
+
+def _expr_view(e, text: str = "") -> Any:
+    if isinstance(e, ast.Literal):
+        return e.value
+    if isinstance(e, ast.TupleExpr):
+        return [_expr_view(x) for x in e.items]
+    if isinstance(e, ast.ObjectExpr) and all(isinstance(k, ast.Literal) and isinstance(k.value, str) for k, _ in e.items):
+        return {k.value: _expr_view(v) for k, v in e.items}
+    if isinstance(e, ast.Unary) and e.op == "-" and isinstance(e.operand, ast.Literal) and isinstance(e.operand.value, (int, float)):
+        return -e.operand.value
+    return "${" + (text or type(e).__name__) + "}"
+
+
+def _value_view(v: Any) -> Any:
+    if v is UNKNOWN:
+        return _UNKNOWN_MARK
+    if isinstance(v, list):
+        return [_value_view(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _value_view(x) for k, x in v.items()}
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def check_block(block: ast.Block, diags) -> bool:
+    pos: dict = {}
+    inst = json_view(block.body, pos)
+    return _report(block, inst, pos, diags)
+
+
+def check_value(block: ast.Block, value: dict, diags) -> bool:
+    pos: dict = {}
+    json_view(block.body, pos)
+    return _report(block, _value_view(value), pos, diags, evaluated=True)
+
+
+def _report(block: ast.Block, inst: dict, pos: dict, diags, evaluated: bool = False) -> bool:
+    v = validator(block.type)
+    if v.is_valid(inst):
+        return True
+    errors = sorted(v.iter_errors(inst), key=lambda e: list(map(str, e.absolute_path)))
+    for err in errors:
+        path = tuple(err.absolute_path)
+        where = _nearest(pos, path) or block.pos
+        what = f"{block.type} block" if not path else f"\"{_dotted(path)}\""
+        if err.validator == "additionalProperties":
+            allowed = list((err.schema.get("properties") or {}).keys())
+            for extra in sorted(set(err.instance) - set(allowed)):
+                kind = "block" if isinstance(err.instance.get(extra), (dict, list)) and (path + (extra,)) in pos and _is_block(block, path + (extra,)) else "attribute"
+                hint = _did_you_mean(extra, allowed) or f"{'allowed' if allowed else 'nothing is allowed here'}: {', '.join(allowed)}"
+                diags.error(f"Unsupported {kind} \"{extra}\" in {_context(block, path)}", block.file,
+                            pos.get(path + (extra,), where), hint=hint)
+        elif err.validator == "required":
+            diags.error(f"Missing required attribute in {_context(block, path)}: {err.message.split(' ')[0]}",
+                        block.file, where, hint=f"add {err.message.split(' ')[0].strip(chr(39))} = ...")
+        else:
+            expected = _expected(err)
+            got = json.dumps(err.instance)[:60] if err.instance != _UNKNOWN_MARK else "a value known only after apply"
+            diags.error(f"Invalid value for {what} in {_context(block, ())}: {got}", block.file, where,
+                        hint=f"expected {expected}" if expected else err.message)
+    return False
+
+
+def _is_block(block: ast.Block, path: tuple) -> bool:
+    body = block.body
+    for step in path[:-1]:
+        if isinstance(step, int):
+            continue
+        sub = [b for b in body.blocks if b.type == step]
+        if not sub:
+            return False
+        body = sub[0].body
+    return any(b.type == path[-1] for b in body.blocks)
+
+
+def _context(block: ast.Block, path: tuple) -> str:
+    label = f" \"{block.labels[0]}\"" if block.labels else ""
+    inner = [str(p) for p in path if not isinstance(p, int)]
+    return (f"{inner[-1]} block of " if inner else "") + f"{block.type}{label}"
+
+
+def _dotted(path: tuple) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (("." if out else "") + str(p))
+    return out
+
+
+def _nearest(pos: dict, path: tuple):
+    p = tuple(path)
+    while p:
+        if p in pos:
+            return pos[p]
+        p = p[:-1]
+    return None
+
+
+def _did_you_mean(name: str, choices) -> str:
+    hits = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f'did you mean "{hits[0]}"?' if hits else ""
+
+
+def _expected(err) -> str:
+    s = err.schema
+    if "description" in s and err.validator == "anyOf":
+        desc = s["description"]
+    else:
+        desc = ""
+    if err.validator == "anyOf":
+        kinds = []
+        for sub in s["anyOf"]:
+            if sub.get("$ref") == "#/$defs/expression":
+                continue
+            kinds.append(_describe(sub))
+        text = " or ".join(k for k in kinds if k)
+        return f"{text} ({desc})" if desc and text else (text or desc)
+    if err.validator == "enum":
+        return "one of " + ", ".join(json.dumps(x) for x in err.validator_value)
+    if err.validator in ("minimum", "maximum"):
+        return err.message
+    return _describe(s)
+
+
+def _describe(s: dict) -> str:
+    if "enum" in s:
+        return "one of " + ", ".join(json.dumps(x) for x in s["enum"])
+    t = s.get("type")
+    if "$ref" in s:
+        return "a block"
+    if t == "integer":
+        return "a whole number" + (f" >= {s['minimum']}" if "minimum" in s else "")
+    if t == "number":
+        return "a number" + (f" >= {s['minimum']}" if "minimum" in s else "")
+    if t == "string":
+        return "a string" + (" like \"8+\"" if "pattern" in s else "")
+    if t == "array":
+        return "a list"
+    if t == "object":
+        return "an object"
+    if t == "boolean":
+        return "true or false"
+    if isinstance(t, list):
+        return " or ".join(t)
+    return ""

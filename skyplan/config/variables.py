@@ -1,0 +1,240 @@
+"""Input variables: declarations, values from every source, types and validation.
+
+Precedence, lowest to highest (as in Terraform): the declared ``default``,
+``SKYPLAN_VAR_<name>`` environment variables, ``-var-file`` files in the order
+given, then ``-var name=value`` flags. Values given as text (environment and
+flags) are taken literally for string/number/bool types and parsed as an HCL
+expression for collection types.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from skyplan.config import ast
+from skyplan.config.evaluator import EvalError, Namespace, Scope, constant, evaluate
+from skyplan.config.typeexpr import ANY, Type, TypeSyntaxError, convert, parse_type
+from skyplan.config.values import ConversionError, to_bool
+from skyplan.errors import Diagnostic, SourceRange
+
+ENV_PREFIX = "SKYPLAN_VAR_"
+_UNSET = object()
+
+
+@dataclass
+class VarDecl:
+    name: str
+    block: ast.Block
+    type: Type = ANY
+    default: Any = _UNSET
+    sensitive: bool = False
+    nullable: bool = True
+    description: str = ""
+    validations: list = field(default_factory=list)  # [(condition Attribute, error_message Attribute)]
+
+
+class Diags:
+    """A diagnostics collector shared by the loader's parts."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def error(self, summary: str, file: str | None, pos=None, *, hint: str = "", detail: str = "",
+              severity: str = "error") -> None:
+        src = SourceRange(file, pos[0], pos[1]) if file and pos else (SourceRange(file) if file else None)
+        d = Diagnostic(summary=summary, detail=detail, source=src, severity=severity, hint=hint)
+        if d not in self.items:
+            self.items.append(d)
+
+    def warn(self, summary: str, file: str | None, pos=None, *, hint: str = "") -> None:
+        self.error(summary, file, pos, hint=hint, severity="warning")
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.items)
+
+
+def declare(block: ast.Block, diags: Diags) -> VarDecl:
+    d = VarDecl(name=block.labels[0], block=block)
+    body = block.body
+    for a in body.attributes:
+        try:
+            if a.name == "type":
+                d.type = parse_type(a.expr)
+            elif a.name == "default":
+                d.default = constant(a.expr)
+            elif a.name == "sensitive":
+                d.sensitive = to_bool(constant(a.expr))
+            elif a.name == "nullable":
+                d.nullable = to_bool(constant(a.expr))
+            elif a.name == "description":
+                d.description = str(constant(a.expr))
+        except TypeSyntaxError as e:
+            diags.error(f"Invalid type constraint for variable \"{d.name}\"", block.file, e.pos,
+                        hint="use string, number, bool, list(T), set(T), map(T), object({...}), tuple([...]) or any")
+        except EvalError as e:
+            diags.error(f"Invalid {a.name} for variable \"{d.name}\": {e.summary}", block.file, e.pos,
+                        hint=e.hint or f"the {a.name} of a variable must be a constant (no references)")
+        except ConversionError as e:
+            diags.error(f"Invalid {a.name} for variable \"{d.name}\": {e}", block.file, a.pos)
+    for v in body.blocks_of("validation"):
+        cond, msg = v.body.attr("condition"), v.body.attr("error_message")
+        if cond is None:
+            diags.error(f"validation block of variable \"{d.name}\" needs a condition", block.file, v.pos)
+            continue
+        d.validations.append((cond, msg))
+    if d.default is not _UNSET and d.default is not None:
+        try:
+            d.default = convert(d.default, d.type)
+        except ConversionError as e:
+            attr = body.attr("default")
+            diags.error(f"Invalid default for variable \"{d.name}\": {e}", block.file, attr.pos if attr else block.pos,
+                        hint=f"the variable's type is {d.type}")
+    return d
+
+
+def _from_text(decl: VarDecl, text: str):
+    if decl.type.kind in ("string", "number", "bool"):
+        return text
+    if decl.type.kind == "any" and not text.lstrip().startswith(("[", "{", '"')):
+        return text
+    from skyplan.config.syntax import SyntaxProblem, parse_expression
+
+    try:
+        return constant(parse_expression(text))
+    except (SyntaxProblem, EvalError) as e:
+        raise ConversionError(f"cannot parse {text!r} as a {decl.type} value ({e})") from None
+
+
+def read_var_file(path: str, diags: Diags) -> list[tuple[str, Any, tuple]]:
+    """(name, value, pos) for each assignment in a .skyvars.hcl or .json file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        diags.error(f"Cannot read variables file: {e.strerror}", path, hint="check the -var-file path")
+        return []
+    if path.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            diags.error(f"Invalid JSON in variables file: {e.msg}", path, (e.lineno, e.colno))
+            return []
+        if not isinstance(data, dict):
+            diags.error("A JSON variables file must hold an object of name: value", path, (1, 1))
+            return []
+        from skyplan.config.functions import _norm_json
+
+        return [(k, _norm_json(v), (1, 1)) for k, v in data.items()]
+    from skyplan.config.syntax import SyntaxProblem, parse_text
+    from skyplan.config.templates import TemplateProblem
+
+    try:
+        f = parse_text(text, path)
+    except SyntaxProblem as e:
+        diags.error(e.summary, path, (e.line, e.col), detail=e.detail, hint=e.hint)
+        return []
+    except TemplateProblem as e:
+        diags.error(e.summary, path, e.pos, hint=e.hint)
+        return []
+    out = []
+    for b in f.body.blocks:
+        diags.error(f"Unexpected block \"{b.type}\" in a variables file", path, b.pos,
+                    hint="a variables file holds only NAME = VALUE assignments")
+    for a in f.body.attributes:
+        try:
+            out.append((a.name, constant(a.expr), a.pos))
+        except EvalError as e:
+            diags.error(f"Invalid value for \"{a.name}\": {e.summary}", path, e.pos,
+                        hint="values in a variables file must be constants (no references)")
+    return out
+
+
+def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str] | None = None,
+            var_files: Sequence[str] = (), env: Mapping[str, str] | None = None,
+            inputs: Mapping[str, Any] | None = None, root: str = ".", module_call: str = "") -> dict[str, Any]:
+    """The final value of every declared variable (converted and validated)."""
+    raw: dict[str, tuple[Any, str | None, tuple | None, bool]] = {}  # name -> (value, file, pos, is_text)
+    for name, d in decls.items():
+        if d.default is not _UNSET:
+            raw[name] = (d.default, d.block.file, d.block.pos, False)
+    env = os.environ if env is None else env
+    for k, v in (env or {}).items():
+        if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX):] in decls:
+            raw[k[len(ENV_PREFIX):]] = (v, None, None, True)
+    for vf in var_files:
+        path = vf if os.path.isabs(vf) else os.path.abspath(vf)
+        for name, value, pos in read_var_file(path, diags):
+            if name not in decls:
+                diags.warn(f"Value for undeclared variable \"{name}\"", path, pos,
+                           hint=f"declare it with variable \"{name}\" {{}} or remove it from the file")
+                continue
+            raw[name] = (value, path, pos, False)
+    for name, text in (cli or {}).items():
+        if name not in decls:
+            from skyplan.config.evaluator import did_you_mean
+
+            diags.error(f"Value for undeclared variable \"{name}\" (from -var)", None,
+                        hint=did_you_mean(name, decls) or f"declare it with variable \"{name}\" {{}}")
+            continue
+        raw[name] = (text, None, None, True)
+    for name, value in (inputs or {}).items():
+        if name in decls:
+            raw[name] = (value, None, None, False)
+    values: dict[str, Any] = {}
+    for name, d in decls.items():
+        if name not in raw:
+            if module_call:
+                diags.error(f"Missing required input \"{name}\" for {module_call}", d.block.file, d.block.pos,
+                            hint=f"set {name} = ... in the module block")
+            else:
+                diags.error(f"No value for required variable \"{name}\"", d.block.file, d.block.pos,
+                            hint=f"set it with -var {name}=..., a -var-file, {ENV_PREFIX}{name}, or give it a default")
+            continue
+        value, file, pos, is_text = raw[name]
+        try:
+            if is_text:
+                value = _from_text(d, value)
+            value = convert(value, d.type) if value is not None else None
+        except ConversionError as e:
+            where = f" (from {'-var or ' + ENV_PREFIX + name if file is None else 'this file'})"
+            diags.error(f"Invalid value for variable \"{name}\": {e}", file or d.block.file, pos or d.block.pos,
+                        hint=f"the variable's type is {d.type}" + ("" if file else where))
+            continue
+        if value is None and not d.nullable:
+            diags.error(f"Variable \"{name}\" must not be null", file or d.block.file, pos or d.block.pos,
+                        hint="nullable = false is set on this variable")
+            continue
+        values[name] = value
+    _validate(decls, values, diags, root)
+    return values
+
+
+def _validate(decls: Mapping[str, VarDecl], values: dict, diags: Diags, root: str) -> None:
+    scope = Scope(namespaces={"var": Namespace("var", values, "variable")}, base_dir=root)
+    for name, d in decls.items():
+        if name not in values:
+            continue
+        for cond, msg in d.validations:
+            try:
+                ok = evaluate(cond.expr, scope)
+                if ok is not True and ok is not False:
+                    ok = to_bool(ok)
+            except (EvalError, ConversionError) as e:
+                diags.error(f"Invalid validation condition for variable \"{name}\": {getattr(e, 'summary', e)}",
+                            d.block.file, getattr(e, "pos", None) or cond.pos)
+                continue
+            except Exception:  # noqa: BLE001 - a poisoned reference: already reported
+                continue
+            if ok is False:
+                text = "the validation condition is false"
+                if msg is not None:
+                    try:
+                        text = str(evaluate(msg.expr, scope))
+                    except Exception:  # noqa: BLE001
+                        pass
+                diags.error(f"Invalid value for variable \"{name}\": {text}", d.block.file, cond.pos,
+                            hint=f"this is checked by the validation block of variable \"{name}\"")
