@@ -1,0 +1,18 @@
+provider "aws" {
+  regions = ["us-east-1", "us-west-2"]
+}
+
+workload "api" {
+  kind = "service"
+  resources {
+    cpus = "2+"
+  }
+  run = "python serve.py"
+  env = {
+    BUILD = "1234"
+    LEVEL = "info"
+  }
+  lifecycle {
+    ignore_changes = ["env.BUILD"]
+  }
+}

@@ -1,0 +1,13 @@
+provider "aws" {
+  regions = ["us-east-1", "us-west-2"]
+}
+
+workload "api" {
+  kind = "service"
+  resources {
+    cpus = "2+"
+  }
+  run             = "python serve.py"
+  ports           = [8080, 9090]
+  max_hourly_cost = 1
+}

@@ -1,0 +1,11 @@
+provider "aws" {
+  regions = ["us-east-1", "us-west-2"]
+}
+
+workload "api" {
+  kind = "service"
+  resources {
+    cpus = "2+"
+  }
+  run = "python serve.py"
+}
