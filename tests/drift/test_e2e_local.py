@@ -1,0 +1,138 @@
+"""End to end on the local provider, through the CLI: real processes, real state.
+
+Kill a workload's process behind skyplan's back -> `skyplan drift` reports it
+missing (exit 2); `drift --repair --auto-approve` restores it; the next
+`drift` exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import skyplan
+from skyplan.cli import main
+from skyplan.state import StateStore
+
+SCHEMA = json.loads((Path(skyplan.__file__).parent / "schemas" / "drift.schema.json").read_text())
+
+CONFIG = """
+provider "local" {}
+
+workload "api" {
+  kind      = "service"
+  num_nodes = 2
+  run       = "sleep 600"
+}
+
+workload "done" {
+  kind = "job"
+  run  = "echo finished"
+}
+"""
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def instances(root: Path, address: str):
+    with StateStore.open(root / ".skyplan" / "state.db") as store:
+        rec = store.get(address)
+    return rec.instances if rec else ()
+
+
+def kill(inst) -> None:
+    """SIGKILL the node's whole process group, as an out-of-memory killer or a person would."""
+    pgid = inst.attributes.get("pgid") or inst.attributes.get("pid")
+    os.killpg(int(pgid), signal.SIGKILL)
+
+
+def wait_finished(capsys, root: Path, address: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        code, out, _ = run(capsys, "drift", str(root), "--json")
+        if code == 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{address} did not settle: {out}")
+
+
+@pytest.fixture
+def applied(tmp_path, capsys):
+    root = tmp_path / "cfg"
+    root.mkdir()
+    (root / "main.sky.hcl").write_text(CONFIG)
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out + err
+    yield root
+    run(capsys, "destroy", str(root), "--auto-approve")
+
+
+@pytest.mark.slow
+def test_kill_report_repair_in_sync(applied, capsys):
+    root = applied
+    wait_finished(capsys, root, "workload.done")  # the finished job is never "missing"
+    code, out, err = run(capsys, "drift", str(root))
+    assert code == 0, out + err
+    assert "No drift" in out
+
+    nodes = instances(root, "workload.api")
+    assert len(nodes) == 2
+    kill(nodes[1])
+
+    code, out, err = run(capsys, "drift", str(root), "--json")
+    assert code == 2, out + err
+    data = json.loads(out)
+    jsonschema.validate(data, SCHEMA)
+    assert [(i["address"], i["category"]) for i in data["items"]] == [("workload.api", "missing")]
+    assert data["items"][0]["provider_ids"] == [nodes[1].id]
+    assert "rank(s) 1" in data["items"][0]["detail"]
+
+    code, out, err = run(capsys, "drift", str(root), "--format", "markdown")
+    assert code == 2 and out.startswith("## skyplan drift: 1 resource(s) drifted")
+
+    code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
+    assert code == 0, out + err
+    data = json.loads(out)
+    jsonschema.validate(data, SCHEMA)
+    assert data["repair"]["attempted"] and data["repair"]["after"]["in_sync"]
+
+    code, out, err = run(capsys, "drift", str(root))
+    assert code == 0, out + err
+    live = instances(root, "workload.api")
+    assert len(live) == 2 and nodes[1].id not in {i.id for i in live}
+
+
+@pytest.mark.slow
+def test_repair_needs_approval_when_not_interactive(applied, capsys):
+    kill(instances(applied, "workload.api")[0])
+    code, out, err = run(capsys, "drift", str(applied), "--repair")
+    assert code == 1 and "--auto-approve" in err
+    code, out, err = run(capsys, "drift", str(applied), "--json")
+    assert code == 2  # nothing was changed
+
+
+def test_no_state_is_an_error(tmp_path, capsys):
+    (tmp_path / "main.sky.hcl").write_text(CONFIG)
+    code, out, err = run(capsys, "drift", str(tmp_path))
+    assert code == 1 and "no state" in err
+    assert not (tmp_path / ".skyplan" / "state.db").exists()
+
+
+def test_bad_format_and_ignore_file(tmp_path, capsys):
+    (tmp_path / "main.sky.hcl").write_text(CONFIG)
+    code, out, err = run(capsys, "drift", str(tmp_path), "--format", "yaml")
+    assert code == 1 and "--format" in err
+    (tmp_path / ".skyplanignore").write_text("workload.api:\n")
+    code, out, err = run(capsys, "drift", str(tmp_path))
+    assert code == 1 and ".skyplanignore:1:1" in err
