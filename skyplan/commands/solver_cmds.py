@@ -1,9 +1,137 @@
-"""CLI commands: solver. Owned by the solver work; see ARCHITECTURE.md."""
+"""CLI commands: optimize — where each workload would run, the candidates the
+solver weighed, and what the whole configuration costs. Reads config, catalog
+and (when present) state; changes nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import List, Optional
+
 import typer
+
+from skyplan.commands.common import DIR_ARG, JSON_OPT, VAR_FILE_OPT, VAR_OPT, console, emit_json, fail, parse_vars
+
+
+def optimize_cmd(
+    dir: Path = DIR_ARG,
+    workload: Optional[List[str]] = typer.Option(None, "--workload", help="Show only ADDRESS (repeatable)."),
+    top: int = typer.Option(5, "--top", help="Candidates shown per workload, and fallbacks kept per group."),
+    catalog: Optional[Path] = typer.Option(None, "--catalog", help="Use this catalog CSV instead of the configured one."),
+    reoptimize: bool = typer.Option(False, "--reoptimize", help="Ignore where workloads run now (no stability bonus)."),
+    json_out: bool = JSON_OPT,
+    var: Optional[List[str]] = VAR_OPT,
+    var_file: Optional[List[Path]] = VAR_FILE_OPT,
+) -> int:
+    """Show the cheapest placement of every workload and the candidates considered."""
+    from dataclasses import replace
+
+    from skyplan import workflow
+    from skyplan.addrs import Address
+    from skyplan.solver import SolveOptions, build_problem, solve
+
+    if top < 1:
+        fail(f"--top must be at least 1 (got {top})")
+    only: list[str] = []
+    for w in workload or ():
+        try:
+            only.append(str(Address.parse(w)))
+        except ValueError as e:
+            fail(f"--workload: {e}")
+    if catalog is not None and not catalog.is_file():
+        fail(f"--catalog {catalog}: no such file", hint="give the path of a catalog CSV (see `skyplan catalog --help`)")
+    graph = workflow.load_config(dir, parse_vars(var), [str(f) for f in var_file or ()])
+    known = set(graph.workloads) | set(graph.fleets)
+    missing = [a for a in only if a not in known]
+    if missing:
+        fail(f"--workload {missing[0]} is not in the configuration",
+             hint="known: " + ", ".join(sorted(known)[:10]) + (", ..." if len(known) > 10 else ""))
+    offers, info = workflow.build_offers(graph, str(catalog) if catalog else None)
+    snapshot = None
+    if workflow.state_path(graph).exists():
+        snapshot = workflow.open_state(graph, create=False).snapshot()
+    options = SolveOptions(reoptimize=reoptimize, top_fallbacks=top, only=tuple(only))
+    solution = solve(build_problem(graph, offers, snapshot, options))
+    if only:
+        solution = replace(solution, placements={a: p for a, p in solution.placements.items() if a in only})
+    if json_out:
+        emit_json(to_json(solution, info))
+    else:
+        render(solution, graph, top, info)
+    return 0
+
+
+def to_json(solution, catalog_info: dict | None = None) -> dict:
+    placements = []
+    for address, wp in sorted(solution.placements.items()):
+        first = wp.groups[0].chosen
+        placements.append({
+            "address": address, "provider": first.provider, "region": first.region, "zone": first.zone,
+            "instance_type": first.instance_type, "pricing": first.pricing, "nodes": first.nodes,
+            "replicas": len(wp.groups), "hourly_cost": round(wp.hourly_cost, 6), "cost": wp.expected_cost,
+            "approved_hourly_cost": wp.approved_hourly_cost, "fleet": first.fleet, "kept": wp.kept,
+            "explanation": wp.explanation,
+            "fallbacks": [f.to_json() for f in wp.groups[0].fallbacks],
+            "groups": [g.to_json() for g in wp.groups],
+            "candidates": [c.to_json() for c in solution.candidates.get(address, ())],
+        })
+    return {
+        "total_hourly_cost": round(sum(p["hourly_cost"] for p in placements), 6),
+        "total_cost": round(sum(p["cost"] for p in placements), 6),
+        "status": solution.status, "gap": solution.gap, "backend": solution.backend,
+        "solve_seconds": solution.solve_seconds, "catalog": dict(catalog_info or {}),
+        "placements": placements,
+    }
+
+
+HEADERS = ("INFRA", "INSTANCE", "vCPUs", "Mem(GB)", "GPUs", "PRICING", "$/h", "EST. COST", "CHOSEN")
+
+
+def _money(v: float) -> str:
+    return f"${v:,.2f}" if v >= 0.995 or v == 0 else f"${v:.4f}".rstrip("0")
+
+
+def render(solution, graph, top: int, catalog_info: dict | None = None) -> None:
+    from rich.table import Table
+    from rich.markup import escape
+
+    out = console()
+    resources = graph.resources()
+    for address, wp in sorted(solution.placements.items()):
+        r = resources.get(address)
+        groups = len(wp.groups)
+        shape = f"{groups} x {wp.groups[0].chosen.nodes} node(s)" if groups > 1 else f"{wp.groups[0].chosen.nodes} node(s)"
+        kind = getattr(r, "kind", "fleet") if r is not None and hasattr(r, "kind") else "fleet"
+        out.print(f"[bold]{escape(address)}[/] ({kind}, {shape})")
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for col in HEADERS:
+            table.add_column(col, justify="right" if col in ("vCPUs", "Mem(GB)", "$/h", "EST. COST") else "left")
+        cands = list(solution.candidates.get(address, ()))
+        shown = cands[:top] + [c for c in cands[top:] if c.chosen]
+        for c in shown:
+            table.add_row(escape(c.infra), escape(c.instance_type), f"{c.vcpus:g}", f"{c.memory:g}",
+                          escape(c.accelerators or "-"), c.pricing, _money(c.hourly_cost), _money(c.est_cost),
+                          "✔" if c.chosen else "")
+        rows = [[c.infra, c.instance_type, f"{c.vcpus:g}", f"{c.memory:g}", c.accelerators or "-", c.pricing,
+                 _money(c.hourly_cost), _money(c.est_cost), "yes"] for c in shown]
+        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(HEADERS)]
+        needed = sum(widths) + 2 * len(widths)
+        if needed > out.width:  # never truncate names: widen rather than elide
+            out.width = needed
+        out.print(table)
+        out.print(f"  {escape(wp.explanation)}")
+        if wp.kept:
+            out.print("  (kept where it runs now)")
+        out.print("")
+    total_h = sum(p.hourly_cost for p in solution.placements.values())
+    total = sum(p.expected_cost for p in solution.placements.values())
+    out.print(f"[bold]Total:[/] {_money(total_h)}/h, estimated {_money(total)} over the workloads' durations "
+              f"(services: 730 h/month)")
+    note = "optimal" if solution.status == "optimal" else "best found within the time limit"
+    out.print(f"Solver: {note}, gap {solution.gap:.2%}, {solution.backend}, {solution.solve_seconds:.2f}s")
+    if catalog_info and catalog_info.get("observed_at"):
+        out.print(f"Prices: {escape(str(catalog_info.get('source') or 'catalog'))}, observed {escape(str(catalog_info['observed_at']))}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the app."""
+    app.command("optimize")(optimize_cmd)

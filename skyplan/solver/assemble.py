@@ -138,7 +138,9 @@ def _explain(problem, e, groups: list[Option], kept: bool, row_totals, egress_co
     if alt is None:
         return text + "; no other option"
     label = f"{alt.infra} {alt.instance_type} {alt.pricing}"
-    if alt.group_cost >= o.group_cost - 1e-9:
+    if abs(alt.group_cost - o.group_cost) <= 1e-9:
+        return text + f"; {label} costs the same (ties go by provider, region, zone, type, pricing)"
+    if alt.group_cost > o.group_cost:
         return text + f"; next best {label} at ${alt.group_hourly:.4g}/h costs more"
     return text + f"; cheaper {label} at ${alt.group_hourly:.4g}/h not used: {_why(problem, e, alt, kept, row_totals, rows)}"
 

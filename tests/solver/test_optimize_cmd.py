@@ -1,0 +1,114 @@
+"""``skyplan optimize`` end to end: a real config folder and catalog file in, the
+table or JSON out, exit codes and messages for mistakes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from skyplan.cli import main
+
+CATALOG = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud,InterruptionBand
+p5.48xlarge,H100,8,192,2048,55.0,20.0,us-east-1,us-east-1a,aws,>20%
+p5.48xlarge,H100,8,192,2048,50.0,,us-west-2,us-west-2a,aws,
+m5.2xlarge,,,8,32,0.384,0.15,us-east-1,us-east-1a,aws,<5%
+m5.2xlarge,,,8,32,0.40,,us-west-2,us-west-2a,aws,
+a3-highgpu-8g,H100,8,208,1872,60.0,30.0,us-central1,us-central1-a,gcp,15-20%
+n2-standard-8,,,8,32,0.39,,us-central1,us-central1-a,gcp,
+"""
+
+CONFIG = """
+provider "aws" {
+  regions = ["us-east-1", "us-west-2"]
+  quota {
+    accelerator = "H100"
+    max         = 8
+  }
+}
+provider "gcp" {
+  regions = ["us-central1"]
+}
+workload "train" {
+  kind           = "job"
+  num_nodes      = 2
+  duration_hours = 10
+  resources {
+    accelerators = ["H100:8"]
+  }
+}
+workload "web" {
+  kind = "service"
+  resources {
+    cpus   = 8
+    memory = 32
+  }
+}
+"""
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "main.sky.hcl").write_text(CONFIG)
+    (tmp_path / "catalog.csv").write_text(CATALOG)
+    return tmp_path
+
+
+def run(args, capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    out, err = capsys.readouterr()
+    return info.value.code, out, err
+
+
+def test_json_places_every_workload_at_the_lowest_cost(folder, capsys):
+    code, out, _ = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv"), "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    by = {p["address"]: p for p in data["placements"]}
+    # aws H100 quota is 8, so both nodes of train (16 H100) cannot be on aws: gcp at $60/node
+    assert (by["workload.train"]["provider"], by["workload.train"]["instance_type"]) == ("gcp", "a3-highgpu-8g")
+    assert by["workload.train"]["nodes"] == 2
+    assert by["workload.train"]["hourly_cost"] == pytest.approx(120.0)
+    assert by["workload.train"]["cost"] == pytest.approx(1200.0)
+    assert by["workload.web"]["zone"] == "us-east-1a"
+    assert by["workload.web"]["cost"] == pytest.approx(0.384 * 730)
+    assert data["total_hourly_cost"] == pytest.approx(120.384)
+    assert data["total_cost"] == pytest.approx(1200 + 0.384 * 730)
+    assert data["status"] == "optimal"
+    for key in ("address", "provider", "region", "zone", "instance_type", "pricing", "nodes", "hourly_cost",
+                "cost", "fleet", "fallbacks"):
+        assert key in by["workload.web"]
+    assert [f["instance_type"] for f in by["workload.web"]["fallbacks"]] == ["n2-standard-8", "m5.2xlarge"]
+
+
+def test_table_shows_candidates_and_total(folder, capsys):
+    code, out, _ = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv"),
+                        "--workload", "workload.web", "--top", "2"], capsys)
+    assert code == 0
+    for head in ("INFRA", "INSTANCE", "vCPUs", "PRICING", "$/h", "EST. COST", "CHOSEN"):
+        assert head in out
+    assert "aws/us-east-1/us-east-1a" in out and "gcp/us-central1/us-central1-a" in out
+    assert "aws/us-west-2/us-west-2a" not in out  # --top 2
+    assert "workload.train" not in out
+    assert "Total:" in out and "Solver: optimal" in out
+
+
+def test_unknown_workload_is_a_usage_error(folder, capsys):
+    code, _, err = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv"),
+                        "--workload", "workload.nope"], capsys)
+    assert code == 1
+    assert "workload.nope is not in the configuration" in err
+
+
+def test_infeasible_names_the_workload_and_constraint(folder, capsys):
+    (folder / "main.sky.hcl").write_text(CONFIG.replace('["H100:8"]', '["H200:8"]'))
+    code, _, err = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv")], capsys)
+    assert code == 1
+    assert "workload.train: no offer matches H200:8" in err
+    assert "Traceback" not in err
+
+
+def test_bad_top(folder, capsys):
+    code, _, err = run(["optimize", str(folder), "--top", "0"], capsys)
+    assert code == 1 and "--top must be at least 1" in err
