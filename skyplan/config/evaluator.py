@@ -20,6 +20,15 @@ from skyplan.config.values import (
 )
 
 
+_DECLARE = {
+    "var": 'declare it: variable "NAME" { type = ... }',
+    "local": "define it in a locals { ... } block",
+    "workload": 'declare it: workload "NAME" { ... }',
+    "fleet": 'declare it: fleet "NAME" { ... }',
+    "module": 'declare it: module "NAME" { source = "./modules/..." }',
+}
+
+
 class EvalError(Exception):
     def __init__(self, summary: str, pos, hint: str = "", detail: str = ""):
         super().__init__(summary)
@@ -106,7 +115,7 @@ def get_attr(obj, attr: str, pos):
         if attr not in obj.values:
             noun = obj.noun or obj.kind
             raise EvalError(f"Reference to undeclared {noun} \"{obj.kind}.{attr}\"", pos,
-                            hint=did_you_mean(attr, obj.values) or f"declare it with a {noun} block")
+                            hint=did_you_mean(attr, obj.values) or _DECLARE.get(obj.kind, f"declare it with a {noun} block"))
         v = obj.values[attr]
         if v is POISON:
             raise Poisoned()

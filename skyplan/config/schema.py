@@ -89,7 +89,7 @@ def _report(block: ast.Block, inst: dict, pos: dict, diags, evaluated: bool = Fa
     v = validator(block.type)
     if v.is_valid(inst):
         return True
-    errors = sorted(v.iter_errors(inst), key=lambda e: list(map(str, e.absolute_path)))
+    errors = _flatten(sorted(v.iter_errors(inst), key=lambda e: list(map(str, e.absolute_path))))
     for err in errors:
         path = tuple(err.absolute_path)
         where = _nearest(pos, path) or block.pos
@@ -110,6 +110,37 @@ def _report(block: ast.Block, inst: dict, pos: dict, diags, evaluated: bool = Fa
             diags.error(f"Invalid value for {what} in {_context(block, ())}: {got}", block.file, where,
                         hint=f"expected {expected}" if expected else err.message)
     return False
+
+
+_JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+
+
+def _flatten(errors) -> list:
+    """Replace an anyOf error by the errors of the one branch the value was meant for
+    (the branch of the value's JSON type), so nested mistakes are named precisely."""
+    out = []
+    for err in errors:
+        if err.validator != "anyOf" or not err.context:
+            out.append(err)
+            continue
+        branches: dict = {}
+        for sub in err.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        meant = []
+        for i, subs in branches.items():
+            branch = err.schema["anyOf"][i]
+            if branch.get("$ref") == "#/$defs/expression":
+                continue
+            if any(s.validator == "type" and not s.relative_path for s in subs):
+                continue
+            if any(s.validator in ("enum", "pattern") and not s.relative_path for s in subs):
+                continue
+            meant.append(subs)
+        if len(meant) == 1:
+            out.extend(_flatten(meant[0]))
+        else:
+            out.append(err)
+    return out
 
 
 def _is_block(block: ast.Block, path: tuple) -> bool:

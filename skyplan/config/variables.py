@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from skyplan.config import ast
-from skyplan.config.evaluator import EvalError, Namespace, Scope, constant, evaluate
+from skyplan.config.evaluator import EvalError, Namespace, Poisoned, Scope, constant, evaluate
 from skyplan.config.typeexpr import ANY, Type, TypeSyntaxError, convert, parse_type
 from skyplan.config.values import ConversionError, to_bool
 from skyplan.errors import Diagnostic, SourceRange
@@ -34,6 +34,7 @@ class VarDecl:
     nullable: bool = True
     description: str = ""
     validations: list = field(default_factory=list)  # [(condition Attribute, error_message Attribute)]
+    failed: bool = False  # the declaration itself is wrong (already reported)
 
 
 class Diags:
@@ -93,6 +94,7 @@ def declare(block: ast.Block, diags: Diags) -> VarDecl:
             attr = body.attr("default")
             diags.error(f"Invalid default for variable \"{d.name}\": {e}", block.file, attr.pos if attr else block.pos,
                         hint=f"the variable's type is {d.type}")
+            d.failed = True
     return d
 
 
@@ -186,6 +188,8 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
             raw[name] = (value, None, None, False)
     values: dict[str, Any] = {}
     for name, d in decls.items():
+        if d.failed:
+            continue
         if name not in raw:
             if module_call:
                 diags.error(f"Missing required input \"{name}\" for {module_call}", d.block.file, d.block.pos,
@@ -227,14 +231,14 @@ def _validate(decls: Mapping[str, VarDecl], values: dict, diags: Diags, root: st
                 diags.error(f"Invalid validation condition for variable \"{name}\": {getattr(e, 'summary', e)}",
                             d.block.file, getattr(e, "pos", None) or cond.pos)
                 continue
-            except Exception:  # noqa: BLE001 - a poisoned reference: already reported
+            except Poisoned:
                 continue
             if ok is False:
                 text = "the validation condition is false"
                 if msg is not None:
                     try:
                         text = str(evaluate(msg.expr, scope))
-                    except Exception:  # noqa: BLE001
+                    except (EvalError, Poisoned):
                         pass
                 diags.error(f"Invalid value for variable \"{name}\": {text}", d.block.file, cond.pos,
                             hint=f"this is checked by the validation block of variable \"{name}\"")
