@@ -23,3 +23,30 @@ def moto(_moto_session, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     _moto_session.reset()
     yield _moto_session
+
+
+GPU_NODES = [
+    {"name": "gpu-a", "cpu": "32", "memory": "256Gi", "gpus": 8,
+     "labels": {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3", "topology.kubernetes.io/zone": "rack-1"}},
+    {"name": "gpu-b", "cpu": "32", "memory": "256Gi", "gpus": 8,
+     "labels": {"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3", "topology.kubernetes.io/zone": "rack-2"}},
+    {"name": "t4-a", "cpu": "16", "memory": "64Gi", "gpus": 1,
+     "labels": {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}},
+    {"name": "cpu-a", "cpu": "7910m", "memory": "31Gi"},
+]
+
+
+@pytest.fixture(scope="session")
+def _k8s_session():
+    from tests.providers.k8s_emulator import KubeEmulator
+
+    emu = KubeEmulator(nodes=GPU_NODES)
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def k8s(_k8s_session):
+    """The Kubernetes emulator, with workloads from earlier tests removed."""
+    _k8s_session.reset()
+    yield _k8s_session

@@ -1,0 +1,155 @@
+"""The Kubernetes objects one node group becomes, built without I/O.
+
+A job group is a batch/v1 Job in Indexed completion mode with
+``completions = parallelism = nodes`` (each pod's rank is its completion index)
+plus, when ``nodes > 1``, a headless Service named like the Job so pods reach
+each other as ``NAME-RANK.NAME``. A service group is an apps/v1 Deployment with
+``replicas = nodes`` plus a ClusterIP Service when it has ports.
+
+Every object carries the labels ``skyplan.dev/address`` (the address made
+label-safe), ``skyplan.dev/lineage``, ``skyplan.dev/group`` and
+``skyplan.dev/name``; the real address and the placement are annotations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Mapping
+
+from skyplan.providers.base import LaunchRequest
+
+LABEL_ADDRESS = "skyplan.dev/address"
+LABEL_LINEAGE = "skyplan.dev/lineage"
+LABEL_GROUP = "skyplan.dev/group"
+LABEL_NAME = "skyplan.dev/name"
+ANN_ADDRESS = "skyplan.dev/address"
+ANN_LINEAGE = "skyplan.dev/lineage"
+ANN_INSTANCE_TYPE = "skyplan.dev/instance-type"
+ANN_PRICING = "skyplan.dev/pricing"
+ANN_NODES = "skyplan.dev/nodes"
+ANN_KIND = "skyplan.dev/kind"
+TAG_PREFIX = "tags.skyplan.dev/"
+GPU = "nvidia.com/gpu"
+CONTAINER = "main"
+DEFAULT_IMAGE = "python:3.11-slim"
+INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
+
+
+def label_value(text: str) -> str:
+    """Any string as a valid label value (<= 63 chars, alphanumeric at both ends)."""
+    value = re.sub(r"[^A-Za-z0-9_.-]+", "_", text)
+    if len(value) > 63:
+        value = value[:54] + "-" + hashlib.sha1(text.encode()).hexdigest()[:8]
+    return value.strip("_.-")
+
+
+def label_key(text: str) -> str:
+    """A user tag key as the name part of a qualified annotation key."""
+    return label_value(text) or "tag"
+
+
+def object_name(address: str, lineage: str, group: int) -> str:
+    """A DNS-1035 label (valid for Jobs, Deployments and Services), unique per lineage/address/group."""
+    digest = hashlib.sha1(f"{lineage}\0{address}\0{group}".encode()).hexdigest()[:8]
+    slug = re.sub(r"[^a-z0-9]+", "-", address.lower().removeprefix("workload.")).strip("-")[:40].strip("-")
+    return f"sp-{slug}-{group}-{digest}" if slug else f"sp-{group}-{digest}"
+
+
+def labels(req: LaunchRequest, name: str) -> dict[str, str]:
+    return {LABEL_ADDRESS: label_value(req.address), LABEL_LINEAGE: label_value(req.lineage),
+            LABEL_GROUP: str(req.group), LABEL_NAME: name}
+
+
+def annotations(req: LaunchRequest) -> dict[str, str]:
+    p = req.placement
+    return {ANN_ADDRESS: req.address, ANN_LINEAGE: req.lineage, ANN_INSTANCE_TYPE: p.instance_type,
+            ANN_PRICING: p.pricing, ANN_NODES: str(p.nodes), ANN_KIND: req.kind}
+
+
+def gpu_count(accelerators: str | None) -> int:
+    if not accelerators or ":" not in accelerators:
+        return 1 if accelerators else 0
+    return int(float(accelerators.rsplit(":", 1)[1]))
+
+
+def cpu_quantity(cpus: float) -> str:
+    return str(int(cpus)) if float(cpus).is_integer() else f"{int(round(cpus * 1000))}m"
+
+
+def env_list(env: Mapping[str, str]) -> list[dict]:
+    return [{"name": k, "value": str(v)} for k, v in sorted(env.items())]
+
+
+def container(req: LaunchRequest, name: str, default_image: str) -> dict:
+    script = "\n".join(s for s in ("set -e", req.setup, req.run) if s) if (req.setup or req.run) else "sleep infinity"
+    env = {**dict(req.env), "SKYPLAN_ADDRESS": req.address, "SKYPLAN_GROUP": str(req.group),
+           "SKYPLAN_NUM_NODES": str(req.placement.nodes)}
+    if req.kind == "job" and req.placement.nodes > 1:
+        env["SKYPLAN_HEAD_HOST"] = f"{name}-0.{name}"
+    env_items = env_list(env)
+    if req.kind == "job":
+        env_items.append({"name": "SKYPLAN_NODE_RANK", "valueFrom": {
+            "fieldRef": {"fieldPath": f"metadata.annotations['{INDEX_ANNOTATION}']"}}})
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+    if req.cpus:
+        requests["cpu"] = cpu_quantity(req.cpus)
+    if req.memory_gib:
+        requests["memory"] = f"{int(req.memory_gib * 1024)}Mi"
+    gpus = gpu_count(req.accelerators)
+    if gpus:
+        requests[GPU] = limits[GPU] = str(gpus)
+    out: dict[str, Any] = {"name": CONTAINER, "image": req.image or default_image,
+                           "command": ["/bin/bash", "-c", script], "env": env_items,
+                           "resources": {k: v for k, v in (("requests", requests), ("limits", limits)) if v}}
+    if req.ports:
+        out["ports"] = [{"containerPort": int(p), "name": f"p-{int(p)}"} for p in req.ports]
+    return out
+
+
+def node_affinity(choices: Mapping[str, list[str]]) -> dict | None:
+    """Require a node whose label ``key`` has one of the values (any key will do)."""
+    terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": sorted(set(v))}]}
+             for k, v in sorted(choices.items()) if v]
+    if not terms:
+        return None
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
+
+
+def workload_objects(req: LaunchRequest, *, default_image: str = DEFAULT_IMAGE,
+                     accelerator_labels: Mapping[str, list[str]] | None = None,
+                     backoff_limit: int = 0) -> list[tuple[str, dict]]:
+    """``[(plural, body), ...]`` to create, in order (Service first, so DNS exists)."""
+    name = object_name(req.address, req.lineage, req.group)
+    lab, ann, nodes = labels(req, name), annotations(req), req.placement.nodes
+    meta = {"name": name, "labels": lab, "annotations": ann}
+    pod_spec: dict[str, Any] = {"containers": [container(req, name, default_image)]}
+    affinity = node_affinity(accelerator_labels or {})
+    if affinity:
+        pod_spec["affinity"] = affinity
+    out: list[tuple[str, dict]] = []
+    if req.kind == "job":
+        pod_spec["restartPolicy"] = "Never"
+        if nodes > 1:
+            pod_spec["subdomain"] = name
+            out.append(("services", {"apiVersion": "v1", "kind": "Service", "metadata": dict(meta),
+                                     "spec": {"clusterIP": "None", "selector": {LABEL_NAME: name},
+                                              "publishNotReadyAddresses": True}}))
+        out.append(("jobs", {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": {
+            "completionMode": "Indexed", "completions": nodes, "parallelism": nodes,
+            "backoffLimit": backoff_limit,
+            "template": {"metadata": {"labels": lab, "annotations": ann}, "spec": pod_spec}}}))
+    else:
+        if req.ports:
+            out.append(("services", service_body(meta, name, req.ports)))
+        out.append(("deployments", {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta, "spec": {
+            "replicas": nodes, "selector": {"matchLabels": {LABEL_NAME: name}},
+            "template": {"metadata": {"labels": lab, "annotations": ann}, "spec": pod_spec}}}))
+    return out
+
+
+def service_body(meta: Mapping[str, Any], name: str, ports) -> dict:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": dict(meta),
+            "spec": {"selector": {LABEL_NAME: name},
+                     "ports": [{"name": f"p-{int(p)}", "port": int(p), "targetPort": int(p)} for p in ports]}}
