@@ -56,13 +56,19 @@ def render_state_text(snap: Snapshot, sensitive: Mapping[str, tuple[str, ...]]) 
         rec = snap.resources[addr]
         lines.append(f"# {addr}:")
         lines.append(f"{rec.kind} {json.dumps(addr.split('.', 1)[1])} {{")
-        lines.append(f"    status = {json.dumps(rec.status)}" + ("  # tainted" if rec.tainted else ""))
         attrs = _redacted(rec.attributes, sensitive.get(addr, ()))
-        width = max((len(k) for k in attrs), default=0)
+        width = max((len(k) for k in [*attrs, "status"]), default=0)
+        lines.append(f"    {'status'.ljust(width)} = {json.dumps(rec.status)}" + ("  # tainted" if rec.tainted else ""))
         for k in sorted(attrs):
-            if attrs[k] is None:
+            v = attrs[k]
+            if v is None:
                 continue
-            lines.append(f"    {k.ljust(width)} = {json.dumps(attrs[k], sort_keys=True)}")
+            if isinstance(v, str) and "\n" in v.rstrip("\n"):
+                lines.append(f"    {k.ljust(width)} = <<-EOT")
+                lines.extend(f"        {line}" for line in v.rstrip("\n").split("\n"))
+                lines.append("    EOT")
+            else:
+                lines.append(f"    {k.ljust(width)} = {json.dumps(v, sort_keys=True)}")
         for i, g in enumerate(rec.groups):
             p = g.placement
             acc = f" {p.accelerators}" if p.accelerators else ""

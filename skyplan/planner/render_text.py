@@ -61,6 +61,35 @@ def _fmt(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def _heredoc(w: "_Writer", pad: str, sym: str, name: str, before: str | None, after: str | None,
+             suffix: str = "") -> None:
+    """A multi-line string as Terraform shows it: a heredoc, line-diffed when changed."""
+    import difflib
+
+    w.add(f"{pad}{sym} {name} = <<-EOT", sym)
+    inner = pad + "    "
+    old = (before or "").rstrip("\n").split("\n") if before is not None else []
+    new = (after or "").rstrip("\n").split("\n") if after is not None else []
+    if before is None or after is None:
+        for line in old or new:
+            w.add(f"{inner}{line}")
+    else:
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+            if op == "equal":
+                for line in old[i1:i2]:
+                    w.add(f"{inner}  {line}")
+                continue
+            for line in old[i1:i2]:
+                w.add(f"{inner}- {line}", "-")
+            for line in new[j1:j2]:
+                w.add(f"{inner}+ {line}", "+")
+    w.add(f"{pad}  EOT{suffix}")
+
+
+def _multiline(v: Any) -> bool:
+    return isinstance(v, str) and "\n" in v.rstrip("\n")
+
+
 def _paint(symbol: str, text: str, color: bool) -> str:
     if not color or symbol.strip() not in _COLORS:
         return text
@@ -97,7 +126,9 @@ def _attr_lines(w: _Writer, indent: int, before: Mapping | None, after: Mapping 
         if before is None:  # created
             if a is None and not unknown:
                 continue
-            if isinstance(a, Mapping) and a and not sens_a:
+            if _multiline(a) and not sens_a and not unknown:
+                _heredoc(w, pad, "+", name, None, a)
+            elif isinstance(a, Mapping) and a and not sens_a:
                 w.add(f"{pad}+ {name} = {{", "+")
                 _attr_lines(w, indent + 4, None, a, change, p)
                 w.add(f"{pad}  }}")
@@ -106,6 +137,9 @@ def _attr_lines(w: _Writer, indent: int, before: Mapping | None, after: Mapping 
         elif after is None:  # destroyed
             if b is None:
                 continue
+            if _multiline(b) and not sens_b:
+                _heredoc(w, pad, "-", name, b, None, " -> null")
+                continue
             w.add(f"{pad}- {name} = {bs} -> null", "-")
         elif b == a and not unknown:
             hidden += 1
@@ -113,6 +147,9 @@ def _attr_lines(w: _Writer, indent: int, before: Mapping | None, after: Mapping 
             w.add(f"{pad}~ {name} = {{", "~")
             _attr_lines(w, indent + 4, b, a, change, p)
             w.add(f"{pad}  }}")
+        elif (_multiline(a) or _multiline(b)) and isinstance(a, str) and isinstance(b, str) \
+                and not (sens_a or sens_b or unknown):
+            _heredoc(w, pad, "~", name, b, a, forces)
         elif b is None:
             w.add(f"{pad}+ {name} = {as_}{forces}", "+")
         elif a is None and not unknown:
@@ -186,7 +223,7 @@ def placement_lines(plan: Plan) -> list[str]:
     """One line per node group of every created, updated or replaced workload."""
     out: list[str] = []
     for c in plan.changes:
-        if c.placement is None or c.action in (Action.DELETE,):
+        if c.placement is None or c.action in (Action.DELETE, Action.NOOP):
             continue
         for i, g in enumerate(c.placement.groups):
             p = g.chosen
