@@ -1,0 +1,120 @@
+"""End to end on AWS (moto's EC2 server on 127.0.0.1) through the CLI.
+
+Apply a spot service and an on-demand service, then behind skyplan's back:
+terminate the spot node (a preemption in its zone), change a tag, and launch
+an orphan carrying the lineage. ``drift`` reports each (exit 2); ``drift
+--repair`` re-places the spot node outside the lost zone, puts the tag back
+and deletes the orphan; the next ``drift`` exits 0. An unreachable endpoint
+is exit 1 with nothing reported missing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from skyplan.cli import main
+from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE
+from skyplan.state import StateStore
+from tests.providers.aws.helpers import AMI
+
+CONFIG = """
+provider "aws" {{
+  regions      = ["us-east-1"]
+  endpoint_url = "{url}"
+}}
+
+workload "spot" {{
+  kind    = "service"
+  image   = "{ami}"
+  pricing = ["spot"]
+  resources {{
+    instance_type = "c7g.medium"
+  }}
+}}
+
+workload "web" {{
+  kind    = "service"
+  image   = "{ami}"
+  resources {{
+    instance_type = "m7g.medium"
+  }}
+}}
+"""
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def record(root: Path, address: str):
+    with StateStore.open(root / ".skyplan" / "state.db") as store:
+        return store.get(address), store.lineage
+
+
+@pytest.fixture
+def applied(tmp_path, moto, capsys):
+    root = tmp_path / "cfg"
+    root.mkdir()
+    (root / "main.sky.hcl").write_text(CONFIG.format(url=moto.url, ami=AMI))
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out + err
+    return root
+
+
+@pytest.mark.slow
+def test_preemption_tag_edit_orphan_reported_and_repaired(applied, moto, capsys):
+    root = applied
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    spot, lineage = record(root, "workload.spot")
+    web, _ = record(root, "workload.web")
+    lost_zone = spot.instances[0].zone
+    assert spot.instances[0].pricing == "spot" and lost_zone
+
+    ec2.terminate_instances(InstanceIds=[spot.instances[0].id])
+    ec2.create_tags(Resources=[web.instances[0].id], Tags=[{"Key": "owner", "Value": "console-user"}])
+    orphan = ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1, TagSpecifications=[{
+        "ResourceType": "instance", "Tags": [{"Key": TAG_LINEAGE, "Value": lineage},
+                                             {"Key": TAG_ADDRESS, "Value": "workload.leftover"},
+                                             {"Key": TAG_GROUP, "Value": "0"}]}])["Instances"][0]["InstanceId"]
+
+    code, out, err = run(capsys, "drift", str(root), "--json")
+    assert code == 2, out + err
+    items = {(i["address"], i["category"]): i for i in json.loads(out)["items"]}
+    assert set(items) == {("workload.spot", "missing"), ("workload.web", "changed"),
+                          ("workload.leftover", "unmanaged")}
+    assert items[("workload.web", "changed")]["paths"] == ["tags.owner"]
+    assert items[("workload.leftover", "unmanaged")]["provider_ids"] == [orphan]
+
+    code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
+    assert code == 0, out + err
+    assert json.loads(out)["repair"]["after"]["in_sync"]
+
+    spot_after, _ = record(root, "workload.spot")
+    assert spot_after.instances and spot_after.instances[0].zone != lost_zone
+    assert spot_after.instances[0].pricing == "spot"
+    tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [web.instances[0].id]}])["Tags"]
+    assert "owner" not in {t["Key"] for t in tags}
+    state = ec2.describe_instances(InstanceIds=[orphan])["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert state in ("shutting-down", "terminated")
+
+    code, out, err = run(capsys, "drift", str(root))
+    assert code == 0, out + err
+
+
+def test_unreachable_provider_is_exit_1_and_nothing_missing(applied, capsys):
+    root = applied
+    cfg = (root / "main.sky.hcl").read_text()
+    import re
+
+    (root / "main.sky.hcl").write_text(re.sub(r'endpoint_url = "[^"]+"', 'endpoint_url = "http://127.0.0.1:9"', cfg))
+    code, out, err = run(capsys, "drift", str(root), "--json")
+    assert code == 1
+    assert "cannot refresh: provider aws unreachable" in err
+    assert "missing" not in out
