@@ -1,0 +1,100 @@
+"""validate / graph / console through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from skyplan.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return info.value.code, out, err
+
+
+def test_validate_ok_and_invalid(write_config, capsys):
+    ok = write_config('workload "a" { run = "x" }', folder="ok")
+    code, out, _ = run(capsys, "validate", str(ok))
+    assert code == 0 and "valid" in out
+    bad = write_config('workload "a" {\n  nmu_nodes = 1\n}\n', folder="bad")
+    code, _, err = run(capsys, "validate", str(bad))
+    assert code == 1
+    assert 'main.sky.hcl:2:3' in err and 'did you mean "num_nodes"?' in err and "Traceback" not in err
+
+
+def test_validate_json_lists_diagnostics(write_config, capsys):
+    bad = write_config('workload "a" {\n  kind = "batch"\n}\n')
+    code, out, _ = run(capsys, "validate", "--json", str(bad))
+    data = json.loads(out)
+    assert code == 1 and data["valid"] is False
+    d = data["diagnostics"][0]
+    assert {"file", "line", "col", "severity", "summary", "detail"} <= set(d) and d["line"] == 2
+
+
+def test_terraform_var_spellings(write_config, capsys, tmp_path):
+    d = write_config('variable "n" { type = number }\nworkload "a" { num_nodes = var.n }')
+    assert run(capsys, "validate", str(d), "-var", "n=2")[0] == 0
+    vf = tmp_path / "x.skyvars.hcl"
+    vf.write_text("n = 3\n")
+    assert run(capsys, "validate", str(d), "-var-file", str(vf))[0] == 0
+    code, _, err = run(capsys, "validate", str(d), "-var", "n=abc")
+    assert code == 1 and 'Invalid value for variable "n"' in err
+
+
+def test_graph_prints_dot(capsys):
+    code, out, _ = run(capsys, "graph", str(EXAMPLES / "multinode-spot-training"))
+    assert code == 0 and out.startswith("digraph skyplan {")
+    assert '"workload.train" -> "workload.preprocess";' in out
+
+
+def test_console_evaluates_expressions(write_config, capsys):
+    d = write_config('locals { xs = [for i in range(3) : i * 2] }\nworkload "a" { run = "x" }')
+    code, out, _ = run(capsys, "console", str(d), "-e", "local.xs", "-e", "workload.a.ip")
+    assert code == 0 and out.split() == ["[", "0,", "2,", "4,", "]", "(known", "after", "apply)"]
+    code, out, _ = run(capsys, "console", str(d), "-e", "{a = local.xs[1]}", "--json")
+    assert json.loads(out) == {"a": 2}
+    code, _, err = run(capsys, "console", str(d), "-e", "local.nope")
+    assert code == 1 and "local.nope" in err
+
+
+@pytest.mark.parametrize("cmd", ["validate", "graph", "console"])
+def test_help(cmd, capsys):
+    code, out, _ = run(capsys, cmd, "--help")
+    assert code == 0 and "Usage" in out
+
+
+@pytest.mark.parametrize("name", ["finetune-single-gpu", "multinode-spot-training", "inference-service", "finetune-module"])
+def test_examples_validate(name):
+    from skyplan.config import load
+
+    g = load(EXAMPLES / name)
+    assert g.workloads
+    assert all(p in ("aws", "gcp") for p in g.providers)
+
+
+def test_example_contents():
+    from skyplan.config import load
+
+    train = load(EXAMPLES / "multinode-spot-training").workloads["workload.train"]
+    assert train.num_nodes == 4 and "spot" in train.pricing and len(train.depends_on) == 1
+    api = load(EXAMPLES / "inference-service").workloads["workload.api"]
+    assert api.replicas == 3 and api.placement.spread == "region" and api.kind == "service"
+
+
+def test_validate_does_not_import_cloud_sdks_or_ortools():
+    import subprocess
+    import sys
+
+    code = ("import sys; from skyplan.cli import main\n"
+            "try:\n    main(['validate', %r])\nexcept SystemExit: pass\n"
+            "bad = [m for m in ('boto3', 'kubernetes', 'ortools') if m in sys.modules]\n"
+            "print(bad)" % str(EXAMPLES / "inference-service"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert out.strip().endswith("[]")

@@ -1,0 +1,271 @@
+"""load(): from a folder of *.sky.hcl files to the DesiredGraph."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from skyplan.addrs import Address
+from skyplan.config import evaluate_outputs, load, validate
+from skyplan.config.model import UNKNOWN, AcceleratorReq, ProviderConfig, Quantity, Quota
+from skyplan.errors import DiagnosticsError
+
+MAIN = '''
+skyplan {
+  catalog = "prices.csv"
+  state { path = "state/db.sqlite" }
+}
+variable "gpus" {
+  type    = number
+  default = 8
+}
+locals {
+  acc    = "H100:${var.gpus}"
+  shards = toset(["b", "a"])
+}
+provider "aws" {
+  regions = ["us-east-1", "us-west-2"]
+  quota {
+    accelerator = "nvidia-h100-80gb"
+    region      = "us-*"
+    max         = 16
+  }
+  quota { vcpus = 512 }
+}
+provider "aws" {
+  alias = "eu"
+  regions = ["eu-west-1"]
+}
+fleet "pool" {
+  provider = "aws"
+  existing = true
+  capacity {
+    accelerator = "A100"
+    per_node    = 8
+    nodes       = 2
+  }
+}
+workload "prep" {
+  resources { cpus = "8+" }
+  data_gb = 50
+}
+workload "train" {
+  resources {
+    accelerators = [local.acc, "a100-80gb:8"]
+    memory       = 64
+  }
+  num_nodes = 2
+  pricing   = ["spot", "on-demand"]
+  placement {
+    providers = ["aws", "aws.eu"]
+    fleet     = fleet.pool
+  }
+  env = { PREP = workload.prep.ip, N = 3 }
+}
+workload "shard" {
+  for_each   = local.shards
+  run        = "shard ${each.key}"
+  depends_on = [workload.train]
+}
+workload "rep" {
+  count = 2
+  run   = "rep ${count.index}"
+  placement { colocate_with = workload.shard["a"] }
+}
+output "prep_ip" { value = workload.prep.ip }
+output "runs" { value = [for r in workload.rep : r.run] }
+'''
+
+
+def test_a_full_configuration_becomes_the_desired_graph(write_config):
+    d = write_config(MAIN)
+    g = load(d)
+    assert g.root == str(d)
+    assert set(g.workloads) == {"workload.prep", "workload.train", 'workload.shard["a"]', 'workload.shard["b"]',
+                                "workload.rep[0]", "workload.rep[1]"}
+    train = g.workloads["workload.train"]
+    assert train.resources.accelerators == (AcceleratorReq("H100", 8), AcceleratorReq("A100-80GB", 8))
+    assert train.resources.memory == Quantity(64, at_least=False)
+    assert g.workloads["workload.prep"].resources.cpus == Quantity(8, at_least=True)
+    assert train.pricing == ("spot", "on_demand")
+    assert train.num_nodes == 2
+    assert train.placement.fleet == "fleet.pool"
+    assert train.env == {"PREP": UNKNOWN, "N": "3"}
+    assert train.depends_on == (Address("fleet", "pool"), Address("workload", "prep"))
+    assert g.workloads['workload.shard["a"]'].depends_on == (Address("workload", "train"),)
+    assert g.workloads['workload.shard["a"]'].run == "shard a"
+    rep = g.workloads["workload.rep[1]"]
+    assert rep.run == "rep 1" and rep.placement.colocate_with == 'workload.shard["a"]'
+    assert rep.depends_on == (Address("workload", "shard", "a"),)
+    assert set(g.providers) == {"aws", "aws.eu"}
+    assert g.providers["aws"].quotas == (Quota("H100", 16, "us-*"), Quota("vcpus", 512, None))
+    assert g.fleets["fleet.pool"].existing and g.fleets["fleet.pool"].capacity[0].accelerator == "A100"
+    assert g.settings.catalog == os.path.join(str(d), "prices.csv")
+    assert g.settings.state_path == os.path.join(str(d), "state", "db.sqlite")
+    assert g.outputs["prep_ip"].value is UNKNOWN
+    assert g.outputs["runs"].value == ["rep 0", "rep 1"]
+    assert g.topological_order().index("workload.prep") < g.topological_order().index("workload.train")
+    assert len(g.config_hash) == 64
+
+
+def test_outputs_are_re_evaluated_with_known_attributes(write_config):
+    g = load(write_config(MAIN))
+    out = evaluate_outputs(g, {"workload.prep": {"ip": "10.0.0.7"}})
+    assert out["prep_ip"] == "10.0.0.7"
+    assert out["runs"] == ["rep 0", "rep 1"]
+    assert evaluate_outputs(g, {})["prep_ip"] is UNKNOWN
+
+
+def test_no_provider_block_means_the_local_provider(write_config):
+    g = load(write_config('workload "a" { run = "echo hi" }'))
+    assert g.providers == {"local": ProviderConfig(kind="local")}
+
+
+def test_config_hash_follows_files_and_variables(write_config):
+    d = write_config('variable "x" { default = "a" }\nworkload "a" { run = var.x }')
+    h1 = load(d).config_hash
+    assert load(d).config_hash == h1
+    assert load(d, vars={"x": "b"}).config_hash != h1
+
+
+def test_every_file_of_the_folder_is_read(write_config):
+    d = write_config('workload "a" { run = local.cmd }', other__sky__hcl='locals { cmd = "x" }',
+                     ignored__hcl='this is not loaded {')
+    assert load(d).workloads["workload.a"].run == "x"
+
+
+VARS = '''
+variable "region" {
+  type    = string
+  default = "default"
+}
+variable "sizes" {
+  type    = list(number)
+  default = [1]
+}
+variable "cfg" {
+  type = object({ name = string, gpus = optional(number, 1) })
+  default = { name = "d" }
+}
+variable "secret" {
+  type      = string
+  default   = "s3cr3t"
+  sensitive = true
+}
+workload "a" {
+  run = "${var.region} ${jsonencode(var.sizes)} ${var.cfg.name}:${var.cfg.gpus}"
+  env = { TOKEN = var.secret }
+}
+'''
+
+
+def test_variable_precedence_defaults_env_files_flags(write_config, tmp_path):
+    d = write_config(VARS)
+    run = lambda **kw: load(d, **kw).workloads["workload.a"].run  # noqa: E731
+    assert run(env={}) == "default [1] d:1"
+    assert run(env={"SKYPLAN_VAR_region": "env", "SKYPLAN_VAR_sizes": "[2, 3]"}) == "env [2,3] d:1"
+    f1 = tmp_path / "a.skyvars.hcl"
+    f1.write_text('region = "file1"\ncfg = { name = "f", gpus = 4 }\n')
+    f2 = tmp_path / "b.json"
+    f2.write_text('{"region": "file2"}')
+    assert run(env={"SKYPLAN_VAR_region": "env"}, var_files=[str(f1)]) == "file1 [1] f:4"
+    assert run(env={}, var_files=[str(f1), str(f2)]) == "file2 [1] f:4"
+    assert run(env={}, var_files=[str(f2)], vars={"region": "flag", "sizes": "[5]"}) == "flag [5] d:1"
+
+
+def test_sensitive_variables_are_marked(write_config):
+    g = load(write_config(VARS), env={})
+    assert g.variables["secret"].sensitive
+    assert g.workloads["workload.a"].sensitive_paths == ("env",)
+
+
+def _summaries(d, **kw):
+    return [(x.summary, x.source.line if x.source else None) for x in validate(d, **kw) if x.severity == "error"]
+
+
+@pytest.mark.parametrize("text, summary, line", [
+    ('workload "a" {\n  nmu_nodes = 2\n}', 'Unsupported attribute "nmu_nodes"', 2),
+    ('workload "a" {\n  resources { cpu = 2 }\n}', 'Unsupported attribute "cpu" in resources block', 2),
+    ('workloads "a" {}', 'Unsupported block type "workloads"', 1),
+    ('workload "a" {\n  num_nodes = "two"\n}', 'Invalid value for "num_nodes"', 2),
+    ('workload "a" {\n  run = "x\n}', "Syntax error", 2),
+    ('workload "a" {\n  run = var.nope\n}', 'undeclared variable "var.nope"', 2),
+    ('variable "n" {\n  type = number\n  default = 1\n  validation {\n    condition = var.n > 5\n    error_message = "too small"\n  }\n}',
+     'Invalid value for variable "n": too small', 5),
+    ('workload "a" {}\nworkload "a" {}', 'Duplicate workload "a"', 2),
+    ('locals {\n  a = local.b\n  b = local.a\n}', "Cycle in the configuration: local.a -> local.b -> local.a", 2),
+    ('workload "a" {\n  run = uppr("x")\n}', 'unknown function "uppr"', 2),
+    ('workload "b" {}\nworkload "a" {\n  for_each = toset([workload.b.id])\n}', "for_each depends on a value known only after apply", 3),
+    ('workload "a" {\n  resources { accelerators = "H1000:8" }\n}', 'Unknown accelerator "H1000"', 2),
+    ('workload "b" {}\nworkload "a" {\n  num_nodes = workload.b.ip\n}', '"num_nodes" must be known when planning', 3),
+    ('provider "awz" {}', 'Unknown provider "awz"', 1),
+    ('workload "a" {\n  placement { providers = ["gcp"] }\n}', 'undeclared provider "gcp"', 1),
+    ('workload "a" {\n  for_each = ["x"]\n}', "for_each needs a map or a set of strings", 2),
+    ('workload "a" {\n  count = -1\n}', 'Invalid value for "count"', 2),
+    ('workload "a" {\n  pricing = "spotty"\n}', 'Invalid value for "pricing"', 2),
+    ('workload "a" {\n  placement { fleet = "fleet.none" }\n}', 'undeclared fleet "fleet.none"', 1),
+    ('output "o" {\n  value = var.s\n}\nvariable "s" {\n  default = "x"\n  sensitive = true\n}', 'refers to sensitive values', 2),
+    ('skyplan {\n  required_version = ">= 99"\n}', "requires skyplan >= 99", 2),
+    ('module "m" {\n  source = "git::https://example.com/m"\n}', "Unsupported module source", 2),
+    ('workload "a" {\n  depends_on = ["workload.b"]\n}', "depends_on entries must be references", 2),
+    ('x = 1', 'Unexpected attribute "x" at the top level', 1),
+    ('workload "a" "b" {}', "takes 1 label(s)", 1),
+])
+def test_mistakes_are_diagnostics_with_positions(write_config, text, summary, line):
+    found = _summaries(write_config(text))
+    assert any(summary in s and ln == line for s, ln in found), found
+
+
+def test_all_problems_are_reported_together(write_config):
+    d = write_config('workload "a" {\n  nmu_nodes = 1\n}\nworkload "b" {\n  run = var.x\n}\n',
+                     other__sky__hcl='workload "c" {\n  kind = "batch"\n}\n')
+    with pytest.raises(DiagnosticsError) as info:
+        load(d)
+    files = sorted({x.source.file.rsplit("/", 1)[-1] for x in info.value.diagnostics})
+    assert len(info.value.diagnostics) == 3 and files == ["main.sky.hcl", "other.sky.hcl"]
+
+
+def test_a_failed_value_is_reported_once(write_config):
+    d = write_config('locals {\n  a = 1 + "x"\n  b = local.a * 2\n}\nworkload "w" { run = local.b }')
+    assert len(_summaries(d)) == 1
+
+
+def test_undeclared_cli_variable_and_missing_required(write_config):
+    d = write_config('variable "need" { type = string }\nworkload "a" { run = var.need }')
+    found = [s for s, _ in _summaries(d, vars={"nede": "x"}, env={})]
+    assert any('undeclared variable "nede"' in s for s in found)
+    assert any('No value for required variable "need"' in s for s in found)
+    assert load(d, vars={"need": "ok"}, env={}).workloads["workload.a"].run == "ok"
+
+
+def test_variable_types_convert_and_reject(write_config):
+    d = write_config('variable "n" { type = number }\nvariable "m" { type = map(string) }\n'
+                     'workload "a" {\n  num_nodes = var.n\n  env = var.m\n}')
+    g = load(d, vars={"n": "3", "m": '{ A = 1 }'}, env={})
+    assert g.workloads["workload.a"].num_nodes == 3 and g.workloads["workload.a"].env == {"A": "1"}
+    found = _summaries(d, vars={"n": "three", "m": "{}"}, env={})
+    assert any('Invalid value for variable "n"' in s for s, _ in found)
+
+
+def test_modules_expand_with_prefixed_addresses(write_config, tmp_path):
+    mod = tmp_path / "modules" / "ft"
+    mod.mkdir(parents=True)
+    (mod / "main.sky.hcl").write_text('variable "model" { type = string }\n'
+                                      'workload "job" { run = "train ${var.model}" }\n'
+                                      'output "id" { value = workload.job.id }\n'
+                                      'output "model" { value = var.model }\n')
+    d = write_config('module "a" {\n  source = "../modules/ft"\n  model = "m1"\n}\n'
+                     'module "b" {\n  source = "../modules/ft"\n  model = module.a.model\n  depends_on = [module.a]\n}\n'
+                     'output "ids" { value = [module.a.id, module.b.model] }\n')
+    g = load(d)
+    assert set(g.workloads) == {"module.a.workload.job", "module.b.workload.job"}
+    b = g.workloads["module.b.workload.job"]
+    assert b.address == Address("workload", "job", None, ("b",)) and b.run == "train m1"
+    assert b.depends_on == (Address("workload", "job", None, ("a",)),)
+    assert g.outputs["ids"].value == [UNKNOWN, "m1"]
+    assert evaluate_outputs(g, {"module.a.workload.job": {"id": "i-1"}})["ids"] == ["i-1", "m1"]
+    bad = write_config('module "a" {\n  source = "../modules/ft"\n  modle = "x"\n}\n', folder="bad")
+    found = [s for s, _ in _summaries(bad)]
+    assert any('Unsupported input "modle"' in s for s in found)
+    assert any('Missing required input "model"' in s for s in found)
