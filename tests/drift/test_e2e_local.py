@@ -136,3 +136,64 @@ def test_bad_format_and_ignore_file(tmp_path, capsys):
     (tmp_path / ".skyplanignore").write_text("workload.api:\n")
     code, out, err = run(capsys, "drift", str(tmp_path))
     assert code == 1 and ".skyplanignore:1:1" in err
+
+
+def test_lock_wait_is_bounded(tmp_path, capsys):
+    import threading
+
+    (tmp_path / "main.sky.hcl").write_text(CONFIG)
+    store = StateStore.open(tmp_path / ".skyplan" / "state.db")
+    try:
+        with store.lock("apply"):
+            code, out, err = run(capsys, "drift", str(tmp_path), "-lock-timeout", "300ms")
+        assert code == 1 and "lock" in err.lower()
+
+        held, release = threading.Event(), threading.Event()
+
+        def hold():
+            with store.lock("apply"):
+                held.set()
+                release.wait(5)
+
+        t = threading.Thread(target=hold)
+        t.start()
+        held.wait(5)
+        threading.Timer(0.5, release.set).start()
+        code, out, err = run(capsys, "drift", str(tmp_path), "-lock-timeout", "20s")
+        t.join()
+        assert code == 0, out + err  # waited for the lock, then found an empty state in sync
+    finally:
+        store.close()
+
+
+PROTECTED = """
+provider "local" {}
+
+workload "db" {
+  kind      = "service"
+  num_nodes = 2
+  run       = "sleep 600"
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+"""
+
+
+@pytest.mark.slow
+def test_repair_never_destroys_prevent_destroy(tmp_path, capsys):
+    (tmp_path / "main.sky.hcl").write_text(PROTECTED)
+    code, out, err = run(capsys, "apply", str(tmp_path), "--auto-approve")
+    assert code == 0, out + err
+    try:
+        nodes = instances(tmp_path, "workload.db")
+        kill(nodes[1])
+        code, out, err = run(capsys, "drift", str(tmp_path), "--repair", "--auto-approve")
+        assert code == 1 and "prevent_destroy" in err
+        code, out, err = run(capsys, "drift", str(tmp_path), "--json")
+        assert code == 2
+        data = json.loads(out)
+        assert [(i["category"], i["provider_ids"]) for i in data["items"]] == [("missing", [nodes[1].id])]
+    finally:
+        (tmp_path / "main.sky.hcl").write_text(PROTECTED.replace("prevent_destroy = true", "prevent_destroy = false"))
+        run(capsys, "destroy", str(tmp_path), "--auto-approve")
