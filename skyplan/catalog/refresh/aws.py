@@ -24,7 +24,7 @@ from skyplan.catalog.offer import Offer
 from skyplan.catalog.refresh import Fetched, PricingUnavailable
 
 PRICING_REGION = "us-east-1"
-_GPU_MAKERS = ("NVIDIA", "AMD", "AWS", "Habana")
+GPU_FAMILY_PATTERNS = ("p*", "g*")  # EC2's GPU families; others are kept only if the snapshot knows them
 
 
 def _client(service: str, region: str, endpoint_url: str | None):
@@ -129,7 +129,9 @@ def fetch(base: list[Offer], *, regions: Sequence[str] = (), endpoint_url: str |
         try:
             ec2 = _client("ec2", region, endpoint_url)
             shapes = {}
-            for info in _pages(ec2, "describe_instance_types", "InstanceTypes"):
+            patterns = sorted({f"{f}.*" for f in families} | set(GPU_FAMILY_PATTERNS))
+            for info in _pages(ec2, "describe_instance_types", "InstanceTypes",
+                               Filters=[{"Name": "instance-type", "Values": patterns}]):
                 shape = shape_of(info, today, region)
                 if shape and (shape.instance_type.split(".")[0] in families or shape.accelerator):
                     shapes[shape.instance_type] = shape
@@ -140,7 +142,8 @@ def fetch(base: list[Offer], *, regions: Sequence[str] = (), endpoint_url: str |
                     zones.setdefault(off["InstanceType"], []).append(off["Location"])
             spot: dict[tuple[str, str], tuple[datetime, float]] = {}
             for h in _pages(ec2, "describe_spot_price_history", "SpotPriceHistory",
-                            ProductDescriptions=["Linux/UNIX"], StartTime=datetime.now(timezone.utc)):
+                            ProductDescriptions=["Linux/UNIX"], InstanceTypes=sorted(shapes),
+                            StartTime=datetime.now(timezone.utc)):
                 k = (h.get("InstanceType"), h.get("AvailabilityZone"))
                 ts = h.get("Timestamp") or datetime.min.replace(tzinfo=timezone.utc)
                 if k not in spot or ts > spot[k][0]:
