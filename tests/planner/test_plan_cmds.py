@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.planner.cli_runner import run_cli
 
 from skyplan.planner import PlanOptions, plan
 from skyplan.planner.planfile import save_plan
@@ -15,9 +15,8 @@ from skyplan.state import StateStore
 from tests.planner.builders import graph, place, record, snapshot, solution, workload, wplace
 
 
-def skyplan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "skyplan.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120, env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+def skyplan(*args: str, cwd: Path | None = None):
+    return run_cli(*args, cwd=cwd)
 
 
 @pytest.fixture()

@@ -1,0 +1,151 @@
+"""The workflow glue end to end: real config folder, real SQLite state, the local
+provider's real refresh, the solver, the planner, and the `skyplan plan` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.planner.cli_runner import run_cli
+
+from skyplan import workflow
+from skyplan.errors import LockError
+from skyplan.planner import Action, PlanOptions
+
+CONFIG = '''
+workload "api" {
+  kind = "service"
+  resources {
+    cpus = "1+"
+  }
+  run = "sleep 600"
+}
+
+workload "report" {
+  kind       = "job"
+  depends_on = [workload.api]
+  resources {
+    cpus = "1+"
+  }
+  run = "echo done"
+}
+
+output "greeting" {
+  value = "hello"
+}
+'''
+
+
+@pytest.fixture()
+def folder(tmp_path):
+    (tmp_path / "main.sky.hcl").write_text(CONFIG)
+    return tmp_path
+
+
+def skyplan(*args: str, cwd: Path):
+    return run_cli(*args, cwd=cwd)
+
+
+def record_as_applied(folder: Path, address: str, status: str = "running"):
+    """Record ``address`` in state as an apply would have, with a node id the local
+    provider does not know (so refresh finds it missing)."""
+    from skyplan.config.model import resource_hash
+    from skyplan.providers.base import Instance
+    from skyplan.state.model import GroupRecord, ResourceRecord
+
+    graph = workflow.load_config(folder)
+    result = workflow.make_plan(folder, PlanOptions(refresh=False), create_state=True)
+    store = result.store
+    w = graph.workloads[address]
+    p = result.solution.placements[address].groups[0].chosen
+    inst = Instance(p.provider, f"{address}-gone", address, store.lineage, 0, 0, p.region, p.zone,
+                    p.instance_type, p.pricing, state="running")
+    store.record(ResourceRecord(address, "workload", status, (GroupRecord(p, (inst,)),), w.attributes(),
+                                resource_hash(w)), action="create")
+    return store
+
+
+def test_fresh_folder_plans_without_creating_state(folder):
+    result = workflow.make_plan(folder, PlanOptions())
+    assert {c.address: c.action for c in result.plan.changes} == {
+        "workload.api": Action.CREATE, "workload.report": Action.CREATE}
+    assert result.store is None and not (folder / ".skyplan" / "state.db").exists()
+    assert result.plan.lineage == "" and result.plan.serial == 0
+    assert result.plan.output_changes["greeting"]["actions"] == ["create"]
+    assert set(result.timings) >= {"load", "state", "refresh", "solve", "diff"}
+    assert result.plan.catalog == {} or "source" in result.plan.catalog
+
+
+def test_refresh_finds_missing_nodes_and_plans_them_again(folder):
+    store = record_as_applied(folder, "workload.api")
+    store.close()
+    result = workflow.make_plan(folder, PlanOptions())
+    try:
+        api = next(c for c in result.plan.changes if c.address == "workload.api")
+        assert api.action is Action.CREATE and api.reason == "replace_because_missing"
+        assert [d.category for d in result.plan.drift] == ["missing"]
+        assert result.plan.lineage == result.store.lineage and result.plan.serial == result.store.serial
+        # Without refresh, state is taken at its word: nothing to do for the api.
+        quiet = workflow.make_plan(folder, PlanOptions(refresh=False))
+        assert next(c for c in quiet.plan.changes if c.address == "workload.api").action is Action.NOOP
+        quiet.store.close()
+    finally:
+        result.store.close()
+
+
+def test_plan_respects_a_held_lock(folder):
+    store = record_as_applied(folder, "workload.api")
+    try:
+        other = workflow.open_state(workflow.load_config(folder))
+        with other.lock("apply"):
+            with pytest.raises(LockError):
+                workflow.make_plan(folder, PlanOptions(refresh=False))
+            # -lock=false reads without the lock; the caller's own locked store is re-entrant.
+            workflow.make_plan(folder, PlanOptions(refresh=False, lock=False)).store.close()
+            res = workflow.make_plan(folder, PlanOptions(refresh=False), store=other)
+            assert res.store is other
+        other.close()
+    finally:
+        store.close()
+
+
+def test_cli_exit_codes_and_saved_plan(folder):
+    out = skyplan("plan", "-detailed-exitcode", "-refresh=false", "-out", "p.plan", cwd=folder)
+    assert out.returncode == 2, out.stderr
+    assert "Plan: 2 to add, 0 to change, 0 to destroy." in out.stdout
+    assert "skyplan apply p.plan" in out.stdout
+    shown = skyplan("show", "p.plan", "--json", cwd=folder)
+    assert json.loads(shown.stdout)["summary"] == {"add": 2, "change": 0, "destroy": 0}
+    assert skyplan("plan", cwd=folder).returncode == 0
+    md = skyplan("plan", "--format", "markdown", cwd=folder)
+    assert md.stdout.startswith("<!-- skyplan-plan -->")
+    js = skyplan("plan", "--json", "-target", "workload.api", cwd=folder)
+    assert [r["address"] for r in json.loads(js.stdout)["resource_changes"]] == ["workload.api"]
+
+
+def test_cli_errors_are_messages_not_tracebacks(folder):
+    (folder / "broken.sky.hcl").write_text('workload "x" {\n  kind = "jobb"\n}\n')
+    out = skyplan("plan", "-detailed-exitcode", "-out", "p.plan", cwd=folder)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "broken.sky.hcl:2" in out.stderr
+    assert not (folder / "p.plan").exists() and not (folder / ".skyplan").exists()
+    (folder / "broken.sky.hcl").unlink()
+    for args, message in ((("-target", "nope"),), "not a resource address"), \
+                         ((("-target", "workload.ghost"),), "matches no resource"), \
+                         ((("-lock-timeout", "soon"),), "not a duration"), \
+                         ((("--format", "yaml"),), "not one of"):
+        out = skyplan("plan", *args[0], cwd=folder)
+        assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_destroy_plan_of_recorded_state(folder):
+    store = record_as_applied(folder, "workload.report", status="succeeded")
+    store.close()
+    result = workflow.make_plan(folder, PlanOptions(destroy=True, refresh=False))
+    try:
+        assert [(c.address, c.action) for c in result.plan.changes] == [("workload.report", Action.DELETE)]
+        assert result.plan.solver.get("status") == "optimal"
+    finally:
+        result.store.close()
