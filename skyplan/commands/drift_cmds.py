@@ -79,12 +79,16 @@ def drift(
                 _emit(report_json(refreshed, timestamp=_now(),
                                   repair={"attempted": False, "summary": "nothing to repair"} if repair else None), fmt)
                 raise typer.Exit(EXIT_IN_SYNC if refreshed.in_sync else EXIT_DRIFT)
+            if fmt == "text":  # the findings first, then the plan that repairs them
+                _emit(report_json(refreshed, timestamp=_now()), fmt)
             code, repair_info, after = _repair(graph, store, prior, refreshed, providers, fmt=fmt,
                                                auto_approve=auto_approve, timeout=timeout, parallelism=parallelism,
                                                variables=variables, var_files=list_opt(var_file), catalog=catalog,
                                                ignore=ignore)
-            data = report_json(refreshed, timestamp=_now(), repair=repair_info)
-            _emit(data, fmt)
+            if fmt == "text":
+                console().print(f"\nRepair: {repair_info['summary']}", markup=False, highlight=False)
+            else:
+                _emit(report_json(refreshed, timestamp=_now(), repair=repair_info), fmt)
             raise typer.Exit(code)
     finally:
         store.close()
@@ -94,6 +98,7 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
             var_files, catalog, ignore):
     """Plan, confirm and apply the repair; returns (exit code, repair summary, drift after)."""
     import sys
+    from dataclasses import replace as dc_replace
 
     from skyplan.apply import apply_plan
     from skyplan.apply.progress import PlainReporter, Reporter
@@ -108,7 +113,8 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     rp = plan_repair(graph, store, prior, refreshed, options)
     out = err if fmt != "text" else console()
     if rp.plan is not None and rp.plan.has_changes:
-        out.print(render_plan(rp.plan, color=False), markup=False, highlight=False)
+        shown = dc_replace(rp.plan, drift=()) if fmt == "text" else rp.plan  # drift was just reported
+        out.print(render_plan(shown, color=False), markup=False, highlight=False)
     for r in rp.restores:
         out.print(f"  ~ {r.address} ({r.instance.id}) will be restored in place: "
                   f"{', '.join(sorted(r.changes))}", markup=False, highlight=False)

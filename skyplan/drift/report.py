@@ -69,19 +69,27 @@ def _summary_line(data: Mapping[str, Any]) -> str:
 
 
 def _item_lines(item: Mapping[str, Any]) -> list[str]:
-    """Body lines of one item (no header), plain text."""
+    """Body lines of one item (no header), plain text; the first carries its symbol."""
+    symbol = _SYMBOL[item["category"]]
     lines: list[str] = []
-    ids = ", ".join(item["provider_ids"])
-    where = f"{item['provider']}: {ids}" if item["provider"] and ids else (item["provider"] or ids)
     if item["category"] == "changed":
         before, after = item.get("before") or {}, item.get("after") or {}
-        for p in item["paths"]:
-            lines.append(f"~ {p}: {_value(before.get(p))} -> {_value(after.get(p))}")
-    if item["detail"]:
-        lines.append(item["detail"])
+        lines += [f"{symbol} {p}: {_value(before.get(p))} -> {_value(after.get(p))}" for p in item["paths"]]
+        if item["detail"]:
+            lines.append(f"  {item['detail']}")
+    elif item["detail"]:
+        lines.append(f"{symbol} {item['detail']}")
+    ids = ", ".join(item["provider_ids"])
+    where = f"{item['provider']}: {ids}" if item["provider"] and ids else (item["provider"] or ids)
     if where:
-        lines.append(f"({where})")
+        lines.append(f"  ({where})")
     return lines
+
+
+def _verb(item: Mapping[str, Any]) -> str:
+    if item["category"] == "missing" and (item.get("after") or {}).get("nodes"):
+        return "has lost nodes"
+    return _VERB[item["category"]]
 
 
 def render_text(data: Mapping[str, Any], *, markup: bool = False) -> str:
@@ -102,9 +110,10 @@ def render_text(data: Mapping[str, Any], *, markup: bool = False) -> str:
     colour = {"changed": "yellow", "missing": "red", "unmanaged": "magenta"}
     for item in data["items"]:
         cat = item["category"]
-        out.append(m(f"  # {item['address']} {_VERB[cat]}", "bold"))
-        out.append("  " + m(_SYMBOL[cat], colour[cat]) + " " + e(f"{cat}"))
-        out.extend("      " + e(line) for line in _item_lines(item))
+        out.append(m(f"  # {item['address']} {_verb(item)}", "bold"))
+        for line in _item_lines(item):
+            head, rest = line[:1], line[1:]
+            out.append("  " + (m(head, colour[cat]) if head == _SYMBOL[cat] else e(head)) + e(rest))
         out.append("")
     out.append(m("Drift: ", "bold") + e(_summary_line(data)))
     repair = data.get("repair")
@@ -135,7 +144,8 @@ def render_markdown(data: Mapping[str, Any]) -> str:
             out += ["<details><summary>Changed attributes</summary>", "", "```diff"]
             for item in changed:
                 out.append(f"# {item['address']}")
-                out.extend(f"! {line}" if line.startswith("~") else f"# {line}" for line in _item_lines(item))
+                out.extend(f"! {line[2:]}" if line.startswith("~ ") else f"# {line.strip()}"
+                           for line in _item_lines(item))
             out += ["```", "", "</details>", ""]
     repair = data.get("repair")
     if repair:

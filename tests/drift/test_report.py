@@ -63,7 +63,7 @@ def test_text_like_terraform(drifted):
     assert text.startswith("Objects have changed outside of skyplan\n")
     assert "# workload.serve has changed" in text
     assert '~ tags.team: "ml" -> "ops|x"' in text
-    assert "# workload.train has been deleted" in text and "1 of 2 node(s) gone: group 0 rank(s) 1" in text
+    assert "# workload.train has lost nodes" in text and "- 1 of 2 node(s) gone: group 0 rank(s) 1" in text
     assert "# workload.ghost is not managed by skyplan" in text and orphan.id in text
     assert "Drift: 1 changed, 1 missing, 1 unmanaged; coverage 67%" in text
 
@@ -91,7 +91,7 @@ def test_markdown_table_and_escaping(drifted):
     assert f"| missing | `workload.train` | mem | `{b1.id}` |" in md
     html = MarkdownIt().enable("table").render(md)
     assert html.count("<tr>") == 4  # header + 3 items
-    assert "~ tags.team: &quot;ml&quot; -&gt; &quot;ops|x&quot;" in html
+    assert "! tags.team: &quot;ml&quot; -&gt; &quot;ops|x&quot;" in html
 
 
 def test_markdown_is_truncated_for_comments():
