@@ -49,7 +49,7 @@ def is_ami(image: str | None) -> bool:
 def configured_image(settings_image: Any, region: str, arch: str) -> str | None:
     """The AMI the provider block names for ``region``/``arch``, if any.
 
-    ``image = "ami-…"`` applies everywhere; a map is keyed by ``region``,
+    ``image_id = "ami-…"`` applies everywhere; a map is keyed by ``region``,
     ``region/arch`` or ``arch``."""
     if isinstance(settings_image, str):
         return settings_image
@@ -126,7 +126,8 @@ def run_instances_args(req: LaunchRequest, *, image_id: str, settings: Mapping[s
                        client_token: str) -> dict:
     """The keyword arguments of ``ec2.run_instances`` for one node group."""
     p = req.placement
-    tags = {**req.tags(), "Name": name_tag(req), TAG_KIND: req.kind, TAG_PRICING: p.pricing}
+    extra = {str(k): str(v) for k, v in dict(settings.get("tags") or {}).items()}
+    tags = {**extra, **req.tags(), "Name": name_tag(req), TAG_KIND: req.kind, TAG_PRICING: p.pricing}
     tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
     container = req.image if req.image and not is_ami(req.image) else None
     args: dict[str, Any] = {
@@ -145,18 +146,19 @@ def run_instances_args(req: LaunchRequest, *, image_id: str, settings: Mapping[s
     }
     if p.zone:
         args["Placement"] = {"AvailabilityZone": p.zone}
-    subnet = settings.get("subnet")
+    subnet = settings.get("subnet_id")
     if isinstance(subnet, Mapping):
         subnet = subnet.get(p.zone or "") or subnet.get(p.region)
     if subnet:
         args["SubnetId"] = str(subnet)
         args.pop("Placement", None)  # the subnet fixes the zone
-    if settings.get("security_groups"):
-        args["SecurityGroupIds"] = [str(s) for s in settings["security_groups"]]
+    groups = settings.get("security_group_ids")
+    if groups:
+        args["SecurityGroupIds"] = [groups] if isinstance(groups, str) else [str(g) for g in groups]
     if settings.get("key_name"):
         args["KeyName"] = str(settings["key_name"])
-    if settings.get("iam_instance_profile"):
-        args["IamInstanceProfile"] = {"Name": str(settings["iam_instance_profile"])}
+    if settings.get("instance_profile"):
+        args["IamInstanceProfile"] = {"Name": str(settings["instance_profile"])}
     if req.disk_gb:
         args["BlockDeviceMappings"] = [{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": int(req.disk_gb),
                                                                             "VolumeType": "gp3",

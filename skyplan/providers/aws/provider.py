@@ -1,12 +1,13 @@
 """AwsProvider: EC2 instances through boto3, one client per region.
 
 Settings of ``provider "aws"``: ``profile`` (boto3's standard chain otherwise),
-``endpoint_url`` (private endpoints and tests), ``image`` (an AMI, or a map
-keyed by region, region/arch or arch; default: the Deep Learning Base AMI
-resolved from its public SSM parameter), ``subnet`` (an id, or a map zone ->
-id), ``security_groups``, ``key_name``, ``iam_instance_profile``,
-``launch_timeout`` (seconds, default 600) and ``poll_interval`` (seconds,
-default 5). Nothing secret is read from or written to state.
+``endpoint_url`` (private endpoints and tests), ``image_id`` (an AMI or
+``resolve:ssm:PARAMETER``; default: the Deep Learning Base AMI resolved from
+its public SSM parameter per region and architecture), ``subnet_id``,
+``security_group_ids``, ``key_name``, ``instance_profile``, ``tags`` (added to
+every instance), ``launch_timeout`` (seconds, default 600) and
+``poll_interval`` (seconds, default 5). Nothing secret is read from or written
+to state.
 """
 
 from __future__ import annotations
@@ -29,6 +30,25 @@ from skyplan.providers.base import TAG_LINEAGE, Instance, LaunchRequest
 
 DEFAULT_REGION = "us-east-1"
 TERMINATE_BATCH = 1000
+BOOKKEEPING = frozenset({"max_hourly_cost", "duration_hours", "data_gb", "ports", "replicas"})
+
+
+_LOADER_LOCK = threading.Lock()
+_LOADER: list = []
+
+
+def _botocore_session():
+    """A fresh botocore session sharing one process-wide data loader, so the large
+    EC2 service model is read from disk once, not once per provider or alias."""
+    import botocore.loaders
+    import botocore.session
+
+    with _LOADER_LOCK:
+        if not _LOADER:
+            _LOADER.append(botocore.loaders.create_loader())
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _LOADER[0])
+    return session
 
 
 class AwsProvider:
@@ -66,7 +86,8 @@ class AwsProvider:
                 import boto3
 
                 with self._guard("credential lookup"):
-                    self._session = boto3.session.Session(profile_name=self.profile)
+                    self._session = boto3.session.Session(botocore_session=_botocore_session(),
+                                                          profile_name=self.profile)
             return self._session
 
     def client(self, region: str, service: str = "ec2"):
@@ -101,7 +122,7 @@ class AwsProvider:
         if requested and requested.startswith("ami-"):
             return requested
         arch = arch_of(instance_type)
-        configured = configured_image(self.settings.get("image"), region, arch)
+        configured = configured_image(self.settings.get("image_id"), region, arch)
         if configured and configured.startswith("ami-"):
             return configured
         parameter = configured[len("resolve:ssm:"):] if configured else DEFAULT_IMAGE_PARAMETERS[arch]
@@ -116,7 +137,7 @@ class AwsProvider:
                         raise ProviderError(
                             f"{self.name}: no AMI found for {arch} in {region} (SSM parameter {parameter} not found)",
                             provider=self.name,
-                            hint='set image = "ami-..." (or a map by region) in the provider block',
+                            hint='set image_id = "ami-..." in the provider block (or image on the workload)',
                         ) from None
                     raise
             self._images[key] = value
@@ -227,11 +248,19 @@ class AwsProvider:
 
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
         """Apply in-place changes: ``tags`` (a map; a None value removes the tag)
-        and ``state`` ("running" starts, "stopped" stops). Returns the instance as
-        EC2 now describes it.
+        and ``state`` ("running" starts, "stopped" stops). Attributes only skyplan
+        reads (``BOOKKEEPING``: cost limits, durations, ports of a security group
+        skyplan does not manage, replica counts handled by apply) need no EC2
+        call. Anything else fixed at launch (env, run, image, ...) raises
+        ProviderError: it needs a replacement. Returns the instance as EC2 now
+        describes it.
 
         Failure contract: tag changes are single calls (all or nothing); a start or
         stop that fails leaves the instance in whatever state EC2 reports next."""
+        unknown = set(changes) - {"tags", "state"} - BOOKKEEPING
+        if unknown:
+            raise ProviderError(f"{self.name}: cannot change {', '.join(sorted(unknown))} of {inst.id} in place",
+                                provider=self.name, hint="the plan should replace the resource instead")
         ec2 = self.client(inst.region)
         tags = dict(changes.get("tags") or {})
         with self._guard(inst.region):
@@ -246,10 +275,6 @@ class AwsProvider:
                 ec2.stop_instances(InstanceIds=[inst.id])
             elif want == "running" and inst.state != "running":
                 ec2.start_instances(InstanceIds=[inst.id])
-            unknown = set(changes) - {"tags", "state"}
-            if unknown:
-                raise ProviderError(f"{self.name}: cannot change {', '.join(sorted(unknown))} of {inst.id} in place",
-                                    provider=self.name, hint="the plan should replace the resource instead")
         return self.read(f"{inst.region}/{inst.id}")
 
     def delete(self, insts: Sequence[Instance]) -> None:

@@ -12,7 +12,7 @@ AMI = "ami-0123456789abcdef0"
 
 def provider(moto, regions=("us-east-1",), **settings) -> AwsProvider:
     cfg = ProviderConfig(kind="aws", regions=tuple(regions),
-                         settings={"endpoint_url": moto.url, "image": AMI, "poll_interval": 0.05,
+                         settings={"endpoint_url": moto.url, "image_id": AMI, "poll_interval": 0.05,
                                    "launch_timeout": 5, **settings})
     return AwsProvider(cfg)
 

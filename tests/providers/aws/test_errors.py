@@ -111,7 +111,7 @@ def test_launch_timeout_terminates_what_launched_and_raises_zone_capacity(moto):
 
 
 def test_missing_default_image_parameter_says_what_to_set(moto):
-    aws = provider(moto, image=None)
+    aws = provider(moto, image_id=None)
     with pytest.raises(ProviderError, match="no AMI found") as err:
         aws.create(request())
-    assert "image" in err.value.hint
+    assert "image_id" in err.value.hint

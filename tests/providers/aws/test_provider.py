@@ -110,3 +110,42 @@ def test_logs_read_console_output(moto):
     (inst,) = aws.create(request())
     lines = list(aws.logs(inst))
     assert lines and lines[0].startswith("Linux version")  # moto's sample console
+
+
+def test_provider_tags_and_network_settings_reach_the_instance(moto):
+    ec2 = _ec2(moto)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1c")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="train", Description="train", VpcId=vpc)["GroupId"]
+    aws = provider(moto, tags={"team": "ml"}, subnet_id=subnet, security_group_ids=[sg])
+    (inst,) = aws.create(request())
+    assert inst.tags["team"] == "ml" and inst.zone == "us-east-1c"
+    raw = ec2.describe_instances(InstanceIds=[inst.id])["Reservations"][0]["Instances"][0]
+    assert raw["SubnetId"] == subnet and [g["GroupId"] for g in raw["SecurityGroups"]] == [sg]
+
+
+def test_update_bookkeeping_needs_no_call_and_launch_fixed_attributes_refuse(moto):
+    import pytest
+
+    from skyplan.errors import ProviderError
+
+    aws = provider(moto)
+    (inst,) = aws.create(request())
+    assert aws.update(inst, {"max_hourly_cost": 4.0, "duration_hours": 2}).id == inst.id
+    assert not moto.calls("CreateTags")
+    with pytest.raises(ProviderError, match="cannot change env"):
+        aws.update(inst, {"env": {"A": "1"}})
+
+
+def test_default_image_resolves_from_ssm_parameter(moto):
+    import boto3
+
+    from skyplan.providers.aws.launch import DEFAULT_IMAGE_PARAMETERS
+
+    # A private parameter standing in for the public DLAMI one (moto refuses /aws/ names).
+    ssm = boto3.client("ssm", region_name="us-east-1", endpoint_url=moto.url)
+    ssm.put_parameter(Name="/images/dlami", Value="ami-0fedcba987654321", Type="String")
+    aws = provider(moto, image_id="resolve:ssm:/images/dlami")
+    (inst,) = aws.create(request(itype="g5.xlarge"))
+    assert inst.attributes["image_id"] == "ami-0fedcba987654321"
+    assert DEFAULT_IMAGE_PARAMETERS["arm64"].startswith("/aws/service/deeplearning/ami/arm64/")
