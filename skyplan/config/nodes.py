@@ -71,9 +71,8 @@ def positions(body: ast.Body, prefix: str = "", out: dict | None = None) -> dict
 
 
 def reporter(ld, block: ast.Block, flag: list):
-    pos = positions(block.body)
-
     def report(summary: str, path: str = "", hint: str = "") -> None:
+        pos = positions(block.body)
         p = path
         while p and p not in pos:
             p = p.rpartition(".")[0]

@@ -23,12 +23,23 @@ _UNKNOWN_MARK = "${(known after apply)}"
 
 
 @functools.lru_cache(maxsize=None)
+def _schema(block_type: str) -> dict:
+    with open(SCHEMA_DIR / f"{block_type}.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+@functools.lru_cache(maxsize=None)
 def validator(block_type: str):
     from jsonschema import Draft202012Validator
 
-    with open(SCHEMA_DIR / f"{block_type}.json", encoding="utf-8") as f:
-        schema = json.load(f)
-    return Draft202012Validator(schema)
+    return Draft202012Validator(_schema(block_type))
+
+
+@functools.lru_cache(maxsize=None)
+def _fast(block_type: str):
+    from skyplan.config.fastcheck import compile_schema
+
+    return compile_schema(_schema(block_type))
 
 
 def json_view(body: ast.Body, pos: dict, prefix: tuple = ()) -> dict:
@@ -79,13 +90,63 @@ def check_block(block: ast.Block, diags) -> bool:
     return _report(block, inst, pos, diags)
 
 
+def _computed(body: ast.Body) -> dict:
+    """Which parts of a body are expressions (literals were checked before evaluation):
+    name -> True, or a nested mask for blocks."""
+    mask: dict = {}
+    for a in body.attributes:
+        if isinstance(_expr_view(a.expr, "x"), str) and not isinstance(a.expr, ast.Literal) or _has_expr(_expr_view(a.expr, "x")):
+            mask[a.name] = True
+    for b in body.blocks:
+        sub = _computed(b.body)
+        if sub:
+            if b.type in SINGLE_BLOCKS:
+                mask[b.type] = sub
+            else:
+                mask[b.type] = True
+    return mask
+
+
+def _has_expr(v) -> bool:
+    if isinstance(v, str):
+        return v.startswith("${")
+    if isinstance(v, list):
+        return any(_has_expr(x) for x in v)
+    if isinstance(v, dict):
+        return any(_has_expr(x) for x in v.values())
+    return False
+
+
+_MASKS: dict = {}
+
+
+def _prune(value: dict, mask: dict) -> dict:
+    out = {}
+    for k, m in mask.items():
+        if k in value:
+            v = value[k]
+            out[k] = _prune(v, m) if isinstance(m, dict) and isinstance(v, dict) else v
+    return out
+
+
 def check_value(block: ast.Block, value: dict, diags) -> bool:
+    """Check evaluated values; only the parts that were expressions need it."""
+    mask = _MASKS.get(id(block))
+    if mask is None or mask[0] is not block:
+        mask = _MASKS[id(block)] = (block, _computed(block.body))
+    inst = _value_view(_prune(value, mask[1]))
+    fast = _fast(block.type)
+    if fast is not None and fast(inst):
+        return True
     pos: dict = {}
     json_view(block.body, pos)
-    return _report(block, _value_view(value), pos, diags, evaluated=True)
+    return _report(block, inst, pos, diags, evaluated=True)
 
 
 def _report(block: ast.Block, inst: dict, pos: dict, diags, evaluated: bool = False) -> bool:
+    fast = _fast(block.type)
+    if fast is not None and fast(inst):
+        return True
     v = validator(block.type)
     if v.is_valid(inst):
         return True
