@@ -113,13 +113,17 @@ class Executor:
 
     def adopt_refreshed(self) -> int:
         """Record what refresh found for unchanged addresses whose state is only a crash
-        marker (nodes launched by an interrupted apply). Returns how many were recorded."""
+        marker (nodes launched by an interrupted apply) or whose job has since ended.
+        Returns how many were recorded."""
         n = 0
         for c in self.plan.changes:
             if c.action is not Action.NOOP or c.prior is None or not c.prior.instances:
                 continue
             current = self._current(c.address)
-            if current is not None and current.status == CREATING:
+            if current is None:
+                continue
+            job_ended = current.status != c.prior.status and c.prior.status in (SUCCEEDED, FAILED)
+            if current.status == CREATING or job_ended:
                 status = c.prior.status if c.prior.status != CREATING else RUNNING
                 self._record(replace(c.prior, status=status, updated_at=now_iso()), action="refresh", before=current)
                 n += 1

@@ -189,8 +189,7 @@ def _plan_and_apply(dir: Path, options, *, auto_approve: bool, as_json: bool, no
             if plan.errored:
                 fail("the plan has errors; nothing was applied")
             if not plan.has_changes:
-                if not as_json:
-                    print("\nNo changes. Your infrastructure matches the configuration.")
+                _persist_refresh(plan, store)
                 return 0
             question = ("Do you really want to destroy all resources?" if destroy
                         else "Do you want to perform these actions?")
@@ -199,6 +198,15 @@ def _plan_and_apply(dir: Path, options, *, auto_approve: bool, as_json: bool, no
                             providers=result.providers)
     finally:
         store.close()
+
+
+def _persist_refresh(plan, store) -> None:
+    """With nothing to change, still record what refresh learned (finished jobs, nodes of an
+    interrupted apply), as apply does before it walks."""
+    from skyplan.apply.executor import Executor
+    from skyplan.apply.progress import Reporter
+
+    Executor(plan=plan, store=store, providers={}, reporter=Reporter()).adopt_refreshed()
 
 
 def _accept_refresh(graph, store, options, *, auto_approve: bool, as_json: bool, no_color: bool) -> int:

@@ -143,22 +143,20 @@ def status_cmd(
     if not rows:
         print("No resources in state. Run `skyplan apply` to create some.")
         return 0
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("ADDRESS", "KIND", "PLACEMENT", "STATE", "NODES", "UPTIME", "$/H", "COST SO FAR"):
-        table.add_column(col, justify="right" if col in ("NODES", "UPTIME", "$/H", "COST SO FAR") else "left")
-    colours = {"running": "green", "succeeded": "green", "failed": "red", "missing": "red", "creating": "yellow"}
+    header = ("ADDRESS", "KIND", "PLACEMENT", "STATE", "NODES", "UPTIME", "$/H", "COST SO FAR")
+    table = [header]
     for r in rows:
         where = f"{r['placement']} {r['instance_type']} {r['pricing']}" if r["placement"] else "-"
         state = r["state"] + (" (tainted)" if r["tainted"] else "")
-        table.add_row(r["address"], r["kind"], where, f"[{colours.get(r['state'], 'yellow')}]{state}[/]",
-                      str(r["nodes"]), _duration(r["uptime_seconds"]), f"${r['hourly_cost']:.2f}",
-                      f"${r['cost_so_far']:.2f}")
-    out = console()
-    out.print(table)
+        table.append((r["address"], r["kind"], where, state, str(r["nodes"]), _duration(r["uptime_seconds"]),
+                      f"${r['hourly_cost']:.2f}", f"${r['cost_so_far']:.2f}"))
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    right = {4, 5, 6, 7}
+    for row in table:
+        print("  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                        for i, cell in enumerate(row)).rstrip())
     total = sum(r["cost_so_far"] for r in rows)
-    out.print(f"\n{len(rows)} resource(s); ${sum(r['hourly_cost'] for r in rows):.2f}/h now; ${total:.2f} spent so far.")
+    print(f"\n{len(rows)} resource(s); ${sum(r['hourly_cost'] for r in rows):.2f}/h now; ${total:.2f} spent so far.")
     return 0
 
 
