@@ -1,11 +1,12 @@
 """End to end on AWS (moto's EC2 server on 127.0.0.1) through the CLI.
 
 Apply a spot service and an on-demand service, then behind skyplan's back:
-terminate the spot node (a preemption in its zone), change a tag, and launch
-an orphan carrying the lineage. ``drift`` reports each (exit 2); ``drift
---repair`` re-places the spot node outside the lost zone, puts the tag back
-and deletes the orphan; the next ``drift`` exits 0. An unreachable endpoint
-is exit 1 with nothing reported missing.
+terminate the spot node (a preemption in its zone), change a tag on the other
+node and stop it, and launch an orphan carrying the lineage. ``drift`` reports
+each (exit 2); ``drift --repair`` re-places the spot node outside the lost
+zone, puts the tag back, starts the stopped node and deletes the orphan; the
+next ``drift`` exits 0. An unreachable endpoint is exit 1 with nothing
+reported missing.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def test_preemption_tag_edit_orphan_reported_and_repaired(applied, moto, capsys)
 
     ec2.terminate_instances(InstanceIds=[spot.instances[0].id])
     ec2.create_tags(Resources=[web.instances[0].id], Tags=[{"Key": "owner", "Value": "console-user"}])
+    ec2.stop_instances(InstanceIds=[web.instances[0].id])
     orphan = ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1, TagSpecifications=[{
         "ResourceType": "instance", "Tags": [{"Key": TAG_LINEAGE, "Value": lineage},
                                              {"Key": TAG_ADDRESS, "Value": "workload.leftover"},
@@ -89,7 +91,7 @@ def test_preemption_tag_edit_orphan_reported_and_repaired(applied, moto, capsys)
     items = {(i["address"], i["category"]): i for i in json.loads(out)["items"]}
     assert set(items) == {("workload.spot", "missing"), ("workload.web", "changed"),
                           ("workload.leftover", "unmanaged")}
-    assert items[("workload.web", "changed")]["paths"] == ["tags.owner"]
+    assert items[("workload.web", "changed")]["paths"] == ["state", "tags.owner"]
     assert items[("workload.leftover", "unmanaged")]["provider_ids"] == [orphan]
 
     code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
@@ -101,6 +103,8 @@ def test_preemption_tag_edit_orphan_reported_and_repaired(applied, moto, capsys)
     assert spot_after.instances[0].pricing == "spot"
     tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [web.instances[0].id]}])["Tags"]
     assert "owner" not in {t["Key"] for t in tags}
+    web_state = ec2.describe_instances(InstanceIds=[web.instances[0].id])["Reservations"][0]["Instances"][0]
+    assert web_state["State"]["Name"] == "running"
     state = ec2.describe_instances(InstanceIds=[orphan])["Reservations"][0]["Instances"][0]["State"]["Name"]
     assert state in ("shutting-down", "terminated")
 

@@ -197,3 +197,16 @@ def test_repair_never_destroys_prevent_destroy(tmp_path, capsys):
     finally:
         (tmp_path / "main.sky.hcl").write_text(PROTECTED.replace("prevent_destroy = true", "prevent_destroy = false"))
         run(capsys, "destroy", str(tmp_path), "--auto-approve")
+
+
+@pytest.mark.slow
+def test_skyplanignore_accepts_drift(applied, capsys):
+    kill(instances(applied, "workload.api")[0])
+    code, out, err = run(capsys, "drift", str(applied), "--json")
+    assert code == 2
+    (applied / ".skyplanignore").write_text("# the api is restarted by hand\nworkload.api\n")
+    code, out, err = run(capsys, "drift", str(applied), "--json")
+    assert code == 0, out + err
+    code, out, err = run(capsys, "drift", str(applied), "--repair", "--auto-approve")
+    assert code == 0, out + err
+    assert len(instances(applied, "workload.api")) == 2  # state left as it was; nothing recreated

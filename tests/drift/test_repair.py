@@ -1,0 +1,55 @@
+"""The pure parts of repair: what must be replaced, what is put back in place,
+and the approved-cost envelope."""
+
+from __future__ import annotations
+
+import pytest
+
+from skyplan.drift import refresh
+from skyplan.drift.repair import check_envelope, in_place_restores, needs_replacement
+from skyplan.errors import PlanError
+from skyplan.planner.model import Action, Change, Plan
+from skyplan.solver.model import GroupPlacement, WorkloadPlacement
+from tests.drift.memory_provider import MemoryProvider, placement, record, snapshot
+
+
+def test_immutable_drift_and_exited_services_need_replacement():
+    mem = MemoryProvider()
+    a, b, c, d = (mem.add(f"workload.{n}") for n in "abcd")
+    snap = snapshot(record("workload.a", [[a]], kind="service"), record("workload.b", [[b]], kind="service"),
+                    record("workload.c", [[c]], kind="job"), record("workload.d", [[d]], kind="service"))
+    mem.change(a.id, instance_type="m.huge")
+    mem.change(b.id, state="failed")
+    mem.change(c.id, state="failed")  # a job that failed by itself is not drift
+    mem.change(d.id, tags={**d.tags, "x": "y"})
+    r = refresh(snap, {"mem": mem})
+    declared = ["workload.a", "workload.b", "workload.c", "workload.d"]
+    assert needs_replacement(r, declared) == ("workload.a", "workload.b")
+    assert needs_replacement(r, ["workload.b"]) == ("workload.b",)
+
+
+def test_tags_and_stopped_nodes_are_restored_in_place():
+    mem = MemoryProvider()
+    a = mem.add("workload.a", tags={"team": "ml"})
+    b = mem.add("workload.b")
+    snap = snapshot(record("workload.a", [[a]], kind="service"), record("workload.b", [[b]], kind="service"))
+    mem.change(a.id, tags={**{k: v for k, v in a.tags.items() if k != "team"}, "owner": "x"})
+    mem.change(b.id, state="stopped")
+    r = refresh(snap, {"mem": mem})
+    restores = {x.address: x for x in in_place_restores(snap, r, skip=())}
+    assert restores["workload.a"].changes == {"tags": {"team": "ml", "owner": None}}
+    assert restores["workload.b"].changes == {"state": "running"}
+    assert in_place_restores(snap, r, skip=["workload.a", "workload.b"]) == ()
+
+
+def _plan(cost: float, approved: float) -> Plan:
+    p = placement()
+    wp = WorkloadPlacement("workload.a", (GroupPlacement(p.__class__(**{**p.to_json(), "hourly_price": cost})),),
+                           approved_hourly_cost=approved)
+    return Plan(changes=(Change("workload.a", Action.CREATE, placement=wp),), lineage="l", serial=1)
+
+
+def test_repair_above_the_approved_cost_is_refused():
+    check_envelope(_plan(1.0, 1.0))
+    with pytest.raises(PlanError, match="above its approved"):
+        check_envelope(_plan(2.0, 1.0))
