@@ -26,6 +26,8 @@ def console_eval(dir, expr: str, *, vars: Mapping[str, str] | None = None, var_f
         raise DiagnosticsError([Diagnostic(e.summary, e.detail, SourceRange("<expression>", e.line, e.col), hint=e.hint)]) from None
     except TemplateProblem as e:
         raise DiagnosticsError([Diagnostic(e.summary, "", SourceRange("<expression>", *e.pos), hint=e.hint)]) from None
+    except RecursionError:
+        raise DiagnosticsError([Diagnostic("Expression nested too deeply")]) from None
     diags = Diags()
     ld = Loader(str(dir), diags)
     ld.run(vars, var_files, env)
@@ -33,6 +35,8 @@ def console_eval(dir, expr: str, *, vars: Mapping[str, str] | None = None, var_f
         raise DiagnosticsError(diags.items)
     try:
         return evaluate(tree, ld.scope())
+    except RecursionError:
+        raise DiagnosticsError([Diagnostic("Expression nested too deeply")]) from None
     except EvalError as e:
         raise DiagnosticsError([Diagnostic(e.summary, e.detail, SourceRange("<expression>", *e.pos), hint=e.hint)]) from None
     except Poisoned:  # pragma: no cover - no errors were reported, so nothing is poisoned

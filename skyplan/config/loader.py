@@ -26,6 +26,7 @@ from skyplan.errors import DiagnosticsError
 BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module")
 LABELS = {"skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1}
 MAX_MODULE_DEPTH = 8
+_TOO_DEEP = "split deeply nested expressions into local values"
 
 
 class Loader:
@@ -91,6 +92,8 @@ class Loader:
                 self.diags.error(e.summary, rel, (e.line, e.col), detail=e.detail, hint=e.hint)
             except TemplateProblem as e:
                 self.diags.error(e.summary, rel, e.pos, hint=e.hint)
+            except RecursionError:
+                self.diags.error("Expression nested too deeply to read", rel, hint=_TOO_DEEP)
 
     def collect(self) -> None:
         for f in self.files:
@@ -284,7 +287,10 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     """Load a folder; returns (graph, diagnostics). The graph is partial when there are errors."""
     diags = Diags()
     ld = Loader(str(dir), diags)
-    ld.run(vars, var_files, env)
+    try:
+        ld.run(vars, var_files, env)
+    except RecursionError:
+        diags.error("Configuration nested too deeply to evaluate", None, hint=_TOO_DEEP)
     if not diags.has_errors:
         nodes.check_references(ld)
     providers = dict(ld.providers) or {"local": ProviderConfig(kind="local")}

@@ -23,13 +23,42 @@ class OutputExpr:
     loader: Any = field(repr=False)
 
 
+AFTER_APPLY = ("id", "ip", "provider", "region", "zone", "instance_type", "hourly_cost")
+
+
+def after_apply(entry: Mapping[str, Any]) -> dict:
+    """The after-apply attributes of one resource from what apply/state knows: taken
+    directly (``id``, ``ip``, ...) or derived from ``placement`` / ``instances`` / ``ips``."""
+    out = {k: entry[k] for k in AFTER_APPLY if entry.get(k) is not None}
+    placement = entry.get("placement") if isinstance(entry.get("placement"), Mapping) else {}
+    instances = [i for i in entry.get("instances") or () if isinstance(i, Mapping)]
+    for k in ("provider", "region", "zone", "instance_type"):
+        if k not in out and placement.get(k) is not None:
+            out[k] = placement[k]
+    if "id" not in out and instances and instances[0].get("id") is not None:
+        out["id"] = instances[0]["id"]
+    if "ip" not in out:
+        ips = [x for x in entry.get("ips") or () if x]
+        ips = ips or [i.get("attributes", {}).get("ip") for i in instances if i.get("attributes", {}).get("ip")]
+        if ips:
+            out["ip"] = ips[0]
+    return out
+
+
+def _merge(view: dict, entry: Mapping[str, Any] | None) -> dict:
+    if not entry:
+        return view
+    extra = {k: v for k, v in entry.items() if k not in view}
+    return {**view, **extra, **after_apply(entry)}
+
+
 def _fill(value, shape, known: Mapping[str, Mapping[str, Any]]):
     kind = shape[0]
     if kind == "single":
-        return {**value, **known.get(shape[1], {})}
+        return _merge(value, known.get(shape[1]))
     if kind == "count":
-        return [{**v, **known.get(a, {})} for v, a in zip(value, shape[1])]
-    return {k: {**value[k], **known.get(shape[1][k], {})} for k in value}
+        return [_merge(v, known.get(a)) for v, a in zip(value, shape[1])]
+    return {k: _merge(value[k], known.get(shape[1][k])) for k in value}
 
 
 def _scope(ld, known) -> Scope:
@@ -71,7 +100,9 @@ def _outputs_of(ld, known) -> dict:
 
 def evaluate_outputs(graph: DesiredGraph, known: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Output values given the attributes known per resource address
-    (``{"workload.train": {"id": "...", "ip": "...", "region": "..."}}``)."""
+    (``{"workload.train": {"id": "...", "ip": "...", "region": "..."}}``, or state's
+    view with ``placement``/``instances``/``ips``, see ``after_apply``). Configured
+    attributes keep their configured values; what is still unknown stays UNKNOWN."""
     handles = [s.expression for s in graph.outputs.values() if isinstance(s.expression, OutputExpr)]
     if not handles:
         return {name: spec.value for name, spec in graph.outputs.items()}

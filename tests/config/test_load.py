@@ -269,3 +269,10 @@ def test_modules_expand_with_prefixed_addresses(write_config, tmp_path):
     found = [s for s, _ in _summaries(bad)]
     assert any('Unsupported input "modle"' in s for s in found)
     assert any('Missing required input "model"' in s for s in found)
+
+
+def test_outputs_read_after_apply_attributes_from_state_shapes(write_config):
+    g = load(write_config('workload "a" { run = "x" }\noutput "where" { value = "${workload.a.provider}/${workload.a.region}/${workload.a.ip}/${workload.a.id}" }\noutput "run" { value = workload.a.run }'))
+    known = {"workload.a": {"placement": {"provider": "aws", "region": "us-east-1", "zone": "us-east-1a"},
+                            "instances": [{"id": "i-1", "attributes": {"ip": "10.0.0.1"}}], "run": "changed"}}
+    assert evaluate_outputs(g, known) == {"where": "aws/us-east-1/10.0.0.1/i-1", "run": "x"}
