@@ -1,9 +1,250 @@
-"""CLI commands: state. Owned by the state work; see ARCHITECTURE.md."""
+"""CLI commands on state: ``state list/show/mv/rm/pull/push/history``, and the
+top-level ``force-unlock`` and ``import``. Each takes the config folder (DIR,
+default: here) or ``--state PATH``."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
 import typer
+
+from skyplan.commands.common import DIR_ARG, JSON_OPT, VAR_FILE_OPT, VAR_OPT, console, emit_json, parse_vars
+from skyplan.errors import DiagnosticsError, StateError
+
+STATE_OPT = typer.Option(None, "--state", help="State file to use instead of the config folder's.")
+LOCK_TIMEOUT_OPT = typer.Option("0s", "--lock-timeout", help="How long to wait for the state lock (e.g. 30s). Also -lock-timeout.")
+
+state_app = typer.Typer(help="Inspect and edit state: what skyplan has created, where, at what price.",
+                        no_args_is_help=True, rich_markup_mode=None)
+
+
+def state_path(dir: Path, state: Optional[Path]) -> Path:
+    """``--state`` if given; else the config's ``skyplan { state { path } }``; else
+    ``DIR/.skyplan/state.db``."""
+    from skyplan.state import default_state_path
+
+    if state is not None:
+        return Path(state)
+    dir = Path(dir)
+    if not dir.is_dir():
+        raise StateError(f"{dir} is not a folder", hint="pass the configuration folder, or --state PATH")
+    default = default_state_path(dir)
+    if not any(dir.glob("*.sky.hcl")):
+        return default
+    from skyplan.workflow import load_config
+
+    try:
+        graph = load_config(dir)
+    except DiagnosticsError:
+        if default.exists():  # e.g. a required variable not given: the default location still answers
+            return default
+        raise
+    return default_state_path(dir, graph.settings)
+
+
+def _open(dir: Path, state: Optional[Path], *, create: bool = False):
+    from skyplan.state.store import StateStore
+
+    return StateStore.open(state_path(dir, state), create=create)
+
+
+def _timeout(text: str) -> float:
+    from skyplan.planner.options import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise StateError(str(e)) from None
+
+
+@state_app.command("list")
+def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT) -> None:
+    """List the resources in state: address, status, where, pricing, $/h."""
+    from skyplan.state.views import list_rows, render_list
+
+    path = state_path(dir, state)
+    if not path.exists():
+        if as_json:
+            emit_json({"lineage": None, "serial": 0, "resources": [], "total_hourly_cost": 0.0})
+        else:
+            console().print(f"No state at {path}: nothing has been applied yet.")
+        return
+    with _open(dir, state) as store:
+        snap = store.snapshot()
+    rows = list_rows(snap)
+    if as_json:
+        emit_json({"lineage": snap.lineage, "serial": snap.serial, "resources": rows,
+                   "total_hourly_cost": round(sum(r["hourly_cost"] for r in rows), 6)})
+    else:
+        render_list(console(), rows, snap)
+
+
+@state_app.command("show")
+def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. workload.train."),
+             dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT) -> None:
+    """Show one resource in state: placement, nodes, provider ids, attributes."""
+    from skyplan.state.redact import redact_record
+    from skyplan.state.views import render_show
+
+    with _open(dir, state) as store:
+        rec = store.get(_address(address))
+        if rec is None:
+            raise StateError(f"no resource {address} in state {store.path}",
+                             hint="see what state holds with: skyplan state list")
+        paths = store.sensitive_paths(rec.address)
+    data = redact_record(rec.to_json(), paths)
+    if as_json:
+        emit_json({**data, "sensitive_paths": list(paths)})
+    else:
+        render_show(console(), rec, data)
+
+
+@state_app.command("mv")
+def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = typer.Argument(..., help="New address."),
+           dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+    """Rename a resource in state without touching the cloud."""
+    with _open(dir, state) as store, store.lock("state mv", timeout=_timeout(lock_timeout)):
+        store.backup()
+        serial = store.move(src, dst)
+    console().print(f"Moved {_address(src)} to {_address(dst)} (serial {serial}).")
+
+
+@state_app.command("rm")
+def rm_cmd(address: str = typer.Argument(..., help="Address to forget."), dir: Path = DIR_ARG,
+           state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+    """Forget a resource without destroying it (it keeps running, unmanaged)."""
+    address = _address(address)
+    with _open(dir, state) as store, store.lock("state rm", timeout=_timeout(lock_timeout)):
+        rec = store.get(address)
+        if rec is None:
+            raise StateError(f"no resource {address} in state {store.path}",
+                             hint="see what state holds with: skyplan state list")
+        store.backup()
+        serial = store.forget(address, action="forget", detail="state rm")
+    ids = ", ".join(i.id for i in rec.instances) or "no instances"
+    console().print(f"Removed {address} from state (serial {serial}). Still running, no longer managed: {ids}.")
+
+
+@state_app.command("pull")
+def pull_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT) -> None:
+    """Print the whole state as portable JSON (e.g. skyplan state pull > backup.json)."""
+    with _open(dir, state) as store:
+        data = store.export_json()
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+@state_app.command("push")
+def push_cmd(file: str = typer.Argument(..., help="JSON written by state pull ('-' for stdin)."),
+             dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+             force: bool = typer.Option(False, "--force", help="Push even if lineage differs or the serial is older."),
+             lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+    """Replace state with a JSON document from state pull (lineage and serial checked)."""
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text()
+    except OSError as e:
+        raise StateError(f"cannot read {file}: {e.strerror}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise StateError(f"{file} is not JSON: {e}", hint="state push takes a file written by: skyplan state pull") from None
+    with _open(dir, state, create=True) as store, store.lock("state push", timeout=_timeout(lock_timeout)):
+        if store.serial > 0:
+            store.backup()
+        serial = store.import_json(data, force=force)
+    console().print(f"Pushed {len(data.get('resources', []))} resource(s); state serial is now {serial}.")
+
+
+@state_app.command("history")
+def history_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+                limit: int = typer.Option(20, "--limit", help="How many journal entries (newest first); 0 = all."),
+                address: Optional[str] = typer.Option(None, "--address", help="Only entries for this address."),
+                as_json: bool = JSON_OPT) -> None:
+    """Show the journal: every action on state, who did it, when, and how it ended."""
+    from skyplan.state.views import render_history
+
+    with _open(dir, state) as store:
+        rows = store.history(limit=limit or None, address=_address(address) if address else None)
+    if as_json:
+        emit_json(rows)
+    else:
+        render_history(console(), rows)
+
+
+def force_unlock_cmd(lock_id: str = typer.Argument(..., help="The lock ID shown in the lock error."),
+                     dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+                     force: bool = typer.Option(False, "--force", help="Do not ask for confirmation. Also -force.")) -> None:
+    """Remove a state lock left by a process that is gone."""
+    with _open(dir, state) as store:
+        holder = store.current_lock()
+        if holder is None:
+            raise StateError(f"state {store.path} is not locked")
+        if not force:
+            err = console(stderr=True)
+            err.print(holder.describe())
+            stale = holder.stale_reason()
+            err.print(f"The lock looks stale: {stale}." if stale else
+                      "Warning: its holder still looks alive; removing the lock lets two operations write at once.")
+            if not typer.confirm("Remove this lock?", default=False):
+                raise StateError("force-unlock cancelled; the lock was left in place")
+        store.force_unlock(lock_id)
+    console().print(f"Lock {lock_id} removed. State is unlocked.")
+
+
+def import_cmd(address: str = typer.Argument(..., help="Address declared in the configuration, e.g. workload.train."),
+               provider_id: str = typer.Argument(..., help="The provider's id of the object, e.g. i-0abc123."),
+               dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+               provider: Optional[str] = typer.Option(None, "--provider", help="Provider key when it is ambiguous."),
+               var: Optional[List[str]] = VAR_OPT, var_file: Optional[List[str]] = VAR_FILE_OPT,
+               lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+    """Adopt an existing cloud object into state at ADDRESS."""
+    from skyplan.providers import get_provider
+    from skyplan.state import default_state_path
+    from skyplan.state.adopt import adopt, catalog_price, provider_key_for
+    from skyplan.state.store import StateStore
+    from skyplan.workflow import load_config
+
+    address = _address(address)
+    graph = load_config(dir, vars=parse_vars(var), var_files=list(var_file or ()))
+    key = provider_key_for(graph, address, provider)
+    cfg = graph.providers[key]
+    path = Path(state) if state is not None else default_state_path(dir, graph.settings)
+    with StateStore.open(path) as store, store.lock("import", timeout=_timeout(lock_timeout)):
+        if store.get(address) is not None:
+            raise StateError(f"{address} is already in state", hint=f"to replace it, first: skyplan state rm {address}")
+        prov = get_provider(cfg)
+        done = adopt(graph, prov, key, address, provider_id, store.lineage,
+                     price_of=lambda inst: catalog_price(graph, cfg.kind, inst))
+        if store.serial > 0:
+            store.backup()
+        serial = store.record(done.record, action="import", detail=f"imported {provider_id} from {key}",
+                              sensitive_paths=_sensitive(graph, address))
+    out = console()
+    p = done.record.placement
+    out.print(f"Imported {provider_id} as {address}: {p.infra} {p.instance_type} {p.pricing} "
+              f"${p.hourly_price:.4f}/h (serial {serial}).")
+    if not done.tagged:
+        console(stderr=True).print(f"Warning: {done.note}; refresh may report it missing until it carries the "
+                                   "skyplan:address and skyplan:lineage tags.")
+
+
+def _sensitive(graph, address: str) -> tuple[str, ...]:
+    return tuple(getattr(graph.resources().get(address), "sensitive_paths", ()) or ())
+
+
+def _address(text: str) -> str:
+    from skyplan.addrs import Address
+
+    try:
+        return str(Address.parse(text))
+    except ValueError as e:
+        raise StateError(str(e)) from None
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add the ``state`` group and the top-level ``force-unlock`` and ``import`` commands."""
+    app.add_typer(state_app, name="state")
+    app.command("force-unlock")(force_unlock_cmd)
+    app.command("import")(import_cmd)

@@ -35,7 +35,7 @@ def export_state(store: "StateStore") -> dict:
         outs = conn.execute("SELECT name, value, sensitive FROM outputs ORDER BY name").fetchall()
     resources = []
     for text, paths in rows:
-        d = json.loads(text)
+        d = decode_record(text).to_json()
         d["sensitive_paths"] = json.loads(paths)
         resources.append(d)
     return {

@@ -23,7 +23,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from skyplan.addrs import Address
 from skyplan.errors import StateError
 from skyplan.state import schema
-from skyplan.state.codec import RESOURCE_COLUMNS, decode_record, dumps, resource_row
+from skyplan.state.codec import RESOURCE_COLUMNS, decode_record, dumps, encode_record, resource_row, unpack
 from skyplan.state.lock import LEASE_SECONDS, HEARTBEAT_SECONDS, Heartbeat, LockInfo, held_error, hostname, read_lock, who
 from skyplan.state.model import ResourceRecord, Snapshot
 from skyplan.state.redact import SENSITIVE, redact_record, redact_value
@@ -131,14 +131,14 @@ class StateStore:
         loads = json.loads
         resources = {}
         for (text,) in rows:
-            rec = decode_record(loads(text))
+            rec = unpack(loads(text))
             resources[rec.address] = rec
         outputs = {name: {"value": loads(value), "sensitive": bool(sens)} for name, value, sens in outs}
         return Snapshot(lineage=lineage, serial=serial, resources=resources, outputs=outputs)
 
     def get(self, address: str) -> ResourceRecord | None:
         row = self._read_one("SELECT record FROM resources WHERE address = ?", (address,))
-        return decode_record(json.loads(row[0])) if row else None
+        return decode_record(row[0]) if row else None
 
     def sensitive_paths(self, address: str) -> tuple[str, ...]:
         row = self._read_one("SELECT sensitive_paths FROM resources WHERE address = ?", (address,))
@@ -181,8 +181,8 @@ class StateStore:
             rec = replace(rec, created_at=created, updated_at=now)
             data = rec.to_json()
             conn.execute(f"INSERT OR REPLACE INTO resources ({RESOURCE_COLUMNS}) VALUES ({_MARKS})",
-                         resource_row(rec, paths, data))
-            before_data = before.to_json() if before is not None else (json.loads(row[0]) if row else None)
+                         resource_row(rec, paths))
+            before_data = before.to_json() if before is not None else (decode_record(row[0]).to_json() if row else None)
             every = set(paths) | set(stored_paths)
             return self._journal(conn, rec.address, action, outcome, detail,
                                  redact_record(before_data, every), redact_record(data, every), bump=True)
@@ -196,7 +196,7 @@ class StateStore:
                 raise StateError(f"no resource {address} in state {self.path}",
                                  hint="see what state holds with: skyplan state list")
             conn.execute("DELETE FROM resources WHERE address = ?", (address,))
-            before = redact_record(json.loads(row[0]), json.loads(row[1]))
+            before = redact_record(decode_record(row[0]).to_json(), json.loads(row[1]))
             return self._journal(conn, address, action, outcome, detail, before, None, bump=True)
 
     def journal_event(self, address: str, action: str, outcome: str, detail: str = "",
@@ -247,14 +247,13 @@ class StateStore:
             if conn.execute("SELECT 1 FROM resources WHERE address = ?", (dst,)).fetchone():
                 raise StateError(f"cannot move {src} to {dst}: {dst} is already in state",
                                  hint=f"remove it first with: skyplan state rm {dst}")
-            data = json.loads(row[0])
-            data["address"] = dst
-            data["updated_at"] = schema.now_iso()
+            old = decode_record(row[0])
+            new = replace(old, address=dst, updated_at=schema.now_iso())
             conn.execute("UPDATE resources SET address = ?, record = ?, updated_at = ? WHERE address = ?",
-                         (dst, dumps(data), data["updated_at"], src))
+                         (dst, encode_record(new), new.updated_at, src))
             paths = json.loads(row[1])
             return self._journal(conn, dst, "move", "ok", f"moved from {src}",
-                                 redact_record(json.loads(row[0]), paths), redact_record(data, paths), bump=True)
+                                 redact_record(old.to_json(), paths), redact_record(new.to_json(), paths), bump=True)
 
     # ---- portable JSON and backups (see portable.py, backup.py) ----------------------------
 
