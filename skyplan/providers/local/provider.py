@@ -252,18 +252,26 @@ class LocalProvider:
     # -- delete -------------------------------------------------------------------------------------
     def _terminate(self, entry: dict) -> None:
         self.registry.signal_group(entry, SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline:
-            _reap()
-            if not self.registry.anything_alive(entry):
-                return
-            time.sleep(0.02)
-        self.registry.signal_group(entry, SIGKILL)
-        for _ in range(100):
-            _reap()
-            if not self.registry.anything_alive(entry):
-                return
-            time.sleep(0.01)
+        try:
+            deadline = time.monotonic() + STOP_TIMEOUT
+            while time.monotonic() < deadline:
+                _reap()
+                if not self.registry.anything_alive(entry):
+                    return
+                time.sleep(0.02)
+            self.registry.signal_group(entry, SIGKILL)
+            for _ in range(100):
+                _reap()
+                if not self.registry.anything_alive(entry):
+                    return
+                time.sleep(0.01)
+        finally:
+            proc = _children.pop(entry.get("pid") or -1, None)
+            if proc is not None:  # a supervisor this process started: collect its exit status
+                try:
+                    proc.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    _children[proc.pid] = proc
 
     def _stop_entries(self, entries: Sequence[dict]) -> None:
         for entry in entries:
