@@ -62,15 +62,19 @@ def console_cmd(
 ) -> int:
     """Evaluate expressions against the configuration (like terraform console).
 
-    Values known only after apply print as (known after apply).
+    Values known only after apply print as (known after apply); values read from
+    sensitive variables as (sensitive value).
     """
     import json
 
-    from skyplan.config import UNKNOWN, console_eval, format_value
+    from skyplan.config import UNKNOWN, format_value
+    from skyplan.config.console import SENSITIVE, evaluate_in
 
     for e in expr:
-        value = console_eval(dir, e, vars=parse_vars(var), var_files=list_opt(var_file))
-        if json_out:
+        value, sensitive = evaluate_in(dir, e, vars=parse_vars(var), var_files=list_opt(var_file))
+        if sensitive:
+            typer.echo(json.dumps(None) if json_out else SENSITIVE)
+        elif json_out:
             typer.echo(json.dumps(value, default=lambda v: None if v is UNKNOWN else str(v)))
         else:
             typer.echo(format_value(value))

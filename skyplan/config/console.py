@@ -10,10 +10,20 @@ from skyplan.config.model import UNKNOWN
 from skyplan.errors import Diagnostic, DiagnosticsError, SourceRange
 
 
+SENSITIVE = "(sensitive value)"
+
+
 def console_eval(dir, expr: str, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
                  env: Mapping[str, str] | None = None) -> Any:
     """The value of ``expr`` in the configuration's scope (var., local., workload., ...).
     Raises DiagnosticsError if the configuration or the expression is wrong."""
+    return evaluate_in(dir, expr, vars=vars, var_files=var_files, env=env)[0]
+
+
+def evaluate_in(dir, expr: str, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
+                env: Mapping[str, str] | None = None) -> tuple[Any, bool]:
+    """(value, sensitive): sensitive when the expression reads a sensitive variable,
+    directly or through locals, so the console can hide it."""
     from skyplan.config.evaluator import EvalError, Poisoned, evaluate
     from skyplan.config.loader import Loader
     from skyplan.config.syntax import SyntaxProblem, parse_expression
@@ -33,8 +43,11 @@ def console_eval(dir, expr: str, *, vars: Mapping[str, str] | None = None, var_f
     ld.run(vars, var_files, env)
     if diags.has_errors:
         raise DiagnosticsError(diags.items)
+    from skyplan.config.nodes import _sensitive
+    from skyplan.config.refs import references
+
     try:
-        return evaluate(tree, ld.scope())
+        return evaluate(tree, ld.scope()), _sensitive(ld, references(tree))
     except RecursionError:
         raise DiagnosticsError([Diagnostic("Expression nested too deeply")]) from None
     except EvalError as e:

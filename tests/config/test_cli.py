@@ -98,3 +98,10 @@ def test_validate_does_not_import_cloud_sdks_or_ortools():
             "print(bad)" % str(EXAMPLES / "inference-service"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert out.strip().endswith("[]")
+
+
+def test_console_hides_sensitive_values(write_config, capsys):
+    d = write_config('variable "t" {\n  default = "s3cr3t"\n  sensitive = true\n}\nlocals { u = upper(var.t) }\n'
+                     'workload "a" { run = "x" }')
+    code, out, _ = run(capsys, "console", str(d), "-e", "local.u", "-e", "length(var.t)")
+    assert code == 0 and "S3CR3T" not in out and out.count("(sensitive value)") == 2
