@@ -103,7 +103,7 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     from skyplan.apply import apply_plan
     from skyplan.apply.progress import PlainReporter, Reporter
     from skyplan.drift import refresh
-    from skyplan.drift.repair import plan_repair, restore_in_place
+    from skyplan.drift.repair import accept_fixes, plan_repair, restore_in_place
     from skyplan.planner.options import PlanOptions
     from skyplan.planner.render_text import render_text as render_plan
 
@@ -118,6 +118,9 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     for r in rp.restores:
         out.print(f"  ~ {r.address} ({r.instance.id}) will be restored in place: "
                   f"{', '.join(sorted(r.changes))}", markup=False, highlight=False)
+    for address in rp.accept:
+        out.print(f"  ~ {address}: state will record the nodes the provider reports", markup=False,
+                  highlight=False)
     if rp.empty:
         return EXIT_DRIFT, {"attempted": False, "summary": "drift found, but the plan has nothing to change "
                                                            "(the drift is accepted by the configuration)"}, None
@@ -133,7 +136,7 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
 
     all_providers = {**providers, **rp.providers}
     reporter = PlainReporter(sys.stderr) if fmt == "text" else Reporter()
-    counts = {"added": 0, "changed": 0, "destroyed": 0, "restored": 0}
+    counts = {"added": 0, "changed": 0, "destroyed": 0, "restored": 0, "recorded": 0}
     errors: list[str] = []
     if rp.plan is not None and rp.plan.has_changes:
         result = apply_plan(rp.plan, store, all_providers, parallelism=parallelism, reporter=reporter, graph=graph)
@@ -143,10 +146,11 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     failed_restores = restore_in_place(store, rp.restores, all_providers)
     counts["restored"] = len(rp.restores) - len(failed_restores)
     errors += failed_restores
+    counts["recorded"] = accept_fixes(store, refreshed, rp.accept) if rp.accept else 0
 
     after = refresh(store.snapshot(), all_providers, ignore=ignore)
     summary = (f"{counts['added']} added, {counts['changed']} changed, {counts['destroyed']} destroyed, "
-               f"{counts['restored']} node(s) restored in place")
+               f"{counts['restored']} node(s) restored in place, {counts['recorded']} record(s) brought up to date")
     if errors:
         summary += "; failed: " + "; ".join(errors)
     summary += "; in sync afterwards" if after.in_sync else \

@@ -7,8 +7,9 @@ unmanaged objects, and raises PlanError rather than destroy anything with
 place (instance type, region, zone, pricing, a service that is no longer
 running) are planned as replacements. Drift that can be put back in place
 (tags, a stopped node) becomes ``Restore`` steps that ``restore_in_place``
-carries out through ``Provider.update`` after apply. Every repaired placement
-must stay within its approved hourly cost.
+carries out through ``Provider.update`` after apply; drift that is only state
+lagging the cloud (nodes adopted from an interrupted apply) is written to
+state. Every repaired placement must stay within its approved hourly cost.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from skyplan.planner.model import Action, Plan
 from skyplan.providers.base import Instance, Provider
 
 REPLACE_PATHS = ("instance_type", "region", "zone", "pricing")
+BOOKKEEPING_PATHS = frozenset({"instances", "id"})  # state lags the cloud; nothing to change there
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,12 @@ class RepairPlan:
     plan: Plan | None
     replace: tuple[str, ...] = ()
     restores: tuple[Restore, ...] = ()
+    accept: tuple[str, ...] = ()  # addresses whose refreshed record is written to state as is
     providers: dict[str, Provider] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
-        return not self.restores and (self.plan is None or not self.plan.has_changes)
+        return not self.restores and not self.accept and (self.plan is None or not self.plan.has_changes)
 
 
 def needs_replacement(refreshed: Refreshed, declared: Sequence[str]) -> tuple[str, ...]:
@@ -89,6 +92,27 @@ def in_place_restores(prior_snapshot, refreshed: Refreshed, skip: Sequence[str])
     return tuple(out)
 
 
+def state_fixes(refreshed: Refreshed, skip: Sequence[str]) -> tuple[str, ...]:
+    """Addresses whose only drift is bookkeeping (nodes adopted from an interrupted
+    apply, a node found under a new id): state is brought up to date, the cloud
+    is left alone."""
+    out = [d.address for d in refreshed.drift
+           if d.category == "changed" and d.address not in skip and set(d.paths) <= BOOKKEEPING_PATHS]
+    return tuple(sorted(set(out)))
+
+
+def accept_fixes(store, refreshed: Refreshed, addresses: Sequence[str]) -> int:
+    """Write the refreshed records of ``addresses`` into state (no cloud change)."""
+    from skyplan.drift.accept import accept_refreshed
+
+    wanted = set(addresses)
+    part = replace(refreshed,
+                   snapshot=replace(refreshed.snapshot, resources={
+                       a: r for a, r in refreshed.snapshot.resources.items() if a in wanted}),
+                   drift=tuple(d for d in refreshed.drift if d.address in wanted))
+    return accept_refreshed(store, part)
+
+
 def check_envelope(plan: Plan) -> None:
     """Refuse a repair whose new placements exceed what was approved for them."""
     for c in plan.changes:
@@ -113,7 +137,8 @@ def plan_repair(graph, store, prior, refreshed: Refreshed, options) -> RepairPla
     check_envelope(result.plan)
     touched = {c.address for c in result.plan.changes if c.action is not Action.NOOP}
     restores = in_place_restores(prior, refreshed, skip=sorted(touched))
-    return RepairPlan(plan=result.plan, replace=replace_addrs, restores=restores,
+    accept = state_fixes(refreshed, skip=sorted(touched | {r.address for r in restores}))
+    return RepairPlan(plan=result.plan, replace=replace_addrs, restores=restores, accept=accept,
                       providers=dict(result.providers))
 
 

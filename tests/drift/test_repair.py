@@ -53,3 +53,25 @@ def test_repair_above_the_approved_cost_is_refused():
     check_envelope(_plan(1.0, 1.0))
     with pytest.raises(PlanError, match="above its approved"):
         check_envelope(_plan(2.0, 1.0))
+
+
+def test_adopted_nodes_are_written_to_state_and_nothing_else(tmp_path):
+    from skyplan.drift.repair import accept_fixes, state_fixes
+    from skyplan.state import StateStore
+
+    with StateStore.open(tmp_path / "state.db") as store:
+        mem = MemoryProvider(lineage=store.lineage)
+        rec = record("workload.train", [[]], status="creating")
+        store.record(rec, action="create")
+        other = mem.add("workload.other")
+        store.record(record("workload.other", [[other]], kind="service"), action="create")
+        node = mem.add("workload.train")  # launched, then the apply was killed
+        mem.change(other.id, tags={**other.tags, "x": "1"})
+        r = refresh(store.snapshot(), {"mem": mem})
+        assert state_fixes(r, skip=()) == ("workload.train",)
+        assert state_fixes(r, skip=["workload.train"]) == ()
+        assert accept_fixes(store, r, ["workload.train"]) == 1
+        assert [i.id for i in store.get("workload.train").instances] == [node.id]
+        assert store.get("workload.train").status == "running"
+        assert "x" not in store.get("workload.other").instances[0].tags  # not accepted: it is repaired instead
+        assert refresh(store.snapshot(), {"mem": mem}).counts()["changed"] == 1
