@@ -223,16 +223,31 @@ class Executor:
             self._record(self._record_of(change, CREATING, marker, created_at=created_at), action="create",
                          before=prior)
 
-        done: list[GroupRecord] = []
+        done = self._launch_groups(change, key, [], range(len(wp.groups)), created_at=created_at, action="create")
+
+        status = RUNNING
+        if (change.after or {}).get("kind") == "job":
+            status = job_status([i for grp in done for i in grp.instances]) or RUNNING
+        self._record(self._record_of(change, status, done, created_at=created_at), action="create", before=prior)
+        return f"created {sum(len(grp.instances) for grp in done)} node(s)"
+
+    def _launch_groups(self, change: Change, key: str, done: list[GroupRecord], indices: range, *,
+                       created_at: str, action: str) -> list[GroupRecord]:
+        """Launch groups ``indices`` of the change's placement after ``done`` (kept groups),
+        each through failover. On failure what exists is recorded, tainted, and the error raised."""
+        wp = change.placement
+        assert wp is not None
+        done = list(done)
         blocklist = Blocklist()
-        for n, gp in enumerate(wp.groups):
+        for n in indices:
+            gp = wp.groups[n]
             others = sum(d.placement.hourly_cost for d in done) + sum(x.chosen.hourly_cost for x in wp.groups[n + 1:])
 
             def launch(p: Placement, n: int = n) -> list[Instance]:
                 req = self.launch_request(change, n, p)
                 return list(self._retry(key, lambda: self.provider(p.provider).create(req)))
 
-            def on_attempt(a: Attempt) -> None:
+            def on_attempt(a: Attempt, n: int = n) -> None:
                 self.reporter.note(key, f"group {n}: {a.placement.infra} {a.placement.instance_type}: {a.reason}")
 
             try:
@@ -242,17 +257,12 @@ class Executor:
             except BaseException:
                 if done:  # keep what exists, marked for replacement on the next plan
                     self._record(self._record_of(change, RUNNING, done, tainted=True, created_at=created_at),
-                                 action="create", before=None)
+                                 action=action, before=None)
                 raise
             if placement != gp.chosen:
                 self.reporter.note(key, f"group {n}: failed over to {placement.infra} {placement.instance_type}")
             done.append(GroupRecord(placement, tuple(insts)))
-
-        status = RUNNING
-        if (change.after or {}).get("kind") == "job":
-            status = job_status([i for grp in done for i in grp.instances]) or RUNNING
-        self._record(self._record_of(change, status, done, created_at=created_at), action="create", before=prior)
-        return f"created {sum(len(grp.instances) for grp in done)} node(s)"
+        return done
 
     # -- update ----------------------------------------------------------------------------------------
     def update(self, change: Change) -> str:
@@ -265,11 +275,22 @@ class Executor:
         fields = sorted({p[0] for p in change.update_paths if p} - set(_NOT_ATTRS)) or \
             sorted(k for k in after if k not in _NOT_ATTRS and after.get(k) != (change.before or {}).get(k))
         changes = {f: after.get(f) for f in fields}
+        node_changes = {k: v for k, v in changes.items() if k != "replicas"}
+        wp = change.placement
+        want = len(wp.groups) if wp is not None and wp.groups else len(prior.groups)
         groups: list[GroupRecord] = []
-        for grp in prior.groups:
-            new = [self._retry(key, lambda i=i: self.provider(i.provider or grp.placement.provider).update(i, changes))
-                   for i in grp.instances]
+        for grp in prior.groups[:want]:
+            new = list(grp.instances)
+            if node_changes:
+                new = [self._retry(key, lambda i=i: self.provider(i.provider or grp.placement.provider).update(
+                    i, node_changes)) for i in grp.instances]
             groups.append(GroupRecord(grp.placement, tuple(new)))
+        gone = [i for grp in prior.groups[want:] for i in grp.instances]
+        if gone:  # fewer replicas: the highest groups go
+            self._delete_instances(change.address, gone)
+        if len(groups) < want:  # more replicas: launch the new groups at their approved placements
+            groups = self._launch_groups(change, key, groups, range(len(groups), want),
+                                         created_at=prior.created_at, action="update")
         rec = self._record_of(change, prior.status if prior.status != CREATING else RUNNING, groups,
                               created_at=prior.created_at)
         self._record(rec, action="update", before=prior)

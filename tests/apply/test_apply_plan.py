@@ -177,3 +177,50 @@ def test_per_provider_limit_from_max_parallel(store):
     plan = plan_of([create_change(f"workload.w{i}") for i in range(12)], store.lineage)
     res = apply_plan(plan, store, {"sim": prov}, parallelism=10)
     assert res.ok and prov.max_running == 2
+
+
+def test_update_changes_nodes_in_place_and_scales_replica_groups(store):
+    class Recording(SimProvider):
+        def __init__(self):
+            super().__init__()
+            self.updates = []
+
+        def update(self, inst, changes):
+            self.updates.append((inst.id, dict(changes)))
+            return inst
+
+    prov = Recording()
+    apply_plan(plan_of([create_change("workload.api")], store.lineage), store, {"sim": prov})
+    prior = store.get("workload.api")
+    three = tuple(GroupPlacement(placement(zone=z)) for z in ("r1a", "r1b", "r1c"))
+    up = create_change("workload.api", groups=three)
+    up = Change(**{**up.__dict__, "action": Action.UPDATE, "prior": prior, "before": {"env": {}},
+                   "after": {**up.after, "env": {"A": "1"}, "replicas": 3},
+                   "update_paths": (("env", "A"), ("replicas",))})
+    res = apply_plan(plan_of([up], store.lineage), store, {"sim": prov})
+    assert res.ok and res.changed == 1
+    assert prov.updates == [(prior.instances[0].id, {"env": {"A": "1"}})]
+    rec = store.get("workload.api")
+    assert [g.placement.zone for g in rec.groups] == ["r1a", "r1b", "r1c"] and len(prov.live) == 3
+
+    down = create_change("workload.api", groups=three[:1])
+    down = Change(**{**down.__dict__, "action": Action.UPDATE, "prior": rec, "after": {**down.after, "replicas": 1},
+                     "update_paths": (("replicas",),)})
+    res = apply_plan(plan_of([down], store.lineage), store, {"sim": prov})
+    assert res.ok
+    assert len(store.get("workload.api").groups) == 1 and len(prov.live) == 1
+    assert len(prov.updates) == 1, "a replicas-only change touches no running node"
+
+
+def test_live_reporter_draws_a_table_on_a_terminal(store):
+    from rich.console import Console
+
+    from skyplan.apply.progress import LiveReporter
+
+    out = io.StringIO()
+    rep = LiveReporter(Console(file=out, force_terminal=True, width=120))
+    res = apply_plan(plan_of([create_change("workload.a"), create_change("workload.b", ["workload.a"])], store.lineage),
+                     store, {"sim": SimProvider(fail=["workload.a"])}, reporter=rep)
+    assert not res.ok
+    text = out.getvalue()
+    assert "ACTION" in text and "failed" in text and "skipped" in text and "upstream failed" in text
