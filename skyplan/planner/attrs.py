@@ -14,26 +14,62 @@ from skyplan.state.model import ResourceRecord
 Path = tuple[str, ...]
 
 
+_MISSING = object()
+_OPTIONAL_HEAVY = ("pandas", "polars", "numpy")
+
+
+def _deepdiff():
+    """deepdiff's DeepDiff, imported without its optional numpy/pandas/polars
+    support when those are not loaded already: attributes are plain JSON, and
+    those imports would add about a second to every plan that has a change."""
+    import sys
+
+    if "deepdiff" in sys.modules:
+        from deepdiff import DeepDiff
+
+        return DeepDiff
+    blocked = [m for m in _OPTIONAL_HEAVY if m not in sys.modules]
+    for m in blocked:
+        sys.modules[m] = None  # type: ignore[assignment]  # makes `import m` raise ImportError
+    try:
+        from deepdiff import DeepDiff
+    finally:
+        for m in blocked:
+            if sys.modules.get(m) is None:
+                del sys.modules[m]
+    return DeepDiff
+
+
 def diff_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Path]:
-    """Attribute paths whose values differ, e.g. ``("env", "TOKEN")``, ``("region",)``.
-    Lists are compared as whole values (one path for the list)."""
+    """Attribute paths whose values differ, e.g. ``("env", "TOKEN")``, ``("run",)``.
+    Lists are compared as whole values (one path for the list). Top-level values
+    that differ and are not both mappings are one path each; deepdiff finds the
+    paths inside the mappings that differ (env, resources, ...)."""
     if before == after:
         return []
-    from deepdiff import DeepDiff
-
-    diff = DeepDiff(dict(before), dict(after), view="tree", ignore_order=False,
-                    ignore_private_variables=False, verbose_level=2)
     paths: set[Path] = set()
-    for items in diff.values():
-        for item in items:
-            raw = item.path(output_format="list")
-            path: list[str] = []
-            for step in raw:
-                if isinstance(step, int):  # inside a list: the list itself changed
-                    break
-                path.append(str(step))
-            if path:
-                paths.add(tuple(path))
+    nested_before: dict[str, Any] = {}
+    nested_after: dict[str, Any] = {}
+    for key in set(before) | set(after):
+        b, a = before.get(key, _MISSING), after.get(key, _MISSING)
+        if b == a:
+            continue
+        if isinstance(b, Mapping) and isinstance(a, Mapping):
+            nested_before[key], nested_after[key] = dict(b), dict(a)
+        else:
+            paths.add((str(key),))
+    if nested_before:
+        diff = _deepdiff()(nested_before, nested_after, view="tree", ignore_order=False,
+                           ignore_private_variables=False, verbose_level=2)
+        for items in diff.values():
+            for item in items:
+                path: list[str] = []
+                for step in item.path(output_format="list"):
+                    if isinstance(step, int):  # inside a list: the list itself changed
+                        break
+                    path.append(str(step))
+                if path:
+                    paths.add(tuple(path))
     return sorted(paths)
 
 
@@ -59,8 +95,6 @@ def get_path(data: Any, path: Path, default: Any = None) -> Any:
     return cur
 
 
-_MISSING = object()
-
 
 def set_path(data: dict, path: Path, value: Any) -> None:
     cur = data
@@ -78,9 +112,9 @@ def set_path(data: dict, path: Path, value: Any) -> None:
 
 def keep_ignored(before: Mapping[str, Any] | None, after: Mapping[str, Any], ignore: Sequence[Path]) -> dict:
     """``after`` with every ignore_changes path holding the prior value instead."""
-    out = copy.deepcopy(dict(after))
     if not before or not ignore:
-        return out
+        return dict(after)
+    out = copy.deepcopy(dict(after))
     for path in ignore:
         prior = get_path(before, path, _MISSING)
         set_path(out, path, copy.deepcopy(prior) if prior is not _MISSING else _MISSING)
@@ -119,13 +153,21 @@ def marked(tree: Mapping[str, Any] | bool | None, path: Path) -> bool:
     return cur is True
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def strip_unknown(value: Any, path: Path = ()) -> tuple[Any, list[Path]]:
     """Replace UNKNOWN by None; return the value and the paths that were unknown."""
+    if type(value) in _SCALARS:
+        return value, []
     if isinstance(value, Unknown):
         return None, [path]
-    if isinstance(value, Mapping):
+    if isinstance(value, (dict, Mapping)):
         out, unknown = {}, []
         for k, v in value.items():
+            if type(v) in _SCALARS:
+                out[k] = v
+                continue
             out[k], u = strip_unknown(v, path + (str(k),))
             unknown.extend(u)
         return out, unknown

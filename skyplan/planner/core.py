@@ -234,7 +234,8 @@ def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | N
     after = A.keep_ignored(before, after, ignore)
     attr_before = {k: v for k, v in before.items() if k != "placement"}
     attr_after = {k: v for k, v in after.items() if k != "placement"}
-    paths = [p for p in A.diff_paths(attr_before, attr_after) if not A.under(p, ignore)]
+    # Adopted nodes carry no recorded configuration: only their placement is compared.
+    paths = [] if adopting else [p for p in A.diff_paths(attr_before, attr_after) if not A.under(p, ignore)]
 
     rules = rules_for(provider_kind(_provider_key(wp, rec)), _resource_kind(res))
     replace_paths = tuple(p for p in paths if rules.effect(p[0]) == REPLACE)

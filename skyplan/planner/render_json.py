@@ -6,7 +6,6 @@ values are replaced by null (their paths stay marked in ``*_sensitive``)."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Mapping
 
 from skyplan import __version__
@@ -18,6 +17,7 @@ FORMAT_VERSION = "1.2"
 
 
 def _redact(value: Any, tree: Any) -> Any:
+    """``value`` with marked paths set to null; copies only the dicts along those paths."""
     if tree is True:
         return None
     if isinstance(tree, Mapping) and isinstance(value, Mapping):
@@ -48,8 +48,8 @@ def resource_change(c: Change) -> dict:
         "index": index, "provider_name": _provider_name(c),
         "change": {
             "actions": c.action.actions,
-            "before": _redact(copy.deepcopy(dict(c.before)), c.before_sensitive) if c.before is not None else None,
-            "after": _redact(copy.deepcopy(dict(c.after)), c.after_sensitive) if c.after is not None else None,
+            "before": _redact(c.before, c.before_sensitive) if c.before is not None else None,
+            "after": _redact(c.after, c.after_sensitive) if c.after is not None else None,
             "after_unknown": dict(c.after_unknown) if c.action is not Action.DELETE else {},
             "before_sensitive": dict(c.before_sensitive) if c.before is not None else False,
             "after_sensitive": dict(c.after_sensitive) if c.after is not None else False,
@@ -116,7 +116,8 @@ def to_document(plan: Plan) -> dict:
     }
 
 
-def render_json(plan: Plan, *, indent: int | None = 2) -> str:
+def render_json(plan: Plan, *, indent: int | None = None) -> str:
+    """One compact JSON document (like ``terraform show -json``); ``indent`` for people."""
     import json
 
     return json.dumps(to_document(plan), indent=indent, sort_keys=False, default=str) + "\n"
