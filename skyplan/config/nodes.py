@@ -36,8 +36,12 @@ def eval_body(ld, body: ast.Body, scope, file: str, skip=()) -> tuple[dict, bool
     for a in body.attributes:
         if a.name in skip:
             continue
-        if a.name == "ignore_changes" and isinstance(a.expr, ast.TupleExpr):
-            out[a.name] = [x.name if isinstance(x, ast.Name) else _const_str(x) for x in a.expr.items]
+        if a.name == "ignore_changes":
+            paths = ignore_paths(ld, a, file)
+            if paths is None:
+                ok = False
+            else:
+                out[a.name] = paths
             continue
         try:
             out[a.name] = eval_expr(ld, a.expr, scope, file)
@@ -56,8 +60,41 @@ def eval_body(ld, body: ast.Body, scope, file: str, skip=()) -> tuple[dict, bool
     return out, ok
 
 
-def _const_str(x):
-    return x.value if isinstance(x, ast.Literal) else str(x)
+IGNORABLE = ("kind", "resources", "num_nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
+             "image", "setup", "run", "env", "ports", "placement", "provider", "capacity", "hourly_cost", "region", "nodes")
+
+
+def _path_of(x) -> str | None:
+    if isinstance(x, ast.Name):
+        return x.name
+    if isinstance(x, ast.Literal) and isinstance(x.value, str):
+        return x.value
+    if isinstance(x, ast.GetAttr):
+        base = _path_of(x.obj)
+        return f"{base}.{x.attr}" if base else None
+    if isinstance(x, ast.Index) and isinstance(x.key, ast.Literal):
+        base = _path_of(x.obj)
+        k = x.key.value
+        return (f"{base}[{k}]" if isinstance(k, int) else f'{base}["{k}"]') if base else None
+    return None
+
+
+def ignore_paths(ld, a: ast.Attribute, file: str) -> list | None:
+    """``ignore_changes = [env, resources.cpus, env["TOKEN"]]`` -> attribute path strings."""
+    if not isinstance(a.expr, ast.TupleExpr):
+        ld.diags.error("ignore_changes must be a list of attribute names", file, a.pos,
+                       hint="e.g. ignore_changes = [env, image]")
+        return None
+    out = []
+    for x in a.expr.items:
+        p = _path_of(x)
+        head = (p or "").replace("[", ".").split(".")[0]
+        if p is None or head not in IGNORABLE:
+            ld.diags.error(f"ignore_changes names an unknown attribute{' ' + repr(p) if p else ''}", file, x.pos,
+                           hint=did_you_mean(head, IGNORABLE) or f"attributes: {', '.join(IGNORABLE)}")
+            return None
+        out.append(p)
+    return out
 
 
 def positions(body: ast.Body, prefix: str = "", out: dict | None = None) -> dict:

@@ -129,12 +129,13 @@ def heredoc_template(token: str, pos, *, trim: bool) -> "ast.Expr":
     last_nl = body.rfind("\n")
     body = body[:last_nl + 1] if last_nl >= 0 else ""
     body = body.replace("\r\n", "\n")
+    cut = 0
     if trim:
         lines = body.split("\n")
         indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
         cut = min(indents) if indents else 0
         body = "\n".join(ln[cut:] for ln in lines)
-    return assemble(scan(body, (pos[0] + 1, 1)), pos)
+    return assemble(scan(body, (pos[0] + 1, 1 + cut)), pos)
 
 
 def scan(text: str, pos) -> list:
@@ -210,5 +211,5 @@ def _closing_brace(text: str, i: int) -> int:
 
 def _at(text: str, i: int, pos) -> tuple:
     line = pos[0] + text.count("\n", 0, i)
-    col = i - (text.rfind("\n", 0, i) + 1) + 1
+    col = i - (text.rfind("\n", 0, i) + 1) + pos[1]
     return (line, col)

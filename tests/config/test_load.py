@@ -276,3 +276,11 @@ def test_outputs_read_after_apply_attributes_from_state_shapes(write_config):
     known = {"workload.a": {"placement": {"provider": "aws", "region": "us-east-1", "zone": "us-east-1a"},
                             "instances": [{"id": "i-1", "attributes": {"ip": "10.0.0.1"}}], "run": "changed"}}
     assert evaluate_outputs(g, known) == {"where": "aws/us-east-1/10.0.0.1/i-1", "run": "x"}
+
+
+def test_ignore_changes_are_attribute_paths(write_config):
+    d = write_config('workload "a" {\n  env = { T = "x" }\n  lifecycle {\n    ignore_changes = [env["T"], resources.cpus, image]\n  }\n}')
+    assert load(d).workloads["workload.a"].lifecycle.ignore_changes == ('env["T"]', "resources.cpus", "image")
+    bad = write_config('workload "a" {\n  lifecycle {\n    ignore_changes = [imgae]\n  }\n}', folder="bad")
+    found = _summaries(bad)
+    assert found == [("ignore_changes names an unknown attribute 'imgae'", 3)]
