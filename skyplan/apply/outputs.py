@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from skyplan.planner.attrs import strip_unknown
 from skyplan.planner.model import Plan
 
 
@@ -46,9 +47,8 @@ def record_outputs(plan: Plan, store, graph=None) -> None:
             continue
         sensitive = bool(ch.get("after_sensitive"))
         if ch.get("after_unknown"):
-            if name in evaluated:
-                value = evaluated[name]
-                value = value.get("value") if isinstance(value, Mapping) and "value" in value else value
+            value, unknown = strip_unknown(evaluated[name]) if name in evaluated else (None, [True])
+            if not unknown:
                 out[name] = {"value": value, "sensitive": sensitive}
             elif name in current:
                 out[name] = current[name]

@@ -13,7 +13,7 @@ from skyplan.apply import apply_plan
 from skyplan.apply.progress import JsonReporter, PlainReporter
 from skyplan.apply.retry import RetryPolicy
 from skyplan.errors import TransientError
-from skyplan.planner.model import Action, Change
+from skyplan.planner.model import Action, Change, Plan
 from skyplan.solver.model import GroupPlacement
 from skyplan.state.model import FAILED, RUNNING, SUCCEEDED
 from skyplan.state.store import StateStore
@@ -224,3 +224,27 @@ def test_live_reporter_draws_a_table_on_a_terminal(store):
     assert not res.ok
     text = out.getvalue()
     assert "ACTION" in text and "failed" in text and "skipped" in text and "upstream failed" in text
+
+
+def test_outputs_known_at_plan_time_are_recorded_and_deleted_ones_dropped(store):
+    store.set_outputs({"old": {"value": 1, "sensitive": False}, "kept": {"value": "x", "sensitive": False}})
+    plan = plan_of([create_change("workload.a")], store.lineage)
+    plan = Plan(**{**plan.__dict__, "output_changes": {
+        "region": {"actions": ["create"], "after": "r1", "after_unknown": False, "after_sensitive": False},
+        "token": {"actions": ["create"], "after": "s3cr3t", "after_unknown": False, "after_sensitive": True},
+        "kept": {"actions": ["update"], "after": None, "after_unknown": True, "after_sensitive": False},
+        "old": {"actions": ["delete"], "after": None, "after_unknown": False, "after_sensitive": False},
+    }})
+    assert apply_plan(plan, store, {"sim": SimProvider()}).ok
+    assert store.snapshot().outputs == {"region": {"value": "r1", "sensitive": False},
+                                        "token": {"value": "s3cr3t", "sensitive": True},
+                                        "kept": {"value": "x", "sensitive": False}}
+
+
+def test_max_parallel_from_provider_blocks():
+    from skyplan.apply import provider_limits
+    from skyplan.config.model import ProviderConfig
+
+    limits = provider_limits({"aws": SimProvider("aws"), "local": SimProvider("local")},
+                             {"aws": ProviderConfig(kind="aws", settings={"max_parallel": 4})})
+    assert limits == {"aws": 4}
