@@ -106,10 +106,12 @@ def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. wor
 def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = typer.Argument(..., help="New address."),
            dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Rename a resource in state without touching the cloud."""
+    src, dst = _address(src), _address(dst)
     with _open(dir, state) as store, store.lock("state mv", timeout=_timeout(lock_timeout)):
-        store.backup()
+        if store.get(src) is not None and store.get(dst) is None:
+            store.backup()
         serial = store.move(src, dst)
-    console().print(f"Moved {_address(src)} to {_address(dst)} (serial {serial}).")
+    console().print(f"Moved {src} to {dst} (serial {serial}).")
 
 
 @state_app.command("rm")
@@ -202,7 +204,7 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
     """Adopt an existing cloud object into state at ADDRESS."""
     from skyplan.providers import get_provider
     from skyplan.state import default_state_path
-    from skyplan.state.adopt import adopt, catalog_price, provider_key_for
+    from skyplan.state.adopt import adopt, catalog_price, provider_key_for, read_existing
     from skyplan.state.store import StateStore
     from skyplan.workflow import load_config
 
@@ -211,12 +213,13 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
     key = provider_key_for(graph, address, provider)
     cfg = graph.providers[key]
     path = Path(state) if state is not None else default_state_path(dir, graph.settings)
+    prov = get_provider(cfg)
+    inst = read_existing(prov, key, provider_id)  # nothing is written if this fails
     with StateStore.open(path) as store, store.lock("import", timeout=_timeout(lock_timeout)):
         if store.get(address) is not None:
             raise StateError(f"{address} is already in state", hint=f"to replace it, first: skyplan state rm {address}")
-        prov = get_provider(cfg)
-        done = adopt(graph, prov, key, address, provider_id, store.lineage,
-                     price_of=lambda inst: catalog_price(graph, cfg.kind, inst))
+        done = adopt(graph, prov, key, address, inst, store.lineage,
+                     price_of=lambda i: catalog_price(graph, cfg.kind, i))
         if store.serial > 0:
             store.backup()
         serial = store.record(done.record, action="import", detail=f"imported {provider_id} from {key}",

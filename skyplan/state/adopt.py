@@ -53,13 +53,18 @@ def provider_key_for(graph: DesiredGraph, address: str, explicit: str | None = N
     return key
 
 
-def adopt(graph: DesiredGraph, provider: Provider, key: str, address: str, provider_id: str,
-          lineage: str, price_of: Callable[[Instance], float | None] | None = None) -> Adopted:
-    """Read ``provider_id`` through ``provider`` and build the record for ``address``."""
+def read_existing(provider: Provider, key: str, provider_id: str) -> Instance:
+    """Describe the object to import; a clear error if the provider cannot import."""
     if not isinstance(provider, SupportsImport):
         raise ProviderError(f"provider {key!r} cannot import existing objects", provider=key,
                             hint="create the resource with skyplan apply instead")
-    inst = provider.read(provider_id)
+    return provider.read(provider_id)
+
+
+def adopt(graph: DesiredGraph, provider: Provider, key: str, address: str, inst: Instance, lineage: str,
+          price_of: Callable[[Instance], float | None] | None = None) -> Adopted:
+    """Tag ``inst`` (read by read_existing) for ``address`` and build its record."""
+    provider_id = inst.id
     resource = graph.resources()[address]
     tags = {TAG_ADDRESS: address, TAG_LINEAGE: lineage, TAG_GROUP: "0", TAG_RANK: "0"}
     tagged, note = True, ""
