@@ -121,6 +121,8 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     for address in rp.accept:
         out.print(f"  ~ {address}: state will record the nodes the provider reports", markup=False,
                   highlight=False)
+    if rp.plan is not None and rp.plan.errored:
+        fail("the repair plan has errors; nothing was changed", hint="run `skyplan plan` to see them")
     if rp.empty:
         return EXIT_DRIFT, {"attempted": False, "summary": "drift found, but the plan has nothing to change "
                                                            "(the drift is accepted by the configuration)"}, None
