@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from pathlib import Path
@@ -97,7 +98,19 @@ def test_destroy_honours_prevent_destroy(tmp_path):
         snap = _state(d)
         assert list(snap.resources) == ["workload.db"]
         prov = LocalProvider(ProviderConfig(kind="local", settings={"root": str(d)}))
-        assert [i.state for i in prov.list_managed(snap.lineage)] == ["running"]
+        live = prov.list_managed(snap.lineage)
+        assert [i.state for i in live] == ["running"]
+
+        # Killed behind skyplan's back: --refresh-only records that in state, changing nothing else.
+        os.killpg(int(live[0].attributes["pgid"]), signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while prov.list_managed(snap.lineage) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        r = run("apply", str(d), "--refresh-only", "--auto-approve")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "workload.db: missing" in r.stdout and "1 record(s) refreshed" in r.stdout
+        after = _state(d)
+        assert after.serial > snap.serial and after.resources["workload.db"].instances == ()
     finally:
         _cleanup(d)
 
