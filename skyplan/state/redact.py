@@ -71,3 +71,20 @@ def redact_record(record: Mapping | None, paths: Iterable[str]) -> dict | None:
     if "attributes" in out:
         out["attributes"] = redact_value(out["attributes"], paths)
     return out
+
+
+def paths_from_tree(tree: Mapping[str, Any] | bool | None, prefix: str = "") -> list[str]:
+    """Dotted paths of a Terraform-style marker tree: ``{"env": {"TOKEN": True}}`` ->
+    ``["env.TOKEN"]``; ``{"run": True}`` -> ``["run"]``. Lists of markers give ``[i]``."""
+    if tree is True:
+        return [prefix] if prefix else []
+    out: list[str] = []
+    if isinstance(tree, Mapping):
+        for k, v in tree.items():
+            step = f"{prefix}.{k}" if prefix and _STEP.fullmatch(f".{k}") else (
+                f"{prefix}[{json.dumps(k)}]" if prefix else str(k))
+            out.extend(paths_from_tree(v, step))
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            out.extend(paths_from_tree(v, f"{prefix}[{i}]"))
+    return out
