@@ -1,12 +1,16 @@
 """The Catalog: a set of Offers, indexed once for fast filtered look-ups.
 
 Indexes are built at construction (by provider, by accelerator, by provider and
-instance type, by region); a query starts from the smallest index that applies
-and filters the rest. Results are sorted by the price in use, cheapest first.
+instance type, by region). A query naming an instance type or an exact region
+starts from that small index; any other query uses a list for its (provider,
+accelerator, pricing) kept sorted by price (built on first use), cuts it at
+``max_price`` by bisection and filters the rest. Results are sorted by the price
+in use, cheapest first.
 """
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 from typing import Iterable, Sequence
@@ -16,6 +20,7 @@ from skyplan.catalog.offer import Offer
 from skyplan.errors import CatalogError
 
 PRICINGS = ("on_demand", "spot", "reserved")
+_MAX_SORTED = 512  # cached sorted views per catalog
 
 
 def _glob(pattern: str):
@@ -40,7 +45,7 @@ class Catalog:
     """Offers plus where they came from. Treat as immutable once built."""
 
     __slots__ = ("offers", "source", "observed_at", "_by_provider", "_by_accel", "_by_type",
-                 "_by_region")
+                 "_by_region", "_sorted")
 
     def __init__(self, offers: Iterable[Offer], *, source: str = "", observed_at: str = ""):
         self.offers: tuple[Offer, ...] = tuple(offers)
@@ -59,6 +64,7 @@ class Catalog:
         self._by_accel = by_accel
         self._by_type = by_type
         self._by_region = by_region
+        self._sorted: dict[tuple, tuple[list[Offer], list[float]]] = {}
 
     def __len__(self) -> int:
         return len(self.offers)
@@ -108,18 +114,20 @@ class Catalog:
         if pricing not in PRICINGS:
             raise CatalogError(f"unknown pricing {pricing!r}", hint="one of: " + ", ".join(PRICINGS))
         accel = resolve_accelerator(accelerator) if accelerator else None
-        candidates: list[Sequence[Offer]] = []
-        if provider is not None and instance_type is not None:
-            candidates.append(self._by_type.get((provider, instance_type), ()))
-        if provider is not None and region is not None and not any(ch in region for ch in "*?["):
-            candidates.append(self._by_region.get((provider, region), ()))
-        if accel is not None:
-            candidates.append(self._by_accel.get(accel, ()))
-        if provider is not None:
-            candidates.append(self._by_provider.get(provider, ()))
-        pool = min(candidates, key=len) if candidates else self.offers
-        region_ok = _glob(region) if region else None
         zone_ok = _glob(zone) if zone else None
+        small = None
+        if provider is not None and instance_type is not None:
+            small = self._by_type.get((provider, instance_type), ())
+        if small is not None:
+            region_ok = _glob(region) if region else None
+            pool: Sequence[Offer] = sorted(
+                (o for o in small if o.price(pricing) is not None and (region_ok is None or region_ok(o.region))),
+                key=lambda o: (o.price(pricing), o.provider, o.region, o.zone or "", o.instance_type))
+        else:
+            rows, prices = self._sorted_for(provider, accel, pricing, region)
+            pool = rows[:bisect.bisect_right(prices, max_price)] if max_price is not None else rows[:]
+            if min_accelerators is None and zone is None and instance_type is None:
+                return pool
         out = []
         for o in pool:
             if provider is not None and o.provider != provider:
@@ -130,13 +138,37 @@ class Catalog:
                 continue
             if min_accelerators is not None and o.accelerator_count < min_accelerators:
                 continue
-            price = o.price(pricing)
-            if price is None or (max_price is not None and price > max_price):
-                continue
-            if region_ok is not None and not region_ok(o.region):
+            if max_price is not None and o.price(pricing) > max_price:
                 continue
             if zone_ok is not None and not (o.zone and zone_ok(o.zone)):
                 continue
             out.append(o)
-        out.sort(key=lambda o: (o.price(pricing), o.provider, o.region, o.zone or "", o.instance_type))
         return out
+
+    def _sorted_for(self, provider: str | None, accel: str | None, pricing: str, region: str | None
+                    ) -> tuple[list[Offer], list[float]]:
+        """Offers of this provider, accelerator and region glob (None = any) that have a
+        ``pricing`` price, cheapest first, with their prices (for bisection). Kept per key:
+        the catalog never changes, and callers repeat the same shapes of query."""
+        key = (provider, accel, pricing, region)
+        hit = self._sorted.get(key)
+        if hit is not None:
+            return hit
+        if region is not None:
+            match = _glob(region)
+            rows = [o for o in self._sorted_for(provider, accel, pricing, None)[0] if match(o.region)]
+        else:
+            if accel is not None:
+                base: Sequence[Offer] = self._by_accel.get(accel, ())
+            elif provider is not None:
+                base = self._by_provider.get(provider, ())
+            else:
+                base = self.offers
+            rows = [o for o in base if o.price(pricing) is not None
+                    and (provider is None or o.provider == provider)]
+            rows.sort(key=lambda o: (o.price(pricing), o.provider, o.region, o.zone or "", o.instance_type))
+        hit = (rows, [o.price(pricing) for o in rows])
+        if len(self._sorted) >= _MAX_SORTED:
+            self._sorted.clear()
+        self._sorted[key] = hit
+        return hit

@@ -5,16 +5,21 @@ The built-in snapshot ships as ``skyplan/data/catalog.csv``. The user's cache
 the rows imported or refreshed so far, and ``catalog/sources.json`` saying what
 each came from and when. ``load_catalog()`` lays the cache over the snapshot:
 a cached row replaces the built-in row with the same provider, region, zone,
-instance type and accelerators. The merged result is also kept compiled (pickled) in the cache,
-keyed by the inputs' size and mtime, so later loads skip CSV parsing.
+instance type and accelerators. The merged result is also kept compiled (marshalled
+field tuples) in the cache, keyed by the inputs' size and mtime and the Python
+version, so later loads skip CSV parsing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import gc
 import json
+import marshal
 import os
-import pickle
 import tempfile
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Iterable
@@ -25,7 +30,8 @@ from skyplan.catalog.offer import Offer
 from skyplan.errors import CatalogError
 
 BUILTIN_NAME = "built-in snapshot"
-_COMPILED_VERSION = 1
+_COMPILED_VERSION = 2
+_FIELDS = tuple(f.name for f in dataclasses.fields(Offer))
 
 
 def builtin_path() -> Path:
@@ -55,7 +61,7 @@ def read_file(path: str | os.PathLike, *, provider: str | None = None, trusted: 
               ) -> csvformat.ParseResult:
     p = Path(path)
     try:
-        with open(p, newline="", encoding="utf-8") as f:
+        with open(p, newline="", encoding="utf-8") as f, _no_gc():
             return csvformat.parse(f, name=str(path), provider=provider, trusted=trusted)
     except FileNotFoundError:
         raise CatalogError(f"catalog file {str(path)!r} not found",
@@ -102,23 +108,49 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
         return Catalog(result.offers, source=str(path))
     builtin = builtin_path()
     user = user_offers_path()
-    stamp = (_COMPILED_VERSION, _stamp(builtin), _stamp(user))
-    compiled = cache_dir() / "compiled.pickle"
-    try:
-        with open(compiled, "rb") as f:
-            saved_stamp, offers, source, observed = pickle.load(f)
-        if saved_stamp == stamp:
-            return Catalog(offers, source=source, observed_at=observed)
-    except Exception:  # absent, stale or unreadable: rebuild below
-        pass
+    stamp = (_COMPILED_VERSION, _FIELDS, _stamp(builtin), _stamp(user))
+    compiled = cache_dir() / f"compiled-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
+    cached = _read_compiled(compiled, stamp)
+    if cached is not None:
+        return cached
     offers = read_file(builtin, trusted=True).offers
     sources = read_sources()
-    if stamp[2] is not None:
+    if stamp[3] is not None:
         offers = merge(offers, read_file(user, trusted=True).offers)
     observed = max((o.observed_at or "" for o in offers), default="")
-    source = _describe(sources if stamp[2] is not None else [])
-    _write_compiled(compiled, (stamp, offers, source, observed))
+    source = _describe(sources if stamp[3] is not None else [])
+    _write_compiled(compiled, (stamp, source, observed, [tuple(getattr(o, f) for f in _FIELDS) for o in offers]))
     return Catalog(offers, source=source, observed_at=observed)
+
+
+def _read_compiled(path: Path, stamp) -> Catalog | None:
+    """The compiled catalog if it was built from exactly these inputs, else None."""
+    with _no_gc():  # tens of thousands of small objects: the cyclic GC would rescan them all
+        try:
+            with open(path, "rb") as f:
+                saved_stamp, source, observed, rows = marshal.loads(f.read())
+        except Exception:  # absent, truncated or from another format: rebuild
+            return None
+        if saved_stamp != stamp:
+            return None
+        new, fields = object.__new__, _FIELDS
+        offers = []
+        for row in rows:
+            o = new(Offer)
+            o.__dict__.update(zip(fields, row))  # frozen dataclass: fill without __setattr__
+            offers.append(o)
+        return Catalog(offers, source=source, observed_at=observed)
+
+
+@contextlib.contextmanager
+def _no_gc():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _write_compiled(path: Path, payload) -> None:
@@ -127,9 +159,9 @@ def _write_compiled(path: Path, payload) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".compiled-")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+            marshal.dump(payload, f)
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, ValueError):
         pass
 
 

@@ -92,3 +92,24 @@ def test_free_clouds_keep_price_zero():
     text = HEADER + ",Cloud\nnode-1,L4,1,8,32,0,,cluster,,kubernetes\n"
     offer = csvformat.parse(text).offers[0]
     assert offer.on_demand == 0.0 and offer.provider == "kubernetes"
+
+
+def test_schema_documents_the_columns_and_the_snapshot_satisfies_it():
+    import csv
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from skyplan.catalog.store import builtin_path
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "catalog.schema.json").read_text())
+    assert tuple(schema["required"]) == csvformat.REQUIRED
+    assert set(schema["properties"]) == set(csvformat.COLUMNS)
+    validator = jsonschema.Draft202012Validator(schema)
+    with open(builtin_path(), newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows[::97]:
+        validator.validate(row)
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**rows[0], "Price": "-1"})
