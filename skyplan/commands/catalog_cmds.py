@@ -79,7 +79,12 @@ def list_cmd(
     catalog: Optional[Path] = CATALOG_OPT,
 ) -> None:
     """List offers, cheapest first, with on-demand, spot and reserved prices."""
-    cat = _load(catalog)
+    if provider == "local" and catalog is None:
+        from skyplan.catalog import Catalog, local_offers
+
+        cat = Catalog(local_offers(), source="this machine")
+    else:
+        cat = _load(catalog)
     pricing = "spot" if spot else "reserved" if reserved else "on_demand"
     offers = cat.query(provider=provider, region=region, zone=zone, accelerator=accelerator,
                        min_accelerators=min_accelerators, instance_type=instance_type,

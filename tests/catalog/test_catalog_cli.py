@@ -83,3 +83,15 @@ def test_import_skypilot_file_without_provider_is_refused(capsys, cache_dir, tmp
                     "a.large,,,2,8,0.1,,us-east-1,us-east-1a\n")
     code, _, err = run(capsys, "catalog", "import", str(path))
     assert code == 1 and "--provider" in err
+
+
+def test_list_local_shows_this_machine(capsys, cache_dir):
+    code, out, _ = run(capsys, "catalog", "list", "--provider", "local", "--json")
+    assert code == 0
+    [offer] = json.loads(out)["offers"]
+    assert offer["instance_type"] == "local" and offer["on_demand"] == 0.0 and offer["vcpus"] >= 1
+
+
+def test_refresh_of_a_live_provider_is_refused(capsys, cache_dir):
+    code, _, err = run(capsys, "catalog", "refresh", "--provider", "kubernetes")
+    assert code == 1 and "cannot refresh provider 'kubernetes'" in err
