@@ -73,7 +73,7 @@ def parse_text(text: str, path: str = "<input>", *, line_offset: int = 0) -> ast
                             if 0 <= e.pos_in_stream < len(text) else "Syntax error: unexpected character",
                             e.line, e.column,
                             hint="strings use double quotes; comments start with #, // or /*") from None
-    except UnexpectedEOF as e:
+    except UnexpectedEOF:
         raise SyntaxProblem("Syntax error: unexpected end of file", _last_line(text), 1,
                             hint="a block or bracket is not closed") from None
     except UnexpectedInput as e:  # pragma: no cover - other lark input errors

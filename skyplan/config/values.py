@@ -64,7 +64,7 @@ def type_name(v: Any) -> str:
 
 def to_number(v: Any) -> int | float:
     if isinstance(v, bool):
-        raise ConversionError(f"a number is required, got bool")
+        raise ConversionError("a number is required, got bool")
     if isinstance(v, (int, float)):
         return norm_number(v)
     if isinstance(v, str):
