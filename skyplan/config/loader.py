@@ -156,7 +156,8 @@ class Loader:
                                      hint=did_you_mean(name, decls) or f"the module declares: {', '.join(sorted(decls)) or 'no variables'}")
             self.var_values = resolve(decls, self.diags, inputs=self.inputs, root=self.root, module_call=call, env={})
         else:
-            self.var_values = resolve(decls, self.diags, cli=cli, var_files=var_files, env=env, root=self.root)
+            auto = auto_var_files(self.root)
+            self.var_values = resolve(decls, self.diags, cli=cli, var_files=auto + list(var_files), env=env, root=self.root)
         self.sensitive_vars = {n for n, d in decls.items() if d.sensitive}
         self.decls = decls
 
@@ -270,6 +271,16 @@ class Loader:
         if order is None:
             return
         self.evaluate(order)
+
+
+def auto_var_files(root: str) -> list[str]:
+    """Variable files loaded without a flag, after environment variables and before
+    -var-file files: skyplan.skyvars.hcl, skyplan.skyvars.json, then *.auto.skyvars.hcl
+    and *.auto.skyvars.json in name order."""
+    folder = Path(root)
+    out = [str(folder / n) for n in ("skyplan.skyvars.hcl", "skyplan.skyvars.json") if (folder / n).is_file()]
+    auto = sorted(list(folder.glob("*.auto.skyvars.hcl")) + list(folder.glob("*.auto.skyvars.json")), key=lambda p: p.name)
+    return out + [str(p) for p in auto]
 
 
 def display_path(p) -> str:

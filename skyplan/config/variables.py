@@ -1,8 +1,9 @@
 """Input variables: declarations, values from every source, types and validation.
 
 Precedence, lowest to highest (as in Terraform): the declared ``default``,
-``SKYPLAN_VAR_<name>`` environment variables, ``-var-file`` files in the order
-given, then ``-var name=value`` flags. Values given as text (environment and
+``SKYPLAN_VAR_<name>`` environment variables, files loaded automatically from
+the config folder (``skyplan.skyvars.hcl``/``.json``, ``*.auto.skyvars.hcl``/``.json``),
+``-var-file`` files in the order given, then ``-var name=value`` flags. Values given as text (environment and
 flags) are taken literally for string/number/bool types and parsed as an HCL
 expression for collection types.
 """

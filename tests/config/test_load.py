@@ -284,3 +284,13 @@ def test_ignore_changes_are_attribute_paths(write_config):
     bad = write_config('workload "a" {\n  lifecycle {\n    ignore_changes = [imgae]\n  }\n}', folder="bad")
     found = _summaries(bad)
     assert found == [("ignore_changes names an unknown attribute 'imgae'", 3)]
+
+
+def test_auto_loaded_variable_files_sit_between_env_and_var_files(write_config, tmp_path):
+    d = write_config('variable "r" { default = "d" }\nworkload "a" { run = var.r }',
+                     skyplan__skyvars__hcl='r = "auto"\n', z__auto__skyvars__json='{"r": "auto-z"}')
+    run = lambda **kw: load(d, **kw).workloads["workload.a"].run  # noqa: E731
+    assert run(env={"SKYPLAN_VAR_r": "env"}) == "auto-z"
+    f = tmp_path / "x.skyvars.hcl"
+    f.write_text('r = "file"\n')
+    assert run(env={}, var_files=[str(f)]) == "file"
