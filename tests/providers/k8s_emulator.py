@@ -183,11 +183,12 @@ def _handler(emu: KubeEmulator):
             url = urllib.parse.urlsplit(self.path)
             query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
             body = self._body() if method in ("POST", "PATCH", "PUT", "DELETE") else None
+            shown = url.path + ("?watch" if query.get("watch") in ("true", "1") else "")
             with emu.lock:
-                emu.requests.append((method, url.path + ("?watch" if query.get("watch") == "true" else "")))
+                emu.requests.append((method, shown))
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return self._send(401, status(401, "Unauthorized", "Unauthorized"))
-            fault = emu.take_fault(method, url.path)
+            fault = emu.take_fault(method, shown)
             if fault:
                 reasons = {409: "Conflict", 410: "Expired", 429: "TooManyRequests", 500: "InternalError",
                            503: "ServiceUnavailable", 403: "Forbidden"}
@@ -276,7 +277,7 @@ def _route(emu: KubeEmulator, method: str, plural: str, ns: str, name: str | Non
             patched = merge_patch(obj, body)
             patched["metadata"]["name"], patched["metadata"]["uid"] = name, obj["metadata"]["uid"]
             if plural in CREATABLE:
-                validate(kind, patched, api_version)
+                validate(kind, patched, api_version, create=False)
             if patched.get("spec") != obj.get("spec"):
                 patched["metadata"]["generation"] = obj["metadata"].get("generation", 1) + 1
                 k8s_controller.on_spec_change(emu, plural, obj, patched)

@@ -97,7 +97,7 @@ def check_pod_spec(spec: Any, field: str, out: list, *, restart: tuple[str, ...]
         check_key(key, f"{field}.nodeSelector", out)
 
 
-def validate(kind: str, body: Any, api_version: str) -> None:
+def validate(kind: str, body: Any, api_version: str, *, create: bool = True) -> None:
     out: list[tuple[str, str]] = []
     if not isinstance(body, dict):
         raise Invalid([("body", "must be an object")])
@@ -117,7 +117,7 @@ def validate(kind: str, body: Any, api_version: str) -> None:
         for f in ("completions", "parallelism", "backoffLimit"):
             if spec.get(f) is not None and (not isinstance(spec[f], int) or spec[f] < 0):
                 out.append((f"spec.{f}", "Invalid value: must be greater than or equal to 0"))
-        if spec.get("selector") and not spec.get("manualSelector"):
+        if create and spec.get("selector") and not spec.get("manualSelector"):
             out.append(("spec.selector", "Invalid value: `selector` will be auto-generated"))
     elif kind == "Deployment":
         tmpl = spec.get("template") or {}

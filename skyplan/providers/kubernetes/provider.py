@@ -48,6 +48,30 @@ def _pod_state(pods: list[dict], rank: int, kind: str) -> str:
     return "pending"
 
 
+def _tag_patch(tags: Mapping[str, Any]) -> dict:
+    """Metadata patch for tags: skyplan's own tags become its labels and annotations
+    (so an imported object is found by lineage); others are ``tags.skyplan.dev/`` annotations."""
+    from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE
+
+    labels: dict[str, Any] = {}
+    ann: dict[str, Any] = {}
+    for key, value in tags.items():
+        text = None if value is None else str(value)
+        if key == TAG_ADDRESS:
+            labels[mf.LABEL_ADDRESS] = None if text is None else mf.label_value(text)
+            ann[mf.ANN_ADDRESS] = text
+        elif key == TAG_LINEAGE:
+            labels[mf.LABEL_LINEAGE] = None if text is None else mf.label_value(text)
+            ann[mf.ANN_LINEAGE] = text
+        elif key == TAG_GROUP:
+            labels[mf.LABEL_GROUP] = text
+        elif key.startswith("skyplan:"):
+            continue  # rank is the position in the object, not a tag
+        else:
+            ann[mf.TAG_PREFIX + mf.label_key(key)] = text
+    return {k: v for k, v in (("labels", labels), ("annotations", ann)) if v}
+
+
 class KubernetesProvider:
     """The ``kubernetes`` provider. Every object it creates carries skyplan's labels."""
 
@@ -225,6 +249,7 @@ class KubernetesProvider:
     def _wait_ready(self, plural: str, name: str, req: LaunchRequest) -> tuple[dict, list[dict]]:
         """Watch the group's pods until all run; give up on lasting Unschedulable pods."""
         from kubernetes import watch
+        from kubernetes.client.exceptions import ApiException
 
         core, _, _ = self._apis()
         selector = f"{mf.LABEL_NAME}={name}"
@@ -259,9 +284,10 @@ class KubernetesProvider:
             w = watch.Watch()
             with self._guard(f"watching {name}"):
                 try:
-                    for event in w.stream(core.list_namespaced_pod, self.namespace, label_selector=selector,
-                                          resource_version=rv, timeout_seconds=max(1, math.ceil(limit)),
-                                          deserialize=False):
+                    events = w.stream(core.list_namespaced_pod, self.namespace, label_selector=selector,
+                                      resource_version=rv, timeout_seconds=max(1, math.ceil(limit)),
+                                      deserialize=False)
+                    for event in events:
                         obj = event["object"]
                         rv = obj["metadata"].get("resourceVersion", rv)
                         if event["type"] == "DELETED":
@@ -269,6 +295,13 @@ class KubernetesProvider:
                         else:
                             pods[obj["metadata"]["name"]] = obj
                         w.stop()  # re-evaluate after each event
+                except ApiException as exc:
+                    if api_status(exc) != 410:
+                        raise
+                    # The resourceVersion expired: list again and watch from there.
+                    listing = self._call(core.list_namespaced_pod, self.namespace, label_selector=selector)
+                    pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
+                    rv = listing.get("metadata", {}).get("resourceVersion")
                 finally:
                     w.stop()
 
@@ -340,9 +373,7 @@ class KubernetesProvider:
         patch_fn = self._method("patch", plural)
         with self._guard(f"updating {kind} {name}"):
             if changes.get("tags"):
-                ann = {mf.TAG_PREFIX + mf.label_key(k): (None if v is None else str(v))
-                       for k, v in dict(changes["tags"]).items()}
-                self._call(patch_fn, name, ns, {"metadata": {"annotations": ann}})
+                self._call(patch_fn, name, ns, {"metadata": _tag_patch(dict(changes["tags"]))})
             if changes.get("state") in ("stopped", "running"):
                 stop = changes["state"] == "stopped"
                 if kind == "job":

@@ -97,3 +97,19 @@ def test_capacity_error_in_first_zone_fails_over_to_the_next(root, moto, capsys)
     assert {i["Placement"]["AvailabilityZone"] for i in insts} == {"us-east-1b"} and len(insts) == 2
     assert rec.groups[0].placement.zone == "us-east-1b"
     assert len(moto.calls("RunInstances")) == 2
+
+
+@pytest.mark.slow
+def test_import_adopts_an_existing_instance_and_tags_it(root, moto, capsys):
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    (raw,) = ec2.run_instances(ImageId=AMI, InstanceType="m5.large", MinCount=1, MaxCount=1,
+                               Placement={"AvailabilityZone": "us-east-1b"})["Instances"]
+    code, out = run(capsys, "import", "workload.train", raw["InstanceId"], str(root))
+    assert code == 0, out
+    with StateStore.open(root / ".skyplan" / "state.db") as store:
+        lineage = store.lineage
+        rec = store.get("workload.train")
+    assert [i.id for i in rec.instances] == [raw["InstanceId"]]
+    assert rec.groups[0].placement.zone == "us-east-1b"
+    (tagged,) = live(moto, lineage)
+    assert {t["Key"]: t["Value"] for t in tagged["Tags"]}[TAG_ADDRESS] == "workload.train"

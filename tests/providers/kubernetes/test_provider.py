@@ -187,3 +187,48 @@ def test_invalid_body_is_rejected_by_the_api_with_a_clear_error(k8s, tmp_path):
     kp = provider(k8s, tmp_path)
     with pytest.raises(ProviderError, match=r"422.*spec.ports\[0\].port"):
         kp.create(request(ports=(70000,), kind="service"))
+
+
+def test_imported_object_is_tagged_into_the_lineage(k8s, tmp_path):
+    from skyplan.providers.base import TAG_GROUP, TAG_RANK
+
+    kp = provider(k8s, tmp_path)
+    (inst,) = kp.create(request("workload.x", lineage="someone"))
+    found = kp.read(f"job/{inst.attributes['name']}")
+    kp.update(found, {"tags": {TAG_ADDRESS: "workload.y", TAG_LINEAGE: "lin-9", TAG_GROUP: "0", TAG_RANK: "0"}})
+    (mine,) = kp.list_managed("lin-9")
+    assert (mine.address, mine.lineage, mine.id) == ("workload.y", "lin-9", inst.id)
+    assert kp.list_managed("someone") == []
+
+
+def test_stopping_a_job_suspends_it(k8s, tmp_path):
+    import time
+
+    kp = provider(k8s, tmp_path)
+    insts = kp.create(request(nodes=2))
+    assert kp.update(insts[0], {"state": "stopped"}).state == "stopped"
+    deadline = time.monotonic() + 5
+    while k8s.list("pods"):  # a suspended Job's pods go away
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def test_expired_watch_is_listed_again(k8s, tmp_path):
+    import threading
+    import time
+
+    kp = provider(k8s, tmp_path, unschedulable_timeout=30)
+    k8s.unschedulable = True  # keep pods pending so create has to watch
+    k8s.fail_next(410, method="GET", path="/pods?watch")
+
+    def release() -> None:  # let the pods schedule once a second watch has started
+        deadline = time.monotonic() + 20
+        while sum(p.endswith("?watch") for _, p in list(k8s.requests)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        k8s.unschedulable = False
+
+    threading.Thread(target=release, daemon=True).start()
+    (inst,) = kp.create(request())
+    assert inst.state == "running"
+    lists = [p for m, p in k8s.requests if m == "GET" and p.endswith("/pods")]
+    assert len(lists) == 2  # listed again after the 410
