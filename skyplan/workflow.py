@@ -194,7 +194,7 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         refreshed: Snapshot | None = None
         refresh_result = None
         t = time.perf_counter()
-        if (options.refresh or options.refresh_only) and snapshot.lineage:
+        if (options.refresh or options.refresh_only) and snapshot.resources:
             providers = build_providers(graph)
             refresh_result = refresh(graph, snapshot, providers)
             refreshed = refresh_result.snapshot
