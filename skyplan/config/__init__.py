@@ -41,6 +41,14 @@ def evaluate_outputs(graph: DesiredGraph, known: Mapping[str, Mapping[str, Any]]
     return _eval(graph, known)
 
 
+def resolve_after_apply(graph: DesiredGraph, address: str, known: Mapping[str, Mapping[str, Any]]):
+    """One workload/fleet re-evaluated with the attributes now known of what it references
+    (e.g. ``env = { MASTER = workload.head.ip }`` once workload.head exists)."""
+    from skyplan.config.resolve import resolve_after_apply as _r
+
+    return _r(graph, address, known)
+
+
 def console_eval(dir, expr: str, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
                  env: Mapping[str, str] | None = None) -> Any:
     from skyplan.config.console import console_eval as _ce
@@ -54,4 +62,4 @@ def format_value(value: Any, indent: int = 0) -> str:
     return _fv(value, indent)
 
 
-__all__ = ["load", "validate", "evaluate_outputs", "console_eval", "format_value", "UNKNOWN", "DesiredGraph"]
+__all__ = ["load", "validate", "evaluate_outputs", "resolve_after_apply", "console_eval", "format_value", "UNKNOWN", "DesiredGraph"]

@@ -62,6 +62,11 @@ class Loader:
         self.shapes: dict[str, tuple] = {}  # node -> ("single", addr) | ("count", [addr]) | ("each", {k: addr})
         self.children: dict[str, "Loader"] = {}
         self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
+        self.extras: dict[str, dict] = {}  # node -> instance key -> count/each scope names
+        self.built_with: dict[str, tuple] = {}  # node -> (dependency addresses, sensitive paths)
+        from skyplan.config.outputs import Evaluation
+
+        self.handle = Evaluation(self)
 
     # --- reading ----------------------------------------------------------------
     def read(self) -> None:
@@ -308,7 +313,8 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     variables = {n: VariableValue(n, v, n in ld.sensitive_vars) for n, v in ld.var_values.items()}
     ld.hasher.update(json.dumps({n: v for n, v in ld.var_values.items()}, sort_keys=True, default=str).encode())
     graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
-                         fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest())
+                         fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest(),
+                         evaluation=ld.handle)
     _ = POISON
     return graph, diags.items
 

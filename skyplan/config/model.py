@@ -264,6 +264,8 @@ class DesiredGraph:
     outputs: Mapping[str, OutputSpec] = field(default_factory=dict)
     variables: Mapping[str, VariableValue] = field(default_factory=dict)
     config_hash: str = ""  # hash of all config files' content + variable values
+    # the evaluated configuration, for re-evaluation after apply (skyplan.config.resolve_after_apply)
+    evaluation: Any = field(default=None, repr=False, compare=False)
 
     def resources(self) -> dict[str, "Workload | Fleet"]:
         return {**self.fleets, **self.workloads}

@@ -200,8 +200,10 @@ def resource(ld, kind: str, name: str) -> None:
     dep_nodes = _direct_dep_refs(block)
     deps = _resources_of(ld, dep_nodes) | ld.extra_deps
     sens = _sensitive_paths(ld, block.body)
+    ld.built_with[node] = (deps, sens)
     values: dict = {}
     failed = False
+    ld.extras[node] = {key: extra for key, extra in expansion}
     for (key, extra), addr in zip(expansion, addrs):
         flag = [True]
         d, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META)
@@ -331,7 +333,7 @@ def output(ld, name: str) -> None:
     from skyplan.config.outputs import OutputExpr
 
     ld.outputs[name] = OutputSpec(name=name, value=value, sensitive=sensitive, description=str(d.get("description") or ""),
-                                  expression=OutputExpr(value_attr.expr, block.file, ld))
+                                  expression=OutputExpr(value_attr.expr, block.file, ld.handle))
 
 
 def provider(ld, block: ast.Block) -> None:

@@ -16,11 +16,40 @@ from skyplan.config.evaluator import EvalError, Namespace, Poisoned, Scope, eval
 from skyplan.config.model import UNKNOWN, DesiredGraph
 
 
+class Evaluation:
+    """A handle on the evaluated configuration kept by DesiredGraph and OutputSpec:
+    shared by copies, dropped by pickling (re-evaluation then keeps planned values)."""
+
+    __slots__ = ("loader",)
+
+    def __init__(self, loader) -> None:
+        self.loader = loader
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __copy__(self):
+        return self
+
+    def __getstate__(self):
+        return {}
+
+    def __setstate__(self, state) -> None:
+        self.loader = None
+
+    def __repr__(self) -> str:
+        return "Evaluation()"
+
+
 @dataclass(frozen=True, eq=False)
 class OutputExpr:
     expr: Any
     file: str
-    loader: Any = field(repr=False)
+    evaluation: Evaluation = field(repr=False)
+
+    @property
+    def loader(self):
+        return self.evaluation.loader
 
 
 AFTER_APPLY = ("id", "ip", "provider", "region", "zone", "instance_type", "hourly_cost")
@@ -61,7 +90,8 @@ def _fill(value, shape, known: Mapping[str, Mapping[str, Any]]):
     return {k: _merge(value[k], known.get(shape[1][k])) for k in value}
 
 
-def _scope(ld, known) -> Scope:
+def known_scope(ld, known) -> Scope:
+    """The loader's scope with resource values completed by ``known`` and locals re-evaluated."""
     objects: dict = {"workload": {}, "fleet": {}, "module": {}}
     for kind in ("workload", "fleet"):
         for name, value in ld.objects[kind].items():
@@ -87,12 +117,12 @@ def _scope(ld, known) -> Scope:
 
 
 def _outputs_of(ld, known) -> dict:
-    scope = _scope(ld, known)
+    scope = known_scope(ld, known)
     out = {}
     for name, spec in ld.outputs.items():
         h = spec.expression
         try:
-            out[name] = evaluate(h.expr, scope) if isinstance(h, OutputExpr) else spec.value
+            out[name] = evaluate(h.expr, scope) if isinstance(h, OutputExpr) and h.loader is not None else spec.value
         except (EvalError, Poisoned):
             out[name] = UNKNOWN
     return out
@@ -103,7 +133,7 @@ def evaluate_outputs(graph: DesiredGraph, known: Mapping[str, Mapping[str, Any]]
     (``{"workload.train": {"id": "...", "ip": "...", "region": "..."}}``, or state's
     view with ``placement``/``instances``/``ips``, see ``after_apply``). Configured
     attributes keep their configured values; what is still unknown stays UNKNOWN."""
-    handles = [s.expression for s in graph.outputs.values() if isinstance(s.expression, OutputExpr)]
-    if not handles:
+    ld = graph.evaluation.loader if isinstance(graph.evaluation, Evaluation) else None
+    if ld is None:
         return {name: spec.value for name, spec in graph.outputs.items()}
-    return _outputs_of(handles[0].loader, known)
+    return _outputs_of(ld, known)

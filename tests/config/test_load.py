@@ -294,3 +294,27 @@ def test_auto_loaded_variable_files_sit_between_env_and_var_files(write_config, 
     f = tmp_path / "x.skyvars.hcl"
     f.write_text('r = "file"\n')
     assert run(env={}, var_files=[str(f)]) == "file"
+
+
+def test_resolve_after_apply_fills_references_to_created_resources(write_config):
+    from skyplan.config import resolve_after_apply
+
+    d = write_config('workload "head" { run = "x" }\n'
+                     'workload "w" {\n  count = 2\n  env = { HEAD = workload.head.ip, RANK = count.index }\n  run = "join ${workload.head.ip}"\n}')
+    g = load(d)
+    assert g.workloads["workload.w[1]"].env == {"HEAD": UNKNOWN, "RANK": "1"}
+    w = resolve_after_apply(g, "workload.w[1]", {"workload.head": {"ip": "10.1.2.3"}})
+    assert w.env == {"HEAD": "10.1.2.3", "RANK": "1"} and w.run == "join 10.1.2.3"
+    assert w.address == Address("workload", "w", 1) and w.depends_on == (Address("workload", "head"),)
+    assert resolve_after_apply(g, "workload.w[0]", {}).env["HEAD"] is UNKNOWN
+
+
+def test_graph_copies_and_pickles(write_config):
+    import copy
+    import pickle
+
+    g = load(write_config(MAIN))
+    assert copy.deepcopy(g).workloads == g.workloads
+    back = pickle.loads(pickle.dumps(g))
+    assert back.workloads == g.workloads
+    assert evaluate_outputs(back, {"workload.prep": {"ip": "1"}})["prep_ip"] is UNKNOWN

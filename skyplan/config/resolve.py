@@ -1,0 +1,69 @@
+"""Re-evaluate one workload or fleet once the resources it references exist.
+
+At plan time ``env = { MASTER = workload.head.ip }`` is unknown; when apply is
+about to create the workload, the head's address is known. ``resolve_after_apply``
+evaluates the block again with those attributes and returns the Workload/Fleet
+as it should be created (anything still unknown stays UNKNOWN).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from skyplan.addrs import Address
+from skyplan.config import build
+from skyplan.config.evaluator import Poisoned
+from skyplan.config.model import DesiredGraph, Fleet, Workload
+from skyplan.config.outputs import known_scope
+from skyplan.config.variables import Diags
+
+
+def _loader_for(root, module: tuple):
+    ld = root
+    for name in module:
+        ld = ld.children.get(name)
+        if ld is None:
+            return None
+    return ld
+
+
+def resolve_after_apply(graph: DesiredGraph, address: str, known: Mapping[str, Mapping[str, Any]]) -> "Workload | Fleet":
+    """The resource at ``address`` re-evaluated with ``known`` attributes per address
+    (same shapes as evaluate_outputs). Returns the planned value unchanged when the
+    configuration is not at hand or re-evaluation fails."""
+    from skyplan.config.nodes import META, eval_body, reporter
+
+    planned = graph.resources().get(address)
+    if planned is None:
+        raise KeyError(address)
+    root = getattr(graph.evaluation, "loader", None)
+    ld = _loader_for(root, planned.address.module) if root is not None else None
+    if ld is None:
+        return planned
+    addr: Address = planned.address
+    node = f"{addr.kind}.{addr.name}"
+    block = ld.blocks[addr.kind].get(addr.name)
+    extra = ld.extras.get(node, {}).get(addr.key)
+    if block is None or extra is None:
+        return planned
+    scope = known_scope(ld, known)
+    scope.namespaces.update(extra)
+    quiet = Diags()
+    saved, ld.diags = ld.diags, quiet
+    try:
+        d, ok = eval_body(ld, block.body, scope, block.file, skip=META)
+        if not ok:
+            return planned
+        flag = [True]
+        report = reporter(ld, block, flag)
+        try:
+            if addr.kind == "workload":
+                out = build.workload(addr, d, report, depends_on=planned.depends_on, source=planned.source,
+                                     sensitive_paths=planned.sensitive_paths)
+            else:
+                out = build.fleet(addr, d, report, depends_on=planned.depends_on, source=planned.source)
+        except (build.Invalid, Poisoned):
+            return planned
+        return out if flag[0] else planned
+    finally:
+        ld.diags = saved
