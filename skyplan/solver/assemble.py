@@ -25,8 +25,10 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
     chosen: dict[str, list[Option]] = {}
     for k, counts in zip(classes, result.counts):
         pool = [[o, n] for o, n in zip(k.options, counts) if n]
-        for member in k.members:
-            chosen[member.item.address] = _take(member, pool, problem.current.get(member.item.address, ()))
+        if k.spread and len(k.members) > 1:
+            _deal(k, pool, chosen, problem.current)
+            continue
+        _split(k, pool, problem.current, chosen)
     entries = {m.item.address: m for k in classes for m in k.members}
     fleet_home = {a: groups[0] for a, groups in chosen.items() if entries[a].item.kind == "fleet"}
     row_totals = _row_totals(entries, chosen)
@@ -67,25 +69,45 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
         gap=gap, backend=result.backend, solve_seconds=round(seconds, 4), candidates=candidates)
 
 
-def _take(member, pool: list[list], current) -> list[Option]:
-    """This member's groups from the class pool; groups stay on their current
-    option (by group index) when the pool still has it."""
-    n = member.item.groups
-    out: list[Option | None] = [None] * n
-    for gi, p in enumerate(current[:n]):
-        for slot in pool:
-            o = slot[0]
-            if slot[1] and (o.key[:5] == (p.provider, p.region, p.zone or "", p.instance_type, p.pricing)
-                            or (o.fleet and o.fleet == p.fleet)):
-                out[gi] = o
+def _deal(k, pool: list[list], chosen: dict, current) -> None:
+    """Split a merged spread class: groups listed domain by domain, dealt
+    round-robin; each member's groups then line up with its current ones."""
+    groups = [o for o, n in sorted(pool, key=lambda p: (p[0].domain(k.spread), p[0].sort_key)) for _ in range(n)]
+    m = len(k.members)
+    for j, member in enumerate(k.members):
+        mine = [[o, 1] for o in groups[j::m]]
+        _split(_Single(member), mine, current, chosen)
+
+
+class _Single:
+    def __init__(self, member):
+        self.members = [member]
+
+
+def _split(k, pool: list[list], current, chosen: dict) -> None:
+    """Hand the class's groups to its members: first every group that can stay
+    on its current option (by group index), then the rest in option order."""
+    picks: dict[str, list] = {}
+    for member in k.members:
+        n = member.item.groups
+        out: list = [None] * n
+        for gi, p in enumerate(current.get(member.item.address, ())[:n]):
+            for slot in pool:
+                o = slot[0]
+                if slot[1] and (o.key[:5] == (p.provider, p.region, p.zone or "", p.instance_type, p.pricing)
+                                or (o.fleet and o.fleet == p.fleet)):
+                    out[gi] = o
+                    slot[1] -= 1
+                    break
+        picks[member.item.address] = out
+    for member in k.members:
+        out = picks[member.item.address]
+        for gi, o in enumerate(out):
+            if o is None:
+                slot = next(s for s in pool if s[1])
+                out[gi] = slot[0]
                 slot[1] -= 1
-                break
-    for gi in range(n):
-        if out[gi] is None:
-            slot = next(s for s in pool if s[1])
-            out[gi] = slot[0]
-            slot[1] -= 1
-    return out  # type: ignore[return-value]
+        chosen[member.item.address] = out
 
 
 def _placement(o: Option, fleet_home: dict[str, Option]) -> Placement:
@@ -99,9 +121,12 @@ def _placement(o: Option, fleet_home: dict[str, Option]) -> Placement:
 
 def _row_totals(entries, chosen) -> dict[int, float]:
     totals: dict[int, float] = {}
+    indexes: dict[int, dict] = {}
     for address, groups in chosen.items():
         e = entries[address]
-        index = {o.key: i for i, o in enumerate(e.options)}
+        index = indexes.get(id(e.options))
+        if index is None:
+            index = indexes[id(e.options)] = {o.key: i for i, o in enumerate(e.options)}
         for o in groups:
             for row, amount in e.usage[index[o.key]]:
                 totals[row] = totals.get(row, 0.0) + amount

@@ -2,8 +2,16 @@
 dominated options, and the closed-form answer for classes nothing constrains.
 
 Merging: items with the same requirement signature and no individual
-constraint (spread, colocation, egress, a current placement to keep) become one
-class whose groups are counted, not enumerated.
+constraint (colocation, egress) become one class whose groups are counted, not
+enumerated. Current placements merge too: the class may keep, on each option,
+up to the members' summed groups there, which splits back exactly since the
+members are alike (spread items merge only with those running in the same
+places, so each member's current groups are the class's current groups / m). Spread survives merging exactly: if
+m workloads of r replicas may put at most c = ceil(r / D) groups in any one
+domain, the class may put at most m * c there, and any such count vector splits
+back into m valid workloads by listing the groups domain by domain and dealing
+them round-robin (a domain's run of at most m * c groups gives each workload at
+most c of them).
 
 Pruning: two options of one class with the same footprint (the capacity rows
 they use and how much, the spread domain, the region for colocation/egress,
@@ -41,6 +49,7 @@ class Klass:
     option_index: list[int]  # indexes into members[0].options, after pruning
     spread: str | None = None
     closed: list[int] | None = None  # counts when solved in closed form
+    current: dict[tuple, int] = field(default_factory=dict)  # option key -> members' groups there now
 
     @property
     def entry(self) -> Entry:
@@ -61,17 +70,28 @@ def build_classes(entries: list[Entry], coupled: set[str], budget: float | None,
     singles: list[Klass] = []
     merged: dict[tuple, list[Entry]] = {}
     for e in entries:
-        if e.item.address in coupled or e.current:
-            singles.append(Klass([e], e.item.groups, [], spread=_spread(e.item)))
+        if e.item.address in coupled:
+            singles.append(Klass([e], e.item.groups, [], spread=_spread(e.item), current=dict(e.current)))
+        elif _spread(e.item):  # spread items merge only with those running in the same places
+            merged.setdefault((e.signature, tuple(sorted(e.current.items()))), []).append(e)
         else:
-            merged.setdefault(e.signature, []).append(e)
-    classes = singles + [Klass(m, sum(e.item.groups for e in m), []) for _, m in sorted(merged.items(),
-                                                                                      key=lambda kv: kv[1][0].item.address)]
+            merged.setdefault((e.signature, ()), []).append(e)
+    classes = singles + [Klass(m, sum(e.item.groups for e in m), [], spread=_spread(m[0].item),
+                               current=_summed(m))
+                         for _, m in sorted(merged.items(), key=lambda kv: kv[1][0].item.address)]
     for k in classes:
         k.option_index = _prune(k, k.entry.item.address in coupled, budget)
-        if k.entry.item.address not in coupled:
+        if k.entry.item.address not in coupled and not k.spread:
             k.closed = _closed_form(k, budget, threshold)
     return classes
+
+
+def _summed(members: list[Entry]) -> dict[tuple, int]:
+    out: dict[tuple, int] = {}
+    for e in members:
+        for key, n in e.current.items():
+            out[key] = out.get(key, 0) + n
+    return out
 
 
 def _spread(item: Item) -> str | None:
@@ -85,7 +105,7 @@ def _prune(k: Klass, coupled: bool, budget: float | None) -> list[int]:
     for i, opt in enumerate(e.options):
         if e.region_filter is not None and opt.region_key not in e.region_filter:
             continue
-        is_current = opt.key in e.current
+        is_current = opt.key in k.current
         foot = (e.usage[i], opt.domain(k.spread) if k.spread else None,
                 opt.region_key if coupled else None, opt.key if is_current else None)
         seen = best_hourly.get(foot)
@@ -99,15 +119,14 @@ def _closed_form(k: Klass, budget: float | None, threshold: float) -> list[int] 
     opts, usage = k.options, k.usage
     if not opts:
         return None
-    e = k.entry
-    if e.current:
+    if k.current:
         # keep what runs unless moving saves more than the bonus; only when nothing binds
         if budget is not None or any(usage):
             return None
         slots = [(opts[0].group_cost, 0, k.groups)]
         for i, o in enumerate(opts):
-            if o.key in e.current:
-                slots.append((o.group_cost * (1.0 - threshold), i, e.current[o.key]))
+            if o.key in k.current:
+                slots.append((o.group_cost * (1.0 - threshold), i, k.current[o.key]))
         counts = [0] * len(opts)
         left = k.groups
         for _, i, cap in sorted(slots):

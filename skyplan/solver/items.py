@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
@@ -81,15 +82,15 @@ class Option:
     vcpus: float = 0.0
     memory_gib: float = 0.0
 
-    @property
+    @cached_property
     def key(self) -> tuple:
         return (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
 
-    @property
+    @cached_property
     def sort_key(self) -> tuple:
         return (round(self.group_cost, 9), round(self.group_hourly, 9)) + self.key
 
-    @property
+    @cached_property
     def region_key(self) -> tuple[str, str]:
         return (self.kind, self.region)
 
@@ -100,7 +101,7 @@ class Option:
             return (self.provider, self.region)
         return (self.provider, self.region, self.zone or "")
 
-    @property
+    @cached_property
     def infra(self) -> str:
         return "/".join(p for p in (self.provider, self.region, self.zone) if p)
 

@@ -10,6 +10,7 @@ explanations (skyplan.solver.assemble).
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 
@@ -56,6 +57,7 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
     opts = problem.options
     cache: dict[tuple, tuple[list[Option], list[tuple]]] = {}
     entries = []
+    key_index: dict[int, tuple[set, dict]] = {}
     for item in items:
         blocked = tuple(opts.blocked.get(item.address, ()))
         sig = (item.kind == "fleet", item.resources, item.nodes, item.groups, item.pricing, item.hours,
@@ -73,15 +75,16 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
         options, usage = cache[sig]
         entry = Entry(item, sig, options, usage)
         if not opts.reoptimize and item.address in problem.current:
-            entry.current = _current_keys(problem.current[item.address], options)
+            if id(options) not in key_index:
+                key_index[id(options)] = ({o.key for o in options},
+                                          {(o.fleet, o.instance_type): o.key for o in options if o.fleet})
+            entry.current = _current_keys(problem.current[item.address], *key_index[id(options)])
         entries.append(entry)
     return entries
 
 
-def _current_keys(placements: tuple[Placement, ...], options: list[Option]) -> dict[tuple, int]:
+def _current_keys(placements: tuple[Placement, ...], keys: set, fleet_keys: dict) -> dict[tuple, int]:
     """Option keys of the recorded placements that are still options."""
-    keys = {o.key for o in options}
-    fleet_keys = {(o.fleet, o.instance_type): o.key for o in options if o.fleet}
     found: Counter = Counter()
     for p in placements:
         key = (p.provider, p.region, p.zone or "", p.instance_type, p.pricing, p.fleet or "")
@@ -97,8 +100,6 @@ def _couple(entries: list[Entry], by_address: dict[str, Entry]) -> set[str]:
     causes = []
     for e in entries:
         item = e.item
-        if item.placement.spread and item.groups > 1:
-            coupled.add(item.address)
         target = item.placement.colocate_with
         if not target:
             continue
@@ -143,13 +144,15 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
         address = k.entry.item.address
         slot[address] = len(inp.classes)
         options = k.options
-        bonus = {j: (threshold * o.group_cost, k.entry.current[o.key])
-                 for j, o in enumerate(options) if o.key in k.entry.current and threshold > 0}
+        bonus = {j: (threshold * o.group_cost, k.current[o.key])
+                 for j, o in enumerate(options) if o.key in k.current and threshold > 0}
         inp.classes.append(MipClass(
             k.groups, [o.group_cost for o in options], [o.group_hourly for o in options], k.usage,
             domains=[o.domain(k.spread) for o in options] if k.spread else None,
             region_keys=[o.region_key for o in options] if address in coupled else None,
-            bonus=bonus, label=address))
+            bonus=bonus, label=address + (f" and {len(k.members) - 1} like it" if len(k.members) > 1 else ""),
+            spread_cap=len(k.members) * math.ceil(k.entry.item.groups / len({o.domain(k.spread) for o in options}))
+            if k.spread else 0))
     inp.colocate = [(slot[a], slot[b]) for a, b in colocate if a in slot and b in slot]
     inp.egress = [(slot[a], slot[b], gb) for a, b, gb in egress if a in slot and b in slot]
     if not inp.classes:

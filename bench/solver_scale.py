@@ -1,0 +1,152 @@
+"""Solver scale: generated team mixes of 100, 1,000 and 10,000 workloads over the
+built-in catalog, with quotas, an existing GPU fleet, a CPU fleet and spread.
+
+For each size it prints the solve time, status and proven gap, and the total
+expected cost against a per-workload greedy baseline computed in the same run:
+each workload in turn takes its cheapest option that still has quota/fleet
+room (what a task-by-task optimizer does: cheapest feasible offer, then repair).
+
+    python bench/solver_scale.py [--sizes 100,1000,10000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from skyplan.addrs import Address  # noqa: E402
+from skyplan.catalog import load_catalog  # noqa: E402
+from skyplan.config.model import (  # noqa: E402
+    AcceleratorReq, Fleet, FleetCapacity, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload,
+)
+from skyplan.solver import Problem, SolveOptions, solve  # noqa: E402
+from skyplan.solver.capacity import Rows, fleet_options  # noqa: E402
+from skyplan.solver.items import Item, offer_options  # noqa: E402
+
+REGIONS = {
+    "aws": ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"),
+    "gcp": ("us-central1", "us-east1", "us-west1", "europe-west4"),
+    "azure": ("eastus", "westus2", "westeurope"),
+}
+
+
+def acc(*names: str) -> tuple[AcceleratorReq, ...]:
+    return tuple(AcceleratorReq(n.split(":")[0], int(n.split(":")[1])) for n in names)
+
+
+# (share, kind, resources, nodes, replicas, pricing, durations, spread)
+TEMPLATES = [
+    (0.06, "job", Resources(acc("H100:8")), (1, 2, 4), 1, ("spot", "on_demand"), (8, 24, 72), None),
+    (0.06, "job", Resources(acc("A100-80GB:8", "H100:8")), (1, 2), 1, ("on_demand",), (4, 12), None),
+    (0.08, "job", Resources(acc("L4:1", "A10G:1", "T4:1")), (1,), 1, ("spot", "on_demand"), (1, 2, 6), None),
+    (0.05, "service", Resources(acc("L4:1", "A10G:1")), (1,), 2, ("on_demand",), (None,), "region"),
+    (0.05, "service", Resources(cpus=Quantity(4), memory=Quantity(16)), (1,), 3, ("on_demand",), (None,), "zone"),
+    (0.10, "service", Resources(cpus=Quantity(2), memory=Quantity(8, at_least=True)), (1,), 1, ("on_demand",), (None,), None),
+    (0.30, "job", Resources(cpus=Quantity(8, at_least=True), memory=Quantity(32, at_least=True)), (1,), 1,
+     ("spot", "on_demand"), (1, 2, 4), None),
+    (0.30, "job", Resources(cpus=Quantity(16, at_least=True), memory=Quantity(64, at_least=True)), (1, 2), 1,
+     ("on_demand",), (2, 8), None),
+]
+
+
+def team(n: int, seed: int):
+    rng = random.Random(seed)
+    scale = max(1, n // 100)
+    providers = {
+        "aws": ProviderConfig("aws", regions=REGIONS["aws"], quotas=(
+            Quota("H100", 32 * scale, "us-*"), Quota("vcpus", 600 * scale))),
+        "gcp": ProviderConfig("gcp", regions=REGIONS["gcp"], quotas=(Quota("H100", 16 * scale),)),
+        "azure": ProviderConfig("azure", regions=REGIONS["azure"]),
+        "kubernetes": ProviderConfig("kubernetes", regions=("onprem",)),
+    }
+    fleets = {
+        "fleet.gpu": Fleet(Address("fleet", "gpu"), provider="kubernetes", existing=True, region="onprem",
+                           capacity=(FleetCapacity("H100", 8, 2 * scale),)),
+        "fleet.cpu": Fleet(Address("fleet", "cpu"), provider="kubernetes", existing=True, region="onprem",
+                           capacity=(FleetCapacity(None, 0, 4 * scale, cpus_per_node=64, memory_per_node=256),)),
+    }
+    weights = [t[0] for t in TEMPLATES]
+    workloads = {}
+    for i in range(n):
+        share, kind, res, nodes, replicas, pricing, durations, spread = rng.choices(TEMPLATES, weights)[0]
+        address = Address("workload", "w", i)
+        workloads[str(address)] = Workload(
+            address, kind=kind, resources=res, num_nodes=rng.choice(nodes), replicas=replicas, pricing=pricing,
+            duration_hours=rng.choice(durations), placement=PlacementSpec(spread=spread))
+    return providers, fleets, workloads
+
+
+def offers_for(catalog, providers):
+    return {k: ([] if cfg.kind == "kubernetes" else catalog.for_provider(cfg.kind, cfg.regions))
+            for k, cfg in providers.items()}
+
+
+def greedy(problem: Problem) -> tuple[float, int]:
+    """Workload by workload (address order), each group takes its cheapest option
+    with room left in every quota/fleet row; spread caps honoured per workload."""
+    rows = Rows(problem.providers, problem.fleets)
+    left = [r.limit for r in rows.rows]
+    total, unplaced = 0.0, 0
+    cache: dict = {}
+    for address in sorted(problem.workloads):
+        item = Item.of_workload(problem.workloads[address])
+        sig = (item.resources, item.nodes, item.pricing, item.hours, item.placement)
+        if sig not in cache:
+            pairs = [(o, rows.usage(o, item.resources)) for o in offer_options(
+                item, problem.providers, problem.offers, (), problem.options.restart_overhead)]
+            pairs += fleet_options(item, rows, problem.fleets, problem.providers)
+            pairs.sort(key=lambda p: p[0].sort_key)
+            cache[sig] = pairs
+        pairs = cache[sig]
+        spread = item.placement.spread if item.groups > 1 else None
+        cap = math.ceil(item.groups / len({o.domain(spread) for o, _ in pairs})) if spread and pairs else item.groups
+        used: dict = {}
+        for _ in range(item.groups):
+            for o, usage in pairs:
+                if spread and used.get(o.domain(spread), 0) >= cap:
+                    continue
+                if all(left[r] >= amount - 1e-9 for r, amount in usage):
+                    for r, amount in usage:
+                        left[r] -= amount
+                    if spread:
+                        used[o.domain(spread)] = used.get(o.domain(spread), 0) + 1
+                    total += o.group_cost
+                    break
+            else:
+                unplaced += 1
+    return total, unplaced
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    catalog = load_catalog()
+    print(f"catalog: {len(catalog.offers)} offers ({catalog.source}, {catalog.observed_at})")
+    print(f"{'workloads':>9} {'solve s':>8} {'status':>8} {'gap':>8} {'backend':>11} {'skyplan $':>14} "
+          f"{'greedy $':>14} {'ratio':>7} {'greedy s':>8}")
+    for n in (int(s) for s in args.sizes.split(",")):
+        providers, fleets, workloads = team(n, args.seed)
+        problem = Problem(workloads, fleets, providers, offers_for(catalog, providers),
+                          options=SolveOptions(time_limit=25.0))
+        t = time.perf_counter()
+        solution = solve(problem)
+        solve_s = time.perf_counter() - t
+        t = time.perf_counter()
+        g_cost, unplaced = greedy(problem)
+        greedy_s = time.perf_counter() - t
+        ratio = solution.total_cost / g_cost if g_cost else float("nan")
+        note = f"  (greedy left {unplaced} group(s) unplaced)" if unplaced else ""
+        print(f"{n:>9} {solve_s:>8.2f} {solution.status:>8} {solution.gap:>8.4%} {solution.backend:>11} "
+              f"{solution.total_cost:>14,.2f} {g_cost:>14,.2f} {ratio:>7.4f} {greedy_s:>8.2f}{note}")
+
+
+if __name__ == "__main__":
+    main()
