@@ -47,10 +47,6 @@ def open_state(graph: DesiredGraph, create: bool = True):
     return StateStore.open(state_path(graph), create=create)
 
 
-def snapshot_of(store) -> Snapshot:
-    return store.snapshot()
-
-
 def provider_keys_in_use(graph: DesiredGraph, snapshot: Snapshot | None = None) -> set[str]:
     """Provider keys the configuration declares plus those state records resources in."""
     keys = set(graph.providers)
