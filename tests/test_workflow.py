@@ -149,3 +149,35 @@ def test_destroy_plan_of_recorded_state(folder):
         assert result.plan.solver.get("status") == "optimal"
     finally:
         result.store.close()
+
+
+def test_parallel_plans_wait_for_each_other_with_a_lock_timeout(folder):
+    import threading
+
+    record_as_applied(folder, "workload.api").close()
+    results, errors = [], []
+
+    def one():
+        try:
+            res = workflow.make_plan(folder, PlanOptions(refresh=False, lock_timeout=30.0))
+            results.append(res.plan)
+            res.store.close()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=one) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and len(results) == 3
+    assert len({(p.lineage, p.serial, tuple((c.address, c.action) for c in p.changes)) for p in results}) == 1
+
+
+def test_refresh_only_plan_shows_drift_and_changes_nothing(folder):
+    record_as_applied(folder, "workload.api").close()
+    out = skyplan("plan", "--refresh-only", "-detailed-exitcode", cwd=folder)
+    assert out.returncode == 2, out.stderr
+    assert "Objects have changed outside of skyplan" in out.stdout
+    assert "workload.api is missing" in out.stdout
+    assert "refresh-only plan" in out.stdout and "will be created" not in out.stdout
