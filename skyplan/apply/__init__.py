@@ -38,6 +38,7 @@ class ApplyResult:
     destroyed: int = 0
     cancelled: bool = False
     max_running: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -57,6 +58,7 @@ class ApplyResult:
             "ok": self.ok, "done": self.done, "failed": self.failed, "skipped": self.skipped,
             "abandoned": self.abandoned, "errors": self.errors, "reasons": self.reasons,
             "added": self.added, "changed": self.changed, "destroyed": self.destroyed, "cancelled": self.cancelled,
+            "warnings": self.warnings,
         }
 
 
@@ -134,7 +136,10 @@ def apply_plan(
     if not res.abandoned:
         from skyplan.apply.outputs import record_outputs
 
-        record_outputs(plan, store, graph)
+        try:
+            record_outputs(plan, store, graph)
+        except Exception as e:  # noqa: BLE001 - resources are applied; say why outputs were not
+            res.warnings.append(f"outputs were not recorded: {type(e).__name__}: {e}")
     return res
 
 

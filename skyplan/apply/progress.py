@@ -107,6 +107,7 @@ class LiveReporter(Reporter):
 
     def _table(self):
         from rich.table import Table
+        from rich.text import Text
 
         t = Table(box=None, show_header=True, header_style="bold")
         t.add_column("ACTION")
@@ -119,7 +120,7 @@ class LiveReporter(Reporter):
             rows = list(self._rows.items())
         for key, (status, t0, t1, detail) in rows:
             elapsed = "" if t0 is None else f"{(t1 or now) - t0:.1f}s"
-            t.add_row(key, f"[{colours.get(status, '')}]{status}[/]", elapsed, detail)
+            t.add_row(Text(key), Text(status, style=colours.get(status, "")), elapsed, Text(detail))
         return t
 
     def begin(self, keys: Iterable[str]) -> None:

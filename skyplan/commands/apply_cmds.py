@@ -17,7 +17,7 @@ from typing import List, Optional
 
 import typer
 
-from skyplan.commands.common import JSON_OPT, VAR_FILE_OPT, VAR_OPT, console, fail
+from skyplan.commands.common import JSON_OPT, VAR_FILE_OPT, VAR_OPT, _esc, console, fail
 
 EXIT_INTERRUPTED = 130
 
@@ -117,11 +117,13 @@ def run_plan(plan, store, graph, *, parallelism: int, as_json: bool, providers=N
     else:
         err = console(stderr=True)
         for key in result.failed:
-            err.print(f"\n[bold red]Error:[/] {key} failed:")
+            err.print(f"\n[bold red]Error:[/] {_esc(key)} failed:")
             for line in result.errors[key].splitlines():
                 err.print(f"  {line}", markup=False)
+        for warning in result.warnings:
+            err.print(f"[yellow]Warning:[/] {_esc(warning)}")
         for key in result.skipped + result.abandoned:
-            err.print(f"[yellow]Skipped:[/] {key}: {result.reasons.get(key, '')}", markup=True)
+            err.print(f"[yellow]Skipped:[/] {_esc(key)}: {_esc(result.reasons.get(key, ''))}")
         colour = "green" if result.ok else "red"
         text = result.summary()
         if result.ok and plan.options.get("destroy"):
