@@ -16,6 +16,7 @@ import math
 import random
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -132,6 +133,7 @@ def main() -> None:
     print(f"catalog: {len(catalog.offers)} offers ({catalog.source}, {catalog.observed_at})")
     print(f"{'workloads':>9} {'solve s':>8} {'status':>8} {'gap':>8} {'backend':>11} {'skyplan $':>14} "
           f"{'greedy $':>14} {'ratio':>7} {'greedy s':>8}")
+    replans = []
     for n in (int(s) for s in args.sizes.split(",")):
         providers, fleets, workloads = team(n, args.seed)
         problem = Problem(workloads, fleets, providers, offers_for(catalog, providers),
@@ -146,6 +148,25 @@ def main() -> None:
         note = f"  (greedy left {unplaced} group(s) unplaced)" if unplaced else ""
         print(f"{n:>9} {solve_s:>8.2f} {solution.status:>8} {solution.gap:>8.4%} {solution.backend:>11} "
               f"{solution.total_cost:>14,.2f} {g_cost:>14,.2f} {ratio:>7.4f} {greedy_s:>8.2f}{note}")
+        replans.append((n, *replan(problem, solution, args.seed)))
+    print("\nre-plan with everything running and prices moved by -30%..+10% (stability threshold 20%):")
+    print(f"{'workloads':>9} {'solve s':>8} {'status':>8} {'gap':>8} {'kept':>7}")
+    for n, seconds, sol in replans:
+        kept = sum(p.kept for p in sol.placements.values())
+        print(f"{n:>9} {seconds:>8.2f} {sol.status:>8} {sol.gap:>8.4%} {kept / n:>7.1%}")
+
+
+def replan(problem: Problem, solution, seed: int):
+    """Solve again with the first solution running and every price moved."""
+    rng = random.Random(seed)
+    moved = {k: [replace(o, on_demand=o.on_demand and round(o.on_demand * rng.uniform(0.7, 1.1), 4),
+                         spot=o.spot and round(o.spot * rng.uniform(0.7, 1.1), 4)) for o in v]
+             for k, v in problem.offers.items()}
+    current = {a: tuple(g.chosen for g in wp.groups) for a, wp in solution.placements.items()}
+    again = replace(problem, offers=moved, current=current)
+    t = time.perf_counter()
+    sol = solve(again)
+    return time.perf_counter() - t, sol
 
 
 if __name__ == "__main__":
