@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -20,7 +21,7 @@ from typing import Iterator
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so readers see the old or the new content, never half."""
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}-{threading.get_ident()}")
     tmp.write_text(text)
     os.replace(tmp, path)
 
