@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from skyplan.providers.aws.launch import TAG_KIND, TAG_PRICING
@@ -21,13 +22,33 @@ def _int(value: Any, default: int = 0) -> int:
         return default
 
 
+_EXIT = re.compile(r"skyplan: exit_code=(\d+)")
+
+
 def job_finished(raw: Mapping[str, Any]) -> bool:
-    """A job node that powered itself off after ``run`` (not stopped by someone)."""
+    """A job node that shut itself down after ``run`` (stopped, or terminated for
+    a one-time spot node), as opposed to one stopped or terminated by someone."""
+    tags = {t["Key"]: t["Value"] for t in raw.get("Tags", ()) or ()}
     reason = (raw.get("StateReason") or {}).get("Code", "")
-    return raw.get("State", {}).get("Name") == "stopped" and "InstanceInitiatedShutdown" in reason
+    return tags.get(TAG_KIND) == "job" and "InstanceInitiatedShutdown" in reason and \
+        raw.get("State", {}).get("Name") in ("stopping", "stopped", "shutting-down", "terminated")
 
 
-def to_instance(raw: Mapping[str, Any], *, provider: str, region: str) -> Instance:
+def exit_code_of(console: str) -> int | None:
+    """The exit code the boot script printed to the console (the last one), if any."""
+    found = _EXIT.findall(console or "")
+    return int(found[-1]) if found else None
+
+
+def visible(raw: Mapping[str, Any]) -> bool:
+    """Live instances, plus job nodes that finished by themselves (their result counts)."""
+    return raw.get("State", {}).get("Name") in LIVE_STATES or job_finished(raw)
+
+
+def to_instance(raw: Mapping[str, Any], *, provider: str, region: str, exit_code: int | None = None) -> Instance:
+    """One EC2 instance as an Instance. A job node that finished by itself is
+    ``succeeded``/``failed`` by ``exit_code`` (read from its console), or keeps
+    its EC2 state when the code is unknown."""
     tags = {t["Key"]: t["Value"] for t in raw.get("Tags", ()) or ()}
     lifecycle = raw.get("InstanceLifecycle")
     if lifecycle == "spot":
@@ -43,8 +64,11 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, region: str) -> Instan
     }
     if raw.get("StateReason"):
         attributes["state_reason"] = raw["StateReason"].get("Message") or raw["StateReason"].get("Code")
-    if tags.get(TAG_KIND) == "job" and job_finished(raw):
+    if job_finished(raw):
         attributes["finished"] = True
+        if exit_code is not None:
+            attributes["exit_code"] = exit_code
+            state = "succeeded" if exit_code == 0 else "failed"
     rank = _int(tags[TAG_RANK]) if TAG_RANK in tags else _int(raw.get("AmiLaunchIndex"))
     return Instance(
         provider=provider,

@@ -22,7 +22,7 @@ from skyplan.catalog.offer import Offer
 from skyplan.config.model import ProviderConfig
 from skyplan.errors import CapacityError, ProviderError
 from skyplan.providers.aws import errors as awserr
-from skyplan.providers.aws.instances import LIVE_STATES, flatten, to_instance
+from skyplan.providers.aws.instances import exit_code_of, flatten, job_finished, to_instance, visible
 from skyplan.providers.aws.launch import (
     DEFAULT_IMAGE_PARAMETERS, arch_of, configured_image, is_ami, run_instances_args,
 )
@@ -206,7 +206,9 @@ class AwsProvider:
 
     def list_managed(self, lineage: str) -> list[Instance]:
         """Every live instance tagged with ``lineage``: one paginated
-        ``describe_instances`` per region (regions queried concurrently).
+        ``describe_instances`` per region (regions queried concurrently), plus
+        one ``get_console_output`` per job node that has finished by itself
+        (its exit code makes it ``succeeded`` or ``failed``).
 
         Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
         regions = self.regions
@@ -217,14 +219,29 @@ class AwsProvider:
         return [i for part in results for i in part]
 
     def _list_region(self, region: str, lineage: str) -> list[Instance]:
+        """One paginated describe; job nodes that finished by themselves cost one
+        ``get_console_output`` each, to read their exit code."""
         ec2 = self.client(region)
-        filters = [{"Name": f"tag:{TAG_LINEAGE}", "Values": [lineage]},
-                   {"Name": "instance-state-name", "Values": list(LIVE_STATES)}]
+        filters = [{"Name": f"tag:{TAG_LINEAGE}", "Values": [lineage]}]
         with self._guard(region):
             pages = ec2.get_paginator("describe_instances").paginate(
                 Filters=filters, PaginationConfig={"PageSize": 1000})
-            raws = flatten(pages)
-        return [to_instance(r, provider=self.name, region=region) for r in raws]
+            raws = [r for r in flatten(pages) if visible(r)]
+        out = []
+        for r in raws:
+            code = self._exit_code(region, r["InstanceId"]) if job_finished(r) else None
+            out.append(to_instance(r, provider=self.name, region=region, exit_code=code))
+        return out
+
+    def _exit_code(self, region: str, iid: str) -> int | None:
+        try:
+            with self._guard(region):
+                console = self.client(region).get_console_output(InstanceId=iid).get("Output") or ""
+        except ProviderError as exc:
+            if awserr.error_code(exc.__cause__) in awserr.NOT_FOUND:
+                return None
+            raise
+        return exit_code_of(console)
 
     def read(self, provider_id: str) -> Instance:
         """Describe one instance for ``skyplan import``: ``i-…`` (searched in every

@@ -149,3 +149,37 @@ def test_default_image_resolves_from_ssm_parameter(moto):
     (inst,) = aws.create(request(itype="g5.xlarge"))
     assert inst.attributes["image_id"] == "ami-0fedcba987654321"
     assert DEFAULT_IMAGE_PARAMETERS["arm64"].startswith("/aws/service/deeplearning/ami/arm64/")
+
+
+def _finish_job_nodes(moto, exit_code: int) -> None:
+    """Make moto report stopped nodes as stopped by themselves, with the boot
+    script's exit line on the console (what a finished job node looks like)."""
+    from moto.ec2.responses.general import SAMPLE_CONSOLE_OUTPUT
+
+    moto.inject(action="DescribeInstances", times=100,
+                replace=["Client.UserInitiatedShutdown", "Client.InstanceInitiatedShutdown"])
+    sample = base64.b64encode(SAMPLE_CONSOLE_OUTPUT.encode()).decode()
+    done = base64.b64encode(f"cloud-init done\nskyplan: exit_code={exit_code}\n".encode()).decode()
+    moto.inject(action="GetConsoleOutput", times=100, replace=[sample, done])
+
+
+def test_job_nodes_that_shut_down_report_their_exit_code(moto):
+    for code, state in ((0, "succeeded"), (3, "failed")):
+        moto.reset()
+        aws = provider(moto)
+        insts = aws.create(request(nodes=2))
+        _ec2(moto).stop_instances(InstanceIds=[i.id for i in insts])
+        _finish_job_nodes(moto, code)
+        found = aws.list_managed("lin-1")
+        assert [i.state for i in found] == [state, state]
+        assert found[0].attributes["exit_code"] == code
+        assert len(moto.calls("DescribeInstances")) >= 1 and len(moto.calls("GetConsoleOutput")) == 2
+
+
+def test_a_service_stopped_by_hand_is_just_stopped(moto):
+    aws = provider(moto)
+    (inst,) = aws.create(request(kind="service"))
+    _ec2(moto).stop_instances(InstanceIds=[inst.id])
+    (found,) = aws.list_managed("lin-1")
+    assert found.state == "stopped" and "exit_code" not in found.attributes
+    assert not moto.calls("GetConsoleOutput")
