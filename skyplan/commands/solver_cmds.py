@@ -48,7 +48,8 @@ def optimize_cmd(
     offers, info = workflow.build_offers(graph, str(catalog) if catalog else None)
     snapshot = None
     if workflow.state_path(graph).exists():
-        snapshot = workflow.open_state(graph, create=False).snapshot()
+        with workflow.open_state(graph, create=False) as store:  # read only: stability uses what runs now
+            snapshot = store.snapshot()
     options = SolveOptions(reoptimize=reoptimize, top_fallbacks=top, only=tuple(only))
     solution = solve(build_problem(graph, offers, snapshot, options))
     if only:

@@ -112,3 +112,21 @@ def test_infeasible_names_the_workload_and_constraint(folder, capsys):
 def test_bad_top(folder, capsys):
     code, _, err = run(["optimize", str(folder), "--top", "0"], capsys)
     assert code == 1 and "--top must be at least 1" in err
+
+
+def test_running_workload_stays_unless_reoptimize(folder, capsys):
+    from skyplan.solver.model import Placement
+    from skyplan.state.model import GroupRecord, ResourceRecord
+    from skyplan.state.store import StateStore
+
+    (folder / ".skyplan").mkdir()
+    running = Placement("aws", "us-west-2", "us-west-2a", "m5.2xlarge", "on_demand", 0.40)
+    with StateStore.open(folder / ".skyplan" / "state.db") as store:
+        store.record(ResourceRecord("workload.web", "workload", groups=(GroupRecord(running),)), action="create")
+    args = ["optimize", str(folder), "--catalog", str(folder / "catalog.csv"), "--workload", "workload.web", "--json"]
+    code, out, _ = run(args, capsys)
+    web = json.loads(out)["placements"][0]
+    assert code == 0 and web["zone"] == "us-west-2a" and web["kept"] is True  # 4% saving < 20% threshold
+    code, out, _ = run(args + ["--reoptimize"], capsys)
+    web = json.loads(out)["placements"][0]
+    assert code == 0 and web["zone"] == "us-east-1a" and web["kept"] is False
