@@ -116,7 +116,15 @@ def show_cmd(
 
     from skyplan.errors import CatalogError
 
-    cat = _load(catalog)
+    if provider == "kubernetes" and catalog is None:
+        raise CatalogError("Kubernetes offers are not in the catalog: they are read live from the cluster's "
+                           "nodes when a plan is made", hint="configure a kubernetes provider; plan reads each Ready node's allocatable CPU, memory and GPUs")
+    if provider == "local" and catalog is None:
+        from skyplan.catalog import Catalog, local_offers
+
+        cat = Catalog(local_offers(), source="this machine")
+    else:
+        cat = _load(catalog)
     offers = sorted(cat.get(provider, instance_type), key=lambda o: (o.on_demand or 0, o.region, o.zone or ""))
     if not offers:
         names = sorted({o.instance_type for o in cat.for_provider(provider)})

@@ -95,3 +95,10 @@ def test_list_local_shows_this_machine(capsys, cache_dir):
 def test_refresh_of_a_live_provider_is_refused(capsys, cache_dir):
     code, _, err = run(capsys, "catalog", "refresh", "--provider", "kubernetes")
     assert code == 1 and "cannot refresh provider 'kubernetes'" in err
+
+
+def test_show_local_and_kubernetes(capsys, cache_dir):
+    code, out, _ = run(capsys, "catalog", "show", "local", "local")
+    assert code == 0 and "local local:" in out
+    code, _, err = run(capsys, "catalog", "show", "kubernetes", "node-1")
+    assert code == 1 and "read live from the cluster" in err
