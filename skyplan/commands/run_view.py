@@ -75,7 +75,10 @@ def _duration(seconds: float) -> str:
 def live_state(rec, live: list) -> str:
     """One word (or counts) for the nodes the providers report for ``rec``."""
     if not live:
-        return "missing" if rec.groups else rec.status
+        # A finished job's nodes may be gone by design; a creation marker has none yet.
+        if rec.status in ("succeeded", "failed", "creating") or not rec.groups:
+            return rec.status
+        return "missing"
     counts: dict[str, int] = {}
     for i in live:
         counts[i.state] = counts.get(i.state, 0) + 1
