@@ -122,6 +122,46 @@ def refresh_state(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[st
     return result.snapshot, list(result.drift), list(result.unmanaged)
 
 
+def known_attributes(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    """address -> what an expression may read of a resource state holds (attributes,
+    status, placement, instances, ips, hourly_cost)."""
+    known: dict[str, dict[str, Any]] = {}
+    for address, rec in snapshot.resources.items():
+        attrs = dict(rec.attributes)
+        attrs["status"] = rec.status
+        attrs["placement"] = rec.placement.to_json() if rec.placement else None
+        attrs["instances"] = [i.to_json() for i in rec.instances]
+        attrs["ips"] = [i.attributes.get("ip") for i in rec.instances if i.attributes.get("ip")]
+        attrs["hourly_cost"] = rec.hourly_cost
+        known[address] = attrs
+    return known
+
+
+def resolve_known(graph: DesiredGraph, snapshot: Snapshot, first: Plan) -> DesiredGraph:
+    """The graph with values only known after apply filled in from state where what
+    they reference is not changing in ``first`` (e.g. ``env = { HEAD =
+    workload.head.ip }`` once the head runs and stays). Terraform reads such values
+    from state the same way; without this every plan would show them as unknown."""
+    from dataclasses import replace
+
+    from skyplan import config
+    from skyplan.planner.model import Action
+
+    moving = {c.address for c in first.changes if c.action is not Action.NOOP}
+    todo = [c.address for c in first.changes
+            if c.after_unknown and c.prior is not None and c.address in graph.workloads
+            and not (set(c.depends_on) & moving)]
+    if not todo:
+        return graph
+    known = known_attributes(snapshot)
+    workloads = dict(graph.workloads)
+    for address in todo:
+        resolved = config.resolve_after_apply(graph, address, known)
+        if resolved != workloads[address]:
+            workloads[address] = resolved
+    return replace(graph, workloads=workloads) if workloads != dict(graph.workloads) else graph
+
+
 @dataclass
 class PlanResult:
     graph: DesiredGraph
@@ -214,11 +254,13 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         timings["solve"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        result_plan = planner.plan(
-            graph, solution, snapshot, refreshed, options,
-            drift=refresh_result.drift if refresh_result is not None else (),
-            unmanaged=refresh_result.unmanaged if refresh_result is not None else (),
-            catalog=catalog_info, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        kwargs = dict(drift=refresh_result.drift if refresh_result is not None else (),
+                      unmanaged=refresh_result.unmanaged if refresh_result is not None else (),
+                      catalog=catalog_info, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        result_plan = planner.plan(graph, solution, snapshot, refreshed, options, **kwargs)
+        resolved = resolve_known(graph, base, result_plan)
+        if resolved is not graph:
+            result_plan = planner.plan(resolved, solution, snapshot, refreshed, options, **kwargs)
         timings["diff"] = time.perf_counter() - t
     return PlanResult(graph=graph, plan=result_plan, solution=solution, snapshot=snapshot, store=store,
                       refreshed=refreshed, providers=providers, timings=timings, refresh=refresh_result)
@@ -226,5 +268,5 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
 
 __all__ = [
     "load_config", "state_path", "open_state", "build_providers", "build_offers", "refresh_state",
-    "refresh", "PlanResult", "make_plan", "maybe_lock", "solve_placements", "provider_keys_in_use",
+    "refresh", "known_attributes", "resolve_known", "PlanResult", "make_plan", "maybe_lock", "solve_placements", "provider_keys_in_use",
 ]

@@ -181,3 +181,55 @@ def test_refresh_only_plan_shows_drift_and_changes_nothing(folder):
     assert "Objects have changed outside of skyplan" in out.stdout
     assert "workload.api is missing" in out.stdout
     assert "refresh-only plan" in out.stdout and "will be created" not in out.stdout
+
+
+REFS = '''
+workload "head" {
+  kind = "service"
+  resources {
+    cpus = "1+"
+  }
+  run = "sleep 600"
+}
+
+workload "worker" {
+  kind = "service"
+  resources {
+    cpus = "1+"
+  }
+  env = {
+    HEAD = workload.head.ip
+  }
+  run = "sleep 600"
+}
+'''
+
+
+def test_values_known_after_apply_are_read_back_from_state(tmp_path):
+    from skyplan.config.model import resource_hash
+    from skyplan.providers.base import Instance
+    from skyplan.state.model import GroupRecord, ResourceRecord
+
+    (tmp_path / "main.sky.hcl").write_text(REFS)
+    first = workflow.make_plan(tmp_path, PlanOptions(refresh=False), create_state=True)
+    worker = next(c for c in first.plan.changes if c.address == "workload.worker")
+    assert worker.action is Action.CREATE and worker.after_unknown == {"env": {"HEAD": True}}
+    store = first.store
+    for address in ("workload.head", "workload.worker"):
+        w = first.graph.workloads[address]
+        p = first.solution.placements[address].groups[0].chosen
+        attrs = w.attributes()
+        if address == "workload.worker":
+            attrs = {**attrs, "env": {"HEAD": "10.1.2.3"}}
+        inst = Instance(p.provider, f"{address}-0", address, store.lineage, 0, 0, p.region, p.zone,
+                        p.instance_type, p.pricing, attributes={"ip": "10.1.2.3"})
+        store.record(ResourceRecord(address, "workload", "running", (GroupRecord(p, (inst,)),), attrs,
+                                    resource_hash(w)), action="create")
+    again = workflow.make_plan(tmp_path, PlanOptions(refresh=False), store=store)
+    assert {c.address: c.action for c in again.plan.changes} == {
+        "workload.head": Action.NOOP, "workload.worker": Action.NOOP}
+    # When the head itself is replaced, the worker's HEAD is unknown again and it must follow.
+    moved = workflow.make_plan(tmp_path, PlanOptions(refresh=False, replace=("workload.head",)), store=store)
+    worker = next(c for c in moved.plan.changes if c.address == "workload.worker")
+    assert worker.action.is_replace and worker.after_unknown == {"env": {"HEAD": True}}
+    store.close()
