@@ -248,3 +248,25 @@ def test_max_parallel_from_provider_blocks():
     limits = provider_limits({"aws": SimProvider("aws"), "local": SimProvider("local")},
                              {"aws": ProviderConfig(kind="aws", settings={"max_parallel": 4})})
     assert limits == {"aws": 4}
+
+
+def _replace(change, action, prior):
+    return Change(**{**change.__dict__, "action": action, "prior": prior})
+
+
+def test_replacements_delete_first_or_create_first_as_planned(store):
+    prov = SimProvider()
+    apply_plan(plan_of([create_change("workload.a"), create_change("workload.b")], store.lineage), store, {"sim": prov})
+    old_a, old_b = store.get("workload.a"), store.get("workload.b")
+    prov.calls.clear()
+
+    plan = plan_of([_replace(create_change("workload.a"), Action.DELETE_THEN_CREATE, old_a),
+                    _replace(create_change("workload.b"), Action.CREATE_THEN_DELETE, old_b)], store.lineage)
+    res = apply_plan(plan, store, {"sim": prov}, parallelism=1)
+    assert res.ok and res.added == 2 and res.destroyed == 2
+    order_a = [op for op, a in prov.calls if a == "workload.a"]
+    order_b = [op for op, a in prov.calls if a == "workload.b"]
+    assert order_a == ["delete", "create"] and order_b == ["create", "delete"]
+    new_a, new_b = store.get("workload.a"), store.get("workload.b")
+    assert new_a.instances[0].id != old_a.instances[0].id and new_b.instances[0].id != old_b.instances[0].id
+    assert set(prov.live) == {new_a.instances[0].id, new_b.instances[0].id}
