@@ -63,13 +63,13 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
             if (addr in declared and not options.destroy) or (wanted is not None and addr not in wanted):
                 continue
             rec = base.resources[addr]
+            if addr in stray:  # nodes of it that state lost track of go with it
+                rec = _with_strays(rec, stray.pop(addr))
             reason = "delete_because_destroy" if options.destroy else _delete_reason(addr, declared)
-            res = declared.get(addr)
-            changes.append(_delete(rec, reason, res))
+            changes.append(_delete(rec, reason, declared.get(addr)))
+        planned = {c.address for c in changes}
         for addr in sorted(stray):
-            if wanted is not None and addr not in wanted:
-                continue
-            if any(c.address == addr for c in changes):
+            if (wanted is not None and addr not in wanted) or addr in planned:
                 continue  # the address has its own change; its strays stay in the drift section
             changes.append(_delete(_synthesise(addr, stray[addr]), "delete_because_unmanaged", None))
 
@@ -165,6 +165,13 @@ def _synthesise(addr: str, instances: Sequence[Instance]) -> ResourceRecord:
     except ValueError:
         kind = "workload"
     return ResourceRecord(address=addr, kind=kind, status="running", groups=tuple(groups))
+
+
+def _with_strays(rec: ResourceRecord, instances: Sequence[Instance]) -> ResourceRecord:
+    """``rec`` with extra groups holding ``instances`` (so deleting it deletes them too)."""
+    from dataclasses import replace
+
+    return replace(rec, groups=rec.groups + _synthesise(rec.address, instances).groups)
 
 
 def _delete_reason(addr: str, declared: Mapping[str, Any]) -> str:

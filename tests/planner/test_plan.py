@@ -240,3 +240,12 @@ def test_plan_is_pure_and_deterministic():
     second = plan(graph(a, b), sol, prior, None, PlanOptions())
     assert first == second
     assert prior.resources["workload.a"].groups[0].placement == P1
+
+
+def test_strays_of_a_removed_address_are_deleted_with_it():
+    old = workload("old")
+    strays = instances("workload.old", P2, group=3)
+    p = plan(graph(), solution(), snapshot(record(old, P1)), None, PlanOptions(), unmanaged=strays)
+    (c,) = p.changes
+    assert c.action is Action.DELETE and c.reason == "delete_because_no_config"
+    assert {i.id for i in c.prior.instances} == {i.id for i in record(old, P1).instances} | {strays[0].id}
