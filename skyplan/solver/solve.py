@@ -32,6 +32,8 @@ The rules, where the configuration leaves a choice:
   ``migrate_threshold`` of its cost (``reoptimize`` turns this off).
 - Ties are broken by provider, region, zone, instance type and pricing, so
   the same input always gives the same answer.
+"""
+
 from __future__ import annotations
 
 import math
