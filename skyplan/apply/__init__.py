@@ -77,6 +77,20 @@ def provider_limits(providers: Mapping[str, Provider], configs: Mapping[str, Any
     return limits
 
 
+def _journal_unfinished(store, actions: ActionGraph, res: ApplyResult) -> None:
+    """Failed and skipped actions changed no resource; the state journal still says so."""
+    journal = getattr(store, "journal_event", None)
+    if journal is None:
+        return
+    for key, outcome, why in ([(k, "failed", res.errors[k]) for k in res.failed]
+                              + [(k, "skipped", res.reasons.get(k, "")) for k in res.skipped + res.abandoned]):
+        step = actions.steps[key]
+        try:
+            journal(step.address, step.op, outcome, detail=(why.splitlines() or [""])[0][:500])
+        except Exception as e:  # noqa: BLE001 - the journal is a record, not a reason to fail
+            res.warnings.append(f"could not journal {key}: {e}")
+
+
 def apply_plan(
     plan: Plan,
     store,
@@ -133,6 +147,7 @@ def apply_plan(
         elif status == ABANDONED:
             res.abandoned.append(key)
             res.reasons[key] = walked.reasons.get(key, "")
+    _journal_unfinished(store, actions, res)
     if not res.abandoned:
         from skyplan.apply.outputs import record_outputs
 

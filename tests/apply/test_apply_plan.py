@@ -270,3 +270,10 @@ def test_replacements_delete_first_or_create_first_as_planned(store):
     new_a, new_b = store.get("workload.a"), store.get("workload.b")
     assert new_a.instances[0].id != old_a.instances[0].id and new_b.instances[0].id != old_b.instances[0].id
     assert set(prov.live) == {new_a.instances[0].id, new_b.instances[0].id}
+
+
+def test_failed_and_skipped_actions_are_journalled(store):
+    plan = plan_of([create_change("workload.a"), create_change("workload.b", ["workload.a"])], store.lineage)
+    apply_plan(plan, store, {"sim": SimProvider(fail=["workload.a"])})
+    events = {(e["address"], e["outcome"]) for e in store.history()}
+    assert ("workload.a", "failed") in events and ("workload.b", "skipped") in events
