@@ -7,7 +7,8 @@ each came from and when. ``load_catalog()`` lays the cache over the snapshot:
 a cached row replaces the built-in row with the same provider, region, zone,
 instance type and accelerators. The merged result is also kept compiled (marshalled
 field tuples) in the cache, keyed by the inputs' size and mtime and the Python
-version, so later loads skip CSV parsing.
+version, so later loads skip CSV parsing; within one process the last catalog
+loaded is reused while its inputs are unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from skyplan.errors import CatalogError
 BUILTIN_NAME = "built-in snapshot"
 _COMPILED_VERSION = 2
 _FIELDS = tuple(f.name for f in dataclasses.fields(Offer))
+_MEMO: dict[tuple, Catalog] = {}  # the last catalog loaded in this process (catalogs are immutable)
 
 
 def builtin_path() -> Path:
@@ -110,8 +112,11 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     user = user_offers_path()
     stamp = (_COMPILED_VERSION, _FIELDS, _stamp(builtin), _stamp(user))
     compiled = cache_dir() / f"compiled-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
-    cached = _read_compiled(compiled, stamp)
+    memo_key = (str(compiled), stamp)
+    cached = _MEMO.get(memo_key) or _read_compiled(compiled, stamp)
     if cached is not None:
+        _MEMO.clear()
+        _MEMO[memo_key] = cached
         return cached
     offers = read_file(builtin, trusted=True).offers
     sources = read_sources()
@@ -120,7 +125,10 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     observed = max((o.observed_at or "" for o in offers), default="")
     source = _describe(sources if stamp[3] is not None else [])
     _write_compiled(compiled, (stamp, source, observed, [tuple(getattr(o, f) for f in _FIELDS) for o in offers]))
-    return Catalog(offers, source=source, observed_at=observed)
+    catalog = Catalog(offers, source=source, observed_at=observed)
+    _MEMO.clear()
+    _MEMO[memo_key] = catalog
+    return catalog
 
 
 def _read_compiled(path: Path, stamp) -> Catalog | None:
