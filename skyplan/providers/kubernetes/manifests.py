@@ -17,7 +17,7 @@ import hashlib
 import re
 from typing import Any, Mapping
 
-from skyplan.providers.base import LaunchRequest
+from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, LaunchRequest
 
 LABEL_ADDRESS = "skyplan.dev/address"
 LABEL_LINEAGE = "skyplan.dev/lineage"
@@ -119,10 +119,12 @@ def node_affinity(choices: Mapping[str, list[str]]) -> dict | None:
 
 def workload_objects(req: LaunchRequest, *, default_image: str = DEFAULT_IMAGE,
                      accelerator_labels: Mapping[str, list[str]] | None = None,
-                     backoff_limit: int = 0) -> list[tuple[str, dict]]:
-    """``[(plural, body), ...]`` to create, in order (Service first, so DNS exists)."""
+                     backoff_limit: int = 0, extra_labels: Mapping[str, str] | None = None) -> list[tuple[str, dict]]:
+    """``[(plural, body), ...]`` to create, in order (Service first, so DNS exists).
+    ``extra_labels`` (the provider block's ``labels``) go on every object and pod."""
     name = object_name(req.address, req.lineage, req.group)
-    lab, ann, nodes = labels(req, name), annotations(req), req.placement.nodes
+    lab = {**{str(k): str(v) for k, v in (extra_labels or {}).items()}, **labels(req, name)}
+    ann, nodes = annotations(req), req.placement.nodes
     meta = {"name": name, "labels": lab, "annotations": ann}
     pod_spec: dict[str, Any] = {"containers": [container(req, name, default_image)]}
     affinity = node_affinity(accelerator_labels or {})
@@ -153,3 +155,25 @@ def service_body(meta: Mapping[str, Any], name: str, ports) -> dict:
     return {"apiVersion": "v1", "kind": "Service", "metadata": dict(meta),
             "spec": {"selector": {LABEL_NAME: name},
                      "ports": [{"name": f"p-{int(p)}", "port": int(p), "targetPort": int(p)} for p in ports]}}
+
+
+def tag_patch(tags: Mapping[str, Any]) -> dict:
+    """Metadata patch for tags: skyplan's own tags become its labels and annotations
+    (so an imported object is found by lineage); others are ``tags.skyplan.dev/`` annotations."""
+    labels: dict[str, Any] = {}
+    ann: dict[str, Any] = {}
+    for key, value in tags.items():
+        text = None if value is None else str(value)
+        if key == TAG_ADDRESS:
+            labels[LABEL_ADDRESS] = None if text is None else label_value(text)
+            ann[ANN_ADDRESS] = text
+        elif key == TAG_LINEAGE:
+            labels[LABEL_LINEAGE] = None if text is None else label_value(text)
+            ann[ANN_LINEAGE] = text
+        elif key == TAG_GROUP:
+            labels[LABEL_GROUP] = text
+        elif key.startswith("skyplan:"):
+            continue  # rank is the position in the object, not a tag
+        else:
+            ann[TAG_PREFIX + label_key(key)] = text
+    return {k: v for k, v in (("labels", labels), ("annotations", ann)) if v}

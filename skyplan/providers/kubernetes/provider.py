@@ -2,18 +2,18 @@
 
 Settings of ``provider "kubernetes"``: ``kubeconfig`` (path; default the
 client's own lookup, else in-cluster config), ``context``, ``namespace``
-(default "default"), ``region`` (the name offers carry; default the context
-name), ``price`` ($/h per node for offers, default 0: the cluster is paid for),
-``image`` (container image when a workload names none), ``backoff_limit``
-(default 0), ``unschedulable_timeout`` (seconds a pod may stay Unschedulable
-before create gives up, default 120), ``launch_timeout`` (default 900) and
-``poll_interval`` (default 1).
+(default "default"), ``regions`` (its first entry names the cluster in offers
+and plans; default the context name), ``labels`` (added to every object and
+pod), ``price`` ($/h per node for offers, default 0: the cluster is paid
+for), ``image`` (container image when a workload names none),
+``backoff_limit`` (default 0), ``unschedulable_timeout`` (seconds a pod may
+stay Unschedulable before create gives up, default 120), ``launch_timeout``
+(default 900) and ``poll_interval`` (default 1).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
 from dataclasses import replace
@@ -26,50 +26,10 @@ from skyplan.providers.base import Instance, LaunchRequest
 from skyplan.providers.kubernetes import manifests as mf
 from skyplan.providers.kubernetes.errors import api_status, translated
 from skyplan.providers.kubernetes.instances import parse_id, to_instances
+from skyplan.providers.kubernetes.rollout import pod_state, wait_ready
 
 PLURAL_OF_KIND = {"job": "jobs", "deployment": "deployments"}
 BOOKKEEPING = frozenset({"max_hourly_cost", "duration_hours", "data_gb", "replicas"})
-
-
-_PHASE_STATE = {"Pending": "pending", "Running": "running", "Succeeded": "succeeded", "Failed": "failed"}
-
-
-def _pod_state(pods: list[dict], rank: int, kind: str) -> str:
-    """A node's state from the pods just watched (the Job/Deployment status may lag)."""
-    if kind == "job":
-        pods = [p for p in pods if (p["metadata"].get("labels") or {}).get(
-            "batch.kubernetes.io/job-completion-index", str(rank)) == str(rank)]
-    else:
-        pods = sorted(pods, key=lambda p: p["metadata"]["name"])[rank:rank + 1]
-    phases = [_PHASE_STATE.get((p.get("status") or {}).get("phase"), "pending") for p in pods]
-    for state in ("running", "succeeded", "failed"):
-        if state in phases:
-            return state
-    return "pending"
-
-
-def _tag_patch(tags: Mapping[str, Any]) -> dict:
-    """Metadata patch for tags: skyplan's own tags become its labels and annotations
-    (so an imported object is found by lineage); others are ``tags.skyplan.dev/`` annotations."""
-    from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE
-
-    labels: dict[str, Any] = {}
-    ann: dict[str, Any] = {}
-    for key, value in tags.items():
-        text = None if value is None else str(value)
-        if key == TAG_ADDRESS:
-            labels[mf.LABEL_ADDRESS] = None if text is None else mf.label_value(text)
-            ann[mf.ANN_ADDRESS] = text
-        elif key == TAG_LINEAGE:
-            labels[mf.LABEL_LINEAGE] = None if text is None else mf.label_value(text)
-            ann[mf.ANN_LINEAGE] = text
-        elif key == TAG_GROUP:
-            labels[mf.LABEL_GROUP] = text
-        elif key.startswith("skyplan:"):
-            continue  # rank is the position in the object, not a tag
-        else:
-            ann[mf.TAG_PREFIX + mf.label_key(key)] = text
-    return {k: v for k, v in (("labels", labels), ("annotations", ann)) if v}
 
 
 class KubernetesProvider:
@@ -122,8 +82,6 @@ class KubernetesProvider:
 
     @property
     def region(self) -> str:
-        if self.settings.get("region"):
-            return str(self.settings["region"])
         if self.cfg.regions:
             return self.cfg.regions[0]
         self.api  # noqa: B018 - resolves the context name
@@ -210,7 +168,7 @@ class KubernetesProvider:
         objects = mf.workload_objects(
             req, default_image=str(self.settings.get("image") or mf.DEFAULT_IMAGE),
             accelerator_labels=self.accelerator_labels(req.accelerators),
-            backoff_limit=int(self.settings.get("backoff_limit", 0)))
+            backoff_limit=int(self.settings.get("backoff_limit", 0)), extra_labels=self.settings.get("labels"))
         made: list[tuple[str, str]] = []
         name = mf.object_name(req.address, req.lineage, req.group)
         try:
@@ -218,92 +176,32 @@ class KubernetesProvider:
                 self._create_one(plural, body)
                 made.append((plural, body["metadata"]["name"]))
             workload_plural = objects[-1][0]
-            obj, pods = self._wait_ready(workload_plural, name, req)
+            obj, pods = wait_ready(self, workload_plural, name, req)
         except BaseException:
             self._delete_objects(made, wait=False, quiet=True)
             raise
         insts = to_instances(obj, workload_plural, provider=self.name, region=self.region)
-        return [replace(i, state=_pod_state(pods, i.rank, req.kind)) for i in insts]
+        return [replace(i, state=pod_state(pods, i.rank, req.kind)) for i in insts]
 
     def _create_one(self, plural: str, body: dict) -> None:
+        """Create one object; one of the same name that is already ours is adopted."""
         from kubernetes.client.exceptions import ApiException
 
-        try:
-            with self._guard(f"creating {plural[:-1]} {body['metadata']['name']}"):
-                try:
-                    self._call(self._method("create", plural), self.namespace, body)
-                except ApiException as exc:
-                    if api_status(exc) != 409:
-                        raise
-                    existing = self._call(self._method("read", plural), body["metadata"]["name"], self.namespace)
-                    ann = existing["metadata"].get("annotations") or {}
-                    mine = body["metadata"]["annotations"]
-                    if (ann.get(mf.ANN_LINEAGE), ann.get(mf.ANN_ADDRESS)) != (mine[mf.ANN_LINEAGE], mine[mf.ANN_ADDRESS]):
-                        raise ProviderError(
-                            f"{self.name}: {plural[:-1]} {body['metadata']['name']} already exists in namespace "
-                            f"{self.namespace} and is not managed by this state", provider=self.name,
-                            hint="delete it or choose another namespace") from None
-        except ProviderError:
-            raise
-
-    def _wait_ready(self, plural: str, name: str, req: LaunchRequest) -> tuple[dict, list[dict]]:
-        """Watch the group's pods until all run; give up on lasting Unschedulable pods."""
-        from kubernetes import watch
-        from kubernetes.client.exceptions import ApiException
-
-        core, _, _ = self._apis()
-        selector = f"{mf.LABEL_NAME}={name}"
-        started = time.monotonic()
-        unschedulable_since: float | None = None
-        nodes = req.placement.nodes
-        with self._guard(f"waiting for {name}"):
-            listing = self._call(core.list_namespaced_pod, self.namespace, label_selector=selector)
-        pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
-        rv = listing.get("metadata", {}).get("resourceVersion")
-        while True:
-            phases = [p.get("status", {}).get("phase") for p in pods.values()]
-            done = sum(ph in ("Running", "Succeeded", "Failed") for ph in phases)
-            if done >= nodes:
-                with self._guard(f"reading {name}"):
-                    return self._call(self._method("read", plural), name, self.namespace), list(pods.values())
-            stuck = [p for p in pods.values() if any(
-                c.get("type") == "PodScheduled" and c.get("status") == "False" and c.get("reason") == "Unschedulable"
-                for c in p.get("status", {}).get("conditions") or ())]
-            now = time.monotonic()
-            unschedulable_since = (unschedulable_since or now) if stuck else None
-            if unschedulable_since is not None and now - unschedulable_since >= self.unschedulable_timeout:
-                why = stuck[0]["status"]["conditions"][0].get("message", "") if stuck else ""
-                raise CapacityError(f"{self.name}: pods of {req.address} unschedulable in {self.region} for "
-                                    f"{self.unschedulable_timeout:.0f}s: {why}", scope="region", provider=self.name)
-            if now - started >= self.launch_timeout:
-                raise CapacityError(f"{self.name}: {req.address} not running after {self.launch_timeout:.0f}s "
-                                    f"({done}/{nodes} pods started)", scope="region", provider=self.name)
-            limit = self.launch_timeout - (now - started)
-            if unschedulable_since is not None:
-                limit = min(limit, self.unschedulable_timeout - (now - unschedulable_since))
-            w = watch.Watch()
-            with self._guard(f"watching {name}"):
-                try:
-                    events = w.stream(core.list_namespaced_pod, self.namespace, label_selector=selector,
-                                      resource_version=rv, timeout_seconds=max(1, math.ceil(limit)),
-                                      deserialize=False)
-                    for event in events:
-                        obj = event["object"]
-                        rv = obj["metadata"].get("resourceVersion", rv)
-                        if event["type"] == "DELETED":
-                            pods.pop(obj["metadata"]["name"], None)
-                        else:
-                            pods[obj["metadata"]["name"]] = obj
-                        w.stop()  # re-evaluate after each event
-                except ApiException as exc:
-                    if api_status(exc) != 410:
-                        raise
-                    # The resourceVersion expired: list again and watch from there.
-                    listing = self._call(core.list_namespaced_pod, self.namespace, label_selector=selector)
-                    pods = {p["metadata"]["name"]: p for p in listing.get("items", [])}
-                    rv = listing.get("metadata", {}).get("resourceVersion")
-                finally:
-                    w.stop()
+        name = body["metadata"]["name"]
+        with self._guard(f"creating {plural[:-1]} {name}"):
+            try:
+                self._call(self._method("create", plural), self.namespace, body)
+                return
+            except ApiException as exc:
+                if api_status(exc) != 409:
+                    raise
+            existing = self._call(self._method("read", plural), name, self.namespace)
+        ann = existing["metadata"].get("annotations") or {}
+        mine = body["metadata"]["annotations"]
+        if (ann.get(mf.ANN_LINEAGE), ann.get(mf.ANN_ADDRESS)) != (mine[mf.ANN_LINEAGE], mine[mf.ANN_ADDRESS]):
+            raise ProviderError(f"{self.name}: {plural[:-1]} {name} already exists in namespace {self.namespace} "
+                                "and is not managed by this state", provider=self.name,
+                                hint="delete it or choose another namespace")
 
     # -- list / read ------------------------------------------------------
 
@@ -373,7 +271,7 @@ class KubernetesProvider:
         patch_fn = self._method("patch", plural)
         with self._guard(f"updating {kind} {name}"):
             if changes.get("tags"):
-                self._call(patch_fn, name, ns, {"metadata": _tag_patch(dict(changes["tags"]))})
+                self._call(patch_fn, name, ns, {"metadata": mf.tag_patch(dict(changes["tags"]))})
             if changes.get("state") in ("stopped", "running"):
                 stop = changes["state"] == "stopped"
                 if kind == "job":

@@ -232,3 +232,11 @@ def test_expired_watch_is_listed_again(k8s, tmp_path):
     assert inst.state == "running"
     lists = [p for m, p in k8s.requests if m == "GET" and p.endswith("/pods")]
     assert len(lists) == 2  # listed again after the 410
+
+
+def test_provider_labels_go_on_objects_and_pods(k8s, tmp_path):
+    kp = provider(k8s, tmp_path, labels={"team": "ml"})
+    kp.create(request())
+    (job,) = k8s.list("jobs")
+    assert job["metadata"]["labels"]["team"] == "ml"
+    assert all(p["metadata"]["labels"]["team"] == "ml" for p in k8s.list("pods"))
