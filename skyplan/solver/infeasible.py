@@ -126,8 +126,10 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
             row = by_label[label]
             who = users.get(row.id, {})
             names = ", ".join(f"{a} ({v:g} {row.unit})" for a, v in sorted(who.items())[:6])
-            only = [a for a in who if _always_uses(a, row.id, classes)]
-            tail = f"; {', '.join(sorted(only)[:4])} has no option outside it" if only else ""
+            only = sorted(a for a in who if _always_uses(a, row.id, classes))
+            tail = f"; {', '.join(only[:4])} has no option outside it" if only else ""
+            if only:
+                tail += _elsewhere(problem, classes, only[0], rows)
             causes.append(f"{label} allows {row.limit:g} {row.unit} but at least {row.limit + amount:g} "
                           f"are needed: {names or 'see workloads above'}{tail}")
     if not causes:
@@ -135,6 +137,23 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
     if len(causes) == 1:
         raise InfeasibleError(causes[0], hint=HINT)
     raise InfeasibleError("no placement satisfies every constraint", causes=causes, hint=HINT)
+
+
+def _elsewhere(problem, classes, address: str, rows: Rows) -> str:
+    """Why the other configured providers offer ``address`` nothing."""
+    from types import SimpleNamespace
+
+    entry = next(m for k in classes for m in k.members if m.item.address == address)
+    used = {o.provider for o in entry.options}
+    notes = []
+    for key in sorted(problem.offers):
+        if key in used:
+            continue
+        only_key = SimpleNamespace(offers={key: problem.offers[key]}, providers=problem.providers,
+                                   fleets=problem.fleets, options=problem.options)
+        reason = explain_no_options(entry.item, only_key, rows)
+        notes.append(reason[len(address) + 2:] if reason.startswith(address + ": ") else reason)
+    return f" ({'; '.join(notes[:3])})" if notes else ""
 
 
 def _always_uses(address: str, row: int, classes) -> bool:

@@ -26,6 +26,7 @@ placement fields it checks, and groups compare as a multiset.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 
@@ -117,7 +118,10 @@ def load_problem(spec: dict) -> Problem:
         kind, _, alias = key.partition(".")
         quotas = tuple(Quota(q["resource"], q["max"], q.get("region")) for q in d.get("quotas", ()))
         providers[key] = ProviderConfig(kind, alias or None, tuple(d.get("regions", ())), quotas)
-    allowed = {k: v for k, v in offers.items() if k in providers}
+    # the caller hands each provider key the offers in its configured regions
+    allowed = {k: [o for o in v if not providers[k].regions or any(fnmatch.fnmatchcase(o.region, g)
+                                                                   for g in providers[k].regions)]
+               for k, v in offers.items() if k in providers}
     for key in providers:
         allowed.setdefault(key, [])
     o = spec.get("options", {})
