@@ -12,6 +12,7 @@ to state.
 
 from __future__ import annotations
 
+import fnmatch
 import threading
 import time
 import uuid
@@ -24,7 +25,7 @@ from skyplan.errors import CapacityError, ProviderError
 from skyplan.providers.aws import errors as awserr
 from skyplan.providers.aws.instances import exit_code_of, flatten, job_finished, to_instance, visible
 from skyplan.providers.aws.launch import (
-    DEFAULT_IMAGE_PARAMETERS, arch_of, configured_image, is_ami, run_instances_args,
+    DEFAULT_IMAGE_PARAMETERS, arch_of, configured_image, run_instances_args,
 )
 from skyplan.providers.base import TAG_LINEAGE, Instance, LaunchRequest
 
@@ -75,10 +76,20 @@ class AwsProvider:
 
     @property
     def regions(self) -> tuple[str, ...]:
-        if self.cfg.regions:
-            return tuple(self.cfg.regions)
-        with self._guard("the default region"):
-            return (self._get_session().region_name or DEFAULT_REGION,)
+        """The regions to list: the block's ``regions`` with globs (``us-*``)
+        expanded over EC2's known regions, else the session's default region."""
+        if not self.cfg.regions:
+            with self._guard("the default region"):
+                return (self._get_session().region_name or DEFAULT_REGION,)
+        out: list[str] = []
+        for pattern in self.cfg.regions:
+            if any(ch in pattern for ch in "*?["):
+                with self._guard(f"regions matching {pattern}"):
+                    known = self._get_session().get_available_regions("ec2")
+                out += [r for r in sorted(known) if fnmatch.fnmatchcase(r, pattern) and r not in out]
+            elif pattern not in out:
+                out.append(pattern)
+        return tuple(out)
 
     def _get_session(self):
         with self._lock:
@@ -111,9 +122,7 @@ class AwsProvider:
         """Offers of the catalog for this provider's regions (prices are not live)."""
         from skyplan.catalog import load_catalog
 
-        wanted = set(self.cfg.regions)
-        return [o for o in load_catalog().offers
-                if o.provider == "aws" and (not wanted or o.region in wanted)]
+        return load_catalog().for_provider("aws", tuple(self.cfg.regions))
 
     # -- create -----------------------------------------------------------
 

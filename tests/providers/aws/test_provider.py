@@ -183,3 +183,15 @@ def test_a_service_stopped_by_hand_is_just_stopped(moto):
     (found,) = aws.list_managed("lin-1")
     assert found.state == "stopped" and "exit_code" not in found.attributes
     assert not moto.calls("GetConsoleOutput")
+
+
+def test_region_globs_expand_over_known_regions(moto):
+    aws = provider(moto, regions=("us-west-*", "us-east-1"))
+    assert aws.regions == ("us-west-1", "us-west-2", "us-east-1")
+    aws.create(request(region="us-west-1", zone="us-west-1b"))
+    assert [i.region for i in aws.list_managed("lin-1")] == ["us-west-1"]
+
+
+def test_offers_come_from_the_catalog_for_the_regions(moto):
+    offers = list(provider(moto, regions=("us-east-1",)).offers())
+    assert offers and {o.provider for o in offers} == {"aws"} and {o.region for o in offers} == {"us-east-1"}
