@@ -82,3 +82,55 @@ def test_mutated_configs_only_raise_diagnostics(text):
             assert e.diagnostics
             assert all(x.summary for x in e.diagnostics)
             assert all(x.source is None or x.source.file for x in e.diagnostics)
+
+
+ATOMS = ["1", "0", "-2.5", '"a"', '""', "true", "null", "[1, 2]", "[]", '{a = 1}', "{}", 'toset(["x"])', "u", "xs",
+         "m", '"%d"', '"/a+/"', "1e400"]
+FUNCS = ["length", "lower", "upper", "format", "join", "split", "replace", "concat", "merge", "lookup", "contains",
+         "keys", "values", "coalesce", "min", "max", "abs", "ceil", "floor", "tostring", "tonumber", "tobool", "toset",
+         "tolist", "tomap", "range", "flatten", "distinct", "element", "try", "can", "jsonencode", "jsondecode",
+         "substr", "zipmap", "slice", "index", "chunklist", "regex", "formatlist", "sum", "pow", "parseint", "file",
+         "one", "setunion", "base64decode", "trimprefix", "sort", "reverse", "compact", "nope"]
+OPS = ["+", "-", "*", "/", "%", "==", "!=", "<", ">=", "&&", "||"]
+
+
+@st.composite
+def expressions(draw, depth=0):
+    if depth > 3 or draw(st.integers(0, 3)) == 0:
+        return draw(st.sampled_from(ATOMS))
+    kind = draw(st.sampled_from(["call", "op", "index", "attr", "cond", "for", "tpl", "splat"]))
+    sub = lambda: draw(expressions(depth + 1))  # noqa: E731
+    if kind == "call":
+        args = ", ".join(sub() for _ in range(draw(st.integers(0, 3))))
+        return f"{draw(st.sampled_from(FUNCS))}({args}{'...' if draw(st.booleans()) and args else ''})"
+    if kind == "op":
+        return f"({sub()} {draw(st.sampled_from(OPS))} {sub()})"
+    if kind == "index":
+        return f"{sub()}[{sub()}]"
+    if kind == "attr":
+        return f"{sub()}.{draw(st.sampled_from(['a', 'b', 'ip', '0']))}"
+    if kind == "cond":
+        return f"({sub()} ? {sub()} : {sub()})"
+    if kind == "for":
+        return f"[for k, v in {sub()} : {sub()} if {sub()}]" if draw(st.booleans()) else f"{{for v in {sub()} : tostring(v) => {sub()}...}}"
+    if kind == "splat":
+        return f"{sub()}[*].a"
+    return f'"x${{{sub()}}}%{{ if {sub()} }}y%{{ endif }}"'
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=expressions())
+def test_random_expressions_only_raise_user_errors(text):
+    from skyplan.config.evaluator import EvalError, Poisoned, Scope, evaluate
+    from skyplan.config.model import UNKNOWN
+    from skyplan.config.syntax import SyntaxProblem, parse_expression
+    from skyplan.config.templates import TemplateProblem
+
+    try:
+        expr = parse_expression(text)
+    except (SyntaxProblem, TemplateProblem):
+        return
+    try:
+        evaluate(expr, Scope(names={"u": UNKNOWN, "xs": ["a", "b"], "m": {"a": {"b": 1}}}, base_dir="/nonexistent"))
+    except (EvalError, Poisoned):
+        pass
