@@ -126,10 +126,21 @@ def region_allowed(region: str, zone: str | None, spec: PlacementSpec) -> bool:
     return True
 
 
+# Offers that are shared machines rather than whole VMs bought per node: a
+# Kubernetes node or this machine runs a workload that asks for less than it has.
+SHARED_KINDS = ("kubernetes", "local")
+
+
 def hardware_fits(offer: Offer, res: Resources) -> bool:
-    """Any-of accelerator match (name and count per node, exactly), cpus/memory
-    minimum or exact, and instance type when given. A workload that needs no
-    accelerator is not offered accelerator nodes."""
+    """Any-of accelerator match (name and count per node), cpus/memory minimum or
+    exact, and instance type when given.
+
+    A cloud VM must match the accelerator count exactly, and a workload that
+    needs no accelerator is not offered accelerator VMs. A shared machine
+    (SHARED_KINDS) fits any request it can hold: up to its accelerator count,
+    vCPUs and memory, with or without accelerators."""
+    if offer.provider in SHARED_KINDS:
+        return _shared_fits(offer, res)
     if res.accelerators:
         if not any(offer.accelerator == a.name and abs(offer.accelerator_count - a.count) < 1e-9
                    for a in res.accelerators):
@@ -143,6 +154,17 @@ def hardware_fits(offer: Offer, res: Resources) -> bool:
     if res.instance_type and offer.instance_type != res.instance_type:
         return False
     return True
+
+
+def _shared_fits(offer: Offer, res: Resources) -> bool:
+    if res.accelerators and not any(offer.accelerator == a.name and a.count <= offer.accelerator_count + 1e-9
+                                    for a in res.accelerators):
+        return False
+    if res.cpus is not None and res.cpus.value > offer.vcpus + 1e-9:
+        return False
+    if res.memory is not None and res.memory.value > offer.memory_gib + 1e-9:
+        return False
+    return not res.instance_type or offer.instance_type == res.instance_type
 
 
 def offer_price(offer: Offer, pricing: str, kind: str) -> float | None:
