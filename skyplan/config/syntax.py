@@ -63,11 +63,14 @@ def parse_text(text: str, path: str = "<input>", *, line_offset: int = 0) -> ast
         tree = parser().parse(text + "\n")
     except UnexpectedToken as e:
         tok = e.token
-        found = "end of file" if tok.type == "$END" else repr(str(tok).strip() or tok.type)
+        found = _found(tok)
         expected = sorted(_pretty_expected(e.expected))
+        hint = "check for a missing quote, bracket, brace or '=' just before this point"
+        if str(tok).startswith("'"):
+            hint = "strings use double quotes: \"text\""
         raise SyntaxProblem(f"Syntax error: unexpected {found}", e.line or _last_line(text), e.column or 1,
-                            detail=("expected one of: " + ", ".join(expected[:8])) if expected else "",
-                            hint="check for a missing quote, bracket, brace or '=' just before this point") from None
+                            detail=("expected " + ("one of: " if len(expected) > 1 else "") + ", ".join(expected[:8])) if expected else "",
+                            hint=hint) from None
     except UnexpectedCharacters as e:
         raise SyntaxProblem(f"Syntax error: unexpected character {text[e.pos_in_stream]!r}"
                             if 0 <= e.pos_in_stream < len(text) else "Syntax error: unexpected character",
@@ -126,11 +129,24 @@ def _last_line(text: str) -> int:
 
 _TOKEN_NAMES = {"RBRACE": "'}'", "LBRACE": "'{'", "RSQB": "']'", "LSQB": "'['", "RPAR": "')'", "LPAR": "'('",
                 "EQ": "'='", "COMMA": "','", "NAME": "a name", "DBLQUOTE": "'\"'", "NL_OR_COMMENT": "a new line",
-                "COLON": "':'", "QMARK": "'?'", "DOT": "'.'"}
+                "COLON": "':'", "QMARK": "'?'", "DOT": "'.'", "$END": "end of file", "INT_LITERAL": "a number",
+                "FLOAT_LITERAL": "a number", "HEREDOC_TEMPLATE": "a heredoc", "HEREDOC_TEMPLATE_TRIM": "a heredoc",
+                "INTERP_START": "'${'", "DIRECTIVE_START": "'%{'", "STRING_CHARS": "text", "MINUS": "'-'", "NOT": "'!'",
+                "ELLIPSIS": "'...'", "FOR_OBJECT_ARROW": "'=>'"}
+_HIDDEN = {"ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE", "TEMPLATE_STRING", "STRIP_MARKER", "COLONS"}
 
 
 def _pretty_expected(expected) -> set:
-    return {_TOKEN_NAMES.get(t, t.lower()) for t in expected}
+    return {_TOKEN_NAMES.get(t, t.lower()) for t in expected if t not in _HIDDEN}
+
+
+def _found(tok) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    text = str(tok).strip().split("\n")[0]
+    if not text:
+        return "a new line" if tok.type == "NL_OR_COMMENT" else tok.type
+    return repr(text[:30])
 
 
 class _Converter:
