@@ -1,14 +1,15 @@
 """The OR-Tools placement model. OR-Tools is imported here, inside functions.
 
 Sets
-    C          classes: one item (workload or provisioned fleet) or many identical
-               unconstrained items merged; class c has n_c replica groups
+    C          classes: one item (workload or provisioned fleet), or m_c items with
+               the same requirements merged (classes.py); class c has n_c groups
     O_c        the options of class c after pruning (an offer x pricing on a
                provider key, or a slot on a fleet)
     R          capacity rows: provider quotas and fleet capacity entries
 Variables
     x[c,o] in {0..n_c}    groups of class c placed on option o
-    z[c,o] in [0, k_co]   groups of c kept on their current option o (stability)
+    z[c,o] in [0, k_co]   groups of c kept on their current option o, where k_co
+                          groups of c run now (stability)
     e[p,r] >= 0           share of dependency p's data leaving region r (egress)
 Constraints
     sum_o x[c,o] = n_c                                        every group placed
@@ -35,7 +36,6 @@ relative to each limit, so the rows that must give are the ones to name.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 TIE_EPS = 1e-6
