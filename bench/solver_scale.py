@@ -124,6 +124,42 @@ def greedy(problem: Problem) -> tuple[float, int]:
     return total, unplaced
 
 
+def violations(problem: Problem, solution) -> list[str]:
+    """Recount quotas, fleet GPUs and spread from the Solution's placements alone."""
+    import fnmatch
+
+    used: dict[tuple, float] = {}
+    fleet_gpus: dict[str, float] = {}
+    out = []
+    for address, wp in solution.placements.items():
+        w = problem.workloads[address]
+        domains = []
+        for g in wp.groups:
+            p = g.chosen
+            domains.append({"zone": (p.provider, p.region, p.zone), "region": (p.provider, p.region),
+                            "provider": (p.provider,)}.get(w.placement.spread or "", None))
+            if p.fleet:
+                need = min((a.count for a in w.resources.accelerators), default=0)
+                fleet_gpus[p.fleet] = fleet_gpus.get(p.fleet, 0) + need * p.nodes
+                continue
+            for q in problem.providers[p.provider].quotas:
+                if q.region and not fnmatch.fnmatchcase(p.region, q.region):
+                    continue
+                name, _, count = (p.accelerators or ":0").partition(":")
+                amount = p.vcpus if q.resource == "vcpus" else (float(count) if name == q.resource else 0.0)
+                used[(p.provider, q)] = used.get((p.provider, q), 0.0) + amount * p.nodes
+        if w.placement.spread and len(wp.groups) > 1 and len(set(domains)) < min(len(wp.groups), 2):
+            out.append(f"{address} not spread")
+    for (key, q), amount in used.items():
+        if amount > q.max + 1e-6:
+            out.append(f"quota {key} {q.resource} {q.region or ''}: {amount:g} > {q.max:g}")
+    for address, amount in fleet_gpus.items():
+        cap = sum(c.per_node * c.nodes for c in problem.fleets[address].capacity)
+        if amount > cap + 1e-6:
+            out.append(f"{address}: {amount:g} GPUs > {cap:g}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
@@ -146,6 +182,8 @@ def main() -> None:
         greedy_s = time.perf_counter() - t
         ratio = solution.total_cost / g_cost if g_cost else float("nan")
         note = f"  (greedy left {unplaced} group(s) unplaced)" if unplaced else ""
+        bad = violations(problem, solution)
+        note += f"  VIOLATIONS: {bad[:3]}" if bad else "  (quotas, fleets, spread rechecked: ok)"
         print(f"{n:>9} {solve_s:>8.2f} {solution.status:>8} {solution.gap:>8.4%} {solution.backend:>11} "
               f"{solution.total_cost:>14,.2f} {g_cost:>14,.2f} {ratio:>7.4f} {greedy_s:>8.2f}{note}")
         replans.append((n, *replan(problem, solution, args.seed)))
