@@ -61,6 +61,7 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, region: str, exit_code
         "private_ip": raw.get("PrivateIpAddress"),
         "public_ip": raw.get("PublicIpAddress"),
         "launch_time": str(raw["LaunchTime"]) if raw.get("LaunchTime") else None,
+        "spot_request_id": raw.get("SpotInstanceRequestId"),
     }
     if raw.get("StateReason"):
         attributes["state_reason"] = raw["StateReason"].get("Message") or raw["StateReason"].get("Code")

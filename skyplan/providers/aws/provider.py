@@ -174,7 +174,8 @@ class AwsProvider:
         try:
             raws = self._wait_running(p.region, ids)
         except BaseException:
-            self._terminate_quietly(p.region, ids)
+            self._terminate_quietly(p.region, ids, [i["SpotInstanceRequestId"] for i in launched
+                                                    if i.get("SpotInstanceRequestId")])
             raise
         return sorted((to_instance(r, provider=self.name, region=p.region) for r in raws), key=lambda i: i.rank)
 
@@ -205,8 +206,9 @@ class AwsProvider:
                     scope="zone", provider=self.name)
             time.sleep(self.poll_interval)
 
-    def _terminate_quietly(self, region: str, ids: list[str]) -> None:
+    def _terminate_quietly(self, region: str, ids: list[str], requests: list[str]) -> None:
         try:
+            self._cancel_spot_requests(region, requests)
             self._terminate(region, ids)
         except Exception:  # noqa: BLE001 - the tags let refresh find what is left
             pass
@@ -310,11 +312,26 @@ class AwsProvider:
         Failure contract: on error some instances may still be terminating; they
         carry their tags, so a retry or the next refresh sees them."""
         by_region: dict[str, list[str]] = {}
+        requests: dict[str, list[str]] = {}
         for inst in insts:
             by_region.setdefault(inst.region, []).append(inst.id)
+            if inst.attributes.get("spot_request_id"):
+                requests.setdefault(inst.region, []).append(str(inst.attributes["spot_request_id"]))
         for region, ids in by_region.items():
+            self._cancel_spot_requests(region, requests.get(region, []))
             self._terminate(region, ids)
             self._wait_gone(region, ids)
+
+    def _cancel_spot_requests(self, region: str, request_ids: list[str]) -> None:
+        """Cancel spot requests first: a persistent one would relaunch its node."""
+        if not request_ids:
+            return
+        try:
+            with self._guard(region):
+                self.client(region).cancel_spot_instance_requests(SpotInstanceRequestIds=request_ids)
+        except ProviderError as exc:
+            if awserr.error_code(exc.__cause__) != "InvalidSpotInstanceRequestID.NotFound":
+                raise
 
     def _terminate(self, region: str, ids: list[str]) -> None:
         ec2 = self.client(region)

@@ -195,3 +195,25 @@ def test_region_globs_expand_over_known_regions(moto):
 def test_offers_come_from_the_catalog_for_the_regions(moto):
     offers = list(provider(moto, regions=("us-east-1",)).offers())
     assert offers and {o.provider for o in offers} == {"aws"} and {o.region for o in offers} == {"us-east-1"}
+
+
+def test_delete_cancels_the_spot_request_so_nothing_relaunches(moto):
+    ec2 = _ec2(moto)
+    (req,) = ec2.request_spot_instances(
+        InstanceCount=1, Type="persistent",
+        LaunchSpecification={"ImageId": AMI, "InstanceType": "m5.large"})["SpotInstanceRequests"]
+    iid = ec2.describe_spot_instance_requests(
+        SpotInstanceRequestIds=[req["SpotInstanceRequestId"]])["SpotInstanceRequests"][0]["InstanceId"]
+    # EC2 names the request on the instance; moto leaves that field out, so add it on the wire.
+    moto.inject(action="DescribeInstances", times=100, replace=[
+        "<instanceLifecycle>spot</instanceLifecycle>",
+        f"<instanceLifecycle>spot</instanceLifecycle><spotInstanceRequestId>{req['SpotInstanceRequestId']}"
+        "</spotInstanceRequestId>"])
+    aws = provider(moto)
+    inst = aws.read(iid)
+    assert inst.pricing == "spot" and inst.attributes["spot_request_id"] == req["SpotInstanceRequestId"]
+    aws.delete([inst])
+    left = ec2.describe_spot_instance_requests(
+        SpotInstanceRequestIds=[req["SpotInstanceRequestId"]])["SpotInstanceRequests"]
+    assert all(r["State"] == "cancelled" for r in left)  # moto forgets cancelled requests
+    assert len(moto.calls("CancelSpotInstanceRequests")) == 1
