@@ -308,7 +308,9 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     except RecursionError:
         diags.error("Configuration nested too deeply to evaluate", None, hint=_TOO_DEEP)
     if not diags.has_errors:
-        nodes.check_references(ld)
+        from skyplan.config.checks import check_references
+
+        check_references(ld)
     providers = dict(ld.providers) or {"local": ProviderConfig(kind="local")}
     variables = {n: VariableValue(n, v, n in ld.sensitive_vars) for n, v in ld.var_values.items()}
     ld.hasher.update(json.dumps({n: v for n, v in ld.var_values.items()}, sort_keys=True, default=str).encode())

@@ -37,6 +37,8 @@ def eval_body(ld, body: ast.Body, scope, file: str, skip=()) -> tuple[dict, bool
         if a.name in skip:
             continue
         if a.name == "ignore_changes":
+            from skyplan.config.checks import ignore_paths
+
             paths = ignore_paths(ld, a, file)
             if paths is None:
                 ok = False
@@ -58,43 +60,6 @@ def eval_body(ld, body: ast.Body, scope, file: str, skip=()) -> tuple[dict, bool
         else:
             out.setdefault(b.type, []).append(sub)
     return out, ok
-
-
-IGNORABLE = ("kind", "resources", "num_nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
-             "image", "setup", "run", "env", "ports", "placement", "provider", "capacity", "hourly_cost", "region", "nodes")
-
-
-def _path_of(x) -> str | None:
-    if isinstance(x, ast.Name):
-        return x.name
-    if isinstance(x, ast.Literal) and isinstance(x.value, str):
-        return x.value
-    if isinstance(x, ast.GetAttr):
-        base = _path_of(x.obj)
-        return f"{base}.{x.attr}" if base else None
-    if isinstance(x, ast.Index) and isinstance(x.key, ast.Literal):
-        base = _path_of(x.obj)
-        k = x.key.value
-        return (f"{base}[{k}]" if isinstance(k, int) else f'{base}["{k}"]') if base else None
-    return None
-
-
-def ignore_paths(ld, a: ast.Attribute, file: str) -> list | None:
-    """``ignore_changes = [env, resources.cpus, env["TOKEN"]]`` -> attribute path strings."""
-    if not isinstance(a.expr, ast.TupleExpr):
-        ld.diags.error("ignore_changes must be a list of attribute names", file, a.pos,
-                       hint="e.g. ignore_changes = [env, image]")
-        return None
-    out = []
-    for x in a.expr.items:
-        p = _path_of(x)
-        head = (p or "").replace("[", ".").split(".")[0]
-        if p is None or head not in IGNORABLE:
-            ld.diags.error(f"ignore_changes names an unknown attribute{' ' + repr(p) if p else ''}", file, x.pos,
-                           hint=did_you_mean(head, IGNORABLE) or f"attributes: {', '.join(IGNORABLE)}")
-            return None
-        out.append(p)
-    return out
 
 
 def positions(body: ast.Body, prefix: str = "", out: dict | None = None) -> dict:
@@ -385,28 +350,6 @@ def settings(ld, block: ast.Block) -> None:
     ld.settings = Settings(required_version=rv, catalog=resolve(d.get("catalog")),
                            max_hourly_cost=float(d["max_hourly_cost"]) if d.get("max_hourly_cost") is not None else None,
                            state_backend=str(state.get("backend") or "sqlite"), state_path=resolve(state.get("path")))
-
-
-def check_references(ld) -> None:
-    """Cross-checks once everything is built: provider keys, fleets, colocation."""
-    keys = set(ld.providers) or {"local"}
-    for res in list(ld.workloads.values()) + list(ld.fleets.values()):
-        src = res.source
-        where = (src.file, (src.line, src.column)) if src else (None, None)
-        for p in res.placement.providers:
-            if p not in keys and not any(k.split(".")[0] == p for k in keys):
-                ld.diags.error(f"{res.address}: placement.providers names undeclared provider \"{p}\"", *where,
-                               hint=did_you_mean(p, keys) or f"declared providers: {', '.join(sorted(keys))}")
-        if res.placement.fleet and res.placement.fleet not in ld.fleets:
-            ld.diags.error(f"{res.address}: placement.fleet names undeclared fleet \"{res.placement.fleet}\"", *where,
-                           hint=did_you_mean(res.placement.fleet, ld.fleets) or "declare the fleet or fix the name")
-        if res.placement.colocate_with and res.placement.colocate_with not in ld.workloads:
-            ld.diags.error(f"{res.address}: colocate_with names undeclared workload \"{res.placement.colocate_with}\"", *where,
-                           hint=did_you_mean(res.placement.colocate_with, ld.workloads) or "declare the workload or fix the name")
-        prov = getattr(res, "provider", None)
-        if prov is not None and prov not in keys:
-            ld.diags.error(f"{res.address}: provider \"{prov}\" is not declared", *where,
-                           hint=did_you_mean(prov, keys) or f"declared providers: {', '.join(sorted(keys))}")
 
 
 _ = Any
