@@ -105,3 +105,14 @@ def test_console_hides_sensitive_values(write_config, capsys):
                      'workload "a" { run = "x" }')
     code, out, _ = run(capsys, "console", str(d), "-e", "local.u", "-e", "length(var.t)")
     assert code == 0 and "S3CR3T" not in out and out.count("(sensitive value)") == 2
+
+
+def test_the_language_page_in_examples_readme_is_valid(tmp_path):
+    from skyplan.config import load
+
+    text = (EXAMPLES / "README.md").read_text()
+    block = text.split("```hcl\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "main.sky.hcl").write_text(block)
+    g = load(tmp_path)
+    assert len([a for a in g.workloads if a.startswith("workload.train[")]) == 4
+    assert set(g.providers) == {"aws", "aws.eu", "kubernetes"}
