@@ -70,8 +70,10 @@ def market_options(kind: str, pricing: str) -> dict | None:
     return {"MarketType": "spot", "SpotOptions": spot}
 
 
-def user_data(req: LaunchRequest, container_image: str | None = None) -> str:
-    """The boot script for every node of the group (rank = AMI launch index)."""
+def user_data(req: LaunchRequest, container_image: str | None = None, *, root: str = "",
+              metadata: str = "http://169.254.169.254") -> str:
+    """The boot script for every node of the group (rank = AMI launch index).
+    ``root`` prefixes every path it writes (tests run the script in a folder)."""
     env = {
         **dict(req.env),
         "SKYPLAN_ADDRESS": req.address,
@@ -81,27 +83,28 @@ def user_data(req: LaunchRequest, container_image: str | None = None) -> str:
     lines = [
         "#!/bin/bash",
         "set -uo pipefail",
-        "mkdir -p /etc/skyplan /var/log/skyplan /opt/skyplan",
-        "TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
-        "RANK=$(curl -s -H \"X-aws-ec2-metadata-token: $TOKEN\" http://169.254.169.254/latest/meta-data/ami-launch-index)",
-        ": > /etc/skyplan/env",
+        f"mkdir -p {root}/etc/skyplan {root}/var/log/skyplan {root}/opt/skyplan",
+        f"TOKEN=$(curl -sX PUT {metadata}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
+        f"RANK=$(curl -s -H \"X-aws-ec2-metadata-token: $TOKEN\" {metadata}/latest/meta-data/ami-launch-index)",
+        f": > {root}/etc/skyplan/env",
     ]
     for key, value in sorted(env.items()):
-        lines.append(f"echo {shlex.quote(f'export {key}={shlex.quote(str(value))}')} >> /etc/skyplan/env")
+        lines.append(f"echo {shlex.quote(f'export {key}={shlex.quote(str(value))}')} >> {root}/etc/skyplan/env")
     lines += [
-        'echo "export SKYPLAN_NODE_RANK=$RANK" >> /etc/skyplan/env',
-        "source /etc/skyplan/env",
-        "cd /opt/skyplan",
+        f'echo "export SKYPLAN_NODE_RANK=$RANK" >> {root}/etc/skyplan/env',
+        f"source {root}/etc/skyplan/env",
+        f"cd {root}/opt/skyplan",
     ]
 
     def step(name: str, script: str) -> list[str]:
         body = shlex.quote(script)
         if container_image:
-            cmd = (f"docker run --rm --network host --gpus all --env-file <(sed 's/^export //' /etc/skyplan/env) "
+            passed = " ".join(f"-e {k}" for k in [*sorted(env), "SKYPLAN_NODE_RANK"])  # values from this shell
+            cmd = (f"docker run --rm --network host --gpus all {passed} "
                    f"{shlex.quote(container_image)} bash -c {body}")
         else:
             cmd = f"bash -c {body}"
-        return [f"{cmd} >> /var/log/skyplan/{name}.log 2>&1"]
+        return [f"{cmd} >> {root}/var/log/skyplan/{name}.log 2>&1"]
 
     lines.append("code=0")
     if req.setup:
@@ -112,7 +115,7 @@ def user_data(req: LaunchRequest, container_image: str | None = None) -> str:
         lines += ["  " + s for s in step("run", req.run)]
         lines.append("  code=$?")
         lines.append("fi")
-    lines.append('echo "skyplan: exit_code=$code" | tee /var/log/skyplan/exit_code > /dev/console')
+    lines.append(f'echo "skyplan: exit_code=$code" | tee {root}/var/log/skyplan/exit_code > {root}/dev/console')
     if req.kind == "job":
         lines.append("shutdown -h now")
     return "\n".join(lines) + "\n"

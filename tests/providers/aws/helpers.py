@@ -21,6 +21,5 @@ def request(address="workload.train", *, region="us-east-1", zone="us-east-1a", 
             nodes=1, pricing="on_demand", kind="job", group=0, lineage="lin-1", **kw) -> LaunchRequest:
     placement = Placement(provider="aws", region=region, zone=zone, instance_type=itype,
                           pricing=pricing, hourly_price=0.01, nodes=nodes)
-    return LaunchRequest(address=address, lineage=lineage, group=group, placement=placement, kind=kind,
-                         run="python train.py", setup="pip install -r requirements.txt",
-                         env={"EPOCHS": "3"}, **kw)
+    fields = {"run": "python train.py", "setup": "pip install -r requirements.txt", "env": {"EPOCHS": "3"}, **kw}
+    return LaunchRequest(address=address, lineage=lineage, group=group, placement=placement, kind=kind, **fields)
