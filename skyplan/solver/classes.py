@@ -3,15 +3,17 @@ dominated options, and the closed-form answer for classes nothing constrains.
 
 Merging: items with the same requirement signature and no individual
 constraint (colocation, egress) become one class whose groups are counted, not
-enumerated. Current placements merge too: the class may keep, on each option,
-up to the members' summed groups there, which splits back exactly since the
-members are alike (spread items merge only with those running in the same
-places, so each member's current groups are the class's current groups / m). Spread survives merging exactly: if
-m workloads of r replicas may put at most c = ceil(r / D) groups in any one
-domain, the class may put at most m * c there, and any such count vector splits
-back into m valid workloads by listing the groups domain by domain and dealing
-them round-robin (a domain's run of at most m * c groups gives each workload at
-most c of them).
+enumerated.
+
+Spread survives merging exactly: if each of m workloads of r replicas must put
+between f = floor(r / D) and c = ceil(r / D) groups in every domain, the class
+puts between m * f and m * c there, and any such count vector splits back into
+m valid workloads by listing the groups domain by domain and dealing them
+round-robin: a run of L groups gives each workload floor(L / m) or ceil(L / m).
+
+Current placements merge too: the class may keep, on each option, up to the
+members' summed groups there, which splits back exactly since the members are
+alike (spread items merge only with those running in the same places).
 
 Pruning: two options of one class with the same footprint (the capacity rows
 they use and how much, the spread domain, the region for colocation/egress,

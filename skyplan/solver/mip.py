@@ -15,7 +15,8 @@ Constraints
     sum_o x[c,o] = n_c                                        every group placed
     sum_{c,o} u[c,o,r] x[c,o] <= L_r              for r in R  quotas, fleet capacity
     sum_{c,o} h[c,o] x[c,o] + H_fixed <= B                    budget ($/h), if any
-    sum_{o in d} x[c,o] <= m_c ceil(r_c / D_c)    for each spread domain d of c
+    m_c floor(r_c / D_c) <= sum_{o in d} x[c,o] <= m_c ceil(r_c / D_c)
+                                                  for each spread domain d of c
                                                   (m_c members of r_c replicas each,
                                                   D_c = domains they can reach)
     sum_{o in g} x[a,o] <= n_a sum_{o in g} x[b,o]  for each region g, a colocated with b
@@ -52,7 +53,8 @@ class MipClass:
     region_keys: list[tuple] | None = None
     bonus: dict[int, tuple[float, int]] = field(default_factory=dict)  # option -> (bonus per group, current count)
     label: str = ""
-    spread_cap: int = 0  # groups per spread domain (members * ceil(replicas / domains))
+    spread_cap: int = 0  # most groups per spread domain (members * ceil(replicas / domains))
+    spread_floor: int = 0  # fewest groups per spread domain (members * floor(replicas / domains))
 
 
 @dataclass
@@ -151,6 +153,15 @@ def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False) -> MipRes
                 ct = limited(float(c.spread_cap), f"spread of {c.label}")
                 for var in by_domain[d]:
                     ct.SetCoefficient(var, 1.0)
+                if c.spread_floor:
+                    ct = solver.Constraint(float(c.spread_floor), inf)
+                    if elastic:
+                        s = solver.NumVar(0.0, inf, "")
+                        ct.SetCoefficient(s, 1.0)
+                        objective.SetCoefficient(s, 1.0 / c.spread_floor)
+                        slack_vars.append((f"spread of {c.label}", s))
+                    for var in by_domain[d]:
+                        ct.SetCoefficient(var, 1.0)
 
     def region_sums(ci: int) -> dict[tuple, list]:
         out: dict[tuple, list] = {}

@@ -17,8 +17,9 @@ The rules, where the configuration leaves a choice:
   a service only runs on spot when its own list says so.
 - ``max_hourly_cost`` bounds the whole workload: each of its replica groups may
   cost at most max_hourly_cost / replicas per hour.
-- Spread: with r replicas over D reachable domains, at most ceil(r / D) share a
-  domain: all distinct when r <= D, otherwise as even as the cap allows.
+- Spread: with r replicas over D reachable domains, every domain gets between
+  floor(r / D) and ceil(r / D) of them: all distinct when r <= D, otherwise
+  every domain used and as even as possible (so at least min(r, D) distinct).
 - Colocation: every group of a workload with ``colocate_with`` runs in a region
   (of the same cloud) where the named workload has a group.
 - Egress: a dependency's ``data_gb`` is handed to each dependant; the share of
@@ -160,6 +161,15 @@ def _raise(causes: list[str]) -> None:
                           hint="relax the constraint named above, or add providers, regions or quota")
 
 
+def _spread_bounds(k: Klass, options: list[Option]) -> dict[str, int]:
+    """Per-domain bounds of a spread class: each member as even as possible."""
+    if not k.spread:
+        return {}
+    domains = len({o.domain(k.spread) for o in options})
+    r, m = k.entry.item.groups, len(k.members)
+    return {"spread_cap": m * math.ceil(r / domains), "spread_floor": m * (r // domains)}
+
+
 def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egress, threshold: float,
                coupled: set[str]) -> MipResult:
     opts = problem.options
@@ -179,8 +189,7 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
             domains=[o.domain(k.spread) for o in options] if k.spread else None,
             region_keys=[o.region_key for o in options] if address in coupled else None,
             bonus=bonus, label=address + (f" and {len(k.members) - 1} like it" if len(k.members) > 1 else ""),
-            spread_cap=len(k.members) * math.ceil(k.entry.item.groups / len({o.domain(k.spread) for o in options}))
-            if k.spread else 0))
+            **_spread_bounds(k, options)))
     inp.colocate = [(slot[a], slot[b]) for a, b in colocate if a in slot and b in slot]
     inp.egress = [(slot[a], slot[b], gb) for a, b, gb in egress if a in slot and b in slot]
     if not inp.classes:

@@ -48,7 +48,7 @@ def _instance(rng: random.Random):
                for offers_ in offers.values() for o in offers_]
     for j in range(rng.randint(1, 6)):
         acc = rng.choice(present)
-        replicas = 2 if rng.random() < 0.25 else 1
+        replicas = rng.choice([2, 3]) if rng.random() < 0.25 else 1
         kind = "service" if rng.random() < 0.3 else "job"
         w = Workload(Address("workload", f"w{j}"), kind=kind,
                      resources=Resources((AcceleratorReq(*acc),) if acc else (), Quantity(rng.choice([4, 4, 8]))),
@@ -128,12 +128,11 @@ def _spread_ok(problem, groups, combo) -> bool:
         if w.replicas > 1 and w.placement.spread:
             spread = w.placement.spread
             reachable = {_domain(spread, k, o) for k, o, *_ in _options(w, problem)}
-            cap = math.ceil(w.replicas / len(reachable))
-            used: dict = {}
+            cap, floor = math.ceil(w.replicas / len(reachable)), w.replicas // len(reachable)
+            used = {d: 0 for d in reachable}
             for k, o, *_ in combo[i:i + w.replicas]:
-                d = _domain(spread, k, o)
-                used[d] = used.get(d, 0) + 1
-            if max(used.values()) > cap:
+                used[_domain(spread, k, o)] += 1
+            if max(used.values()) > cap or min(used.values()) < floor:
                 return False
         i += w.replicas
     return True
