@@ -62,6 +62,7 @@ class KubeEmulator:
         self.faults: list[dict] = []
         self.job_seconds: float | None = None  # auto-complete jobs after this long (None: run until finished)
         self.started: dict[str, float] = {}  # pod uid -> when it started running
+        self.pod_logs: dict[str, str] = {}  # pod name -> its container's output (set by tests)
         for node in nodes or ():
             self.add_node(**node)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -114,6 +115,7 @@ class KubeEmulator:
                 del self.objects[key]
             self.unschedulable, self.faults, self.job_seconds = False, [], None
             self.requests.clear()
+            self.pod_logs.clear()
 
     def stop(self) -> None:
         self._stop.set()
@@ -194,6 +196,20 @@ def _handler(emu: KubeEmulator):
                            503: "ServiceUnavailable", 403: "Forbidden"}
                 return self._send(fault["code"], status(fault["code"], reasons.get(fault["code"], "Unknown"),
                                                         f"injected {fault['code']}"))
+            log = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$", url.path)
+            if log and method == "GET":
+                with emu.lock:
+                    pod = emu.objects.get(("pods", log.group(1), log.group(2)))
+                    text = emu.pod_logs.get(log.group(2), "")
+                if pod is None:
+                    return self._send(404, status(404, "NotFound", f'pods "{log.group(2)}" not found'))
+                data = text.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return None
             if url.path == "/version":
                 return self._send(200, {"major": "1", "minor": "31", "gitVersion": "v1.31.0-emulator"})
             m = _PATH.match(url.path)

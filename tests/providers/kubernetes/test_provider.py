@@ -240,3 +240,12 @@ def test_provider_labels_go_on_objects_and_pods(k8s, tmp_path):
     (job,) = k8s.list("jobs")
     assert job["metadata"]["labels"]["team"] == "ml"
     assert all(p["metadata"]["labels"]["team"] == "ml" for p in k8s.list("pods"))
+
+
+def test_logs_read_the_pod_of_each_rank(k8s, tmp_path):
+    kp = provider(k8s, tmp_path)
+    insts = kp.create(request(nodes=2))
+    for pod in k8s.list("pods"):
+        rank = pod["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"]
+        k8s.pod_logs[pod["metadata"]["name"]] = f"epoch 1 on rank {rank}\nepoch 2 on rank {rank}\n"
+    assert list(kp.logs(insts[1])) == ["epoch 1 on rank 1", "epoch 2 on rank 1"]
