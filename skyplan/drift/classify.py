@@ -231,11 +231,14 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tu
             after={p: v[1] for p, v in sorted(paths.items())}, detail=detail))
 
     finished = rec.status in (SUCCEEDED, FAILED)
-    nothing_created = rec.status == CREATING and not rec.instances and not present_all
-    if (gone and not finished) or nothing_created:
+    short = expected - len(present_all) - len(gone)  # nodes state never recorded (or already let go)
+    lacking = short > 0 and not finished and rec.status != STOPPED
+    if (gone and not finished) or lacking:
         missing_nodes = [_node(i) for i in gone]
-        if nothing_created:
-            detail = "state records an interrupted creation and the provider holds nothing for it"
+        if not gone:
+            detail = ("state records an interrupted creation and the provider holds nothing for it"
+                      if rec.status == CREATING and not present_all else
+                      f"{short} of {expected} node(s) are recorded as gone")
         elif present_all:
             desc = "; ".join(
                 f"group {g} rank(s) {', '.join(str(i.rank) for i in gone if i.group == g)}"

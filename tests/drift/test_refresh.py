@@ -215,3 +215,13 @@ def test_lineage_is_what_providers_are_asked_for(mem):
     mem.add("workload.train", lineage="other")
     r = refresh(snapshot(lineage=LINEAGE), {"mem": mem})
     assert r.drift == ()
+
+
+def test_accepted_missing_nodes_are_still_reported(mem):
+    a, b = mem.add("workload.train", rank=0), mem.add("workload.train", rank=1)
+    snap = snapshot(record("workload.train", [[a, b]], kind="service"))
+    mem.delete([b])
+    accepted = refresh(snap, {"mem": mem}).snapshot  # what apply -refresh-only would write
+    r = refresh(accepted, {"mem": mem})
+    (item,) = r.drift
+    assert item.category == "missing" and item.detail == "1 of 2 node(s) are recorded as gone"
