@@ -1,7 +1,8 @@
 """The solver's cost equals the true optimum on small random instances.
 
-Each seeded instance has at most 6 workloads and 8 offers, with quotas, a
-budget, spot pricing and spread; the optimum is found by enumerating every
+Each seeded instance has at most 6 workloads (some identical twins, which the
+solver merges) and 8 offers, with quotas, a budget, spot pricing, spread and an
+already-paid GPU fleet; the optimum is found by enumerating every
 assignment of every replica group to every option it may use, checking each
 constraint directly (independently of the solver's own code).
 """
@@ -9,6 +10,7 @@ constraint directly (independently of the solver's own code).
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 import math
 import random
 
@@ -16,12 +18,15 @@ import pytest
 
 from skyplan.addrs import Address
 from skyplan.catalog.offer import BAND_RATE, Offer
-from skyplan.config.model import AcceleratorReq, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload
+from skyplan.config.model import (
+    AcceleratorReq, Fleet, FleetCapacity, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload,
+)
 from skyplan.errors import InfeasibleError
 from skyplan.solver import Problem, SolveOptions, solve
 
 ACCS = [None, ("H100", 8), ("A100", 8), ("L4", 1)]
 BANDS = list(BAND_RATE)
+MAX_GROUPS = 6  # replica groups per instance, to keep the enumeration small
 REGIONS = {"aws": ["us-east-1", "us-west-2"], "gcp": ["us-central1", "europe-west4"]}
 
 
@@ -37,12 +42,19 @@ def _instance(rng: random.Random):
                                   acc[1] if acc else 0, vcpus=rng.choice([4, 8, 16]), memory_gib=64,
                                   on_demand=od, spot=spot, interruption_band=rng.choice(BANDS)))
     quotas = {"aws": (), "gcp": ()}
-    if rng.random() < 0.7:
-        kind = rng.choice(["aws", "gcp"])
-        resource = rng.choice(["H100", "A100", "vcpus"])
-        region = rng.choice([None, REGIONS[kind][0]])
-        quotas[kind] = (Quota(resource, rng.choice([8, 16, 24]) if resource != "vcpus" else rng.choice([8, 16, 32]), region),)
+    for kind in ("aws", "gcp"):
+        if rng.random() < 0.6:
+            resource = rng.choice(["H100", "A100", "L4", "vcpus"])
+            region = rng.choice([None, REGIONS[kind][0]])
+            limit = {"vcpus": [8, 16, 24], "L4": [1, 2]}.get(resource, [8, 16])
+            quotas[kind] = (Quota(resource, rng.choice(limit), region),)
     providers = {k: ProviderConfig(k, regions=tuple(REGIONS[k]), quotas=quotas[k]) for k in offers}
+    fleets = {}
+    if rng.random() < 0.4:  # an existing, already-paid H100 fleet
+        providers["kubernetes"] = ProviderConfig("kubernetes", regions=("onprem",))
+        offers["kubernetes"] = []
+        fleets["fleet.k8s"] = Fleet(Address("fleet", "k8s"), provider="kubernetes", existing=True, region="onprem",
+                                    capacity=(FleetCapacity("H100", 8, rng.randint(1, 2)),))
     workloads = {}
     present = [(o.accelerator, int(o.accelerator_count)) if o.accelerator else None
                for offers_ in offers.values() for o in offers_]
@@ -55,14 +67,20 @@ def _instance(rng: random.Random):
                      replicas=replicas, pricing=tuple(rng.sample(["on_demand", "spot"], rng.randint(1, 2))),
                      duration_hours=rng.choice([None, 3.0, 10.0]),
                      placement=PlacementSpec(spread=rng.choice(["region", "provider", "zone"]) if replicas > 1 else None))
+        if len(workloads) >= 6 or sum(x.replicas for x in workloads.values()) + replicas > MAX_GROUPS:
+            break
         workloads[str(w.address)] = w
-    problem = Problem(workloads, {}, providers, offers)
+        if rng.random() < 0.3 and len(workloads) < 6 and \
+                sum(x.replicas for x in workloads.values()) + replicas <= MAX_GROUPS:  # a twin: merged into one class
+            twin = replace(w, address=Address("workload", f"w{j}", 1))
+            workloads[str(twin.address)] = twin
+    problem = Problem(workloads, fleets, providers, offers)
     if rng.random() < 0.4:
         # around the hourly cost of the cheapest-in-expectation choice, so it often binds
         hourly = sum(min(_options(w, problem), key=lambda c: c[4])[3] * w.replicas
                      for w in workloads.values() if _options(w, problem))
-        problem = Problem(workloads, {}, providers, offers,
-                          options=SolveOptions(budget=round(hourly * rng.uniform(0.7, 1.1), 3)))
+        problem = Problem(workloads, fleets, providers, offers,
+                          options=SolveOptions(budget=round(hourly * rng.uniform(0.85, 1.2), 3)))
     return problem
 
 
@@ -82,6 +100,11 @@ def _options(w: Workload, problem: Problem):
                 hours = w.duration_hours or (730.0 if w.kind == "service" else 1.0)
                 eff = price * (1 + BAND_RATE[o.interruption_band] * 0.5) if p == "spot" else price
                 out.append((key, o, p, price, eff * hours))
+    for address, fleet in problem.fleets.items():
+        cap = fleet.capacity[0]
+        if need and need.name == cap.accelerator and need.count <= cap.per_node:
+            slot = Offer("kubernetes", "onprem", None, address, cap.accelerator, need.count)
+            out.append(("kubernetes", slot, "reserved", 0.0, 0.0))
     return out
 
 
@@ -99,7 +122,7 @@ def _brute_force(problem: Problem) -> float | None:
             continue
         if problem.options.budget is not None and sum(c[3] for c in combo) > problem.options.budget + 1e-9:
             continue
-        if not _quotas_ok(problem, combo) or not _spread_ok(problem, groups, combo):
+        if not _quotas_ok(problem, combo) or not _spread_ok(problem, groups, combo) or not _fleets_ok(problem, combo):
             continue
         best = cost
     return best
@@ -115,6 +138,15 @@ def _quotas_ok(problem, combo) -> bool:
                 used += o.vcpus if q.resource == "vcpus" else (o.accelerator_count if o.accelerator == q.resource else 0)
             if used > q.max + 1e-9:
                 return False
+    return True
+
+
+def _fleets_ok(problem, combo) -> bool:
+    for address, fleet in problem.fleets.items():
+        cap = fleet.capacity[0]
+        used = sum(o.accelerator_count for k, o, *_ in combo if o.instance_type == address)
+        if used > cap.per_node * cap.nodes:
+            return False
     return True
 
 
@@ -144,8 +176,9 @@ def test_solver_matches_brute_force(seed):
     problem = _instance(rng)
     truth = _brute_force(problem)
     if truth is None:
-        with pytest.raises(InfeasibleError):
+        with pytest.raises(InfeasibleError) as info:
             solve(problem)
+        assert any(w in str(info.value) for w in ("workload.", "budget", "quota", "fleet")), str(info.value)
         return
     solution = solve(problem)
     assert solution.total_cost == pytest.approx(truth, rel=1e-6, abs=1e-3)
