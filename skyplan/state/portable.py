@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from skyplan.errors import StateError
-from skyplan.state.codec import RESOURCE_COLUMNS, decode_record, dumps, resource_row
+from skyplan.state.codec import RESOURCE_COLUMNS, bulk_decoding, decode_record, dumps, resource_row
 
 if TYPE_CHECKING:
     from skyplan.state.store import StateStore
@@ -34,10 +34,11 @@ def export_state(store: "StateStore") -> dict:
         rows = conn.execute("SELECT record, sensitive_paths FROM resources ORDER BY address").fetchall()
         outs = conn.execute("SELECT name, value, sensitive FROM outputs ORDER BY name").fetchall()
     resources = []
-    for text, paths in rows:
-        d = decode_record(text).to_json()
-        d["sensitive_paths"] = json.loads(paths)
-        resources.append(d)
+    with bulk_decoding():
+        for text, paths in rows:
+            d = decode_record(text).to_json()
+            d["sensitive_paths"] = json.loads(paths)
+            resources.append(d)
     return {
         "format_version": FORMAT_VERSION, "skyplan_version": __version__, "lineage": lineage, "serial": serial,
         "resources": resources,

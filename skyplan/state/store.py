@@ -23,7 +23,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from skyplan.addrs import Address
 from skyplan.errors import StateError
 from skyplan.state import schema
-from skyplan.state.codec import RESOURCE_COLUMNS, decode_record, dumps, encode_record, resource_row, unpack
+from skyplan.state.codec import RESOURCE_COLUMNS, bulk_decoding, decode_record, dumps, encode_record, resource_row, unpack
 from skyplan.state.lock import LEASE_SECONDS, HEARTBEAT_SECONDS, Heartbeat, LockInfo, held_error, hostname, read_lock, who
 from skyplan.state.model import ResourceRecord, Snapshot
 from skyplan.state.redact import SENSITIVE, redact_record, redact_value
@@ -130,10 +130,11 @@ class StateStore:
                     conn.execute("COMMIT")
         loads = json.loads
         resources = {}
-        for (text,) in rows:
-            rec = unpack(loads(text))
-            resources[rec.address] = rec
-        outputs = {name: {"value": loads(value), "sensitive": bool(sens)} for name, value, sens in outs}
+        with bulk_decoding():
+            for (text,) in rows:
+                rec = unpack(loads(text))
+                resources[rec.address] = rec
+            outputs = {name: {"value": loads(value), "sensitive": bool(sens)} for name, value, sens in outs}
         return Snapshot(lineage=lineage, serial=serial, resources=resources, outputs=outputs)
 
     def get(self, address: str) -> ResourceRecord | None:
