@@ -12,6 +12,8 @@ every row and reports each fault with its row number (the header is row 1) and
 column; it never returns a partial result when a row is malformed. Prices that
 are placeholders rather than prices (0 or 700.0 for a cloud, a spot price above
 on-demand or below 0.5% of it) are dropped and counted, not treated as errors.
+GCP rows pricing a GPU alone (no instance type) are added to their host VMs
+(gcp_attach.py).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class ParseResult:
     offers: list[Offer]
     dropped: dict[str, int] = field(default_factory=dict)
     rows: int = 0
+    notes: dict[str, int] = field(default_factory=dict)  # rows transformed, not dropped
+    gpu_rows: list[Offer] = field(default_factory=list)  # GCP GPU-only price rows (see gcp_attach)
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
@@ -120,6 +124,10 @@ def parse(source: str | io.TextIOBase | Iterable[str], *, name: str = "catalog",
         offer = _offer(_Row(values, index, line, errors), provider, result, trusted)
         if offer is not None:
             result.offers.append(offer)
+    if result.gpu_rows and not errors:
+        from skyplan.catalog.gcp_attach import combine
+
+        result.offers, result.notes = combine(result.offers, result.gpu_rows)
     if errors:
         shown = errors[:MAX_REPORTED]
         more = f"\n  ... and {len(errors) - MAX_REPORTED} more" if len(errors) > MAX_REPORTED else ""
@@ -170,9 +178,9 @@ def _offer(row: _Row, provider: str | None, result: ParseResult, trusted: bool) 
     observed = row.text("ObservedAt") or None
     if len(row.errors) > n_errors:
         return None
-    if not instance_type:
-        # A price for an accelerator alone (GCP attaches GPUs to host VMs): not a node.
-        result.drop("accelerator-only row (no InstanceType)")
+    gpu_only = not instance_type
+    if gpu_only and not (cloud == "gcp" and accel):
+        result.drop("row without an InstanceType")
         return None
     if cloud not in FREE_CLOUDS and (price is None or price in SENTINEL_PRICES):
         result.drop("on-demand price missing or a placeholder (0 or 700.0)")
@@ -189,13 +197,17 @@ def _offer(row: _Row, provider: str | None, result: ParseResult, trusted: bool) 
             reserved = None
     if accel and accel_mem is None:
         accel_mem = CANONICAL.get(accel)
-    return Offer(
+    offer = Offer(
         provider=cloud, region=region, zone=zone, instance_type=instance_type,
         accelerator=accel, accelerator_count=count if accel else 0,
         accelerator_memory_gib=accel_mem if accel else None,
         vcpus=vcpus, memory_gib=memory, arch=arch or "x86_64",
         on_demand=price, spot=spot, reserved=reserved, interruption_band=band, observed_at=observed,
     )
+    if gpu_only:  # a GCP GPU priced alone: added to its host VM after the whole file is read
+        result.gpu_rows.append(offer)
+        return None
+    return offer
 
 
 def _fmt(value: float | None) -> str:

@@ -22,10 +22,11 @@ class ImportReport:
     cache_rows: int  # rows the cache holds afterwards
     dropped: dict[str, int] = field(default_factory=dict)
     providers: tuple[str, ...] = ()
+    notes: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"path": self.path, "rows": self.rows, "imported": self.imported, "cache_rows": self.cache_rows,
-                "dropped": dict(self.dropped), "providers": list(self.providers)}
+                "dropped": dict(self.dropped), "notes": dict(self.notes), "providers": list(self.providers)}
 
 
 def import_file(path: str | os.PathLike, *, provider: str | None = None) -> ImportReport:
@@ -39,4 +40,5 @@ def import_file(path: str | os.PathLike, *, provider: str | None = None) -> Impo
     cache_rows = store.save_to_cache(result.offers, kind="import", provider=",".join(providers),
                                      origin=os.path.abspath(os.fspath(path)))
     return ImportReport(path=os.fspath(path), rows=result.rows, imported=len(result.offers),
-                        cache_rows=cache_rows, dropped=dict(result.dropped), providers=providers)
+                        cache_rows=cache_rows, dropped=dict(result.dropped), providers=providers,
+                        notes=dict(result.notes))

@@ -168,6 +168,8 @@ def import_cmd(
     out = console()
     out.print(f"Imported {report.imported} offer(s) ({', '.join(report.providers)}) from {report.path}; "
               f"the cache now holds {report.cache_rows}.")
+    for what, n in sorted(report.notes.items()):
+        out.print(f"  {n}: {what}")
     for why, n in sorted(report.dropped.items()):
         out.print(f"  dropped {n}: {why}")
 
