@@ -1,10 +1,11 @@
 """The solver's cost equals the true optimum on small random instances.
 
 Each seeded instance has at most 6 workloads (some identical twins, which the
-solver merges) and 8 offers, with quotas, a budget, spot pricing, spread and an
-already-paid GPU fleet; the optimum is found by enumerating every
-assignment of every replica group to every option it may use, checking each
-constraint directly (independently of the solver's own code).
+solver merges) and 8 offers, with quotas, a budget, spot pricing, spread, an
+already-paid GPU fleet, egress between dependants and colocation. The optimum
+is found by enumerating every assignment of every replica group to every option
+it may use, checking each constraint directly (independently of the solver's
+own code).
 """
 
 from __future__ import annotations
@@ -74,6 +75,14 @@ def _instance(rng: random.Random):
                 sum(x.replicas for x in workloads.values()) + replicas <= MAX_GROUPS:  # a twin: merged into one class
             twin = replace(w, address=Address("workload", f"w{j}", 1))
             workloads[str(twin.address)] = twin
+    names = sorted(workloads)
+    if len(names) >= 2 and rng.random() < 0.5:  # b hands data to a (egress), or a must sit with b
+        a, b = rng.sample(names, 2)
+        if rng.random() < 0.6:
+            workloads[b] = replace(workloads[b], data_gb=float(rng.choice([20, 200, 2000])))
+            workloads[a] = replace(workloads[a], depends_on=(Address.parse(b),))
+        else:
+            workloads[a] = replace(workloads[a], placement=replace(workloads[a].placement, colocate_with=b))
     problem = Problem(workloads, fleets, providers, offers)
     if rng.random() < 0.4:
         # around the hourly cost of the cheapest-in-expectation choice, so it often binds
@@ -124,8 +133,46 @@ def _brute_force(problem: Problem) -> float | None:
             continue
         if not _quotas_ok(problem, combo) or not _spread_ok(problem, groups, combo) or not _fleets_ok(problem, combo):
             continue
-        best = cost
+        by = _regions_by_workload(problem, combo)
+        if not _colocated(problem, by):
+            continue
+        cost += _egress(problem, by)
+        if best is None or cost < best:
+            best = cost
     return best
+
+
+EGRESS = {"aws": 0.09, "gcp": 0.12, "azure": 0.087}
+
+
+def _regions_by_workload(problem, combo) -> dict[str, list[tuple]]:
+    out, i = {}, 0
+    for address, w in problem.workloads.items():
+        out[address] = [(k, o.region) for k, o, *_ in combo[i:i + w.replicas]]
+        i += w.replicas
+    return out
+
+
+def _colocated(problem, by) -> bool:
+    for address, w in problem.workloads.items():
+        other = w.placement.colocate_with
+        if other and not set(by[address]) <= set(by[other]):
+            return False
+    return True
+
+
+def _egress(problem, by) -> float:
+    total = 0.0
+    for address, w in problem.workloads.items():
+        for dep in w.depends_on:
+            src = problem.workloads[str(dep)]
+            if not src.data_gb:
+                continue
+            mine, theirs = by[address], by[str(dep)]
+            for g in set(theirs):
+                share = theirs.count(g) / len(theirs) - mine.count(g) / len(mine)
+                total += src.data_gb * EGRESS.get(g[0], 0.0) * max(0.0, share)
+    return total
 
 
 def _quotas_ok(problem, combo) -> bool:
