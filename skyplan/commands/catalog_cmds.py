@@ -182,8 +182,11 @@ def refresh_cmd(
 ) -> None:
     """Fetch live prices from the providers' pricing APIs into your catalog cache.
 
-    When a provider's API cannot be reached the built-in snapshot stays in use for it;
-    the command says so and still exits 0 if at least one provider was refreshed."""
+    AWS uses your usual AWS credentials (EC2 and the Price List API); GCP needs an API
+    key in SKYPLAN_GCP_API_KEY (Cloud Billing Catalog API); Azure's Retail Prices API
+    needs none. When a provider's API cannot be reached the built-in snapshot stays in
+    use for it and the command says so; it exits 0 if at least one provider was
+    refreshed, 1 if none was."""
     from skyplan.catalog.refresh import refresh_all
 
     reports = refresh_all(provider or (), regions=region or (), endpoint_url=endpoint_url)

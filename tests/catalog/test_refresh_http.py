@@ -141,3 +141,13 @@ def test_gcp_refresh_without_or_with_bad_key(gcp, cache_dir, monkeypatch):
     monkeypatch.setenv("GOOGLE_API_KEY", "wrong")
     report = refresh("gcp", endpoint_url=gcp.url + "/v1/services/6F81-5844-456A/skus")
     assert not report.ok and "HTTP 400" in report.error and "API key not valid" in report.error
+
+
+def test_refresh_cli_text(azure, cache_dir, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["catalog", "refresh", "--provider", "azure", "--region", "eastus", "--region", "westeurope",
+              "--endpoint-url", azure.url + "/api/retail/prices"])
+    out, _ = capsys.readouterr()
+    assert e.value.code == 0
+    assert "azure: refreshed 3 offer(s) in 2 region(s), observed 20" in out
+    assert "had no Linux pay-as-you-go price" in out
