@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 from skyplan.config import ast
 from skyplan.config.evaluator import EvalError, Namespace, Poisoned, Scope, constant, evaluate
 from skyplan.config.typeexpr import ANY, Type, TypeSyntaxError, convert, parse_type
-from skyplan.config.values import ConversionError, to_bool
+from skyplan.config.values import UNKNOWN, ConversionError, to_bool
 from skyplan.errors import Diagnostic, SourceRange
 
 ENV_PREFIX = "SKYPLAN_VAR_"
@@ -226,6 +226,8 @@ def _validate(decls: Mapping[str, VarDecl], values: dict, diags: Diags, root: st
         for cond, msg in d.validations:
             try:
                 ok = evaluate(cond.expr, scope)
+                if ok is UNKNOWN:
+                    continue  # not known before apply: nothing to check yet
                 if ok is not True and ok is not False:
                     ok = to_bool(ok)
             except (EvalError, ConversionError) as e:

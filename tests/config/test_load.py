@@ -318,3 +318,14 @@ def test_graph_copies_and_pickles(write_config):
     back = pickle.loads(pickle.dumps(g))
     assert back.workloads == g.workloads
     assert evaluate_outputs(back, {"workload.prep": {"ip": "1"}})["prep_ip"] is UNKNOWN
+
+
+def test_module_inputs_may_be_unknown(write_config, tmp_path):
+    mod = tmp_path / "m"
+    mod.mkdir()
+    (mod / "main.sky.hcl").write_text('variable "head" {\n  type = string\n  validation {\n    condition = length(var.head) > 0\n'
+                                      '    error_message = "empty"\n  }\n}\nworkload "w" { env = { HEAD = var.head } }\n')
+    d = write_config('workload "head" { run = "x" }\nmodule "m" {\n  source = "../m"\n  head = workload.head.ip\n}\n')
+    g = load(d)
+    w = g.workloads["module.m.workload.w"]
+    assert w.env == {"HEAD": UNKNOWN} and w.depends_on == (Address("workload", "head"),)
