@@ -18,6 +18,8 @@ def optimize_cmd(
     top: int = typer.Option(5, "--top", help="Candidates shown per workload, and fallbacks kept per group."),
     catalog: Optional[Path] = typer.Option(None, "--catalog", help="Use this catalog CSV instead of the configured one."),
     reoptimize: bool = typer.Option(False, "--reoptimize", help="Ignore where workloads run now (no stability bonus)."),
+    migrate_threshold: float = typer.Option(0.2, "--migrate-threshold",
+                                            help="A running workload moves only when that saves more than this fraction of its cost."),
     json_out: bool = JSON_OPT,
     var: Optional[List[str]] = VAR_OPT,
     var_file: Optional[List[Path]] = VAR_FILE_OPT,
@@ -31,6 +33,9 @@ def optimize_cmd(
 
     if top < 1:
         fail(f"--top must be at least 1 (got {top})")
+    if not 0 <= migrate_threshold < 1:
+        fail(f"--migrate-threshold must be a fraction in [0, 1) (got {migrate_threshold})",
+             hint="e.g. --migrate-threshold 0.2 moves a workload only when that saves more than 20%")
     only: list[str] = []
     for w in workload or ():
         try:
@@ -50,7 +55,8 @@ def optimize_cmd(
     if workflow.state_path(graph).exists():
         with workflow.open_state(graph, create=False) as store:  # read only: stability uses what runs now
             snapshot = store.snapshot()
-    options = SolveOptions(reoptimize=reoptimize, top_fallbacks=top, only=tuple(only))
+    options = SolveOptions(reoptimize=reoptimize, migrate_threshold=migrate_threshold, top_fallbacks=top,
+                           only=tuple(only))
     solution = solve(build_problem(graph, offers, snapshot, options))
     if only:
         solution = replace(solution, placements={a: p for a, p in solution.placements.items() if a in only})

@@ -109,9 +109,11 @@ def test_infeasible_names_the_workload_and_constraint(folder, capsys):
     assert "Traceback" not in err
 
 
-def test_bad_top(folder, capsys):
+def test_bad_flags(folder, capsys):
     code, _, err = run(["optimize", str(folder), "--top", "0"], capsys)
     assert code == 1 and "--top must be at least 1" in err
+    code, _, err = run(["optimize", str(folder), "--migrate-threshold", "1.5"], capsys)
+    assert code == 1 and "--migrate-threshold must be a fraction" in err
 
 
 def test_running_workload_stays_unless_reoptimize(folder, capsys):
@@ -127,6 +129,7 @@ def test_running_workload_stays_unless_reoptimize(folder, capsys):
     code, out, _ = run(args, capsys)
     web = json.loads(out)["placements"][0]
     assert code == 0 and web["zone"] == "us-west-2a" and web["kept"] is True  # 4% saving < 20% threshold
-    code, out, _ = run(args + ["--reoptimize"], capsys)
-    web = json.loads(out)["placements"][0]
-    assert code == 0 and web["zone"] == "us-east-1a" and web["kept"] is False
+    for flags in (["--reoptimize"], ["--migrate-threshold", "0.01"]):
+        code, out, _ = run(args + flags, capsys)
+        web = json.loads(out)["placements"][0]
+        assert code == 0 and web["zone"] == "us-east-1a" and web["kept"] is False, flags
