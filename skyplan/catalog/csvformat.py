@@ -112,7 +112,8 @@ def parse(source: str | io.TextIOBase | Iterable[str], *, name: str = "catalog",
                            hint="required columns: " + ", ".join(REQUIRED) + " (and Cloud, or --provider)")
     if "Cloud" not in index and not provider:
         raise CatalogError(f"{name}: row 1: no Cloud column",
-                           hint="add a Cloud column (aws|gcp|azure|kubernetes|local) or name the cloud with --provider")
+                           hint="add a Cloud column (aws|gcp|azure|kubernetes|local), or import the file with "
+                                "`skyplan catalog import FILE --provider CLOUD`")
     if provider and provider not in CLOUDS:
         raise CatalogError(f"unknown provider {provider!r}", hint="one of: " + ", ".join(CLOUDS))
     result = ParseResult([])
