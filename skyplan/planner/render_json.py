@@ -65,6 +65,8 @@ def resource_change(c: Change) -> dict:
 
 
 def placements(plan: Plan) -> list[dict]:
+    """Where each workload runs before and after, per replica group; the ranked
+    fallbacks are in the change's ``after.placement``."""
     out = []
     for c in plan.changes:
         if c.placement is None or c.action is Action.DELETE:
@@ -73,7 +75,10 @@ def placements(plan: Plan) -> list[dict]:
         if c.prior is not None and c.prior.groups:
             before = [g.placement.to_json() for g in c.prior.groups]
         out.append({"address": c.address, "action": c.action.actions, "before": before,
-                    "after": c.placement.to_json(), "hourly_cost": round(c.placement.hourly_cost, 6)})
+                    "after": [g.chosen.to_json() for g in c.placement.groups],
+                    "fallbacks": [len(g.fallbacks) for g in c.placement.groups],
+                    "approved_hourly_cost": round(c.placement.approved_hourly_cost, 6),
+                    "hourly_cost": round(c.placement.hourly_cost, 6), "kept": c.placement.kept})
     return out
 
 
