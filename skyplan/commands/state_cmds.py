@@ -86,6 +86,7 @@ def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bo
 def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. workload.train."),
              dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     """Show one resource in state: placement, nodes, provider ids, attributes."""
+    from skyplan.state.model import ResourceRecord
     from skyplan.state.redact import redact_record
     from skyplan.state.views import render_show
 
@@ -99,7 +100,7 @@ def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. wor
     if as_json:
         emit_json({**data, "sensitive_paths": list(paths)})
     else:
-        render_show(console(), rec, data)
+        render_show(console(), ResourceRecord.from_json(data), data)  # nodes shown redacted too
 
 
 @state_app.command("mv")

@@ -31,3 +31,19 @@ def test_marker_trees_become_paths():
     assert redact_value(value, paths) == {"env": {"TOKEN": SENSITIVE, "A.B": SENSITIVE, "OK": "3"},
                                           "run": SENSITIVE, "ports": [1, SENSITIVE]}
     assert paths_from_tree({}) == [] and paths_from_tree(None) == []
+
+
+def test_secret_values_are_scrubbed_where_providers_echo_them():
+    from tests.state.conftest import make_record
+
+    rec = make_record(version=5).to_json()
+    rec["groups"][0]["instances"][0]["attributes"] = {"env": {"TOKEN": "secret-5"}, "cmd": "run --key secret-5 now",
+                                                     "pid": 7}
+    rec["groups"][0]["instances"][0]["tags"] = {"note": "secret-5"}
+    out = redact_record(rec, ["env"])
+    inst = out["groups"][0]["instances"][0]
+    assert out["attributes"]["env"] == SENSITIVE
+    assert inst["attributes"] == {"env": SENSITIVE, "cmd": f"run --key {SENSITIVE} now", "pid": 7}
+    assert inst["tags"] == {"note": SENSITIVE}
+    assert rec["groups"][0]["instances"][0]["attributes"]["env"]["TOKEN"] == "secret-5"  # input untouched
+    assert "secret-5" not in str(out)
