@@ -32,6 +32,7 @@ from skyplan.planner.model import Action, Change, Plan
 from skyplan.providers.base import Instance, LaunchRequest, Provider
 from skyplan.solver.model import Placement
 from skyplan.state.model import CREATING, FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
+from skyplan.state.redact import paths_from_tree
 
 _NOT_ATTRS = ("placement",)
 
@@ -76,6 +77,8 @@ class Executor:
     def __post_init__(self) -> None:
         self._kinds = {c.address: (c.after or c.before or {}).get("kind", "") for c in self.plan.changes}
         self._state_lock = threading.Lock()
+        # Attribute paths whose values came from sensitive input: state keeps them out of the journal.
+        self._sensitive = {c.address: tuple(paths_from_tree(c.after_sensitive)) for c in self.plan.changes}
 
     # -- helpers ---------------------------------------------------------------------------------
     def provider(self, key: str) -> Provider:
@@ -91,7 +94,7 @@ class Executor:
 
     def _record(self, rec: ResourceRecord, action: str, before: ResourceRecord | None) -> None:
         with self._state_lock:
-            self.store.record(rec, action=action, before=before)
+            self.store.record(rec, action=action, before=before, sensitive_paths=self._sensitive.get(rec.address, ()))
 
     def _forget(self, address: str, action: str) -> None:
         with self._state_lock:
