@@ -85,11 +85,9 @@ def compile_schema(root: dict) -> Check | None:
             rx = re.compile(s["pattern"])
             checks.append(lambda v: not isinstance(v, str) or rx.search(v) is not None)
         if "minimum" in s:
-            m = s["minimum"]
-            checks.append(lambda v: not _is_type(v, "number") or v >= m)
+            checks.append(lambda v, lo=s["minimum"]: not _is_type(v, "number") or v >= lo)
         if "maximum" in s:
-            m = s["maximum"]
-            checks.append(lambda v: not _is_type(v, "number") or v <= m)
+            checks.append(lambda v, hi=s["maximum"]: not _is_type(v, "number") or v <= hi)
         if "required" in s:
             req = s["required"]
             checks.append(lambda v: not isinstance(v, dict) or all(k in v for k in req))

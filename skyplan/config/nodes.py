@@ -169,7 +169,9 @@ def resource(ld, kind: str, name: str) -> None:
     values: dict = {}
     failed = False
     ld.extras[node] = {key: extra for key, extra in expansion}
+    expanded = bool(expansion) and expansion[0][0] is not None
     for (key, extra), addr in zip(expansion, addrs):
+        ld.diags.context = str(addr) if expanded else None
         flag = [True]
         d, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META)
         if ok and schema.check_value(block, d, ld.diags):
@@ -196,6 +198,7 @@ def resource(ld, kind: str, name: str) -> None:
             ld.workloads.pop(str(addr), None)
             ld.fleets.pop(str(addr), None)
         failed = True
+    ld.diags.context = None
     if failed:
         ld.objects[kind][name] = POISON
         return
@@ -268,14 +271,14 @@ def module(ld, name: str) -> None:
     child = Loader(path, ld.diags, module_path=ld.module_path + (name,), inputs=inputs, top_root=ld.top_root,
                    hasher=ld.hasher, call_site=(block.file, block.pos))
     child.extra_deps = _resources_of(ld, _direct_dep_refs(block))
-    errors_before = sum(1 for d in ld.diags.items if d.severity == "error")
+    errors_before = ld.diags.errors
     child.run()
     ld.children[name] = child
     ld.workloads.update(child.workloads)
     ld.fleets.update(child.fleets)
     ld.node_resources[node] = {a for addrs in child.instances.values() for a in addrs}
     ld.node_sensitive[node] = any(o.sensitive for o in child.outputs.values())
-    if sum(1 for d in ld.diags.items if d.severity == "error") == errors_before:
+    if ld.diags.errors == errors_before:
         ld.objects["module"][name] = {k: o.value for k, o in child.outputs.items()}
 
 

@@ -39,24 +39,43 @@ class VarDecl:
 
 
 class Diags:
-    """A diagnostics collector shared by the loader's parts."""
+    """A diagnostics collector shared by the loader's parts. The same problem at the
+    same place is kept once; ``context`` (e.g. the instance being evaluated) goes
+    into the detail, with a count when many instances share the problem."""
 
     def __init__(self) -> None:
-        self.items: list[Diagnostic] = []
+        self._items: dict[tuple, list] = {}  # (summary, source, severity) -> [Diagnostic, contexts]
+        self.context: str | None = None
+        self.errors = 0
 
     def error(self, summary: str, file: str | None, pos=None, *, hint: str = "", detail: str = "",
               severity: str = "error") -> None:
         src = SourceRange(file, pos[0], pos[1]) if file and pos else (SourceRange(file) if file else None)
-        d = Diagnostic(summary=summary, detail=detail, source=src, severity=severity, hint=hint)
-        if d not in self.items:
-            self.items.append(d)
+        key = (summary, src, severity)
+        entry = self._items.get(key)
+        if entry is None:
+            self._items[key] = [Diagnostic(summary=summary, detail=detail, source=src, severity=severity, hint=hint), []]
+            self.errors += severity == "error"
+            entry = self._items[key]
+        if self.context and self.context not in entry[1]:
+            entry[1].append(self.context)
 
     def warn(self, summary: str, file: str | None, pos=None, *, hint: str = "") -> None:
         self.error(summary, file, pos, hint=hint, severity="warning")
 
     @property
+    def items(self) -> list[Diagnostic]:
+        out = []
+        for d, contexts in self._items.values():
+            if contexts:
+                where = f"in {contexts[0]}" + (f" and {len(contexts) - 1:,} more" if len(contexts) > 1 else "")
+                d = Diagnostic(d.summary, f"{d.detail} ({where})" if d.detail else where, d.source, d.severity, d.hint)
+            out.append(d)
+        return out
+
+    @property
     def has_errors(self) -> bool:
-        return any(d.severity == "error" for d in self.items)
+        return self.errors > 0
 
 
 def declare(block: ast.Block, diags: Diags) -> VarDecl:

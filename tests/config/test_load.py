@@ -329,3 +329,12 @@ def test_module_inputs_may_be_unknown(write_config, tmp_path):
     g = load(d)
     w = g.workloads["module.m.workload.w"]
     assert w.env == {"HEAD": UNKNOWN} and w.depends_on == (Address("workload", "head"),)
+
+
+def test_a_problem_shared_by_many_instances_is_reported_once_with_a_count(write_config):
+    d = write_config('workload "w" {\n  for_each = toset(["x", "y"])\n  resources { accelerators = "${each.key}900:1" }\n}\n')
+    diags = [(x.summary, x.detail) for x in validate(d)]
+    assert diags == [('Unknown accelerator "x900"', 'in workload.w["x"]'), ('Unknown accelerator "y900"', 'in workload.w["y"]')]
+    d2 = write_config('workload "w" {\n  count = 500\n  run = 1 + "x"\n}\n', folder="two")
+    (one,) = validate(d2)
+    assert one.detail == "in workload.w[0] and 499 more" and one.source.line == 3

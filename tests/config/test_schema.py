@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -33,7 +33,10 @@ VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)), max_leaves=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
+@example(block="workload", value={"ports": 1})
+@example(block="workload", value={"ports": 70000, "num_nodes": 0})
+@example(block="fleet", value={"capacity": [{"nodes": 1, "per_node": 8}]})
 @given(block=st.sampled_from(BLOCK_TYPES), value=st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=5))
 def test_fast_check_agrees_with_jsonschema(block, value):
     schema = _schema(block)
