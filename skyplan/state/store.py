@@ -26,10 +26,9 @@ from skyplan.state import schema
 from skyplan.state.codec import RESOURCE_COLUMNS, bulk_decoding, decode_record, dumps, encode_record, resource_row, unpack
 from skyplan.state.lock import LEASE_SECONDS, HEARTBEAT_SECONDS, Heartbeat, LockInfo, held_error, hostname, read_lock, who
 from skyplan.state.model import ResourceRecord, Snapshot
-from skyplan.state.redact import SENSITIVE, redact_record, redact_value
+from skyplan.state.redact import SENSITIVE, redact_record
+from skyplan.state.sqlite import BUSY_TIMEOUT, check_header, restore_hint, translate
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-BUSY_TIMEOUT = 30.0
 _MARKS = ",".join("?" * 17)
 
 
@@ -57,7 +56,7 @@ class StateStore:
         row = self._read_one("SELECT lineage FROM meta WHERE id = 1")
         if not row:
             raise StateError(f"state file {path} has no lineage record; it is damaged",
-                             hint=_restore_hint(path))
+                             hint=restore_hint(path))
         self._lineage = row[0]
 
     # ---- opening -------------------------------------------------------------------------
@@ -74,14 +73,14 @@ class StateStore:
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         elif path.is_dir():
             raise StateError(f"state path {path} is a folder, not a state file")
-        _check_header(path)
+        check_header(path)
         try:
             conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
                                    timeout=BUSY_TIMEOUT)
         except sqlite3.Error as e:
             raise StateError(f"cannot open state file {path}: {e}") from None
         try:
-            with _translate(path):
+            with translate(path):
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 if schema.check_version(conn, str(path)) < schema.SCHEMA_VERSION:
@@ -116,7 +115,7 @@ class StateStore:
 
     def snapshot(self) -> Snapshot:
         """Everything in state, read in one read transaction."""
-        with self._mutex, _translate(self.path):
+        with self._mutex, translate(self.path):
             conn = self._conn
             own = not conn.in_transaction  # inside atomic() the open transaction is the snapshot
             if own:
@@ -156,7 +155,7 @@ class StateStore:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
-        with self._mutex, _translate(self.path):
+        with self._mutex, translate(self.path):
             rows = self._conn.execute(sql, args).fetchall()
         keys = ("id", "serial", "at", "who", "pid", "operation", "address", "action", "outcome", "detail")
         out = []
@@ -271,7 +270,7 @@ class StateStore:
     def backup(self, keep: int = 10) -> Path:
         from skyplan.state.backup import backup
 
-        with self._mutex, _translate(self.path):
+        with self._mutex, translate(self.path):
             return backup(self._conn, self.path, self.serial, keep=keep)
 
     # ---- locking -------------------------------------------------------------------------
@@ -300,7 +299,7 @@ class StateStore:
                 self._release_lock()
 
     def current_lock(self) -> LockInfo | None:
-        with self._mutex, _translate(self.path):
+        with self._mutex, translate(self.path):
             return read_lock(self._conn)
 
     def force_unlock(self, lock_id: str) -> None:
@@ -321,7 +320,7 @@ class StateStore:
     def _acquire(self, operation: str, timeout: float) -> LockInfo:
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
-            with self._mutex, _translate(self.path):
+            with self._mutex, translate(self.path):
                 conn = self._conn
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -354,19 +353,19 @@ class StateStore:
         if hb:
             hb.stop()
         if info:
-            with _translate(self.path):
+            with translate(self.path):
                 self._conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
 
     # ---- internals -----------------------------------------------------------------------
 
     def _read_one(self, sql: str, args: tuple = ()) -> tuple | None:
-        with self._mutex, _translate(self.path):
+        with self._mutex, translate(self.path):
             return self._conn.execute(sql, args).fetchone()
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; nested calls become savepoints of the outer one."""
-        with self._mutex, _translate(self.path):
+        with self._mutex, translate(self.path):
             conn = self._conn
             self._depth += 1
             name = f"sp{self._depth}"
@@ -400,33 +399,3 @@ class StateStore:
             (serial, schema.now_iso(), self._who, os.getpid(), operation, address, action, outcome, detail,
              dumps(before) if before is not None else None, dumps(after) if after is not None else None))
         return serial
-
-
-def _restore_hint(path: Path) -> str:
-    return f"restore a copy from {path.parent / 'backups'} (kept before every apply), or use another --state"
-
-
-def _check_header(path: Path) -> None:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-    except OSError as e:
-        raise StateError(f"cannot read state file {path}: {e.strerror}") from None
-    if head and head != _SQLITE_MAGIC:
-        raise StateError(f"{path} is not a skyplan state file (not an SQLite database, or corrupt)",
-                         hint=_restore_hint(path))
-
-
-@contextmanager
-def _translate(path: Path) -> Iterator[None]:
-    """Turn SQLite faults into StateError with a message a user can act on."""
-    try:
-        yield
-    except sqlite3.DatabaseError as e:
-        text = str(e)
-        if "locked" in text or "busy" in text:
-            raise StateError(f"state {path} is busy (another process is writing it): {text}",
-                             hint="retry in a moment") from None
-        if "malformed" in text or "not a database" in text or "corrupt" in text or "no such table" in text:
-            raise StateError(f"state file {path} is corrupt: {text}", hint=_restore_hint(path)) from None
-        raise StateError(f"state file {path}: {text}", hint=_restore_hint(path)) from None
