@@ -24,7 +24,7 @@ def graph(root: str) -> DesiredGraph:
     wls = {}
     for name, (kind, deps) in SHAPE.items():
         addr = Address("workload", name)
-        wls[str(addr)] = Workload(address=addr, kind=kind, run="sleep 0.05" if kind == "job" else "sleep 60",
+        wls[str(addr)] = Workload(address=addr, kind=kind, run="true" if kind == "job" else "sleep 60",
                                   depends_on=tuple(Address("workload", d) for d in deps))
     cfg = ProviderConfig(kind="local", settings={"root": root})
     return DesiredGraph(root=root, providers={"local": cfg}, workloads=wls)
