@@ -27,3 +27,41 @@ def test_values_from_a_later_class_version_are_kept_and_missing_ones_defaulted()
     short[10][0][1][0] = short[10][0][1][0][: INSTANCE_FIELDS.index("tags")]  # an older, shorter instance
     got = unpack(short).instances[0]
     assert got.tags == {} and got.attributes == {} and got.id == rec.instances[0].id
+
+
+def _records():
+    from hypothesis import strategies as st
+
+    from skyplan.providers.base import Instance
+    from skyplan.solver.model import Placement
+    from skyplan.state.model import STATUSES, GroupRecord
+
+    text = st.text(max_size=12)
+    json_leaf = st.none() | st.booleans() | st.integers(-10**6, 10**6) | text
+    json_value = st.recursive(json_leaf, lambda c: st.lists(c, max_size=3) | st.dictionaries(text, c, max_size=3),
+                              max_leaves=8)
+    placement = st.builds(Placement, provider=text, region=text, zone=st.none() | text, instance_type=text,
+                          pricing=st.sampled_from(["on_demand", "spot", "reserved"]),
+                          hourly_price=st.floats(0, 1000, allow_nan=False), nodes=st.integers(1, 8),
+                          fleet=st.none() | text, accelerators=st.none() | text)
+    instance = st.builds(Instance, provider=text, id=text, address=text, lineage=text, group=st.integers(0, 5),
+                         rank=st.integers(0, 5), zone=st.none() | text,
+                         tags=st.dictionaries(text, text, max_size=3),
+                         attributes=st.dictionaries(text, json_value, max_size=3))
+    group = st.builds(GroupRecord, placement=placement, instances=st.lists(instance, max_size=3).map(tuple))
+    return st.builds(ResourceRecord, address=text, kind=st.sampled_from(["workload", "fleet"]),
+                     status=st.sampled_from(STATUSES), groups=st.lists(group, max_size=3).map(tuple),
+                     attributes=st.dictionaries(text, json_value, max_size=4), config_hash=text,
+                     tainted=st.booleans(), depends_on=st.lists(text, max_size=3).map(tuple))
+
+
+def test_any_record_round_trips_through_the_packed_form():
+    from hypothesis import given, settings
+
+    @settings(max_examples=150, deadline=None)
+    @given(_records())
+    def check(rec):
+        assert decode_record(encode_record(rec)) == rec
+        assert decode_record(encode_record(rec)) == ResourceRecord.from_json(json.loads(json.dumps(rec.to_json())))
+
+    check()
