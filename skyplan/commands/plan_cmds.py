@@ -109,10 +109,19 @@ def _print_plan(plan, fmt: str, color: bool) -> None:
         from skyplan.planner.render_markdown import render_markdown
 
         sys.stdout.write(render_markdown(plan))
+    elif color:
+        from rich.text import Text
+
+        from skyplan.commands.common import console
+        from skyplan.planner.render_text import STYLES, render_lines
+
+        out = console()
+        for mark, text in render_lines(plan):
+            out.print(Text(text, style=STYLES.get(mark, "")))
     else:
         from skyplan.planner.render_text import render_text
 
-        sys.stdout.write(render_text(plan, color=color))
+        sys.stdout.write(render_text(plan))
     sys.stdout.flush()
 
 

@@ -14,7 +14,8 @@ from skyplan.planner.model import Action, Change, Plan
 
 HOURS_PER_MONTH = 730
 
-_COLORS = {"+": "32", "-": "31", "~": "33", "-/+": "31", "+/-": "32", "!": "33", "#": "1"}
+# How the CLI colours each kind of line (rich styles), keyed by the line's mark.
+STYLES = {"+": "green", "-": "red", "~": "yellow", "-/+": "red", "+/-": "green", "#": "bold"}
 
 _HEADER = {
     Action.CREATE: "will be created",
@@ -90,19 +91,17 @@ def _multiline(v: Any) -> bool:
     return isinstance(v, str) and "\n" in v.rstrip("\n")
 
 
-def _paint(symbol: str, text: str, color: bool) -> str:
-    if not color or symbol.strip() not in _COLORS:
-        return text
-    return f"\x1b[{_COLORS[symbol.strip()]}m{text}\x1b[0m"
-
-
 class _Writer:
-    def __init__(self, color: bool):
-        self.color = color
-        self.lines: list[str] = []
+    """Collects (mark, text) lines; the mark says how a terminal may colour the line."""
+
+    def __init__(self):
+        self.lines: list[tuple[str, str]] = []
 
     def add(self, text: str = "", symbol: str = "") -> None:
-        self.lines.append(_paint(symbol, text, self.color) if symbol else text)
+        self.lines.append((symbol.strip(), text))
+
+    def extend(self, texts) -> None:
+        self.lines.extend(("", t) for t in texts)
 
 
 def _attr_lines(w: _Writer, indent: int, before: Mapping | None, after: Mapping | None, change: Change,
@@ -253,8 +252,21 @@ def drift_lines(plan: Plan) -> list[str]:
     return out
 
 
+_ANSI = {"green": "32", "red": "31", "yellow": "33", "bold": "1"}
+
+
 def render_text(plan: Plan, *, color: bool = False) -> str:
-    w = _Writer(color)
+    """The human plan as plain text (with ANSI colours when ``color``)."""
+    lines = []
+    for mark, text in render_lines(plan):
+        code = _ANSI.get(STYLES.get(mark, "")) if color else None
+        lines.append(f"\x1b[{code}m{text}\x1b[0m" if code else text)
+    return "\n".join(lines) + "\n"
+
+
+def render_lines(plan: Plan) -> list[tuple[str, str]]:
+    """The human plan as (mark, text) lines; marks are keys of STYLES."""
+    w = _Writer()
     if plan.drift:
         w.add("Note: Objects have changed outside of skyplan", "#")
         w.add()
@@ -271,12 +283,12 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         else:
             w.add("This is a refresh-only plan: applying it records the changes above in state and changes "
                   "no infrastructure.")
-        return "\n".join(w.lines) + "\n"
+        return w.lines
     if not acting and not outputs:
         w.add("No changes. Your infrastructure matches the configuration.")
         w.add()
         w.add(f"skyplan has compared your configuration with state and found no differences. {cost_line(plan)}")
-        return "\n".join(w.lines) + "\n"
+        return w.lines
     used = sorted({c.action for c in acting}, key=lambda a: list(Action).index(a))
     if acting:
         w.add("Resource actions are indicated with the following symbols:")
@@ -307,7 +319,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     lines = placement_lines(plan)
     if lines:
         w.add("Placements:")
-        w.lines.extend(lines)
+        w.extend(lines)
         w.add()
     w.add(summary_line(plan), "#")
-    return "\n".join(w.lines) + "\n"
+    return w.lines

@@ -12,7 +12,7 @@ from skyplan.config.model import Lifecycle
 from skyplan.planner import DriftItem, PlanOptions, plan
 from skyplan.planner.render_json import render_json
 from skyplan.planner.render_markdown import MAX_CHARS, render_markdown
-from skyplan.planner.render_text import render_text, summary_line
+from skyplan.planner.render_text import render_lines, render_text, summary_line
 from tests.planner.builders import graph, place, record, snapshot, solution, workload, wplace
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json").read_text())
@@ -46,7 +46,10 @@ def test_text_follows_terraform_conventions():
     assert "workload.train: aws/us-west-2/us-west-2b p5.48xlarge H100:8 spot x1 $37.85/h" in text
     last = text.strip().splitlines()[-1]
     assert last == "Plan: 2 to add, 1 to change, 2 to destroy. Cost: $164.80/h -> $158.10/h (-$4,891/month)."
-    assert "\x1b[" not in text and "\x1b[" in render_text(mixed_plan(), color=True)
+    assert "\x1b[" not in text and "\x1b[32m  + workload" in render_text(mixed_plan(), color=True)
+    marks = dict((t.strip(), m) for m, t in render_lines(mixed_plan()))
+    assert marks['# workload.train will be created'] == "#" and marks['+ workload "train" {'] == "+"
+    assert marks['-/+ workload "move" {'] == "-/+" and marks['- workload "gone" {'] == "-"
 
 
 def test_summary_line_matches_the_issue_example():
