@@ -2,7 +2,8 @@
 
     python bench/catalog_scale.py [--rows 50000] [--lookups 1000]
 
-Prints: the built-in catalog's load time (cold: CSV parse; warm: compiled cache),
+Prints: the built-in catalog's load time (cold: CSV parse; warm: the compiled
+cache file, as a new process sees it; and the in-process reuse),
 the import time of the generated file (target < 5 s), the median and p95 of the
 look-ups through the indexes (target median < 2 ms), and the same look-ups done
 by a plain linear scan over every offer (the baseline) with the ratio.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from skyplan.catalog import csvformat, load_catalog  # noqa: E402
+from skyplan.catalog import csvformat, load_catalog, store  # noqa: E402
 from skyplan.catalog.accelerators import canonical  # noqa: E402
 from skyplan.catalog.importer import import_file  # noqa: E402
 from skyplan.catalog.offer import INTERRUPTION_BANDS, Offer  # noqa: E402
@@ -100,9 +101,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["SKYPLAN_CACHE_DIR"] = str(Path(tmp) / "cache")
         _, cold = timed(load_catalog)
+        _, memo = timed(load_catalog)
+        store._MEMO.clear()  # a new process: no in-process copy, only the compiled file
         _, warm = timed(load_catalog)
-        print(f"built-in catalog load: cold (CSV parse) {cold * 1000:.0f} ms, warm (compiled) {warm * 1000:.0f} ms "
-              f"(target < 150 ms)")
+        print(f"built-in catalog load: cold (CSV parse) {cold * 1000:.0f} ms, warm (compiled file, new process) "
+              f"{warm * 1000:.0f} ms (target < 150 ms), again in-process {memo * 1000:.2f} ms")
 
         path = Path(tmp) / "big.csv"
         path.write_text(csvformat.dumps(generate(args.rows)))
@@ -111,8 +114,9 @@ def main() -> None:
 
         cat, t_load = timed(load_catalog)
         print(f"load built-in + imported ({len(cat):,} offers): {t_load * 1000:.0f} ms first, ", end="")
-        _, t_load2 = timed(load_catalog)
-        print(f"{t_load2 * 1000:.0f} ms compiled")
+        store._MEMO.clear()
+        cat, t_load2 = timed(load_catalog)
+        print(f"{t_load2 * 1000:.0f} ms from the compiled file")
 
         qs = queries(args.lookups)
         fast, slow = [], []

@@ -112,7 +112,7 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     user = user_offers_path()
     stamp = (_COMPILED_VERSION, _FIELDS, _stamp(builtin), _stamp(user))
     compiled = cache_dir() / f"compiled-py{sys.version_info[0]}{sys.version_info[1]}.marshal"
-    memo_key = (str(compiled), stamp)
+    memo_key = (stamp, str(user) if stamp[3] is not None else None)  # the snapshot alone: any cache dir
     cached = _MEMO.get(memo_key) or _read_compiled(compiled, stamp)
     if cached is not None:
         _MEMO.clear()

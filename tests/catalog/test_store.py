@@ -33,6 +33,7 @@ def test_builtin_snapshot_covers_the_clouds_and_gpus(cache_dir):
 
 
 def test_builtin_load_is_fast_once_compiled(cache_dir):
+    store._MEMO.clear()  # as a new process would start
     load_catalog()
     assert list(cache_dir.glob("compiled-*.marshal"))
     store._MEMO.clear()  # measure the compiled file, not the in-process copy
@@ -70,6 +71,7 @@ def test_explicit_path_ignores_the_cache(cache_dir, small_csv, tmp_path):
 
 
 def test_a_stale_compiled_cache_is_rebuilt(cache_dir, tmp_path):
+    store._MEMO.clear()
     load_catalog()
     next(cache_dir.glob("compiled-*.marshal")).write_bytes(b"not marshal data")
     store._MEMO.clear()
