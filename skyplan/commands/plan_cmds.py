@@ -162,6 +162,8 @@ def output_cmd(
     """Print the outputs recorded in state by the last apply."""
     from skyplan.commands.state_view import format_value, load_snapshot
 
+    if name is not None and dir == Path(".") and not name.isidentifier() and Path(name).is_dir():
+        name, dir = None, Path(name)  # `skyplan output ./infra`: output names are identifiers
     snap, _ = load_snapshot(dir)
     outputs = dict(snap.outputs)
     if name is not None:

@@ -35,6 +35,7 @@ def test_output_lists_hides_sensitive_and_prints_one_by_name(state_dir):
     assert out.returncode == 0, out.stderr
     assert 'ip = "10.0.0.1"' in out.stdout and "password = <sensitive>" in out.stdout
     assert "hunter2" not in out.stdout
+    assert skyplan("output", str(state_dir)).stdout == out.stdout
     one = skyplan("output", "password", str(state_dir))
     assert one.returncode == 0 and one.stdout.strip() == '"hunter2"'
     raw = skyplan("output", "ip", str(state_dir), "--raw")
