@@ -1,4 +1,4 @@
-"""Attribute helpers for the planner: paths that differ (deepdiff), ignore_changes,
+"""What the planner does with attribute values: paths that differ (deepdiff), ignore_changes,
 sensitive and unknown markers in Terraform's nested-boolean shape, and the
 comparable view of a placement."""
 
