@@ -121,3 +121,24 @@ def test_unschedulable_cluster_fails_over_to_the_cloud(tmp_path, k8s, moto, caps
     assert rec.groups[0].placement.provider == "aws"
     assert rec.instances[0].instance_type == "g4dn.xlarge"
     assert k8s.list("jobs") == [] and k8s.list("pods") == []
+
+
+@pytest.mark.slow
+def test_import_adopts_an_existing_deployment(tmp_path, k8s, capsys):
+    from tests.providers.kubernetes.helpers import provider, request
+
+    outside = provider(k8s, tmp_path).create(request("workload.legacy", kind="service", lineage="hand-made"))
+    name = outside[0].attributes["name"]
+    root = tmp_path / "cfg"
+    root.mkdir()
+    kubeconfig = k8s.kubeconfig(tmp_path / "kubeconfig")
+    (root / "main.sky.hcl").write_text(CONFIG.format(kubeconfig=kubeconfig))
+    code, out = run(capsys, "import", "workload.api", f"deployment/{name}", str(root))
+    assert code == 0, out
+    with StateStore.open(root / ".skyplan" / "state.db") as store:
+        lineage = store.lineage
+        rec = store.get("workload.api")
+    assert [i.id for i in rec.instances] == [f"default/deployment/{name}/0"]
+    (dep,) = k8s.list("deployments")
+    assert dep["metadata"]["labels"]["skyplan.dev/lineage"] == lineage
+    assert dep["metadata"]["annotations"]["skyplan.dev/address"] == "workload.api"
