@@ -107,7 +107,10 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     """Exactly the catalog file at ``path``, or the user's cache merged over the built-in snapshot."""
     if path is not None:
         result = read_file(path)
-        return Catalog(result.offers, source=str(path))
+        observed = max((o.observed_at or "" for o in result.offers), default="")
+        if not observed:  # a file without ObservedAt: the day it was written
+            observed = date.fromtimestamp(Path(path).stat().st_mtime).isoformat()
+        return Catalog(result.offers, source=str(path), observed_at=observed)
     builtin = builtin_path()
     user = user_offers_path()
     stamp = (_COMPILED_VERSION, _FIELDS, _stamp(builtin), _stamp(user))

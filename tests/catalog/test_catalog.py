@@ -59,3 +59,15 @@ def test_for_provider_and_get(cat):
 def test_missing_catalog_file_is_a_clear_error(tmp_path):
     with pytest.raises(CatalogError, match="not found"):
         load_catalog(tmp_path / "nope.csv")
+
+
+def test_a_file_without_observed_dates_is_dated_by_its_mtime(tmp_path):
+    import os
+    from datetime import datetime
+
+    path = tmp_path / "undated.csv"
+    path.write_text("InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud\n"
+                    "x.large,,,2,8,0.1,,r1,,aws\n")
+    stamp = datetime(2026, 3, 4, 12, 0).timestamp()
+    os.utime(path, (stamp, stamp))
+    assert load_catalog(path).observed_at == "2026-03-04"
