@@ -14,6 +14,7 @@ loaded is reused while its inputs are unchanged.
 from __future__ import annotations
 
 import contextlib
+import csv
 import dataclasses
 import gc
 import json
@@ -68,8 +69,9 @@ def read_file(path: str | os.PathLike, *, provider: str | None = None, trusted: 
     except FileNotFoundError:
         raise CatalogError(f"catalog file {str(path)!r} not found",
                            hint="give the path of a catalog CSV (see schemas/catalog.schema.json)") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
-        raise CatalogError(f"cannot read catalog file {str(path)!r}: {e}") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError, csv.Error) as e:
+        raise CatalogError(f"cannot read catalog file {str(path)!r}: {e}",
+                           hint="a catalog is a UTF-8 CSV file (see schemas/catalog.schema.json)") from None
 
 
 def read_sources() -> list[dict]:

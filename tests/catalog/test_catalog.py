@@ -71,3 +71,12 @@ def test_a_file_without_observed_dates_is_dated_by_its_mtime(tmp_path):
     stamp = datetime(2026, 3, 4, 12, 0).timestamp()
     os.utime(path, (stamp, stamp))
     assert load_catalog(path).observed_at == "2026-03-04"
+
+
+def test_binary_or_non_utf8_files_are_clear_errors(tmp_path):
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"InstanceType,Price\n\xff\xfe\x00\x00junk\n")
+    with pytest.raises(CatalogError, match="cannot read catalog file"):
+        load_catalog(path)
+    with pytest.raises(CatalogError, match="cannot read catalog file"):
+        load_catalog(tmp_path)
