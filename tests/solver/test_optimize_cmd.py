@@ -133,3 +133,54 @@ def test_running_workload_stays_unless_reoptimize(folder, capsys):
         code, out, _ = run(args + flags, capsys)
         web = json.loads(out)["placements"][0]
         assert code == 0 and web["zone"] == "us-east-1a" and web["kept"] is False, flags
+
+
+FLEETS = """
+provider "aws" {
+  regions = ["us-east-1", "us-west-2"]
+}
+fleet "reserved" {
+  provider = "aws"
+  existing = true
+  region   = "us-east-1"
+  capacity {
+    accelerator = "H100"
+    per_node    = 8
+    nodes       = 1
+  }
+}
+fleet "pool" {
+  provider = "aws"
+  nodes    = 2
+  pricing  = "on_demand"
+  resources {
+    accelerators = "H100:8"
+  }
+}
+workload "ft" {
+  kind = "job"
+  resources {
+    accelerators = "H100:8"
+  }
+}
+workload "eval" {
+  kind = "job"
+  resources {
+    accelerators = "H100:8"
+  }
+  placement {
+    fleet = fleet.pool
+  }
+}
+"""
+
+
+def test_fleets_from_hcl(folder, capsys):
+    (folder / "main.sky.hcl").write_text(FLEETS)
+    code, out, err = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv"), "--json"], capsys)
+    assert code == 0, err
+    by = {p["address"]: p for p in json.loads(out)["placements"]}
+    assert by["workload.ft"]["fleet"] == "fleet.reserved" and by["workload.ft"]["hourly_cost"] == 0
+    assert by["fleet.pool"]["instance_type"] == "p5.48xlarge" and by["fleet.pool"]["hourly_cost"] == 100.0
+    assert by["workload.eval"]["fleet"] == "fleet.pool"
+    assert (by["workload.eval"]["region"], by["workload.eval"]["instance_type"]) == ("us-west-2", "fleet:pool")
