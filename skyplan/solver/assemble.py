@@ -32,6 +32,7 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
     entries = {m.item.address: m for k in classes for m in k.members}
     fleet_home = {a: groups[0] for a, groups in chosen.items() if entries[a].item.kind == "fleet"}
     row_totals = _row_totals(entries, chosen)
+    row_totals["hourly"] = sum(o.group_hourly for groups in chosen.values() for o in groups)
     egress_cost = _egress(chosen, egress)
     placements: dict[str, WorkloadPlacement] = {}
     candidates: dict[str, tuple] = {}
@@ -119,8 +120,9 @@ def _placement(o: Option, fleet_home: dict[str, Option]) -> Placement:
                      o.accelerators, o.vcpus, o.memory_gib)
 
 
-def _row_totals(entries, chosen) -> dict[int, float]:
-    totals: dict[int, float] = {}
+def _row_totals(entries, chosen) -> dict:
+    """Usage per capacity row of the chosen placements (and, under "hourly", the $/h)."""
+    totals: dict = {}
     indexes: dict[int, dict] = {}
     for address, groups in chosen.items():
         e = entries[address]
@@ -167,10 +169,10 @@ def _explain(problem, e, groups: list[Option], kept: bool, row_totals, egress_co
         return text + f"; {label} costs the same (ties go by provider, region, zone, type, pricing)"
     if alt.group_cost > o.group_cost:
         return text + f"; next best {label} at ${alt.group_hourly:.4g}/h costs more"
-    return text + f"; cheaper {label} at ${alt.group_hourly:.4g}/h not used: {_why(problem, e, alt, kept, row_totals, rows)}"
+    return text + f"; cheaper {label} at ${alt.group_hourly:.4g}/h not used: {_why(problem, e, alt, o, kept, row_totals, rows)}"
 
 
-def _why(problem, e, alt: Option, kept: bool, row_totals, rows) -> str:
+def _why(problem, e, alt: Option, chosen: Option, kept: bool, row_totals, rows) -> str:
     if kept:
         return (f"kept on the running placement (moving saves less than "
                 f"{problem.options.migrate_threshold:.0%} of its cost)")
@@ -182,8 +184,11 @@ def _why(problem, e, alt: Option, kept: bool, row_totals, rows) -> str:
         return f"colocate_with {e.item.placement.colocate_with}"
     if e.item.placement.spread and e.item.groups > 1:
         return f"spread by {e.item.placement.spread}"
-    if problem.options.budget is not None and alt.group_hourly > 0:
-        return "the budget or a shared constraint binds"
+    budget = problem.options.budget
+    if budget is not None and alt.group_hourly > chosen.group_hourly:
+        spare = budget - row_totals.get("hourly", 0.0)
+        if alt.group_hourly - chosen.group_hourly > spare + 1e-9:
+            return f"it costs more per hour and the budget ${budget:.2f}/h has only ${max(spare, 0):.2f}/h left"
     return "a shared constraint (egress or colocation) makes it dearer overall"
 
 
