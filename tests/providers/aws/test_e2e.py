@@ -80,6 +80,9 @@ def test_apply_creates_tagged_instances_and_destroy_removes_them(root, moto, cap
     assert sorted(i.id for i in rec.instances) == sorted(i["InstanceId"] for i in insts)
     assert {i["Placement"]["AvailabilityZone"] for i in insts} == {"us-east-1a"}
 
+    code, out = run(capsys, "plan", str(root), "--detailed-exitcode")  # refresh finds exactly what was made
+    assert code == 0, out
+
     code, out = run(capsys, "destroy", str(root), "--auto-approve")
     assert code == 0, out
     assert live(moto, lineage) == []

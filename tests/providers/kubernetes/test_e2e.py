@@ -99,6 +99,9 @@ def test_apply_creates_labelled_job_and_deployment_and_destroy_removes_them(tmp_
     assert dep["metadata"]["annotations"]["skyplan.dev/address"] == "workload.api"
     assert {s["spec"].get("clusterIP") == "None" for s in k8s.list("services")} == {True, False}
 
+    code, out = run(capsys, "plan", str(root), "--detailed-exitcode")  # refresh finds exactly what was made
+    assert code == 0, out
+
     code, out = run(capsys, "destroy", str(root), "--auto-approve")
     assert code == 0, out
     assert k8s.list("jobs") == [] and k8s.list("deployments") == [] and k8s.list("services") == []
