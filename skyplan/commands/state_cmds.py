@@ -214,11 +214,13 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
     key = provider_key_for(graph, address, provider)
     cfg = graph.providers[key]
     path = Path(state) if state is not None else default_state_path(dir, graph.settings)
+    if path.exists():
+        with StateStore.open(path, create=False) as store:
+            _not_in_state(store, address)
     prov = get_provider(cfg)
     inst = read_existing(prov, key, provider_id)  # nothing is written if this fails
     with StateStore.open(path) as store, store.lock("import", timeout=_timeout(lock_timeout)):
-        if store.get(address) is not None:
-            raise StateError(f"{address} is already in state", hint=f"to replace it, first: skyplan state rm {address}")
+        _not_in_state(store, address)
         done = adopt(graph, prov, key, address, inst, store.lineage,
                      price_of=lambda i: catalog_price(graph, cfg.kind, i))
         if store.serial > 0:
@@ -232,6 +234,11 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
     if not done.tagged:
         console(stderr=True).print(f"Warning: {done.note}; refresh may report it missing until it carries the "
                                    "skyplan:address and skyplan:lineage tags.")
+
+
+def _not_in_state(store, address: str) -> None:
+    if store.get(address) is not None:
+        raise StateError(f"{address} is already in state", hint=f"to replace it, first: skyplan state rm {address}")
 
 
 def _sensitive(graph, address: str) -> tuple[str, ...]:
