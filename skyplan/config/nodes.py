@@ -234,7 +234,7 @@ def _sensitive_paths(ld, body: ast.Body, prefix: str = "") -> tuple:
 
 
 def module(ld, name: str) -> None:
-    from skyplan.config.loader import MAX_MODULE_DEPTH, Loader
+    from skyplan.config.loader import MAX_MODULE_DEPTH, Loader, display_path
 
     block = ld.blocks["module"][name]
     node = f"module.{name}"
@@ -260,7 +260,7 @@ def module(ld, name: str) -> None:
     path = os.path.normpath(os.path.join(ld.root, source))
     if not os.path.isdir(path):
         ld.diags.error(f"Module folder not found: {source}", block.file, src_attr.pos,
-                       hint=f"looked in {os.path.relpath(path)}")
+                       hint=f"looked in {display_path(path)}")
         return
     if len(ld.module_path) + 1 > MAX_MODULE_DEPTH:
         ld.diags.error("Modules are nested too deeply (a module calling itself?)", block.file, block.pos)

@@ -163,8 +163,9 @@ def _report(block: ast.Block, inst: dict, pos: dict, diags, evaluated: bool = Fa
                 diags.error(f"Unsupported {kind} \"{extra}\" in {_context(block, path)}", block.file,
                             pos.get(path + (extra,), where), hint=hint)
         elif err.validator == "required":
-            diags.error(f"Missing required attribute in {_context(block, path)}: {err.message.split(' ')[0]}",
-                        block.file, where, hint=f"add {err.message.split(' ')[0].strip(chr(39))} = ...")
+            for name in [r for r in err.validator_value if isinstance(err.instance, dict) and r not in err.instance]:
+                diags.error(f"Missing required attribute \"{name}\" in {_context(block, path)}", block.file, where,
+                            hint=f"add {name} = ...")
         else:
             expected = _expected(err)
             got = json.dumps(err.instance)[:60] if err.instance != _UNKNOWN_MARK else "a value known only after apply"

@@ -68,6 +68,9 @@ def parse_text(text: str, path: str = "<input>", *, line_offset: int = 0) -> ast
         hint = "check for a missing quote, bracket, brace or '=' just before this point"
         if str(tok).startswith("'"):
             hint = "strings use double quotes: \"text\""
+        elif tok.type == "COMMA":
+            hint = ("put each attribute of a block on its own line; commas separate the elements of an "
+                    "object value: quota = { accelerator = \"H100\", max = 8 }")
         raise SyntaxProblem(f"Syntax error: unexpected {found}", e.line or _last_line(text), e.column or 1,
                             detail=("expected " + ("one of: " if len(expected) > 1 else "") + ", ".join(expected[:8])) if expected else "",
                             hint=hint) from None
@@ -133,7 +136,8 @@ _TOKEN_NAMES = {"RBRACE": "'}'", "LBRACE": "'{'", "RSQB": "']'", "LSQB": "'['", 
                 "FLOAT_LITERAL": "a number", "HEREDOC_TEMPLATE": "a heredoc", "HEREDOC_TEMPLATE_TRIM": "a heredoc",
                 "INTERP_START": "'${'", "DIRECTIVE_START": "'%{'", "STRING_CHARS": "text", "MINUS": "'-'", "NOT": "'!'",
                 "ELLIPSIS": "'...'", "FOR_OBJECT_ARROW": "'=>'"}
-_HIDDEN = {"ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE", "TEMPLATE_STRING", "STRIP_MARKER", "COLONS"}
+_HIDDEN = {"ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE", "TEMPLATE_STRING", "STRIP_MARKER", "COLONS", "IF", "IN", "FOR",
+           "FOR_EACH", "ELSE", "ENDIF", "ENDFOR", "TRUE", "FALSE", "NULL"}
 
 
 def _pretty_expected(expected) -> set:

@@ -96,9 +96,11 @@ def declare(block: ast.Block, diags: Diags) -> VarDecl:
         except TypeSyntaxError as e:
             diags.error(f"Invalid type constraint for variable \"{d.name}\"", block.file, e.pos,
                         hint="use string, number, bool, list(T), set(T), map(T), object({...}), tuple([...]) or any")
+            d.failed = True
         except EvalError as e:
             diags.error(f"Invalid {a.name} for variable \"{d.name}\": {e.summary}", block.file, e.pos,
                         hint=e.hint or f"the {a.name} of a variable must be a constant (no references)")
+            d.failed = True
         except ConversionError as e:
             diags.error(f"Invalid {a.name} for variable \"{d.name}\": {e}", block.file, a.pos)
     for v in body.blocks_of("validation"):
