@@ -113,3 +113,8 @@ def test_schema_documents_the_columns_and_the_snapshot_satisfies_it():
         validator.validate(row)
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({**rows[0], "Price": "-1"})
+
+
+def test_fast_path_for_own_files_reads_the_same_offers(small_csv):
+    text = small_csv.read_text()
+    assert csvformat.parse(text, trusted=True).offers == csvformat.parse(text).offers
