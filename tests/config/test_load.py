@@ -338,3 +338,14 @@ def test_a_problem_shared_by_many_instances_is_reported_once_with_a_count(write_
     d2 = write_config('workload "w" {\n  count = 500\n  run = 1 + "x"\n}\n', folder="two")
     (one,) = validate(d2)
     assert one.detail == "in workload.w[0] and 499 more" and one.source.line == 3
+
+
+def test_quota_as_an_object_or_list_of_objects(write_config):
+    d = write_config('provider "aws" {\n  quota = { accelerator = "H100", region = "us-*", max = 16 }\n}\n'
+                     'provider "gcp" {\n  quota = [{ vcpus = 100 }, { accelerator = "T4", max = 4 }]\n}\n')
+    g = load(d)
+    assert g.providers["aws"].quotas == (Quota("H100", 16, "us-*"),)
+    assert g.providers["gcp"].quotas == (Quota("vcpus", 100, None), Quota("T4", 4, None))
+    bad = write_config('provider "aws" {\n  quota { accelerator = "H100", max = 3 }\n}\n', folder="bad")
+    (d1,) = validate(bad)
+    assert "Syntax error" in d1.summary and "quota = {" in d1.hint
