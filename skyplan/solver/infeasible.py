@@ -103,18 +103,21 @@ def explain_no_options(item: Item, problem, rows: Rows) -> str:
 
 def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> None:
     """Raise InfeasibleError naming the limits the elastic solution had to break."""
+    # row -> {address: what one member asks of the row at least (groups x cheapest use per group)}
     users: dict[int, dict[str, float]] = {}
-    mip_classes = mip_classes or []
-    for k, counts in zip(mip_classes, result.counts):
-        for opt_usage, n in zip(k.usage, counts):
+    for k, counts in zip(mip_classes or [], result.counts):
+        least: dict[int, float] = {}
+        for opt_usage in k.usage:
             for row, amount in opt_usage:
-                if n:
-                    for member in k.members:
-                        users.setdefault(row, {})
-                        users[row][member.item.address] = users[row].get(member.item.address, 0.0) + \
-                            amount * n / len(k.members)
+                least[row] = min(least.get(row, amount), amount)
+        for opt_usage, n in zip(k.usage, counts):
+            for row, _ in opt_usage if n else ():
+                for member in k.members:
+                    users.setdefault(row, {})[member.item.address] = least[row] * member.item.groups
     causes = []
     by_label = {r.label: r for r in rows.rows}
+    slack_by_row = {by_label[k].id: v for k, v in result.slacks.items() if k in by_label}
+    done: set[int] = set()
     for label, amount in sorted(result.slacks.items()):
         if label == "budget":
             budget = problem.options.budget or 0.0
@@ -122,16 +125,8 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
                           f"other constraint costs ${budget + amount:.2f}/h")
         elif label.startswith("spread of "):
             causes.append(f"{label[len('spread of '):]}: spread cannot be met with the capacity left")
-        else:
-            row = by_label[label]
-            who = users.get(row.id, {})
-            names = ", ".join(f"{a} ({v:g} {row.unit})" for a, v in sorted(who.items())[:6])
-            only = sorted(a for a in who if _always_uses(a, row.id, classes))
-            tail = f"; {', '.join(only[:4])} has no option outside it" if only else ""
-            if only:
-                tail += _elsewhere(problem, classes, only[0], rows)
-            causes.append(f"{label} allows {row.limit:g} {row.unit} but at least {row.limit + amount:g} "
-                          f"are needed: {names or 'see workloads above'}{tail}")
+        elif by_label[label].id not in done:
+            causes.append(_row_cause(problem, classes, rows, by_label[label], users, slack_by_row, done))
     if not causes:
         causes.append("spread, colocation and capacity cannot all hold together")
     if len(causes) == 1:
@@ -139,11 +134,42 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
     raise InfeasibleError("no placement satisfies every constraint", causes=causes, hint=HINT)
 
 
+def _row_cause(problem, classes, rows: Rows, row, users, slack_by_row, done: set) -> str:
+    """One capacity shortfall: a single row, or the pool of rows its users could use."""
+    who = users.get(row.id, {})
+    related = {row.id}
+    for address in who:
+        entry = _entry(classes, address)
+        related.update(r for u in entry.usage for r, _ in u if rows.rows[r].unit == row.unit)
+    done.update(related)
+    names = ", ".join(f"{a} ({v:g} {row.unit})" for a, v in sorted(who.items())[:6])
+    if len(who) > 6:
+        names += f" and {len(who) - 6} more"
+    if len(related) == 1:
+        only = sorted(a for a in who if _always_uses(a, row.id, classes))
+        tail = f"; {', '.join(only[:4])} has no option outside it" if only else ""
+        if only:
+            tail += _elsewhere(problem, classes, only[0], rows)
+        return (f"{row.label} allows {row.limit:g} {row.unit} but at least {row.limit + slack_by_row[row.id]:g} "
+                f"are needed: {names or 'see workloads above'}{tail}")
+    pool = sorted(related)
+    allowed = sum(rows.rows[r].limit for r in pool)
+    needed = allowed + sum(slack_by_row.get(r, 0.0) for r in pool)
+    parts = " + ".join(f"{rows.rows[r].label} {rows.rows[r].limit:g}" for r in pool[:6])
+    more = f" + {len(pool) - 6} more" if len(pool) > 6 else ""
+    return (f"{row.unit} capacity is short: the closest placement still needs {needed:g} {row.unit} where "
+            f"{parts}{more} allow {allowed:g}; workloads drawing on it include {names}")
+
+
+def _entry(classes, address: str):
+    return next(m for k in classes for m in k.members if m.item.address == address)
+
+
 def _elsewhere(problem, classes, address: str, rows: Rows) -> str:
     """Why the other configured providers offer ``address`` nothing."""
     from types import SimpleNamespace
 
-    entry = next(m for k in classes for m in k.members if m.item.address == address)
+    entry = _entry(classes, address)
     used = {o.provider for o in entry.options}
     notes = []
     for key in sorted(problem.offers):
