@@ -55,7 +55,7 @@ def graph_cmd(
 
 def console_cmd(
     dir: Path = DIR_ARG,
-    expr: List[str] = typer.Option(..., "-e", "--expr", help="Expression to evaluate (repeatable), e.g. -e 'local.regions'."),
+    expr: Optional[List[str]] = typer.Option(None, "-e", "--expr", help="Expression to evaluate (repeatable), e.g. -e 'local.regions'. Without -e, expressions are read from standard input, one per line."),
     json_out: bool = JSON_OPT,
     var: Optional[List[str]] = VAR_OPT,
     var_file: Optional[List[str]] = VAR_FILE_OPT,
@@ -63,22 +63,51 @@ def console_cmd(
     """Evaluate expressions against the configuration (like terraform console).
 
     Values known only after apply print as (known after apply); values read from
-    sensitive variables as (sensitive value).
+    sensitive variables as (sensitive value). With -e, the first bad expression
+    fails the command (exit 1); reading standard input, errors are shown and the
+    session goes on.
     """
+    import sys
+
+    from skyplan.config.console import Session
+    from skyplan.errors import DiagnosticsError
+
+    session = Session(dir, vars=parse_vars(var), var_files=list_opt(var_file))
+    if expr:
+        for e in expr:
+            _show(*session.evaluate(e), json_out=json_out)
+        return 0
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            typer.echo("> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("exit", "quit"):
+            break
+        try:
+            _show(*session.evaluate(text), json_out=json_out)
+        except DiagnosticsError as err:
+            show_diagnostics(err.diagnostics)
+    return 0
+
+
+def _show(value, sensitive: bool, *, json_out: bool) -> None:
     import json
 
     from skyplan.config import UNKNOWN, format_value
-    from skyplan.config.console import SENSITIVE, evaluate_in
+    from skyplan.config.console import SENSITIVE
 
-    for e in expr:
-        value, sensitive = evaluate_in(dir, e, vars=parse_vars(var), var_files=list_opt(var_file))
-        if sensitive:
-            typer.echo(json.dumps(None) if json_out else SENSITIVE)
-        elif json_out:
-            typer.echo(json.dumps(value, default=lambda v: None if v is UNKNOWN else str(v)))
-        else:
-            typer.echo(format_value(value))
-    return 0
+    if sensitive:
+        typer.echo(json.dumps(None) if json_out else SENSITIVE)
+    elif json_out:
+        typer.echo(json.dumps(value, default=lambda v: None if v is UNKNOWN else str(v)))
+    else:
+        typer.echo(format_value(value))
 
 
 def register(app: typer.Typer) -> None:

@@ -17,43 +17,49 @@ def console_eval(dir, expr: str, *, vars: Mapping[str, str] | None = None, var_f
                  env: Mapping[str, str] | None = None) -> Any:
     """The value of ``expr`` in the configuration's scope (var., local., workload., ...).
     Raises DiagnosticsError if the configuration or the expression is wrong."""
-    return evaluate_in(dir, expr, vars=vars, var_files=var_files, env=env)[0]
+    return Session(dir, vars=vars, var_files=var_files, env=env).evaluate(expr)[0]
 
 
-def evaluate_in(dir, expr: str, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
-                env: Mapping[str, str] | None = None) -> tuple[Any, bool]:
-    """(value, sensitive): sensitive when the expression reads a sensitive variable,
-    directly or through locals, so the console can hide it."""
-    from skyplan.config.evaluator import EvalError, Poisoned, evaluate
-    from skyplan.config.loader import Loader
-    from skyplan.config.syntax import SyntaxProblem, parse_expression
-    from skyplan.config.templates import TemplateProblem
-    from skyplan.config.variables import Diags
+class Session:
+    """A configuration loaded once, against which expressions are evaluated."""
 
-    try:
-        tree = parse_expression(expr)
-    except SyntaxProblem as e:
-        raise DiagnosticsError([Diagnostic(e.summary, e.detail, SourceRange("<expression>", e.line, e.col), hint=e.hint)]) from None
-    except TemplateProblem as e:
-        raise DiagnosticsError([Diagnostic(e.summary, "", SourceRange("<expression>", *e.pos), hint=e.hint)]) from None
-    except RecursionError:
-        raise DiagnosticsError([Diagnostic("Expression nested too deeply")]) from None
-    diags = Diags()
-    ld = Loader(str(dir), diags)
-    ld.run(vars, var_files, env)
-    if diags.has_errors:
-        raise DiagnosticsError(diags.items)
-    from skyplan.config.nodes import _sensitive
-    from skyplan.config.refs import references
+    def __init__(self, dir, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
+                 env: Mapping[str, str] | None = None):
+        from skyplan.config.loader import Loader
+        from skyplan.config.variables import Diags
 
-    try:
-        return evaluate(tree, ld.scope()), _sensitive(ld, references(tree))
-    except RecursionError:
-        raise DiagnosticsError([Diagnostic("Expression nested too deeply")]) from None
-    except EvalError as e:
-        raise DiagnosticsError([Diagnostic(e.summary, e.detail, SourceRange("<expression>", *e.pos), hint=e.hint)]) from None
-    except Poisoned:  # pragma: no cover - no errors were reported, so nothing is poisoned
-        raise DiagnosticsError([Diagnostic("The expression refers to a value that failed to evaluate")]) from None
+        diags = Diags()
+        self.loader = Loader(str(dir), diags)
+        try:
+            self.loader.run(vars, var_files, env)
+        except RecursionError:
+            diags.error("Configuration nested too deeply to evaluate", None)
+        if diags.has_errors:
+            raise DiagnosticsError(diags.items)
+
+    def evaluate(self, expr: str) -> tuple[Any, bool]:
+        """(value, sensitive): sensitive when the expression reads a sensitive variable,
+        directly or through locals, so the console can hide it. Raises DiagnosticsError."""
+        from skyplan.config.evaluator import EvalError, Poisoned, evaluate
+        from skyplan.config.nodes import _sensitive
+        from skyplan.config.refs import references
+        from skyplan.config.syntax import SyntaxProblem, parse_expression
+        from skyplan.config.templates import TemplateProblem
+
+        where = "<expression>"
+        try:
+            tree = parse_expression(expr)
+            return evaluate(tree, self.loader.scope()), _sensitive(self.loader, references(tree))
+        except SyntaxProblem as e:
+            raise DiagnosticsError([Diagnostic(e.summary, e.detail, SourceRange(where, e.line, e.col), hint=e.hint)]) from None
+        except TemplateProblem as e:
+            raise DiagnosticsError([Diagnostic(e.summary, "", SourceRange(where, *e.pos), hint=e.hint)]) from None
+        except EvalError as e:
+            raise DiagnosticsError([Diagnostic(e.summary, e.detail, SourceRange(where, *e.pos), hint=e.hint)]) from None
+        except RecursionError:
+            raise DiagnosticsError([Diagnostic("Expression nested too deeply")]) from None
+        except Poisoned:  # pragma: no cover - no errors were reported, so nothing is poisoned
+            raise DiagnosticsError([Diagnostic("The expression refers to a value that failed to evaluate")]) from None
 
 
 def format_value(v: Any, indent: int = 0) -> str:

@@ -116,3 +116,12 @@ def test_the_language_page_in_examples_readme_is_valid(tmp_path):
     g = load(tmp_path)
     assert len([a for a in g.workloads if a.startswith("workload.train[")]) == 4
     assert set(g.providers) == {"aws", "aws.eu", "kubernetes"}
+
+
+def test_console_reads_standard_input_and_goes_on_after_errors(write_config, capsys, monkeypatch):
+    import io
+
+    d = write_config('locals { n = 2 }\nworkload "a" { run = "x" }')
+    monkeypatch.setattr("sys.stdin", io.StringIO("local.n * 3\nlocal.nope\n\nupper(\"ok\")\n"))
+    code, out, err = run(capsys, "console", str(d))
+    assert code == 0 and out.split() == ["6", '"OK"'] and "local.nope" in err
