@@ -184,7 +184,7 @@ class Executor:
         res = after.get("resources") or {}
         return LaunchRequest(
             address=change.address, lineage=self.plan.lineage, group=group, placement=placement,
-            kind=after.get("kind") or "job", image=after.get("image"), setup=after.get("setup"),
+            kind="service" if change.kind == "fleet" else (after.get("kind") or "job"), image=after.get("image"), setup=after.get("setup"),
             run=after.get("run"), env={str(k): str(v) for k, v in (after.get("env") or {}).items()},
             ports=tuple(after.get("ports") or ()), accelerators=placement.accelerators,
             cpus=_number(res.get("cpus")), memory_gib=_number(res.get("memory")), disk_gb=res.get("disk_gb"),
