@@ -86,7 +86,7 @@ class Loader:
         for p in paths:
             rel = display_path(p)
             try:
-                text = p.read_text(encoding="utf-8")
+                text = p.read_text(encoding="utf-8-sig")
             except (OSError, UnicodeDecodeError) as e:
                 self.diags.error(f"Cannot read file: {e}", rel)
                 continue

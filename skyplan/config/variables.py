@@ -136,10 +136,10 @@ def _from_text(decl: VarDecl, text: str):
 def read_var_file(path: str, diags: Diags) -> list[tuple[str, Any, tuple]]:
     """(name, value, pos) for each assignment in a .skyvars.hcl or .json file."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             text = f.read()
-    except OSError as e:
-        diags.error(f"Cannot read variables file: {e.strerror}", path, hint="check the -var-file path")
+    except (OSError, UnicodeDecodeError) as e:
+        diags.error(f"Cannot read variables file: {getattr(e, 'strerror', None) or e}", path, hint="check the -var-file path")
         return []
     if path.endswith(".json"):
         try:
