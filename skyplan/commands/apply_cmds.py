@@ -23,8 +23,8 @@ EXIT_INTERRUPTED = 130
 
 
 class Interrupts:
-    """SIGINT handling for the duration of an apply: first press sets ``cancel``,
-    the second ``abandon``. Restores the previous handler on exit."""
+    """SIGINT/SIGTERM handling for the duration of an apply: the first sets ``cancel``,
+    the second ``abandon``. Restores the previous handlers on exit."""
 
     def __init__(self, quiet: bool = False):
         self.cancel = threading.Event()
@@ -45,12 +45,13 @@ class Interrupts:
 
     def __enter__(self) -> "Interrupts":
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            # SIGTERM (a CI job being cancelled) is handled like Ctrl-C.
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for sig, previous in (self._previous or {}).items():
+            signal.signal(sig, previous)
 
 
 def confirm(question: str, *, auto_approve: bool, what: str) -> None:
