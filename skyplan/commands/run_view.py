@@ -167,7 +167,7 @@ def logs_cmd(
     address: str = typer.Argument(..., help="The workload address, e.g. workload.train."),
     dir: Path = typer.Argument(Path("."), help="Configuration folder (default: the current folder).", show_default=False),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines until the node stops."),
-    node: Optional[int] = typer.Option(None, "--node", help="Only this node (its index in `skyplan status`; default all, or 0 with --follow)."),
+    node: Optional[int] = typer.Option(None, "--node", help="Only node N, counted from 0 in group then rank order (default: all; with --follow: 0)."),
     var: Optional[List[str]] = VAR_OPT,
     var_file: Optional[List[Path]] = VAR_FILE_OPT,
 ) -> int:
