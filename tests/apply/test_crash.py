@@ -3,7 +3,6 @@ created so far, and a second apply must converge without duplicates."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
