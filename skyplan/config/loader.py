@@ -59,6 +59,7 @@ class Loader:
         self.providers: dict[str, ProviderConfig] = {}
         self.settings = Settings()
         self.local_order: list[str] = []
+        self.eval_order: list[str] = []  # graph nodes in evaluation order
         self.shapes: dict[str, tuple] = {}  # node -> ("single", addr) | ("count", [addr]) | ("each", {k: addr})
         self.children: dict[str, "Loader"] = {}
         self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
@@ -248,6 +249,7 @@ class Loader:
         return Scope(namespaces=ns, base_dir=self.root)
 
     def evaluate(self, order: list[str]) -> None:
+        self.eval_order = order
         for node in order:
             kind, _, name = node.partition(".")
             if kind == "local":

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from skyplan.config.evaluator import EvalError, Namespace, Poisoned, Scope, evaluate
 from skyplan.config.model import UNKNOWN, DesiredGraph
+from skyplan.config.values import contains_unknown
 
 
 class Evaluation:
@@ -91,15 +92,15 @@ def _fill(value, shape, known: Mapping[str, Mapping[str, Any]]):
 
 
 def known_scope(ld, known) -> Scope:
-    """The loader's scope with resource values completed by ``known`` and locals re-evaluated."""
-    objects: dict = {"workload": {}, "fleet": {}, "module": {}}
+    """The loader's scope with resource values completed by ``known``, then, in the
+    original evaluation order, locals re-evaluated and resources whose configured
+    attributes were unknown (``env = { HEAD = workload.head.ip }``) evaluated again."""
+    objects: dict = {"workload": {}, "fleet": {}, "module": dict(ld.objects["module"])}
     for kind in ("workload", "fleet"):
         for name, value in ld.objects[kind].items():
             shape = ld.shapes.get(f"{kind}.{name}")
             objects[kind][name] = _fill(value, shape, known) if shape else value
-    for name, child in ld.children.items():
-        objects["module"][name] = _outputs_of(child, known)
-    local_values: dict = {}
+    local_values: dict = dict(ld.local_values)
     scope = Scope(namespaces={
         "var": Namespace("var", ld.var_values, "variable"),
         "local": Namespace("local", local_values, "local value"),
@@ -108,12 +109,57 @@ def known_scope(ld, known) -> Scope:
         "module": Namespace("module", objects["module"], "module"),
         "path": {"module": ld.root, "root": ld.top_root, "cwd": "."},
     }, base_dir=ld.root)
-    for name in ld.local_order:
-        try:
-            local_values[name] = evaluate(ld.locals[name][0].expr, scope)
-        except (EvalError, Poisoned):
-            local_values[name] = ld.local_values.get(name, UNKNOWN)
+    for node in ld.eval_order:
+        kind, _, name = node.partition(".")
+        if kind == "local":
+            try:
+                local_values[name] = evaluate(ld.locals[name][0].expr, scope)
+            except (EvalError, Poisoned):
+                pass
+        elif kind == "module" and name in ld.children:
+            objects["module"][name] = _outputs_of(ld.children[name], known)
+        elif kind in ("workload", "fleet") and ld.shapes.get(node):
+            _refresh(ld, kind, name, objects[kind], scope)
     return scope
+
+
+def _configured_unknown(view: dict) -> bool:
+    return any(contains_unknown(v) for k, v in view.items() if k not in AFTER_APPLY)
+
+
+def _refresh(ld, kind: str, name: str, table: dict, scope: Scope) -> None:
+    """Evaluate again the instances of one resource whose configured values had unknowns."""
+    from skyplan.config.nodes import META, eval_body
+    from skyplan.config.variables import Diags
+
+    node = f"{kind}.{name}"
+    value, block, extras = table.get(name), ld.blocks[kind].get(name), ld.extras.get(node, {})
+    if block is None:
+        return
+    if isinstance(value, dict) and ld.shapes[node][0] == "single":
+        keyed = {None: value}
+    elif isinstance(value, list):
+        keyed = dict(enumerate(value))
+    elif isinstance(value, dict):
+        keyed = dict(value)
+    else:
+        return
+    changed = False
+    saved, ld.diags = ld.diags, Diags()
+    try:
+        for key, view in keyed.items():
+            if key not in extras or not isinstance(view, dict) or not _configured_unknown(view):
+                continue
+            inner = Scope({**scope.namespaces, **extras[key]}, scope.names, scope.base_dir)
+            d, ok = eval_body(ld, block.body, inner, block.file, skip=META)
+            if ok:
+                keyed[key] = {**view, **{k: v for k, v in d.items() if k not in AFTER_APPLY}}
+                changed = True
+    finally:
+        ld.diags = saved
+    if changed:
+        shape = ld.shapes[node][0]
+        table[name] = keyed[None] if shape == "single" else ([keyed[i] for i in range(len(keyed))] if shape == "count" else keyed)
 
 
 def _outputs_of(ld, known) -> dict:

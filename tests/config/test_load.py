@@ -349,3 +349,13 @@ def test_quota_as_an_object_or_list_of_objects(write_config):
     bad = write_config('provider "aws" {\n  quota { accelerator = "H100", max = 3 }\n}\n', folder="bad")
     (d1,) = validate(bad)
     assert "Syntax error" in d1.summary and "quota = {" in d1.hint
+
+
+def test_outputs_see_configured_values_that_waited_for_other_resources(write_config):
+    d = write_config('workload "head" { run = "x" }\n'
+                     'workload "w" {\n  count = 2\n  env = { HEAD = "${workload.head.ip}:29500" }\n}\n'
+                     'locals { heads = [for w in workload.w : w.env.HEAD] }\n'
+                     'output "heads" { value = local.heads }\n')
+    g = load(d)
+    assert g.outputs["heads"].value == [UNKNOWN, UNKNOWN]
+    assert evaluate_outputs(g, {"workload.head": {"ip": "10.0.0.9"}}) == {"heads": ["10.0.0.9:29500"] * 2}
