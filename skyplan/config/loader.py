@@ -71,7 +71,7 @@ class Loader:
 
     # --- reading ----------------------------------------------------------------
     def read(self) -> None:
-        from skyplan.config.syntax import SyntaxProblem, parse_text
+        from skyplan.config.syntax import SyntaxProblem, parse_file
         from skyplan.config.templates import TemplateProblem
 
         folder = Path(self.root)
@@ -93,7 +93,7 @@ class Loader:
                 continue
             self.hasher.update(f"{'/'.join(self.module_path)}/{p.name}\0".encode() + text.encode() + b"\0")
             try:
-                self.files.append(parse_text(text, rel))
+                self.files.append(parse_file(text, rel))
             except SyntaxProblem as e:
                 self.diags.error(e.summary, rel, (e.line, e.col), detail=e.detail, hint=e.hint)
             except TemplateProblem as e:

@@ -28,9 +28,13 @@ class SyntaxProblem(Exception):
         self.summary, self.line, self.col, self.detail, self.hint = summary, line, col, detail, hint
 
 
-def _cache_file() -> str | bool:
-    base = os.environ.get("SKYPLAN_CACHE_DIR") or os.path.join(
+def cache_dir() -> str:
+    return os.environ.get("SKYPLAN_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "skyplan")
+
+
+def _cache_file() -> str | bool:
+    base = cache_dir()
     try:
         import hcl2
 
@@ -87,6 +91,57 @@ def parse_text(text: str, path: str = "<input>", *, line_offset: int = 0) -> ast
     conv = _Converter(text, path, line_offset)
     body = conv.body(tree.children[0])
     return ast.File(path=path, body=body, text=text)
+
+
+CACHE_MIN_CHARS = 8_000  # smaller files parse faster than a cache lookup is worth
+CACHE_MAX_ENTRIES = 200
+
+
+@functools.lru_cache(maxsize=1)
+def _tree_version() -> str:
+    """Changes whenever the code that builds syntax trees changes."""
+    import hashlib
+
+    import hcl2
+
+    h = hashlib.sha256(getattr(hcl2, "__version__", "").encode())
+    for mod in ("ast.py", "syntax.py", "templates.py"):
+        h.update((Path(__file__).parent / mod).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def parse_file(text: str, path: str) -> ast.File:
+    """parse_text, with the trees of large files kept in the user cache folder
+    (keyed by content, path and parser code), since parsing is the slow part of
+    loading a large configuration. Set SKYPLAN_NO_CACHE=1 to turn it off."""
+    if len(text) < CACHE_MIN_CHARS or os.environ.get("SKYPLAN_NO_CACHE"):
+        return parse_text(text, path)
+    import hashlib
+    import pickle
+
+    folder = Path(cache_dir()) / "trees"
+    key = hashlib.sha256(f"{_tree_version()}\0{path}\0".encode() + text.encode()).hexdigest()
+    entry = folder / f"{key}.pickle"
+    try:
+        with open(entry, "rb") as f:
+            tree = pickle.load(f)
+        if isinstance(tree, ast.File) and tree.text == text and tree.path == path:
+            return tree
+    except Exception:  # noqa: BLE001 - a missing or unreadable cache entry: parse instead
+        pass
+    tree = parse_text(text, path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            pickle.dump(tree, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, entry)
+        entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-CACHE_MAX_ENTRIES]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return tree
 
 
 def parse_expression(text: str, line: int = 1, col: int = 1) -> ast.Expr:

@@ -50,3 +50,18 @@ def test_grammar_cache_is_written_once_and_reused(tmp_path):
     mtime = files[0].stat().st_mtime_ns
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
     assert files[0].stat().st_mtime_ns == mtime
+
+
+def test_trees_of_large_files_are_cached_by_content(tmp_path, monkeypatch):
+    from skyplan.config.syntax import CACHE_MIN_CHARS, parse_file
+
+    monkeypatch.setenv("SKYPLAN_CACHE_DIR", str(tmp_path))
+    text = "".join(f'workload "w{i}" {{\n  run = "echo ${{{i} + 1}}"\n}}\n' for i in range(CACHE_MIN_CHARS // 20))
+    first = parse_file(text, "big.sky.hcl")
+    (entry,) = (tmp_path / "trees").glob("*.pickle")
+    assert parse_file(text, "big.sky.hcl") == first
+    entry.write_bytes(b"not a pickle")
+    assert parse_file(text, "big.sky.hcl") == first  # a broken entry is parsed again and replaced
+    changed = text.replace('"w0"', '"w_zero"')
+    assert parse_file(changed, "big.sky.hcl").body.blocks[0].labels == ("w_zero",)
+    assert len(list((tmp_path / "trees").glob("*.pickle"))) == 2
