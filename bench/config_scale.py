@@ -1,7 +1,8 @@
 """Load and evaluate a configuration of 10,000 workloads (for_each, locals, references).
 
 Prints the time of skyplan.config.load and its peak memory. Targets: < 5 s, < 1 GiB.
-Usage: python bench/config_scale.py [N]
+Also: N explicit workload blocks (parsing dominates), first load vs the next one
+with the syntax-tree cache. Usage: python bench/config_scale.py [N] [BLOCKS]
 """
 
 from __future__ import annotations
@@ -75,6 +76,36 @@ workload "shard_{g}" {{
 ''')
 
 
+def generate_blocks(folder: Path, n: int) -> None:
+    """n workloads written out one block each (no for_each): parsing dominates."""
+    text = "".join(
+        f'workload "w{i}" {{\n  resources {{ accelerators = "H100:8" }}\n  num_nodes = {1 + i % 4}\n'
+        f'  run = "python train.py {i}"\n' + (f"  depends_on = [workload.w{i - 1}]\n" if i else "") + "}\n"
+        for i in range(n))
+    (folder / "main.sky.hcl").write_text(text)
+
+
+def blocks_figures(n: int) -> None:
+    import os
+
+    from skyplan.config import load
+
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
+        os.environ["SKYPLAN_CACHE_DIR"] = cache
+        folder = Path(tmp)
+        generate_blocks(folder, n)
+        lines = (folder / "main.sky.hcl").read_text().count("\n")
+        c0 = time.process_time()
+        load(folder)
+        first = time.process_time() - c0
+        c1 = time.process_time()
+        load(folder)
+        again = time.process_time() - c1
+        del os.environ["SKYPLAN_CACHE_DIR"]
+    print(f"{n:,} explicit blocks ({lines:,} lines): first load {first:.2f} s CPU, next load {again:.2f} s CPU "
+          f"(syntax trees cached: {first / again:.1f}x)")
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     from skyplan.config import load
@@ -100,7 +131,8 @@ def main() -> None:
     print(f"load + evaluate:            {elapsed:.2f} s wall, {cpu:.2f} s CPU   (target < 5 s)  {'OK' if elapsed < 5 else 'SLOW'}")
     print(f"peak traced Python memory:  {peak / 2**20:.0f} MiB (second load, under tracemalloc: {traced:.2f} s)")
     print(f"peak RSS of the process:    {rss_mib:.0f} MiB (target < 1024 MiB)  {'OK' if rss_mib < 1024 else 'HIGH'}")
-    print(f"per workload:               {elapsed / len(graph.workloads) * 1e6:.0f} us")
+    print(f"per workload:               {elapsed / len(graph.workloads) * 1e6:.0f} us wall, {cpu / len(graph.workloads) * 1e6:.0f} us CPU")
+    blocks_figures(int(sys.argv[2]) if len(sys.argv) > 2 else 2_000)
 
 
 if __name__ == "__main__":
