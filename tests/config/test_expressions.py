@@ -132,3 +132,13 @@ def test_error_positions_point_at_the_operand():
     with pytest.raises(EvalError) as info:
         ev("[1, 2,\n  foo.bar]")
     assert info.value.pos == (2, 3)
+
+
+def test_templatefile_renders_with_only_its_variables(tmp_path):
+    (tmp_path / "run.sh.tpl").write_text('#!/bin/sh\n%{ for h in hosts ~}\nping ${h}\n%{ endfor ~}\necho ${upper(name)}\n')
+    s = Scope(base_dir=str(tmp_path))
+    out = evaluate(parse_expression('templatefile("run.sh.tpl", { hosts = ["a", "b"], name = "x" })'), s)
+    assert out == "#!/bin/sh\nping a\nping b\necho X\n"
+    with pytest.raises(EvalError, match="run.sh.tpl at 5:14"):
+        evaluate(parse_expression('templatefile("run.sh.tpl", { hosts = [] })'), s)
+    assert evaluate(parse_expression('templatefile("run.sh.tpl", u)'), Scope(names={"u": UNKNOWN}, base_dir=str(tmp_path))) is UNKNOWN
