@@ -50,6 +50,13 @@ def eval_body(ld, body: ast.Body, scope, file: str, skip=()) -> tuple[dict, bool
         except Poisoned:
             ok = False
     for b in body.blocks:
+        if b.type == "dynamic":
+            got = dynamic(ld, b, scope, file)
+            if got is None:
+                ok = False
+            else:
+                out.setdefault(b.labels[0], []).extend(got)
+            continue
         sub, sub_ok = eval_body(ld, b.body, scope, file)
         ok &= sub_ok
         if b.type in SINGLE_BLOCKS:
@@ -60,6 +67,39 @@ def eval_body(ld, body: ast.Body, scope, file: str, skip=()) -> tuple[dict, bool
         else:
             out.setdefault(b.type, []).append(sub)
     return out, ok
+
+
+def dynamic(ld, b: ast.Block, scope, file: str) -> list | None:
+    """``dynamic "quota" { for_each = ...; iterator = q; content { ... } }`` -> one
+    evaluated body per element (``quota.key``/``quota.value``, or the iterator's name)."""
+    from skyplan.config.evaluator import iterate
+
+    content = b.body.blocks_of("content")
+    each = b.body.attr("for_each")
+    if len(b.labels) != 1 or len(content) != 1 or each is None:
+        ld.diags.error("A dynamic block needs one label, for_each and one content block", file, b.pos,
+                       hint='dynamic "quota" { for_each = var.quotas  content { max = quota.value } }')
+        return None
+    it = b.body.attr("iterator")
+    name = it.expr.name if it is not None and isinstance(it.expr, ast.Name) else b.labels[0]
+    try:
+        coll = eval_expr(ld, each.expr, scope, file)
+        if coll is UNKNOWN:
+            ld.diags.error("The for_each of a dynamic block depends on a value known only after apply", file, each.pos)
+            return None
+        pairs = iterate(coll, each.pos)
+    except EvalError as e:
+        ld.diags.error(e.summary, file, e.pos, hint=e.hint)
+        return None
+    except Poisoned:
+        return None
+    out = []
+    for k, v in pairs:
+        sub, ok = eval_body(ld, content[0].body, scope.child(**{name: {"key": k, "value": v}}), file)
+        if not ok:
+            return None
+        out.append(sub)
+    return out
 
 
 def positions(body: ast.Body, prefix: str = "", out: dict | None = None) -> dict:

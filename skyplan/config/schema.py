@@ -48,6 +48,10 @@ def json_view(body: ast.Body, pos: dict, prefix: tuple = ()) -> dict:
         out[a.name] = _expr_view(a.expr, a.text)
         pos[prefix + (a.name,)] = a.pos
     for b in body.blocks:
+        if b.type == "dynamic" and len(b.labels) == 1:
+            content = b.body.blocks_of("content")
+            if content:
+                b = ast.Block(b.pos, b.labels[0], (), content[0].body, b.file)
         pos.setdefault(prefix + (b.type,), b.pos)
         if b.type in SINGLE_BLOCKS:
             out[b.type] = json_view(b.body, pos, prefix + (b.type,))
@@ -98,6 +102,9 @@ def _computed(body: ast.Body) -> dict:
         if isinstance(_expr_view(a.expr, "x"), str) and not isinstance(a.expr, ast.Literal) or _has_expr(_expr_view(a.expr, "x")):
             mask[a.name] = True
     for b in body.blocks:
+        if b.type == "dynamic" and b.labels:
+            mask[b.labels[0]] = True
+            continue
         sub = _computed(b.body)
         if sub:
             if b.type in SINGLE_BLOCKS:

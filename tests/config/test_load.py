@@ -359,3 +359,13 @@ def test_outputs_see_configured_values_that_waited_for_other_resources(write_con
     g = load(d)
     assert g.outputs["heads"].value == [UNKNOWN, UNKNOWN]
     assert evaluate_outputs(g, {"workload.head": {"ip": "10.0.0.9"}}) == {"heads": ["10.0.0.9:29500"] * 2}
+
+
+def test_dynamic_blocks_generate_nested_blocks(write_config):
+    d = write_config('variable "quotas" {\n  default = { H100 = 16, A100 = 8 }\n}\n'
+                     'provider "aws" {\n  dynamic "quota" {\n    for_each = var.quotas\n    iterator = q\n'
+                     '    content {\n      accelerator = q.key\n      max = q.value\n    }\n  }\n  quota { vcpus = 64 }\n}\n')
+    assert load(d).providers["aws"].quotas == (Quota("A100", 8, None), Quota("H100", 16, None), Quota("vcpus", 64, None))
+    bad = write_config('provider "aws" {\n  dynamic "quota" {\n    for_each = [1]\n    content {\n      maxx = 1\n    }\n  }\n}\n', folder="bad")
+    found = _summaries(bad)
+    assert any('Unsupported attribute "maxx"' in s for s, _ in found), found
