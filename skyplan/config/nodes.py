@@ -305,7 +305,7 @@ def module(ld, name: str) -> None:
     if len(ld.module_path) + 1 > MAX_MODULE_DEPTH:
         ld.diags.error("Modules are nested too deeply (a module calling itself?)", block.file, block.pos)
         return
-    inputs, ok = eval_body(ld, block.body, ld.scope(), block.file, skip=META + ("source", "version", "providers"))
+    inputs, ok = eval_body(ld, block.body, ld.scope(), block.file, skip=META + ("source",))
     if not ok:
         return
     child = Loader(path, ld.diags, module_path=ld.module_path + (name,), inputs=inputs, top_root=ld.top_root,

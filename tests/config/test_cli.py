@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from skyplan.addrs import Address
 from skyplan.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -81,6 +82,10 @@ def test_examples_validate(name):
 
 def test_example_contents():
     from skyplan.config import load
+
+    ft = load(EXAMPLES / "finetune-module").workloads
+    assert ft["module.small.workload.job"].placement.providers == ("aws",)
+    assert ft["module.large.workload.job"].depends_on == (Address("workload", "job", None, ("small",)),)
 
     train = load(EXAMPLES / "multinode-spot-training").workloads["workload.train"]
     assert train.num_nodes == 4 and "spot" in train.pricing and len(train.depends_on) == 1
