@@ -59,6 +59,13 @@ def shape_of(info: dict, observed: str, region: str) -> Offer | None:
         if name:
             accel, count, accel_mem = name, float(gpu.get("Count") or 0), mem_gib or CANONICAL.get(name)
             break
+    if accel is None:  # Trainium / Inferentia report as Neuron devices, not GPUs
+        for dev in (info.get("NeuronInfo") or {}).get("NeuronDevices") or ():
+            name = canonical(str(dev.get("Name", "")))
+            if name:
+                mem_gib = round(float((dev.get("MemoryInfo") or {}).get("SizeInMiB") or 0) / 1024, 1) or None
+                accel, count, accel_mem = name, float(dev.get("Count") or 0), mem_gib or CANONICAL.get(name)
+                break
     return Offer("aws", region, None, itype, accel, count if accel else 0, accel_mem if accel else None,
                  vcpus, mem, "arm64" if "arm64" in arches else "x86_64", observed_at=observed)
 
@@ -164,6 +171,10 @@ def fetch(base: list[Offer], *, regions: Sequence[str] = (), endpoint_url: str |
             if not od:
                 unpriced += 1
                 continue
+            if shape.accelerator is None and snap is not None and snap.accelerator:
+                # EC2 did not name the accelerator (an older API or emulator): keep the snapshot's
+                shape = replace(shape, accelerator=snap.accelerator, accelerator_count=snap.accelerator_count,
+                                accelerator_memory_gib=snap.accelerator_memory_gib)
             for zone in sorted(zones.get(itype, ())):
                 sp = spot.get((itype, zone), (None, None))[1]
                 if sp is not None and (sp > od or sp < od * MIN_SPOT_FRACTION):
