@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+
+from skyplan.catalog.accelerators import CANONICAL, canonical, close_matches
+
+
+@pytest.mark.parametrize("name,canon", [
+    ("H100", "H100"), ("h100", "H100"), ("nvidia-h100-80gb", "H100"), ("NVIDIA_H100", "H100"),
+    ("a100-80gb", "A100-80GB"), ("nvidia-tesla-a100", "A100"), ("A100-SXM4-80GB", "A100-80GB"),
+    ("nvidia-h100-mega-80gb", "H100-MEGA"), ("nvidia-l4", "L4"), ("Tesla T4", "T4"), ("nvidia-l40s", "L40S"),
+    ("tpu-v5-lite-podslice", "TPU-v5e"), ("nvidia-h200-141gb", "H200"), ("a10g", "A10G"),
+])
+def test_aliases(name, canon):
+    assert canonical(name) == canon
+
+
+def test_every_canonical_name_is_its_own_canonical():
+    for name in CANONICAL:
+        assert canonical(name) == name
+
+
+def test_unknown_names_and_suggestions():
+    assert canonical("H1000") is None and canonical("") is None
+    assert close_matches("H10")[0] == "H100"
+    assert "A100-80GB" in close_matches("a100-80")
+    assert close_matches("zzzzzz") == []
