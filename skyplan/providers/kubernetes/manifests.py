@@ -50,9 +50,10 @@ def label_key(text: str) -> str:
 
 
 def object_name(address: str, lineage: str, group: int) -> str:
-    """A DNS-1035 label (valid for Jobs, Deployments and Services), unique per lineage/address/group."""
+    """A DNS-1035 label (valid for Jobs, Deployments and Services), unique per lineage/address/group,
+    short enough (<= 50) that an Indexed Job's pod hostnames (NAME-INDEX) stay valid labels."""
     digest = hashlib.sha1(f"{lineage}\0{address}\0{group}".encode()).hexdigest()[:8]
-    slug = re.sub(r"[^a-z0-9]+", "-", address.lower().removeprefix("workload.")).strip("-")[:40].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", address.lower().removeprefix("workload.")).strip("-")[:30].strip("-")
     return f"sp-{slug}-{group}-{digest}" if slug else f"sp-{group}-{digest}"
 
 
