@@ -390,7 +390,11 @@ def settings(ld, block: ast.Block) -> None:
                            hint="upgrade skyplan or relax required_version")
     state = d.get("state") or {}
     resolve = lambda p: None if p is None else os.path.normpath(os.path.join(ld.root, os.path.expanduser(str(p))))  # noqa: E731
-    ld.settings = Settings(required_version=rv, catalog=resolve(d.get("catalog")),
+    catalog = resolve(d.get("catalog"))
+    if catalog is not None and not os.path.isfile(catalog):
+        ld.diags.error(f"Catalog file not found: {d.get('catalog')}", block.file, pos.get("catalog", block.pos),
+                       hint="paths are relative to the configuration folder (see skyplan catalog --help)")
+    ld.settings = Settings(required_version=rv, catalog=catalog,
                            max_hourly_cost=float(d["max_hourly_cost"]) if d.get("max_hourly_cost") is not None else None,
                            state_backend=str(state.get("backend") or "sqlite"), state_path=resolve(state.get("path")))
 

@@ -118,6 +118,7 @@ def test_the_language_page_in_examples_readme_is_valid(tmp_path):
     text = (EXAMPLES / "README.md").read_text()
     block = text.split("```hcl\n", 1)[1].split("```", 1)[0]
     (tmp_path / "main.sky.hcl").write_text(block)
+    (tmp_path / "prices.csv").write_text("")
     g = load(tmp_path)
     assert len([a for a in g.workloads if a.startswith("workload.train[")]) == 4
     assert set(g.providers) == {"aws", "aws.eu", "kubernetes"}

@@ -79,7 +79,7 @@ output "runs" { value = [for r in workload.rep : r.run] }
 
 
 def test_a_full_configuration_becomes_the_desired_graph(write_config):
-    d = write_config(MAIN)
+    d = write_config(MAIN, prices__csv="")
     g = load(d)
     assert g.root == str(d)
     assert set(g.workloads) == {"workload.prep", "workload.train", 'workload.shard["a"]', 'workload.shard["b"]',
@@ -110,7 +110,7 @@ def test_a_full_configuration_becomes_the_desired_graph(write_config):
 
 
 def test_outputs_are_re_evaluated_with_known_attributes(write_config):
-    g = load(write_config(MAIN))
+    g = load(write_config(MAIN, prices__csv=""))
     out = evaluate_outputs(g, {"workload.prep": {"ip": "10.0.0.7"}})
     assert out["prep_ip"] == "10.0.0.7"
     assert out["runs"] == ["rep 0", "rep 1"]
@@ -207,6 +207,7 @@ def _summaries(d, **kw):
     ('workload "a" {\n  placement { fleet = "fleet.none" }\n}', 'undeclared fleet "fleet.none"', 1),
     ('output "o" {\n  value = var.s\n}\nvariable "s" {\n  default = "x"\n  sensitive = true\n}', 'refers to sensitive values', 2),
     ('skyplan {\n  required_version = ">= 99"\n}', "requires skyplan >= 99", 2),
+    ('skyplan {\n  catalog = "nope.csv"\n}', "Catalog file not found: nope.csv", 2),
     ('module "m" {\n  source = "git::https://example.com/m"\n}', "Unsupported module source", 2),
     ('workload "a" {\n  depends_on = ["workload.b"]\n}', "depends_on entries must be references", 2),
     ('x = 1', 'Unexpected attribute "x" at the top level', 1),
@@ -313,7 +314,7 @@ def test_graph_copies_and_pickles(write_config):
     import copy
     import pickle
 
-    g = load(write_config(MAIN))
+    g = load(write_config(MAIN, prices__csv=""))
     assert copy.deepcopy(g).workloads == g.workloads
     back = pickle.loads(pickle.dumps(g))
     assert back.workloads == g.workloads
