@@ -116,3 +116,15 @@ def test_import_adopts_an_existing_instance_and_tags_it(root, moto, capsys):
     assert rec.groups[0].placement.zone == "us-east-1b"
     (tagged,) = live(moto, lineage)
     assert {t["Key"]: t["Value"] for t in tagged["Tags"]}[TAG_ADDRESS] == "workload.train"
+
+
+@pytest.mark.slow
+def test_throttling_is_retried_by_botocore_then_by_apply(root, moto, capsys):
+    # 3 throttles: botocore absorbs one, apply's backoff retries the TransientError, the 4th call launches.
+    moto.inject("RequestLimitExceeded", action="RunInstances", times=3)
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    with StateStore.open(root / ".skyplan" / "state.db") as store:
+        lineage = store.lineage
+    assert len(live(moto, lineage)) == 2
+    assert len(moto.calls("RunInstances")) == 4
