@@ -132,6 +132,8 @@ class AwsProvider:
             return requested
         arch = arch_of(instance_type)
         configured = configured_image(self.settings.get("image_id"), region, arch)
+        if requested and requested.startswith("resolve:ssm:"):
+            configured = requested
         if configured and configured.startswith("ami-"):
             return configured
         parameter = configured[len("resolve:ssm:"):] if configured else DEFAULT_IMAGE_PARAMETERS[arch]
