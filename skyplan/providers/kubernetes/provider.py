@@ -232,17 +232,14 @@ class KubernetesProvider:
             raise ProviderError(f"{self.name}: {provider_id!r} is not a Kubernetes object id", provider=self.name,
                                 hint="use job/NAME or deployment/NAME (optionally NAMESPACE/ in front)") from None
         plural = PLURAL_OF_KIND[kind]
-        try:
-            with self._guard(f"reading {kind} {name}"):
-                try:
-                    obj = self._call(self._method("read", plural), name, ns)
-                except ApiException as exc:
-                    if api_status(exc) == 404:
-                        raise ProviderError(f"{self.name}: no {kind} {name!r} in namespace {ns}",
-                                            provider=self.name) from None
-                    raise
-        except ProviderError:
-            raise
+        with self._guard(f"reading {kind} {name}"):
+            try:
+                obj = self._call(self._method("read", plural), name, ns)
+            except ApiException as exc:
+                if api_status(exc) == 404:
+                    raise ProviderError(f"{self.name}: no {kind} {name!r} in namespace {ns}",
+                                        provider=self.name) from None
+                raise
         insts = to_instances(obj, plural, provider=self.name, region=self.region)
         if not 0 <= rank < len(insts):
             raise ProviderError(f"{self.name}: {kind} {name} has no node {rank}", provider=self.name)
