@@ -340,7 +340,7 @@ class StateStore:
                     raise
                 if holder is None:
                     self._lock_info, self._lock_depth = info, 0
-                    self._heartbeat = Heartbeat(str(self.path), info.id, self.heartbeat_interval).start()
+                    self._heartbeat = Heartbeat(str(self.path.absolute()), info.id, self.heartbeat_interval).start()
                     return info
             remaining = deadline - time.monotonic()
             if remaining <= 0:
