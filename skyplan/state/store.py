@@ -107,6 +107,9 @@ class StateStore:
 
     @property
     def lineage(self) -> str:
+        """Fixed at creation; only a forced ``state push`` of another state replaces it."""
+        row = self._read_one("SELECT lineage FROM meta WHERE id = 1")
+        self._lineage = row[0]
         return self._lineage
 
     @property
@@ -129,16 +132,26 @@ class StateStore:
                     conn.execute("COMMIT")
         loads = json.loads
         resources = {}
-        with bulk_decoding():
-            for (text,) in rows:
-                rec = unpack(loads(text))
-                resources[rec.address] = rec
-            outputs = {name: {"value": loads(value), "sensitive": bool(sens)} for name, value, sens in outs}
+        try:
+            with bulk_decoding():
+                for (text,) in rows:
+                    rec = unpack(loads(text))
+                    resources[rec.address] = rec
+                outputs = {name: {"value": loads(value), "sensitive": bool(sens)} for name, value, sens in outs}
+        except (ValueError, KeyError, TypeError, IndexError) as e:
+            raise StateError(f"state file {self.path} holds a damaged record ({type(e).__name__}: {e})",
+                             hint=restore_hint(self.path)) from None
         return Snapshot(lineage=lineage, serial=serial, resources=resources, outputs=outputs)
 
     def get(self, address: str) -> ResourceRecord | None:
         row = self._read_one("SELECT record FROM resources WHERE address = ?", (address,))
-        return decode_record(row[0]) if row else None
+        if not row:
+            return None
+        try:
+            return decode_record(row[0])
+        except (ValueError, KeyError, TypeError, IndexError) as e:
+            raise StateError(f"state file {self.path} holds a damaged record for {address} ({e})",
+                             hint=restore_hint(self.path)) from None
 
     def sensitive_paths(self, address: str) -> tuple[str, ...]:
         row = self._read_one("SELECT sensitive_paths FROM resources WHERE address = ?", (address,))

@@ -89,3 +89,12 @@ def test_cli_reports_corrupt_state_without_traceback(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
     assert "not a skyplan state file" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_damaged_record_is_a_state_error(store):
+    store.record(make_record(), action="create")
+    store._conn.execute("UPDATE resources SET record = '[1, \"workload.train\"]'")
+    with pytest.raises(StateError, match="damaged record"):
+        store.snapshot()
+    with pytest.raises(StateError, match="damaged record for workload.train"):
+        store.get("workload.train")
