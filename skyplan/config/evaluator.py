@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -81,9 +82,15 @@ def constant(expr) -> Any:
     return evaluate(expr, Scope())
 
 
+def _finite(v, pos):
+    if isinstance(v, float) and not math.isfinite(v):
+        raise EvalError("Number out of range", pos, hint="numbers must be finite")
+    return v
+
+
 def _literal(e: ast.Literal, s: Scope):
     v = e.value
-    return norm_number(v) if isinstance(v, float) else v
+    return _finite(norm_number(v), e.pos) if isinstance(v, float) else v
 
 
 def _name(e: ast.Name, s: Scope):
@@ -241,6 +248,10 @@ def _unary(e: ast.Unary, s: Scope):
 
 
 def _binary(e: ast.Binary, s: Scope):
+    return _finite(_binary_value(e, s), e.pos)
+
+
+def _binary_value(e: ast.Binary, s: Scope):
     a = evaluate(e.left, s)
     b = evaluate(e.right, s)
     op = e.op
@@ -269,8 +280,6 @@ def _binary(e: ast.Binary, s: Scope):
             raise EvalError("Division by zero" if op == "/" else "Modulo by zero", e.pos)
         if op == "/":
             return norm_number(x / y)
-        import math
-
         return norm_number(math.fmod(x, y))
     if op == "<":
         return x < y

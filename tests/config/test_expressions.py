@@ -118,6 +118,10 @@ def test_unknown_inside_collections_stays_local():
     ('{for x in ["a", "a"] : x => 1}', "Duplicate key"),
     ("count.index", "without count"),
     ("length(1, 2)", "Wrong number of arguments"),
+    ('format("%5000d", 1)', "too large"),
+    ("1e400", "out of range"),
+    ("1e308 * 10", "out of range"),
+    ("range(1e9)", "more than 1,000,000"),
 ])
 def test_errors_name_the_problem(text, message):
     from skyplan.config.syntax import SyntaxProblem

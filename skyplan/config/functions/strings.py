@@ -152,6 +152,8 @@ def format(spec, *args):
         v = args[argi]
         argi += 1
         flags, width, prec = m.group("flags") or "", m.group("width") or "", m.group("prec")
+        if int(width or 0) > 1000 or int(prec or 0) > 100:
+            raise ConversionError(f"format width or precision too large in {m.group(0)!r}")
         py = "%" + flags + width + (f".{prec}" if prec is not None else "")
         if verb in ("s", "v"):
             text = json.dumps(v, separators=(",", ":")) if isinstance(v, (list, dict)) else to_string(v)
