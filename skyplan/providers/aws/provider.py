@@ -67,6 +67,7 @@ class AwsProvider:
         self._session = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._images: dict[tuple[str, str], str] = {}
+        self._enabled_regions: tuple[str, ...] | None = None
         self._lock = threading.Lock()
 
     # -- plumbing ---------------------------------------------------------
@@ -77,10 +78,17 @@ class AwsProvider:
     @property
     def regions(self) -> tuple[str, ...]:
         """The regions to list: the block's ``regions`` with globs (``us-*``)
-        expanded over EC2's known regions, else the session's default region."""
+        expanded over EC2's known regions. Without ``regions`` the solver may
+        place anywhere the catalog lists, so every region enabled for the
+        account is listed (one ``describe_regions`` call first, cached)."""
         if not self.cfg.regions:
-            with self._guard("the default region"):
-                return (self._get_session().region_name or DEFAULT_REGION,)
+            if self._enabled_regions is None:
+                with self._guard("the default region"):
+                    home = self._get_session().region_name or DEFAULT_REGION
+                with self._guard(f"{home} (describe_regions)"):
+                    found = self.client(home).describe_regions()["Regions"]
+                self._enabled_regions = tuple(sorted(r["RegionName"] for r in found))
+            return self._enabled_regions
         out: list[str] = []
         for pattern in self.cfg.regions:
             if any(ch in pattern for ch in "*?["):

@@ -217,3 +217,10 @@ def test_delete_cancels_the_spot_request_so_nothing_relaunches(moto):
         SpotInstanceRequestIds=[req["SpotInstanceRequestId"]])["SpotInstanceRequests"]
     assert all(r["State"] == "cancelled" for r in left)  # moto forgets cancelled requests
     assert len(moto.calls("CancelSpotInstanceRequests")) == 1
+
+
+def test_without_regions_every_enabled_region_is_listed(moto):
+    aws = provider(moto, regions=())
+    assert {"us-east-1", "eu-west-1", "ap-northeast-1"} <= set(aws.regions)
+    aws.create(request(region="eu-west-1", zone="eu-west-1a"))
+    assert [i.region for i in aws.list_managed("lin-1")] == ["eu-west-1"]
