@@ -173,7 +173,8 @@ def _elsewhere(problem, classes, address: str, rows: Rows) -> str:
     used = {o.provider for o in entry.options}
     notes = []
     for key in sorted(problem.offers):
-        if key in used:
+        cfg = problem.providers.get(key)
+        if key in used or not provider_allowed(key, cfg.kind if cfg else key.split(".")[0], entry.item.placement):
             continue
         only_key = SimpleNamespace(offers={key: problem.offers[key]}, providers=problem.providers,
                                    fleets=problem.fleets, options=problem.options)
