@@ -64,7 +64,6 @@ class Loader:
         self.children: dict[str, "Loader"] = {}
         self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
         self.extras: dict[str, dict] = {}  # node -> instance key -> count/each scope names
-        self.built_with: dict[str, tuple] = {}  # node -> (dependency addresses, sensitive paths)
         from skyplan.config.outputs import Evaluation
 
         self.handle = Evaluation(self)

@@ -193,6 +193,8 @@ def _expansion(ld, block: ast.Block, kind: str):
 
 
 def resource(ld, kind: str, name: str) -> None:
+    """Expand a workload/fleet block (count/for_each), evaluate and build each instance,
+    and publish its value for references (an object, a list for count, a map for for_each)."""
     block = ld.blocks[kind][name]
     node = f"{kind}.{name}"
     expansion = _expansion(ld, block, kind) if id(block) in ld.schema_ok else None
@@ -202,47 +204,20 @@ def resource(ld, kind: str, name: str) -> None:
     if expansion is None:
         ld.objects[kind][name] = POISON
         return
-    dep_nodes = _direct_dep_refs(block)
-    deps = _resources_of(ld, dep_nodes) | ld.extra_deps
+    deps = _resources_of(ld, _direct_dep_refs(block)) | ld.extra_deps
     sens = _sensitive_paths(ld, block.body)
-    ld.built_with[node] = (deps, sens)
-    values: dict = {}
-    failed = False
     ld.extras[node] = {key: extra for key, extra in expansion}
     expanded = bool(expansion) and expansion[0][0] is not None
+    values: dict = {}
     for (key, extra), addr in zip(expansion, addrs):
         ld.diags.context = str(addr) if expanded else None
-        flag = [True]
-        d, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META)
-        if ok and schema.check_value(block, d, ld.diags):
-            report = reporter(ld, block, flag)
-            src = SourceRange(block.file, *block.pos)
-            own = tuple(sorted((a for a in deps if a != addr), key=str))
-            try:
-                if kind == "workload":
-                    obj = build.workload(addr, d, report, depends_on=own, source=src, sensitive_paths=sens)
-                    ld.workloads[str(addr)] = obj
-                else:
-                    obj = build.fleet(addr, d, report, depends_on=own, source=src)
-                    ld.fleets[str(addr)] = obj
-            except build.Invalid:
-                flag[0] = False
-            if flag[0]:
-                view = {**obj.attributes(), **d, "name": name, "address": str(addr)}
-                for k in AFTER_APPLY:
-                    if kind == "fleet" and d.get(k) is not None:
-                        continue
-                    view[k] = UNKNOWN
-                values[key] = view
-                continue
-            ld.workloads.pop(str(addr), None)
-            ld.fleets.pop(str(addr), None)
-        failed = True
+        view = _instance(ld, block, addr, extra, deps, sens)
+        if view is not None:
+            values[key] = view
     ld.diags.context = None
-    if failed:
+    if len(values) != len(expansion):
         ld.objects[kind][name] = POISON
-        return
-    if block.body.attr("count"):
+    elif block.body.attr("count"):
         ld.objects[kind][name] = [values[k] for k, _ in expansion]
         ld.shapes[node] = ("count", [str(a) for a in addrs])
     elif block.body.attr("for_each"):
@@ -251,6 +226,33 @@ def resource(ld, kind: str, name: str) -> None:
     else:
         ld.objects[kind][name] = values[None]
         ld.shapes[node] = ("single", str(addrs[0]))
+
+
+def _instance(ld, block: ast.Block, addr: Address, extra: dict, deps: set, sens: tuple) -> dict | None:
+    """Evaluate and build one instance; its value for references, or None if it failed."""
+    kind = addr.kind
+    d, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META)
+    if not ok or not schema.check_value(block, d, ld.diags):
+        return None
+    flag = [True]
+    report = reporter(ld, block, flag)
+    src = SourceRange(block.file, *block.pos)
+    own = tuple(sorted((a for a in deps if a != addr), key=str))
+    try:
+        if kind == "workload":
+            obj = build.workload(addr, d, report, depends_on=own, source=src, sensitive_paths=sens)
+        else:
+            obj = build.fleet(addr, d, report, depends_on=own, source=src)
+    except build.Invalid:
+        return None
+    if not flag[0]:
+        return None
+    (ld.workloads if kind == "workload" else ld.fleets)[str(addr)] = obj
+    view = {**obj.attributes(), **d, "name": addr.name, "address": str(addr)}
+    for k in AFTER_APPLY:
+        if not (kind == "fleet" and d.get(k) is not None):
+            view[k] = UNKNOWN
+    return view
 
 
 def _direct_dep_refs(block: ast.Block) -> list:

@@ -103,8 +103,8 @@ def explain_no_options(item: Item, problem, rows: Rows) -> str:
 
 def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> None:
     """Raise InfeasibleError naming the limits the elastic solution had to break."""
-    # row -> {address: what one member asks of the row at least (groups x cheapest use per group)}
-    users: dict[int, dict[str, float]] = {}
+    # row -> {address: (the least one group of it takes from the row, its groups)}
+    users: dict[int, dict[str, tuple[float, int]]] = {}
     for k, counts in zip(mip_classes or [], result.counts):
         least: dict[int, float] = {}
         for opt_usage in k.usage:
@@ -113,7 +113,7 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
         for opt_usage, n in zip(k.usage, counts):
             for row, _ in opt_usage if n else ():
                 for member in k.members:
-                    users.setdefault(row, {})[member.item.address] = least[row] * member.item.groups
+                    users.setdefault(row, {})[member.item.address] = (least[row], member.item.groups)
     causes = []
     by_label = {r.label: r for r in rows.rows}
     slack_by_row = {by_label[k].id: v for k, v in result.slacks.items() if k in by_label}
@@ -142,7 +142,8 @@ def _row_cause(problem, classes, rows: Rows, row, users, slack_by_row, done: set
         entry = _entry(classes, address)
         related.update(r for u in entry.usage for r, _ in u if rows.rows[r].unit == row.unit)
     done.update(related)
-    names = ", ".join(f"{a} ({v:g} {row.unit})" for a, v in sorted(who.items())[:6])
+    names = ", ".join(f"{a} ({v:g} {row.unit}{f' per group x {n}' if n > 1 else ''})"
+                      for a, (v, n) in sorted(who.items())[:6])
     if len(who) > 6:
         names += f" and {len(who) - 6} more"
     if len(related) == 1:
