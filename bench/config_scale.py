@@ -98,9 +98,11 @@ def blocks_figures(n: int) -> None:
         c0 = time.process_time()
         load(folder)
         first = time.process_time() - c0
-        c1 = time.process_time()
-        load(folder)
-        again = time.process_time() - c1
+        again = float("inf")
+        for _ in range(3):  # best of three: single runs are noisy on a shared machine
+            c1 = time.process_time()
+            load(folder)
+            again = min(again, time.process_time() - c1)
         del os.environ["SKYPLAN_CACHE_DIR"]
     print(f"{n:,} explicit blocks ({lines:,} lines): first load {first:.2f} s CPU, next load {again:.2f} s CPU "
           f"(syntax trees cached: {first / again:.1f}x)")
