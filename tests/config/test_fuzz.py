@@ -48,7 +48,8 @@ TOKENS = ['"', "{", "}", "[", "]", "(", ")", "=", ",", ".", "*", "${", "%{", "}"
           "var.", "local.", "workload.", "fleet.", "module.", "each.key", "count.index", "null", "true", "-1", "1e309",
           "0", "\"x\"", "<<EOT\nx\nEOT\n", "for x in", "if", "upper(", "toset(", "[*]", "\\", "\t", "é", "\x00",
           "depends_on = [workload.w]", "count = 2", "for_each = {}", "resources {", "workload \"z\" {", "lifecycle {",
-          'module "m" { source = "./nowhere" }', 'provider "aws" { alias = "x" }', "type = list(", "~", "$${"]
+          'module "m" { source = "./nowhere" }', 'provider "aws" { alias = "x" }', "type = list(", "~", "$${",
+          'dynamic "quota" {', "content {", "iterator = q", "for_each = [1]", 'templatefile("x", {})', "\ufeff"]
 
 
 @st.composite
