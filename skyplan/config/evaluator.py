@@ -60,6 +60,7 @@ class Namespace:
     kind: str
     values: Mapping[str, Any]
     noun: str = ""
+    declared: Any = None  # every declared name (for suggestions), when more than the values so far
 
 
 @dataclass
@@ -122,7 +123,8 @@ def get_attr(obj, attr: str, pos):
         if attr not in obj.values:
             noun = obj.noun or obj.kind
             raise EvalError(f"Reference to undeclared {noun} \"{obj.kind}.{attr}\"", pos,
-                            hint=did_you_mean(attr, obj.values) or _DECLARE.get(obj.kind, f"declare it with a {noun} block"))
+                            hint=did_you_mean(attr, obj.declared if obj.declared is not None else obj.values)
+                            or _DECLARE.get(obj.kind, f"declare it with a {noun} block"))
         v = obj.values[attr]
         if v is POISON:
             raise Poisoned()

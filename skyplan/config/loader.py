@@ -238,10 +238,10 @@ class Loader:
     def scope(self, **extra) -> Scope:
         ns = {
             "var": Namespace("var", self.var_values, "variable"),
-            "local": Namespace("local", self.local_values, "local value"),
-            "workload": Namespace("workload", self.objects["workload"], "workload"),
-            "fleet": Namespace("fleet", self.objects["fleet"], "fleet"),
-            "module": Namespace("module", self.objects["module"], "module"),
+            "local": Namespace("local", self.local_values, "local value", self.locals),
+            "workload": Namespace("workload", self.objects["workload"], "workload", self.blocks["workload"]),
+            "fleet": Namespace("fleet", self.objects["fleet"], "fleet", self.blocks["fleet"]),
+            "module": Namespace("module", self.objects["module"], "module", self.blocks["module"]),
             "path": {"module": self.root, "root": self.top_root, "cwd": os.getcwd()},
         }
         ns.update(extra)

@@ -370,3 +370,10 @@ def test_dynamic_blocks_generate_nested_blocks(write_config):
     bad = write_config('provider "aws" {\n  dynamic "quota" {\n    for_each = [1]\n    content {\n      maxx = 1\n    }\n  }\n}\n', folder="bad")
     found = _summaries(bad)
     assert any('Unsupported attribute "maxx"' in s for s, _ in found), found
+
+
+def test_suggestions_cover_names_not_evaluated_yet(write_config):
+    d = write_config('locals {\n  regions = ["us"]\n}\nworkload "a" {\n  run = jsonencode(local.regoins)\n}\nworkload "trainer" { run = workload.trainr.ip }\n')
+    found = {x.summary: x.hint for x in validate(d)}
+    assert found['Reference to undeclared local value "local.regoins"'] == 'did you mean "regions"?'
+    assert found['Reference to undeclared workload "workload.trainr"'] == 'did you mean "trainer"?'
