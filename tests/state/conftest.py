@@ -17,7 +17,7 @@ def make_record(address: str = "workload.train", version: int = 1, *, nodes: int
     for g in range(groups):
         p = Placement("aws", "us-east-1", "us-east-1a", f"type-{version}", "on_demand", float(version), nodes=nodes)
         insts = tuple(Instance("aws", f"i-{address}-{version}-{g}-{r}", address, lineage, group=g, rank=r,
-                               region="us-east-1", instance_type=f"type-{version}") for r in range(nodes))
+                               region="us-east-1", zone="us-east-1a", instance_type=f"type-{version}") for r in range(nodes))
         gs.append(GroupRecord(p, insts))
     attributes = {"version": version, "env": {"TOKEN": f"secret-{version}"}, **attrs}
     return ResourceRecord(address, Address.parse(address).kind,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from skyplan.state.codec import INSTANCE_FIELDS, decode_record, encode_record, pack, unpack
+from skyplan.state.codec import decode_record, encode_record, pack, unpack
 from skyplan.state.model import ResourceRecord
 from tests.state.conftest import make_record
 
@@ -18,15 +18,27 @@ def test_packed_round_trip_equals_from_json():
 
 
 def test_values_from_a_later_class_version_are_kept_and_missing_ones_defaulted():
-    rec = make_record()
+    rec = make_record(nodes=2)
     p = pack(rec)
-    inst = p[10][0][1][0]
-    inst.append({"future_field": 1})  # a field this build does not know: ignored by equality, kept on the object
+    node = p[10][0][1][0]
+    if len(node) == 6:
+        node.append({})
+    node[6]["future_field"] = 1  # a field this build does not know: kept on the object
     assert unpack(p).instances[0].__dict__["future_field"] == 1
-    short = pack(rec)
-    short[10][0][1][0] = short[10][0][1][0][: INSTANCE_FIELDS.index("tags")]  # an older, shorter instance
-    got = unpack(short).instances[0]
-    assert got.tags == {} and got.attributes == {} and got.id == rec.instances[0].id
+    older = pack(rec)
+    older[10][0][0] = older[10][0][0][:-2]  # a placement written before vcpus/memory_gib existed
+    got = unpack(older)
+    assert got.placement.vcpus == 0 and got.placement.memory_gib == 0 and got.instances == rec.instances
+
+
+def test_nodes_that_differ_from_their_group_keep_their_own_values():
+    from dataclasses import replace
+
+    rec = make_record(nodes=2)
+    odd = replace(rec.groups[0].instances[1], zone=None, region="us-west-2", lineage="other", address="workload.x")
+    rec = replace(rec, groups=(replace(rec.groups[0], instances=(rec.groups[0].instances[0], odd)),))
+    assert decode_record(encode_record(rec)) == rec
+    assert "zone" in pack(rec)[10][0][1][1][6] and len(pack(rec)[10][0][1][0]) == 6
 
 
 def _records():
