@@ -91,7 +91,7 @@ def offers_for(catalog, providers):
 def greedy(problem: Problem) -> tuple[float, int]:
     """Workload by workload (address order), each group takes its cheapest option
     with room left in every quota/fleet row; spread caps honoured per workload."""
-    rows = Rows(problem.providers, problem.fleets)
+    rows = Rows(problem.providers, problem.fleets, problem.offers)
     left = [r.limit for r in rows.rows]
     total, unplaced = 0.0, 0
     cache: dict = {}

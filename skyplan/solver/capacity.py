@@ -3,7 +3,10 @@
 A *row* is one ``sum(usage * groups) <= limit`` constraint shared by every item
 that can use it. Quotas come from provider blocks (per region glob or global,
 counting one accelerator's GPUs or vCPUs); fleets contribute rows per capacity
-entry (accelerators, CPUs, memory, or nodes).
+entry (accelerators, CPUs, memory, or nodes); each live cluster node offered by
+a provider of NODE_KINDS bounds the requests of the pods packed onto it (CPUs,
+memory, accelerators), so a plan never stacks more on a node than it holds.
+The local machine is not bounded: its workloads are processes that share it.
 
 Fleet packing is counted per capacity entry in aggregate, with one rounding
 that keeps it honest: a node needing ``a`` accelerators on fleet nodes of ``P``
@@ -15,10 +18,14 @@ per-node count, as the usual 1/2/4/8 do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
+from skyplan.catalog.offer import Offer
 from skyplan.config.model import Fleet, FleetCapacity, ProviderConfig, Resources
 from skyplan.solver.items import Item, Option, glob_any, provider_allowed, region_allowed
+
+
+NODE_KINDS = ("kubernetes",)  # offers that are single live nodes with allocatable resources
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,8 @@ class Row:
 class Rows:
     """Every capacity row of one problem, with the per-option usage lookup."""
 
-    def __init__(self, providers: Mapping[str, ProviderConfig], fleets: Mapping[str, Fleet]):
+    def __init__(self, providers: Mapping[str, ProviderConfig], fleets: Mapping[str, Fleet],
+                 offers: Mapping[str, Sequence[Offer]] | None = None):
         self.rows: list[Row] = []
         self.quotas: dict[str, list[tuple[Row, str, str | None]]] = {}
         for key in sorted(providers):
@@ -58,6 +66,19 @@ class Rows:
                     dims["node"] = self._add(f"{what} nodes", float(cap.nodes), "nodes")
                 self.fleet_entries.setdefault(address, []).append((k, cap, dims))
 
+        # live cluster nodes: (provider key, node name) -> {dimension: row}
+        self.nodes: dict[tuple[str, str], dict[str, Row]] = {}
+        for key in sorted(offers or {}):
+            for o in (offers or {})[key]:
+                if o.provider not in NODE_KINDS or (key, o.instance_type) in self.nodes:
+                    continue
+                what = f"node {key}/{o.instance_type}"
+                dims = {"cpu": self._add(f"{what} CPUs", o.vcpus, "CPUs"),
+                        "mem": self._add(f"{what} memory", o.memory_gib, "GiB")}
+                if o.accelerator:
+                    dims["gpu"] = self._add(f"{what} {o.accelerator}", o.accelerator_count, o.accelerator)
+                self.nodes[(key, o.instance_type)] = dims
+
     def _add(self, label: str, limit: float, unit: str) -> Row:
         row = Row(len(self.rows), label, limit, unit)
         self.rows.append(row)
@@ -67,6 +88,9 @@ class Rows:
         """(row id, usage) pairs of one group placed on ``option``."""
         if option.fleet is not None:
             return fleet_usage(self.fleet_entries[option.fleet][option.fleet_entry], res, option.nodes) or ()
+        node = self.nodes.get((option.provider, option.instance_type))
+        if node is not None:
+            return node_usage(node, option.offer, res, option.nodes)
         out = []
         for row, resource, region in self.quotas.get(option.provider, ()):
             if region is not None and not glob_any(option.region, (region,)):
@@ -81,6 +105,18 @@ class Rows:
             if amount:
                 out.append((row.id, amount * option.nodes))
         return tuple(out)
+
+
+def node_usage(dims: dict[str, Row], offer: Offer, res: Resources, nodes: int) -> tuple[tuple[int, float], ...]:
+    """What ``nodes`` pods of ``res`` take from one cluster node: their requests
+    (one CPU when a workload asks for none)."""
+    out = [(dims["cpu"].id, (res.cpus.value if res.cpus else 1.0) * nodes)]
+    if res.memory:
+        out.append((dims["mem"].id, res.memory.value * nodes))
+    if "gpu" in dims and res.accelerators:
+        need = min(a.count for a in res.accelerators if a.name == offer.accelerator)
+        out.append((dims["gpu"].id, need * nodes))
+    return tuple(out)
 
 
 def provisioned_capacity(fleet: Fleet) -> tuple[FleetCapacity, ...]:
@@ -154,7 +190,8 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
             if usage is None:
                 continue
             cap = entry[1]
-            acc = f"{cap.accelerator}:{cap.per_node}" if cap.accelerator else None
+            counts = [a.count for a in item.resources.accelerators if a.name == cap.accelerator]
+            acc = f"{cap.accelerator}:{min(counts)}" if counts else None  # what each workload node asks for
             opt = Option(fleet.provider or "-", kind, region, None, f"fleet:{fleet_name(address)}", "reserved",
                          0.0, item.nodes, 0.0, 0.0, fleet=address, fleet_entry=entry[0], accelerators=acc,
                          vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0)

@@ -167,6 +167,16 @@ def _shared_fits(offer: Offer, res: Resources) -> bool:
     return not res.instance_type or offer.instance_type == res.instance_type
 
 
+def served(offer: Offer, res: Resources) -> str | None:
+    """The accelerators one node of the workload gets from ``offer`` ("H100:2"): the
+    whole VM's for a cloud VM; on a shared machine, the smallest any-of request
+    it can hold (what the pod asks for), none for a CPU workload."""
+    if offer.provider not in SHARED_KINDS:
+        return offer.accelerators
+    counts = [a.count for a in res.accelerators if a.name == offer.accelerator]
+    return f"{offer.accelerator}:{min(counts)}" if counts else None
+
+
 def offer_price(offer: Offer, pricing: str, kind: str) -> float | None:
     """The price of ``offer`` under ``pricing``. A provisioned fleet asking for
     reserved capacity pays the on-demand list price when no reserved price is
@@ -219,7 +229,7 @@ def offer_options(item: Item, providers: Mapping[str, ProviderConfig], offers: M
                 eff = effective_price(offer, pricing, price, restart_overhead)
                 out.append(Option(
                     key, kind, offer.region, offer.zone, offer.instance_type, pricing, price, item.nodes,
-                    group_hourly, eff * item.nodes * item.hours, offer=offer, accelerators=offer.accelerators,
+                    group_hourly, eff * item.nodes * item.hours, offer=offer, accelerators=served(offer, item.resources),
                     vcpus=offer.vcpus, memory_gib=offer.memory_gib))
     out.sort(key=lambda o: o.sort_key)
     return out

@@ -59,7 +59,7 @@ def solve(problem: Problem) -> Solution:
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
     items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
-    rows = Rows(problem.providers, problem.fleets)
+    rows = Rows(problem.providers, problem.fleets, problem.offers)
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
 
