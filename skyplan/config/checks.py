@@ -46,8 +46,10 @@ def ignore_paths(ld, a: ast.Attribute, file: str) -> list | None:
 
 
 def check_references(ld) -> None:
-    """Cross-checks once everything is built: provider keys, fleets, colocation."""
+    """Cross-checks once everything is built: provider keys, fleets, colocation. A
+    workload placed on a fleet by name depends on it, as if it referenced it."""
     keys = set(ld.providers) or {"local"}
+    _fleet_dependencies(ld)
     for res in list(ld.workloads.values()) + list(ld.fleets.values()):
         src = res.source
         where = (src.file, (src.line, src.column)) if src else (None, None)
@@ -65,3 +67,22 @@ def check_references(ld) -> None:
         if prov is not None and prov not in keys:
             ld.diags.error(f"{res.address}: provider \"{prov}\" is not declared", *where,
                            hint=did_you_mean(prov, keys) or f"declared providers: {', '.join(sorted(keys))}")
+
+
+def _fleet_dependencies(ld) -> None:
+    from dataclasses import replace
+    from graphlib import CycleError, TopologicalSorter
+
+    for addr, w in list(ld.workloads.items()):
+        fleet = ld.fleets.get(w.placement.fleet or "")
+        if fleet is not None and fleet.address not in w.depends_on:
+            ld.workloads[addr] = replace(w, depends_on=tuple(sorted(w.depends_on + (fleet.address,), key=str)))
+    graph = {a: [str(d) for d in r.depends_on] for a, r in {**ld.fleets, **ld.workloads}.items()}
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as e:
+        cycle = list(e.args[1])
+        src = {**ld.fleets, **ld.workloads}[cycle[0]].source
+        ld.diags.error("Cycle in the configuration: " + " -> ".join(cycle), src.file if src else None,
+                       (src.line, src.column) if src else None,
+                       hint="a fleet cannot depend on a workload that is placed on it")

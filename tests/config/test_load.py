@@ -377,3 +377,12 @@ def test_suggestions_cover_names_not_evaluated_yet(write_config):
     found = {x.summary: x.hint for x in validate(d)}
     assert found['Reference to undeclared local value "local.regoins"'] == 'did you mean "regions"?'
     assert found['Reference to undeclared workload "workload.trainr"'] == 'did you mean "trainer"?'
+
+
+def test_placement_on_a_fleet_by_name_is_a_dependency(write_config):
+    d = write_config('fleet "pool" {\n  nodes = 2\n  resources { accelerators = "L4:1" }\n}\n'
+                     'workload "a" {\n  placement { fleet = "pool" }\n}\n')
+    assert load(d).workloads["workload.a"].depends_on == (Address("fleet", "pool"),)
+    cyc = write_config('fleet "pool" {\n  nodes = 2\n  depends_on = [workload.a]\n}\n'
+                       'workload "a" {\n  placement { fleet = "fleet.pool" }\n}\n', folder="cyc")
+    assert any("Cycle in the configuration" in s for s, _ in _summaries(cyc))
