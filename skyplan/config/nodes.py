@@ -30,7 +30,10 @@ def eval_expr(ld, expr, scope, file: str):
         raise Poisoned() from None
 
 
-def eval_body(ld, body: ast.Body, scope, file: str, skip=()) -> tuple[dict, bool]:
+def eval_body(ld, body: ast.Body, scope, file: str, skip=(), keep_null: bool = False) -> tuple[dict, bool]:
+    """Evaluate a block body to a dict (nested blocks: a dict for single blocks such as
+    resources, a list for repeated ones). An attribute that is null counts as unset,
+    as in Terraform, unless ``keep_null`` (module inputs)."""
     out: dict = {}
     ok = True
     for a in body.attributes:
@@ -46,7 +49,9 @@ def eval_body(ld, body: ast.Body, scope, file: str, skip=()) -> tuple[dict, bool
                 out[a.name] = paths
             continue
         try:
-            out[a.name] = eval_expr(ld, a.expr, scope, file)
+            value = eval_expr(ld, a.expr, scope, file)
+            if value is not None or keep_null:
+                out[a.name] = value
         except Poisoned:
             ok = False
     for b in body.blocks:
@@ -307,7 +312,7 @@ def module(ld, name: str) -> None:
     if len(ld.module_path) + 1 > MAX_MODULE_DEPTH:
         ld.diags.error("Modules are nested too deeply (a module calling itself?)", block.file, block.pos)
         return
-    inputs, ok = eval_body(ld, block.body, ld.scope(), block.file, skip=META + ("source",))
+    inputs, ok = eval_body(ld, block.body, ld.scope(), block.file, skip=META + ("source",), keep_null=True)
     if not ok:
         return
     child = Loader(path, ld.diags, module_path=ld.module_path + (name,), inputs=inputs, top_root=ld.top_root,
@@ -330,7 +335,7 @@ def output(ld, name: str) -> None:
         return
     value_attr = block.body.attr("value")
     d, ok = eval_body(ld, ast.Body(attributes=tuple(a for a in block.body.attributes if a.name != "value")),
-                      ld.scope(), block.file)
+                      ld.scope(), block.file, keep_null=True)
     try:
         value = eval_expr(ld, value_attr.expr, ld.scope(), block.file)
     except Poisoned:

@@ -20,6 +20,7 @@ from skyplan.config.model import UNKNOWN
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state")
 _UNKNOWN_MARK = "${(known after apply)}"
+NULL_IS_UNSET = ("workload", "fleet", "provider", "skyplan")  # blocks where attr = null means "not set"
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,11 +43,13 @@ def _fast(block_type: str):
     return compile_schema(_schema(block_type))
 
 
-def json_view(body: ast.Body, pos: dict, prefix: tuple = ()) -> dict:
+def json_view(body: ast.Body, pos: dict, prefix: tuple = (), block_type: str = "") -> dict:
     out: dict = {}
     for a in body.attributes:
-        out[a.name] = _expr_view(a.expr, a.text)
         pos[prefix + (a.name,)] = a.pos
+        if isinstance(a.expr, ast.Literal) and a.expr.value is None and block_type in NULL_IS_UNSET:
+            continue  # null means unset
+        out[a.name] = _expr_view(a.expr, a.text)
     for b in body.blocks:
         if b.type == "dynamic" and len(b.labels) == 1:
             content = b.body.blocks_of("content")
@@ -54,13 +57,13 @@ def json_view(body: ast.Body, pos: dict, prefix: tuple = ()) -> dict:
                 b = ast.Block(b.pos, b.labels[0], (), content[0].body, b.file)
         pos.setdefault(prefix + (b.type,), b.pos)
         if b.type in SINGLE_BLOCKS:
-            out[b.type] = json_view(b.body, pos, prefix + (b.type,))
+            out[b.type] = json_view(b.body, pos, prefix + (b.type,), block_type)
         else:
             i = len(out.setdefault(b.type, [])) if isinstance(out.get(b.type), list) else 0
             if not isinstance(out.get(b.type), list):
                 out[b.type] = []
             pos[prefix + (b.type, i)] = b.pos
-            out[b.type].append(json_view(b.body, pos, prefix + (b.type, i)))
+            out[b.type].append(json_view(b.body, pos, prefix + (b.type, i), block_type))
     return out
 
 
@@ -90,7 +93,7 @@ def _value_view(v: Any) -> Any:
 
 def check_block(block: ast.Block, diags) -> bool:
     pos: dict = {}
-    inst = json_view(block.body, pos)
+    inst = json_view(block.body, pos, (), block.type)
     return _report(block, inst, pos, diags)
 
 

@@ -386,3 +386,15 @@ def test_placement_on_a_fleet_by_name_is_a_dependency(write_config):
     cyc = write_config('fleet "pool" {\n  nodes = 2\n  depends_on = [workload.a]\n}\n'
                        'workload "a" {\n  placement { fleet = "fleet.pool" }\n}\n', folder="cyc")
     assert any("Cycle in the configuration" in s for s, _ in _summaries(cyc))
+
+
+def test_null_attributes_count_as_unset(write_config):
+    d = write_config('variable "n" {\n  type = number\n  default = null\n}\n'
+                     'workload "a" {\n  num_nodes = var.n\n  image = null\n  resources { cpus = null }\n}\n')
+    w = load(d).workloads["workload.a"]
+    assert w.num_nodes == 1 and w.image is None and w.resources.cpus is None
+
+
+def test_an_output_may_be_null(write_config):
+    g = load(write_config('output "nothing" { value = null }\nworkload "a" {}'))
+    assert g.outputs["nothing"].value is None
