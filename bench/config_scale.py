@@ -111,7 +111,7 @@ def blocks_figures(n: int) -> None:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     from skyplan.config import load
-    from skyplan.config.syntax import parser
+    from skyplan.config.parsecache import parser
 
     parser()  # grammar cache: loaded once per process, not part of the figure
     with tempfile.TemporaryDirectory() as tmp:

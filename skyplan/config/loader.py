@@ -70,7 +70,8 @@ class Loader:
 
     # --- reading ----------------------------------------------------------------
     def read(self) -> None:
-        from skyplan.config.syntax import SyntaxProblem, parse_file
+        from skyplan.config.parsecache import parse_file
+        from skyplan.config.syntax import SyntaxProblem
         from skyplan.config.templates import TemplateProblem
 
         folder = Path(self.root)

@@ -1,20 +1,14 @@
 """Parse HCL text into the syntax tree of ``ast.py``.
 
-python-hcl2 (8.1.4, pinned) supplies the grammar and its lark LALR parser; we
-build the parser ourselves so its grammar cache lives in a user cache folder
-(``$SKYPLAN_CACHE_DIR`` or ``~/.cache/skyplan``): the first parse on a machine
-builds it (about 3 s), later processes load it in milliseconds. We then walk
-lark's own tree, which carries line/column positions, into ``ast`` nodes.
+python-hcl2 (8.1.4, pinned) supplies the grammar and its lark LALR parser
+(built and cached by ``parsecache.py``); we walk lark's own tree, which carries
+line/column positions, into ``ast`` nodes.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import tempfile
-from pathlib import Path
-
 from skyplan.config import ast
+from skyplan.config.parsecache import parser
 from skyplan.config.templates import heredoc_template, unescape
 
 BINARY_OPS = {"||", "&&", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%"}
@@ -26,37 +20,6 @@ class SyntaxProblem(Exception):
     def __init__(self, summary: str, line: int, col: int, detail: str = "", hint: str = ""):
         super().__init__(summary)
         self.summary, self.line, self.col, self.detail, self.hint = summary, line, col, detail, hint
-
-
-def cache_dir() -> str:
-    return os.environ.get("SKYPLAN_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "skyplan")
-
-
-def _cache_file() -> str | bool:
-    base = cache_dir()
-    try:
-        import hcl2
-
-        version = getattr(hcl2, "__version__", "x")
-        os.makedirs(base, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=base, delete=True)
-        probe.close()
-        return os.path.join(base, f"hcl2-{version}.lark-cache")
-    except OSError:
-        return True  # lark picks a file in the temp folder
-
-
-@functools.lru_cache(maxsize=1)
-def parser():
-    from lark import Lark
-    from hcl2.postlexer import PostLexer
-
-    import hcl2
-
-    grammar = Path(hcl2.__file__).parent / "hcl2.lark"
-    return Lark.open(str(grammar), parser="lalr", cache=_cache_file(), propagate_positions=True,
-                     postlex=PostLexer())
 
 
 def parse_text(text: str, path: str = "<input>", *, line_offset: int = 0) -> ast.File:
@@ -91,57 +54,6 @@ def parse_text(text: str, path: str = "<input>", *, line_offset: int = 0) -> ast
     conv = _Converter(text, path, line_offset)
     body = conv.body(tree.children[0])
     return ast.File(path=path, body=body, text=text)
-
-
-CACHE_MIN_CHARS = 8_000  # smaller files parse faster than a cache lookup is worth
-CACHE_MAX_ENTRIES = 200
-
-
-@functools.lru_cache(maxsize=1)
-def _tree_version() -> str:
-    """Changes whenever the code that builds syntax trees changes."""
-    import hashlib
-
-    import hcl2
-
-    h = hashlib.sha256(getattr(hcl2, "__version__", "").encode())
-    for mod in ("ast.py", "syntax.py", "templates.py"):
-        h.update((Path(__file__).parent / mod).read_bytes())
-    return h.hexdigest()[:16]
-
-
-def parse_file(text: str, path: str) -> ast.File:
-    """parse_text, with the trees of large files kept in the user cache folder
-    (keyed by content, path and parser code), since parsing is the slow part of
-    loading a large configuration. Set SKYPLAN_NO_CACHE=1 to turn it off."""
-    if len(text) < CACHE_MIN_CHARS or os.environ.get("SKYPLAN_NO_CACHE"):
-        return parse_text(text, path)
-    import hashlib
-    import pickle
-
-    folder = Path(cache_dir()) / "trees"
-    key = hashlib.sha256(f"{_tree_version()}\0{path}\0".encode() + text.encode()).hexdigest()
-    entry = folder / f"{key}.pickle"
-    try:
-        with open(entry, "rb") as f:
-            tree = pickle.load(f)
-        if isinstance(tree, ast.File) and tree.text == text and tree.path == path:
-            return tree
-    except Exception:  # noqa: BLE001 - a missing or unreadable cache entry: parse instead
-        pass
-    tree = parse_text(text, path)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{key}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            pickle.dump(tree, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, entry)
-        entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in entries[:-CACHE_MAX_ENTRIES]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
-    return tree
 
 
 def parse_expression(text: str, line: int = 1, col: int = 1) -> ast.Expr:

@@ -53,7 +53,7 @@ def test_grammar_cache_is_written_once_and_reused(tmp_path):
 
 
 def test_trees_of_large_files_are_cached_by_content(tmp_path, monkeypatch):
-    from skyplan.config.syntax import CACHE_MIN_CHARS, parse_file
+    from skyplan.config.parsecache import CACHE_MIN_CHARS, parse_file
 
     monkeypatch.setenv("SKYPLAN_CACHE_DIR", str(tmp_path))
     text = "".join(f'workload "w{i}" {{\n  run = "echo ${{{i} + 1}}"\n}}\n' for i in range(CACHE_MIN_CHARS // 20))
