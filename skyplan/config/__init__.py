@@ -5,10 +5,14 @@ references, functions, count/for_each) and build the DesiredGraph
 with file:line:col, collected and raised together as DiagnosticsError. Never
 calls providers or touches state.
 
-Modules: ``syntax`` (parse, via lark's tree) -> ``ast`` -> ``schema`` (JSON
-Schema checks) -> ``variables`` -> ``loader`` (graph, order) -> ``nodes``
-(evaluate each block with ``evaluator``/``functions``) -> ``build`` (model
-values). ``outputs`` re-evaluates outputs after apply; ``console`` evaluates one
+How it is built: ``parsecache`` (lark parser, grammar and tree caches) ->
+``syntax``/``templates`` (lark's tree to ``ast`` nodes with positions) ->
+``schema``/``fastcheck`` (JSON Schema checks) -> ``variables``/``typeexpr``
+(values, types, precedence) -> ``loader`` (files, blocks, the reference graph
+from ``refs``, cycles, evaluation order) -> ``nodes`` (each block evaluated with
+``evaluator``/``functions``/``values``; count/for_each; modules) -> ``build``
+(model values) -> ``checks`` (cross-references). After apply, ``outputs`` and
+``resolve`` re-evaluate with known attributes; ``console`` evaluates one
 expression and formats values; ``dot`` draws the graph.
 """
 
