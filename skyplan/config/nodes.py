@@ -273,7 +273,13 @@ def _direct_dep_refs(block: ast.Block) -> list:
 def _sensitive_paths(ld, body: ast.Body, prefix: str = "") -> tuple:
     out = []
     for a in body.attributes:
-        if a.name not in META and _sensitive(ld, references(a.expr)):
+        if a.name in META or not _sensitive(ld, references(a.expr)):
+            continue
+        items = a.expr.items if isinstance(a.expr, ast.ObjectExpr) else ()
+        if items and all(isinstance(k, ast.Literal) for k, _ in items):
+            # an object literal: only the keys whose values are sensitive
+            out.extend(f"{prefix}{a.name}.{k.value}" for k, v in items if _sensitive(ld, references(v)))
+        else:
             out.append(prefix + a.name)
     for b in body.blocks:
         out.extend(_sensitive_paths(ld, b.body, prefix + b.type + "."))

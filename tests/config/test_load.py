@@ -177,7 +177,7 @@ def test_variable_precedence_defaults_env_files_flags(write_config, tmp_path):
 def test_sensitive_variables_are_marked(write_config):
     g = load(write_config(VARS), env={})
     assert g.variables["secret"].sensitive
-    assert g.workloads["workload.a"].sensitive_paths == ("env",)
+    assert g.workloads["workload.a"].sensitive_paths == ("env.TOKEN",)
 
 
 def _summaries(d, **kw):
