@@ -146,3 +146,17 @@ def test_templatefile_renders_with_only_its_variables(tmp_path):
     with pytest.raises(EvalError, match="run.sh.tpl at 5:14"):
         evaluate(parse_expression('templatefile("run.sh.tpl", { hosts = [] })'), s)
     assert evaluate(parse_expression('templatefile("run.sh.tpl", u)'), Scope(names={"u": UNKNOWN}, base_dir=str(tmp_path))) is UNKNOWN
+
+
+def test_every_function_the_language_promises_exists_and_is_documented():
+    from pathlib import Path
+
+    from skyplan.config.functions import ALL_NAMES
+
+    promised = ("length lower upper format join split replace concat merge lookup contains keys values coalesce min "
+                "max abs ceil floor tostring tonumber tobool toset tolist tomap range flatten distinct element try "
+                "can file jsonencode jsondecode").split()
+    assert not [f for f in promised if f not in ALL_NAMES]
+    readme = (Path(__file__).resolve().parents[2] / "examples" / "README.md").read_text()
+    listed = set(readme.split("and the functions", 1)[1].split("`.", 1)[0].replace("`", "").split())
+    assert listed == set(ALL_NAMES), set(ALL_NAMES) ^ listed
