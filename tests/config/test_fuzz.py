@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -72,6 +73,7 @@ def mutated(draw):
     return text
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=mutated())
 def test_mutated_configs_only_raise_diagnostics(text):
@@ -119,6 +121,7 @@ def expressions(draw, depth=0):
     return f'"x${{{sub()}}}%{{ if {sub()} }}y%{{ endif }}"'
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(text=expressions())
 def test_random_expressions_only_raise_user_errors(text):

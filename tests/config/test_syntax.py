@@ -41,6 +41,7 @@ def test_syntax_errors_have_positions(text, line, col):
     assert info.value.line == line and info.value.col >= 1 and info.value.summary.startswith("Syntax error")
 
 
+@pytest.mark.slow
 def test_grammar_cache_is_written_once_and_reused(tmp_path):
     env = {**os.environ, "SKYPLAN_CACHE_DIR": str(tmp_path)}
     code = "from skyplan.config.syntax import parse_text; parse_text('a = 1')"
