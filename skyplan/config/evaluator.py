@@ -21,6 +21,17 @@ from skyplan.config.values import (
 )
 
 
+_INDEX_HINT = "lists are indexed by whole numbers from 0 to length(list) - 1"
+_KEY_HINT = "keys are strings; tostring(...) converts a number"
+_OPERAND_HINT = "arithmetic and comparisons need numbers, && || ! need bools; tonumber()/tobool() convert strings"
+_BOOL_HINT = "a condition must be true or false"
+
+
+def _usage(fn) -> str:
+    doc = (fn.__doc__ or "").strip()
+    return f"usage: {doc.splitlines()[0]}" if doc else ""
+
+
 _DECLARE = {
     "var": 'declare it: variable "NAME" { type = ... }',
     "local": "define it in a locals { ... } block",
@@ -138,11 +149,11 @@ def get_attr(obj, attr: str, pos):
             raise Poisoned()
         return v
     if obj is None:
-        raise EvalError(f"Attempt to get attribute \"{attr}\" from a null value", pos)
+        raise EvalError(f"Attempt to get attribute \"{attr}\" from a null value", pos, hint="the value is null here: guard it with a conditional, try(...) or coalesce(...)")
     if isinstance(obj, list):
         raise EvalError(f"Cannot get attribute \"{attr}\" of a list", pos,
                         hint=f"this resource has several instances: index it ([0], [\"key\"]) or use [*].{attr}")
-    raise EvalError(f"Cannot get attribute \"{attr}\" of a {type_name(obj)}", pos)
+    raise EvalError(f"Cannot get attribute \"{attr}\" of a {type_name(obj)}", pos, hint="only objects and maps have attributes")
 
 
 def _getattr(e: ast.GetAttr, s: Scope):
@@ -158,25 +169,25 @@ def index(obj, key, pos):
         try:
             i = to_number(key)
         except ConversionError:
-            raise EvalError(f"A list index must be a number, not {type_name(key)}", pos) from None
+            raise EvalError(f"A list index must be a number, not {type_name(key)}", pos, hint=_INDEX_HINT) from None
         if not isinstance(i, int):
-            raise EvalError(f"A list index must be a whole number, got {i}", pos)
+            raise EvalError(f"A list index must be a whole number, got {i}", pos, hint=_INDEX_HINT)
         if i < 0 or i >= len(obj):
-            raise EvalError(f"Index {i} out of range for a list of {len(obj)} element(s)", pos)
+            raise EvalError(f"Index {i} out of range for a list of {len(obj)} element(s)", pos, hint=_INDEX_HINT)
         v = obj[i]
     elif isinstance(obj, dict):
         try:
             k = to_string(key)
         except ConversionError:
-            raise EvalError(f"A map key must be a string, not {type_name(key)}", pos) from None
+            raise EvalError(f"A map key must be a string, not {type_name(key)}", pos, hint=_KEY_HINT) from None
         if k not in obj:
             raise EvalError(f"The map has no element for key {json.dumps(k)}", pos,
                             hint=did_you_mean(k, obj) or (f"keys: {', '.join(sorted(obj)[:12])}" if obj else "the map is empty"))
         v = obj[k]
     elif obj is None:
-        raise EvalError("Attempt to index a null value", pos)
+        raise EvalError("Attempt to index a null value", pos, hint="the value is null here: guard it with a conditional, try(...) or coalesce(...)")
     else:
-        raise EvalError(f"Cannot index a {type_name(obj)}", pos)
+        raise EvalError(f"Cannot index a {type_name(obj)}", pos, hint="only lists, maps and objects can be indexed")
     if v is POISON:
         raise Poisoned()
     return v
@@ -217,7 +228,7 @@ def _call(e: ast.Call, s: Scope):
         if not args or not isinstance(args[-1], list):
             if args and args[-1] is UNKNOWN:
                 return UNKNOWN
-            raise EvalError("The argument before ... must be a list", e.pos)
+            raise EvalError("The argument before ... must be a list", e.pos, hint="f(list...) passes the elements of a list as arguments")
         args = args[:-1] + list(args[-1])
     if not getattr(fn, "handles_unknown", False) and any(contains_unknown(a) for a in args):
         return UNKNOWN
@@ -226,15 +237,14 @@ def _call(e: ast.Call, s: Scope):
     except EvalError:
         raise
     except ConversionError as err:
-        raise EvalError(f"Invalid argument to {name}(): {err}", e.pos) from None
+        raise EvalError(f"Invalid argument to {name}(): {err}", e.pos, hint=_usage(fn)) from None
     except TypeError as err:
         msg = str(err)
         if "argument" in msg:
-            raise EvalError(f"Wrong number of arguments to {name}()", e.pos,
-                            hint=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "") from None
-        raise EvalError(f"Invalid argument to {name}(): {msg}", e.pos) from None
+            raise EvalError(f"Wrong number of arguments to {name}()", e.pos, hint=_usage(fn)) from None
+        raise EvalError(f"Invalid argument to {name}(): {msg}", e.pos, hint=_usage(fn)) from None
     except (ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError) as err:
-        raise EvalError(f"Invalid argument to {name}(): {err}", e.pos) from None
+        raise EvalError(f"Invalid argument to {name}(): {err}", e.pos, hint=_usage(fn)) from None
 
 
 def _unary(e: ast.Unary, s: Scope):
@@ -246,7 +256,7 @@ def _unary(e: ast.Unary, s: Scope):
             return norm_number(-to_number(v))
         return not to_bool(v)
     except ConversionError as err:
-        raise EvalError(f"Invalid operand for \"{e.op}\": {err}", e.pos) from None
+        raise EvalError(f"Invalid operand for \"{e.op}\": {err}", e.pos, hint=_OPERAND_HINT) from None
 
 
 def _binary(e: ast.Binary, s: Scope):
@@ -270,7 +280,7 @@ def _binary_value(e: ast.Binary, s: Scope):
             return (x and y) if op == "&&" else (x or y)
         x, y = to_number(a), to_number(b)
     except ConversionError as err:
-        raise EvalError(f"Invalid operand for \"{op}\": {err}", e.pos) from None
+        raise EvalError(f"Invalid operand for \"{op}\": {err}", e.pos, hint=_OPERAND_HINT) from None
     if op == "+":
         return norm_number(x + y)
     if op == "-":
@@ -279,7 +289,7 @@ def _binary_value(e: ast.Binary, s: Scope):
         return norm_number(x * y)
     if op in ("/", "%"):
         if y == 0:
-            raise EvalError("Division by zero" if op == "/" else "Modulo by zero", e.pos)
+            raise EvalError("Division by zero" if op == "/" else "Modulo by zero", e.pos, hint="the right-hand side is 0 here")
         if op == "/":
             return norm_number(x / y)
         return norm_number(math.fmod(x, y))
@@ -301,7 +311,7 @@ def _conditional(e: ast.Conditional, s: Scope):
     try:
         c = to_bool(c)
     except ConversionError as err:
-        raise EvalError(f"Invalid condition: {err}", e.cond.pos) from None
+        raise EvalError(f"Invalid condition: {err}", e.cond.pos, hint=_BOOL_HINT) from None
     return evaluate(e.then if c else e.other, s)
 
 
@@ -318,7 +328,7 @@ def _object(e: ast.ObjectExpr, s: Scope):
         try:
             key = to_string(key)
         except ConversionError:
-            raise EvalError(f"An object key must be a string, not {type_name(key)}", k.pos) from None
+            raise EvalError(f"An object key must be a string, not {type_name(key)}", k.pos, hint=_KEY_HINT) from None
         out[key] = evaluate(v, s)
     return out
 
@@ -355,7 +365,7 @@ def _for(e: ast.ForExpr, s: Scope):
                 if not to_bool(c):
                     continue
             except ConversionError as err:
-                raise EvalError(f"Invalid for-expression condition: {err}", e.cond.pos) from None
+                raise EvalError(f"Invalid for-expression condition: {err}", e.cond.pos, hint=_BOOL_HINT) from None
         if e.key is None:
             out_list.append(evaluate(e.value, inner))
             continue
@@ -365,7 +375,7 @@ def _for(e: ast.ForExpr, s: Scope):
         try:
             key = to_string(key)
         except ConversionError:
-            raise EvalError(f"A for-expression key must be a string, not {type_name(key)}", e.key.pos) from None
+            raise EvalError(f"A for-expression key must be a string, not {type_name(key)}", e.key.pos, hint=_KEY_HINT) from None
         val = evaluate(e.value, inner)
         if e.group:
             out_map.setdefault(key, []).append(val)
@@ -379,7 +389,7 @@ def _for(e: ast.ForExpr, s: Scope):
 
 def template_string(v, pos) -> str:
     if v is None:
-        raise EvalError("Cannot include a null value in a string template", pos)
+        raise EvalError("Cannot include a null value in a string template", pos, hint='use coalesce(value, "") for an optional value')
     try:
         return to_string(v)
     except ConversionError:
@@ -401,7 +411,7 @@ def _render(parts, s: Scope, out: list) -> bool:
             try:
                 c = to_bool(c)
             except ConversionError as err:
-                raise EvalError(f"Invalid template condition: {err}", p.pos) from None
+                raise EvalError(f"Invalid template condition: {err}", p.pos, hint=_BOOL_HINT) from None
             known &= _render(p.then if c else p.other, s, out)
         elif isinstance(p, ast.TemplateFor):
             coll = evaluate(p.collection, s)

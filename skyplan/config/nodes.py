@@ -90,7 +90,8 @@ def dynamic(ld, b: ast.Block, scope, file: str) -> list | None:
     try:
         coll = eval_expr(ld, each.expr, scope, file)
         if coll is UNKNOWN:
-            ld.diags.error("The for_each of a dynamic block depends on a value known only after apply", file, each.pos)
+            ld.diags.error("The for_each of a dynamic block depends on a value known only after apply", file, each.pos,
+                           hint="the blocks to generate must be known when planning")
             return None
         pairs = iterate(coll, each.pos)
     except EvalError as e:
@@ -175,7 +176,8 @@ def _expansion(ld, block: ast.Block, kind: str):
         except Exception:  # noqa: BLE001 - ConversionError
             n = None
         if not isinstance(n, int) or n < 0:
-            ld.diags.error(f"count must be a whole number >= 0, got {v!r}", block.file, count.pos)
+            ld.diags.error(f"count must be a whole number >= 0, got {v!r}", block.file, count.pos,
+                           hint="e.g. count = 3 or count = length(var.regions)")
             return None
         return [(i, {"count": {"index": i}}) for i in range(n)]
     if each:
@@ -303,7 +305,8 @@ def module(ld, name: str) -> None:
             return
     src_attr = block.body.attr("source")
     if not isinstance(src_attr.expr, ast.Literal) or not isinstance(src_attr.expr.value, str):
-        ld.diags.error("A module source must be a literal string", block.file, src_attr.pos)
+        ld.diags.error("A module source must be a literal string", block.file, src_attr.pos,
+                       hint='e.g. source = "./modules/finetune"')
         return
     source = src_attr.expr.value
     if not (source.startswith("./") or source.startswith("../")):
