@@ -387,59 +387,11 @@ def _for(e: ast.ForExpr, s: Scope):
     return out_list if e.key is None else out_map
 
 
-def template_string(v, pos) -> str:
-    if v is None:
-        raise EvalError("Cannot include a null value in a string template", pos, hint='use coalesce(value, "") for an optional value')
-    try:
-        return to_string(v)
-    except ConversionError:
-        raise EvalError(f"Cannot include a {type_name(v)} in a string template", pos,
-                        hint="use jsonencode(...) or join(...) to turn it into a string") from None
-
-
-def _render(parts, s: Scope, out: list) -> bool:
-    """Append rendered parts to out; returns False if something was unknown."""
-    known = True
-    for p in parts:
-        if isinstance(p, str):
-            out.append(p)
-        elif isinstance(p, ast.TemplateIf):
-            c = evaluate(p.cond, s)
-            if c is UNKNOWN:
-                known = False
-                continue
-            try:
-                c = to_bool(c)
-            except ConversionError as err:
-                raise EvalError(f"Invalid template condition: {err}", p.pos, hint=_BOOL_HINT) from None
-            known &= _render(p.then if c else p.other, s, out)
-        elif isinstance(p, ast.TemplateFor):
-            coll = evaluate(p.collection, s)
-            if coll is UNKNOWN:
-                known = False
-                continue
-            for k, v in iterate(coll, p.pos):
-                names = {p.value_var: v}
-                if p.key_var:
-                    names[p.key_var] = k
-                known &= _render(p.body, s.child(**names), out)
-        else:
-            v = evaluate(p, s)
-            if contains_unknown(v):
-                known = False
-                continue
-            out.append(template_string(v, getattr(p, "pos", None)))
-    return known
-
-
-def _template(e: ast.Template, s: Scope):
-    out: list = []
-    return "".join(out) if _render(e.parts, s, out) else UNKNOWN
-
-
 def _paren(e: ast.Paren, s: Scope):
     return evaluate(e.expr, s)
 
+
+from skyplan.config.render import _template  # noqa: E402  (needs the names above)
 
 _DISPATCH = {
     ast.Literal: _literal, ast.Name: _name, ast.GetAttr: _getattr, ast.Index: _index, ast.Splat: _splat,
