@@ -68,11 +68,11 @@ class Klass:
 
 
 def build_classes(entries: list[Entry], coupled: set[str], budget: float | None,
-                  threshold: float = 0.0) -> list[Klass]:
+                  threshold: float = 0.0, merge: bool = True) -> list[Klass]:
     singles: list[Klass] = []
     merged: dict[tuple, list[Entry]] = {}
     for e in entries:
-        if e.item.address in coupled:
+        if e.item.address in coupled or not merge:
             singles.append(Klass([e], e.item.groups, [], spread=_spread(e.item), current=dict(e.current)))
         elif _spread(e.item):  # spread items merge only with those running in the same places
             merged.setdefault((e.signature, tuple(sorted(e.current.items()))), []).append(e)
@@ -83,7 +83,7 @@ def build_classes(entries: list[Entry], coupled: set[str], budget: float | None,
                          for _, m in sorted(merged.items(), key=lambda kv: kv[1][0].item.address)]
     for k in classes:
         k.option_index = _prune(k, k.entry.item.address in coupled, budget)
-        if k.entry.item.address not in coupled and not k.spread:
+        if merge and k.entry.item.address not in coupled and not k.spread:
             k.closed = _closed_form(k, budget, threshold)
     return classes
 

@@ -79,26 +79,37 @@ class MipResult:
 
 
 def choose_backend(num_vars: int) -> str:
-    """The OR-Tools backend for a model of this size.
+    """The OR-Tools backend for a model with ``num_vars`` placement variables.
 
-    Measured on the 10,000-workload team mix of bench/solver_scale.py (2 cores,
-    one thread): with merging and pruning every model is small and SCIP, CBC
-    and CP-SAT all prove optimality in a few seconds, SCIP the fastest on the
-    unmerged model (3.8 s vs 4.2 s CBC, 4.6 s CP-SAT); HiGHS prints a banner on
-    stdout, which a pure stage must not. So SCIP, at every size."""
-    return "SCIP"
+    Measured with bench/solver_scale.py (team mixes over the built-in catalog,
+    one thread, models built without merging so they stay large):
+
+        variables   SCIP                      CP-SAT
+           18,845   0.7 s optimal             2.3 s optimal
+           54,919   3.5 s optimal             4.5 s optimal
+          180,630   27 s, time limit, 0.004%  13.3 s optimal
+
+    CBC trailed both (0.17% gap at the time limit on the largest). Merged
+    models are a few hundred variables and SCIP solves them in milliseconds.
+    HiGHS prints a banner on stdout, which a pure stage must not, so it is not
+    a candidate."""
+    return "CP-SAT" if num_vars > 100_000 else "SCIP"
 
 
 def egress_price(kind: str) -> float:
     return EGRESS_PER_GB.get(kind, 0.0)
 
 
-def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False) -> MipResult:
+def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False, backend: str | None = None) -> MipResult:
     from ortools.linear_solver import pywraplp
 
     num_vars = sum(len(c.costs) for c in inp.classes)
-    backend = choose_backend(num_vars)
+    backend = backend or choose_backend(num_vars)
     solver = pywraplp.Solver.CreateSolver(backend)
+    if solver is None:
+        from skyplan.errors import SolverError
+
+        raise SolverError(f"OR-Tools has no {backend} solver in this installation")
     solver.SetNumThreads(1)
     solver.SetTimeLimit(max(1, int(time_limit * 1000)))
     inf = solver.infinity()

@@ -28,6 +28,7 @@ class SolveOptions:
     zone): zone None blocks the whole region, region None the whole provider.
     ``only`` restricts the per-candidate display tables to these addresses; every
     address is still placed, since they share quotas, fleets and the budget.
+    ``backend`` and ``merge`` exist to measure the alternatives (bench/solver_scale.py).
     """
 
     budget: float | None = None
@@ -38,6 +39,8 @@ class SolveOptions:
     restart_overhead: float = 0.5
     blocked: Mapping[str, Blocked] = field(default_factory=dict)
     only: tuple[str, ...] = ()
+    backend: str | None = None  # OR-Tools solver name; None = skyplan.solver.mip.choose_backend
+    merge: bool = True  # merge alike workloads and answer unconstrained ones in closed form
 
 
 @dataclass(frozen=True)

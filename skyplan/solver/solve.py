@@ -77,7 +77,7 @@ def solve(problem: Problem) -> Solution:
         coupled.update((a, b))
 
     threshold = 0.0 if opts.reoptimize else opts.migrate_threshold
-    classes = build_classes(entries, coupled, opts.budget, threshold)
+    classes = build_classes(entries, coupled, opts.budget, threshold, merge=opts.merge)
     result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled)
     return assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
 
@@ -197,9 +197,9 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
             explain_elastic(problem, classes, rows, MipResult([], "infeasible", slacks={"budget": fixed - opts.budget}))
         result = MipResult([], "optimal", backend="closed-form")
     else:
-        result = solve_mip(inp, opts.time_limit)
+        result = solve_mip(inp, opts.time_limit, backend=opts.backend)
         if result.status == "infeasible":
-            elastic = solve_mip(inp, opts.time_limit, elastic=True)
+            elastic = solve_mip(inp, opts.time_limit, elastic=True, backend=opts.backend)
             explain_elastic(problem, classes, rows, elastic, [classes[i] for i in todo])
         if result.status == "unsolved":
             raise SolverError(
