@@ -72,3 +72,15 @@ def test_only_limits_the_candidate_tables():
     assert set(solution.placements) == {"workload.a", "workload.b"}
     assert set(solution.candidates) == {"workload.a"}
 
+
+
+def test_backends_agree_on_the_optimum():
+    """CP-SAT takes over from SCIP on very large models; both must find the same optimum."""
+    from dataclasses import replace
+
+    for name in ("quota_region", "egress_cost", "spread_uneven_uses_every_domain", "budget_forces_spot",
+                 "stability_keeps_running", "fleet_existing_first"):
+        problem, _ = load_case(name)
+        costs = {b: solve(replace(problem, options=replace(problem.options, backend=b, merge=False))).total_cost
+                 for b in ("SCIP", "CP-SAT", "CBC")}
+        assert max(costs.values()) - min(costs.values()) < 1e-6, (name, costs)
