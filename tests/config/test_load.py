@@ -212,6 +212,13 @@ def _summaries(d, **kw):
     ('workload "a" {\n  depends_on = ["workload.b"]\n}', "depends_on entries must be references", 2),
     ('x = 1', 'Unexpected attribute "x" at the top level', 1),
     ('workload "a" "b" {}', "takes 1 label(s)", 1),
+    ('provider "aws" {}\nprovider "aws" {}', 'Duplicate provider "aws"', 2),
+    ('workload "a" {\n  count = 1\n  for_each = {}\n}', "count and for_each cannot both be set", 3),
+    ('workload "a" {\n  resources {}\n  resources {}\n}', "Duplicate resources block", 3),
+    ('variable "x" {\n  type = lst(string)\n}', 'Invalid type constraint for variable "x"', 2),
+    ('module "m" {\n  source = "./"\n  count = 2\n}', "count on a module block is not supported", 3),
+    ('workload "a" {\n  run = "${1}" + 1\n  env = { A = null }\n}', "Invalid value", 3),
+    ('locals {\n  a = 1\n}\nlocals {\n  a = 2\n}', 'Duplicate local value "a"', 5),
 ])
 def test_mistakes_are_diagnostics_with_positions(write_config, text, summary, line):
     found = _summaries(write_config(text))
@@ -398,3 +405,12 @@ def test_null_attributes_count_as_unset(write_config):
 def test_an_output_may_be_null(write_config):
     g = load(write_config('output "nothing" { value = null }\nworkload "a" {}'))
     assert g.outputs["nothing"].value is None
+
+
+def test_a_module_may_not_declare_providers(write_config, tmp_path):
+    mod = tmp_path / "m"
+    mod.mkdir()
+    (mod / "main.sky.hcl").write_text('provider "aws" {}\nworkload "w" {}\n')
+    d = write_config('module "m" {\n  source = "../m"\n}\n')
+    found = _summaries(d)
+    assert any("A module may not declare provider blocks" in s for s, _ in found), found
