@@ -7,6 +7,8 @@ line/column positions, into ``ast`` nodes.
 
 from __future__ import annotations
 
+from lark import Token, Tree
+
 from skyplan.config import ast
 from skyplan.config.parsecache import parser
 from skyplan.config.templates import heredoc_template, unescape
@@ -125,8 +127,6 @@ class _Converter:
         self.text, self.path, self.off = text, path, line_offset
 
     def pos(self, t) -> tuple:
-        from lark import Token
-
         if isinstance(t, Token):
             return (t.line + self.off, t.column)
         m = t.meta
@@ -134,9 +134,7 @@ class _Converter:
 
     @staticmethod
     def kids(t) -> list:
-        from lark import Tree
-
-        return [c for c in t.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+        return [c for c in t.children if type(c) is Tree and c.data != "new_line_or_comment"]
 
     def source(self, t) -> str:
         m = t.meta
@@ -184,8 +182,6 @@ class _Converter:
         return fn(t)
 
     def x_expr_term(self, t):
-        from lark import Token
-
         first = t.children[0]
         if isinstance(first, Token) and first.type == "LPAR":
             return ast.Paren(self.pos(t), self.expr(self.kids(t)[0]))
@@ -228,8 +224,6 @@ class _Converter:
         return assemble(parts, self.pos(t))
 
     def template_piece(self, t):
-        from lark import Token
-
         k = self.kids(t)
         strip = [c for c in t.children if isinstance(c, Token) and c.type == "STRIP_MARKER"]
         toks = [c for c in t.children if isinstance(c, Token)]
@@ -278,8 +272,6 @@ class _Converter:
         return ast.ObjectExpr(self.pos(t), tuple(items))
 
     def x_function_call(self, t):
-        from lark import Token
-
         k = self.kids(t)
         names = [self.name_of(x) for x in k if x.data == "identifier"]
         args_t = [x for x in k if x.data == "arguments"]
@@ -350,8 +342,6 @@ class _Converter:
                            self.expr(self.kids(cond[0])[0]) if cond else None)
 
     def x_for_object_expr(self, t):
-        from lark import Token
-
         k = self.kids(t)
         kv, vv, coll = self._for_intro(k[0])
         cond = [x for x in k if x.data == "for_cond"]
