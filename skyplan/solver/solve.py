@@ -29,6 +29,10 @@ The rules, where the configuration leaves a choice:
   workload whose provider/region allow lists admit it, before buying capacity;
   a workload naming a fleet runs only there. Workload nodes on fleets use no
   provider quota.
+- Shared machines: a live Kubernetes node (or the local machine) fits any
+  request it can hold, and a placement there carries the request ("H100:2")
+  rather than the node's size; the pods packed onto one Kubernetes node never
+  ask for more than it has. Cloud VMs match the accelerator count exactly.
 - Stability: a running item keeps its placement unless moving saves more than
   ``migrate_threshold`` of its cost (``reoptimize`` turns this off).
 - Ties are broken by provider, region, zone, instance type and pricing, so
