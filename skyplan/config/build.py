@@ -25,10 +25,6 @@ _PRICING = {"on_demand": "on_demand", "on-demand": "on_demand", "ondemand": "on_
             "reserved": "reserved", "preemptible": "spot"}
 _QTY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(\+?)\s*$")
 
-# attributes that must be known when planning
-MUST_KNOW = ("kind", "num_nodes", "replicas", "pricing", "resources", "placement", "duration_hours",
-             "max_hourly_cost", "data_gb", "ports", "existing", "nodes", "capacity", "provider")
-
 
 class Invalid(Exception):
     """A value cannot be used; already reported."""
@@ -96,8 +92,8 @@ def resources(d: dict | None, path: str, report: Report) -> Resources:
         accelerators=accelerators(d.get("accelerators"), f"{path}.accelerators", report) if d.get("accelerators") is not None else (),
         cpus=quantity(d.get("cpus"), f"{path}.cpus", report),
         memory=quantity(d.get("memory"), f"{path}.memory", report),
-        disk_gb=int(d["disk_gb"]) if d.get("disk_gb") is not None and d["disk_gb"] is not UNKNOWN else None,
-        instance_type=d.get("instance_type") if d.get("instance_type") is not UNKNOWN else None,
+        disk_gb=int(_known(d["disk_gb"], f"{path}.disk_gb", report)) if d.get("disk_gb") is not None else None,
+        instance_type=str(_known(d["instance_type"], f"{path}.instance_type", report)) if d.get("instance_type") is not None else None,
     )
 
 
@@ -161,10 +157,36 @@ def _num(v, path, report, cast=float):
     return cast(_known(v, path, report))
 
 
+MAY_WAIT = ("image", "setup", "run", "env")  # may hold values known only after apply
+
+
+def _all_known(d: dict, report: Report, prefix: str = "") -> None:
+    """Report every plan-time attribute that waits for apply, then give up on the resource."""
+    bad: list[str] = []
+
+    def walk(v, path: str) -> None:
+        if v is UNKNOWN:
+            bad.append(path)
+        elif isinstance(v, dict):
+            if isinstance(v.get("address"), str):
+                return  # a reference to a workload or fleet: only its address is used
+            for k, x in v.items():
+                walk(x, f"{path}.{k}" if path else k)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x, path)
+    for k, v in d.items():
+        if k not in MAY_WAIT:
+            walk(v, prefix + k)
+    for path in dict.fromkeys(bad):
+        report(f"\"{path}\" must be known when planning, but depends on a value known only after apply", path,
+               "use a variable or a constant here, not an attribute of another workload")
+    if bad:
+        raise Invalid()
+
+
 def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, source, sensitive_paths: tuple) -> Workload:
-    for k in ("kind", "num_nodes", "replicas", "duration_hours", "max_hourly_cost", "data_gb"):
-        if d.get(k) is not None:
-            _known(d[k], k, report)
+    _all_known(d, report)
     env = {}
     for k, v in (d.get("env") or {}).items():
         env[k] = v if v is UNKNOWN or isinstance(v, str) else (format_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else ("true" if v is True else "false" if v is False else str(v)))
@@ -187,6 +209,7 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
 
 
 def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, source) -> Fleet:
+    _all_known(d, report)
     caps = []
     for i, c in enumerate(_list(d.get("capacity"))):
         c = _known(c, "capacity", report)
@@ -211,7 +234,7 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
         provider=str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None,
         existing=existing, capacity=tuple(caps),
         hourly_cost=float(_known(d.get("hourly_cost") or 0.0, "hourly_cost", report)),
-        region=d.get("region") if d.get("region") is not UNKNOWN else None,
+        region=str(_known(d["region"], "region", report)) if d.get("region") is not None else None,
         nodes=int(_known(d.get("nodes") or 0, "nodes", report)),
         resources=resources(_known(d.get("resources"), "resources", report), "resources", report),
         pricing=pricing(d.get("pricing"), "pricing", report, ("reserved",) if existing else ("on_demand",)),
@@ -247,4 +270,4 @@ def provider(kind: str, d: dict, report: Report, source) -> ProviderConfig:
                           quotas=tuple(quotas), settings=settings, source=source)
 
 
-__all__ = ["workload", "fleet", "provider", "Invalid", "MUST_KNOW", "Report", "Any"]
+__all__ = ["workload", "fleet", "provider", "Invalid", "Report", "Any"]

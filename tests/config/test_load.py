@@ -414,3 +414,11 @@ def test_a_module_may_not_declare_providers(write_config, tmp_path):
     d = write_config('module "m" {\n  source = "../m"\n}\n')
     found = _summaries(d)
     assert any("A module may not declare provider blocks" in s for s, _ in found), found
+
+
+def test_plan_time_attributes_may_not_wait_for_apply(write_config):
+    d = write_config('workload "b" {}\nworkload "a" {\n  resources {\n    disk_gb = workload.b.hourly_cost\n'
+                     '    instance_type = workload.b.instance_type\n  }\n  placement { regions = [workload.b.region] }\n}\n')
+    found = [s for s, _ in _summaries(d)]
+    assert any('"resources.disk_gb" must be known when planning' in s for s in found), found
+    assert any('"resources.instance_type" must be known' in s for s in found), found
