@@ -109,12 +109,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     except Exception as e:  # click usage errors and genuine faults
         import click
 
-        if isinstance(e, click.exceptions.Abort):
+        # typer vendors its own copy of click: its usage errors are not click's classes.
+        if isinstance(e, (click.exceptions.Abort, typer.Abort)):
             print("Aborted.", file=sys.stderr)
             sys.exit(1)
-        if isinstance(e, click.ClickException):
+        if isinstance(e, (click.ClickException, typer.TyperException)) and hasattr(e, "show"):
             e.show()
-            sys.exit(1 if e.exit_code == 2 else e.exit_code)
+            code = getattr(e, "exit_code", 1)
+            sys.exit(1 if code == 2 else code)
         if os.environ.get("SKYPLAN_DEBUG"):
             raise
         print(f"Error: internal error: {type(e).__name__}: {e}", file=sys.stderr)

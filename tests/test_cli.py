@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import click
 import pytest
 import typer
 
@@ -33,7 +32,7 @@ def _all_commands():
     while stack:
         path, cmd = stack.pop()
         yield path, cmd
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):  # typer groups are not click.Group (typer vendors click)
             for name, sub in cmd.commands.items():
                 stack.append((path + (name,), sub))
 
