@@ -149,3 +149,10 @@ def test_force_unlock_asks_unless_forced(capsys, filled, monkeypatch):
     assert code == 0
     code, _, err = run(capsys, "force-unlock", lock_id, str(filled), "-force")
     assert code == 1 and "not locked" in err
+
+
+def test_usage_mistakes_are_usage_errors_not_internal_ones(capsys):
+    code, _, err = run(capsys, "state", "mv")
+    assert code == 1 and "Missing argument" in err and "internal error" not in err
+    code, _, err = run(capsys, "state", "nope")
+    assert code == 1 and "No such command" in err and "internal error" not in err
