@@ -156,3 +156,13 @@ def test_usage_mistakes_are_usage_errors_not_internal_ones(capsys):
     assert code == 1 and "Missing argument" in err and "internal error" not in err
     code, _, err = run(capsys, "state", "nope")
     assert code == 1 and "No such command" in err and "internal error" not in err
+
+
+def test_state_path_from_the_skyplan_block(capsys, tmp_path):
+    (tmp_path / "main.sky.hcl").write_text('skyplan {\n  state {\n    path = "elsewhere/s.db"\n  }\n}\n'
+                                           'workload "w" {\n  run = "true"\n}\n')
+    with StateStore.open(tmp_path / "elsewhere" / "s.db") as s:
+        s.record(make_record("workload.w"), action="create")
+    code, out, _ = run(capsys, "state", "list", str(tmp_path))
+    assert code == 0 and "workload.w" in out
+    assert not (tmp_path / ".skyplan").exists()
