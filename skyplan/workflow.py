@@ -122,21 +122,6 @@ def refresh_state(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[st
     return result.snapshot, list(result.drift), list(result.unmanaged)
 
 
-def known_attributes(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
-    """address -> what an expression may read of a resource state holds (attributes,
-    status, placement, instances, ips, hourly_cost)."""
-    known: dict[str, dict[str, Any]] = {}
-    for address, rec in snapshot.resources.items():
-        attrs = dict(rec.attributes)
-        attrs["status"] = rec.status
-        attrs["placement"] = rec.placement.to_json() if rec.placement else None
-        attrs["instances"] = [i.to_json() for i in rec.instances]
-        attrs["ips"] = [i.attributes.get("ip") for i in rec.instances if i.attributes.get("ip")]
-        attrs["hourly_cost"] = rec.hourly_cost
-        known[address] = attrs
-    return known
-
-
 def resolve_known(graph: DesiredGraph, snapshot: Snapshot, first: Plan) -> DesiredGraph:
     """The graph with values only known after apply filled in from state where what
     they reference is not changing in ``first`` (e.g. ``env = { HEAD =
@@ -153,7 +138,7 @@ def resolve_known(graph: DesiredGraph, snapshot: Snapshot, first: Plan) -> Desir
             and not (set(c.depends_on) & moving)]
     if not todo:
         return graph
-    known = known_attributes(snapshot)
+    known = snapshot.known_attributes()
     workloads = dict(graph.workloads)
     for address in todo:
         resolved = config.resolve_after_apply(graph, address, known)
@@ -268,5 +253,5 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
 
 __all__ = [
     "load_config", "state_path", "open_state", "build_providers", "build_offers", "refresh_state",
-    "refresh", "known_attributes", "resolve_known", "PlanResult", "make_plan", "maybe_lock", "solve_placements", "provider_keys_in_use",
+    "refresh", "resolve_known", "PlanResult", "make_plan", "maybe_lock", "solve_placements", "provider_keys_in_use",
 ]

@@ -119,7 +119,7 @@ def apply_plan(
     actions: ActionGraph = build_graph(plan)
     lim = dict(limits) if limits is not None else provider_limits(providers)
     ex = Executor(plan=plan, store=store, providers=providers, reporter=reporter,
-                  retry=retry or RetryPolicy(), cancel=cancel, poll_interval=poll_interval)
+                  retry=retry or RetryPolicy(), cancel=cancel, poll_interval=poll_interval, graph=graph)
 
     ex.adopt_refreshed()
     reporter.begin(list(actions.steps))

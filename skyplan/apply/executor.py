@@ -73,12 +73,14 @@ class Executor:
     cancel: threading.Event | None = None
     poll_interval: float = 0.05  # first wait between job polls; doubles up to poll_max
     poll_max: float = 2.0
+    graph: Any = None  # the DesiredGraph, to resolve values only known after upstream steps ran
 
     def __post_init__(self) -> None:
         self._kinds = {c.address: (c.after or c.before or {}).get("kind", "") for c in self.plan.changes}
         self._state_lock = threading.Lock()
         # Attribute paths whose values came from sensitive input: state keeps them out of the journal.
         self._sensitive = {c.address: tuple(paths_from_tree(c.after_sensitive)) for c in self.plan.changes}
+        self._resolved: dict[str, Mapping[str, Any]] = {}
 
     # -- helpers ---------------------------------------------------------------------------------
     def provider(self, key: str) -> Provider:
@@ -179,8 +181,27 @@ class Executor:
             interval = min(self.poll_max, interval * 2)
 
     # -- create ----------------------------------------------------------------------------------------
-    def launch_request(self, change: Change, group: int, placement: Placement) -> LaunchRequest:
+    def after(self, change: Change) -> Mapping[str, Any]:
+        """The change's attributes, with values the plan could only mark as known after
+        apply (``env = { HEAD = workload.head.ip }``) evaluated now that the resources
+        they reference exist. Without the configuration graph, the plan's values."""
         after = change.after or {}
+        if not change.after_unknown or self.graph is None or change.address not in self.graph.workloads:
+            return after
+        if change.address not in self._resolved:
+            from skyplan.config import resolve_after_apply
+
+            known = {}
+            for dep in change.depends_on:
+                rec = self._current(dep)
+                if rec is not None:
+                    known[dep] = rec.known_attributes()
+            resolved = resolve_after_apply(self.graph, change.address, known).attributes()
+            self._resolved[change.address] = {**after, **resolved}
+        return self._resolved[change.address]
+
+    def launch_request(self, change: Change, group: int, placement: Placement) -> LaunchRequest:
+        after = self.after(change)
         res = after.get("resources") or {}
         return LaunchRequest(
             address=change.address, lineage=self.plan.lineage, group=group, placement=placement,
@@ -193,7 +214,7 @@ class Executor:
 
     def _record_of(self, change: Change, status: str, groups: Sequence[GroupRecord], *, tainted: bool = False,
                    created_at: str = "") -> ResourceRecord:
-        after = change.after or {}
+        after = self.after(change)
         return ResourceRecord(
             address=change.address, kind=change.kind, status=status, groups=tuple(groups),
             attributes={k: v for k, v in after.items() if k not in _NOT_ATTRS},

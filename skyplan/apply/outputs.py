@@ -9,20 +9,6 @@ from skyplan.planner.attrs import strip_unknown
 from skyplan.planner.model import Plan
 
 
-def _known_attributes(store) -> dict[str, Any]:
-    """address -> the attributes an output expression may read, as state now holds them."""
-    known: dict[str, Any] = {}
-    for address, rec in store.snapshot().resources.items():
-        attrs = dict(rec.attributes)
-        attrs["status"] = rec.status
-        attrs["placement"] = rec.placement.to_json() if rec.placement else None
-        attrs["instances"] = [i.to_json() for i in rec.instances]
-        attrs["ips"] = [i.attributes.get("ip") for i in rec.instances if i.attributes.get("ip")]
-        attrs["hourly_cost"] = rec.hourly_cost
-        known[address] = attrs
-    return known
-
-
 def record_outputs(plan: Plan, store, graph=None) -> None:
     """Write the outputs the plan decided on into state. Outputs the plan could not know
     are evaluated with ``skyplan.config.evaluate_outputs`` when ``graph`` is given, and
@@ -37,7 +23,7 @@ def record_outputs(plan: Plan, store, graph=None) -> None:
 
         evaluate = getattr(config, "evaluate_outputs", None)
         if evaluate is not None:
-            evaluated = evaluate(graph, _known_attributes(store)) or {}
+            evaluated = evaluate(graph, store.snapshot().known_attributes()) or {}
     out: dict[str, Any] = {}
     for name, ch in changes.items():
         if not isinstance(ch, Mapping):

@@ -58,6 +58,17 @@ class ResourceRecord:
     def instances(self) -> tuple[Instance, ...]:
         return tuple(i for g in self.groups for i in g.instances)
 
+    def known_attributes(self) -> dict[str, Any]:
+        """What a config expression may read of this resource once it exists
+        (``workload.x.ip``, ``.placement``, ``.instances``, ``.status``...)."""
+        attrs = dict(self.attributes)
+        attrs["status"] = self.status
+        attrs["placement"] = self.placement.to_json() if self.placement else None
+        attrs["instances"] = [i.to_json() for i in self.instances]
+        attrs["ips"] = [i.attributes.get("ip") for i in self.instances if i.attributes.get("ip")]
+        attrs["hourly_cost"] = self.hourly_cost
+        return attrs
+
     def to_json(self) -> dict:
         return {
             "address": self.address, "kind": self.kind, "status": self.status,
@@ -85,6 +96,10 @@ class Snapshot:
     serial: int
     resources: Mapping[str, ResourceRecord] = field(default_factory=dict)
     outputs: Mapping[str, Any] = field(default_factory=dict)  # name -> {"value", "sensitive"}
+
+    def known_attributes(self) -> dict[str, dict[str, Any]]:
+        """address -> ResourceRecord.known_attributes() for every resource."""
+        return {address: rec.known_attributes() for address, rec in self.resources.items()}
 
     @classmethod
     def empty(cls, lineage: str = "") -> "Snapshot":
