@@ -88,6 +88,16 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
     offers: dict[str, list] = {}
     info: dict[str, Any] = {}
     cat = None
+    path = catalog_path or graph.settings.catalog
+    clouds = any(cfg.kind not in ("local", "kubernetes") for cfg in graph.providers.values())
+    if path or clouds:
+        # An explicit catalog is always read, so a wrong path is an error even when
+        # only local or Kubernetes offers are in use, and the plan records its source.
+        if path and catalog_path is None and not Path(path).is_absolute():
+            path = str(Path(graph.root) / path)
+        cat = catalog_pkg.load_catalog(path)
+        info = {"source": str(getattr(cat, "source", "") or ""),
+                "observed_at": str(getattr(cat, "observed_at", "") or "")}
     for key, cfg in sorted(graph.providers.items()):
         if cfg.kind == "local":
             offers[key] = list(catalog_pkg.local_offers())
@@ -97,13 +107,6 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
                 prov = build_providers(graph, only=[key])[key]
             offers[key] = list(prov.offers())
         else:
-            if cat is None:
-                path = catalog_path or graph.settings.catalog
-                if path and catalog_path is None and not Path(path).is_absolute():
-                    path = str(Path(graph.root) / path)
-                cat = catalog_pkg.load_catalog(path)
-                info = {"source": str(getattr(cat, "source", "") or ""),
-                        "observed_at": str(getattr(cat, "observed_at", "") or "")}
             offers[key] = list(cat.for_provider(cfg.kind, cfg.regions))
     return offers, info
 

@@ -135,7 +135,8 @@ def test_cli_errors_are_messages_not_tracebacks(folder):
     for args, message in ((("-target", "nope"),), "not a resource address"), \
                          ((("-target", "workload.ghost"),), "matches no resource"), \
                          ((("-lock-timeout", "soon"),), "not a duration"), \
-                         ((("--format", "yaml"),), "not one of"):
+                         ((("--format", "yaml"),), "not one of"), \
+                         ((("--catalog", "missing.csv"),), "not found"):
         out = skyplan("plan", *args[0], cwd=folder)
         assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
 
