@@ -93,18 +93,25 @@ def provider_keys_for(plan) -> list[str]:
     return sorted(keys)
 
 
+def providers_for(plan, graph, providers=None) -> dict:
+    """Every provider the plan's changes touch, built before anything is asked or
+    changed, so a provider that cannot be used fails the command up front."""
+    from skyplan import workflow
+
+    built = dict(providers or {})
+    missing = [k for k in provider_keys_for(plan) if k not in built]
+    if missing:
+        built.update(workflow.build_providers(graph, only=missing))
+    return built
+
+
 def run_plan(plan, store, graph, *, parallelism: int, as_json: bool, providers=None) -> int:
     """Back up state, apply ``plan`` with progress and Ctrl-C handling; print the outcome.
     Returns the exit code (0, 1 or 130). The caller holds the state lock."""
-    from skyplan import workflow
     from skyplan.apply import apply_plan, provider_limits
     from skyplan.apply.progress import make_reporter
 
-    keys = provider_keys_for(plan)
-    built = dict(providers or {})
-    missing = [k for k in keys if k not in built]
-    if missing:
-        built.update(workflow.build_providers(graph, only=missing))
+    built = providers_for(plan, graph, providers)
     store.backup()
     reporter = make_reporter(as_json=as_json)
     limits = provider_limits(built, graph.providers)
@@ -194,11 +201,12 @@ def _plan_and_apply(dir: Path, options, *, auto_approve: bool, as_json: bool, no
             if not plan.has_changes:
                 _persist_refresh(plan, store)
                 return 0
+            providers = providers_for(plan, graph, result.providers)
             question = ("Do you really want to destroy all resources?" if destroy
                         else "Do you want to perform these actions?")
             confirm(question, auto_approve=auto_approve, what=what)
             return run_plan(plan, store, graph, parallelism=options.parallelism, as_json=as_json,
-                            providers=result.providers)
+                            providers=providers)
     finally:
         store.close()
 

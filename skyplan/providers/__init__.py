@@ -44,10 +44,21 @@ def register(kind: str, factory: Factory) -> None:
     REGISTRY[kind] = factory
 
 
+# Kinds the catalog prices and the solver places, but that cannot be launched yet.
+PLAN_ONLY = ("gcp", "azure")
+
+
 def get_provider(cfg: ProviderConfig) -> Provider:
     try:
         factory = REGISTRY[cfg.kind]
     except KeyError:
+        if cfg.kind in PLAN_ONLY:
+            raise ProviderError(
+                f"skyplan can price and plan {cfg.kind} placements but cannot launch on {cfg.kind} in this version",
+                provider=cfg.key,
+                hint=f"nothing was changed; to apply now, leave {cfg.kind!r} out of the workloads' "
+                     f"placement.providers (or remove the provider \"{cfg.kind}\" block) and plan again",
+            ) from None
         raise ProviderError(
             f"provider {cfg.kind!r} is not available in this build of skyplan",
             provider=cfg.key,

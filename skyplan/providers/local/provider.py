@@ -32,6 +32,7 @@ from skyplan.providers.base import TAG_RANK, Instance, LaunchRequest
 from skyplan.providers.local.registry import SIGKILL, SIGTERM, Registry, pid_alive, proc_start, slug, write_atomic
 
 START_TIMEOUT = 15.0  # seconds for a supervisor to report in
+KILL_TIMEOUT = 10.0  # seconds to wait for SIGKILLed processes to disappear
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
 RESTART_FIELDS = ("env", "setup", "run", "ports", "image")
 
@@ -260,11 +261,15 @@ class LocalProvider:
                     return
                 time.sleep(0.02)
             self.registry.signal_group(entry, SIGKILL)
-            for _ in range(100):
+            # SIGKILL cannot be refused, but on a loaded machine the kernel may take a
+            # while to tear a process down: wait for it rather than report a survivor.
+            deadline = time.monotonic() + KILL_TIMEOUT
+            while time.monotonic() < deadline:
                 _reap()
                 if not self.registry.anything_alive(entry):
                     return
-                time.sleep(0.01)
+                time.sleep(0.02)
+                self.registry.signal_group(entry, SIGKILL)
         finally:
             proc = _children.pop(entry.get("pid") or -1, None)
             if proc is not None:  # a supervisor this process started: collect its exit status
