@@ -251,25 +251,29 @@ class LocalProvider:
         return self._instance(entry)
 
     # -- delete -------------------------------------------------------------------------------------
+    def _signal_until_gone(self, entry: dict, sig: int, timeout: float) -> bool:
+        """Send ``sig`` to the node's group until nothing of it is alive or ``timeout``
+        passes; True if it is gone. SIGTERM goes once (a graceful stop must not be
+        interrupted); SIGKILL again each poll, for processes forked meanwhile."""
+        deadline = time.monotonic() + timeout
+        first = True
+        while True:
+            if first or sig == SIGKILL:
+                self.registry.signal_group(entry, sig)
+            first = False
+            _reap()
+            if not self.registry.anything_alive(entry):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+
     def _terminate(self, entry: dict) -> None:
-        self.registry.signal_group(entry, SIGTERM)
         try:
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while time.monotonic() < deadline:
-                _reap()
-                if not self.registry.anything_alive(entry):
-                    return
-                time.sleep(0.02)
-            self.registry.signal_group(entry, SIGKILL)
             # SIGKILL cannot be refused, but on a loaded machine the kernel may take a
             # while to tear a process down: wait for it rather than report a survivor.
-            deadline = time.monotonic() + KILL_TIMEOUT
-            while time.monotonic() < deadline:
-                _reap()
-                if not self.registry.anything_alive(entry):
-                    return
-                time.sleep(0.02)
-                self.registry.signal_group(entry, SIGKILL)
+            if not self._signal_until_gone(entry, SIGTERM, STOP_TIMEOUT):
+                self._signal_until_gone(entry, SIGKILL, KILL_TIMEOUT)
         finally:
             proc = _children.pop(entry.get("pid") or -1, None)
             if proc is not None:  # a supervisor this process started: collect its exit status
