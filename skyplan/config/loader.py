@@ -314,12 +314,12 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
 
         check_references(ld)
     providers = dict(ld.providers) or {"local": ProviderConfig(kind="local")}
-    variables = {n: VariableValue(n, v, n in ld.sensitive_vars) for n, v in ld.var_values.items()}
-    ld.hasher.update(json.dumps({n: v for n, v in ld.var_values.items()}, sort_keys=True, default=str).encode())
+    var_values = {n: v for n, v in ld.var_values.items() if v is not POISON}
+    variables = {n: VariableValue(n, v, n in ld.sensitive_vars) for n, v in var_values.items()}
+    ld.hasher.update(json.dumps(var_values, sort_keys=True, default=str).encode())
     graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
                          fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest(),
                          evaluation=ld.handle)
-    _ = POISON
     return graph, diags.items
 
 

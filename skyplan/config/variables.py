@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from skyplan.config import ast
-from skyplan.config.evaluator import EvalError, Namespace, Poisoned, Scope, constant, evaluate
+from skyplan.config.evaluator import POISON, EvalError, Namespace, Poisoned, Scope, constant, evaluate
 from skyplan.config.typeexpr import ANY, Type, TypeSyntaxError, convert, parse_type
 from skyplan.config.values import UNKNOWN, ConversionError, to_bool
 from skyplan.errors import Diagnostic, SourceRange
@@ -180,7 +180,8 @@ def read_var_file(path: str, diags: Diags) -> list[tuple[str, Any, tuple]]:
 def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str] | None = None,
             var_files: Sequence[str] = (), env: Mapping[str, str] | None = None,
             inputs: Mapping[str, Any] | None = None, root: str = ".", module_call: str = "") -> dict[str, Any]:
-    """The final value of every declared variable (converted and validated)."""
+    """The final value of every declared variable (converted and validated); a variable
+    whose value is wrong or missing (already reported) holds ``POISON``."""
     raw: dict[str, tuple[Any, str | None, tuple | None, bool]] = {}  # name -> (value, file, pos, is_text)
     for name, d in decls.items():
         if d.default is not _UNSET:
@@ -210,6 +211,7 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
             raw[name] = (value, None, None, False)
     values: dict[str, Any] = {}
     for name, d in decls.items():
+        values[name] = POISON  # until it holds a good value: references to it are not reported again
         if d.failed:
             continue
         if name not in raw:
@@ -242,7 +244,7 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
 def _validate(decls: Mapping[str, VarDecl], values: dict, diags: Diags, root: str) -> None:
     scope = Scope(namespaces={"var": Namespace("var", values, "variable")}, base_dir=root)
     for name, d in decls.items():
-        if name not in values:
+        if values.get(name, POISON) is POISON:
             continue
         for cond, msg in d.validations:
             try:

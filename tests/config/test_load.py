@@ -247,6 +247,14 @@ def test_undeclared_cli_variable_and_missing_required(write_config):
     assert load(d, vars={"need": "ok"}, env={}).workloads["workload.a"].run == "ok"
 
 
+def test_a_variable_with_a_wrong_or_missing_value_is_reported_once(write_config):
+    d = write_config('variable "n" { type = number }\nvariable "need" {}\n'
+                     'workload "a" {\n  num_nodes = var.n\n  run = var.need\n}\noutput "o" { value = var.n }')
+    found = [s for s, _ in _summaries(d, vars={"n": "three"}, env={})]
+    assert len(found) == 2, found
+    assert not any("undeclared" in s for s in found)
+
+
 def test_variable_types_convert_and_reject(write_config):
     d = write_config('variable "n" { type = number }\nvariable "m" { type = map(string) }\n'
                      'workload "a" {\n  num_nodes = var.n\n  env = var.m\n}')
