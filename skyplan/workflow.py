@@ -187,14 +187,18 @@ def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: 
 
 
 def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: DesiredGraph | None = None,
-              operation: str = "plan", create_state: bool = False) -> PlanResult:
+              operation: str = "plan", create_state: bool = False,
+              providers: Mapping[str, Provider] | None = None, refreshed=None) -> PlanResult:
     """Plan ``dir`` with ``options``.
 
     With ``store`` the caller holds (or will hold) the lock for plan and apply
     (apply, destroy, drift --repair); the lock is re-entrant. Without it the state
     is opened here and, with ``options.lock``, locked while planning; a folder
     that has no state yet is planned against an empty one and no file is created
-    unless ``create_state``. Raises SkyplanError subclasses only."""
+    unless ``create_state``. ``providers`` are used instead of building them;
+    ``refreshed`` (a drift.Refreshed of this store's snapshot, made under the
+    same lock, e.g. by ``skyplan drift``) is used instead of refreshing again.
+    Raises SkyplanError subclasses only."""
     import time
     from datetime import datetime, timezone
 
@@ -214,13 +218,14 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         snapshot = store.snapshot() if store is not None else Snapshot.empty()
         timings["state"] = time.perf_counter() - t
 
-        providers: dict[str, Provider] = {}
+        given = refreshed
+        providers = dict(providers or {})
         refreshed: Snapshot | None = None
         refresh_result = None
         t = time.perf_counter()
         if (options.refresh or options.refresh_only) and snapshot.resources:
-            providers = build_providers(graph)
-            refresh_result = refresh(graph, snapshot, providers)
+            providers = providers or build_providers(graph)
+            refresh_result = given if given is not None else refresh(graph, snapshot, providers)
             refreshed = refresh_result.snapshot
         timings["refresh"] = time.perf_counter() - t
 

@@ -110,7 +110,7 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     err = console(stderr=True)
     options = PlanOptions(lock=False, lock_timeout=timeout, parallelism=parallelism, vars=variables,
                           var_files=tuple(var_files), catalog=catalog)
-    rp = plan_repair(graph, store, prior, refreshed, options)
+    rp = plan_repair(graph, store, prior, refreshed, options, providers=providers)
     out = err if fmt != "text" else console()
     if rp.plan is not None and rp.plan.has_changes:
         shown = dc_replace(rp.plan, drift=()) if fmt == "text" else rp.plan  # drift was just reported

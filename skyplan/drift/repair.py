@@ -125,15 +125,19 @@ def check_envelope(plan: Plan) -> None:
                 hint="raise max_hourly_cost for it, or repair by hand with skyplan plan/apply")
 
 
-def plan_repair(graph, store, prior, refreshed: Refreshed, options) -> RepairPlan:
-    """Make the repair plan (the caller holds the lock on ``store``)."""
+def plan_repair(graph, store, prior, refreshed: Refreshed, options,
+                providers: Mapping[str, Provider] | None = None) -> RepairPlan:
+    """Make the repair plan (the caller holds the lock on ``store``). The plan
+    starts from ``refreshed`` (made by ``providers`` under the same lock): the
+    providers are not asked a second time."""
     from skyplan import workflow
 
     declared = set(graph.workloads) | set(graph.fleets)
     replace_addrs = needs_replacement(refreshed, sorted(declared))
     opts = replace(options, replace=tuple(sorted(set(options.replace) | set(replace_addrs))),
                    refresh=True, refresh_only=False, destroy=False)
-    result = workflow.make_plan(graph.root, opts, store=store, graph=graph, operation="drift")
+    result = workflow.make_plan(graph.root, opts, store=store, graph=graph, operation="drift",
+                                providers=providers, refreshed=refreshed)
     check_envelope(result.plan)
     touched = {c.address for c in result.plan.changes if c.action is not Action.NOOP}
     restores = in_place_restores(prior, refreshed, skip=sorted(touched))

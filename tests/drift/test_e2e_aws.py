@@ -122,3 +122,20 @@ def test_unreachable_provider_is_exit_1_and_nothing_missing(applied, capsys):
     assert code == 1
     assert "cannot refresh: provider aws unreachable" in err
     assert "missing" not in out
+
+
+def test_repair_lists_each_region_once_before_it_plans(applied, moto, capsys):
+    """The repair plan starts from the refresh ``drift`` just made under the same
+    lock: one listing to find the drift, one read of the restored node, one
+    listing to check the result; not a second listing before planning."""
+    root = applied
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    web, _ = record(root, "workload.web")
+    ec2.create_tags(Resources=[web.instances[0].id], Tags=[{"Key": "owner", "Value": "console-user"}])
+    with moto.middleware.lock:
+        moto.middleware.calls.clear()
+
+    code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
+    assert code == 0, out + err
+    assert json.loads(out)["repair"]["counts"]["restored"] == 1
+    assert len(moto.calls("DescribeInstances")) == 3
