@@ -68,6 +68,9 @@ class Rows:
 
         # live cluster nodes: (provider key, node name) -> {dimension: row}
         self.nodes: dict[tuple[str, str], dict[str, Row]] = {}
+        # nodes of one cluster with the same shape, as one pool: (key, node name) -> {dimension: row}
+        self.pools: dict[tuple[str, str], dict[str, Row]] = {}
+        shapes: dict[tuple, list[Offer]] = {}
         for key in sorted(offers or {}):
             for o in (offers or {})[key]:
                 if o.provider not in NODE_KINDS or (key, o.instance_type) in self.nodes:
@@ -78,6 +81,16 @@ class Rows:
                 if o.accelerator:
                     dims["gpu"] = self._add(f"{what} {o.accelerator}", o.accelerator_count, o.accelerator)
                 self.nodes[(key, o.instance_type)] = dims
+                shapes.setdefault((key, o.accelerator, o.accelerator_count, o.vcpus, o.memory_gib), []).append(o)
+        for (key, acc, count, vcpus, mem), members in shapes.items():
+            n = len(members)
+            what = f"{n} node{'s' if n > 1 else ''} {key}/{members[0].instance_type}" + (" and alike" if n > 1 else "")
+            dims = {"cpu": self._add(f"{what} CPUs", vcpus * n, "CPUs"),
+                    "mem": self._add(f"{what} memory", mem * n, "GiB")}
+            if acc:
+                dims["gpu"] = self._add(f"{what} {acc}", count * n, acc)
+            for o in members:
+                self.pools[(key, o.instance_type)] = dims
 
     def _add(self, label: str, limit: float, unit: str) -> Row:
         row = Row(len(self.rows), label, limit, unit)
@@ -90,7 +103,8 @@ class Rows:
             return fleet_usage(self.fleet_entries[option.fleet][option.fleet_entry], res, option.nodes) or ()
         node = self.nodes.get((option.provider, option.instance_type))
         if node is not None:
-            return node_usage(node, option.offer, res, option.nodes)
+            return node_usage(node, self.pools[(option.provider, option.instance_type)], option.offer, res,
+                              option.nodes)
         out = []
         for row, resource, region in self.quotas.get(option.provider, ()):
             if region is not None and not glob_any(option.region, (region,)):
@@ -107,15 +121,35 @@ class Rows:
         return tuple(out)
 
 
-def node_usage(dims: dict[str, Row], offer: Offer, res: Resources, nodes: int) -> tuple[tuple[int, float], ...]:
-    """What ``nodes`` pods of ``res`` take from one cluster node: their requests
-    (one CPU when a workload asks for none)."""
-    out = [(dims["cpu"].id, (res.cpus.value if res.cpus else 1.0) * nodes)]
-    if res.memory:
-        out.append((dims["mem"].id, res.memory.value * nodes))
+def node_usage(dims: dict[str, Row], pool: dict[str, Row], offer: Offer, res: Resources,
+               nodes: int) -> tuple[tuple[int, float], ...]:
+    """What a group of ``nodes`` pods of ``res`` (one CPU when a workload asks
+    for none) takes from the cluster node it is placed on and from that node's
+    pool (the cluster's nodes of the same shape). A single pod takes its
+    requests from both. The pods of a multi-node group are not bound to one
+    node: as many as fit go on the chosen node, and the whole group is counted
+    against the pool with each pod's GPUs rounded up to the share of a node it
+    leaves unusable (five GPUs of an eight-GPU node count as eight), so a group
+    never needs more nodes than the pool has."""
+    cpu = res.cpus.value if res.cpus else 1.0
+    mem = res.memory.value if res.memory else 0.0
+    gpu = 0.0
     if "gpu" in dims and res.accelerators:
-        need = min(a.count for a in res.accelerators if a.name == offer.accelerator)
-        out.append((dims["gpu"].id, need * nodes))
+        gpu = float(min(a.count for a in res.accelerators if a.name == offer.accelerator))
+    here = nodes
+    if nodes > 1:
+        fits = [int(cap // need) for cap, need in ((offer.vcpus, cpu), (offer.memory_gib, mem),
+                                                   (offer.accelerator_count, gpu)) if need > 0]
+        here = max(1, min([nodes] + fits))
+        if gpu and offer.accelerator_count:
+            gpu_share = offer.accelerator_count / max(1, int(offer.accelerator_count // gpu))
+        else:
+            gpu_share = gpu
+    out = [(dims["cpu"].id, cpu * here), (pool["cpu"].id, cpu * nodes)]
+    if mem:
+        out += [(dims["mem"].id, mem * here), (pool["mem"].id, mem * nodes)]
+    if gpu:
+        out += [(dims["gpu"].id, gpu * here), (pool["gpu"].id, (gpu_share if nodes > 1 else gpu) * nodes)]
     return tuple(out)
 
 

@@ -32,7 +32,9 @@ The rules, where the configuration leaves a choice:
 - Shared machines: a live Kubernetes node (or the local machine) fits any
   request it can hold, and a placement there carries the request ("H100:2")
   rather than the node's size; the pods packed onto one Kubernetes node never
-  ask for more than it has. Cloud VMs match the accelerator count exactly.
+  ask for more than it has. A multi-node group there may span the cluster's
+  nodes of the chosen node's shape, one pod per node when a pod fills one.
+  Cloud VMs match the accelerator count exactly.
 - Stability: a running item keeps its placement unless moving saves more than
   ``migrate_threshold`` of its cost (``reoptimize`` turns this off).
 - Ties are broken by provider, region, zone, instance type and pricing, so
