@@ -58,7 +58,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
                     continue
                 changes.append(_declared_change(addr, declared[addr], solution.placements.get(addr),
                                                 base.resources.get(addr), stray.pop(addr, None),
-                                                deps.get(addr, ()), options))
+                                                deps.get(addr, ()), options, prior.sensitive.get(addr, ())))
         for addr in sorted(base.resources):
             if (addr in declared and not options.destroy) or (wanted is not None and addr not in wanted):
                 continue
@@ -66,7 +66,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
             if addr in stray:  # nodes of it that state lost track of go with it
                 rec = _with_strays(rec, stray.pop(addr))
             reason = "delete_because_destroy" if options.destroy else _delete_reason(addr, declared)
-            changes.append(_delete(rec, reason, declared.get(addr)))
+            changes.append(_delete(rec, reason, declared.get(addr), prior.sensitive.get(addr, ())))
         planned = {c.address for c in changes}
         for addr in sorted(stray):
             if (wanted is not None and addr not in wanted) or addr in planned:
@@ -140,9 +140,15 @@ def _before(rec: ResourceRecord | None) -> dict | None:
     return before
 
 
-def _sensitive(res: Workload | Fleet | None) -> dict:
-    paths = getattr(res, "sensitive_paths", ()) if res is not None else ()
-    return A.marker_tree(A.parse_path(p) for p in paths)
+def _sensitive(res: Workload | Fleet | None, recorded: Sequence[str] = ()) -> dict:
+    """The sensitive marker tree of ``res`` (its config) and of the paths state
+    recorded as sensitive for it: a value hidden when applied stays hidden in
+    every later plan, also when the config no longer has it (destroy, removal)."""
+    from skyplan.state.redact import parse_path
+
+    paths = [A.parse_path(p) for p in (getattr(res, "sensitive_paths", ()) if res is not None else ())]
+    paths += [tuple(str(s) for s in parse_path(p)) for p in recorded]
+    return A.marker_tree(paths)
 
 
 def _synthesise(addr: str, instances: Sequence[Instance]) -> ResourceRecord:
@@ -191,10 +197,12 @@ def _base_of(addr: str) -> Address | None:
         return None
 
 
-def _delete(rec: ResourceRecord, reason: str, res: Workload | Fleet | None) -> Change:
+def _delete(rec: ResourceRecord, reason: str, res: Workload | Fleet | None,
+            recorded_sensitive: Sequence[str] = ()) -> Change:
     return Change(address=rec.address, action=Action.DELETE, kind=rec.kind, before=_before(rec), after=None,
-                  before_sensitive={}, reason=reason, depends_on=tuple(rec.depends_on), prior=rec,
-                  lifecycle=_lifecycle(res), config_hash=rec.config_hash)
+                  before_sensitive=_sensitive(res, recorded_sensitive), reason=reason,
+                  depends_on=tuple(rec.depends_on), prior=rec, lifecycle=_lifecycle(res),
+                  config_hash=rec.config_hash)
 
 
 def _missing_nodes(rec: ResourceRecord) -> tuple[int, int]:
@@ -205,7 +213,8 @@ def _missing_nodes(rec: ResourceRecord) -> tuple[int, int]:
 
 
 def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec: ResourceRecord | None,
-                     stray: list[Instance] | None, deps: tuple[str, ...], options: PlanOptions) -> Change:
+                     stray: list[Instance] | None, deps: tuple[str, ...], options: PlanOptions,
+                     recorded_sensitive: Sequence[str] = ()) -> Change:
     after, after_unknown = _after(res, wp)
     lifecycle = _lifecycle(res)
     sens = _sensitive(res)
@@ -219,7 +228,7 @@ def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | N
         return Change(action=Action.CREATE, before=None, after=after, **common)
 
     before = _before(rec)
-    common.update(before=before, before_sensitive=sens, prior=rec)
+    common.update(before=before, before_sensitive=_sensitive(res, recorded_sensitive), prior=rec)
     is_job = isinstance(res, Workload) and res.kind == "job"
     same_config = rec.config_hash == common["config_hash"]
 

@@ -139,6 +139,11 @@ def _attr_lines(w: _Writer, indent: int, before: Mapping | None, after: Mapping 
             if _multiline(b) and not sens_b:
                 _heredoc(w, pad, "-", name, b, None, " -> null")
                 continue
+            if isinstance(b, Mapping) and b and not sens_b:
+                w.add(f"{pad}- {name} = {{", "-")
+                _attr_lines(w, indent + 4, b, None, change, p)
+                w.add(f"{pad}  }} -> null")
+                continue
             w.add(f"{pad}- {name} = {bs} -> null", "-")
         elif b == a and not unknown:
             hidden += 1
@@ -149,8 +154,16 @@ def _attr_lines(w: _Writer, indent: int, before: Mapping | None, after: Mapping 
         elif (_multiline(a) or _multiline(b)) and isinstance(a, str) and isinstance(b, str) \
                 and not (sens_a or sens_b or unknown):
             _heredoc(w, pad, "~", name, b, a, forces)
+        elif b is None and isinstance(a, Mapping) and a and not (sens_a or unknown):
+            w.add(f"{pad}+ {name} = {{{forces}", "+")
+            _attr_lines(w, indent + 4, None, a, change, p)
+            w.add(f"{pad}  }}")
         elif b is None:
             w.add(f"{pad}+ {name} = {as_}{forces}", "+")
+        elif a is None and not unknown and isinstance(b, Mapping) and b and not sens_b:
+            w.add(f"{pad}- {name} = {{{forces}", "-")
+            _attr_lines(w, indent + 4, b, None, change, p)
+            w.add(f"{pad}  }} -> null")
         elif a is None and not unknown:
             w.add(f"{pad}- {name} = {bs} -> null{forces}", "-")
         else:

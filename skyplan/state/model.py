@@ -96,6 +96,9 @@ class Snapshot:
     serial: int
     resources: Mapping[str, ResourceRecord] = field(default_factory=dict)
     outputs: Mapping[str, Any] = field(default_factory=dict)  # name -> {"value", "sensitive"}
+    # address -> the attribute paths recorded as sensitive (``env.TOKEN``), for
+    # resources that have any; a destroy plan hides them without the config.
+    sensitive: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def known_attributes(self) -> dict[str, dict[str, Any]]:
         """address -> ResourceRecord.known_attributes() for every resource."""

@@ -125,23 +125,26 @@ class StateStore:
                 conn.execute("BEGIN")
             try:
                 lineage, serial = conn.execute("SELECT lineage, serial FROM meta WHERE id = 1").fetchone()
-                rows = conn.execute("SELECT record FROM resources").fetchall()
+                rows = conn.execute("SELECT record, sensitive_paths FROM resources").fetchall()
                 outs = conn.execute("SELECT name, value, sensitive FROM outputs ORDER BY name").fetchall()
             finally:
                 if own:
                     conn.execute("COMMIT")
         loads = json.loads
         resources = {}
+        sensitive = {}
         try:
             with bulk_decoding():
-                for (text,) in rows:
+                for text, paths in rows:
                     rec = unpack(loads(text))
                     resources[rec.address] = rec
+                    if paths and paths != "[]":
+                        sensitive[rec.address] = tuple(loads(paths))
                 outputs = {name: {"value": loads(value), "sensitive": bool(sens)} for name, value, sens in outs}
         except (ValueError, KeyError, TypeError, IndexError) as e:
             raise StateError(f"state file {self.path} holds a damaged record ({type(e).__name__}: {e})",
                              hint=restore_hint(self.path)) from None
-        return Snapshot(lineage=lineage, serial=serial, resources=resources, outputs=outputs)
+        return Snapshot(lineage=lineage, serial=serial, resources=resources, outputs=outputs, sensitive=sensitive)
 
     def get(self, address: str) -> ResourceRecord | None:
         row = self._read_one("SELECT record FROM resources WHERE address = ?", (address,))

@@ -135,3 +135,25 @@ def test_markdown_with_a_small_cap_still_closes_everything():
     assert len(md) <= 8_000
     html = MarkdownIt("commonmark").enable("table").render(md)
     assert html.count("<pre>") == html.count("</pre>") == 1
+
+
+@pytest.mark.parametrize("destroy", [True, False], ids=["destroy-plan", "removed-from-config"])
+def test_deleting_a_resource_keeps_its_sensitive_values_hidden(tmp_path, destroy):
+    """A destroy plan (config still declares it) and a removal (config no longer
+    does) both show the recorded sensitive values as such, in every format."""
+    from skyplan.state import StateStore
+
+    w = workload("train", env={"TOKEN": "s3cret", "MODE": "fast"}, sensitive_paths=("env.TOKEN",))
+    with StateStore.open(tmp_path / "state.db") as store:
+        store.record(record(w, P1), action="create", sensitive_paths=("env.TOKEN",))
+        prior = store.snapshot()
+    desired = graph(w) if destroy else graph()
+    p = plan(desired, solution(), prior, None, PlanOptions(destroy=destroy))
+    assert [c.action.value for c in p.changes] == ["delete"]
+    text = render_text(p)
+    assert "- TOKEN = (sensitive value) -> null" in text and '- MODE  = "fast" -> null' in text
+    for out in (text, render_json(p), render_markdown(p)):
+        assert "s3cret" not in out
+    doc = json.loads(render_json(p))
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["resource_changes"][0]["change"]["before_sensitive"] == {"env": {"TOKEN": True}}
