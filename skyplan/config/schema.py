@@ -270,8 +270,10 @@ def _expected(err) -> str:
         return f"{text} ({desc})" if desc and text else (text or desc)
     if err.validator == "enum":
         return "one of " + ", ".join(json.dumps(x) for x in err.validator_value)
-    if err.validator in ("minimum", "maximum"):
-        return err.message
+    bound = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}.get(err.validator)
+    if bound:
+        noun = "a whole number" if s.get("type") == "integer" else "a number"
+        return f"{noun} {bound} {json.dumps(err.validator_value)}"
     return _describe(s)
 
 

@@ -225,6 +225,11 @@ def test_mistakes_are_diagnostics_with_positions(write_config, text, summary, li
     assert any(summary in s and ln == line for s, ln in found), found
 
 
+def test_a_value_below_its_minimum_has_a_readable_hint(write_config):
+    found = [x for x in validate(write_config('workload "a" {\n  count = -1\n}')) if x.severity == "error"]
+    assert [x.hint for x in found] == ["expected a whole number >= 0"], found
+
+
 def test_all_problems_are_reported_together(write_config):
     d = write_config('workload "a" {\n  nmu_nodes = 1\n}\nworkload "b" {\n  run = var.x\n}\n',
                      other__sky__hcl='workload "c" {\n  kind = "batch"\n}\n')
