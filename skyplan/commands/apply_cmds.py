@@ -223,11 +223,10 @@ def _persist_refresh(plan, store) -> None:
 def _accept_refresh(graph, store, options, *, auto_approve: bool, as_json: bool, no_color: bool) -> int:
     """``apply --refresh-only``: record what the providers report; change nothing in the cloud."""
     from skyplan import workflow
-    from skyplan.drift import accept_refreshed, refresh
+    from skyplan.drift import accept_refreshed
 
     snapshot = store.snapshot()
-    providers = workflow.build_providers(graph, only=workflow.provider_keys_in_use(graph, snapshot))
-    refreshed = refresh(snapshot, providers)
+    refreshed = workflow.refresh(graph, snapshot, workflow.build_providers(graph))
     if not refreshed.drift:
         print("No changes. State matches what the providers report.")
         return 0

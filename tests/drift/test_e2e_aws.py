@@ -139,3 +139,20 @@ def test_repair_lists_each_region_once_before_it_plans(applied, moto, capsys):
     assert code == 0, out + err
     assert json.loads(out)["repair"]["counts"]["restored"] == 1
     assert len(moto.calls("DescribeInstances")) == 3
+
+
+def test_refresh_only_apply_follows_skyplanignore(applied, moto, capsys):
+    """Drift a team accepted in .skyplanignore is not written into state by
+    ``apply --refresh-only`` either: it reads what ``drift`` and ``plan`` read."""
+    root = applied
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    web, _ = record(root, "workload.web")
+    ec2.create_tags(Resources=[web.instances[0].id], Tags=[{"Key": "owner", "Value": "console-user"}])
+    (root / ".skyplanignore").write_text("workload.web:tags.owner\n")
+
+    code, out, err = run(capsys, "apply", str(root), "--refresh-only", "--auto-approve")
+    assert code == 0, out + err
+    assert "No changes" in out
+    after, _ = record(root, "workload.web")
+    assert "owner" not in after.instances[0].tags
+
