@@ -73,7 +73,7 @@ def drift(
     try:
         with store.lock("drift --repair" if repair else "drift", timeout=timeout):
             prior = store.snapshot()
-            providers = workflow.build_providers(graph, only=workflow.provider_keys_in_use(graph, prior))
+            providers = workflow.build_providers(graph)
             refreshed = refresh(prior, providers, ignore=ignore)
             if not repair or refreshed.in_sync:
                 _emit(report_json(refreshed, timestamp=_now(),

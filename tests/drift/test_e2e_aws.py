@@ -156,3 +156,17 @@ def test_refresh_only_apply_follows_skyplanignore(applied, moto, capsys):
     after, _ = record(root, "workload.web")
     assert "owner" not in after.instances[0].tags
 
+
+def test_drift_with_the_provider_block_removed_says_so_like_plan(applied, moto, capsys):
+    """State holds AWS instances but the configuration no longer declares the
+    provider: drift refuses with the message plan gives, instead of building a
+    provider with default settings and asking whatever AWS account that finds."""
+    root = applied
+    (root / "main.sky.hcl").write_text("")
+    moto.middleware.calls.clear()
+    for argv in (("plan", str(root)), ("drift", str(root))):
+        code, out, err = run(capsys, *argv)
+        assert code == 1, argv
+        assert "which the configuration does not declare" in err, (argv, err)
+        assert "Traceback" not in out + err
+    assert moto.calls() == []
