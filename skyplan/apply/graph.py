@@ -5,6 +5,7 @@ Each Change becomes one or two *steps*:
 - create           -> ``create``; after the steps that bring its dependencies into being
 - update           -> ``update``; likewise
 - delete           -> ``delete``; after the deletes of everything that depended on it
+  (for a dependant replaced create-before-destroy: after its old object's delete)
 - delete,create    -> ``delete`` then ``create`` (the create waits for the delete)
 - create,delete    -> ``create`` then ``delete-old``; the old object goes only after the
   new one exists *and* every dependant has been created or updated against it
@@ -124,6 +125,10 @@ def build_graph(plan: Plan) -> ActionGraph:
                 dops = by_addr.get(dependant, {})
                 if DELETE in dops and dops[DELETE] != key:
                     deps[key].add(dops[DELETE])
+                # the old object of a create_before_destroy dependant still uses this one; a
+                # delete-first replacement cannot wait for it (its new dependant waits for it)
+                if DELETE_OLD in dops and CREATE not in ops:
+                    deps[key].add(dops[DELETE_OLD])
         elif step.op == DELETE_OLD:
             deps[key].add(ops[CREATE])
             for dependant in dependants_of.get(c.address, ()):

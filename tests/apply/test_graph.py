@@ -59,3 +59,20 @@ def test_a_dependency_cycle_is_an_apply_error():
     b = create_change("workload.b", ["workload.a"])
     with pytest.raises(ApplyError, match="cycle"):
         build_graph(_plan(a, b))
+
+
+def test_a_deleted_dependency_outlives_the_old_object_of_a_create_before_destroy_dependant():
+    a = Change(address="workload.a", action=Action.DELETE, prior=_prior("workload.a"))
+    b = create_change("workload.b")
+    b = Change(**{**b.__dict__, "action": Action.CREATE_THEN_DELETE, "prior": _prior("workload.b", ["workload.a"])})
+    g = build_graph(_plan(a, b))
+    assert g.deps["workload.a (delete)"] == {"workload.b (delete-old)"}
+
+
+def test_a_dependency_replaced_delete_first_does_not_wait_for_a_create_before_destroy_dependant():
+    a = create_change("workload.a")
+    a = Change(**{**a.__dict__, "action": Action.DELETE_THEN_CREATE, "prior": _prior("workload.a")})
+    b = create_change("workload.b", ["workload.a"])
+    b = Change(**{**b.__dict__, "action": Action.CREATE_THEN_DELETE, "prior": _prior("workload.b", ["workload.a"])})
+    g = build_graph(_plan(a, b))  # no cycle
+    assert g.deps["workload.b (create)"] == {"workload.a (create)"}
