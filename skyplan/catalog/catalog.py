@@ -20,6 +20,7 @@ from skyplan.catalog.offer import Offer
 from skyplan.errors import CatalogError
 
 PRICINGS = ("on_demand", "spot", "reserved")
+CLOUDS = ("aws", "gcp", "azure", "kubernetes", "local")  # the provider kinds an offer may have
 _MAX_SORTED = 512  # cached sorted views per catalog
 
 
@@ -28,6 +29,13 @@ def _glob(pattern: str):
     if not any(ch in pattern for ch in "*?["):
         return pattern.__eq__
     return re.compile(fnmatch.translate(pattern)).match
+
+
+def _did_you_mean(name: str, choices) -> str:
+    import difflib
+
+    hits = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"did you mean {hits[0]!r}?" if hits else ""
 
 
 def resolve_accelerator(name: str) -> str:
@@ -113,6 +121,9 @@ class Catalog:
             pricing = "spot"
         if pricing not in PRICINGS:
             raise CatalogError(f"unknown pricing {pricing!r}", hint="one of: " + ", ".join(PRICINGS))
+        if provider is not None and provider not in CLOUDS:
+            raise CatalogError(f"unknown provider {provider!r}",
+                               hint=" ".join(filter(None, (_did_you_mean(provider, CLOUDS), "one of: " + ", ".join(CLOUDS)))))
         accel = resolve_accelerator(accelerator) if accelerator else None
         zone_ok = _glob(zone) if zone else None
         small = None

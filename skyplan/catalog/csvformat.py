@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from skyplan.catalog.accelerators import CANONICAL, canonical, close_matches
+from skyplan.catalog.catalog import CLOUDS
 from skyplan.catalog.offer import INTERRUPTION_BANDS, Offer
 from skyplan.errors import CatalogError
 
@@ -32,7 +33,6 @@ REQUIRED = ("InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "Mem
             "Price", "SpotPrice", "Region", "AvailabilityZone")
 OPTIONAL = ("Cloud", "ReservedPrice", "InterruptionBand", "AcceleratorMemoryGiB", "Arch", "ObservedAt")
 COLUMNS = REQUIRED + OPTIONAL
-CLOUDS = ("aws", "gcp", "azure", "kubernetes", "local")
 FREE_CLOUDS = ("kubernetes", "local")  # price 0 is real here: capacity already paid for
 SENTINEL_PRICES = (0.0, 700.0)
 MIN_SPOT_FRACTION = 0.005  # a spot price below 0.5% of on-demand is a placeholder

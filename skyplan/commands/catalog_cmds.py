@@ -99,6 +99,8 @@ def list_cmd(
     out = console()
     if not offers:
         out.print(f"No offers match. (catalog: {cat.source}, observed {cat.observed_at or 'unknown'})")
+        if provider == "kubernetes" and not cat.for_provider("kubernetes"):
+            out.print("Kubernetes offers are read live from the cluster's nodes when a plan is made.")
         return
     _print_table(out, _table(shown))
     more = f"; showing the cheapest {len(shown)} (--limit 0 for all)" if len(shown) < total else ""

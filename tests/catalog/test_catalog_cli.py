@@ -43,6 +43,13 @@ def test_list_unknown_accelerator_exit_1_with_suggestion(capsys, cache_dir):
     assert "Traceback" not in err
 
 
+def test_list_unknown_provider_exit_1_with_suggestion(capsys, cache_dir):
+    code, out, err = run(capsys, "catalog", "list", "--provider", "awz")
+    assert code == 1 and "unknown provider 'awz'" in err and "did you mean 'aws'?" in err
+    code, out, _ = run(capsys, "catalog", "list", "--provider", "kubernetes")
+    assert code == 0 and "read live from the cluster" in out
+
+
 def test_show(capsys, cache_dir):
     code, out, _ = run(capsys, "catalog", "show", "aws", "p5.48xlarge")
     assert code == 0
