@@ -75,8 +75,7 @@ def translate(exc: BaseException, *, provider: str, profile: str | None, where: 
             provider=provider,
             hint="check the 'profile' setting of the provider block, run 'aws sso login' or set AWS_PROFILE",
         )
-    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
-                        bx.ConnectionClosedError)):
+    if isinstance(exc, (bx.ConnectionError, bx.HTTPClientError)):  # endpoint, proxy, timeouts, closed
         return TransientError(f"{provider}: cannot reach EC2 in {where}: {exc}", provider=provider)
     if not isinstance(exc, bx.ClientError):
         return exc if isinstance(exc, Exception) else ProviderError(str(exc), provider=provider)

@@ -115,3 +115,19 @@ def test_missing_default_image_parameter_says_what_to_set(moto):
     with pytest.raises(ProviderError, match="no AMI found") as err:
         aws.create(request())
     assert "image_id" in err.value.hint
+
+
+def test_unreachable_proxy_is_transient(monkeypatch):
+    """A proxy that refuses connections is as unreachable as the endpoint itself."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens once the block ends
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    aws = AwsProvider(ProviderConfig(kind="aws", regions=("us-east-1",),
+                                     settings={"endpoint_url": "http://127.0.0.1:1"}))
+    with pytest.raises(TransientError, match="cannot reach EC2"):
+        aws.list_managed("lin-1")
