@@ -126,6 +126,13 @@ def parse(source: str | io.TextIOBase | Iterable[str], *, name: str = "catalog",
         if not values or all(not v.strip() for v in values):
             continue
         result.rows += 1
+        if len(values) < len(header):
+            errors.append(f"row {line}, column {header[len(values)]}: missing; the row has {len(values)} value(s), "
+                          f"the header {len(header)}")
+            continue
+        if any(v.strip() for v in values[len(header):]):
+            errors.append(f"row {line}: {len(values)} values, more than the header's {len(header)} columns")
+            continue
         offer = _offer(_Row(values, index, line, errors), provider, result, trusted)
         if offer is not None:
             result.offers.append(offer)

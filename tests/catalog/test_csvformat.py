@@ -118,3 +118,16 @@ def test_schema_documents_the_columns_and_the_snapshot_satisfies_it():
 def test_fast_path_for_own_files_reads_the_same_offers(small_csv):
     text = small_csv.read_text()
     assert csvformat.parse(text, trusted=True).offers == csvformat.parse(text).offers
+
+
+def test_a_row_with_too_few_or_too_many_values_is_malformed():
+    text = (HEADER + "\n"
+            "m7i.large,,,2,8,0.1008,0.04,us-east-1\n"
+            "m7i.xlarge,,,4,16,0.2016,,us-east-1,us-east-1a,extra\n"
+            "m7i.2xlarge,,,8,32,0.4032,,us-east-1,us-east-1a,\n")
+    with pytest.raises(CatalogError) as e:
+        csvformat.parse(text, name="x.csv", provider="aws")
+    msg = str(e.value)
+    assert "x.csv: 2 malformed value(s)" in msg
+    assert "row 2, column AvailabilityZone: missing; the row has 8 value(s), the header 9" in msg
+    assert "row 3: 10 values, more than the header's 9 columns" in msg
