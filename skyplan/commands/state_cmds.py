@@ -180,10 +180,13 @@ def force_unlock_cmd(lock_id: str = typer.Argument(..., help="The lock ID shown 
                      dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
                      force: bool = typer.Option(False, "--force", help="Do not ask for confirmation. Also -force.")) -> None:
     """Remove a state lock left by a process that is gone."""
+    from skyplan.state.lock import check_lock_id
+
     with _open(dir, state) as store:
         holder = store.current_lock()
         if holder is None:
             raise StateError(f"state {store.path} is not locked")
+        check_lock_id(holder, lock_id, str(store.path))  # a wrong ID is refused before any prompt
         if not force:
             err = console(stderr=True)
             err.print(holder.describe())

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from skyplan.errors import LockError
+from skyplan.errors import LockError, StateError
 
 HEARTBEAT_SECONDS = 5.0
 LEASE_SECONDS = 60.0
@@ -110,6 +110,14 @@ def held_error(holder: LockInfo, path: str, lease: float = LEASE_SECONDS) -> Loc
     err = LockError(msg, hint=hint)
     err.holder = holder  # type: ignore[attr-defined]
     return err
+
+
+def check_lock_id(holder: LockInfo, lock_id: str, path: str) -> None:
+    """Raise StateError unless ``lock_id`` names the lock ``holder`` holds."""
+    if holder.id != lock_id:
+        raise StateError(f"lock ID {lock_id!r} does not match the lock held on {path} "
+                         f"(ID {holder.id}, {holder.operation!r} by {holder.who})",
+                         hint=f"check the ID: skyplan force-unlock {holder.id}")
 
 
 class Heartbeat:

@@ -24,7 +24,8 @@ from skyplan.addrs import Address
 from skyplan.errors import StateError
 from skyplan.state import schema
 from skyplan.state.codec import RESOURCE_COLUMNS, bulk_decoding, decode_record, dumps, encode_record, resource_row, unpack
-from skyplan.state.lock import LEASE_SECONDS, HEARTBEAT_SECONDS, Heartbeat, LockInfo, held_error, hostname, read_lock, who
+from skyplan.state.lock import (LEASE_SECONDS, HEARTBEAT_SECONDS, Heartbeat, LockInfo, check_lock_id, held_error,
+                                hostname, read_lock, who)
 from skyplan.state.model import ResourceRecord, Snapshot
 from skyplan.state.redact import SENSITIVE, redact_record
 from skyplan.state.sqlite import BUSY_TIMEOUT, check_header, restore_hint, translate
@@ -324,10 +325,7 @@ class StateStore:
             holder = read_lock(conn)
             if holder is None:
                 raise StateError(f"state {self.path} is not locked")
-            if holder.id != lock_id:
-                raise StateError(f"lock ID {lock_id!r} does not match the lock held on {self.path} "
-                                 f"(ID {holder.id}, {holder.operation!r} by {holder.who})",
-                                 hint=f"check the ID: skyplan force-unlock {holder.id}")
+            check_lock_id(holder, lock_id, str(self.path))
             conn.execute("DELETE FROM lock WHERE id = ?", (lock_id,))
             self._journal(conn, "lock", "force-unlock", "ok",
                           f"removed lock {lock_id} ({holder.operation!r} by {holder.who}, pid {holder.pid})",

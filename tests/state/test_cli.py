@@ -151,6 +151,16 @@ def test_force_unlock_asks_unless_forced(capsys, filled, monkeypatch):
     assert code == 1 and "not locked" in err
 
 
+def test_force_unlock_refuses_a_wrong_id_before_asking(capsys, filled, monkeypatch):
+    lock_id = _dead_lock(filled)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    code, out, err = run(capsys, "force-unlock", "not-the-id", str(filled))
+    assert code == 1 and "does not match" in err and lock_id in err
+    assert "Remove this lock?" not in out + err and "Operation:" not in err
+    with StateStore.open(filled / ".skyplan" / "state.db") as s:
+        assert s.current_lock().id == lock_id
+
+
 def test_usage_mistakes_are_usage_errors_not_internal_ones(capsys):
     code, _, err = run(capsys, "state", "mv")
     assert code == 1 and "Missing argument" in err and "internal error" not in err
