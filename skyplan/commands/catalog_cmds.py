@@ -205,7 +205,7 @@ def refresh_cmd(
                     out.print(f"  note: {note}")
             else:
                 err.print(f"[yellow]Warning:[/] {r.provider}: {r.error}; "
-                          f"keeping the built-in snapshot (observed {r.fallback_observed_at}) for {r.provider}.")
+                          f"keeping the {r.fallback} for {r.provider}.")
     if not any(r.ok for r in reports):
         raise typer.Exit(1)
 

@@ -58,6 +58,19 @@ def test_unreachable_api_falls_back_and_says_so(cache_dir, capsys):
     assert load_catalog().source == "built-in snapshot"
 
 
+def test_unreachable_api_keeps_and_names_the_cached_prices(cache_dir, capsys, small_csv):
+    from skyplan.catalog.importer import import_file
+
+    import_file(small_csv)
+    with pytest.raises(SystemExit) as e:
+        main(["catalog", "refresh", "--provider", "azure", "--region", "eastus",
+              "--endpoint-url", "http://127.0.0.1:9/api/retail/prices"])
+    _, err = capsys.readouterr()
+    assert e.value.code == 1
+    assert "keeping the cached prices (azure import 20" in err and "over the built-in snapshot (observed 2026-" in err
+    assert load_catalog().query(provider="azure", instance_type="Standard_NC40ads_H100_v5")[0].on_demand == 6.98
+
+
 def test_refresh_cli_json(azure, cache_dir, capsys):
     with pytest.raises(SystemExit) as e:
         main(["catalog", "refresh", "--provider", "azure", "--region", "eastus", "--json",

@@ -32,12 +32,19 @@ class RefreshReport:
     observed_at: str = ""
     notes: list[str] = field(default_factory=list)
     error: str = ""
-    fallback_observed_at: str = ""
+    fallback_observed_at: str = ""  # the built-in snapshot's date
+    fallback_cached: str = ""  # the user cache's latest refresh/import of this provider ("aws refresh 2026-11-20"), if any
+
+    @property
+    def fallback(self) -> str:
+        """The prices that stay in use for this provider when the refresh failed."""
+        snapshot = f"built-in snapshot (observed {self.fallback_observed_at})"
+        return f"cached prices ({self.fallback_cached}) over the {snapshot}" if self.fallback_cached else snapshot
 
     def to_json(self) -> dict:
         return {"provider": self.provider, "ok": self.ok, "offers": self.offers, "regions": list(self.regions),
                 "observed_at": self.observed_at, "notes": list(self.notes), "error": self.error,
-                "fallback": None if self.ok else f"built-in snapshot (observed {self.fallback_observed_at})"}
+                "fallback": None if self.ok else self.fallback}
 
 
 @dataclass
@@ -68,6 +75,19 @@ def builtin_offers(provider: str) -> list[Offer]:
     return [o for o in read_file(builtin_path(), trusted=True).offers if o.provider == provider]
 
 
+def _cached_source(provider: str) -> str:
+    """The user cache's latest refresh or import holding ``provider``'s prices ("" if none):
+    those rows stay laid over the snapshot when a refresh fails."""
+    from skyplan.catalog import store
+
+    if not store.user_offers_path().exists():
+        return ""
+    for s in reversed(store.read_sources()):
+        if provider in str(s.get("provider") or "").split(","):
+            return f"{provider} {s.get('kind', 'import')} {s.get('date', '')}".strip()
+    return ""
+
+
 def refresh(provider: str, *, regions: Sequence[str] = (), endpoint_url: str | None = None,
             **options) -> RefreshReport:
     """Refresh one cloud into the cache; never raises for an unreachable API (see the report)."""
@@ -79,9 +99,11 @@ def refresh(provider: str, *, regions: Sequence[str] = (), endpoint_url: str | N
     try:
         fetched = fetch(base, regions=tuple(regions), endpoint_url=endpoint_url, **options)
     except (PricingUnavailable, ProviderError) as e:
-        return RefreshReport(provider, ok=False, error=str(e), fallback_observed_at=fallback_date)
+        return RefreshReport(provider, ok=False, error=str(e), fallback_observed_at=fallback_date,
+                             fallback_cached=_cached_source(provider))
     if not fetched.offers:
         return RefreshReport(provider, ok=False, notes=fetched.notes, fallback_observed_at=fallback_date,
+                             fallback_cached=_cached_source(provider),
                              error="the pricing API answered but priced none of the known instance types")
     store.save_to_cache(fetched.offers, kind="refresh", provider=provider, origin=endpoint_url or "public API")
     return RefreshReport(provider, ok=True, offers=len(fetched.offers),
