@@ -174,7 +174,7 @@ def _apply_saved(path: Path, *, parallelism: Optional[int], as_json: bool, no_co
             if not plan.has_changes:
                 print("\nNo changes. Nothing to apply.")
                 return 0
-            par = parallelism or int(plan.options.get("parallelism", 10) or 10)
+            par = parallelism if parallelism is not None else int(plan.options.get("parallelism", 10) or 10)
             return run_plan(plan, store, graph, parallelism=par, as_json=as_json)
     finally:
         store.close()
@@ -273,11 +273,14 @@ def apply_cmd(
             timeout = parse_duration(lock_timeout)
         except ValueError as e:
             fail(f"-lock-timeout: {e}")
+        if parallelism is not None and parallelism < 1:
+            fail(f"-parallelism must be at least 1 (got {parallelism})")
         return _apply_saved(path, parallelism=parallelism, as_json=json_out, no_color=no_color, lock_timeout=timeout)
     if not path.exists():
         fail(f"{path} does not exist", hint="give a configuration folder or a saved plan file")
     options = plan_options(target=target, replace=replace, refresh=refresh, refresh_only=refresh_only,
-                           reoptimize=reoptimize, var=var, var_file=var_file, parallelism=parallelism or 10,
+                           reoptimize=reoptimize, var=var, var_file=var_file,
+                           parallelism=10 if parallelism is None else parallelism,
                            catalog=catalog, lock_timeout=lock_timeout)
     return _plan_and_apply(path, options, auto_approve=auto_approve, as_json=json_out, no_color=no_color,
                            destroy=False)

@@ -143,3 +143,16 @@ def test_ctrl_c_stops_new_actions_releases_the_lock_and_exits_130(tmp_path):
     with StateStore.open(d / ".skyplan" / "state.db") as s:
         assert s.current_lock() is None
     _cleanup(d)
+
+
+def test_parallelism_zero_is_a_usage_error_for_apply_and_saved_plans(tmp_path):
+    d = _dir(tmp_path, JOB)
+    r = run("apply", str(d), "--auto-approve", "-parallelism=0")
+    assert r.returncode == 1 and "-parallelism must be at least 1 (got 0)" in r.stderr, r.stdout + r.stderr
+    assert not (d / ".skyplan" / "state.db").exists() or _state(d).resources == {}
+
+    plan_file = tmp_path / "hello.plan"
+    assert run("plan", str(d), "-out", str(plan_file)).returncode == 0
+    r = run("apply", str(plan_file), "-parallelism=0")
+    assert r.returncode == 1 and "-parallelism must be at least 1 (got 0)" in r.stderr, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and _state(d).resources == {}
