@@ -178,7 +178,7 @@ def import_cmd(
 
 def refresh_cmd(
     provider: Optional[List[str]] = typer.Option(None, "--provider", help="aws | gcp | azure (repeatable; default all three)."),
-    region: Optional[List[str]] = typer.Option(None, "--region", help="Only these regions (repeatable; default the built-in catalog's)."),
+    region: Optional[List[str]] = typer.Option(None, "--region", help="Only these regions or globs like 'us-*' (repeatable; default the built-in catalog's)."),
     endpoint_url: Optional[str] = typer.Option(None, "--endpoint-url", help="Send the pricing API calls here (a mirror or a local emulator)."),
     as_json: bool = JSON_OPT,
 ) -> None:

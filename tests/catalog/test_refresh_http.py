@@ -46,6 +46,15 @@ def test_azure_refresh_reads_pages_and_prices(azure, cache_dir):
     assert "azure refresh" in cat.source
 
 
+def test_refresh_regions_accept_globs(azure, cache_dir):
+    report = refresh("azure", regions=["westeu*"], endpoint_url=azure.url + "/api/retail/prices")
+    assert report.ok, report.error
+    assert report.regions == ("westeurope",)
+    assert azure.requests and all("westeurope" in r for r in azure.requests)
+    report = refresh("azure", regions=["moon-*"], endpoint_url=azure.url + "/api/retail/prices")
+    assert not report.ok and "no region of the built-in catalog matches" in report.error
+
+
 def test_unreachable_api_falls_back_and_says_so(cache_dir, capsys):
     with pytest.raises(SystemExit) as e:
         main(["catalog", "refresh", "--provider", "azure", "--region", "eastus",

@@ -88,6 +88,18 @@ def _cached_source(provider: str) -> str:
     return ""
 
 
+def _expand_regions(patterns: Sequence[str], known: Sequence[str]) -> list[str] | None:
+    """``--region`` values with globs (``us-*``) expanded against the snapshot's regions;
+    None when patterns were given but none names a region."""
+    from fnmatch import fnmatchcase
+
+    out: list[str] = []
+    for p in patterns:
+        hits = [r for r in known if fnmatchcase(r, p)] if any(ch in p for ch in "*?[") else [p]
+        out.extend(r for r in hits if r not in out)
+    return None if patterns and not out else out
+
+
 def refresh(provider: str, *, regions: Sequence[str] = (), endpoint_url: str | None = None,
             **options) -> RefreshReport:
     """Refresh one cloud into the cache; never raises for an unreachable API (see the report)."""
@@ -96,6 +108,11 @@ def refresh(provider: str, *, regions: Sequence[str] = (), endpoint_url: str | N
     fetch = _fetcher(provider)
     base = builtin_offers(provider)
     fallback_date = max((o.observed_at or "" for o in base), default="")
+    regions = _expand_regions(regions, sorted({o.region for o in base}))
+    if regions is None:
+        return RefreshReport(provider, ok=False, fallback_observed_at=fallback_date,
+                             fallback_cached=_cached_source(provider),
+                             error="no region of the built-in catalog matches --region")
     try:
         fetched = fetch(base, regions=tuple(regions), endpoint_url=endpoint_url, **options)
     except (PricingUnavailable, ProviderError) as e:
