@@ -1,5 +1,7 @@
-"""-target: which addresses a targeted plan may touch (the targets and, like
-Terraform, everything they depend on)."""
+"""-target: which addresses a targeted plan may touch. Like Terraform: the
+targets and everything they depend on; in a destroy plan, the targets and
+everything that depends on them (a dependant never outlives what it needs, and
+what the target needs is left alone)."""
 
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ def _matches(target: Address, addr: str) -> bool:
 
 
 def select(targets: Sequence[str], declared: Mapping[str, Any], state: Snapshot,
-           deps: Mapping[str, Sequence[str]]) -> set[str] | None:
+           deps: Mapping[str, Sequence[str]], destroy: bool = False) -> set[str] | None:
     """The addresses a plan with ``targets`` may change, or None when not targeted.
-    A target without an index (``workload.shard``) selects every instance of it."""
+    A target without an index (``workload.shard``) selects every instance of it.
+    ``deps`` maps an address to what it depends on; when destroying, state
+    records' own ``depends_on`` count too (what state says was built on it)."""
     if not targets:
         return None
     known = set(declared) | set(state.resources)
@@ -38,11 +42,22 @@ def select(targets: Sequence[str], declared: Mapping[str, Any], state: Snapshot,
             raise PlanError(f"-target {text} matches no resource in the configuration or state",
                             hint="check the address with `skyplan state list` or `skyplan validate`")
         chosen |= hits
+    edges: dict[str, set[str]] = {}
+    for addr in known:
+        needs = set(deps.get(addr, ()))
+        rec = state.resources.get(addr)
+        if destroy and rec is not None:
+            needs.update(rec.depends_on)
+        for dep in needs:
+            if destroy:
+                edges.setdefault(dep, set()).add(addr)  # dep -> its dependants
+            else:
+                edges.setdefault(addr, set()).add(dep)
     stack = list(chosen)
     while stack:
         addr = stack.pop()
-        for dep in deps.get(addr, ()):
-            if dep not in chosen:
-                chosen.add(dep)
-                stack.append(dep)
+        for nxt in edges.get(addr, ()):
+            if nxt not in chosen:
+                chosen.add(nxt)
+                stack.append(nxt)
     return chosen

@@ -160,6 +160,23 @@ def test_target_includes_dependencies_only():
     assert len(p.changes) == 3
 
 
+def test_targeted_destroy_takes_dependants_and_leaves_dependencies():
+    base = workload("base")
+    app = workload("app", depends_on=(Address("workload", "base"),))
+    other = workload("other")
+    state = snapshot(record(base, P1), record(app, P1), record(other, P1))
+    p = run(graph(base, app, other), state, placements=[], destroy=True, targets=("workload.app",))
+    assert [c.address for c in p.changes] == ["workload.app"]
+    p = run(graph(base, app, other), state, placements=[], destroy=True, targets=("workload.base",))
+    assert sorted(c.address for c in p.changes) == ["workload.app", "workload.base"]
+    assert all(c.action is Action.DELETE for c in p.changes)
+    # A dependant no longer in the configuration is found through what state recorded.
+    orphan = dataclasses.replace(record(app, P1), depends_on=("workload.base",))
+    p = run(graph(base), snapshot(record(base, P1), orphan), placements=[], destroy=True,
+            targets=("workload.base",))
+    assert sorted(c.address for c in p.changes) == ["workload.app", "workload.base"]
+
+
 def test_missing_nodes_from_refresh():
     gone = workload("gone", kind="service")
     half = workload("half", num_nodes=2)
