@@ -79,3 +79,23 @@ def test_unreachable_endpoint_is_an_error_not_missing(world, moto):
     dead = provider(moto, endpoint_url="http://127.0.0.1:9", connect_timeout=1)
     with pytest.raises(ProviderError, match="cannot refresh: provider aws unreachable"):
         refresh(snap, {"aws": dead})
+
+
+def test_job_node_that_shut_itself_down_is_not_drift_before_its_exit_code_shows(moto):
+    """EC2 posts console output minutes after a stop, so the exit line of a job
+    node that powered itself off may not be readable yet. The job finished by
+    itself all the same: not a stopped node to start again, not a lost one to
+    recreate, and not a success nobody saw."""
+    aws = provider(moto)
+    req = request("workload.train", lineage=LINEAGE, kind="job", nodes=2)
+    snap = Snapshot(lineage=LINEAGE, serial=1, resources={"workload.train": _record(
+        "workload.train", aws.create(req), req, kind="job")})
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    ec2.stop_instances(InstanceIds=[i.id for i in snap.resources["workload.train"].instances])
+    moto.inject(action="DescribeInstances", times=100,
+                replace=["Client.UserInitiatedShutdown", "Client.InstanceInitiatedShutdown"])
+
+    r = refresh(snap, {"aws": aws})
+    assert r.drift == ()
+    assert r.snapshot.resources["workload.train"].status == "failed"
+    assert {i.state for i in r.snapshot.resources["workload.train"].instances} == {"failed"}

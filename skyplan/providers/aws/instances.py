@@ -47,8 +47,7 @@ def visible(raw: Mapping[str, Any]) -> bool:
 
 def to_instance(raw: Mapping[str, Any], *, provider: str, region: str, exit_code: int | None = None) -> Instance:
     """One EC2 instance as an Instance. A job node that finished by itself is
-    ``succeeded``/``failed`` by ``exit_code`` (read from its console), or keeps
-    its EC2 state when the code is unknown."""
+    ``succeeded`` when ``exit_code`` (read from its console) is 0, else ``failed``."""
     tags = {t["Key"]: t["Value"] for t in raw.get("Tags", ()) or ()}
     lifecycle = raw.get("InstanceLifecycle")
     if lifecycle == "spot":
@@ -66,10 +65,15 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, region: str, exit_code
     if raw.get("StateReason"):
         attributes["state_reason"] = raw["StateReason"].get("Message") or raw["StateReason"].get("Code")
     if job_finished(raw):
+        # Finished by itself: succeeded only on a readable exit code 0. Without one
+        # (EC2 posts console output minutes after a stop, or the script died before
+        # printing it) the node is failed, not a stopped or lost node that drift
+        # repair would start or launch again; a later refresh that reads exit code 0
+        # turns it into succeeded.
         attributes["finished"] = True
         if exit_code is not None:
             attributes["exit_code"] = exit_code
-            state = "succeeded" if exit_code == 0 else "failed"
+        state = "succeeded" if exit_code == 0 else "failed"
     rank = _int(tags[TAG_RANK]) if TAG_RANK in tags else _int(raw.get("AmiLaunchIndex"))
     return Instance(
         provider=provider,
