@@ -76,8 +76,10 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
     for c in changes:
         if (c.action is Action.DELETE or c.action.is_replace) and c.lifecycle.get("prevent_destroy"):
             verb = "destroy" if c.action is Action.DELETE else "replace"
+            src = getattr(declared.get(c.address), "source", None)
             raise PlanError(
-                f"{c.address} has lifecycle.prevent_destroy set, but the plan would {verb} it ({c.reason})",
+                (f"{src}: " if src else "")
+                + f"{c.address} has lifecycle.prevent_destroy set, but the plan would {verb} it ({c.reason})",
                 hint="remove prevent_destroy from its lifecycle block to allow this, or change the plan "
                      "(e.g. -target other resources)")
 

@@ -120,6 +120,14 @@ def test_prevent_destroy_fails_naming_the_address():
     assert by_addr(run(graph(w), snapshot(record(w, P1))))["workload.db"].action is Action.NOOP
 
 
+def test_prevent_destroy_error_points_at_the_block():
+    from skyplan.errors import SourceRange
+
+    w = workload("db", lifecycle=Lifecycle(prevent_destroy=True), source=SourceRange("main.sky.hcl", 7, 1))
+    with pytest.raises(PlanError, match=r"^main\.sky\.hcl:7:1: workload\.db has lifecycle\.prevent_destroy"):
+        run(graph(w), snapshot(record(w, P1)), destroy=True)
+
+
 def test_ignore_changes_hides_listed_attributes():
     svc = workload("api", kind="service", env={"A": "1", "B": "1"}, lifecycle=Lifecycle(ignore_changes=("env.A",)))
     svc2 = dataclasses.replace(svc, env={"A": "2", "B": "1"})
