@@ -155,12 +155,13 @@ class Loader:
         decls = {n: declare(b, self.diags) for n, b in self.blocks["variable"].items()}
         call = f"module.{'.module.'.join(self.module_path)}" if self.module_path else ""
         if self.inputs is not None:
+            f, pos, input_pos = self.call_site or (None, None, {})
             for name in self.inputs:
                 if name not in decls:
-                    f, pos = self.call_site or (None, None)
-                    self.diags.error(f"Unsupported input \"{name}\" for {call}", f, pos,
+                    self.diags.error(f"Unsupported input \"{name}\" for {call}", f, input_pos.get(name, pos),
                                      hint=did_you_mean(name, decls) or f"the module declares: {', '.join(sorted(decls)) or 'no variables'}")
-            self.var_values = resolve(decls, self.diags, inputs=self.inputs, root=self.root, module_call=call, env={})
+            self.var_values = resolve(decls, self.diags, inputs=self.inputs, root=self.root, module_call=call, env={},
+                                      input_site=(f, input_pos))
         else:
             auto = auto_var_files(self.root)
             self.var_values = resolve(decls, self.diags, cli=cli, var_files=auto + list(var_files), env=env, root=self.root)

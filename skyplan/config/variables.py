@@ -179,7 +179,8 @@ def read_var_file(path: str, diags: Diags) -> list[tuple[str, Any, tuple]]:
 
 def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str] | None = None,
             var_files: Sequence[str] = (), env: Mapping[str, str] | None = None,
-            inputs: Mapping[str, Any] | None = None, root: str = ".", module_call: str = "") -> dict[str, Any]:
+            inputs: Mapping[str, Any] | None = None, root: str = ".", module_call: str = "",
+            input_site: tuple = (None, {})) -> dict[str, Any]:
     """The final value of every declared variable (converted and validated); a variable
     whose value is wrong or missing (already reported) holds ``POISON``."""
     raw: dict[str, tuple[Any, str | None, tuple | None, bool]] = {}  # name -> (value, file, pos, is_text)
@@ -207,8 +208,8 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
             continue
         raw[name] = (text, None, None, True)
     for name, value in (inputs or {}).items():
-        if name in decls:
-            raw[name] = (value, None, None, False)
+        if name in decls:  # positioned at the module block's attribute
+            raw[name] = (value, input_site[0], input_site[1].get(name), False)
     values: dict[str, Any] = {}
     for name, d in decls.items():
         values[name] = POISON  # until it holds a good value: references to it are not reported again
@@ -228,6 +229,10 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
                 value = _from_text(d, value)
             value = convert(value, d.type) if value is not None else None
         except ConversionError as e:
+            if module_call and name in (inputs or {}):
+                diags.error(f"Invalid value for input \"{name}\" of {module_call}: {e}", file or d.block.file,
+                            pos or d.block.pos, hint=f"the module's variable \"{name}\" has type {d.type}")
+                continue
             where = f" (from {'-var or ' + ENV_PREFIX + name if file is None else 'this file'})"
             diags.error(f"Invalid value for variable \"{name}\": {e}", file or d.block.file, pos or d.block.pos,
                         hint=f"the variable's type is {d.type}" + ("" if file else where))

@@ -292,6 +292,20 @@ def test_modules_expand_with_prefixed_addresses(write_config, tmp_path):
     assert any('Missing required input "model"' in s for s in found)
 
 
+def test_module_input_mistakes_point_at_the_module_block(write_config, tmp_path):
+    mod = tmp_path / "modules" / "n"
+    mod.mkdir(parents=True)
+    (mod / "main.sky.hcl").write_text('variable "n" { type = number }\nworkload "w" { count = var.n }\n')
+    d = write_config('module "a" {\n  source = "../modules/n"\n  n = "two"\n}\n'
+                     'module "b" {\n  source = "../modules/n"\n  n = 1\n  nn = 2\n}\n')
+    found = [(x.summary, x.source.file.rsplit("/", 1)[-1], x.source.line, x.hint)
+             for x in validate(d) if x.severity == "error"]
+    assert ('Invalid value for input "n" of module.a: cannot convert "two" to a number', "main.sky.hcl", 3,
+            'the module\'s variable "n" has type number') in found, found
+    assert ('Unsupported input "nn" for module.b', "main.sky.hcl", 8, 'did you mean "n"?') in found, found
+    assert len(found) == 2, found
+
+
 def test_outputs_read_after_apply_attributes_from_state_shapes(write_config):
     g = load(write_config('workload "a" { run = "x" }\noutput "where" { value = "${workload.a.provider}/${workload.a.region}/${workload.a.ip}/${workload.a.id}" }\noutput "run" { value = workload.a.run }'))
     known = {"workload.a": {"placement": {"provider": "aws", "region": "us-east-1", "zone": "us-east-1a"},
