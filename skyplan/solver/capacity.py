@@ -70,6 +70,7 @@ class Rows:
         self.nodes: dict[tuple[str, str], dict[str, Row]] = {}
         # nodes of one cluster with the same shape, as one pool: (key, node name) -> {dimension: row}
         self.pools: dict[tuple[str, str], dict[str, Row]] = {}
+        self.covered: dict[int, int] = {}  # a node's row id -> the row id of its pool, same dimension
         shapes: dict[tuple, list[Offer]] = {}
         for key in sorted(offers or {}):
             for o in (offers or {})[key]:
@@ -91,6 +92,8 @@ class Rows:
                 dims["gpu"] = self._add(f"{what} {acc}", count * n, acc)
             for o in members:
                 self.pools[(key, o.instance_type)] = dims
+                for dim, row in self.nodes[(key, o.instance_type)].items():
+                    self.covered[row.id] = dims[dim].id
 
     def _add(self, label: str, limit: float, unit: str) -> Row:
         row = Row(len(self.rows), label, limit, unit)

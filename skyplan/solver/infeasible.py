@@ -142,6 +142,11 @@ def _row_cause(problem, classes, rows: Rows, row, users, slack_by_row, done: set
         entry = _entry(classes, address)
         related.update(r for u in entry.usage for r, _ in u if rows.rows[r].unit == row.unit)
     done.update(related)
+    slack = sum(slack_by_row.get(r, 0.0) for r in related)
+    # a cluster node's row is named through the pool of nodes like it, when both are involved
+    related = {r for r in related if rows.covered.get(r) not in related}
+    if len(related) == 1:
+        row = rows.rows[next(iter(related))]
     names = ", ".join(f"{a} ({v:g} {row.unit}{f' per group x {n}' if n > 1 else ''})"
                       for a, (v, n) in sorted(who.items())[:6])
     if len(who) > 6:
@@ -151,11 +156,11 @@ def _row_cause(problem, classes, rows: Rows, row, users, slack_by_row, done: set
         tail = f"; {', '.join(only[:4])} has no option outside it" if only else ""
         if only:
             tail += _elsewhere(problem, classes, only[0], rows)
-        return (f"{row.label} allows {row.limit:g} {row.unit} but at least {row.limit + slack_by_row[row.id]:g} "
+        return (f"{row.label} allows {row.limit:g} {row.unit} but at least {row.limit + slack:g} "
                 f"are needed: {names or 'see workloads above'}{tail}")
     pool = sorted(related)
     allowed = sum(rows.rows[r].limit for r in pool)
-    needed = allowed + sum(slack_by_row.get(r, 0.0) for r in pool)
+    needed = allowed + slack
     parts = " + ".join(f"{rows.rows[r].label} {rows.rows[r].limit:g}" for r in pool[:6])
     more = f" + {len(pool) - 6} more" if len(pool) > 6 else ""
     return (f"{row.unit} capacity is short: the closest placement still needs {needed:g} {row.unit} where "
