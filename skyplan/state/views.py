@@ -105,6 +105,11 @@ def render_history(out, rows: Sequence[Mapping]) -> None:
         return
     t = _table("SERIAL", "AT", "WHO", "OPERATION", "ADDRESS", "ACTION", "OUTCOME", "DETAIL")
     for r in rows:
+        detail = r["detail"] or ""
+        after = r.get("after")
+        if not detail and isinstance(after, Mapping) and after.get("status"):
+            # A create is journaled twice: the ``creating`` marker, then the result.
+            detail = f"status {after['status']}"
         t.add_row(str(r["serial"]), r["at"][:19].replace("T", " "), r["who"], r["operation"] or "-",
-                  r["address"], r["action"], r["outcome"], (r["detail"] or "").replace("\n", " ")[:100])
+                  r["address"], r["action"], r["outcome"], detail.replace("\n", " ")[:100])
     _print(out, t.lines())

@@ -94,6 +94,19 @@ def test_mv_rm_history_with_backups(capsys, filled):
     assert len(list((filled / ".skyplan" / "backups").glob("state-*.db"))) == 2
 
 
+def test_history_tells_the_creating_marker_from_the_result(capsys, cfg):
+    from dataclasses import replace
+
+    rec = make_record("workload.train", 1)
+    with StateStore.open(cfg / ".skyplan" / "state.db") as s:
+        s.record(replace(rec, status="creating"), action="create")
+        s.record(rec, action="create")
+    code, out, _ = run(capsys, "state", "history", str(cfg))
+    assert code == 0
+    lines = [line for line in out.splitlines() if "workload.train" in line]
+    assert "status running" in lines[0] and "status creating" in lines[1]
+
+
 def test_pull_push_round_trip_and_checks(capsys, filled, tmp_path):
     code, out, _ = run(capsys, "state", "pull", str(filled))
     doc = json.loads(out)
