@@ -44,3 +44,34 @@ def test_deleted_job_is_missing_and_completed_job_is_not(k8s, tmp_path):
     assert [(d.address, d.category) for d in r.drift] == [("workload.train", "missing")]
     assert r.drift[0].provider_ids == (train.id,)
     assert r.snapshot.resources["workload.eval"].status == "succeeded"
+
+
+def test_deployment_scaled_down_by_hand_is_drift_and_repaired_in_place(k8s, tmp_path):
+    """A two-node service scaled to one replica by hand: the node scaled away
+    is reported (not hidden as 'pending'), and restoring it scales back to two."""
+    from kubernetes import client, config
+
+    from skyplan.drift.repair import in_place_restores, restore_in_place
+    from skyplan.state import StateStore
+
+    kp = provider(k8s, tmp_path)
+    req = request("workload.api", kind="service", nodes=2, lineage=LINEAGE, itype="cpu-a", cpus=1, memory_gib=1)
+    rec = ResourceRecord(address="workload.api", kind="workload", attributes={"kind": "service"},
+                         groups=(GroupRecord(req.placement, tuple(kp.create(req))),))
+    snap = Snapshot(lineage=LINEAGE, serial=1, resources={"workload.api": rec})
+    assert refresh(snap, {"kubernetes": kp}).drift == ()
+
+    api = config.new_client_from_config(config_file=str(tmp_path / "kubeconfig"))
+    name = rec.instances[0].attributes["name"]
+    client.AppsV1Api(api).patch_namespaced_deployment(name, "default", {"spec": {"replicas": 1}})
+    r = refresh(snap, {"kubernetes": kp})
+    assert [(d.address, d.category, d.paths) for d in r.drift] == [("workload.api", "changed", ("state",))]
+    assert r.drift[0].provider_ids == (rec.instances[1].id,)
+
+    restores = in_place_restores(snap, r, skip=())
+    assert [x.changes for x in restores] == [{"state": "running"}]
+    with StateStore.open(tmp_path / "state.db", create=True) as store:
+        store.record(rec, action="create")
+        assert restore_in_place(store, restores, {"kubernetes": kp}) == []
+    dep = client.AppsV1Api(api).read_namespaced_deployment(name, "default")
+    assert dep.spec.replicas == 2

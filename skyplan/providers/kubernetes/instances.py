@@ -41,8 +41,10 @@ def job_state(obj: Mapping[str, Any], rank: int) -> str:
 
 
 def deployment_state(obj: Mapping[str, Any], rank: int) -> str:
+    """A node beyond the Deployment's replicas (scaled to 0, or down by hand) is
+    stopped: refresh reports it and restoring it scales back to skyplan's count."""
     want = (obj.get("spec") or {}).get("replicas", 1)
-    if want == 0:
+    if rank >= want:
         return "stopped"
     available = (obj.get("status") or {}).get("availableReplicas") or 0
     return "running" if rank < available else "pending"
