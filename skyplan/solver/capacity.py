@@ -9,10 +9,10 @@ memory, accelerators), so a plan never stacks more on a node than it holds.
 The local machine is not bounded: its workloads are processes that share it.
 
 Fleet packing is counted per capacity entry in aggregate, with one rounding
-that keeps it honest: a node needing ``a`` accelerators on fleet nodes of ``P``
-uses ``P / floor(P / a)`` of them (three GPUs on an eight-GPU node use four,
-since only two such fit per node). It is exact when requests divide the
-per-node count, as the usual 1/2/4/8 do.
+that keeps it honest: a node needing ``a`` accelerators (or CPUs, or GiB) on
+fleet nodes of ``P`` uses ``P / floor(P / a)`` of them (three GPUs on an
+eight-GPU node use four, since only two such fit per node). It is exact when
+requests divide the per-node amount, as the usual 1/2/4/8 do.
 """
 
 from __future__ import annotations
@@ -185,12 +185,21 @@ def fleet_usage(entry, res: Resources, nodes: int) -> tuple[tuple[int, float], .
     if cap.memory_per_node and mem and mem > cap.memory_per_node:
         return None
     if "cpu" in dims:
-        out.append((dims["cpu"].id, (cpus or (0.0 if cap.accelerator else 1.0)) * nodes))
+        out.append((dims["cpu"].id, _share(cap.cpus_per_node, cpus or (0.0 if cap.accelerator else 1.0)) * nodes))
     if "mem" in dims and mem:
-        out.append((dims["mem"].id, mem * nodes))
+        out.append((dims["mem"].id, _share(cap.memory_per_node, mem) * nodes))
     if "node" in dims:
         out.append((dims["node"].id, float(nodes)))
     return tuple(out)
+
+
+def _share(per_node: float, need: float) -> float:
+    """What one request of ``need`` takes from nodes of ``per_node``: the part of a
+    node it leaves unusable (10 CPUs of a 16-CPU node take all 16, as only one fits)."""
+    if not need:
+        return 0.0
+    fit = int(per_node // need)
+    return per_node / fit if fit else need
 
 
 def fleet_name(address: str) -> str:
