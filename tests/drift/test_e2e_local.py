@@ -210,3 +210,12 @@ def test_skyplanignore_accepts_drift(applied, capsys):
     code, out, err = run(capsys, "drift", str(applied), "--repair", "--auto-approve")
     assert code == 0, out + err
     assert len(instances(applied, "workload.api")) == 2  # state left as it was; nothing recreated
+
+
+def test_drift_before_any_apply_says_nothing_was_applied(tmp_path, capsys):
+    (tmp_path / "main.sky.hcl").write_text(CONFIG)
+    code, out, err = run(capsys, "drift", str(tmp_path))
+    assert code == 1
+    assert "nothing has been applied" in err and "skyplan apply" in err
+    assert "--state" not in err  # drift has no such option
+    assert not (tmp_path / ".skyplan").exists()
