@@ -335,4 +335,10 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
         w.extend(lines)
         w.add()
     w.add(summary_line(plan), "#")
+    if plan.options.get("targets"):
+        w.add()
+        w.add("Warning: Resource targeting is in effect", "#")
+        w.add()
+        w.add("This plan was made with -target, so it may not show every change the configuration asks for;")
+        w.add("run `skyplan plan` without -target to see them all.")
     return w.lines

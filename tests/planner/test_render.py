@@ -157,3 +157,12 @@ def test_deleting_a_resource_keeps_its_sensitive_values_hidden(tmp_path, destroy
     doc = json.loads(render_json(p))
     jsonschema.validate(doc, SCHEMA)
     assert doc["resource_changes"][0]["change"]["before_sensitive"] == {"env": {"TOKEN": True}}
+
+
+def test_targeted_plan_warns_that_it_may_be_incomplete():
+    a, b = workload("a"), workload("b")
+    sol = solution(wplace("workload.a", P1), wplace("workload.b", P1))
+    targeted = render_text(plan(graph(a, b), sol, snapshot(), None, PlanOptions(targets=("workload.a",))))
+    assert "Warning: Resource targeting is in effect" in targeted
+    assert targeted.index("Plan: 1 to add") < targeted.index("Warning: Resource targeting")
+    assert "targeting" not in render_text(plan(graph(a, b), sol, snapshot(), None, PlanOptions()))
