@@ -191,8 +191,10 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
     for k, v in (env or {}).items():
         if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX):] in decls:
             raw[k[len(ENV_PREFIX):]] = (v, None, None, True)
+    from skyplan.config.loader import display_path
+
     for vf in var_files:
-        path = vf if os.path.isabs(vf) else os.path.abspath(vf)
+        path = display_path(os.path.abspath(vf))  # as the config's files are shown: relative when inside the current folder
         for name, value, pos in read_var_file(path, diags):
             if name not in decls:
                 diags.warn(f"Value for undeclared variable \"{name}\"", path, pos,

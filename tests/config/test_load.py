@@ -260,6 +260,14 @@ def test_a_variable_with_a_wrong_or_missing_value_is_reported_once(write_config)
     assert not any("undeclared" in s for s in found)
 
 
+def test_variables_file_mistakes_name_the_file_as_config_files_are_named(write_config, tmp_path, monkeypatch):
+    d = write_config('variable "n" { type = number }\nworkload "a" { num_nodes = var.n }\n')
+    (d / "bad.skyvars.hcl").write_text('n = "x"\n')
+    monkeypatch.chdir(tmp_path)
+    [diag] = [x for x in validate(d, var_files=[str(d / "bad.skyvars.hcl")], env={}) if x.severity == "error"]
+    assert (diag.source.file, diag.source.line) == (os.path.join("cfg", "bad.skyvars.hcl"), 1)
+
+
 def test_variable_types_convert_and_reject(write_config):
     d = write_config('variable "n" { type = number }\nvariable "m" { type = map(string) }\n'
                      'workload "a" {\n  num_nodes = var.n\n  env = var.m\n}')
