@@ -71,7 +71,7 @@ def drift(
     ignore = IgnoreRules.load(graph.root)
     if not workflow.state_path(graph).exists():
         fail(f"no state at {workflow.state_path(graph)}: nothing has been applied from this configuration yet",
-             hint="run skyplan apply first (the skyplan block's state_path says where state is kept)")
+             hint="run skyplan apply first (`state { path = ... }` in the skyplan block says where state is kept)")
     store = workflow.open_state(graph, create=False)
     try:
         with store.lock("drift --repair" if repair else "drift", timeout=timeout):
