@@ -272,6 +272,13 @@ def _binary_value(e: ast.Binary, s: Scope):
             return UNKNOWN
         r = equal(a, b)
         return r if op == "==" else not r
+    if op in ("&&", "||") and (a is UNKNOWN) != (b is UNKNOWN):
+        # a known false (&&) or true (||) decides the result whatever the unknown side turns out to be
+        try:
+            known = to_bool(b if a is UNKNOWN else a)
+        except ConversionError as err:
+            raise EvalError(f"Invalid operand for \"{op}\": {err}", e.pos, hint=_OPERAND_HINT) from None
+        return known if known == (op == "||") else UNKNOWN
     if a is UNKNOWN or b is UNKNOWN:
         return UNKNOWN
     try:

@@ -100,6 +100,14 @@ def test_unknown_propagates(text):
     assert ev(text, u=UNKNOWN) is UNKNOWN
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("false && u", False), ("u && false", False), ("true || u", True), ("u || true", True),
+    ("true && u", UNKNOWN), ("false || u", UNKNOWN), ("u && u", UNKNOWN),
+])
+def test_a_known_operand_decides_and_or_over_an_unknown(text, expected):
+    assert ev(text, u=UNKNOWN) is expected
+
+
 def test_unknown_inside_collections_stays_local():
     assert ev("length([u, 1])", u=UNKNOWN) == 2
     assert ev("[u, 1][1]", u=UNKNOWN) == 1
