@@ -44,6 +44,10 @@ def _context(dir: Path, var, var_file):
     except DiagnosticsError:
         console(stderr=True).print("[yellow]Warning:[/] the configuration does not load; reading state only.")
         graph = DesiredGraph(root=str(dir.resolve()))
+    path = workflow.state_path(graph)
+    if not path.exists():  # status and logs take no --state: say what does make one
+        fail(f"no state at {path}: nothing has been applied from {dir} yet",
+             hint=f"run `skyplan apply {dir}` first")
     return graph, workflow.open_state(graph, create=False)
 
 

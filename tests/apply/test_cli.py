@@ -156,3 +156,13 @@ def test_parallelism_zero_is_a_usage_error_for_apply_and_saved_plans(tmp_path):
     r = run("apply", str(plan_file), "-parallelism=0")
     assert r.returncode == 1 and "-parallelism must be at least 1 (got 0)" in r.stderr, r.stdout + r.stderr
     assert "Traceback" not in r.stderr and _state(d).resources == {}
+
+
+def test_status_and_logs_before_any_apply_say_to_apply_and_offer_no_missing_flag(tmp_path):
+    d = _dir(tmp_path, JOB)
+    for args in (("status", str(d)), ("status", str(d), "--json"), ("logs", "workload.hello", str(d))):
+        r = run(*args)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "nothing has been applied" in r.stderr and f"skyplan apply {d}" in r.stderr, r.stderr
+        assert "--state" not in r.stderr and "Traceback" not in r.stderr
+    assert not (d / ".skyplan" / "state.db").exists()
