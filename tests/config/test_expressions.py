@@ -130,6 +130,8 @@ def test_unknown_inside_collections_stays_local():
     ("1e400", "out of range"),
     ("1e308 * 10", "out of range"),
     ("range(1e9)", "more than 1,000,000"),
+    ("element([1, 2], -1)", "whole number >= 0"),
+    ("element([1, 2], 0.5)", "whole number >= 0"),
 ])
 def test_errors_name_the_problem(text, message):
     from skyplan.config.syntax import SyntaxProblem

@@ -133,7 +133,10 @@ def element(lst, i):
     lst = _need_list(lst)
     if not lst:
         raise ConversionError("cannot use element() on an empty list")
-    return lst[int(to_number(i)) % len(lst)]
+    n = to_number(i)
+    if n != int(n) or n < 0:
+        raise ConversionError(f"the index must be a whole number >= 0, got {n}")
+    return lst[int(n) % len(lst)]
 
 
 @fn(handles_unknown=True)
