@@ -35,6 +35,12 @@ def plan_options(*, target=None, replace=None, destroy=False, refresh=True, refr
     if migrate_threshold is not None and not 0 <= migrate_threshold < 1:
         fail(f"--migrate-threshold must be a fraction in [0, 1) (got {migrate_threshold})",
              hint="e.g. --migrate-threshold 0.2 moves a workload only when that saves at least 20%")
+    if destroy and (replace or refresh_only):
+        fail(f"{'-replace' if replace else '-refresh-only'} cannot be used with -destroy",
+             hint="a destroy plan deletes everything it selects; drop one of the two flags")
+    if refresh_only and (replace or reoptimize):
+        fail(f"{'-replace' if replace else '--reoptimize'} cannot be used with -refresh-only",
+             hint="a refresh-only plan changes no infrastructure; drop one of the two flags")
     from skyplan.addrs import Address
 
     for flag, values in (("-target", target), ("-replace", replace)):

@@ -71,3 +71,16 @@ def test_show_saved_plan_as_text_and_json(tmp_path):
     assert bad.returncode == 1 and "not a skyplan plan file" in bad.stderr
 
 
+
+
+@pytest.mark.parametrize("args, message", [
+    (("-destroy", "-replace", "workload.train"), "-replace cannot be used with -destroy"),
+    (("-destroy", "-refresh-only"), "-refresh-only cannot be used with -destroy"),
+    (("-refresh-only", "-replace", "workload.train"), "-replace cannot be used with -refresh-only"),
+    (("-refresh-only", "--reoptimize"), "--reoptimize cannot be used with -refresh-only"),
+])
+def test_contradictory_plan_flags_are_refused(tmp_path, args, message):
+    (tmp_path / "main.sky.hcl").write_text('workload "train" {\n  run = "true"\n}\n')
+    out = skyplan("plan", *args, cwd=tmp_path)
+    assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert not (tmp_path / ".skyplan").exists()
