@@ -50,6 +50,12 @@ def test_list_unknown_provider_exit_1_with_suggestion(capsys, cache_dir):
     assert code == 0 and "read live from the cluster" in out
 
 
+@pytest.mark.parametrize("option", ["--limit", "--max-price", "--min-accelerators"])
+def test_list_refuses_negative_numbers(capsys, cache_dir, option):
+    code, out, err = run(capsys, "catalog", "list", option, "-1")
+    assert code == 1 and f"Invalid value for '{option}'" in err and not out
+
+
 def test_show(capsys, cache_dir):
     code, out, _ = run(capsys, "catalog", "show", "aws", "p5.48xlarge")
     assert code == 0
