@@ -25,7 +25,7 @@ workload "train" {{
   image     = "pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime"
   run       = "torchrun --nnodes=$SKYPLAN_NUM_NODES train.py"
   resources {{
-    accelerators = "H100:4"
+    accelerators = "H100:8"
   }}
 }}
 
@@ -94,7 +94,7 @@ def test_apply_creates_labelled_job_and_deployment_and_destroy_removes_them(tmp_
     assert job["metadata"]["annotations"]["skyplan.dev/address"] == "workload.train"
     assert job["spec"]["completions"] == 2 and job["spec"]["completionMode"] == "Indexed"
     container = job["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"].startswith("pytorch/") and container["resources"]["limits"]["nvidia.com/gpu"] == "4"
+    assert container["image"].startswith("pytorch/") and container["resources"]["limits"]["nvidia.com/gpu"] == "8"
     (dep,) = k8s.list("deployments")
     assert dep["metadata"]["annotations"]["skyplan.dev/address"] == "workload.api"
     assert {s["spec"].get("clusterIP") == "None" for s in k8s.list("services")} == {True, False}
