@@ -22,6 +22,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Iterable, Sequence
 
 from skyplan.catalog.accelerators import CANONICAL, canonical, close_matches
@@ -203,6 +204,11 @@ def _offer(row: _Row, provider: str | None, result: ParseResult, trusted: bool) 
     if arch is None:
         row.fault("Arch", f"{arch_raw!r} is not one of {', '.join(ARCHES)}")
     observed = row.text("ObservedAt") or None
+    if observed is not None and not trusted:
+        try:
+            datetime.fromisoformat(observed.replace("Z", "+00:00"))
+        except ValueError:
+            row.fault("ObservedAt", f"{observed!r} is not a date like 2026-11-28")
     if len(row.errors) > n_errors:
         return None
     gpu_only = not instance_type

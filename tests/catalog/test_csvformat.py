@@ -131,3 +131,11 @@ def test_a_row_with_too_few_or_too_many_values_is_malformed():
     assert "x.csv: 2 malformed value(s)" in msg
     assert "row 2, column AvailabilityZone: missing; the row has 8 value(s), the header 9" in msg
     assert "row 3: 10 values, more than the header's 9 columns" in msg
+
+
+def test_observed_at_must_be_a_date():
+    text = HEADER + ",ObservedAt\nm7i.large,,,2,8,0.1,,us-east-1,us-east-1a,last week\n"
+    with pytest.raises(CatalogError, match=r"row 2, column ObservedAt: 'last week' is not a date like 2026-11-28"):
+        csvformat.parse(text, provider="aws")
+    ok = HEADER + ",ObservedAt\nm7i.large,,,2,8,0.1,,us-east-1,us-east-1a,2026-11-01\n"
+    assert csvformat.parse(ok, provider="aws").offers[0].observed_at == "2026-11-01"
