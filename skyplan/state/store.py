@@ -82,9 +82,12 @@ class StateStore:
             raise StateError(f"cannot open state file {path}: {e}") from None
         try:
             with translate(path):
+                # Refuse a file that is not ours (or is newer) before anything is written to
+                # it: switching to WAL rewrites the database header.
+                version = schema.check_version(conn, str(path))
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
-                if schema.check_version(conn, str(path)) < schema.SCHEMA_VERSION:
+                if version < schema.SCHEMA_VERSION:
                     schema.migrate(conn, str(path))
                 store = cls(path, conn)
         except BaseException:

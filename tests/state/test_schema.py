@@ -67,6 +67,10 @@ def test_other_sqlite_database_is_refused(tmp_path):
     conn.close()
     with pytest.raises(StateError, match="not a skyplan state file .*songs"):
         StateStore.open(p)
+    # Left as it was: refusing it did not switch someone else's database to WAL.
+    conn = sqlite3.connect(p)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
 
 
 def test_damaged_pages_give_a_state_error(store, state_path):
