@@ -22,7 +22,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
 from typing import Iterable, Sequence
 
 from skyplan.catalog.accelerators import CANONICAL, canonical, close_matches
@@ -206,8 +206,10 @@ def _offer(row: _Row, provider: str | None, result: ParseResult, trusted: bool) 
     observed = row.text("ObservedAt") or None
     if observed is not None and not trusted:
         try:
-            datetime.fromisoformat(observed.replace("Z", "+00:00"))
+            ok = len(observed) == 10 and bool(date.fromisoformat(observed))
         except ValueError:
+            ok = False
+        if not ok:  # as schemas/catalog.schema.json says: YYYY-MM-DD
             row.fault("ObservedAt", f"{observed!r} is not a date like 2026-11-28")
     if len(row.errors) > n_errors:
         return None

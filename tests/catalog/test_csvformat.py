@@ -137,5 +137,7 @@ def test_observed_at_must_be_a_date():
     text = HEADER + ",ObservedAt\nm7i.large,,,2,8,0.1,,us-east-1,us-east-1a,last week\n"
     with pytest.raises(CatalogError, match=r"row 2, column ObservedAt: 'last week' is not a date like 2026-11-28"):
         csvformat.parse(text, provider="aws")
+    with pytest.raises(CatalogError, match=r"column ObservedAt: '2026-11-01T10:00' is not a date"):
+        csvformat.parse(text.replace("last week", "2026-11-01T10:00"), provider="aws")
     ok = HEADER + ",ObservedAt\nm7i.large,,,2,8,0.1,,us-east-1,us-east-1a,2026-11-01\n"
     assert csvformat.parse(ok, provider="aws").offers[0].observed_at == "2026-11-01"
