@@ -87,18 +87,28 @@ def save_plan(plan: Plan, path: str | os.PathLike) -> Path:
     from skyplan import __version__
 
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     doc = {"skyplan_plan": FORMAT, "skyplan_version": __version__, "plan": plan_to_json(plan)}
-    fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=str(target.parent))
+    if target.is_dir():
+        raise PlanError(f"cannot save the plan to {target}: it is a folder",
+                        hint="give a file name, e.g. -out plan.skyplan")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=str(target.parent))
+    except OSError as e:
+        raise PlanError(f"cannot save the plan to {target}: {e.strerror or e}",
+                        hint="give a path in a folder you can write to") from None
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(doc, f, indent=1, default=str)
             f.write("\n")
         os.chmod(tmp, 0o600)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         with _suppress():
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise PlanError(f"cannot save the plan to {target}: {e.strerror or e}",
+                            hint="give a path in a folder you can write to") from None
         raise
     return target
 

@@ -67,3 +67,14 @@ def test_not_a_plan_file(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(PlanError, match="not a skyplan plan file"):
         load_plan(bad)
+
+
+def test_unwritable_plan_path_is_a_plan_error(tmp_path):
+    p = plan(graph(), solution(), snapshot(), None, PlanOptions())
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(PlanError, match="it is a folder"):
+        save_plan(p, tmp_path / "folder")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(PlanError, match="cannot save the plan to"):
+        save_plan(p, tmp_path / "file" / "plan.skyplan")  # its parent is a file
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["file", "folder"]
