@@ -34,7 +34,9 @@ The rules, where the configuration leaves a choice:
   rather than the node's size; the pods packed onto one Kubernetes node never
   ask for more than it has. A multi-node group there may span the cluster's
   nodes of the chosen node's shape, one pod per node when a pod fills one.
-  Cloud VMs match the accelerator count exactly.
+  Cloud VMs match the accelerator count exactly. A cluster that an existing
+  fleet declares is used through that fleet only (its live nodes are the
+  fleet's capacity, not more of it).
 - Stability: a running item keeps its placement unless moving saves more than
   ``migrate_threshold`` of its cost (``reoptimize`` turns this off).
 - Ties are broken by provider, region, zone, instance type and pricing, so
@@ -46,10 +48,11 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from dataclasses import replace
 
 from skyplan.errors import InfeasibleError, SolverError
 from skyplan.solver.assemble import assemble
-from skyplan.solver.capacity import Rows, fleet_options
+from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options
 from skyplan.solver.classes import Entry, Klass, build_classes
 from skyplan.solver.infeasible import explain_elastic, explain_no_options
 from skyplan.solver.items import Item, Option, offer_options
@@ -62,6 +65,7 @@ def solve(problem: Problem) -> Solution:
     """Place every workload and provisioned fleet of ``problem``; raises
     InfeasibleError naming the workload and constraint when no placement exists."""
     started = time.perf_counter()
+    problem = _without_fleet_nodes(problem)
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
     items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
@@ -86,6 +90,18 @@ def solve(problem: Problem) -> Solution:
     classes = build_classes(entries, coupled, opts.budget, threshold, merge=opts.merge)
     result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled)
     return assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
+
+
+def _without_fleet_nodes(problem: Problem) -> Problem:
+    """The problem without the live nodes of clusters an existing fleet declares:
+    the fleet's capacity is those nodes, and counting both would fill them twice."""
+    covered = {f.provider for f in problem.fleets.values() if f.existing and f.provider}
+    drop = {k for k in covered & set(problem.offers) if any(o.provider in NODE_KINDS for o in problem.offers[k])}
+    if not drop:
+        return problem
+    offers = {k: (tuple(o for o in v if o.provider not in NODE_KINDS) if k in drop else v)
+              for k, v in problem.offers.items()}
+    return replace(problem, offers=offers)
 
 
 def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
