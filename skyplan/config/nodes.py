@@ -193,8 +193,13 @@ def _expansion(ld, block: ast.Block, kind: str):
             return [(k, {"each": {"key": k, "value": v[k]}}) for k in sorted(v)]
         if isinstance(v, SetValue) and all(isinstance(x, str) for x in v):
             return [(k, {"each": {"key": k, "value": k}}) for k in v]
-        hint = "wrap the list in toset(...)" if isinstance(v, list) else "use a map or a set of strings"
-        ld.diags.error(f"for_each needs a map or a set of strings, got {type_name(v)}", block.file, each.pos, hint=hint)
+        if isinstance(v, SetValue):
+            others = sorted({type_name(x) for x in v if not isinstance(x, str)})
+            got, hint = f"set holding {' and '.join(others)} values", "convert the elements: toset([for x in ... : tostring(x)])"
+        else:
+            got = type_name(v)
+            hint = "wrap the list in toset(...)" if isinstance(v, list) else "use a map or a set of strings"
+        ld.diags.error(f"for_each needs a map or a set of strings, got {got}", block.file, each.pos, hint=hint)
         return None
     return [(None, {})]
 

@@ -230,6 +230,12 @@ def test_a_value_below_its_minimum_has_a_readable_hint(write_config):
     assert [x.hint for x in found] == ["expected a whole number >= 0"], found
 
 
+def test_for_each_over_a_set_of_numbers_says_to_convert_them(write_config):
+    [d] = [x for x in validate(write_config('workload "a" {\n  for_each = toset([1, 2])\n}')) if x.severity == "error"]
+    assert d.summary == "for_each needs a map or a set of strings, got set holding number values"
+    assert "tostring" in d.hint and "wrap the list" not in d.hint
+
+
 def test_all_problems_are_reported_together(write_config):
     d = write_config('workload "a" {\n  nmu_nodes = 1\n}\nworkload "b" {\n  run = var.x\n}\n',
                      other__sky__hcl='workload "c" {\n  kind = "batch"\n}\n')
