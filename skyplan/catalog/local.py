@@ -36,6 +36,8 @@ def gpu_name(raw: str) -> str | None:
     mem = next((w for w in words[1:] if w.upper().endswith("GB")), "")
     if model.upper() == "A100" and mem.upper().startswith("80"):
         return "A100-80GB"
+    if model.upper() == "V100" and mem.upper().startswith("32"):
+        return "V100-32GB"
     if model.upper().startswith("H100"):
         return "H100"
     return canonical(model)

@@ -55,3 +55,11 @@ def test_nodes_become_offers():
 def test_skyplan_label_wins():
     assert accelerator_of({"skyplan.dev/accelerator": "H100", "nvidia.com/gpu.product": "Tesla-T4"}) == "H100"
     assert accelerator_of({"nvidia.com/gpu.product": "mystery-gpu"}) is None
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("NVIDIA-H100-80GB-HBM3", "H100"), ("NVIDIA-A100-SXM4-80GB", "A100-80GB"), ("NVIDIA-A100-PCIE-40GB", "A100"),
+    ("Tesla-V100-SXM2-16GB", "V100"), ("Tesla-V100-SXM2-32GB", "V100-32GB"), ("Tesla-T4", "T4"),
+])
+def test_gpu_product_labels_name_the_accelerator_and_its_memory(label, expected):
+    assert accelerator_of({"nvidia.com/gpu.product": label}) == expected
