@@ -118,17 +118,40 @@ def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = t
 @state_app.command("rm")
 def rm_cmd(address: str = typer.Argument(..., help="Address to forget."), dir: Path = DIR_ARG,
            state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
-    """Forget a resource without destroying it (it keeps running, unmanaged)."""
+    """Forget a resource without destroying it (it keeps running, unmanaged). An
+    address without a key (workload.shard) forgets every count/for_each instance of it."""
     address = _address(address)
     with _open(dir, state) as store, store.lock("state rm", timeout=_timeout(lock_timeout)):
         rec = store.get(address)
-        if rec is None:
+        recs = [rec] if rec is not None else _instances_of(store, address)
+        if not recs:
             raise StateError(f"no resource {address} in state {store.path}",
                              hint="see what state holds with: skyplan state list")
         store.backup()
-        serial = store.forget(address, action="forget", detail="state rm")
-    ids = ", ".join(i.id for i in rec.instances) or "no instances"
-    console().print(f"Removed {address} from state (serial {serial}). Still running, no longer managed: {ids}.")
+        with store.atomic():  # all instances or none
+            for r in recs:
+                serial = store.forget(r.address, action="forget", detail="state rm")
+    for r in recs:
+        ids = ", ".join(i.id for i in r.instances) or "no instances"
+        console().print(f"Removed {r.address} from state (serial {serial}). Still running, no longer managed: {ids}.")
+
+
+def _instances_of(store, address: str) -> list:
+    """The records of every count/for_each instance of the keyless ``address``."""
+    from skyplan.addrs import Address
+
+    target = Address.parse(address)
+    if target.key is not None:
+        return []
+    out = []
+    for addr, rec in sorted(store.snapshot().resources.items()):
+        try:
+            a = Address.parse(addr)
+        except ValueError:
+            continue
+        if a.key is not None and a.base == target:
+            out.append(rec)
+    return out
 
 
 @state_app.command("pull")

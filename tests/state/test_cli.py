@@ -107,6 +107,19 @@ def test_history_tells_the_creating_marker_from_the_result(capsys, cfg):
     assert "status running" in lines[0] and "status creating" in lines[1]
 
 
+def test_rm_of_a_keyless_address_forgets_every_instance(capsys, cfg):
+    with StateStore.open(cfg / ".skyplan" / "state.db") as s:
+        for i in range(3):
+            s.record(make_record(f"workload.shard[{i}]"), action="create")
+        s.record(make_record("workload.other"), action="create")
+    code, out, _ = run(capsys, "state", "rm", "workload.shard", str(cfg))
+    assert code == 0 and out.count("Removed workload.shard[") == 3
+    with StateStore.open(cfg / ".skyplan" / "state.db") as s:
+        assert list(s.snapshot().resources) == ["workload.other"]
+    code, _, err = run(capsys, "state", "rm", "workload.shard", str(cfg))
+    assert code == 1 and "no resource workload.shard" in err
+
+
 def test_pull_push_round_trip_and_checks(capsys, filled, tmp_path):
     code, out, _ = run(capsys, "state", "pull", str(filled))
     doc = json.loads(out)
