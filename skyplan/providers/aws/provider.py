@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import ProviderConfig
-from skyplan.errors import CapacityError, ProviderError
+from skyplan.errors import CapacityError, ProviderError, TransientError
 from skyplan.providers.aws import errors as awserr
 from skyplan.providers.aws.instances import exit_code_of, flatten, job_finished, to_instance, visible
 from skyplan.providers.aws.launch import (
@@ -196,6 +196,10 @@ class AwsProvider:
             try:
                 with self._guard(region):
                     raws = flatten(ec2.get_paginator("describe_instances").paginate(InstanceIds=ids))
+            except TransientError:  # a throttled read: the nodes are still starting
+                if time.monotonic() >= deadline:
+                    raise
+                raws = []
             except ProviderError as exc:  # new ids can lag behind in EC2's read path
                 if awserr.error_code(exc.__cause__) not in awserr.NOT_FOUND:
                     raise

@@ -131,3 +131,14 @@ def test_unreachable_proxy_is_transient(monkeypatch):
                                      settings={"endpoint_url": "http://127.0.0.1:1"}))
     with pytest.raises(TransientError, match="cannot reach EC2"):
         aws.list_managed("lin-1")
+
+
+def test_throttled_reads_while_waiting_for_nodes_do_not_abandon_the_launch(moto):
+    """DescribeInstances is throttled often on busy accounts: the nodes launched
+    are waited for until the launch timeout, not terminated on the first
+    throttled read and launched again."""
+    moto.inject("RequestLimitExceeded", action="DescribeInstances", times=2)  # both botocore attempts
+    (inst,) = provider(moto).create(request())
+    assert inst.state == "running"
+    assert len(moto.calls("RunInstances")) == 1
+    assert not moto.calls("TerminateInstances")
