@@ -6,7 +6,9 @@ group, the highest hourly cost among its chosen placement and its listed
 fallbacks, summed over groups; capped by the workload's ``max_hourly_cost``
 (never below the chosen cost). Fallbacks are the cheapest other offers the
 workload may use (distinct provider/region/zone/type/pricing, blocked scopes
-already removed), ranked by expected cost, at most ``top_fallbacks``.
+already removed), ranked by expected cost, at most ``top_fallbacks``; a
+fallback keeps the group's spread (no domain above ceil(r / D) groups, none
+left below floor(r / D)) and a colocated workload in its partner's regions.
 """
 
 from __future__ import annotations
@@ -39,12 +41,18 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
     fallback_cache: dict[tuple, tuple[Placement, ...]] = {}
     for address in sorted(chosen):
         e, groups = entries[address], chosen[address]
+        target = e.item.placement.colocate_with
+        regions = frozenset(o.region_key for o in chosen[target]) if target in chosen else None
+        spread = e.item.placement.spread if len(groups) > 1 else None
         gps = []
-        for o in groups:
-            fkey = (e.signature, o.key)
+        for gi, o in enumerate(groups):
+            held = Counter(g.domain(spread) for j, g in enumerate(groups) if j != gi) if spread else Counter()
+            fkey = (e.signature, o.key, regions, tuple(sorted(held.items())))
             if fkey not in fallback_cache:
                 fallback_cache[fkey] = tuple(_placement(f, fleet_home) for f in
-                                             [f for f in e.options if f.fleet is None and f.key != o.key]
+                                             [f for f in e.options if f.fleet is None and f.key != o.key
+                                              and (regions is None or f.region_key in regions)
+                                              and (not spread or _keeps_spread(e, spread, o, f, held))]
                                              [:opts.top_fallbacks])
             gps.append(GroupPlacement(_placement(o, fleet_home), fallback_cache[fkey]))
         approved = sum(max([g.chosen.hourly_cost] + [f.hourly_cost for f in g.fallbacks]) for g in gps)
@@ -109,6 +117,16 @@ def _split(k, pool: list[list], current, chosen: dict) -> None:
                 out[gi] = slot[0]
                 slot[1] -= 1
         chosen[member.item.address] = out
+
+
+def _keeps_spread(e, spread: str, o: Option, f: Option, held: Counter) -> bool:
+    """Whether moving one group from ``o`` to ``f`` keeps the spread rule: at most
+    ceil(r / D) groups in ``f``'s domain, at least floor(r / D) left in ``o``'s."""
+    if f.domain(spread) == o.domain(spread):
+        return True
+    r = sum(held.values()) + 1
+    d = len({x.domain(spread) for x in e.options}) or 1
+    return held[f.domain(spread)] < -(-r // d) and held[o.domain(spread)] >= r // d
 
 
 def _placement(o: Option, fleet_home: dict[str, Option]) -> Placement:
