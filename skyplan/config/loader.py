@@ -39,6 +39,7 @@ class Loader:
         self.top_root = top_root or self.root
         self.hasher = hasher or hashlib.sha256()
         self.call_site = call_site
+        self.sensitive_inputs: set[str] = set()  # module inputs given a sensitive value by the caller
         self.files: list[ast.File] = []
         self.blocks: dict[str, dict[str, ast.Block]] = {t: {} for t in BLOCK_TYPES}
         self.locals: dict[str, tuple[ast.Attribute, str]] = {}
@@ -165,7 +166,7 @@ class Loader:
         else:
             auto = auto_var_files(self.root)
             self.var_values = resolve(decls, self.diags, cli=cli, var_files=auto + list(var_files), env=env, root=self.root)
-        self.sensitive_vars = {n for n, d in decls.items() if d.sensitive}
+        self.sensitive_vars = {n for n, d in decls.items() if d.sensitive} | (self.sensitive_inputs & set(decls))
         self.decls = decls
 
     # --- the dependency graph -----------------------------------------------------

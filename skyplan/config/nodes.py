@@ -332,6 +332,7 @@ def module(ld, name: str) -> None:
     child = Loader(path, ld.diags, module_path=ld.module_path + (name,), inputs=inputs, top_root=ld.top_root,
                    hasher=ld.hasher, call_site=(block.file, block.pos, {a.name: a.pos for a in block.body.attributes}))
     child.extra_deps = _resources_of(ld, _direct_dep_refs(block))
+    child.sensitive_inputs = {a.name for a in block.body.attributes if _sensitive(ld, references(a.expr))}
     errors_before = ld.diags.errors
     child.run()
     ld.children[name] = child
