@@ -92,12 +92,14 @@ class _Row:
 
 
 def parse(source: str | io.TextIOBase | Iterable[str], *, name: str = "catalog",
-          provider: str | None = None, trusted: bool = False) -> ParseResult:
+          provider: str | None = None, trusted: bool = False,
+          consequence: str = "nothing was imported") -> ParseResult:
     """Read catalog CSV text (or an open file) into Offers.
 
     ``provider`` names the cloud when the file has no ``Cloud`` column (a SkyPilot
     ``vms.csv``), and must agree with it when it has one. ``trusted`` skips the
-    placeholder-price rules for files skyplan wrote itself (faster)."""
+    placeholder-price rules for files skyplan wrote itself (faster). ``consequence`` says
+    in the error what a malformed file means for the caller."""
     if isinstance(source, str):
         source = io.StringIO(source)
     reader = csv.reader(source)
@@ -144,7 +146,7 @@ def parse(source: str | io.TextIOBase | Iterable[str], *, name: str = "catalog",
     if errors:
         shown = errors[:MAX_REPORTED]
         more = f"\n  ... and {len(errors) - MAX_REPORTED} more" if len(errors) > MAX_REPORTED else ""
-        raise CatalogError(f"{name}: {len(errors)} malformed value(s); nothing was imported:\n  "
+        raise CatalogError(f"{name}: {len(errors)} malformed value(s); {consequence}:\n  "
                            + "\n  ".join(shown) + more,
                            hint="fix the rows named above; the format is described in schemas/catalog.schema.json")
     return result

@@ -60,12 +60,12 @@ def key_of(o: Offer) -> tuple:
     return (o.provider, o.region, o.zone or "", o.instance_type, o.accelerator or "", o.accelerator_count)
 
 
-def read_file(path: str | os.PathLike, *, provider: str | None = None, trusted: bool = False
-              ) -> csvformat.ParseResult:
+def read_file(path: str | os.PathLike, *, provider: str | None = None, trusted: bool = False,
+              consequence: str = "nothing was imported") -> csvformat.ParseResult:
     p = Path(path)
     try:
         with open(p, newline="", encoding="utf-8") as f, _no_gc():
-            return csvformat.parse(f, name=str(path), provider=provider, trusted=trusted)
+            return csvformat.parse(f, name=str(path), provider=provider, trusted=trusted, consequence=consequence)
     except FileNotFoundError:
         raise CatalogError(f"catalog file {str(path)!r} not found",
                            hint="give the path of a catalog CSV (see schemas/catalog.schema.json)") from None
@@ -108,7 +108,7 @@ def merge(base: Iterable[Offer], overlay: Iterable[Offer]) -> list[Offer]:
 def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     """Exactly the catalog file at ``path``, or the user's cache merged over the built-in snapshot."""
     if path is not None:
-        result = read_file(path)
+        result = read_file(path, consequence="the catalog cannot be used")
         observed = max((o.observed_at or "" for o in result.offers), default="")
         if not observed:  # a file without ObservedAt: the day it was written
             observed = date.fromtimestamp(Path(path).stat().st_mtime).isoformat()

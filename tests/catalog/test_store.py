@@ -87,3 +87,17 @@ def test_same_inputs_give_the_same_catalog_in_process(cache_dir, tmp_path):
     import_file(path)
     second = load_catalog()
     assert second is not first and len(second) == len(first) + 1
+
+
+def test_a_malformed_explicit_catalog_is_refused_not_imported(cache_dir, tmp_path):
+    import pytest
+
+    from skyplan.errors import CatalogError
+
+    bad = tmp_path / "prices.csv"
+    bad.write_text("Cloud,InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,"
+                   "AvailabilityZone\naws,m1,,,two,4,0.1,,us-east-1,us-east-1a\n")
+    with pytest.raises(CatalogError) as e:
+        load_catalog(bad)
+    assert "1 malformed value(s); the catalog cannot be used" in str(e.value)
+    assert "row 2, column vCPUs" in str(e.value) and "imported" not in str(e.value)
