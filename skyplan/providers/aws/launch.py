@@ -126,8 +126,9 @@ def name_tag(req: LaunchRequest) -> str:
 
 
 def run_instances_args(req: LaunchRequest, *, image_id: str, settings: Mapping[str, Any],
-                       client_token: str) -> dict:
-    """The keyword arguments of ``ec2.run_instances`` for one node group."""
+                       client_token: str, root_device: str = "/dev/sda1") -> dict:
+    """The keyword arguments of ``ec2.run_instances`` for one node group;
+    ``disk_gb`` sizes ``root_device`` (the image's root device name)."""
     p = req.placement
     extra = {str(k): str(v) for k, v in dict(settings.get("tags") or {}).items()}
     tags = {**extra, **req.tags(), "Name": name_tag(req), TAG_KIND: req.kind, TAG_PRICING: p.pricing}
@@ -163,7 +164,7 @@ def run_instances_args(req: LaunchRequest, *, image_id: str, settings: Mapping[s
     if settings.get("instance_profile"):
         args["IamInstanceProfile"] = {"Name": str(settings["instance_profile"])}
     if req.disk_gb:
-        args["BlockDeviceMappings"] = [{"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": int(req.disk_gb),
+        args["BlockDeviceMappings"] = [{"DeviceName": root_device, "Ebs": {"VolumeSize": int(req.disk_gb),
                                                                             "VolumeType": "gp3",
                                                                             "DeleteOnTermination": True}}]
     market = market_options(req.kind, p.pricing)

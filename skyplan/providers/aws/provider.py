@@ -162,6 +162,21 @@ class AwsProvider:
             self._images[key] = value
         return self._images[key]
 
+    def root_device(self, region: str, image: str) -> str:
+        """The root device name of ``image`` (``/dev/sda1`` on Ubuntu images,
+        ``/dev/xvda`` on Amazon Linux), so ``disk_gb`` resizes the root volume."""
+        key = (region, "root:" + image)
+        if key not in self._images:
+            try:
+                with self._guard(f"{region} (describe_images {image})"):
+                    found = self.client(region).describe_images(ImageIds=[image])["Images"]
+            except ProviderError as exc:
+                if not awserr.error_code(exc.__cause__).startswith("InvalidAMIID"):
+                    raise
+                found = []  # run_instances will name the problem
+            self._images[key] = (found[0].get("RootDeviceName") if found else None) or "/dev/sda1"
+        return self._images[key]
+
     def create(self, req: LaunchRequest) -> list[Instance]:
         """Launch ``placement.nodes`` nodes with one ``run_instances`` and wait until all run.
 
@@ -176,8 +191,9 @@ class AwsProvider:
         where = p.zone or p.region
         ec2 = self.client(p.region)
         image = self.image_for(p.region, p.instance_type, req.image)
+        root = self.root_device(p.region, image) if req.disk_gb else "/dev/sda1"
         args = run_instances_args(req, image_id=image, settings=self.settings,
-                                  client_token=f"skyplan-{uuid.uuid4().hex}")
+                                  client_token=f"skyplan-{uuid.uuid4().hex}", root_device=root)
         with self._guard(f"{where} ({p.instance_type} x{p.nodes}, {p.pricing})"):
             launched = ec2.run_instances(**args)["Instances"]
         ids = [i["InstanceId"] for i in launched]

@@ -224,3 +224,16 @@ def test_without_regions_every_enabled_region_is_listed(moto):
     assert {"us-east-1", "eu-west-1", "ap-northeast-1"} <= set(aws.regions)
     aws.create(request(region="eu-west-1", zone="eu-west-1a"))
     assert [i.region for i in aws.list_managed("lin-1")] == ["eu-west-1"]
+
+
+def test_disk_size_applies_to_the_images_root_device(moto):
+    """disk_gb resizes the root volume of whatever image boots: an Amazon Linux
+    image's root is /dev/xvda, where a fixed /dev/sda1 would add a second,
+    unused volume and leave the root at the image's size."""
+    al_image = "ami-760aaa0f"  # one of moto's built-in Amazon Linux images
+    aws = provider(moto, image_id=al_image)
+    (inst,) = aws.create(request(disk_gb=200))
+    raw = _ec2(moto).describe_instances(InstanceIds=[inst.id])["Reservations"][0]["Instances"][0]
+    assert raw["RootDeviceName"] == "/dev/xvda"
+    vols = _ec2(moto).describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [inst.id]}])["Volumes"]
+    assert [(v["Attachments"][0]["Device"], v["Size"]) for v in vols] == [("/dev/xvda", 200)]
