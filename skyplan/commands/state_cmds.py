@@ -106,13 +106,25 @@ def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. wor
 @state_app.command("mv")
 def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = typer.Argument(..., help="New address."),
            dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
-    """Rename a resource in state without touching the cloud."""
+    """Rename a resource in state without touching the cloud. An address without a
+    key (workload.shard) moves every count/for_each instance, keeping the keys."""
+    from skyplan.addrs import Address
+
     src, dst = _address(src), _address(dst)
     with _open(dir, state) as store, store.lock("state mv", timeout=_timeout(lock_timeout)):
-        if store.get(src) is not None and store.get(dst) is None:
+        pairs = [(src, dst)]
+        if store.get(src) is None:
+            instances = _instances_of(store, src)
+            to = Address.parse(dst)
+            if instances and to.key is None:
+                pairs = [(r.address, str(to.with_key(Address.parse(r.address).key))) for r in instances]
+        if all(store.get(a) is not None and store.get(b) is None for a, b in pairs):
             store.backup()
-        serial = store.move(src, dst)
-    console().print(f"Moved {src} to {dst} (serial {serial}).")
+        with store.atomic():  # all instances or none
+            for a, b in pairs:
+                serial = store.move(a, b)
+    for a, b in pairs:
+        console().print(f"Moved {a} to {b} (serial {serial}).")
 
 
 @state_app.command("rm")

@@ -120,6 +120,25 @@ def test_rm_of_a_keyless_address_forgets_every_instance(capsys, cfg):
     assert code == 1 and "no resource workload.shard" in err
 
 
+def test_mv_of_a_keyless_address_moves_every_instance(capsys, cfg):
+    with StateStore.open(cfg / ".skyplan" / "state.db") as s:
+        for key in ('"a"', '"b"'):
+            s.record(make_record(f"workload.shard[{key}]"), action="create")
+        s.record(make_record("workload.part"), action="create")
+    code, out, _ = run(capsys, "state", "mv", "workload.shard", "module.m.workload.part", str(cfg))
+    assert code == 0 and 'Moved workload.shard["a"] to module.m.workload.part["a"]' in out
+    with StateStore.open(cfg / ".skyplan" / "state.db") as s:
+        assert sorted(s.snapshot().resources) == ['module.m.workload.part["a"]', 'module.m.workload.part["b"]',
+                                                  "workload.part"]
+    # One clash and nothing moves.
+    with StateStore.open(cfg / ".skyplan" / "state.db") as s:
+        s.record(make_record('workload.other["b"]'), action="create")
+    code, _, err = run(capsys, "state", "mv", "module.m.workload.part", "workload.other", str(cfg))
+    assert code == 1 and 'workload.other["b"] is already in state' in err
+    with StateStore.open(cfg / ".skyplan" / "state.db") as s:
+        assert 'module.m.workload.part["a"]' in s.snapshot().resources
+
+
 def test_pull_push_round_trip_and_checks(capsys, filled, tmp_path):
     code, out, _ = run(capsys, "state", "pull", str(filled))
     doc = json.loads(out)
