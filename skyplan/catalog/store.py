@@ -72,6 +72,11 @@ def read_file(path: str | os.PathLike, *, provider: str | None = None, trusted: 
     except (IsADirectoryError, PermissionError, UnicodeDecodeError, csv.Error) as e:
         raise CatalogError(f"cannot read catalog file {str(path)!r}: {e}",
                            hint="a catalog is a UTF-8 CSV file (see schemas/catalog.schema.json)") from None
+    except ValueError:
+        if not trusted:
+            raise
+        # a file skyplan wrote (the cache) edited since: check it row by row to name the fault
+        return read_file(path, provider=provider, trusted=False, consequence="the catalog cannot be used")
 
 
 def read_sources() -> list[dict]:

@@ -101,3 +101,19 @@ def test_a_malformed_explicit_catalog_is_refused_not_imported(cache_dir, tmp_pat
         load_catalog(bad)
     assert "1 malformed value(s); the catalog cannot be used" in str(e.value)
     assert "row 2, column vCPUs" in str(e.value) and "imported" not in str(e.value)
+
+
+def test_a_hand_edited_cache_row_is_named_not_an_internal_error(cache_dir, small_csv):
+    import pytest
+
+    from skyplan.errors import CatalogError
+
+    import_file(small_csv)
+    cache = store.user_offers_path()
+    lines = cache.read_text().splitlines()
+    row = next(i for i, line in enumerate(lines) if ",192,2048," in line)
+    lines[row] = lines[row].replace(",192,", ",lots,", 1)
+    cache.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CatalogError) as e:
+        load_catalog()
+    assert f"row {row + 1}, column vCPUs: 'lots' is not a number" in str(e.value)
