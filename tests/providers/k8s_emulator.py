@@ -95,9 +95,11 @@ class KubeEmulator:
         path.write_text(json.dumps(doc))  # JSON is YAML
         return str(path)
 
-    def fail_next(self, code: int, *, method: str | None = None, path: str = "", times: int = 1) -> None:
+    def fail_next(self, code: int, *, method: str | None = None, path: str = "", times: int = 1,
+                  message: str = "") -> None:
         with self.lock:
-            self.faults.append({"code": code, "method": method, "path": path, "times": times})
+            self.faults.append({"code": code, "method": method, "path": path, "times": times,
+                                "message": message or f"injected {code}"})
 
     def finish_job(self, name: str, ns: str = "default", *, succeeded: bool = True) -> None:
         with self.lock:
@@ -195,7 +197,7 @@ def _handler(emu: KubeEmulator):
                 reasons = {409: "Conflict", 410: "Expired", 429: "TooManyRequests", 500: "InternalError",
                            503: "ServiceUnavailable", 403: "Forbidden"}
                 return self._send(fault["code"], status(fault["code"], reasons.get(fault["code"], "Unknown"),
-                                                        f"injected {fault['code']}"))
+                                                        fault["message"]))
             log = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$", url.path)
             if log and method == "GET":
                 with emu.lock:

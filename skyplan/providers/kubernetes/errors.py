@@ -1,6 +1,7 @@
 """Translate kubernetes-client failures into skyplan's provider error tree.
 
-401/403 and unusable kubeconfigs -> AuthError naming the context; 409 (a
+401/403 and unusable kubeconfigs -> AuthError naming the context, except a
+403 for an exceeded ResourceQuota -> QuotaError(region); 409 (a
 conflicting write) 410 (expired resourceVersion), 429 and 5xx -> TransientError
 (apply retries with backoff); connection failures -> TransientError; 422 and
 other 4xx -> ProviderError quoting the API server's message. A 409
@@ -13,7 +14,7 @@ import json
 from contextlib import contextmanager
 from typing import Iterator
 
-from skyplan.errors import AuthError, ProviderError, TransientError
+from skyplan.errors import AuthError, ProviderError, QuotaError, TransientError
 
 
 def api_status(exc: BaseException) -> int:
@@ -46,6 +47,9 @@ def translate(exc: BaseException, *, provider: str, context: str, where: str) ->
         return exc if isinstance(exc, Exception) else ProviderError(str(exc), provider=provider)
     code, message = api_status(exc), api_message(exc)
     text = f"{provider}: {where} failed ({code}): {message}"
+    if code == 403 and "exceeded quota" in message:  # a ResourceQuota of the namespace, not RBAC
+        return QuotaError(text, scope="region", provider=provider,
+                          hint="raise the namespace's ResourceQuota, or let skyplan place the workload elsewhere")
     if code in (401, 403):
         return AuthError(f"{provider}: the Kubernetes API refused {context} ({code}): {message}", provider=provider,
                          hint="check the credentials and RBAC of that kubeconfig context")

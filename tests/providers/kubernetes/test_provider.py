@@ -249,3 +249,18 @@ def test_logs_read_the_pod_of_each_rank(k8s, tmp_path):
         rank = pod["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"]
         k8s.pod_logs[pod["metadata"]["name"]] = f"epoch 1 on rank {rank}\nepoch 2 on rank {rank}\n"
     assert list(kp.logs(insts[1])) == ["epoch 1 on rank 1", "epoch 2 on rank 1"]
+
+
+def test_exceeded_namespace_quota_is_a_quota_error_not_an_auth_error(k8s, tmp_path):
+    """A ResourceQuota refusal is a 403 too, but credentials are fine: apply
+    should fail over to another offer, not stop and blame RBAC."""
+    from skyplan.errors import QuotaError
+
+    kp = provider(k8s, tmp_path)
+    k8s.fail_next(403, method="POST", path="/jobs", message=(
+        'jobs.batch "sp-train-0" is forbidden: exceeded quota: team-quota, requested: count/jobs.batch=1, '
+        "used: count/jobs.batch=10, limited: count/jobs.batch=10"))
+    with pytest.raises(QuotaError, match="exceeded quota") as err:
+        kp.create(request())
+    assert err.value.scope == "region"
+    assert k8s.list("jobs") == []
