@@ -140,7 +140,9 @@ def apply_plan(
             res.destroyed += op in (DELETE, DELETE_OLD)
         elif status == FAILED:
             res.failed.append(key)
-            res.errors[key] = str(walked.errors[key]) or type(walked.errors[key]).__name__
+            err = walked.errors[key]
+            hint = getattr(err, "hint", None)  # what to do, as every other error says it
+            res.errors[key] = (str(err) or type(err).__name__) + (f"\nhint: {hint}" if hint else "")
         elif status == SKIPPED:
             res.skipped.append(key)
             res.reasons[key] = walked.reasons.get(key, "")

@@ -84,6 +84,7 @@ def test_fallback_over_approved_cost_is_refused_with_a_table(store):
     assert res.failed == ["workload.x (create)"]
     msg = res.errors["workload.x (create)"]
     assert "INFRA" in msg and "refused: would cost $3.00/h, above the approved $1.00/h" in msg
+    assert msg.endswith("hint: widen placement (regions, zones, pricing) or raise max_hourly_cost, then plan again")
     assert prov.tried == [(a.infra, a.instance_type)]
 
 
