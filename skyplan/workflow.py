@@ -47,16 +47,6 @@ def open_state(graph: DesiredGraph, create: bool = True):
     return StateStore.open(state_path(graph), create=create)
 
 
-def provider_keys_in_use(graph: DesiredGraph, snapshot: Snapshot | None = None) -> set[str]:
-    """Provider keys the configuration declares plus those state records resources in."""
-    keys = set(graph.providers)
-    if snapshot is not None:
-        for rec in snapshot.resources.values():
-            for g in rec.groups:
-                keys.add(g.placement.provider)
-    return keys
-
-
 def build_providers(graph: DesiredGraph, only: Iterable[str] | None = None) -> dict[str, Provider]:
     """Instantiate the providers (lazily importing their SDKs) for the keys in ``only``
     (default: every provider block). Providers state references but the config no
@@ -261,5 +251,5 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
 
 __all__ = [
     "load_config", "state_path", "open_state", "build_providers", "build_offers", "refresh_state",
-    "refresh", "resolve_known", "PlanResult", "make_plan", "maybe_lock", "solve_placements", "provider_keys_in_use",
+    "refresh", "resolve_known", "PlanResult", "make_plan", "maybe_lock", "solve_placements",
 ]
