@@ -159,6 +159,11 @@ def check_plan_against_state(plan: Plan, store_or_snapshot: Any) -> None:
     """Raise StalePlanError when ``plan`` was not made against this state as it is now."""
     snap: Snapshot = store_or_snapshot if isinstance(store_or_snapshot, Snapshot) else store_or_snapshot.snapshot()
     fresh_state = snap.serial == 0 and not snap.resources
+    if not plan.lineage and not fresh_state:
+        raise StalePlanError(
+            f"Saved plan is stale: it was made before this state existed, which has changed since "
+            f"(state serial {snap.serial})",
+            hint="run `skyplan plan -out FILE` again and apply the new plan")
     if plan.lineage != snap.lineage and not (fresh_state and not plan.lineage):
         raise StalePlanError(
             f"Saved plan does not match this state (lineage {plan.lineage or '(none)'} "

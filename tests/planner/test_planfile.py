@@ -55,6 +55,9 @@ def test_plan_against_no_state_applies_to_a_fresh_state():
     fresh = dataclasses.replace(snapshot(serial=0), resources={})
     check_plan_against_state(p, fresh)
     assert fresh.lineage == LINEAGE
+    # Someone applied in between: the plan is stale, not "another state".
+    with pytest.raises(StalePlanError, match="Saved plan is stale"):
+        check_plan_against_state(p, snapshot(record(workload("a"), P1), serial=2))
 
 
 def test_not_a_plan_file(tmp_path):
