@@ -25,8 +25,7 @@ def load_snapshot(dir: Path) -> tuple[Snapshot, dict[str, tuple[str, ...]]]:
 
     with StateStore.open(path, create=False) as store:
         snap = store.snapshot()
-        sensitive = {a: store.sensitive_paths(a) for a in snap.resources}
-    return snap, sensitive
+    return snap, dict(snap.sensitive)
 
 
 def format_value(value: Any) -> str:
@@ -36,16 +35,12 @@ def format_value(value: Any) -> str:
     return json.dumps(value)
 
 
-def _redacted(attrs: Mapping[str, Any], paths: tuple[str, ...]) -> dict:
-    out = json.loads(json.dumps(dict(attrs), default=str))
-    for p in paths:
-        parts = p.split(".")
-        cur = out
-        for step in parts[:-1]:
-            cur = cur.get(step) if isinstance(cur, dict) else None
-        if isinstance(cur, dict) and parts[-1] in cur:
-            cur[parts[-1]] = "(sensitive value)"
-    return out
+def _redacted(data: Mapping[str, Any], paths: tuple[str, ...]) -> dict:
+    """A record's JSON with its sensitive values hidden, in its attributes and
+    wherever a provider echoed them (node attributes, tags)."""
+    from skyplan.state.redact import redact_record
+
+    return redact_record(json.loads(json.dumps(dict(data), default=str)), paths)
 
 
 def render_state_text(snap: Snapshot, sensitive: Mapping[str, tuple[str, ...]]) -> str:
@@ -56,7 +51,7 @@ def render_state_text(snap: Snapshot, sensitive: Mapping[str, tuple[str, ...]]) 
         rec = snap.resources[addr]
         lines.append(f"# {addr}:")
         lines.append(f"{rec.kind} {json.dumps(addr.split('.', 1)[1])} {{")
-        attrs = _redacted(rec.attributes, sensitive.get(addr, ()))
+        attrs = _redacted({"attributes": rec.attributes}, sensitive.get(addr, ()))["attributes"]
         width = max((len(k) for k in [*attrs, "status"]), default=0)
         lines.append(f"    {'status'.ljust(width)} = {json.dumps(rec.status)}" + ("  # tainted" if rec.tainted else ""))
         for k in sorted(attrs):
@@ -93,8 +88,7 @@ def render_state_text(snap: Snapshot, sensitive: Mapping[str, tuple[str, ...]]) 
 def render_state_json(snap: Snapshot, sensitive: Mapping[str, tuple[str, ...]]) -> dict:
     resources = []
     for addr in sorted(snap.resources):
-        data = snap.resources[addr].to_json()
-        data["attributes"] = _redacted(data["attributes"], sensitive.get(addr, ()))
+        data = _redacted(snap.resources[addr].to_json(), sensitive.get(addr, ()))
         data["sensitive_paths"] = list(sensitive.get(addr, ()))
         resources.append(data)
     return {

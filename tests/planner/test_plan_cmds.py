@@ -84,3 +84,21 @@ def test_contradictory_plan_flags_are_refused(tmp_path, args, message):
     out = skyplan("plan", *args, cwd=tmp_path)
     assert out.returncode == 1 and message in out.stderr and "Traceback" not in out.stderr, out.stderr
     assert not (tmp_path / ".skyplan").exists()
+
+
+def test_show_state_hides_sensitive_values_a_provider_echoed_into_its_nodes(tmp_path):
+    import dataclasses
+
+    w = workload("train", env={"TOKEN": "s3cret-token"})
+    rec = record(w, place())
+    g = rec.groups[0]
+    node = dataclasses.replace(g.instances[0], attributes={"env": {"TOKEN": "s3cret-token"}, "ip": "10.0.0.9"})
+    rec = dataclasses.replace(rec, groups=(dataclasses.replace(g, instances=(node,)),))
+    with StateStore.open(tmp_path / ".skyplan" / "state.db") as store:
+        store.record(rec, action="create", sensitive_paths=("env.TOKEN",))
+    for args in (("show", str(tmp_path)), ("show", str(tmp_path), "--json")):
+        out = skyplan(*args)
+        assert out.returncode == 0, out.stderr
+        assert "s3cret-token" not in out.stdout and "(sensitive value)" in out.stdout
+    doc = json.loads(skyplan("show", str(tmp_path), "--json").stdout)
+    assert doc["values"]["resources"][0]["groups"][0]["instances"][0]["attributes"]["ip"] == "10.0.0.9"
