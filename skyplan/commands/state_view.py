@@ -12,13 +12,9 @@ from skyplan.state.model import Snapshot
 def load_snapshot(dir: Path) -> tuple[Snapshot, dict[str, tuple[str, ...]]]:
     """The state beside the configuration in ``dir`` (empty when there is none) and
     each address's sensitive attribute paths."""
-    from skyplan.state import default_state_path
+    from skyplan.commands.state_cmds import state_path
 
-    path = default_state_path(dir)
-    if not path.exists() and any(Path(dir).glob("*.sky.hcl")):
-        from skyplan.workflow import load_config, state_path
-
-        path = state_path(load_config(dir))
+    path = state_path(Path(dir), None)  # the skyplan block's state path wins, as for the state commands
     if not path.exists():
         return Snapshot.empty(), {}
     from skyplan.state import StateStore

@@ -102,3 +102,14 @@ def test_show_state_hides_sensitive_values_a_provider_echoed_into_its_nodes(tmp_
         assert "s3cret-token" not in out.stdout and "(sensitive value)" in out.stdout
     doc = json.loads(skyplan("show", str(tmp_path), "--json").stdout)
     assert doc["values"]["resources"][0]["groups"][0]["instances"][0]["attributes"]["ip"] == "10.0.0.9"
+
+
+def test_show_and_output_follow_the_skyplan_blocks_state_path(state_dir):
+    # state_dir holds a default .skyplan/state.db; the config now points elsewhere.
+    (state_dir / "main.sky.hcl").write_text('skyplan {\n  state {\n    path = "shared/s.db"\n  }\n}\n')
+    with StateStore.open(state_dir / "shared" / "s.db") as store:
+        store.set_outputs({"where": {"value": "shared", "sensitive": False}})
+    out = skyplan("output", "where", str(state_dir))
+    assert out.returncode == 0 and out.stdout.strip() == '"shared"', out.stderr
+    shown = skyplan("show", str(state_dir))
+    assert "workload.train" not in shown.stdout and 'where = "shared"' in shown.stdout
