@@ -358,6 +358,21 @@ def test_resolve_after_apply_fills_references_to_created_resources(write_config)
     assert resolve_after_apply(g, "workload.w[0]", {}).env["HEAD"] is UNKNOWN
 
 
+def test_resolve_after_apply_refuses_a_value_that_fails_once_known(write_config):
+    from skyplan.config import resolve_after_apply
+    from skyplan.config.resolve import ResolveError
+
+    d = write_config('workload "head" { run = "x" }\n'
+                     'workload "w" {\n  env = { PORT = tonumber(workload.head.ip) }\n}')
+    g = load(d)
+    assert g.workloads["workload.w"].env == {"PORT": UNKNOWN}
+    with pytest.raises(ResolveError) as e:
+        resolve_after_apply(g, "workload.w", {"workload.head": {"ip": "10.1.2.3"}})
+    assert str(e.value).startswith("workload.w: with the values known after apply, ")
+    assert ":3:18: Invalid argument to tonumber()" in str(e.value)
+    assert resolve_after_apply(g, "workload.w", {}).env == {"PORT": UNKNOWN}
+
+
 def test_graph_copies_and_pickles(write_config):
     import copy
     import pickle
