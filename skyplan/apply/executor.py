@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 import time
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -209,7 +210,7 @@ class Executor:
             run=after.get("run"), env={str(k): str(v) for k, v in (after.get("env") or {}).items()},
             ports=tuple(after.get("ports") or ()), accelerators=placement.accelerators,
             cpus=_number(res.get("cpus")), memory_gib=_number(res.get("memory")), disk_gb=res.get("disk_gb"),
-            workdir=self.plan.config_dir or None,
+            workdir=self.plan.config_dir or None, token=uuid.uuid4().hex,
         )
 
     def _record_of(self, change: Change, status: str, groups: Sequence[GroupRecord], *, tainted: bool = False,

@@ -42,6 +42,7 @@ class LaunchRequest:
     memory_gib: float | None = None
     disk_gb: int | None = None
     workdir: str | None = None  # the config folder (local provider runs there)
+    token: str = ""  # one launch's idempotency token: the same for every retry of it
 
     def tags(self) -> dict[str, str]:
         return {TAG_ADDRESS: self.address, TAG_LINEAGE: self.lineage, TAG_GROUP: str(self.group)}

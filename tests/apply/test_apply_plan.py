@@ -114,6 +114,25 @@ def test_transient_errors_are_retried(store):
     assert res.ok and len(waits) == 2
 
 
+def test_a_retried_create_carries_the_same_launch_token(store):
+    tokens = []
+
+    class LostAnswer(SimProvider):
+        def create(self, req):
+            tokens.append(req.token)
+            if len(tokens) == 1:
+                raise TransientError("timed out waiting for the answer")
+            return super().create(req)
+
+    ch = create_change("workload.x", groups=(GroupPlacement(placement(zone="r1a"), ()),
+                                             GroupPlacement(placement(zone="r1b"), ())))
+    res = apply_plan(plan_of([ch], store.lineage), store, {"sim": LostAnswer()},
+                     retry=RetryPolicy(sleep=lambda s: None))
+    assert res.ok and len(tokens) == 3
+    assert tokens[0] and tokens[0] == tokens[1], "a retry must be recognisable as the same launch"
+    assert tokens[2] and tokens[2] != tokens[0], "another group is another launch"
+
+
 def test_job_dependant_waits_for_success_and_is_skipped_after_failure(store):
     class Jobs(SimProvider):
         """Jobs run for a while and then end with the scripted outcome."""

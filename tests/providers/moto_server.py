@@ -8,7 +8,7 @@ EC2 XML error. Control endpoint (plain HTTP, JSON bodies):
                        "zone": "us-east-1a", "code": "InsufficientInstanceCapacity",
                        "status": 400, "times": 1}
     DELETE /_faults   clear all faults
-    GET    /_calls    [{"action": ..., "region": ...}, ...] every EC2 call seen
+    GET    /_calls    [{"action": ..., "region": ..., "client_token": ...}, ...] every EC2 call seen
 
 ``action``/``instance_type``/``zone`` are optional matchers; ``times`` is how many
 matching calls fail (default 1). Instead of ``code``, a fault may carry
@@ -53,7 +53,8 @@ class FaultMiddleware:
         if action:
             m = _CREDENTIAL_REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
             with self.lock:
-                self.calls.append({"action": action, "region": m.group(1) if m else ""})
+                self.calls.append({"action": action, "region": m.group(1) if m else "",
+                                   "client_token": (params.get("ClientToken") or [""])[0]})
             fault = self._match(action, params)
             if fault and "replace" in fault:
                 return self._rewrite(environ, start_response, fault["replace"])

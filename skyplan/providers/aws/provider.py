@@ -193,7 +193,7 @@ class AwsProvider:
         image = self.image_for(p.region, p.instance_type, req.image)
         root = self.root_device(p.region, image) if req.disk_gb else "/dev/sda1"
         args = run_instances_args(req, image_id=image, settings=self.settings,
-                                  client_token=f"skyplan-{uuid.uuid4().hex}", root_device=root)
+                                  client_token=f"skyplan-{req.token or uuid.uuid4().hex}", root_device=root)
         with self._guard(f"{where} ({p.instance_type} x{p.nodes}, {p.pricing})"):
             launched = ec2.run_instances(**args)["Instances"]
         ids = [i["InstanceId"] for i in launched]

@@ -34,6 +34,15 @@ def test_create_on_demand_multi_node_tags_zone_and_user_data(moto):
     assert "export EPOCHS=3" in script and "SKYPLAN_NUM_NODES=3" in script
 
 
+def test_run_instances_idempotency_token_comes_from_the_launch(moto):
+    aws = provider(moto)
+    aws.create(request(token="0f3c9a"))
+    aws.create(request())
+    first, second = (c["client_token"] for c in moto.calls("RunInstances")[-2:])
+    assert first == "skyplan-0f3c9a"
+    assert second.startswith("skyplan-") and second != first
+
+
 def test_create_spot_job_is_one_time_and_reported_as_spot(moto):
     aws = provider(moto)
     (inst,) = aws.create(request(pricing="spot", itype="g5.xlarge", zone="us-east-1b"))
