@@ -13,6 +13,9 @@ CANONICAL: dict[str, float] = {
     "H200": 141, "H100": 80, "H100-MEGA": 80, "A100": 40, "A100-80GB": 80, "L40S": 48, "L4": 24,
     "A10G": 24, "A10": 24, "T4": 16, "V100": 16, "V100-32GB": 32, "P100": 16, "K80": 12,
     "TPU-v5e": 16, "TPU-v5p": 95, "TPU-v4": 32, "Trainium": 32, "Inferentia2": 32, "MI300X": 192,
+    # older and non-NVIDIA accelerators that SkyPilot's vms.csv files name, so those files import whole
+    "Trainium2": 96, "Inferentia": 8, "M60": 8, "T4g": 16, "P4": 8, "P40": 24, "K520": 4,
+    "Radeon-Pro-V520": 8, "Gaudi-HL-205": 32, "MI25": 16,
 }
 
 _ALIASES: dict[str, str] = {

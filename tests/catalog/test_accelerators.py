@@ -25,3 +25,9 @@ def test_unknown_names_and_suggestions():
     assert close_matches("H10")[0] == "H100"
     assert "A100-80GB" in close_matches("a100-80")
     assert close_matches("zzzzzz") == []
+
+
+@pytest.mark.parametrize("name", ["Inferentia", "Trainium2", "M60", "T4g", "P4", "P40", "K520",
+                                  "Radeon Pro V520", "Gaudi HL-205", "MI25"])
+def test_the_other_accelerators_skypilot_catalogs_name_are_known(name):
+    assert canonical(name) is not None
