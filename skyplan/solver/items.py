@@ -136,7 +136,8 @@ def hardware_fits(offer: Offer, res: Resources) -> bool:
     exact, and instance type when given.
 
     A cloud VM must match the accelerator count exactly, and a workload that
-    needs no accelerator is not offered accelerator VMs. A shared machine
+    needs no accelerator is not offered accelerator VMs unless it names one
+    by instance type. A shared machine
     (SHARED_KINDS) fits any request it can hold: up to its accelerator count,
     vCPUs and memory, with or without accelerators."""
     if offer.provider in SHARED_KINDS:
@@ -145,7 +146,7 @@ def hardware_fits(offer: Offer, res: Resources) -> bool:
         if not any(offer.accelerator == a.name and abs(offer.accelerator_count - a.count) < 1e-9
                    for a in res.accelerators):
             return False
-    elif offer.accelerator:
+    elif offer.accelerator and not res.instance_type:  # a named instance type is taken as it is
         return False
     if res.cpus is not None and not res.cpus.admits(offer.vcpus):
         return False
