@@ -7,6 +7,7 @@ Unknown names return None; ``close_matches`` suggests spellings.
 from __future__ import annotations
 
 import difflib
+import re
 
 # canonical name -> memory per accelerator (GiB)
 CANONICAL: dict[str, float] = {
@@ -15,7 +16,7 @@ CANONICAL: dict[str, float] = {
     "TPU-v5e": 16, "TPU-v5p": 95, "TPU-v4": 32, "Trainium": 32, "Inferentia2": 32, "MI300X": 192,
     # older and non-NVIDIA accelerators that SkyPilot's vms.csv files name, so those files import whole
     "Trainium2": 96, "Inferentia": 8, "M60": 8, "T4g": 16, "P4": 8, "P40": 24, "K520": 4,
-    "Radeon-Pro-V520": 8, "Gaudi-HL-205": 32, "MI25": 16,
+    "Radeon-Pro-V520": 8, "Gaudi-HL-205": 32, "MI25": 16, "TPU-v2": 16, "TPU-v3": 32, "TPU-v6e": 32,
 }
 
 _ALIASES: dict[str, str] = {
@@ -31,6 +32,10 @@ _ALIASES: dict[str, str] = {
     "tpu-v5p-slice": "TPU-v5p", "tpu-v4-podslice": "TPU-v4",
 }
 _BY_LOWER = {name.lower(): name for name in CANONICAL}
+# TPU slices as SkyPilot's GCP catalog names them (tpu-v3-8, tpu-v5litepod-4, tpu-v5p-8): the TPU family
+_TPU_SLICE = re.compile(r"^tpu-(v2|v3|v4|v5litepod|v5e|v5p|v6e)-\d+$")
+_TPU_FAMILY = {"v2": "TPU-v2", "v3": "TPU-v3", "v4": "TPU-v4", "v5litepod": "TPU-v5e", "v5e": "TPU-v5e",
+               "v5p": "TPU-v5p", "v6e": "TPU-v6e"}
 
 
 def _key(name: str) -> str:
@@ -46,6 +51,9 @@ def canonical(name: str) -> str | None:
         return _ALIASES[k]
     if k.startswith("nvidia-"):
         return canonical(k[len("nvidia-"):])
+    m = _TPU_SLICE.match(k)
+    if m:
+        return _TPU_FAMILY[m.group(1)]
     return None
 
 

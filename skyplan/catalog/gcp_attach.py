@@ -8,7 +8,7 @@ to their hosts:
 - accelerator-optimised machine types (``a2-``, ``a3-``, ``g2-``) have
   fixed GPUs, named by the machine type (``a2-ultragpu-2g`` is ``A100-80GB:2``);
   the GPU row of the same zone, accelerator and count is added to the host price;
-- ``n1-standard-N`` hosts take attachable GPUs (T4, V100, P100, K80): each GPU row
+- ``n1-standard-N`` hosts take attachable GPUs (T4, V100, P100, P4, K80): each GPU row
   of the zone is combined with the ``n1-standard`` host of 8 vCPUs per GPU, as an
   extra offer beside the plain host.
 
@@ -23,7 +23,7 @@ from typing import Iterable
 
 from skyplan.catalog.offer import Offer
 
-ATTACHABLE = ("T4", "V100", "P100", "K80")
+ATTACHABLE = ("T4", "V100", "P100", "P4", "K80")
 VCPUS_PER_GPU = 8
 _NAMED = re.compile(r"^(a2-highgpu|a2-megagpu|a2-ultragpu|a3-highgpu|a3-edgegpu|a3-megagpu|a3-ultragpu)-(\d+)g$")
 _FAMILY_GPU = {"a2-highgpu": "A100", "a2-megagpu": "A100", "a2-ultragpu": "A100-80GB", "a3-highgpu": "H100",

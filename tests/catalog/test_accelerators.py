@@ -28,6 +28,11 @@ def test_unknown_names_and_suggestions():
 
 
 @pytest.mark.parametrize("name", ["Inferentia", "Trainium2", "M60", "T4g", "P4", "P40", "K520",
-                                  "Radeon Pro V520", "Gaudi HL-205", "MI25"])
+                                  "Radeon Pro V520", "Gaudi HL-205", "MI25", "tpu-v2-8", "tpu-v5litepod-4"])
 def test_the_other_accelerators_skypilot_catalogs_name_are_known(name):
     assert canonical(name) is not None
+
+
+def test_tpu_slices_name_their_family():
+    assert [canonical(n) for n in ("tpu-v3-32", "tpu-v5litepod-8", "tpu-v5p-8", "tpu-v6e-1")] == \
+        ["TPU-v3", "TPU-v5e", "TPU-v5p", "TPU-v6e"]

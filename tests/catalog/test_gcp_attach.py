@@ -57,3 +57,14 @@ def test_import_reports_the_combination(cache_dir, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["catalog", "show", "gcp", "a3-highgpu-8g"])
     assert "88.30" in capsys.readouterr().out
+
+
+def test_p4_attaches_to_n1_and_tpu_rows_do_not_refuse_the_file():
+    text = (HEADER + "\n"
+            "n1-standard-8,,,8,30,0.38,0.08,us-central1,us-central1-a\n"
+            ",P4,1,,,0.6,0.216,us-central1,us-central1-a\n"
+            ",tpu-v2-8,1,,,4.5,1.35,us-central1,us-central1-b\n")
+    result = csvformat.parse(text, provider="gcp")
+    p4 = [o for o in result.offers if o.accelerator == "P4"]
+    assert len(p4) == 1 and p4[0].on_demand == 0.98
+    assert result.notes["GPU-only rows with no matching host in their zone (not kept)"] == 1
