@@ -1,6 +1,7 @@
 """Where not to re-place what was lost: spot preemptions become solver blocks.
 
-A spot node that refresh finds missing was most likely preempted, and the
+A spot node that refresh finds missing was most likely preempted (as is one
+its provider reports ``preempted``: stopped by an interruption), and the
 same zone is likely to preempt again (SkyPilot's EAGER_NEXT_REGION recovery
 moves on for the same reason). ``blocked_from_drift`` maps each address that
 lost spot nodes to the scopes its repair must avoid: the zone each node was
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from skyplan.drift.classify import Refreshed
+from skyplan.drift.classify import PREEMPTED, Refreshed, node_view
 
 Scope = tuple  # (provider, region, zone | None)
 
@@ -22,9 +23,13 @@ def blocked_from_drift(refreshed: Refreshed) -> Mapping[str, tuple[Scope, ...]]:
     """address -> scopes (provider, region, zone-or-None) a repair must not use."""
     lost: dict[str, list[dict]] = {}
     for item in refreshed.drift:
-        if item.category != "missing":
+        if item.category == "missing":
+            nodes = (item.before or {}).get("nodes", ())
+        elif item.category == "changed" and (item.after or {}).get("state") == PREEMPTED:
+            rec = refreshed.snapshot.resources.get(item.address)
+            nodes = [node_view(i) for i in (rec.instances if rec else ()) if i.state == PREEMPTED]
+        else:
             continue
-        nodes = (item.before or {}).get("nodes", ())
         spot = [n for n in nodes if n.get("pricing") == "spot"]
         if spot:
             lost[item.address] = spot

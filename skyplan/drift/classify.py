@@ -32,6 +32,7 @@ from skyplan.state.model import CREATING, FAILED, RUNNING, STOPPED, SUCCEEDED, G
 
 GONE_STATES = frozenset({"terminated", "deleted", "shutting-down", "gone"})
 FINISHED_STATES = frozenset({"succeeded", "failed"})
+PREEMPTED = "preempted"  # a spot node its provider stopped to take the capacity back; it cannot be started
 LIVE_STATES = frozenset({"pending", "running"})
 COMPARED = ("instance_type", "state", "pricing", "region", "zone", "tags")
 
@@ -158,7 +159,7 @@ class _Pool:
         return [i for i in self.live if (i.provider, i.id) not in self.claimed]
 
 
-def _node(inst: Instance) -> dict[str, Any]:
+def node_view(inst: Instance) -> dict[str, Any]:
     return {"group": inst.group, "rank": inst.rank, "id": inst.id, "provider": inst.provider,
             "region": inst.region, "zone": inst.zone, "pricing": inst.pricing,
             "instance_type": inst.instance_type}
@@ -234,7 +235,7 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tu
     short = expected - len(present_all) - len(gone)  # nodes state never recorded (or already let go)
     lacking = short > 0 and not finished and rec.status != STOPPED
     if (gone and not finished) or lacking:
-        missing_nodes = [_node(i) for i in gone]
+        missing_nodes = [node_view(i) for i in gone]
         if not gone:
             detail = ("state records an interrupted creation and the provider holds nothing for it"
                       if rec.status == CREATING and not present_all else
@@ -249,7 +250,7 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tu
         items.append(DriftItem(
             address=rec.address, category="missing", provider=provider,
             provider_ids=tuple(i.id for i in gone), before={"nodes": missing_nodes},
-            after={"nodes": [_node(i) for i in present_all]}, detail=detail))
+            after={"nodes": [node_view(i) for i in present_all]}, detail=detail))
 
     new_rec = replace(rec, groups=tuple(groups), status=_status(rec, present_all, expected))
     return new_rec, items
@@ -264,7 +265,7 @@ def _unmanaged_items(insts: list[Instance]) -> list[DriftItem]:
         where = sorted({"/".join(p for p in (i.region, i.zone) if p) for i in group} - {""})
         items.append(DriftItem(
             address=address, category="unmanaged", provider=provider,
-            provider_ids=tuple(i.id for i in group), after={"nodes": [_node(i) for i in group]},
+            provider_ids=tuple(i.id for i in group), after={"nodes": [node_view(i) for i in group]},
             detail=f"{len(group)} object(s) carry this state's lineage but are not in state"
                    + (f" ({', '.join(where)})" if where else "")))
     return items

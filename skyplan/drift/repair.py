@@ -5,7 +5,7 @@ workflow for a plan (the planner recreates missing nodes, adopts or deletes
 unmanaged objects, and raises PlanError rather than destroy anything with
 ``prevent_destroy``); addresses whose nodes drifted in what cannot change in
 place (instance type, region, zone, pricing, a service that is no longer
-running) are planned as replacements. Drift that can be put back in place
+running, a spot node stopped by its interruption) are planned as replacements. Drift that can be put back in place
 (tags, a stopped node) becomes ``Restore`` steps that ``restore_in_place``
 carries out through ``Provider.update`` after apply; drift that is only state
 lagging the cloud (nodes adopted from an interrupted apply) is written to
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
-from skyplan.drift.classify import FINISHED_STATES, Refreshed
+from skyplan.drift.classify import FINISHED_STATES, PREEMPTED, Refreshed
 from skyplan.errors import PlanError
 from skyplan.planner.model import Action, Plan
 from skyplan.providers.base import Instance, Provider
@@ -59,7 +59,8 @@ def needs_replacement(refreshed: Refreshed, declared: Sequence[str]) -> tuple[st
         rec = refreshed.snapshot.resources.get(item.address)
         is_service = rec is not None and rec.attributes.get("kind") == "service"
         exited = "state" in item.paths and after.get("state") in FINISHED_STATES and is_service
-        if immutable or exited:
+        preempted = "state" in item.paths and after.get("state") == PREEMPTED
+        if immutable or exited or preempted:
             out.append(item.address)
     return tuple(sorted(set(out)))
 

@@ -99,3 +99,25 @@ def test_job_node_that_shut_itself_down_is_not_drift_before_its_exit_code_shows(
     assert r.drift == ()
     assert r.snapshot.resources["workload.train"].status == "failed"
     assert {i.state for i in r.snapshot.resources["workload.train"].instances} == {"failed"}
+
+
+def test_spot_service_stopped_by_an_interruption_is_preempted_and_replaced_elsewhere(world, moto):
+    """A spot service node runs under a persistent request that *stops* on
+    interruption. EC2 does not let anyone start such a node (it restarts it when
+    capacity returns), so it is not a stopped node to start again: it was
+    preempted, and repair replaces it away from the zone it was lost in."""
+    from skyplan.drift.repair import in_place_restores, needs_replacement
+
+    aws, snap, ec2 = world
+    spot = snap.resources["workload.spot"].instances[0]
+    ec2.stop_instances(InstanceIds=[spot.id])
+    moto.inject(action="DescribeInstances", times=100,
+                replace=["Client.UserInitiatedShutdown", "Server.SpotInstanceShutdown"])
+
+    r = refresh(snap, {"aws": aws})
+    (item,) = r.drift
+    assert (item.address, item.category, item.paths) == ("workload.spot", "changed", ("state",))
+    assert item.after == {"state": "preempted"}
+    assert needs_replacement(r, list(snap.resources)) == ("workload.spot",)
+    assert in_place_restores(snap, r, skip=()) == ()
+    assert blocked_from_drift(r) == {"workload.spot": (("aws", "us-east-1", "us-east-1b"),)}

@@ -170,3 +170,22 @@ def test_drift_with_the_provider_block_removed_says_so_like_plan(applied, moto, 
         assert "which the configuration does not declare" in err, (argv, err)
         assert "Traceback" not in out + err
     assert moto.calls() == []
+
+
+def test_spot_service_stopped_by_an_interruption_is_repaired_in_another_zone(applied, moto, capsys):
+    root = applied
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    spot, _ = record(root, "workload.spot")
+    lost = spot.instances[0]
+    ec2.stop_instances(InstanceIds=[lost.id])
+    moto.inject(action="DescribeInstances", times=1000,
+                replace=["Client.UserInitiatedShutdown", "Server.SpotInstanceShutdown"])
+
+    code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
+    assert code == 0, out + err
+    after, _ = record(root, "workload.spot")
+    assert after.instances[0].id != lost.id and after.instances[0].zone != lost.zone
+    old = ec2.describe_instances(InstanceIds=[lost.id])["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert old in ("shutting-down", "terminated")
+    code, out, err = run(capsys, "drift", str(root))
+    assert code == 0, out + err

@@ -34,6 +34,15 @@ def job_finished(raw: Mapping[str, Any]) -> bool:
         raw.get("State", {}).get("Name") in ("stopping", "stopped", "shutting-down", "terminated")
 
 
+def spot_interrupted(raw: Mapping[str, Any]) -> bool:
+    """A spot node EC2 stopped to take its capacity back (a persistent request's
+    ``stop`` interruption). Nobody can start it again; EC2 restarts it when
+    capacity returns, so for skyplan it was preempted."""
+    reason = (raw.get("StateReason") or {}).get("Code", "")
+    return raw.get("InstanceLifecycle") == "spot" and reason == "Server.SpotInstanceShutdown" and \
+        raw.get("State", {}).get("Name") in ("stopping", "stopped")
+
+
 def exit_code_of(console: str) -> int | None:
     """The exit code the boot script printed to the console (the last one), if any."""
     found = _EXIT.findall(console or "")
@@ -55,6 +64,8 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, region: str, exit_code
     else:
         pricing = "reserved" if tags.get(TAG_PRICING) == "reserved" else "on_demand"
     state = STATE_MAP.get(raw.get("State", {}).get("Name", ""), "pending")
+    if spot_interrupted(raw):
+        state = "preempted"
     attributes: dict[str, Any] = {
         "image_id": raw.get("ImageId"),
         "private_ip": raw.get("PrivateIpAddress"),
