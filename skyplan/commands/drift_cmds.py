@@ -103,7 +103,7 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     import sys
     from dataclasses import replace as dc_replace
 
-    from skyplan.apply import apply_plan
+    from skyplan.apply import apply_plan, provider_limits
     from skyplan.apply.progress import PlainReporter, Reporter
     from skyplan.drift import refresh
     from skyplan.drift.repair import accept_fixes, plan_repair, restore_in_place
@@ -140,11 +140,13 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
             return EXIT_DRIFT, {"attempted": False, "summary": "repair declined"}, None
 
     all_providers = {**providers, **rp.providers}
+    store.backup()  # as apply does before it changes anything
     reporter = PlainReporter(sys.stderr) if fmt == "text" else Reporter()
     counts = {"added": 0, "changed": 0, "destroyed": 0, "restored": 0, "recorded": 0}
     errors: list[str] = []
     if rp.plan is not None and rp.plan.has_changes:
-        result = apply_plan(rp.plan, store, all_providers, parallelism=parallelism, reporter=reporter, graph=graph)
+        result = apply_plan(rp.plan, store, all_providers, parallelism=parallelism, reporter=reporter, graph=graph,
+                            limits=provider_limits(all_providers, graph.providers))
         counts.update(added=result.added, changed=result.changed, destroyed=result.destroyed)
         errors += [f"{k}: {v}" for k, v in result.errors.items()]
         errors += [f"{k}: skipped ({v})" for k, v in result.reasons.items()]

@@ -219,3 +219,13 @@ def test_drift_before_any_apply_says_nothing_was_applied(tmp_path, capsys):
     assert "nothing has been applied" in err and "skyplan apply" in err
     assert "--state" not in err  # drift has no such option
     assert not (tmp_path / ".skyplan").exists()
+
+
+@pytest.mark.slow
+def test_repair_backs_up_state_before_changing_it_as_apply_does(applied, capsys):
+    backups = applied / ".skyplan" / "backups"
+    before = sorted(p.name for p in backups.glob("state-*.db"))
+    kill(instances(applied, "workload.api")[0])
+    code, out, err = run(capsys, "drift", str(applied), "--repair", "--auto-approve", "--json")
+    assert code == 0, out + err
+    assert len(sorted(p.name for p in backups.glob("state-*.db"))) == len(before) + 1
