@@ -180,6 +180,10 @@ def index(obj, key, pos):
             k = to_string(key)
         except ConversionError:
             raise EvalError(f"A map key must be a string, not {type_name(key)}", pos, hint=_KEY_HINT) from None
+        if k not in obj and _is_resource(obj):
+            shown = json.dumps(key) if isinstance(key, str) else k
+            raise EvalError(f"Unexpected index [{shown}]: {obj['address']} has no count or for_each", pos,
+                            hint=f"refer to its single instance without an index: {obj['address']}.ATTR")
         if k not in obj:
             raise EvalError(f"The map has no element for key {json.dumps(k)}", pos,
                             hint=did_you_mean(k, obj) or (f"keys: {', '.join(sorted(obj)[:12])}" if obj else "the map is empty"))
@@ -191,6 +195,11 @@ def index(obj, key, pos):
     if v is POISON:
         raise Poisoned()
     return v
+
+
+def _is_resource(obj: dict) -> bool:
+    """A workload/fleet instance object (as references see it), not a user's map."""
+    return isinstance(obj.get("address"), str) and "name" in obj and "id" in obj and "ip" in obj
 
 
 def _index(e: ast.Index, s: Scope):

@@ -219,6 +219,7 @@ def _summaries(d, **kw):
     ('module "m" {\n  source = "./"\n  count = 2\n}', "count on a module block is not supported", 3),
     ('workload "a" {\n  run = "${1}" + 1\n  env = { A = null }\n}', "Invalid value", 3),
     ('locals {\n  a = 1\n}\nlocals {\n  a = 2\n}', 'Duplicate local value "a"', 5),
+    ('workload "s" {}\nworkload "a" {\n  run = workload.s[0].run\n}', "Unexpected index [0]: workload.s has no count or for_each", 3),
 ])
 def test_mistakes_are_diagnostics_with_positions(write_config, text, summary, line):
     found = _summaries(write_config(text))
