@@ -178,7 +178,7 @@ def _report(block: ast.Block, inst: dict, pos: dict, diags, evaluated: bool = Fa
                             hint=f"add {name} = ...")
         else:
             expected = _expected(err)
-            got = json.dumps(err.instance)[:60] if err.instance != _UNKNOWN_MARK else "a value known only after apply"
+            got = _shown(err.instance)
             diags.error(f"Invalid value for {what} in {_context(block, ())}: {got}", block.file, where,
                         hint=f"expected {expected}" if expected else err.message)
     return False
@@ -252,6 +252,21 @@ def _nearest(pos: dict, path: tuple):
 def _did_you_mean(name: str, choices) -> str:
     hits = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f'did you mean "{hits[0]}"?' if hits else ""
+
+
+def _shown(value) -> str:
+    """A value for a message: workload/fleet objects by their address, the rest as short JSON."""
+    if value == _UNKNOWN_MARK:
+        return "a value known only after apply"
+
+    def address(v):
+        return v.get("address") if isinstance(v, dict) and isinstance(v.get("address"), str) and "name" in v else None
+
+    if address(value):
+        return address(value)
+    if isinstance(value, list) and value and all(address(v) for v in value):
+        return f"a list of {len(value)} instances ({', '.join(address(v) for v in value[:3])}{', ...' if len(value) > 3 else ''})"
+    return json.dumps(value)[:60]
 
 
 def _expected(err) -> str:

@@ -220,6 +220,8 @@ def _summaries(d, **kw):
     ('workload "a" {\n  run = "${1}" + 1\n  env = { A = null }\n}', "Invalid value", 3),
     ('locals {\n  a = 1\n}\nlocals {\n  a = 2\n}', 'Duplicate local value "a"', 5),
     ('workload "s" {}\nworkload "a" {\n  run = workload.s[0].run\n}', "Unexpected index [0]: workload.s has no count or for_each", 3),
+    ('workload "s" {\n  count = 2\n}\nworkload "a" {\n  placement { colocate_with = workload.s }\n}',
+     '"placement.colocate_with" in workload "a": a list of 2 instances (workload.s[0], workload.s[1])', 5),
 ])
 def test_mistakes_are_diagnostics_with_positions(write_config, text, summary, line):
     found = _summaries(write_config(text))
