@@ -43,8 +43,12 @@ def plan_options(*, target=None, replace=None, destroy=False, refresh=True, refr
              hint="a refresh-only plan changes no infrastructure; drop one of the two flags")
     from skyplan.addrs import Address
 
+    from skyplan.planner.targets import module_path
+
     for flag, values in (("-target", target), ("-replace", replace)):
         for v in values or ():
+            if flag == "-target" and module_path(v) is not None:
+                continue
             try:
                 Address.parse(v)
             except ValueError as e:

@@ -5,11 +5,30 @@ what the target needs is left alone)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
 from skyplan.addrs import Address
 from skyplan.errors import PlanError
 from skyplan.state.model import Snapshot
+
+
+_MODULE = re.compile(r"(?:module\.[A-Za-z_][A-Za-z0-9_-]*)(?:\.module\.[A-Za-z_][A-Za-z0-9_-]*)*")
+
+
+def module_path(text: str) -> tuple[str, ...] | None:
+    """``module.a.module.b`` -> ("a", "b"); None when ``text`` is not a module address."""
+    text = text.strip()
+    if not _MODULE.fullmatch(text):
+        return None
+    return tuple(text.split(".")[1::2])
+
+
+def _in_module(path: tuple[str, ...], addr: str) -> bool:
+    try:
+        return Address.parse(addr).module[: len(path)] == path
+    except ValueError:
+        return False
 
 
 def _matches(target: Address, addr: str) -> bool:
@@ -25,7 +44,8 @@ def _matches(target: Address, addr: str) -> bool:
 def select(targets: Sequence[str], declared: Mapping[str, Any], state: Snapshot,
            deps: Mapping[str, Sequence[str]], destroy: bool = False) -> set[str] | None:
     """The addresses a plan with ``targets`` may change, or None when not targeted.
-    A target without an index (``workload.shard``) selects every instance of it.
+    A target without an index (``workload.shard``) selects every instance of it;
+    a module address (``module.m``) selects everything inside that module call.
     ``deps`` maps an address to what it depends on; when destroying, state
     records' own ``depends_on`` count too (what state says was built on it)."""
     if not targets:
@@ -33,11 +53,15 @@ def select(targets: Sequence[str], declared: Mapping[str, Any], state: Snapshot,
     known = set(declared) | set(state.resources)
     chosen: set[str] = set()
     for text in targets:
-        try:
-            target = Address.parse(text)
-        except ValueError as e:
-            raise PlanError(f"-target {text}: {e}") from None
-        hits = {a for a in known if _matches(target, a)}
+        mod = module_path(text)
+        if mod is not None:  # -target module.m: everything the module call declares
+            hits = {a for a in known if _in_module(mod, a)}
+        else:
+            try:
+                target = Address.parse(text)
+            except ValueError as e:
+                raise PlanError(f"-target {text}: {e}") from None
+            hits = {a for a in known if _matches(target, a)}
         if not hits:
             raise PlanError(f"-target {text} matches no resource in the configuration or state",
                             hint="check the address with `skyplan state list` or `skyplan validate`")

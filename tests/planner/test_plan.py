@@ -168,6 +168,19 @@ def test_target_includes_dependencies_only():
     assert len(p.changes) == 3
 
 
+def test_target_a_module_call_selects_everything_inside_it():
+    inner = workload("w")
+    inner = dataclasses.replace(inner, address=Address("workload", "w", None, ("m",)))
+    deeper = dataclasses.replace(workload("d"), address=Address("workload", "d", None, ("m", "n")))
+    other = workload("other")
+    p = run(graph(inner, deeper, other), snapshot(), targets=("module.m",))
+    assert sorted(c.address for c in p.changes) == ["module.m.module.n.workload.d", "module.m.workload.w"]
+    p = run(graph(inner, deeper, other), snapshot(), targets=("module.m.module.n",))
+    assert [c.address for c in p.changes] == ["module.m.module.n.workload.d"]
+    with pytest.raises(PlanError, match="matches no resource"):
+        run(graph(inner, other), snapshot(), targets=("module.nope",))
+
+
 def test_targeted_destroy_takes_dependants_and_leaves_dependencies():
     base = workload("base")
     app = workload("app", depends_on=(Address("workload", "base"),))

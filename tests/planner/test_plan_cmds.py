@@ -113,3 +113,13 @@ def test_show_and_output_follow_the_skyplan_blocks_state_path(state_dir):
     assert out.returncode == 0 and out.stdout.strip() == '"shared"', out.stderr
     shown = skyplan("show", str(state_dir))
     assert "workload.train" not in shown.stdout and 'where = "shared"' in shown.stdout
+
+
+def test_plan_targets_a_module_call_from_the_command_line(tmp_path):
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "main.sky.hcl").write_text('workload "w" {\n  run = "true"\n}\n')
+    (tmp_path / "main.sky.hcl").write_text('module "m" {\n  source = "./mod"\n}\n'
+                                           'workload "other" {\n  run = "true"\n}\n')
+    out = skyplan("plan", "--json", "-target", "module.m", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert [r["address"] for r in json.loads(out.stdout)["resource_changes"]] == ["module.m.workload.w"]
