@@ -408,8 +408,9 @@ def settings(ld, block: ast.Block) -> None:
     if rv is not None:
         problem = satisfies(str(rv))
         if problem:
-            ld.diags.error(problem, block.file, pos.get("required_version", block.pos),
-                           hint="upgrade skyplan or relax required_version")
+            hint = ('write constraints like ">= 0.1, < 1.0" or "~> 0.1" (operators = != > >= < <= ~>)'
+                    if problem.startswith("Invalid") else "upgrade skyplan or relax required_version")
+            ld.diags.error(problem, block.file, pos.get("required_version", block.pos), hint=hint)
     state = d.get("state") or {}
     resolve = lambda p: None if p is None else os.path.normpath(os.path.join(ld.root, os.path.expanduser(str(p))))  # noqa: E731
     catalog = resolve(d.get("catalog"))

@@ -239,6 +239,12 @@ def test_for_each_over_a_set_of_numbers_says_to_convert_them(write_config):
     assert "tostring" in d.hint and "wrap the list" not in d.hint
 
 
+def test_a_malformed_required_version_gets_a_syntax_hint(write_config):
+    [d] = [x for x in validate(write_config('skyplan {\n  required_version = "banana"\n}')) if x.severity == "error"]
+    assert d.summary == "Invalid required_version constraint 'banana'" and '"~> 0.1"' in d.hint
+    assert "upgrade" not in d.hint
+
+
 def test_all_problems_are_reported_together(write_config):
     d = write_config('workload "a" {\n  nmu_nodes = 1\n}\nworkload "b" {\n  run = var.x\n}\n',
                      other__sky__hcl='workload "c" {\n  kind = "batch"\n}\n')
