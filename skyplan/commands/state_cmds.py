@@ -63,7 +63,7 @@ def _timeout(text: str) -> float:
 @state_app.command("list")
 def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     """List the resources in state: address, status, where, pricing, $/h."""
-    from skyplan.state.views import list_rows, render_list
+    from skyplan.state.views import list_rows, render_list, spend
 
     path = state_path(dir, state)
     if not path.exists():
@@ -77,7 +77,7 @@ def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bo
     rows = list_rows(snap)
     if as_json:
         emit_json({"lineage": snap.lineage, "serial": snap.serial, "resources": rows,
-                   "total_hourly_cost": round(sum(r["hourly_cost"] for r in rows), 6)})
+                   "total_hourly_cost": spend(rows)})
     else:
         render_list(console(), rows, snap)
 

@@ -10,6 +10,14 @@ from typing import Any, Mapping, Sequence
 from skyplan.state.model import ResourceRecord, Snapshot
 
 
+SPENDING = ("running", "creating")  # statuses whose nodes are being paid for
+
+
+def spend(rows: Sequence[Mapping]) -> float:
+    """$/h of the rows whose nodes run now (a finished job or a stopped resource costs nothing)."""
+    return round(sum(r["hourly_cost"] for r in rows if r["status"] in SPENDING), 6)
+
+
 def list_rows(snap: Snapshot) -> list[dict]:
     rows = []
     for address in sorted(snap.resources):
@@ -66,8 +74,8 @@ def render_list(out, rows: Sequence[Mapping], snap: Snapshot) -> None:
         t.add_row(r["address"], status, infra, r["instance_type"] or "-", str(r["nodes"]),
                   r["pricing"] or "-", f"{r['hourly_cost']:.4f}")
     _print(out, t.lines())
-    total = sum(r["hourly_cost"] for r in rows)
-    out.print(f"{len(rows)} resource(s), ${total:,.4f}/h in total (serial {snap.serial}, lineage {snap.lineage}).")
+    out.print(f"{len(rows)} resource(s), ${spend(rows):,.4f}/h in total (serial {snap.serial}, "
+              f"lineage {snap.lineage}).")
 
 
 def _fmt(value: Any) -> str:

@@ -139,6 +139,18 @@ def test_mv_of_a_keyless_address_moves_every_instance(capsys, cfg):
         assert 'module.m.workload.part["a"]' in s.snapshot().resources
 
 
+def test_list_total_counts_only_what_runs(capsys, cfg):
+    from dataclasses import replace
+
+    with StateStore.open(cfg / ".skyplan" / "state.db") as s:
+        s.record(make_record("workload.serve", 2), action="create")  # $2/h, running
+        s.record(replace(make_record("workload.job", 3), status="succeeded"), action="create")
+    code, out, _ = run(capsys, "state", "list", str(cfg))
+    assert code == 0 and "$2.0000/h in total" in out and "3.0000" in out  # the row keeps its price
+    data = json.loads(run(capsys, "state", "list", str(cfg), "--json")[1])
+    assert data["total_hourly_cost"] == 2.0
+
+
 def test_pull_push_round_trip_and_checks(capsys, filled, tmp_path):
     code, out, _ = run(capsys, "state", "pull", str(filled))
     doc = json.loads(out)
