@@ -14,6 +14,7 @@ left below floor(r / D)) and a colocated workload in its partner's regions.
 from __future__ import annotations
 
 from collections import Counter
+from itertools import islice
 
 from skyplan.solver.items import Option
 from skyplan.solver.mip import egress_price
@@ -39,21 +40,24 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
     placements: dict[str, WorkloadPlacement] = {}
     candidates: dict[str, tuple] = {}
     fallback_cache: dict[tuple, tuple[Placement, ...]] = {}
+    domain_counts: dict[tuple, int] = {}
     for address in sorted(chosen):
         e, groups = entries[address], chosen[address]
         target = e.item.placement.colocate_with
         regions = frozenset(o.region_key for o in chosen[target]) if target in chosen else None
         spread = e.item.placement.spread if len(groups) > 1 else None
+        if spread and (id(e.options), spread) not in domain_counts:
+            domain_counts[(id(e.options), spread)] = len({x.domain(spread) for x in e.options})
+        domains = domain_counts.get((id(e.options), spread), 1)
         gps = []
         for gi, o in enumerate(groups):
             held = Counter(g.domain(spread) for j, g in enumerate(groups) if j != gi) if spread else Counter()
             fkey = (e.signature, o.key, regions, tuple(sorted(held.items())))
             if fkey not in fallback_cache:
-                fallback_cache[fkey] = tuple(_placement(f, fleet_home) for f in
-                                             [f for f in e.options if f.fleet is None and f.key != o.key
-                                              and (regions is None or f.region_key in regions)
-                                              and (not spread or _keeps_spread(e, spread, o, f, held))]
-                                             [:opts.top_fallbacks])
+                fallback_cache[fkey] = tuple(_placement(f, fleet_home) for f in islice(
+                    (f for f in e.options if f.fleet is None and f.key != o.key
+                     and (regions is None or f.region_key in regions)
+                     and (not spread or _keeps_spread(spread, domains, o, f, held))), opts.top_fallbacks))
             gps.append(GroupPlacement(_placement(o, fleet_home), fallback_cache[fkey]))
         approved = sum(max([g.chosen.hourly_cost] + [f.hourly_cost for f in g.fallbacks]) for g in gps)
         hourly = sum(g.chosen.hourly_cost for g in gps)
@@ -119,13 +123,13 @@ def _split(k, pool: list[list], current, chosen: dict) -> None:
         chosen[member.item.address] = out
 
 
-def _keeps_spread(e, spread: str, o: Option, f: Option, held: Counter) -> bool:
-    """Whether moving one group from ``o`` to ``f`` keeps the spread rule: at most
-    ceil(r / D) groups in ``f``'s domain, at least floor(r / D) left in ``o``'s."""
+def _keeps_spread(spread: str, domains: int, o: Option, f: Option, held: Counter) -> bool:
+    """Whether moving one group from ``o`` to ``f`` keeps the spread rule over
+    ``domains`` domains: at most ceil(r / D) groups in ``f``'s domain, at least
+    floor(r / D) left in ``o``'s."""
     if f.domain(spread) == o.domain(spread):
         return True
-    r = sum(held.values()) + 1
-    d = len({x.domain(spread) for x in e.options}) or 1
+    r, d = sum(held.values()) + 1, max(1, domains)
     return held[f.domain(spread)] < -(-r // d) and held[o.domain(spread)] >= r // d
 
 
