@@ -80,3 +80,21 @@ def test_refresh_when_ec2_is_unreachable(aws_env, cache_dir):
     report = refresh("aws", regions=["us-east-1"], endpoint_url="http://127.0.0.1:9")
     assert not report.ok and "EC2 in us-east-1 failed" in report.error
     assert report.fallback_observed_at == "2026-11-28"
+
+
+@pytest.mark.slow
+def test_a_region_that_refuses_is_skipped_and_the_others_refreshed(aws_env, cache_dir):
+    from tests.providers.moto_server import MotoEC2Server
+
+    server = MotoEC2Server()
+    try:
+        server.inject("OptInRequired", action="DescribeInstanceTypes")
+        report = refresh("aws", regions=["ap-south-1", "eu-west-1"], endpoint_url=server.url)
+        assert report.ok, report.error
+        assert report.regions == ("eu-west-1",)
+        assert any("1 region(s) skipped" in n and "EC2 in ap-south-1: OptInRequired" in n for n in report.notes)
+        server.inject("OptInRequired", action="DescribeInstanceTypes")
+        report = refresh("aws", regions=["ap-south-1"], endpoint_url=server.url)
+        assert not report.ok and "EC2 in ap-south-1 failed" in report.error
+    finally:
+        server.stop()

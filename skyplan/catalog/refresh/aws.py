@@ -132,6 +132,7 @@ def fetch(base: list[Offer], *, regions: Sequence[str] = (), endpoint_url: str |
     notes: list[str] = []
     pricing_down = ""
     placeholder_spot = unpriced = 0
+    region_errors: list[str] = []
     for region in wanted:
         try:
             ec2 = _client("ec2", region, endpoint_url)
@@ -155,7 +156,12 @@ def fetch(base: list[Offer], *, regions: Sequence[str] = (), endpoint_url: str |
                 ts = h.get("Timestamp") or datetime.min.replace(tzinfo=timezone.utc)
                 if k not in spot or ts > spot[k][0]:
                     spot[k] = (ts, float(h.get("SpotPrice") or 0))
-        except (BotoCoreError, ClientError) as e:
+        except ClientError as e:  # this region refused (not enabled for the account, ...): the others may answer
+            region_errors.append(f"EC2 in {region}: {e.response.get('Error', {}).get('Code') or type(e).__name__}")
+            if len(region_errors) == len(wanted):
+                raise _unavailable(e, f"EC2 in {region}") from None
+            continue
+        except BotoCoreError as e:  # no credentials, no connection: no region will answer
             raise _unavailable(e, f"EC2 in {region}") from None
         prices: dict[str, tuple[float | None, float | None]] = {}
         if not pricing_down:
@@ -182,6 +188,8 @@ def fetch(base: list[Offer], *, regions: Sequence[str] = (), endpoint_url: str |
                     sp = None
                 offers.append(replace(shape, zone=zone, on_demand=od, spot=sp, reserved=rsv,
                                       interruption_band=bands.get(itype)))
+    if region_errors:
+        notes.append(f"{len(region_errors)} region(s) skipped, their prices unchanged: " + "; ".join(region_errors))
     if pricing_down:
         notes.append("the Price List API was unreachable (" + pricing_down.splitlines()[0][:160]
                      + "); on-demand and reserved prices come from the built-in snapshot")
