@@ -12,7 +12,7 @@ import typer
 
 from skyplan.commands.common import DIR_ARG, VAR_FILE_OPT, VAR_OPT, console, fail, list_opt, parse_vars
 
-EXIT_IN_SYNC, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+EXIT_IN_SYNC, EXIT_ERROR, EXIT_DRIFT, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMATS = ("text", "json", "markdown")
 
 
@@ -105,6 +105,7 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
 
     from skyplan.apply import apply_plan, provider_limits
     from skyplan.apply.progress import PlainReporter, Reporter
+    from skyplan.commands.apply_cmds import Interrupts
     from skyplan.drift import refresh
     from skyplan.drift.repair import accept_fixes, plan_repair, restore_in_place
     from skyplan.planner.options import PlanOptions
@@ -144,16 +145,25 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     reporter = PlainReporter(sys.stderr) if fmt == "text" else Reporter()
     counts = {"added": 0, "changed": 0, "destroyed": 0, "restored": 0, "recorded": 0}
     errors: list[str] = []
-    if rp.plan is not None and rp.plan.has_changes:
-        result = apply_plan(rp.plan, store, all_providers, parallelism=parallelism, reporter=reporter, graph=graph,
-                            limits=provider_limits(all_providers, graph.providers))
-        counts.update(added=result.added, changed=result.changed, destroyed=result.destroyed)
-        errors += [f"{k}: {v}" for k, v in result.errors.items()]
-        errors += [f"{k}: skipped ({v})" for k, v in result.reasons.items()]
-    failed_restores = restore_in_place(store, rp.restores, all_providers)
-    counts["restored"] = len(rp.restores) - len(failed_restores)
-    errors += failed_restores
-    counts["recorded"] = accept_fixes(store, refreshed, rp.accept) if rp.accept else 0
+    with Interrupts() as intr:  # SIGINT/SIGTERM: start nothing new, let running actions end
+        if rp.plan is not None and rp.plan.has_changes:
+            result = apply_plan(rp.plan, store, all_providers, parallelism=parallelism, reporter=reporter,
+                                graph=graph, limits=provider_limits(all_providers, graph.providers),
+                                cancel=intr.cancel, abandon=intr.abandon)
+            counts.update(added=result.added, changed=result.changed, destroyed=result.destroyed)
+            errors += [f"{k}: {v}" for k, v in result.errors.items()]
+            errors += [f"{k}: skipped ({v})" for k, v in result.reasons.items()]
+        if not intr.cancel.is_set():
+            failed_restores = restore_in_place(store, rp.restores, all_providers)
+            counts["restored"] = len(rp.restores) - len(failed_restores)
+            errors += failed_restores
+            counts["recorded"] = accept_fixes(store, refreshed, rp.accept) if rp.accept else 0
+    if intr.cancel.is_set():
+        summary = (f"interrupted: {counts['added']} added, {counts['changed']} changed, "
+                   f"{counts['destroyed']} destroyed before stopping")
+        if errors:
+            summary += "; failed: " + "; ".join(errors)
+        return EXIT_INTERRUPTED, {"attempted": True, "applied": False, "summary": summary, "counts": counts}, None
 
     after = refresh(store.snapshot(), all_providers, ignore=ignore)
     summary = (f"{counts['added']} added, {counts['changed']} changed, {counts['destroyed']} destroyed, "

@@ -189,3 +189,40 @@ def test_spot_service_stopped_by_an_interruption_is_repaired_in_another_zone(app
     assert old in ("shutting-down", "terminated")
     code, out, err = run(capsys, "drift", str(root))
     assert code == 0, out + err
+
+
+@pytest.mark.slow
+def test_sigterm_during_repair_lets_running_actions_finish_and_exits_130(applied, moto):
+    """Scheduled repairs run under CI runners and systemd, which stop a run with
+    SIGTERM/SIGINT: like apply, the repair stops starting actions, lets the
+    running launch end (here at its launch timeout) and exits 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = applied
+    cfg = (root / "main.sky.hcl").read_text()
+    (root / "main.sky.hcl").write_text(cfg.replace('regions      = ["us-east-1"]',
+                                                   'regions      = ["us-east-1"]\n  launch_timeout = 3\n'
+                                                   '  poll_interval = 0.1'))
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    web, _ = record(root, "workload.web")
+    ec2.terminate_instances(InstanceIds=[web.instances[0].id])
+    moto.inject(action="DescribeInstances", times=10_000, replace=["<name>running</name>", "<name>pending</name>"])
+    with moto.middleware.lock:
+        moto.middleware.calls.clear()
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from skyplan.cli import main; main(sys.argv[1:])",
+                             "drift", str(root), "--repair", "--auto-approve"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not moto.calls("RunInstances") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert moto.calls("RunInstances"), proc.communicate(timeout=30)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert "Interrupt received" in err
