@@ -5,11 +5,12 @@ workflow for a plan (the planner recreates missing nodes, adopts or deletes
 unmanaged objects, and raises PlanError rather than destroy anything with
 ``prevent_destroy``); addresses whose nodes drifted in what cannot change in
 place (instance type, region, zone, pricing, a service that is no longer
-running, a spot node stopped by its interruption) are planned as replacements. Drift that can be put back in place
-(tags, a stopped node) becomes ``Restore`` steps that ``restore_in_place``
-carries out through ``Provider.update`` after apply; drift that is only state
-lagging the cloud (nodes adopted from an interrupted apply) is written to
-state. Every repaired placement must stay within its approved hourly cost.
+running, a spot node stopped by its interruption) are planned as
+replacements. Drift that can be put back in place (tags, a stopped node)
+becomes ``Restore`` steps that ``restore_in_place`` carries out through
+``Provider.update`` after apply; drift that is only state lagging the cloud
+(nodes adopted from an interrupted apply) is written to state. Every repaired
+placement must stay within its approved hourly cost.
 """
 
 from __future__ import annotations
