@@ -5,7 +5,9 @@ providers and the ``skyplan`` settings block.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from typing import Any
 
 from skyplan.addrs import Address
@@ -277,6 +279,12 @@ def _direct_dep_refs(block: ast.Block) -> list:
     return refs
 
 
+def _key_path(prefix: str, key) -> str:
+    """``env.TOKEN``, or ``env["MY.TOKEN"]`` for a key that is not a plain name."""
+    key = str(key)
+    return f"{prefix}.{key}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key) else f"{prefix}[{json.dumps(key)}]"
+
+
 def _sensitive_paths(ld, body: ast.Body, prefix: str = "") -> tuple:
     out = []
     for a in body.attributes:
@@ -285,7 +293,7 @@ def _sensitive_paths(ld, body: ast.Body, prefix: str = "") -> tuple:
         items = a.expr.items if isinstance(a.expr, ast.ObjectExpr) else ()
         if items and all(isinstance(k, ast.Literal) for k, _ in items):
             # an object literal: only the keys whose values are sensitive
-            out.extend(f"{prefix}{a.name}.{k.value}" for k, v in items if _sensitive(ld, references(v)))
+            out.extend(_key_path(f"{prefix}{a.name}", k.value) for k, v in items if _sensitive(ld, references(v)))
         else:
             out.append(prefix + a.name)
     for b in body.blocks:

@@ -146,11 +146,10 @@ def _sensitive(res: Workload | Fleet | None, recorded: Sequence[str] = ()) -> di
     """The sensitive marker tree of ``res`` (its config) and of the paths state
     recorded as sensitive for it: a value hidden when applied stays hidden in
     every later plan, also when the config no longer has it (destroy, removal)."""
-    from skyplan.state.redact import parse_path
+    from skyplan.state.redact import parse_path  # env["MY.KEY"] is one step, not two
 
-    paths = [A.parse_path(p) for p in (getattr(res, "sensitive_paths", ()) if res is not None else ())]
-    paths += [tuple(str(s) for s in parse_path(p)) for p in recorded]
-    return A.marker_tree(paths)
+    declared = getattr(res, "sensitive_paths", ()) if res is not None else ()
+    return A.marker_tree(tuple(str(s) for s in parse_path(p)) for p in (*declared, *recorded))
 
 
 def _synthesise(addr: str, instances: Sequence[Instance]) -> ResourceRecord:

@@ -17,3 +17,12 @@ def test_module_input_from_a_sensitive_variable_is_sensitive(tmp_path):
     w = graph.workloads["module.m.workload.w"]
     assert w.env["T"] == "s3cr3t-value"
     assert w.sensitive_paths == ("env.T",)
+
+
+def test_sensitive_env_keys_that_are_not_plain_names_are_quoted(tmp_path):
+    (tmp_path / "main.sky.hcl").write_text(
+        'variable "secret" {\n  default = "s3cr3t-value"\n  sensitive = true\n}\n'
+        'workload "w" {\n  env = { "MY.TOKEN" = var.secret, "9LIVES" = var.secret, PLAIN = var.secret, OK = "1" }\n'
+        '  run = "true"\n}\n')
+    w = config.load(str(tmp_path)).workloads["workload.w"]
+    assert sorted(w.sensitive_paths) == ['env.PLAIN', 'env["9LIVES"]', 'env["MY.TOKEN"]']

@@ -166,3 +166,16 @@ def test_targeted_plan_warns_that_it_may_be_incomplete():
     assert "Warning: Resource targeting is in effect" in targeted
     assert targeted.index("Plan: 1 to add") < targeted.index("Warning: Resource targeting")
     assert "targeting" not in render_text(plan(graph(a, b), sol, snapshot(), None, PlanOptions()))
+
+
+def test_a_sensitive_key_with_a_dot_is_hidden_and_journaled_redacted(tmp_path):
+    from skyplan.state import StateStore
+    from skyplan.state.redact import paths_from_tree
+
+    w = workload("train", env={"MY.TOKEN": "s3cret", "OK": "1"}, sensitive_paths=('env["MY.TOKEN"]',))
+    p = plan(graph(w), solution(wplace("workload.train", P1)), snapshot(), None, PlanOptions())
+    assert p.changes[0].after_sensitive == {"env": {"MY.TOKEN": True}}
+    assert "s3cret" not in render_text(p) and "s3cret" not in render_json(p)
+    with StateStore.open(tmp_path / "state.db") as store:  # what apply hands the store
+        store.record(record(w, P1), action="create", sensitive_paths=paths_from_tree(p.changes[0].after_sensitive))
+        assert "s3cret" not in json.dumps(store.history())
