@@ -69,6 +69,10 @@ def explain_no_options(item: Item, problem, rows: Rows) -> str:
         near = sorted({o.accelerators for _, o in offers if o.accelerator in names})
         if near:
             extra = f" (available: {', '.join(near)})"
+        elif not item.resources.accelerators and not item.resources.instance_type:
+            cpu = max(o.vcpus for _, o in offers)  # a size request: say how big the offers get
+            mem = max(o.memory_gib for _, o in offers)
+            extra = f" (offers there have at most {cpu:g} vCPUs and {mem:g} GiB memory)"
         regions = sorted({o.region for _, o in offers})
         return f"{a}: no offer matches {need} {where} in regions {_list(regions)}{extra}"
     placed = [(k, o) for k, o in fit if region_allowed(o.region, o.zone, spec)]
