@@ -183,14 +183,15 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
             input_site: tuple = (None, {})) -> dict[str, Any]:
     """The final value of every declared variable (converted and validated); a variable
     whose value is wrong or missing (already reported) holds ``POISON``."""
-    raw: dict[str, tuple[Any, str | None, tuple | None, bool]] = {}  # name -> (value, file, pos, is_text)
+    # name -> (value, file, pos, text_from): text_from is where a value given as text came from ("" otherwise)
+    raw: dict[str, tuple[Any, str | None, tuple | None, str]] = {}
     for name, d in decls.items():
         if d.default is not _UNSET:
-            raw[name] = (d.default, d.block.file, d.block.pos, False)
+            raw[name] = (d.default, d.block.file, d.block.pos, "")
     env = os.environ if env is None else env
     for k, v in (env or {}).items():
         if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX):] in decls:
-            raw[k[len(ENV_PREFIX):]] = (v, None, None, True)
+            raw[k[len(ENV_PREFIX):]] = (v, None, None, k)
     from skyplan.config.loader import display_path
 
     for vf in var_files:
@@ -200,7 +201,7 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
                 diags.warn(f"Value for undeclared variable \"{name}\"", path, pos,
                            hint=f"declare it with variable \"{name}\" {{}} or remove it from the file")
                 continue
-            raw[name] = (value, path, pos, False)
+            raw[name] = (value, path, pos, "")
     for name, text in (cli or {}).items():
         if name not in decls:
             from skyplan.config.evaluator import did_you_mean
@@ -208,10 +209,10 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
             diags.error(f"Value for undeclared variable \"{name}\" (from -var)", None,
                         hint=did_you_mean(name, decls) or f"declare it with variable \"{name}\" {{}}")
             continue
-        raw[name] = (text, None, None, True)
+        raw[name] = (text, None, None, "-var")
     for name, value in (inputs or {}).items():
         if name in decls:  # positioned at the module block's attribute
-            raw[name] = (value, input_site[0], input_site[1].get(name), False)
+            raw[name] = (value, input_site[0], input_site[1].get(name), "")
     values: dict[str, Any] = {}
     for name, d in decls.items():
         values[name] = POISON  # until it holds a good value: references to it are not reported again
@@ -225,9 +226,9 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
                 diags.error(f"No value for required variable \"{name}\"", d.block.file, d.block.pos,
                             hint=f"set it with -var {name}=..., a -var-file, {ENV_PREFIX}{name}, or give it a default")
             continue
-        value, file, pos, is_text = raw[name]
+        value, file, pos, text_from = raw[name]
         try:
-            if is_text:
+            if text_from:
                 value = _from_text(d, value)
             value = convert(value, d.type) if value is not None else None
         except ConversionError as e:
@@ -235,9 +236,8 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
                 diags.error(f"Invalid value for input \"{name}\" of {module_call}: {e}", file or d.block.file,
                             pos or d.block.pos, hint=f"the module's variable \"{name}\" has type {d.type}")
                 continue
-            where = f" (from {'-var or ' + ENV_PREFIX + name if file is None else 'this file'})"
             diags.error(f"Invalid value for variable \"{name}\": {e}", file or d.block.file, pos or d.block.pos,
-                        hint=f"the variable's type is {d.type}" + ("" if file else where))
+                        hint=f"the variable's type is {d.type}" + (f" (from {text_from})" if text_from else ""))
             continue
         if value is None and not d.nullable:
             diags.error(f"Variable \"{name}\" must not be null", file or d.block.file, pos or d.block.pos,

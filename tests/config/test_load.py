@@ -283,6 +283,13 @@ def test_variables_file_mistakes_name_the_file_as_config_files_are_named(write_c
     assert (diag.source.file, diag.source.line) == (os.path.join("cfg", "bad.skyvars.hcl"), 1)
 
 
+def test_a_bad_text_value_names_where_it_came_from(write_config):
+    d = write_config('variable "n" { type = number }\nworkload "a" { num_nodes = var.n }\n')
+    [flag] = [x.hint for x in validate(d, vars={"n": "x"}, env={}) if x.severity == "error"]
+    [env] = [x.hint for x in validate(d, env={"SKYPLAN_VAR_n": "x"}) if x.severity == "error"]
+    assert flag.endswith("(from -var)") and env.endswith("(from SKYPLAN_VAR_n)")
+
+
 def test_variable_types_convert_and_reject(write_config):
     d = write_config('variable "n" { type = number }\nvariable "m" { type = map(string) }\n'
                      'workload "a" {\n  num_nodes = var.n\n  env = var.m\n}')
