@@ -297,6 +297,11 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
             w.add("This is a refresh-only plan: applying it records the changes above in state and changes "
                   "no infrastructure.")
         return w.lines
+    if not acting and not outputs and plan.options.get("destroy"):
+        w.add("No changes. No objects need to be destroyed.")
+        w.add()
+        w.add("Either nothing has been created yet, or what was created is already gone.")
+        return w.lines
     if not acting and not outputs:
         w.add("No changes. Your infrastructure matches the configuration.")
         w.add()

@@ -179,3 +179,8 @@ def test_a_sensitive_key_with_a_dot_is_hidden_and_journaled_redacted(tmp_path):
     with StateStore.open(tmp_path / "state.db") as store:  # what apply hands the store
         store.record(record(w, P1), action="create", sensitive_paths=paths_from_tree(p.changes[0].after_sensitive))
         assert "s3cret" not in json.dumps(store.history())
+
+
+def test_an_empty_destroy_plan_says_nothing_needs_destroying():
+    text = render_text(plan(graph(workload("a")), solution(), snapshot(), None, PlanOptions(destroy=True)))
+    assert text.startswith("No changes. No objects need to be destroyed.")
