@@ -45,10 +45,14 @@ def unescape(s: str) -> str:
     return "".join(out)
 
 
+_TEMPLATE_HINT = ("close each ${ and %{ with }; directives pair as %{if COND}...%{else}...%{endif} and "
+                  "%{for NAME in EXPR}...%{endfor}; write $${ or %%{ for a literal ${ or %{")
+
+
 class TemplateProblem(Exception):
     def __init__(self, summary: str, pos, hint: str = ""):
         super().__init__(summary)
-        self.summary, self.pos, self.hint = summary, pos, hint
+        self.summary, self.pos, self.hint = summary, pos, hint or _TEMPLATE_HINT
 
 
 def assemble(parts: list, pos) -> "ast.Expr":

@@ -245,6 +245,11 @@ def test_a_malformed_required_version_gets_a_syntax_hint(write_config):
     assert "upgrade" not in d.hint
 
 
+def test_template_mistakes_carry_a_hint(write_config):
+    [d] = [x for x in validate(write_config('workload "a" {\n  run = "%{ if true }a"\n}')) if x.severity == "error"]
+    assert d.summary == "Template: %{if} without a matching %{endif}" and "%{endif}" in d.hint
+
+
 def test_all_problems_are_reported_together(write_config):
     d = write_config('workload "a" {\n  nmu_nodes = 1\n}\nworkload "b" {\n  run = var.x\n}\n',
                      other__sky__hcl='workload "c" {\n  kind = "batch"\n}\n')
