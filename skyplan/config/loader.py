@@ -89,8 +89,15 @@ class Loader:
             rel = display_path(p)
             try:
                 text = p.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as e:
-                self.diags.error(f"Cannot read file: {e}", rel)
+            except UnicodeDecodeError as e:  # name the line and column of the first bad byte
+                head = p.read_bytes()[:e.start]
+                line = head.count(b"\n") + 1
+                col = len(head[head.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+                self.diags.error(f"Cannot read file: byte 0x{e.object[e.start]:02x} is not UTF-8", rel, (line, col),
+                                 hint="save the file as UTF-8")
+                continue
+            except OSError as e:
+                self.diags.error(f"Cannot read file: {e.strerror or e}", rel, hint="check the file's permissions")
                 continue
             self.hasher.update(f"{'/'.join(self.module_path)}/{p.name}\0".encode() + text.encode() + b"\0")
             try:

@@ -332,7 +332,8 @@ def module(ld, name: str) -> None:
                        hint=f"looked in {display_path(path)}")
         return
     if len(ld.module_path) + 1 > MAX_MODULE_DEPTH:
-        ld.diags.error("Modules are nested too deeply (a module calling itself?)", block.file, block.pos)
+        ld.diags.error("Modules are nested too deeply (a module calling itself?)", block.file, block.pos,
+                       hint=f"modules may nest {MAX_MODULE_DEPTH} deep; check that this source does not lead back to itself")
         return
     inputs, ok = eval_body(ld, block.body, ld.scope(), block.file, skip=META + ("source",), keep_null=True)
     if not ok:

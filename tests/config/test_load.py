@@ -250,6 +250,14 @@ def test_template_mistakes_carry_a_hint(write_config):
     assert d.summary == "Template: %{if} without a matching %{endif}" and "%{endif}" in d.hint
 
 
+def test_a_file_that_is_not_utf8_names_the_bad_byte(write_config):
+    d = write_config()
+    (d / "main.sky.hcl").write_bytes(b'workload "a" {\n  run = "\xff"\n}\n')
+    [x] = [x for x in validate(d) if x.severity == "error"]
+    assert (x.summary, x.source.line, x.source.column) == ("Cannot read file: byte 0xff is not UTF-8", 2, 10)
+    assert x.hint == "save the file as UTF-8"
+
+
 def test_all_problems_are_reported_together(write_config):
     d = write_config('workload "a" {\n  nmu_nodes = 1\n}\nworkload "b" {\n  run = var.x\n}\n',
                      other__sky__hcl='workload "c" {\n  kind = "batch"\n}\n')
