@@ -133,6 +133,16 @@ def _from_text(decl: VarDecl, text: str):
         raise ConversionError(f"cannot parse {text!r} as a {decl.type} value ({e})") from None
 
 
+def _json_key_pos(text: str, key: str) -> tuple[int, int]:
+    """(line, col) of ``"key":`` in a JSON variables file (its first occurrence), else (1, 1)."""
+    import re
+
+    m = re.search(re.escape(json.dumps(key)) + r"\s*:", text)
+    if m is None:
+        return (1, 1)
+    return (text.count("\n", 0, m.start()) + 1, m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1)
+
+
 def read_var_file(path: str, diags: Diags) -> list[tuple[str, Any, tuple]]:
     """(name, value, pos) for each assignment in a .skyvars.hcl or .json file."""
     try:
@@ -152,7 +162,7 @@ def read_var_file(path: str, diags: Diags) -> list[tuple[str, Any, tuple]]:
             return []
         from skyplan.config.functions import _norm_json
 
-        return [(k, _norm_json(v), (1, 1)) for k, v in data.items()]
+        return [(k, _norm_json(v), _json_key_pos(text, k)) for k, v in data.items()]
     from skyplan.config.syntax import SyntaxProblem, parse_text
     from skyplan.config.templates import TemplateProblem
 

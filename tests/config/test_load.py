@@ -303,6 +303,13 @@ def test_a_bad_text_value_names_where_it_came_from(write_config):
     assert flag.endswith("(from -var)") and env.endswith("(from SKYPLAN_VAR_n)")
 
 
+def test_json_variables_file_mistakes_point_at_the_key(write_config):
+    d = write_config('variable "n" { type = number }\nvariable "m" { default = 1 }\nworkload "a" { num_nodes = var.n }\n')
+    (d / "v.skyvars.json").write_text('{\n  "m": 2,\n    "n": "x"\n}\n')
+    [x] = [x for x in validate(d, var_files=[str(d / "v.skyvars.json")], env={}) if x.severity == "error"]
+    assert (x.source.line, x.source.column) == (3, 5)
+
+
 def test_variable_types_convert_and_reject(write_config):
     d = write_config('variable "n" { type = number }\nvariable "m" { type = map(string) }\n'
                      'workload "a" {\n  num_nodes = var.n\n  env = var.m\n}')
