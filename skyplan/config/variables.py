@@ -148,8 +148,12 @@ def read_var_file(path: str, diags: Diags) -> list[tuple[str, Any, tuple]]:
     try:
         with open(path, encoding="utf-8-sig") as f:
             text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        diags.error(f"Cannot read variables file: {getattr(e, 'strerror', None) or e}", path, hint="check the -var-file path")
+    except UnicodeDecodeError as e:
+        diags.error(f"Cannot read variables file: byte 0x{e.object[e.start]:02x} is not UTF-8", path,
+                    hint="save the file as UTF-8")
+        return []
+    except OSError as e:
+        diags.error(f"Cannot read variables file: {e.strerror or e}", path, hint="check the -var-file path")
         return []
     if path.endswith(".json"):
         try:

@@ -310,6 +310,13 @@ def test_json_variables_file_mistakes_point_at_the_key(write_config):
     assert (x.source.line, x.source.column) == (3, 5)
 
 
+def test_a_variables_file_that_is_not_utf8_says_so(write_config):
+    d = write_config('variable "n" { default = 1 }\n')
+    (d / "v.skyvars.hcl").write_bytes(b'n = "\xff"\n')
+    [x] = [x for x in validate(d, var_files=[str(d / "v.skyvars.hcl")], env={}) if x.severity == "error"]
+    assert x.summary == "Cannot read variables file: byte 0xff is not UTF-8" and x.hint == "save the file as UTF-8"
+
+
 def test_variable_types_convert_and_reject(write_config):
     d = write_config('variable "n" { type = number }\nvariable "m" { type = map(string) }\n'
                      'workload "a" {\n  num_nodes = var.n\n  env = var.m\n}')
