@@ -246,3 +246,13 @@ def test_disk_size_applies_to_the_images_root_device(moto):
     assert raw["RootDeviceName"] == "/dev/xvda"
     vols = _ec2(moto).describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [inst.id]}])["Volumes"]
     assert [(v["Attachments"][0]["Device"], v["Size"]) for v in vols] == [("/dev/xvda", 200)]
+
+
+def test_import_from_an_unknown_region_is_a_clear_error(moto):
+    import pytest
+
+    from skyplan.errors import ProviderError
+
+    with pytest.raises(ProviderError, match="eu-west-9") as err:
+        provider(moto).read("eu-west-9/i-00000000000000001")
+    assert "not an EC2 region" in str(err.value)
