@@ -67,6 +67,7 @@ def _profile_text(profile: str | None) -> str:
 def translate(exc: BaseException, *, provider: str, profile: str | None, where: str) -> Exception:
     """Map one boto3/botocore exception to a SkyplanError; other exceptions pass through."""
     from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
 
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError, bx.ProfileNotFound,
                         bx.NoRegionError, bx.TokenRetrievalError, bx.SSOError, bx.CredentialRetrievalError)):
@@ -77,6 +78,11 @@ def translate(exc: BaseException, *, provider: str, profile: str | None, where: 
         )
     if isinstance(exc, (bx.ConnectionError, bx.HTTPClientError)):  # endpoint, proxy, timeouts, closed
         return TransientError(f"{provider}: cannot reach EC2 in {where}: {exc}", provider=provider)
+    if isinstance(exc, ResponseParserError):  # HTML from a wrong endpoint_url, or a region it does not serve
+        first = next((line for line in str(exc).splitlines() if line.strip()), "")
+        return ProviderError(f"{provider}: the EC2 endpoint for {where} did not answer like EC2: {first}",
+                             provider=provider,
+                             hint="check endpoint_url and the region names of the provider block")
     if not isinstance(exc, bx.ClientError):
         return exc if isinstance(exc, Exception) else ProviderError(str(exc), provider=provider)
     code, message = error_code(exc), _message(exc)

@@ -99,13 +99,6 @@ class AwsProvider:
                 out.append(pattern)
         return tuple(out)
 
-    def known_regions(self) -> frozenset[str]:
-        """Every EC2 region botocore knows, in every partition (no API call)."""
-        with self._guard("regions"):
-            session = self._get_session()
-            return frozenset(r for part in session.get_available_partitions()
-                             for r in session.get_available_regions("ec2", partition_name=part))
-
     def _get_session(self):
         with self._lock:
             if self._session is None:
@@ -295,9 +288,6 @@ class AwsProvider:
         """Describe one instance for ``skyplan import``: ``i-…`` (searched in every
         configured region) or ``REGION/i-…``. Raises ProviderError if not found."""
         region, _, iid = provider_id.rpartition("/")
-        if region and region not in self.known_regions():
-            raise ProviderError(f"{self.name}: {region!r} in {provider_id!r} is not an EC2 region",
-                                provider=self.name, hint="give the id as REGION/i-..., e.g. us-east-1/i-0abc...")
         for r in ((region,) if region else self.regions):
             ec2 = self.client(r)
             try:

@@ -248,11 +248,13 @@ def test_disk_size_applies_to_the_images_root_device(moto):
     assert [(v["Attachments"][0]["Device"], v["Size"]) for v in vols] == [("/dev/xvda", 200)]
 
 
-def test_import_from_an_unknown_region_is_a_clear_error(moto):
+def test_an_endpoint_that_does_not_answer_like_ec2_is_a_clear_error(moto):
+    """moto answers a region it does not serve with an HTML page, as a wrong
+    endpoint_url would: a provider error naming the region, not an internal one."""
     import pytest
 
     from skyplan.errors import ProviderError
 
     with pytest.raises(ProviderError, match="eu-west-9") as err:
         provider(moto).read("eu-west-9/i-00000000000000001")
-    assert "not an EC2 region" in str(err.value)
+    assert "did not answer like EC2" in str(err.value) and err.value.hint
