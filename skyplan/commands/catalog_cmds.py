@@ -101,6 +101,13 @@ def list_cmd(
         out.print(f"No offers match. (catalog: {cat.source}, observed {cat.observed_at or 'unknown'})")
         if provider == "kubernetes" and not cat.for_provider("kubernetes"):
             out.print("Kubernetes offers are read live from the cluster's nodes when a plan is made.")
+        if region and not any(ch in region for ch in "*?["):
+            import difflib
+
+            known = {r for p in ([provider] if provider else cat.providers) for r in cat.regions(p)}
+            if region not in known:
+                near = difflib.get_close_matches(region, sorted(known), n=3, cutoff=0.6)
+                out.print(f"No region {region!r} in the catalog" + (f"; did you mean {', '.join(near)}?" if near else "."))
         return
     _print_table(out, _table(shown))
     more = f"; showing the cheapest {len(shown)} (--limit 0 for all)" if len(shown) < total else ""

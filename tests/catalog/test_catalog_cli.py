@@ -56,6 +56,13 @@ def test_list_refuses_negative_numbers(capsys, cache_dir, option):
     assert code == 1 and f"Invalid value for '{option}'" in err and not out
 
 
+def test_list_with_an_unknown_region_suggests_close_ones(capsys, cache_dir):
+    code, out, _ = run(capsys, "catalog", "list", "--provider", "aws", "--region", "us-east1")
+    assert code == 0 and "No offers match" in out and "No region 'us-east1' in the catalog; did you mean us-east-1" in out
+    code, out, _ = run(capsys, "catalog", "list", "--region", "us-east-1", "--accelerator", "TPU-v5e")
+    assert code == 0 and "No offers match" in out and "No region" not in out
+
+
 def test_show(capsys, cache_dir):
     code, out, _ = run(capsys, "catalog", "show", "aws", "p5.48xlarge")
     assert code == 0
