@@ -117,3 +117,12 @@ def test_a_hand_edited_cache_row_is_named_not_an_internal_error(cache_dir, small
     with pytest.raises(CatalogError) as e:
         load_catalog()
     assert f"row {row + 1}, column vCPUs: 'lots' is not a number" in str(e.value)
+
+
+def test_import_notes_rows_that_repeat_an_offer(cache_dir, tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("Cloud,InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,"
+                    "AvailabilityZone\naws,m1.x,,,2,8,0.1,,us-east-1,us-east-1a\naws,m1.x,,,2,8,0.2,,us-east-1,us-east-1a\n")
+    report = import_file(path)
+    assert any("repeating an earlier row" in what and n == 1 for what, n in report.notes.items())
+    assert load_catalog().query(provider="aws", instance_type="m1.x")[0].on_demand == 0.2
