@@ -8,7 +8,8 @@ dropped and counted (see csvformat).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 from skyplan.catalog import store
 from skyplan.errors import CatalogError
@@ -36,12 +37,15 @@ def import_file(path: str | os.PathLike, *, provider: str | None = None) -> Impo
         dropped = "; ".join(f"{n} {why}" for why, n in result.dropped.items())
         raise CatalogError(f"{path}: no offers to import" + (f" ({dropped})" if dropped else ""),
                            hint="a catalog needs at least one row with an instance type and an on-demand price")
+    # rows without ObservedAt: the day the file was written, as for an explicit --catalog file
+    written = date.fromtimestamp(os.stat(path).st_mtime).isoformat()
+    offers = [o if o.observed_at else replace(o, observed_at=written) for o in result.offers]
     notes = dict(result.notes)
-    repeated = len(result.offers) - len({store.key_of(o) for o in result.offers})
+    repeated = len(offers) - len({store.key_of(o) for o in offers})
     if repeated:  # merge keeps the last row of each offer, as the cache does across imports
         notes["rows repeating an earlier row's offer (cloud, region, zone, type, accelerators): the later kept"] = repeated
-    providers = tuple(sorted({o.provider for o in result.offers}))
-    cache_rows = store.save_to_cache(result.offers, kind="import", provider=",".join(providers),
+    providers = tuple(sorted({o.provider for o in offers}))
+    cache_rows = store.save_to_cache(offers, kind="import", provider=",".join(providers),
                                      origin=os.path.abspath(os.fspath(path)))
     return ImportReport(path=os.fspath(path), rows=result.rows, imported=len(result.offers),
                         cache_rows=cache_rows, dropped=dict(result.dropped), providers=providers,

@@ -126,3 +126,17 @@ def test_import_notes_rows_that_repeat_an_offer(cache_dir, tmp_path):
     report = import_file(path)
     assert any("repeating an earlier row" in what and n == 1 for what, n in report.notes.items())
     assert load_catalog().query(provider="aws", instance_type="m1.x")[0].on_demand == 0.2
+
+
+def test_imported_rows_without_a_date_carry_the_day_the_file_was_written(cache_dir, tmp_path):
+    import os
+
+    path = tmp_path / "undated.csv"
+    path.write_text("Cloud,InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,"
+                    "AvailabilityZone,ObservedAt\naws,m1.x,,,2,8,0.1,,us-east-1,us-east-1a,\n"
+                    "aws,m1.y,,,2,8,0.1,,us-east-1,us-east-1a,2026-01-02\n")
+    os.utime(path, (1767268800, 1767268800))  # 2026-01-01 at noon UTC
+    import_file(path)
+    cat = load_catalog()
+    assert cat.query(provider="aws", instance_type="m1.x")[0].observed_at == "2026-01-01"
+    assert cat.query(provider="aws", instance_type="m1.y")[0].observed_at == "2026-01-02"
