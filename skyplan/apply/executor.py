@@ -278,7 +278,8 @@ class Executor:
             try:
                 placement, insts = launch_group(
                     gp, launch, address=change.address, index=n, other_groups_cost=others,
-                    approved_hourly_cost=wp.approved_hourly_cost, blocklist=blocklist, on_attempt=on_attempt)
+                    approved_hourly_cost=wp.approved_hourly_cost, blocklist=blocklist, on_attempt=on_attempt,
+                    cancel=self.cancel)
             except BaseException:
                 if done:  # keep what exists, marked for replacement on the next plan
                     self._record(self._record_of(change, RUNNING, done, tainted=True, created_at=created_at),

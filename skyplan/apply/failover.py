@@ -10,6 +10,7 @@ candidate is used up the group fails with a table of what was tried and why.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Sequence, TypeVar
 
@@ -71,6 +72,16 @@ class FailoverExhausted(ApplyError):
         )
 
 
+class FailoverInterrupted(FailoverExhausted):
+    """Apply was interrupted after a placement failed: no further one is tried."""
+
+    def __init__(self, address: str, group: int, attempts: Sequence[Attempt]):
+        super().__init__(address, group, attempts)
+        self.args = (f"{address}: interrupted; replica group {group} was not failed over further\n"
+                     + format_table(self.attempts),)
+        self.hint = "plan and apply again to launch it"
+
+
 def format_table(attempts: Sequence[Attempt]) -> str:
     rows = [("INFRA", "RESOURCES", "REASON")] + [(a.placement.infra, a.resources, a.reason) for a in attempts]
     w0 = max(len(r[0]) for r in rows)
@@ -88,12 +99,15 @@ def launch_group(
     approved_hourly_cost: float,
     blocklist: Blocklist | None = None,
     on_attempt: Callable[[Attempt], None] | None = None,
+    cancel: "threading.Event | None" = None,
 ) -> tuple[Placement, T]:
     """Launch ``group`` via ``launch(placement)`` at the first candidate that works.
 
     ``other_groups_cost`` is the $/h of the workload's other groups (as created or
     as planned); a candidate is refused when it plus that exceeds the approved cost.
-    Raises FailoverExhausted; any error other than capacity/quota propagates.
+    Raises FailoverExhausted; any error other than capacity/quota propagates. Once
+    ``cancel`` is set (Ctrl-C), a failed launch is not followed by another one:
+    FailoverInterrupted.
     """
     blocklist = blocklist if blocklist is not None else Blocklist()
     attempts: list[Attempt] = []
@@ -104,6 +118,8 @@ def launch_group(
             on_attempt(a)
 
     for cand in (group.chosen, *group.fallbacks):
+        if attempts and cancel is not None and cancel.is_set():
+            raise FailoverInterrupted(address, index, attempts)
         blocked = blocklist.why_blocked(cand)
         if blocked:
             note(Attempt(cand, f"skipped: {blocked}"))

@@ -72,3 +72,22 @@ def test_other_groups_count_against_the_approved_cost():
     with pytest.raises(FailoverExhausted):
         launch_group(GroupPlacement(a, (b,)), launch, address="workload.x", index=1,
                      other_groups_cost=1.5, approved_hourly_cost=2.0)
+
+
+def test_no_further_placement_is_tried_once_apply_is_interrupted():
+    import threading
+
+    from skyplan.apply.failover import FailoverInterrupted
+
+    a, b, c = placement(zone="r1a"), placement(zone="r1b"), placement(zone="r1c")
+    cancel = threading.Event()
+
+    def launch(p):
+        cancel.set()  # Ctrl-C arrives while the first launch is under way
+        raise CapacityError("ICE", scope="zone")
+
+    with pytest.raises(FailoverInterrupted) as e:
+        launch_group(GroupPlacement(a, (b, c)), launch, address="workload.x", index=0,
+                     other_groups_cost=0, approved_hourly_cost=1.0, cancel=cancel)
+    assert [x.placement for x in e.value.attempts] == [a]
+    assert "interrupted" in str(e.value)
