@@ -55,6 +55,16 @@ def _zones_for(instance_type: str, region: str, zones: list[str], gpu: bool) -> 
     return kept or zones[:1]
 
 
+def _offer(cloud: str, region: str, zone: str | None, itype: str, f: dict, accel: str | None, count: int,
+           vcpus: float, mem: float, od: float, key: str, reserved: float, observed: str) -> Offer:
+    """One row: spot is the family's fraction of on-demand, varied per ``key`` and place."""
+    return Offer(
+        cloud, region, zone, itype, accel, count if accel else 0,
+        CANONICAL[accel] if accel else None, vcpus, mem, f.get("arch", "x86_64"),
+        on_demand=od, spot=_p(od * f["spot"] * _jitter(key, zone or region)),
+        reserved=_p(od * reserved), interruption_band=f["band"], observed_at=observed)
+
+
 def aws() -> list[Offer]:
     out = []
     for family, f in facts_aws.FAMILIES.items():
@@ -67,12 +77,8 @@ def aws() -> list[Offer]:
                 od = _p(base * mult)
                 zones = _zones_for(itype, region, [region + s for s in suffixes], bool(accel))
                 for zone in zones:
-                    out.append(Offer(
-                        "aws", region, zone, itype, accel, count if accel else 0,
-                        CANONICAL[accel] if accel else None, vcpus, mem, f.get("arch", "x86_64"),
-                        on_demand=od, spot=_p(od * f["spot"] * _jitter(itype, zone)),
-                        reserved=_p(od * f.get("reserved", 0.63)), interruption_band=f["band"],
-                        observed_at=facts_aws.OBSERVED))
+                    out.append(_offer("aws", region, zone, itype, f, accel, count, vcpus, mem, od, itype,
+                                      f.get("reserved", 0.63), facts_aws.OBSERVED))
     return out
 
 
@@ -87,12 +93,8 @@ def gcp() -> list[Offer]:
                 od = _p(base * mult)
                 key = f"{itype}/{accel}:{count}"
                 for zone in _zones_for(key, region, [f"{region}-{s}" for s in suffixes], bool(accel)):
-                    out.append(Offer(
-                        "gcp", region, zone, itype, accel, count if accel else 0,
-                        CANONICAL[accel] if accel else None, vcpus, mem, f.get("arch", "x86_64"),
-                        on_demand=od, spot=_p(od * f["spot"] * _jitter(key, zone)),
-                        reserved=_p(od * f.get("reserved", 0.63)), interruption_band=f["band"],
-                        observed_at=facts_gcp.OBSERVED))
+                    out.append(_offer("gcp", region, zone, itype, f, accel, count, vcpus, mem, od, key,
+                                      f.get("reserved", 0.63), facts_gcp.OBSERVED))
     return out
 
 
@@ -102,12 +104,8 @@ def azure() -> list[Offer]:
         for itype, vcpus, mem, accel, count, base in f["sizes"]:
             for region in f.get("regions", facts_azure.ALL):
                 od = _p(base * facts_azure.REGIONS[region])
-                out.append(Offer(
-                    "azure", region, None, itype, accel, count if accel else 0,
-                    CANONICAL[accel] if accel else None, vcpus, mem, f.get("arch", "x86_64"),
-                    on_demand=od, spot=_p(od * f["spot"] * _jitter(itype, region)),
-                    reserved=_p(od * f["reserved"]), interruption_band=f["band"],
-                    observed_at=facts_azure.OBSERVED))
+                out.append(_offer("azure", region, None, itype, f, accel, count, vcpus, mem, od, itype,
+                                  f["reserved"], facts_azure.OBSERVED))
     return out
 
 
