@@ -32,6 +32,20 @@ from skyplan.state.sqlite import BUSY_TIMEOUT, check_header, restore_hint, trans
 
 _MARKS = ",".join("?" * 17)
 
+UNUSABLE_PATH_HINT = ('point `skyplan { state { path = "..." } }` (or --state) at a file in a folder you can '
+                      'write, or remove the setting to keep state in .skyplan/state.db beside the configuration')
+
+
+def _why_unusable(path: Path, error: OSError) -> str:
+    """Say why ``path`` cannot be created, naming the part of it that is in the way."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+            break
+        # a missing folder below a read-only one (or in /proc) cannot be made
+    return error.strerror or str(error)
+
 
 def _version() -> str:
     from skyplan import __version__
@@ -70,10 +84,14 @@ class StateStore:
             if not create:
                 raise StateError(f"no state at {path}; run skyplan apply first",
                                  hint="or pass --state PATH to use another state file")
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as e:
+                raise StateError(f"cannot create the state file {path}: {_why_unusable(path, e)}",
+                                 hint=UNUSABLE_PATH_HINT) from None
         elif path.is_dir():
-            raise StateError(f"state path {path} is a folder, not a state file")
+            raise StateError(f"state path {path} is a folder, not a state file", hint=UNUSABLE_PATH_HINT)
         check_header(path)
         try:
             conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
