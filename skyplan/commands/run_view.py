@@ -133,6 +133,7 @@ def status_cmd(
 ) -> int:
     """Every workload in state: placement, live state, uptime and cost so far."""
     from skyplan import workflow
+    from skyplan.commands.table import format_table, terminal_width
 
     graph, store = _context(dir, var, var_file)
     try:
@@ -157,11 +158,9 @@ def status_cmd(
         state = r["state"] + (" (tainted)" if r["tainted"] else "")
         table.append((r["address"], r["kind"], where, state, str(r["nodes"]), _duration(r["uptime_seconds"]),
                       f"${r['hourly_cost']:.2f}", f"${r['cost_so_far']:.2f}"))
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    right = {4, 5, 6, 7}
-    for row in table:
-        print("  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                        for i, cell in enumerate(row)).rstrip())
+    for line in format_table(header, table[1:], right={4, 5, 6, 7}, reasons=3, wrap={0, 2},
+                             width=terminal_width()):
+        print(line)
     total = sum(r["cost_so_far"] for r in rows)
     print(f"\n{len(rows)} resource(s); ${sum(r['hourly_cost'] for r in rows):.2f}/h now; ${total:.2f} spent so far.")
     return 0
