@@ -86,3 +86,22 @@ def _fleet_dependencies(ld) -> None:
         ld.diags.error("Cycle in the configuration: " + " -> ".join(cycle), src.file if src else None,
                        (src.line, src.column) if src else None,
                        hint="a fleet cannot depend on a workload that is placed on it")
+
+
+def redefined_attributes(body: ast.Body, file: str, diags) -> set:
+    """Report every attribute set a second time in one block body (nested blocks too),
+    as Terraform's "Attribute redefined", naming where it was first set. Returns the
+    ids of the repeated attributes so later checks do not report them again."""
+    repeated: set = set()
+    first: dict[str, ast.Attribute] = {}
+    for a in body.attributes:
+        prev = first.setdefault(a.name, a)
+        if prev is not a:
+            repeated.add(id(a))
+            diags.error("Attribute redefined", file, a.pos,
+                        detail=f'The argument "{a.name}" was already set at {file}:{prev.pos[0]}:{prev.pos[1]}. '
+                               "Each argument may be set only once.",
+                        hint=f'keep one "{a.name} = ..." in this block')
+    for b in body.blocks:
+        repeated |= redefined_attributes(b.body, file, diags)
+    return repeated

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from skyplan.config import ast, nodes, schema
+from skyplan.config.checks import redefined_attributes
 from skyplan.config.evaluator import Namespace, POISON, Scope, did_you_mean
 from skyplan.config.model import DesiredGraph, ProviderConfig, Settings, VariableValue
 from skyplan.config.refs import as_ref, body_references, references
@@ -132,10 +133,13 @@ class Loader:
             self.diags.error(f"Invalid {b.type} name \"{b.labels[0]}\"", b.file, b.label_pos[0] if b.label_pos else b.pos,
                              hint="names start with a letter or _ and contain letters, digits, _ and -")
             return
-        if schema.check_block(b, self.diags):
+        repeated = redefined_attributes(b.body, b.file, self.diags)
+        if schema.check_block(b, self.diags) and not repeated:
             self.schema_ok.add(id(b))
         if b.type == "locals":
             for a in b.body.attributes:
+                if id(a) in repeated:
+                    continue
                 if a.name in self.locals:
                     prev = self.locals[a.name]
                     self.diags.error(f"Duplicate local value \"{a.name}\"", b.file, a.pos,
