@@ -59,6 +59,7 @@ class Loader:
         self.fleets: dict = {}
         self.outputs: dict = {}
         self.providers: dict[str, ProviderConfig] = {}
+        self.positions: dict[str, dict] = {}  # owner -> attribute path -> SourceRange (DesiredGraph.positions)
         self.settings = Settings()
         self.local_order: list[str] = []
         self.eval_order: list[str] = []  # graph nodes in evaluation order
@@ -323,16 +324,18 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     except RecursionError:
         diags.error("Configuration nested too deeply to evaluate", None, hint=_TOO_DEEP)
     if not diags.has_errors:
-        from skyplan.config.checks import check_references
+        from skyplan.config.checks import check_references, check_region_names
 
         check_references(ld)
+        if not diags.has_errors:
+            check_region_names(ld)
     providers = dict(ld.providers) or {"local": ProviderConfig(kind="local")}
     var_values = {n: v for n, v in ld.var_values.items() if v is not POISON}
     variables = {n: VariableValue(n, v, n in ld.sensitive_vars) for n, v in var_values.items()}
     ld.hasher.update(json.dumps(var_values, sort_keys=True, default=str).encode())
     graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
                          fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest(),
-                         evaluation=ld.handle)
+                         evaluation=ld.handle, positions=ld.positions)
     return graph, diags.items
 
 

@@ -120,6 +120,29 @@ def positions(body: ast.Body, prefix: str = "", out: dict | None = None) -> dict
     return out
 
 
+def value_positions(block: ast.Block) -> dict:
+    """attribute path -> SourceRange for everything written in ``block`` ("" is the
+    block itself; list elements written literally get ``path[i]``)."""
+    from skyplan.config.model import SourceRange
+
+    out = {"": SourceRange(block.file, *block.pos)}
+
+    def walk(body: ast.Body, prefix: str) -> None:
+        for a in body.attributes:
+            out.setdefault(prefix + a.name, SourceRange(block.file, *a.pos))
+            if isinstance(a.expr, ast.TupleExpr):
+                for i, item in enumerate(a.expr.items):
+                    out.setdefault(f"{prefix}{a.name}[{i}]", SourceRange(block.file, *item.pos))
+        seen: dict[str, int] = {}
+        for b in body.blocks:
+            n = seen[b.type] = seen.get(b.type, -1) + 1
+            for name in (b.type, f"{b.type}[{n}]"):  # repeated blocks (quota) by their index too
+                out.setdefault(prefix + name, SourceRange(block.file, *b.pos))
+                walk(b.body, prefix + name + ".")
+    walk(block.body, "")
+    return out
+
+
 def reporter(ld, block: ast.Block, flag: list):
     def report(summary: str, path: str = "", hint: str = "") -> None:
         pos = positions(block.body)
@@ -262,6 +285,7 @@ def _instance(ld, block: ast.Block, addr: Address, extra: dict, deps: set, sens:
     if not flag[0]:
         return None
     (ld.workloads if kind == "workload" else ld.fleets)[str(addr)] = obj
+    ld.positions[str(addr)] = value_positions(block)
     view = {**obj.attributes(), **d, "name": addr.name, "address": str(addr)}
     for k in AFTER_APPLY:
         if not (kind == "fleet" and d.get(k) is not None):
@@ -347,6 +371,7 @@ def module(ld, name: str) -> None:
     ld.children[name] = child
     ld.workloads.update(child.workloads)
     ld.fleets.update(child.fleets)
+    ld.positions.update(child.positions)
     ld.node_resources[node] = {a for addrs in child.instances.values() for a in addrs}
     ld.node_sensitive[node] = any(o.sensitive for o in child.outputs.values())
     if ld.diags.errors == errors_before:
@@ -399,6 +424,7 @@ def provider(ld, block: ast.Block) -> None:
                        hint=f"first declared at {prev}; give the second one an alias = \"NAME\"")
         return
     ld.providers[cfg.key] = cfg
+    ld.positions[f"provider.{cfg.key}"] = value_positions(block)
 
 
 def settings(ld, block: ast.Block) -> None:
@@ -411,6 +437,7 @@ def settings(ld, block: ast.Block) -> None:
     if not ok or not schema.check_value(block, d, ld.diags):
         return
     pos = positions(block.body)
+    ld.positions["skyplan"] = value_positions(block)
     from skyplan.config.version import satisfies
 
     rv = d.get("required_version")

@@ -8,7 +8,7 @@ the pure function that answers it. The caller does every piece of I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import DesiredGraph, Fleet, ProviderConfig, Workload
@@ -53,6 +53,9 @@ class Problem:
     offers: Mapping[str, Sequence[Offer]]  # provider key -> offers in that provider's regions
     current: Mapping[str, tuple[Placement, ...]] = field(default_factory=dict)
     options: SolveOptions = SolveOptions()
+    # where each configuration value was written (DesiredGraph.positions), so an infeasibility
+    # names the file:line:col of the value it comes from
+    positions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], snapshot=None,
@@ -73,4 +76,5 @@ def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], sn
     return Problem(
         workloads=dict(graph.workloads), fleets=dict(graph.fleets), providers=dict(graph.providers),
         offers={k: tuple(v) for k, v in offers.items()}, current=current, options=options,
+        positions=getattr(graph, "positions", {}),
     )
