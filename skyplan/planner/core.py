@@ -23,6 +23,7 @@ from skyplan.addrs import Address
 from skyplan.config.model import DesiredGraph, Fleet, Workload, resource_hash
 from skyplan.errors import PlanError
 from skyplan.planner import attrs as A
+from skyplan.planner.costs import estimated
 from skyplan.planner.model import Action, Change, DriftItem, Plan
 from skyplan.planner.options import PlanOptions
 from skyplan.planner.outputs import output_changes
@@ -87,6 +88,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
     changed = {c.address for c in changes}
     cost_after = sum(_cost_after(c) for c in changes)
     cost_after += sum(_running_cost(r) for a, r in base.resources.items() if a not in changed)
+    estimated_before, estimated_after = estimated(changes, solution, prior, base)
     has_resource_changes = any(c.action is not Action.NOOP for c in changes)
     return Plan(
         changes=tuple(changes), lineage=prior.lineage, serial=prior.serial, config_hash=desired.config_hash,
@@ -96,7 +98,8 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
         catalog=dict(catalog or {}), options=options.to_json(),
         solver={"status": solution.status, "gap": solution.gap, "backend": solution.backend,
                 "seconds": round(solution.solve_seconds, 3)},
-        cost_before=round(cost_before, 6), cost_after=round(cost_after, 6), created_at=created_at,
+        cost_before=round(cost_before, 6), cost_after=round(cost_after, 6),
+        estimated_before=round(estimated_before, 6), estimated_after=round(estimated_after, 6), created_at=created_at,
         config_dir=desired.root,
     )
 

@@ -8,7 +8,7 @@ how much was cut, and every fence and tag it opens is closed."""
 from __future__ import annotations
 
 from skyplan.planner.model import Action, Change, Plan
-from skyplan.planner.render_text import HOURS_PER_MONTH, money, render_text, summary_line
+from skyplan.planner.render_text import cost_line, money, render_text, summary_line
 
 MAX_CHARS = 65_536
 MARKER = "<!-- skyplan-plan -->"
@@ -116,10 +116,8 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "sky
         head.append("")
         head.append(f"**{summary_line(plan)}**")
     head.append("")
-    delta = (plan.cost_after - plan.cost_before) * HOURS_PER_MONTH
-    head.append(f"Monthly cost: {money(plan.cost_before * HOURS_PER_MONTH)} → "
-                f"{money(plan.cost_after * HOURS_PER_MONTH)} "
-                f"({'-' if delta < 0 else '+'}{money(abs(delta))}/month)")
+    delta = plan.estimated_after - plan.estimated_before
+    head.append(f"{cost_line(plan, '→')[:-1]}: {'-' if delta < 0 else '+'}{money(abs(delta))}")
     head.append("")
     destroyed = [c.address for c in plan.changes if c.action is Action.DELETE]
     replaced = [c.address for c in plan.changes if c.action.is_replace]

@@ -44,11 +44,12 @@ def money(x: float) -> str:
     return f"${x:,.2f}"
 
 
-def cost_line(plan: Plan) -> str:
-    delta = (plan.cost_after - plan.cost_before) * HOURS_PER_MONTH
-    sign = "-" if delta < 0 else "+"
-    return (f"Cost: {money(plan.cost_before)}/h -> {money(plan.cost_after)}/h "
-            f"({sign}${abs(delta):,.0f}/month).")
+def cost_line(plan: Plan, arrow: str = "->") -> str:
+    """The hourly rate before and after, and the estimated total over the workloads'
+    durations (jobs: their duration_hours; services: 730 h a month), as optimize prints it."""
+    return (f"Cost: {money(plan.cost_before)}/h {arrow} {money(plan.cost_after)}/h; "
+            f"estimated {money(plan.estimated_before)} {arrow} {money(plan.estimated_after)} over the workloads' "
+            f"durations (services: {HOURS_PER_MONTH} h/month).")
 
 
 def summary_line(plan: Plan) -> str:
