@@ -69,11 +69,15 @@ def build_providers(graph: DesiredGraph, only: Iterable[str] | None = None) -> d
 
 
 def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
-                 providers: Mapping[str, Provider] | None = None) -> tuple[dict[str, list], dict[str, Any]]:
+                 providers: Mapping[str, Provider] | None = None, *, store=None,
+                 live: bool = True) -> tuple[dict[str, list], dict[str, Any]]:
     """Offers per provider key: clouds from the catalog snapshot (filtered to the
-    provider's regions), the local machine's own offer, live offers for Kubernetes.
-    Returns (offers, {"source", "observed_at"})."""
+    provider's regions), the local machine's own offer, and for Kubernetes the
+    cluster's nodes — read live (recording the inventory in ``store``) when ``live``,
+    else without contacting it (skyplan.inventory). Returns (offers, {"source",
+    "observed_at", "providers": {key: how it was priced}, "unpriced": {key: hint}})."""
     from skyplan import catalog as catalog_pkg
+    from skyplan import inventory
 
     offers: dict[str, list] = {}
     info: dict[str, Any] = {}
@@ -91,11 +95,16 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
     for key, cfg in sorted(graph.providers.items()):
         if cfg.kind == "local":
             offers[key] = list(catalog_pkg.local_offers())
+        elif cfg.kind == "kubernetes" and not live:
+            offers[key], note, hint = inventory.offline_offers(graph, key, cfg, store)
+            info.setdefault("providers", {})[key] = note
+            if hint:
+                info.setdefault("unpriced", {})[key] = hint
         elif cfg.kind == "kubernetes":
             prov = (providers or {}).get(key)
             if prov is None:
                 prov = build_providers(graph, only=[key])[key]
-            offers[key] = list(prov.offers())
+            offers[key] = inventory.live_offers(prov, key, store)
         else:
             offers[key] = list(cat.for_provider(cfg.kind, cfg.regions))
     return offers, info
@@ -164,16 +173,18 @@ def maybe_lock(store, options: PlanOptions, operation: str):
 
 
 def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: Snapshot,
-                     options: PlanOptions, blocked: Mapping[str, tuple] | None = None) -> Solution:
+                     options: PlanOptions, blocked: Mapping[str, tuple] | None = None,
+                     unpriced: Mapping[str, str] | None = None) -> Solution:
     """Build the solver problem and solve it (OR-Tools is imported by the solver).
-    ``blocked``: address -> (provider, region, zone) scopes to avoid."""
+    ``blocked``: address -> (provider, region, zone) scopes to avoid; ``unpriced``:
+    provider key -> why it has no offers (named when nothing else fits)."""
     from skyplan.solver.problem import SolveOptions, build_problem
     from skyplan.solver.solve import solve
 
     kwargs: dict[str, Any] = {"reoptimize": options.reoptimize, "blocked": dict(blocked or {})}
     if options.migrate_threshold is not None:
         kwargs["migrate_threshold"] = options.migrate_threshold
-    return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs)))
+    return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs), unpriced=unpriced))
 
 
 def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: DesiredGraph | None = None,
@@ -225,7 +236,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         if options.destroy or options.refresh_only:
             solution = Solution()
         else:
-            offers, catalog_info = build_offers(graph, options.catalog, providers)
+            # a preview (plan -refresh=false) contacts no provider; apply reads clusters live
+            offers, catalog_info = build_offers(graph, options.catalog, providers, store=store,
+                                                live=options.refresh or operation == "apply")
             timings["offers"] = time.perf_counter() - t
             t = time.perf_counter()
             blocked = {}
@@ -233,7 +246,8 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                 from skyplan.drift import blocked_from_drift
 
                 blocked = dict(blocked_from_drift(refresh_result))
-            solution = solve_placements(graph, offers, base, options, blocked)
+            solution = solve_placements(graph, offers, base, options, blocked,
+                                        unpriced=catalog_info.get("unpriced"))
         timings["solve"] = time.perf_counter() - t
 
         t = time.perf_counter()

@@ -52,6 +52,14 @@ def cost_line(plan: Plan, arrow: str = "->") -> str:
             f"durations (services: {HOURS_PER_MONTH} h/month).")
 
 
+def price_notes(catalog: Mapping[str, Any]) -> list[str]:
+    """How providers priced without a live read were priced, and which could not be
+    (``catalog["providers"]`` / ``["unpriced"]``, see skyplan.inventory)."""
+    unpriced = catalog.get("unpriced") or {}
+    lines = [f"Prices: {n}" for k, n in (catalog.get("providers") or {}).items() if k not in unpriced]
+    return lines + [f"Warning: {h}" for h in unpriced.values()]
+
+
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
     return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy. {cost_line(plan)}"
@@ -307,6 +315,8 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
         w.add("No changes. Your infrastructure matches the configuration.")
         w.add()
         w.add(f"skyplan has compared your configuration with state and found no differences. {cost_line(plan)}")
+        for line in price_notes(plan.catalog):
+            w.add(line)
         return w.lines
     used = sorted({c.action for c in acting}, key=lambda a: list(Action).index(a))
     if acting:
@@ -339,6 +349,10 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
     if lines:
         w.add("Placements:")
         w.extend(lines)
+        w.add()
+    notes = price_notes(plan.catalog)
+    if notes:
+        w.extend(notes)
         w.add()
     w.add(summary_line(plan), "#")
     if plan.options.get("targets"):

@@ -97,6 +97,9 @@ def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | N
                 (a, "placement.providers") if spec.providers else None)
     offers = [(k, o) for k in keys for o in problem.offers[k]]
     where = f"on {', '.join(keys)}"
+    unpriced = getattr(problem, "unpriced", None) or {}
+    if not offers and any(k in unpriced for k in keys):
+        return f"{a}: no offers: {'; '.join(unpriced[k] for k in keys if k in unpriced)}", None
     if not offers:
         return (f"{a}: {', '.join(keys)} list no offers in their configured regions",
                 (f"provider.{keys[0]}", "regions"))
