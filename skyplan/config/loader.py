@@ -60,6 +60,7 @@ class Loader:
         self.outputs: dict = {}
         self.providers: dict[str, ProviderConfig] = {}
         self.positions: dict[str, dict] = {}  # owner -> attribute path -> SourceRange (DesiredGraph.positions)
+        self.usage = None  # config.limits.Usage, shared with modules
         self.settings = Settings()
         self.local_order: list[str] = []
         self.eval_order: list[str] = []  # graph nodes in evaluation order
@@ -264,6 +265,10 @@ class Loader:
 
     def evaluate(self, order: list[str]) -> None:
         self.eval_order = order
+        if self.usage is None:  # the root: limits are read before anything is expanded
+            from skyplan.config.limits import Usage, read
+
+            self.usage = Usage(read(self, self.settings_blocks[0] if self.settings_blocks else None))
         for node in order:
             kind, _, name = node.partition(".")
             if kind == "local":

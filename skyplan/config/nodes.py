@@ -13,13 +13,14 @@ from typing import Any
 from skyplan.addrs import Address
 from skyplan.config import ast, build, schema
 from skyplan.config.evaluator import POISON, EvalError, Poisoned, did_you_mean, evaluate
+from skyplan.config.limits import hint as limit_hint
 from skyplan.config.model import PROVIDER_KINDS, UNKNOWN, OutputSpec, Settings
 from skyplan.config.refs import as_ref, references
-from skyplan.config.values import SetValue, contains_unknown, to_number, type_name
+from skyplan.config.values import SetValue, contains_unknown, format_number, to_number, type_name
 from skyplan.errors import SourceRange
 
 META = ("count", "for_each", "depends_on")
-SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state")
+SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state", "limits")
 AFTER_APPLY = ("id", "ip", "provider", "region", "zone", "instance_type", "hourly_cost")
 
 
@@ -204,6 +205,11 @@ def _expansion(ld, block: ast.Block, kind: str):
             ld.diags.error(f"count must be a whole number >= 0, got {v!r}", block.file, count.pos,
                            hint="e.g. count = 3 or count = length(var.regions)")
             return None
+        cap = ld.usage.limits.instances_per_block
+        if n > cap:
+            ld.diags.error(f"count = {n} is above the limit of {cap} instances per block", block.file, count.pos,
+                           hint=limit_hint("instances_per_block"))
+            return None
         return [(i, {"count": {"index": i}}) for i in range(n)]
     if each:
         try:
@@ -213,6 +219,11 @@ def _expansion(ld, block: ast.Block, kind: str):
         if v is UNKNOWN or (isinstance(v, SetValue) and contains_unknown(v)):
             ld.diags.error("for_each depends on a value known only after apply", block.file, each.pos,
                            hint="for_each keys must be known when planning")
+            return None
+        cap = ld.usage.limits.instances_per_block
+        if isinstance(v, (dict, SetValue)) and len(v) > cap:
+            ld.diags.error(f"for_each has {len(v)} elements, above the limit of {cap} instances per block",
+                           block.file, each.pos, hint=limit_hint("instances_per_block"))
             return None
         if isinstance(v, dict):
             return [(k, {"each": {"key": k, "value": v[k]}}) for k in sorted(v)]
@@ -235,6 +246,8 @@ def resource(ld, kind: str, name: str) -> None:
     block = ld.blocks[kind][name]
     node = f"{kind}.{name}"
     expansion = _expansion(ld, block, kind) if id(block) in ld.schema_ok else None
+    if expansion is not None and not _within_instances(ld, block, kind, name, len(expansion)):
+        expansion = None
     addrs = [Address(kind, name, k, ld.module_path) for k, _ in (expansion or [])]
     ld.instances[node] = addrs
     ld.node_resources[node] = set(addrs)
@@ -265,11 +278,55 @@ def resource(ld, kind: str, name: str) -> None:
         ld.shapes[node] = ("single", str(addrs[0]))
 
 
+def _within_instances(ld, block: ast.Block, kind: str, name: str, n: int) -> bool:
+    """Count ``n`` more workloads/fleets against the configuration's limit."""
+    usage = ld.usage
+    usage.instances += n
+    if usage.instances <= usage.limits.instances:
+        return True
+    at = block.body.attr("count") or block.body.attr("for_each") or block
+    ld.diags.error(f"{kind}.{name} brings the configuration to {usage.instances} workloads and fleets, above "
+                   f"the limit of {usage.limits.instances} workloads and fleets in the configuration",
+                   block.file, at.pos, hint=limit_hint("instances"))
+    return False
+
+
+def _within_sizes(ld, block: ast.Block, kind: str, d: dict) -> bool:
+    """replicas and num_nodes (a fleet's nodes) against their limits, before anything
+    is built from them, and their product against the configuration's node limit."""
+    usage = ld.usage
+    pos = positions(block.body)
+    sizes = {"replicas": d.get("replicas"), "num_nodes": d.get("num_nodes" if kind == "workload" else "nodes")}
+    ok = True
+    for name, v in sizes.items():
+        cap = getattr(usage.limits, name)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > cap:
+            shown = name if name == "replicas" or kind == "workload" else "nodes"
+            ld.diags.error(f"{shown} = {format_number(v)} is above the limit of {cap}", block.file,
+                           pos.get(shown, block.pos), hint=limit_hint(name))
+            ok = False
+    if not ok:
+        return False
+    nodes_here = 1
+    for v in sizes.values():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+            nodes_here *= int(v)
+    usage.nodes += nodes_here
+    if usage.nodes > usage.limits.nodes:
+        ld.diags.error(f"{kind}.{block.labels[0]}: replicas x num_nodes summed over the configuration is above "
+                       f"the limit of {usage.limits.nodes} nodes in the configuration", block.file, block.pos,
+                       hint=limit_hint("nodes"))
+        return False
+    return True
+
+
 def _instance(ld, block: ast.Block, addr: Address, extra: dict, deps: set, sens: tuple) -> dict | None:
     """Evaluate and build one instance; its value for references, or None if it failed."""
     kind = addr.kind
     d, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META)
     if not ok or not schema.check_value(block, d, ld.diags):
+        return None
+    if not _within_sizes(ld, block, kind, d):
         return None
     flag = [True]
     report = reporter(ld, block, flag)
@@ -365,6 +422,7 @@ def module(ld, name: str) -> None:
     child = Loader(path, ld.diags, module_path=ld.module_path + (name,), inputs=inputs, top_root=ld.top_root,
                    hasher=ld.hasher, call_site=(block.file, block.pos, {a.name: a.pos for a in block.body.attributes}))
     child.extra_deps = _resources_of(ld, _direct_dep_refs(block))
+    child.usage = ld.usage
     child.sensitive_inputs = {a.name for a in block.body.attributes if _sensitive(ld, references(a.expr))}
     errors_before = ld.diags.errors
     child.run()
