@@ -84,7 +84,10 @@ def terraform_args(argv: Sequence[str]) -> list[str]:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     from skyplan.errors import DiagnosticsError, SkyplanError
 
+    from skyplan import progress
+
     args = terraform_args(sys.argv[1:] if argv is None else argv)
+    progress.configure()  # long phases report on stderr (a status line, or JSON lines when piped)
     try:
         code = app(args=args, prog_name="skyplan", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

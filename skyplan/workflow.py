@@ -27,8 +27,10 @@ from skyplan.state.model import Snapshot
 def load_config(dir: str | Path, vars: Mapping[str, Any] | None = None, var_files: Sequence[str] = ()) -> DesiredGraph:
     """Load and evaluate the configuration folder (raises DiagnosticsError)."""
     from skyplan import config
+    from skyplan.progress import phase
 
-    return config.load(str(dir), vars=dict(vars or {}), var_files=list(var_files or ()))
+    with phase("load", "Loading configuration"):
+        return config.load(str(dir), vars=dict(vars or {}), var_files=list(var_files or ()))
 
 
 def state_path(graph: DesiredGraph) -> Path:
@@ -113,8 +115,10 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
 def refresh(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider]):
     """Ask the providers what exists (drift.refresh with the folder's .skyplanignore)."""
     from skyplan import drift
+    from skyplan.progress import phase
 
-    return drift.refresh(snapshot, providers, ignore=drift.IgnoreRules.load(graph.root))
+    with phase("refresh", "Refreshing state"):
+        return drift.refresh(snapshot, providers, ignore=drift.IgnoreRules.load(graph.root))
 
 
 def refresh_state(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
@@ -184,7 +188,10 @@ def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: 
     kwargs: dict[str, Any] = {"reoptimize": options.reoptimize, "blocked": dict(blocked or {})}
     if options.migrate_threshold is not None:
         kwargs["migrate_threshold"] = options.migrate_threshold
-    return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs), unpriced=unpriced))
+    from skyplan.progress import phase
+
+    with phase("solve", "Solving placements"):
+        return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs), unpriced=unpriced))
 
 
 def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: DesiredGraph | None = None,

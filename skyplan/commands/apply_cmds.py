@@ -115,7 +115,9 @@ def run_plan(plan, store, graph, *, parallelism: int, as_json: bool, providers=N
     store.backup()
     reporter = make_reporter(as_json=as_json)
     limits = provider_limits(built, graph.providers)
-    with Interrupts(quiet=as_json) as intr:
+    from skyplan.progress import phase
+
+    with Interrupts(quiet=as_json) as intr, phase("apply", "Applying", live=False):
         result = apply_plan(plan, store, built, parallelism=parallelism, reporter=reporter,
                             cancel=intr.cancel, abandon=intr.abandon, limits=limits, graph=graph)
     if as_json:

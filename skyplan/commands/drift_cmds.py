@@ -54,6 +54,7 @@ def drift(
     """
     from skyplan import workflow
     from skyplan.drift import IgnoreRules, refresh, report_json
+    from skyplan.progress import phase
     from skyplan.planner.options import parse_duration
 
     fmt = "json" if json_out else fmt.lower()
@@ -77,7 +78,8 @@ def drift(
         with store.lock("drift --repair" if repair else "drift", timeout=timeout):
             prior = store.snapshot()
             providers = workflow.build_providers(graph)
-            refreshed = refresh(prior, providers, ignore=ignore)
+            with phase("refresh", "Refreshing state"):
+                refreshed = refresh(prior, providers, ignore=ignore)
             if not repair or refreshed.in_sync:
                 _emit(report_json(refreshed, timestamp=_now(),
                                   repair={"attempted": False, "summary": "nothing to repair"} if repair else None), fmt)

@@ -60,7 +60,10 @@ def optimize_cmd(
             store.close()
     options = SolveOptions(reoptimize=reoptimize, migrate_threshold=migrate_threshold, top_fallbacks=top,
                            only=tuple(only))
-    solution = solve(build_problem(graph, offers, snapshot, options, unpriced=info.get("unpriced")))
+    from skyplan.progress import phase
+
+    with phase("solve", "Solving placements"):
+        solution = solve(build_problem(graph, offers, snapshot, options, unpriced=info.get("unpriced")))
     if only:
         solution = replace(solution, placements={a: p for a, p in solution.placements.items() if a in only})
     if json_out:
