@@ -17,8 +17,6 @@ A live read (a plan with refresh) records the inventory when it changed.
 
 from __future__ import annotations
 
-from typing import Any
-
 from skyplan.catalog.kubernetes import NodeInfo, offers_from_nodes
 from skyplan.config.model import DesiredGraph, ProviderConfig
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from skyplan.config import ast
+
 HINT = "raise it in the root configuration if you mean it: skyplan {{ limits {{ {name} = N }} }}"
 
 
@@ -73,3 +75,48 @@ def read(ld, block) -> Limits:
             continue
         setattr(limits, name, int(v))
     return limits
+
+
+def within_instances(ld, block: ast.Block, kind: str, name: str, n: int) -> bool:
+    """Count ``n`` more workloads/fleets against the configuration's limit."""
+    usage = ld.usage
+    usage.instances += n
+    if usage.instances <= usage.limits.instances:
+        return True
+    at = block.body.attr("count") or block.body.attr("for_each") or block
+    ld.diags.error(f"{kind}.{name} brings the configuration to {usage.instances} workloads and fleets, above "
+                   f"the limit of {usage.limits.instances} workloads and fleets in the configuration",
+                   block.file, at.pos, hint=hint("instances"))
+    return False
+
+
+def within_sizes(ld, block: ast.Block, kind: str, d: dict) -> bool:
+    """replicas and num_nodes (a fleet's nodes) against their limits, before anything
+    is built from them, and their product against the configuration's node limit."""
+    usage = ld.usage
+    from skyplan.config.nodes import positions
+    from skyplan.config.values import format_number
+
+    pos = positions(block.body)
+    sizes = {"replicas": d.get("replicas"), "num_nodes": d.get("num_nodes" if kind == "workload" else "nodes")}
+    ok = True
+    for name, v in sizes.items():
+        cap = getattr(usage.limits, name)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > cap:
+            shown = name if name == "replicas" or kind == "workload" else "nodes"
+            ld.diags.error(f"{shown} = {format_number(v)} is above the limit of {cap}", block.file,
+                           pos.get(shown, block.pos), hint=hint(name))
+            ok = False
+    if not ok:
+        return False
+    nodes_here = 1
+    for v in sizes.values():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+            nodes_here *= int(v)
+    usage.nodes += nodes_here
+    if usage.nodes > usage.limits.nodes:
+        ld.diags.error(f"{kind}.{block.labels[0]}: replicas x num_nodes summed over the configuration is above "
+                       f"the limit of {usage.limits.nodes} nodes in the configuration", block.file, block.pos,
+                       hint=hint("nodes"))
+        return False
+    return True

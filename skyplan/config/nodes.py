@@ -14,9 +14,11 @@ from skyplan.addrs import Address
 from skyplan.config import ast, build, schema
 from skyplan.config.evaluator import POISON, EvalError, Poisoned, did_you_mean, evaluate
 from skyplan.config.limits import hint as limit_hint
+from skyplan.config.limits import within_instances, within_sizes
+from skyplan.config.positions import value_positions
 from skyplan.config.model import PROVIDER_KINDS, UNKNOWN, OutputSpec, Settings
 from skyplan.config.refs import as_ref, references
-from skyplan.config.values import SetValue, contains_unknown, format_number, to_number, type_name
+from skyplan.config.values import SetValue, contains_unknown, to_number, type_name
 from skyplan.errors import SourceRange
 
 META = ("count", "for_each", "depends_on")
@@ -118,29 +120,6 @@ def positions(body: ast.Body, prefix: str = "", out: dict | None = None) -> dict
     for b in body.blocks:
         out.setdefault(prefix + b.type, b.pos)
         positions(b.body, prefix + b.type + ".", out)
-    return out
-
-
-def value_positions(block: ast.Block) -> dict:
-    """attribute path -> SourceRange for everything written in ``block`` ("" is the
-    block itself; list elements written literally get ``path[i]``)."""
-    from skyplan.config.model import SourceRange
-
-    out = {"": SourceRange(block.file, *block.pos)}
-
-    def walk(body: ast.Body, prefix: str) -> None:
-        for a in body.attributes:
-            out.setdefault(prefix + a.name, SourceRange(block.file, *a.pos))
-            if isinstance(a.expr, ast.TupleExpr):
-                for i, item in enumerate(a.expr.items):
-                    out.setdefault(f"{prefix}{a.name}[{i}]", SourceRange(block.file, *item.pos))
-        seen: dict[str, int] = {}
-        for b in body.blocks:
-            n = seen[b.type] = seen.get(b.type, -1) + 1
-            for name in (b.type, f"{b.type}[{n}]"):  # repeated blocks (quota) by their index too
-                out.setdefault(prefix + name, SourceRange(block.file, *b.pos))
-                walk(b.body, prefix + name + ".")
-    walk(block.body, "")
     return out
 
 
@@ -246,7 +225,7 @@ def resource(ld, kind: str, name: str) -> None:
     block = ld.blocks[kind][name]
     node = f"{kind}.{name}"
     expansion = _expansion(ld, block, kind) if id(block) in ld.schema_ok else None
-    if expansion is not None and not _within_instances(ld, block, kind, name, len(expansion)):
+    if expansion is not None and not within_instances(ld, block, kind, name, len(expansion)):
         expansion = None
     addrs = [Address(kind, name, k, ld.module_path) for k, _ in (expansion or [])]
     ld.instances[node] = addrs
@@ -278,55 +257,13 @@ def resource(ld, kind: str, name: str) -> None:
         ld.shapes[node] = ("single", str(addrs[0]))
 
 
-def _within_instances(ld, block: ast.Block, kind: str, name: str, n: int) -> bool:
-    """Count ``n`` more workloads/fleets against the configuration's limit."""
-    usage = ld.usage
-    usage.instances += n
-    if usage.instances <= usage.limits.instances:
-        return True
-    at = block.body.attr("count") or block.body.attr("for_each") or block
-    ld.diags.error(f"{kind}.{name} brings the configuration to {usage.instances} workloads and fleets, above "
-                   f"the limit of {usage.limits.instances} workloads and fleets in the configuration",
-                   block.file, at.pos, hint=limit_hint("instances"))
-    return False
-
-
-def _within_sizes(ld, block: ast.Block, kind: str, d: dict) -> bool:
-    """replicas and num_nodes (a fleet's nodes) against their limits, before anything
-    is built from them, and their product against the configuration's node limit."""
-    usage = ld.usage
-    pos = positions(block.body)
-    sizes = {"replicas": d.get("replicas"), "num_nodes": d.get("num_nodes" if kind == "workload" else "nodes")}
-    ok = True
-    for name, v in sizes.items():
-        cap = getattr(usage.limits, name)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > cap:
-            shown = name if name == "replicas" or kind == "workload" else "nodes"
-            ld.diags.error(f"{shown} = {format_number(v)} is above the limit of {cap}", block.file,
-                           pos.get(shown, block.pos), hint=limit_hint(name))
-            ok = False
-    if not ok:
-        return False
-    nodes_here = 1
-    for v in sizes.values():
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
-            nodes_here *= int(v)
-    usage.nodes += nodes_here
-    if usage.nodes > usage.limits.nodes:
-        ld.diags.error(f"{kind}.{block.labels[0]}: replicas x num_nodes summed over the configuration is above "
-                       f"the limit of {usage.limits.nodes} nodes in the configuration", block.file, block.pos,
-                       hint=limit_hint("nodes"))
-        return False
-    return True
-
-
 def _instance(ld, block: ast.Block, addr: Address, extra: dict, deps: set, sens: tuple) -> dict | None:
     """Evaluate and build one instance; its value for references, or None if it failed."""
     kind = addr.kind
     d, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META)
     if not ok or not schema.check_value(block, d, ld.diags):
         return None
-    if not _within_sizes(ld, block, kind, d):
+    if not within_sizes(ld, block, kind, d):
         return None
     flag = [True]
     report = reporter(ld, block, flag)
