@@ -38,12 +38,15 @@ UNUSABLE_PATH_HINT = ('point `skyplan { state { path = "..." } }` (or --state) a
 
 def _why_unusable(path: Path, error: OSError) -> str:
     """Say why ``path`` cannot be created, naming the part of it that is in the way."""
+    below = path
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
                 return f"{parent} is a file, not a folder"
+            if below != path:  # a missing folder in a read-only (or virtual, like /proc) one
+                return f"the folder {below} cannot be made in {parent} ({error.strerror or error})"
             break
-        # a missing folder below a read-only one (or in /proc) cannot be made
+        below = parent
     return error.strerror or str(error)
 
 
