@@ -1,6 +1,6 @@
 """The pull-request comment: a title with the summary, a table of changed
-workloads (action, placement before -> after, $/h before -> after), the monthly
-cost delta, a warning when anything is destroyed or replaced, and the full human
+workloads (action, placement before -> after, $/h before -> after), the cost
+before -> after (hourly, and estimated over the workloads' durations), a warning when anything is destroyed or replaced, and the full human
 plan folded in ``<details>`` as a ``diff`` block. Never longer than GitHub's
 65,536-character comment limit: the plan block keeps its head and tail and says
 how much was cut, and every fence and tag it opens is closed."""
