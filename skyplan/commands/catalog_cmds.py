@@ -187,7 +187,7 @@ def refresh_cmd(
     provider: Optional[List[str]] = typer.Option(None, "--provider", help="aws | gcp | azure (repeatable; default all three)."),
     region: Optional[List[str]] = typer.Option(None, "--region", help="Only these regions or globs like 'us-*' (repeatable; default the built-in catalog's)."),
     endpoint_url: Optional[str] = typer.Option(None, "--endpoint-url", help="Send the pricing API calls here (a mirror or a local emulator)."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any provider asked could not be refreshed."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any provider asked kept some of its prices (not refreshed, or only in part)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Fetch live prices from the providers' pricing APIs into your catalog cache.
@@ -202,7 +202,8 @@ def refresh_cmd(
 
     reports = refresh_all(provider or (), regions=region or (), endpoint_url=endpoint_url)
     failed = [r for r in reports if not r.ok]
-    fatal = len(failed) == len(reports) or (strict and bool(failed))
+    partial = [r for r in reports if r.ok and r.kept]
+    fatal = len(failed) == len(reports) or (strict and bool(failed or partial))
     if as_json:
         emit_json({"providers": [r.to_json() for r in reports]})
     else:
@@ -214,7 +215,10 @@ def refresh_cmd(
                 out.print(f"{r.provider}: refreshed {r.offers} offer(s) in {len(r.regions)} region(s), "
                           f"observed {r.observed_at}.")
                 for note in r.notes:
-                    out.print(f"  note: {note}")
+                    if note not in r.kept:
+                        out.print(f"  note: {note}")
+                for kept in r.kept:
+                    err.print(f"{label} {r.provider}: {kept}")
             else:
                 err.print(f"{label} {r.provider}: {r.error}; keeping the {r.fallback} for {r.provider}.")
         if len(failed) == len(reports):
