@@ -2,7 +2,8 @@
 
 problem.json (compact)::
 
-    {"catalog": "base" | [offer, ...],          # "base" = tests/cases/solver/catalog.json
+    {"catalog": "base" | "snapshot" | [offer, ...],  # "base" = tests/cases/solver/catalog.json;
+                                                 # "snapshot" = the built-in skyplan/data/catalog.csv
      "offers": [offer, ...],                     # more offers (added to the catalog)
      "providers": {"aws": {"regions": [...], "quotas": [{"resource", "max", "region"}]}},
      "workloads": {"workload.x": {"kind", "accelerators": ["H100:8"], "cpus": "8+", "memory": "32",
@@ -105,12 +106,23 @@ def fleets(spec: dict) -> dict[str, Fleet]:
     return out
 
 
+def snapshot_offers() -> list[Offer]:
+    """The built-in snapshot exactly as shipped (not the user's cache)."""
+    from skyplan.catalog import load_catalog
+
+    return list(load_catalog(Path(__file__).resolve().parents[2] / "skyplan" / "data" / "catalog.csv").offers)
+
+
 def load_problem(spec: dict) -> Problem:
     catalog = spec.get("catalog", [])
+    offers: dict[str, list[Offer]] = {}
+    if catalog == "snapshot":
+        for o in snapshot_offers():
+            offers.setdefault(o.provider, []).append(o)
+        catalog = []
     if catalog == "base":
         catalog = json.loads((ROOT / "catalog.json").read_text())
     rows = list(catalog) + list(spec.get("offers", ()))
-    offers: dict[str, list[Offer]] = {}
     for d in rows:
         offers.setdefault(d["provider"], []).append(offer(d))
     providers = {}
