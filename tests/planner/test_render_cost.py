@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import jsonschema
+
 from skyplan.planner import PlanOptions, plan
 from skyplan.planner.planfile import plan_from_json, plan_to_json
 from skyplan.planner.render_cost import short
@@ -13,6 +15,7 @@ from skyplan.planner.render_markdown import render_markdown
 from skyplan.planner.render_text import render_text
 from skyplan.solver.model import CloudPlan, SingleCloudComparison
 from tests.planner.builders import graph, place, snapshot, solution, workload, wplace
+from tests.planner.test_render import SCHEMA
 
 TRAIN = place(price=50.0, pricing="on_demand")
 API = place(provider="gcp", region="us-central1", zone="us-central1-a", itype="g2-standard-8", price=0.85,
@@ -41,7 +44,9 @@ def test_spread_and_cheapest_single_cloud_plan_in_text_markdown_and_json():
     md = render_markdown(p)
     assert "Spread across providers: aws 1 group $50.00/h, gcp 1 group $0.85/h" in md
     assert "**vs cheapest single-cloud plan: $700.00 on aws ($51.20/h); this plan saves $29.50 (4.2%).**" in md
-    cost = json.loads(render_json(p))["cost"]
+    doc = json.loads(render_json(p))
+    jsonschema.validate(doc, SCHEMA)
+    cost = doc["cost"]
     assert [(r["provider"], r["groups"], r["hourly_cost"]) for r in cost["by_provider"]] == \
         [("aws", 1, 50.0), ("gcp", 1, 0.85)]
     sc = cost["single_cloud"]
@@ -59,7 +64,9 @@ def test_no_single_cloud_plan_and_a_plan_that_costs_more():
         CloudPlan("gcp", None, None, "infeasible", "workload.train: no option")))
     text = render_text(_plan(none))
     assert "vs cheapest single-cloud plan: not feasible on one cloud." in text
-    assert json.loads(render_json(_plan(none)))["cost"]["single_cloud"]["best"] is None
+    doc = json.loads(render_json(_plan(none)))
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["cost"]["single_cloud"]["best"] is None
     dearer = SingleCloudComparison(50.85, 670.5, ("aws", "gcp"), (CloudPlan("aws", 50.0, 600.0, "feasible"),))
     text = render_text(_plan(dearer))
     assert "  aws only: $50.00/h, est. $600.00 (best found within the time limit)" in text
@@ -71,7 +78,9 @@ def test_one_cloud_shows_neither_section():
     p = plan(graph(workload("train")), sol, snapshot(), None, PlanOptions())
     text = render_text(p)
     assert "Spread across providers" not in text and "single-cloud" not in text
-    cost = json.loads(render_json(p))["cost"]
+    doc = json.loads(render_json(p))
+    jsonschema.validate(doc, SCHEMA)
+    cost = doc["cost"]
     assert cost["single_cloud"] is None and cost["by_provider"][0]["provider"] == "aws"
 
 
