@@ -5,7 +5,7 @@ A SkyPilot-style GCP ``vms.csv`` lists GPUs as rows without an instance type
 two separately. An Offer is a whole node, so on import such GPU rows are added
 to their hosts:
 
-- accelerator-optimised machine types (``a2-``, ``a3-``, ``g2-``) have
+- accelerator-optimised machine types (``a2-``, ``a3-``, ``a4-``, ``a4x-``, ``g2-``) have
   fixed GPUs, named by the machine type (``a2-ultragpu-2g`` is ``A100-80GB:2``);
   the GPU row of the same zone, accelerator and count is added to the host price;
 - N1 hosts (``n1-standard-N``, ``n1-highmem-N``, ``n1-highcpu-N``) take attachable
@@ -36,9 +36,11 @@ N1_LIMITS: dict[str, dict[int, tuple[int, float]]] = {
     "K80": {1: (8, 52), 2: (16, 104), 4: (32, 208), 8: (64, 416)},
 }
 _N1 = re.compile(r"^n1-(standard|highmem|highcpu)-\d+$")
-_NAMED = re.compile(r"^(a2-highgpu|a2-megagpu|a2-ultragpu|a3-highgpu|a3-edgegpu|a3-megagpu|a3-ultragpu)-(\d+)g$")
+_NAMED = re.compile(r"^(a2-highgpu|a2-megagpu|a2-ultragpu|a3-highgpu|a3-edgegpu|a3-megagpu|a3-ultragpu"
+                    r"|a4-highgpu|a4x-highgpu)-(\d+)g$")
 _FAMILY_GPU = {"a2-highgpu": "A100", "a2-megagpu": "A100", "a2-ultragpu": "A100-80GB", "a3-highgpu": "H100",
-               "a3-edgegpu": "H100", "a3-megagpu": "H100-MEGA", "a3-ultragpu": "H200"}
+               "a3-edgegpu": "H100", "a3-megagpu": "H100-MEGA", "a3-ultragpu": "H200", "a4-highgpu": "B200",
+               "a4x-highgpu": "GB200"}
 _G2_COUNT = {4: 1, 8: 1, 12: 1, 16: 1, 32: 1, 24: 2, 48: 4, 96: 8}
 
 

@@ -13,7 +13,7 @@ HEADER = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,Sp
 @pytest.mark.parametrize("itype,gpus", [
     ("a2-highgpu-1g", ("A100", 1)), ("a2-megagpu-16g", ("A100", 16)), ("a2-ultragpu-2g", ("A100-80GB", 2)),
     ("a3-highgpu-8g", ("H100", 8)), ("a3-megagpu-8g", ("H100-MEGA", 8)), ("a3-ultragpu-8g", ("H200", 8)),
-    ("g2-standard-4", ("L4", 1)), ("g2-standard-48", ("L4", 4)), ("n1-standard-8", None), ("g2-standard-x", None),
+    ("a4-highgpu-8g", ("B200", 8)), ("a4x-highgpu-4g", ("GB200", 4)), ("g2-standard-4", ("L4", 1)), ("g2-standard-48", ("L4", 4)), ("n1-standard-8", None), ("g2-standard-x", None),
 ])
 def test_fixed_gpus(itype, gpus):
     assert fixed_gpus(itype) == gpus
