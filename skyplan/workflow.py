@@ -164,13 +164,16 @@ def maybe_lock(store, options: PlanOptions, operation: str):
 
 
 def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: Snapshot,
-                     options: PlanOptions, blocked: Mapping[str, tuple] | None = None) -> Solution:
+                     options: PlanOptions, blocked: Mapping[str, tuple] | None = None,
+                     compare_single_cloud: bool = False) -> Solution:
     """Build the solver problem and solve it (OR-Tools is imported by the solver).
-    ``blocked``: address -> (provider, region, zone) scopes to avoid."""
+    ``blocked``: address -> (provider, region, zone) scopes to avoid;
+    ``compare_single_cloud``: also price the cheapest plan on each single cloud."""
     from skyplan.solver.problem import SolveOptions, build_problem
     from skyplan.solver.solve import solve
 
-    kwargs: dict[str, Any] = {"reoptimize": options.reoptimize, "blocked": dict(blocked or {})}
+    kwargs: dict[str, Any] = {"reoptimize": options.reoptimize, "blocked": dict(blocked or {}),
+                              "compare_single_cloud": compare_single_cloud}
     if options.migrate_threshold is not None:
         kwargs["migrate_threshold"] = options.migrate_threshold
     return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs)))
@@ -233,7 +236,8 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                 from skyplan.drift import blocked_from_drift
 
                 blocked = dict(blocked_from_drift(refresh_result))
-            solution = solve_placements(graph, offers, base, options, blocked)
+            solution = solve_placements(graph, offers, base, options, blocked,
+                                        compare_single_cloud=operation in ("plan", "apply"))
         timings["solve"] = time.perf_counter() - t
 
         t = time.perf_counter()

@@ -94,11 +94,22 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
             desired, prior, has_resource_changes, options.destroy),
         variables={k: v.value for k, v in desired.variables.items() if not v.sensitive},
         catalog=dict(catalog or {}), options=options.to_json(),
-        solver={"status": solution.status, "gap": solution.gap, "backend": solution.backend,
-                "seconds": round(solution.solve_seconds, 3)},
+        solver=_solver_info(solution),
         cost_before=round(cost_before, 6), cost_after=round(cost_after, 6), created_at=created_at,
         config_dir=desired.root,
     )
+
+
+def _solver_info(solution: Solution) -> dict:
+    """How the solver did, the spread of its placements over providers, and the
+    single-cloud comparison when it made one (plain JSON, kept in plan files)."""
+    from skyplan.solver.single_cloud import provider_spread
+
+    info = {"status": solution.status, "gap": solution.gap, "backend": solution.backend,
+            "seconds": round(solution.solve_seconds, 3), "spread": provider_spread(solution)}
+    if solution.single_cloud is not None:
+        info["single_cloud"] = solution.single_cloud.to_json()
+    return info
 
 
 def _order(desired: DesiredGraph, declared: Mapping[str, Any]) -> list[str]:

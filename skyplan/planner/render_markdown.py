@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.render_text import HOURS_PER_MONTH, money, render_text, summary_line
+from skyplan.planner.render_cost import groups_text, spread_rows, verdict
 
 MAX_CHARS = 65_536
 MARKER = "<!-- skyplan-plan -->"
@@ -121,6 +122,15 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "sky
                 f"{money(plan.cost_after * HOURS_PER_MONTH)} "
                 f"({'-' if delta < 0 else '+'}{money(abs(delta))}/month)")
     head.append("")
+    spread = spread_rows(plan)
+    if len({r["provider"] for r in spread}) > 1:
+        head.append("Spread across providers: " + ", ".join(
+            f"{r['provider']}{' (' + r['fleet'] + ')' if r.get('fleet') else ''} "
+            f"{groups_text(r['groups'])} {money(r['hourly_cost'])}/h" for r in spread))
+        head.append("")
+    if plan.solver.get("single_cloud"):
+        head.append(f"**{verdict(plan.solver['single_cloud'])}**")
+        head.append("")
     destroyed = [c.address for c in plan.changes if c.action is Action.DELETE]
     replaced = [c.address for c in plan.changes if c.action.is_replace]
     if destroyed or replaced:

@@ -1,7 +1,8 @@
 """The human plan, in Terraform's conventions: a symbol per action, a header
 comment per resource, attribute diffs with ``# forces replacement``, hidden
-unchanged attributes, a drift section, each workload's placement and the
-summary line with the cost delta. Plain text; ANSI colour when asked."""
+unchanged attributes, a drift section, each workload's placement, the spread
+over providers and the single-cloud comparison (render_cost), and the summary
+line with the cost delta. Plain text; ANSI colour when asked."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, Mapping
 from skyplan.addrs import Address
 from skyplan.planner import attrs as A
 from skyplan.planner.model import Action, Change, Plan
+from skyplan.planner.render_cost import comparison_lines, spread_lines
 
 HOURS_PER_MONTH = 730
 
@@ -338,6 +340,15 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
     if lines:
         w.add("Placements:")
         w.extend(lines)
+        w.add()
+    spread = spread_lines(plan)
+    if spread:
+        w.add("Spread across providers:")
+        w.extend(spread)
+        w.add()
+    compared = comparison_lines(plan)
+    if compared:
+        w.extend(compared)
         w.add()
     w.add(summary_line(plan), "#")
     if plan.options.get("targets"):
