@@ -23,9 +23,10 @@ Fault injection, over HTTP or the Python handles of the same names:
 
 Upper-case codes (ZONE_RESOURCE_POOL_EXHAUSTED[_WITH_DETAILS], QUOTA_EXCEEDED,
 UNSUPPORTED_OPERATION) fail the insert's *operation*, as Compute Engine
-reports them; any other code (``resourceNotFound``, ``quotaExceeded``,
+reports them (``PREEMPTED`` instead preempts the new VM as it starts); any other code (``resourceNotFound``, ``quotaExceeded``,
 ``rateLimitExceeded`` with 429, ``backendError`` with 503, ``forbidden``
-with 403, ...) fails the HTTP call itself. ``times`` defaults to 1.
+with 403, ...) fails the HTTP call itself. ``times`` defaults to 1; ``skip``
+lets that many matching calls through first.
 """
 
 from __future__ import annotations
@@ -216,6 +217,9 @@ class GceEmulator:
                 continue
             if fault.get("machine_type") and fault["machine_type"] != machine:
                 continue
+            if fault.get("skip", 0) > 0:  # let this many matching calls through first
+                fault["skip"] -= 1
+                continue
             fault["times"] = fault.get("times", 1) - 1
             if fault["times"] <= 0:
                 self.faults.remove(fault)
@@ -253,6 +257,9 @@ class GceEmulator:
             if effect == "insert" and inst is not None:
                 inst["status"] = "RUNNING"
                 inst["lastStartTimestamp"] = now()
+            elif effect == "preempt" and inst is not None:
+                inst.update({"status": "RUNNING", "lastStartTimestamp": now()})
+                self.preempt(project, zone, name)
             elif effect == "fail":
                 self.instances.pop((project, zone, name), None)
                 operation_failure(op, *args[3:])
@@ -282,7 +289,9 @@ class GceEmulator:
         self.instances[key] = inst
         self.zones_seen.add((project, zone))
         self.consoles[key] = f"Booting {inst['name']}\n"
-        if fault is not None:
+        if fault is not None and fault["code"] == "PREEMPTED":
+            op = self._start(project, zone, "insert", inst, "preempt")
+        elif fault is not None:
             code = fault["code"]
             op = self._start(project, zone, "insert", inst, "fail", code, self._message(fault, args, body),
                              int(fault.get("status", OPERATION_STATUS.get(code, 400))))

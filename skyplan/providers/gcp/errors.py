@@ -30,6 +30,9 @@ CAPACITY = frozenset({"ZONE_RESOURCE_POOL_EXHAUSTED", "ZONE_RESOURCE_POOL_EXHAUS
 QUOTA = frozenset({"QUOTA_EXCEEDED", "quotaExceeded"})
 RATE = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED", "backendError"})
 GLOBAL_QUOTAS = ("GPUS_ALL_REGIONS", "globally", "global quota")
+AUTH_HINT = ("check that the account has the Compute Instance Admin role on the project and that its "
+             'credentials have not expired (credentials_file, GOOGLE_APPLICATION_CREDENTIALS or '
+             '"gcloud auth application-default login")')
 NOT_FOUND = frozenset({"notFound", "resourceNotFound"})
 
 
@@ -72,8 +75,7 @@ def classify(code: str, message: str, status: int, *, provider: str, where: str,
     if status in (401, 403):
         return AuthError(f"{provider}: Compute Engine refused the request with {credentials or 'the credentials'} "
                          f"({status}): {message}", provider=provider,
-                         hint="check that the account has the Compute Instance Admin role on the project and "
-                              "that its credentials have not expired")
+                         hint=AUTH_HINT)
     return ProviderError(text, provider=provider)
 
 
@@ -94,10 +96,9 @@ def translate(exc: BaseException, *, provider: str, where: str, credentials: str
     from google.api_core import exceptions as gx
     from google.auth import exceptions as ax
 
-    if isinstance(exc, ax.DefaultCredentialsError):
-        return AuthError(f"{provider}: no Google Cloud credentials found: {exc}", provider=provider,
-                         hint='set credentials_file in provider "gcp", set GOOGLE_APPLICATION_CREDENTIALS, or run '
-                              '"gcloud auth application-default login"')
+    if isinstance(exc, ax.DefaultCredentialsError):  # raised mid-call: a 401 the credentials cannot answer
+        return AuthError(f"{provider}: Compute Engine refused {credentials or 'the credentials'} in {where}: {exc}",
+                         provider=provider, hint=AUTH_HINT)
     if isinstance(exc, ax.RefreshError):
         return AuthError(f"{provider}: Google Cloud credentials {credentials} could not be refreshed: {exc}",
                          provider=provider, hint="the key or login has expired or been revoked; renew it")

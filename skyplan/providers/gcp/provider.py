@@ -74,7 +74,8 @@ class GcpProvider:
             return parts[0], parts[1], parts[2]
         if len(parts) == 2:
             return self.project, parts[0], parts[1]
-        raise ProviderError(f"{self.name}: {provider_id!r} is not an instance id", provider=self.name,
+        raise ProviderError(f"{self.name}: {provider_id!r} is not an instance id (expected gcp:PROJECT/ZONE/NAME)",
+                            provider=self.name,
                             hint="give it as gcp:PROJECT/ZONE/NAME, e.g. gcp:my-project/us-central1-a/my-vm")
 
     def _wait(self, project: str, zone: str, op: Any, where: str, deadline: float) -> dict:
@@ -135,7 +136,7 @@ class GcpProvider:
                 body = instance_body(req, name, rank, project=self.project, settings=self.settings)
                 request = ct.InsertInstanceRequest(
                     project=self.project, zone=p.zone, instance_resource=ct.Instance.from_json(_json(body)),
-                    request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"skyplan/{req.token}/{name}")))
+                    request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"skyplan/{req.token}/{p.zone}/{p.instance_type}/{name}")))
                 try:
                     ops.append(self._call(self.clients.instances.insert_unary, request, where))
                 except ProviderError as exc:
