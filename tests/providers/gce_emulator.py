@@ -7,8 +7,8 @@ aggregatedList (``filter`` on labels/status/name, ``maxResults``/
 ``pageToken``, ``items`` keyed ``zones/ZONE``), delete, setLabels (label
 fingerprint checked: 412 when stale), stop, start, getSerialPortOutput;
 zoneOperations get/wait and globalOperations aggregatedList. Mutations return
-a RUNNING operation whose effect lands when it is polled (the instance turns
-RUNNING, TERMINATED or disappears). Errors are Google's
+a RUNNING operation whose effect lands when it is polled or by the next
+request (the instance turns RUNNING, TERMINATED or disappears). Errors are Google's
 ``{"error": {"code", "message", "errors": [{"reason", "message"}]}}``.
 
 Fault injection, over HTTP or the Python handles of the same names:
@@ -75,6 +75,7 @@ class GceEmulator:
         self.faults: list[dict] = []
         self._calls: list[dict] = []
         self.serial = 0
+        self._seq = 0  # requests seen; an operation started by request N settles at request N + 1
         emu = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -183,6 +184,8 @@ class GceEmulator:
             if m == method and hit:
                 args = hit.groupdict()
                 with self.lock:
+                    self._settle()
+                    self._seq += 1
                     self._calls.append({"method": name, "project": args.get("p"), "zone": args.get("z"),
                                         "page_token": query.get("pageToken", "")})
                     fault = self._fault(name, args, body)
@@ -245,13 +248,19 @@ class GceEmulator:
         op = operation(project, zone, kind, target, target_name=target_name)
         key = (project, zone, op["name"])
         self.operations[key] = op
-        self.pending[key] = (effect, (project, zone, (target or {}).get("name") or target_name, *extra))
+        self.pending[key] = (effect, (project, zone, (target or {}).get("name") or target_name, *extra), self._seq)
         return op
+
+    def _settle(self) -> None:
+        """Operations nobody polls finish by themselves, as Compute Engine's do: by
+        the next request after them."""
+        for key in [k for k, (_, _, at) in self.pending.items() if at <= self._seq]:
+            self._finish(key)
 
     def _finish(self, key: tuple) -> dict:
         op = self.operations[key]
         if op["status"] != "DONE":
-            effect, args = self.pending.pop(key, ("none", ()))
+            effect, args, _ = self.pending.pop(key, ("none", (), 0))
             project, zone, name = args[:3]
             inst = self.instances.get((project, zone, name))
             if effect == "insert" and inst is not None:
