@@ -251,3 +251,24 @@ def test_without_credentials_apply_names_what_to_set_and_creates_nothing(tmp_pat
     assert "credentials_file" in r.stderr and "GOOGLE_APPLICATION_CREDENTIALS" in r.stderr
     assert "Traceback" not in r.stderr and gce.all_instances() == []
     assert sys.executable
+
+
+@pytest.mark.slow
+def test_the_inference_service_example_applies_against_an_endpoint(tmp_path, gce, capsys):
+    """An example written for the public API applies against a local endpoint
+    given as variables, and is destroyed again."""
+    import shutil
+
+    root = tmp_path / "inference-service"
+    shutil.copytree(Path(__file__).resolve().parents[3] / "examples" / "inference-service", root)
+    argv = ["-var", f"gcp_endpoint={gce.url}", "-var", f"gcp_project={PROJECT}"]
+    code, out = run(capsys, "apply", str(root), "--auto-approve", *argv)
+    assert code == 0, out
+    rec, _ = record(root, "workload.api")
+    on_gcp = [i for i in rec.instances if i.provider == "gcp"]
+    assert on_gcp and sorted(i.id for i in on_gcp) == sorted(
+        f"{PROJECT}/{r['zone'].rsplit('/', 1)[1]}/{r['name']}" for r in gce.all_instances())
+    assert len({i.region for i in on_gcp}) == len(on_gcp)  # spread = "region"
+    code, out = run(capsys, "destroy", str(root), "--auto-approve", "-refresh=false", *argv)
+    assert code == 0, out
+    assert gce.all_instances() == []
