@@ -21,12 +21,13 @@ Fault injection, over HTTP or the Python handles of the same names:
     POST   /_console  {"project": ..., "zone": ..., "name": ..., "text": ...}   append serial output
     GET    /_calls    [{"method": "instances.aggregatedList", "zone": ..., "project": ...}, ...]
 
-Upper-case codes (ZONE_RESOURCE_POOL_EXHAUSTED[_WITH_DETAILS], QUOTA_EXCEEDED,
-UNSUPPORTED_OPERATION) fail the insert's *operation*, as Compute Engine
-reports them (``PREEMPTED`` instead preempts the new VM as it starts); any other code (``resourceNotFound``, ``quotaExceeded``,
-``rateLimitExceeded`` with 429, ``backendError`` with 503, ``forbidden``
-with 403, ...) fails the HTTP call itself. ``times`` defaults to 1; ``skip``
-lets that many matching calls through first.
+Upper-case codes (ZONE_RESOURCE_POOL_EXHAUSTED[_WITH_DETAILS],
+REGION_RESOURCE_POOL_EXHAUSTED, QUOTA_EXCEEDED, UNSUPPORTED_OPERATION) fail the
+insert's *operation*, as Compute Engine reports them (``PREEMPTED`` instead
+preempts the new VM as it starts); any other code (``resourceNotFound``,
+``quotaExceeded``, ``rateLimitExceeded`` with 429, ``backendError`` with 503,
+``forbidden`` with 403, ...) fails the HTTP call itself. ``times`` defaults to
+1; ``skip`` lets that many matching calls through first.
 """
 
 from __future__ import annotations
@@ -373,7 +374,8 @@ class GceEmulator:
         for p, zone in sorted(self.zones_seen):
             if p == project and f"zones/{zone}" not in items:
                 items[f"zones/{zone}"] = {"warning": {
-                    "code": "NO_RESULTS_ON_PAGE", "message": f"There are no results for scope 'zones/{zone}' on this page.",
+                    "code": "NO_RESULTS_ON_PAGE",
+                    "message": f"There are no results for scope 'zones/{zone}' on this page.",
                     "data": [{"key": "scope", "value": f"zones/{zone}"}]}}
         out = {"kind": kind, "id": f"projects/{project}/aggregated/{field}", "items": items,
                "selfLink": f"projects/{project}/aggregated/{field}"}
@@ -390,7 +392,8 @@ class GceEmulator:
         key = (args["p"], args["z"], args["o"])
         if key not in self.operations:
             raise ApiError(404, "notFound",
-                           f"The resource 'projects/{args['p']}/zones/{args['z']}/operations/{args['o']}' was not found")
+                           f"The resource 'projects/{args['p']}/zones/{args['z']}/operations/{args['o']}' "
+                           "was not found")
         return key
 
     def _zoneOperations_get(self, args, query, body, fault):

@@ -225,4 +225,4 @@ DEFAULT_MESSAGES = {
     "forbidden": "Required 'compute.instances.create' permission for 'projects/{project}'",
 }
 OPERATION_STATUS = {"ZONE_RESOURCE_POOL_EXHAUSTED": 503, "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS": 503,
-                    "QUOTA_EXCEEDED": 403, "UNSUPPORTED_OPERATION": 400}
+                    "REGION_RESOURCE_POOL_EXHAUSTED": 503, "QUOTA_EXCEEDED": 403, "UNSUPPORTED_OPERATION": 400}

@@ -7,7 +7,8 @@ or, for an accepted ``insert``, on the finished zone operation
 
 - ``ZONE_RESOURCE_POOL_EXHAUSTED(_WITH_DETAILS)``, ``UNSUPPORTED_OPERATION``,
   ``resourceNotFound`` for a machine or accelerator type the zone lacks:
-  CapacityError(zone): failover tries the next zone;
+  CapacityError(zone): failover tries the next zone
+  (``REGION_RESOURCE_POOL_EXHAUSTED``: the next region);
 - ``QUOTA_EXCEEDED`` / ``quotaExceeded``: QuotaError(region), or (provider)
   for a global quota such as ``GPUS_ALL_REGIONS``;
 - 401/403 (other than quota and rate limits): AuthError naming the credentials;
@@ -26,7 +27,8 @@ from skyplan.errors import AuthError, CapacityError, ProviderError, QuotaError, 
 CAPACITY = frozenset({"ZONE_RESOURCE_POOL_EXHAUSTED", "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS",
                       "UNSUPPORTED_OPERATION", "resourceNotFound", "RESOURCE_NOT_FOUND",
                       "RESOURCE_OPERATION_RATE_EXCEEDED_IN_ZONE", "zoneResourcePoolExhausted",
-                      "STOCKOUT"})
+                      "STOCKOUT", "GPU_STOCKOUT", "RESOURCE_POOL_EXHAUSTED", "insufficientCapacity"})
+CAPACITY_REGION = frozenset({"REGION_RESOURCE_POOL_EXHAUSTED"})
 QUOTA = frozenset({"QUOTA_EXCEEDED", "quotaExceeded"})
 RATE = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED", "backendError"})
 GLOBAL_QUOTAS = ("GPUS_ALL_REGIONS", "globally", "global quota")
@@ -67,6 +69,8 @@ def classify(code: str, message: str, status: int, *, provider: str, where: str,
     text = f"{provider}: {code or status} in {where}: {message}"
     if code in QUOTA:
         return _quota(text, provider)
+    if code in CAPACITY_REGION:
+        return CapacityError(text, scope="region", provider=provider)
     if code in CAPACITY and (code != "resourceNotFound" or "machineTypes" in message
                              or "acceleratorTypes" in message or "machineTypes" in target):
         return CapacityError(text, scope="zone", provider=provider)
@@ -84,7 +88,7 @@ def operation_error(op: Mapping[str, Any], *, provider: str, where: str) -> Prov
     errors = ((op.get("error") or {}).get("errors") or [])
     if not errors:
         return None
-    first = next((e for e in errors if e.get("code") in CAPACITY | QUOTA), errors[0])
+    first = next((e for e in errors if e.get("code") in CAPACITY | CAPACITY_REGION | QUOTA), errors[0])
     message = "; ".join(str(e.get("message", "")) for e in errors)
     status = int(op.get("httpErrorStatusCode") or 400)
     return classify(str(first.get("code", "")), message, status, provider=provider, where=where,

@@ -35,7 +35,7 @@ from skyplan.providers.gcp import labels as lab
 
 TAG_KIND = "skyplan:kind"
 TAG_PRICING = "skyplan:pricing"
-DEFAULT_GPU_IMAGE = "projects/deeplearning-platform-release/global/images/family/common-cu124-debian-11-py310"
+DEFAULT_GPU_IMAGE = "projects/deeplearning-platform-release/global/images/family/common-cu129-ubuntu-2404-nvidia-580"
 DEFAULT_CPU_IMAGE = "projects/debian-cloud/global/images/family/debian-12"
 ATTACHED_GPU = {"T4": "nvidia-tesla-t4", "V100": "nvidia-tesla-v100", "P100": "nvidia-tesla-p100",
                 "P4": "nvidia-tesla-p4", "K80": "nvidia-tesla-k80"}

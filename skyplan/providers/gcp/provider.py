@@ -136,7 +136,7 @@ class GcpProvider:
                 body = instance_body(req, name, rank, project=self.project, settings=self.settings)
                 request = ct.InsertInstanceRequest(
                     project=self.project, zone=p.zone, instance_resource=ct.Instance.from_json(_json(body)),
-                    request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"skyplan/{req.token}/{p.zone}/{p.instance_type}/{name}")))
+                    request_id=request_id(req, name))
                 try:
                     ops.append(self._call(self.clients.instances.insert_unary, request, where))
                 except ProviderError as exc:
@@ -353,6 +353,13 @@ class GcpProvider:
         Compute Engine keeps the latest 1 MiB; no follow)."""
         project, zone, name = self._parse_id(inst.id)
         return self._console(project, zone, name).splitlines()
+
+
+def request_id(req: LaunchRequest, name: str) -> str:
+    """The insert's idempotency key: the same for every retry of one launch of one
+    node, different in another zone (a failover must not get the first answer back)."""
+    p = req.placement
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"skyplan/{req.token}/{p.zone}/{p.instance_type}/{name}"))
 
 
 def _json(body: Mapping[str, Any]) -> str:

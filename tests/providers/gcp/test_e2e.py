@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -211,7 +210,7 @@ def test_import_logs_and_refresh_only(tmp_path, gce, capsys):
     from google.cloud import compute_v1
 
     body = {"name": "hand-made", "machineType": "zones/us-central1-b/machineTypes/e2-standard-4",
-            "disks": [{"boot": True, "initializeParams": {"sourceImage": "projects/debian-cloud/global/images/family/debian-12"}}],
+            "disks": [{"boot": True, "initializeParams": {"sourceImage": "family/debian-12"}}],
             "labels": {"owner": "alice"}}
     sdk(gce).insert_unary(project=PROJECT, zone="us-central1-b",
                           instance_resource=compute_v1.Instance.from_json(json.dumps(body)))
@@ -250,7 +249,6 @@ def test_without_credentials_apply_names_what_to_set_and_creates_nothing(tmp_pat
     assert r.returncode == 1, r.stdout + r.stderr
     assert "credentials_file" in r.stderr and "GOOGLE_APPLICATION_CREDENTIALS" in r.stderr
     assert "Traceback" not in r.stderr and gce.all_instances() == []
-    assert sys.executable
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from skyplan.errors import AuthError, CapacityError, ProviderError, QuotaError, TransientError
-from tests.providers.gcp.helpers import PROJECT, provider, request
+from tests.providers.gcp.helpers import provider, request
 
 CAPACITY = ["ZONE_RESOURCE_POOL_EXHAUSTED", "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS", "UNSUPPORTED_OPERATION"]
 
@@ -19,6 +19,13 @@ def test_operation_capacity_errors_block_the_zone_and_clean_up(gce, code):
         gcp.create(request(nodes=3))
     assert err.value.scope == "zone" and code in str(err.value)
     assert gce.all_instances() == []
+
+
+def test_a_region_out_of_resources_blocks_the_region(gce):
+    gce.inject("REGION_RESOURCE_POOL_EXHAUSTED", method="instances.insert")
+    with pytest.raises(CapacityError) as err:
+        provider(gce).create(request())
+    assert err.value.scope == "region"
 
 
 def test_a_machine_type_missing_in_the_zone_is_no_capacity_there(gce):
@@ -95,4 +102,3 @@ def test_other_errors_are_provider_errors_with_the_message(gce):
     with pytest.raises(ProviderError) as err:
         provider(gce).create(request())
     assert type(err.value) is ProviderError and "Invalid value for field 'x'" in str(err.value)
-    assert PROJECT
