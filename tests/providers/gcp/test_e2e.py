@@ -270,3 +270,31 @@ def test_the_inference_service_example_applies_against_an_endpoint(tmp_path, gce
     code, out = run(capsys, "destroy", str(root), "--auto-approve", "-refresh=false", *argv)
     assert code == 0, out
     assert gce.all_instances() == []
+
+
+@pytest.mark.slow
+def test_a_label_edit_and_a_stop_behind_skyplans_back_are_put_back(tmp_path, gce, capsys):
+    from google.cloud import compute_v1
+
+    root = write(tmp_path, gce, WEB)
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    (raw,) = gce.all_instances()
+    client = sdk(gce)
+    client.set_labels_unary(project=PROJECT, zone="us-central1-a", instance=raw["name"],
+                            instances_set_labels_request_resource=compute_v1.InstancesSetLabelsRequest(
+                                labels={**raw["labels"], "owner": "console-user"},
+                                label_fingerprint=raw["labelFingerprint"]))
+    client.stop_unary(project=PROJECT, zone="us-central1-a", instance=raw["name"])
+
+    code, out = run(capsys, "drift", str(root), "--json")
+    assert code == 2, out
+    (item,) = json.loads(out)["items"]
+    assert item["category"] == "changed" and item["paths"] == ["state", "tags.owner"]
+
+    code, out = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
+    assert code == 0, out
+    (after,) = gce.all_instances()
+    assert after["name"] == raw["name"] and after["status"] == "RUNNING" and "owner" not in after["labels"]
+    code, out = run(capsys, "drift", str(root))
+    assert code == 0, out
