@@ -85,20 +85,32 @@ def instance_names(req: LaunchRequest) -> list[str]:
     return [f"sky-{slug}-{req.group}-{launch}-{rank}" for rank in range(req.placement.nodes)]
 
 
-def startup_script(req: LaunchRequest, rank: int, container_image: str | None = None, *, root: str = "") -> str:
+def startup_script(req: LaunchRequest, rank: int, container_image: str | None = None, *,
+                   names: tuple[str, ...] = (), root: str = "") -> str:
     """The boot script of one node. It writes the workload's env to
-    ``/etc/skyplan/env``, runs ``setup`` then ``run`` (in ``docker run`` for a
+    ``/etc/skyplan/env`` (with ``SKYPLAN_HEAD_IP``: this node's address on rank
+    0, else rank 0's name resolved through the VPC's internal DNS, as ``names``
+    lists the group's instances), runs ``setup`` then ``run`` (in ``docker run`` for a
     container image), logs to ``/var/log/skyplan/``, prints
     ``skyplan: exit_code=N`` to the serial console and, for a job, powers off.
     ``root`` prefixes every path it writes (tests run the script in a folder)."""
     env = {**dict(req.env), "SKYPLAN_ADDRESS": req.address, "SKYPLAN_GROUP": str(req.group),
            "SKYPLAN_NUM_NODES": str(req.placement.nodes), "SKYPLAN_NODE_RANK": str(rank)}
+    if len(names) > 1:
+        env["SKYPLAN_NODE_NAMES"] = " ".join(names)
     lines = ["#!/bin/bash", "set -uo pipefail",
              f"mkdir -p {root}/etc/skyplan {root}/var/log/skyplan {root}/opt/skyplan",
              f": > {root}/etc/skyplan/env"]
     for key, value in sorted(env.items()):
         lines.append(f"echo {shlex.quote(f'export {key}={shlex.quote(str(value))}')} >> {root}/etc/skyplan/env")
-    lines += [f"source {root}/etc/skyplan/env", f"cd {root}/opt/skyplan"]
+    head = shlex.quote(names[0]) if len(names) > 1 and rank else ""
+    if head:  # the head's name resolves once its VM is up
+        lines.append(f"for i in $(seq 1 90); do HEAD_IP=$(getent hosts {head} | awk '{{print $1; exit}}'); "
+                     '[ -n "$HEAD_IP" ] && break; sleep 2; done')
+    else:
+        lines.append("HEAD_IP=$(hostname -I 2>/dev/null | awk '{print $1}')")
+    lines += [f'echo "export SKYPLAN_HEAD_IP=$HEAD_IP" >> {root}/etc/skyplan/env',
+              f"source {root}/etc/skyplan/env", f"cd {root}/opt/skyplan"]
     if container_image:
         lines.append("command -v docker >/dev/null || (apt-get update -q && apt-get install -yq docker.io)")
 
@@ -140,8 +152,10 @@ def node_labels(req: LaunchRequest, rank: int, extra: Mapping[str, Any] | None =
 
 
 def instance_body(req: LaunchRequest, name: str, rank: int, *, project: str,
-                  settings: Mapping[str, Any]) -> dict:
-    """The Compute Engine ``Instance`` (REST JSON) of node ``rank`` of the group."""
+                  settings: Mapping[str, Any], names: list[str] | None = None) -> dict:
+    """The Compute Engine ``Instance`` (REST JSON) of node ``rank`` of the group
+    (``names``: every node's name, default ``instance_names(req)``)."""
+    names = names if names is not None else instance_names(req)
     p = req.placement
     zone = p.zone or ""
     gpus = gpus_of(p.instance_type, req.accelerators or p.accelerators)
@@ -163,7 +177,8 @@ def instance_body(req: LaunchRequest, name: str, rank: int, *, project: str,
         "labels": node_labels(req, rank, settings.get("labels")),
         "disks": [{"boot": True, "autoDelete": True, "initializeParams": disk}],
         "networkInterfaces": [nic],
-        "metadata": {"items": [{"key": "startup-script", "value": startup_script(req, rank, container)}]},
+        "metadata": {"items": [{"key": "startup-script",
+                                "value": startup_script(req, rank, container, names=tuple(names))}]},
         "scheduling": scheduling(req.kind, p.pricing, gpus is not None),
     }
     if gpus and gpus[0] in ATTACHED_GPU and p.instance_type.startswith("n1-"):

@@ -133,7 +133,7 @@ class GcpProvider:
         try:
             ops = []
             for rank, name in enumerate(names):
-                body = instance_body(req, name, rank, project=self.project, settings=self.settings)
+                body = instance_body(req, name, rank, project=self.project, settings=self.settings, names=names)
                 request = ct.InsertInstanceRequest(
                     project=self.project, zone=p.zone, instance_resource=ct.Instance.from_json(_json(body)),
                     request_id=request_id(req, name))

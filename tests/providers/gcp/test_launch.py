@@ -81,3 +81,13 @@ def test_the_startup_script_runs_setup_then_run_and_prints_the_exit_code(tmp_pat
         assert (tmp_path / "dev" / "ttyS0").read_text().strip() == f"skyplan: exit_code={code}"
     assert (tmp_path / "opt" / "skyplan" / "out.txt").read_text().strip() == "3 1"
     assert "shutdown -h now" in startup_script(request(kind="job"), 0)
+
+
+def test_workers_find_the_head_by_its_instance_name(tmp_path):
+    req = request(nodes=3)
+    names = instance_names(req)
+    body = instance_body(req, names[2], 2, project=PROJECT, settings={})
+    script = body["metadata"]["items"][0]["value"]
+    assert f"getent hosts {names[0]}" in script and "SKYPLAN_NODE_NAMES=" in script
+    head = startup_script(req, 0, names=tuple(names), root=str(tmp_path))
+    assert "getent" not in head and "hostname -I" in head
