@@ -48,6 +48,7 @@ class GcpProvider:
         credentials, self.project, self.credentials_text = resolve(self.name, s)
         self._retry = retry_policy(float(s.get("retry_timeout", 20)))
         self.clients = Clients(credentials, self.endpoint)
+        self._cleaned: dict[str, int] = {}  # launch token -> times its nodes were deleted after a failure
 
     # -- plumbing ---------------------------------------------------------
 
@@ -136,7 +137,7 @@ class GcpProvider:
                 body = instance_body(req, name, rank, project=self.project, settings=self.settings, names=names)
                 request = ct.InsertInstanceRequest(
                     project=self.project, zone=p.zone, instance_resource=ct.Instance.from_json(_json(body)),
-                    request_id=request_id(req, name))
+                    request_id=request_id(req, name, self._cleaned.get(req.token, 0)))
                 try:
                     ops.append(self._call(self.clients.instances.insert_unary, request, where))
                 except ProviderError as exc:
@@ -147,6 +148,10 @@ class GcpProvider:
                 self._check(self._wait(self.project, p.zone, op, where, deadline), where)
             raws = self._wait_running(p.zone, names, deadline, where)
         except BaseException:
+            if inserted:
+                # A retry of this launch must insert afresh: Compute Engine answers a
+                # request id it has seen with the old operation, not a new instance.
+                self._cleaned[req.token] = self._cleaned.get(req.token, 0) + 1
             self._delete_quietly(p.zone, inserted)
             raise
         return sorted((to_instance(r, provider=self.name, project=self.project) for r in raws),
@@ -355,11 +360,12 @@ class GcpProvider:
         return self._console(project, zone, name).splitlines()
 
 
-def request_id(req: LaunchRequest, name: str) -> str:
+def request_id(req: LaunchRequest, name: str, attempt: int = 0) -> str:
     """The insert's idempotency key: the same for every retry of one launch of one
-    node, different in another zone (a failover must not get the first answer back)."""
+    node, different in another zone (a failover must not get the first answer back)
+    and after the launch's nodes were deleted by a failed attempt."""
     p = req.placement
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"skyplan/{req.token}/{p.zone}/{p.instance_type}/{name}"))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"skyplan/{req.token}/{p.zone}/{p.instance_type}/{name}/{attempt}"))
 
 
 def _json(body: Mapping[str, Any]) -> str:

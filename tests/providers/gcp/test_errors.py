@@ -63,6 +63,20 @@ def test_the_second_node_failing_deletes_the_first(gce, code, status):
     assert gce.all_instances() == [] and gce.calls("instances.delete")
 
 
+def test_a_launch_retried_after_its_nodes_were_cleaned_up_inserts_afresh(gce):
+    """apply retries a create that failed transiently with the same token: the
+    nodes the failed try inserted were deleted, so the retry must not be answered
+    with their old operations."""
+    gcp = provider(gce)
+    gce.inject("backendError", status=503, method="instances.insert", skip=1, times=1000)
+    with pytest.raises(TransientError):
+        gcp.create(request(nodes=2, token="again"))
+    assert gce.all_instances() == []
+    gce.clear_faults()
+    insts = gcp.create(request(nodes=2, token="again"))
+    assert len(insts) == 2 and len(gce.all_instances()) == 2
+
+
 @pytest.mark.parametrize("code,status", [("rateLimitExceeded", 429), ("backendError", 503),
                                          ("backendError", 500)])
 def test_throttling_and_server_errors_are_retried_briefly_then_transient(gce, code, status):
