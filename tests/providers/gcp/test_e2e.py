@@ -298,3 +298,15 @@ def test_a_label_edit_and_a_stop_behind_skyplans_back_are_put_back(tmp_path, gce
     assert after["name"] == raw["name"] and after["status"] == "RUNNING" and "owner" not in after["labels"]
     code, out = run(capsys, "drift", str(root))
     assert code == 0, out
+
+
+def test_an_unreachable_endpoint_is_exit_1_and_nothing_missing(tmp_path, gce, capsys):
+    root = write(tmp_path, gce, WEB)
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    cfg = (root / "main.sky.hcl").read_text()
+    (root / "main.sky.hcl").write_text(cfg.replace(gce.url, "http://127.0.0.1:9"))
+    code, out = run(capsys, "drift", str(root), "--json")
+    assert code == 1 and "cannot refresh: provider gcp unreachable" in out, out
+    assert "missing" not in out.split("cannot refresh")[0]
+    assert len(gce.all_instances()) == 1
