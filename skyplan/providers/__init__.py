@@ -1,6 +1,6 @@
 """Providers: one subpackage per cloud or cluster behind the small interface in
 ``base.py``. Each is registered here explicitly with a factory that imports its
-SDK lazily, so loading skyplan never imports boto3 or the kubernetes client.
+SDK lazily, so loading skyplan never imports boto3, google-cloud-compute or the kubernetes client.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ def _aws(cfg: ProviderConfig) -> Provider:
     return AwsProvider(cfg)
 
 
+def _gcp(cfg: ProviderConfig) -> Provider:
+    from skyplan.providers.gcp import GcpProvider
+
+    return GcpProvider(cfg)
+
+
 def _kubernetes(cfg: ProviderConfig) -> Provider:
     from skyplan.providers.kubernetes import KubernetesProvider
 
@@ -35,6 +41,7 @@ def _kubernetes(cfg: ProviderConfig) -> Provider:
 REGISTRY: dict[str, Factory] = {
     "local": _local,
     "aws": _aws,
+    "gcp": _gcp,
     "kubernetes": _kubernetes,
 }
 
@@ -45,7 +52,7 @@ def register(kind: str, factory: Factory) -> None:
 
 
 # Kinds the catalog prices and the solver places, but that cannot be launched yet.
-PLAN_ONLY = ("gcp", "azure")
+PLAN_ONLY = ("azure",)
 
 
 def get_provider(cfg: ProviderConfig) -> Provider:
