@@ -52,6 +52,17 @@ def _number(q: Any) -> float | None:
         return None
 
 
+def _marked_paths(tree: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Paths marked ``True`` in a nested-boolean tree (a change's ``after_unknown``)."""
+    if tree is True:
+        return [path]
+    if isinstance(tree, Mapping):
+        return [p for k, v in tree.items() for p in _marked_paths(v, path + (str(k),))]
+    if isinstance(tree, (list, tuple)):
+        return [p for v in tree for p in _marked_paths(v, path)]
+    return []
+
+
 def job_status(instances: Sequence[Instance]) -> str | None:
     """SUCCEEDED/FAILED once every node of a job has ended, else None (still running)."""
     if not instances:
@@ -187,17 +198,31 @@ class Executor:
         apply (``env = { HEAD = workload.head.ip }``) evaluated now that the resources
         they reference exist. Without the configuration graph, the plan's values."""
         after = change.after or {}
-        if not change.after_unknown or self.graph is None or change.address not in self.graph.workloads:
+        if not change.after_unknown:
             return after
         if change.address not in self._resolved:
-            from skyplan.config import resolve_after_apply
+            resolved: Mapping[str, Any] = {}
+            unknown: list[tuple[str, ...]] = [p for p in _marked_paths(change.after_unknown)]
+            if self.graph is not None and change.address in self.graph.resources():
+                from skyplan.config import resolve_after_apply
+                from skyplan.planner.attrs import strip_unknown
 
-            known = {}
-            for dep in change.depends_on:
-                rec = self._current(dep)
-                if rec is not None:
-                    known[dep] = rec.known_attributes()
-            resolved = resolve_after_apply(self.graph, change.address, known).attributes()
+                known = {}
+                for dep in change.depends_on:
+                    rec = self._current(dep)
+                    if rec is not None:
+                        known[dep] = rec.known_attributes()
+                value = resolve_after_apply(self.graph, change.address, known).attributes()
+                resolved, unknown = strip_unknown(value)
+            if unknown:
+                # Launching with a placeholder (or None) in place of an address would run the
+                # workload with wrong settings and record them as applied: never launch it.
+                paths = ", ".join(sorted({".".join(p) for p in unknown}))
+                ups = ", ".join(change.depends_on) or "the resources it references"
+                raise ApplyError(
+                    f"{change.address}: {paths} is still unknown after {ups} were created "
+                    f"(the provider reported no such value); not launched",
+                    hint="check that the referenced workload exists and reports the attribute, then apply again")
             self._resolved[change.address] = {**after, **resolved}
         return self._resolved[change.address]
 
@@ -297,7 +322,7 @@ class Executor:
         if prior is None:
             raise ApplyError(f"{change.address}: the plan updates an object state does not hold", hint="plan again")
         self.wait_for_jobs(change, key)
-        after = change.after or {}
+        after = self.after(change)
         fields = sorted({p[0] for p in change.update_paths if p} - set(_NOT_ATTRS)) or \
             sorted(k for k in after if k not in _NOT_ATTRS and after.get(k) != (change.before or {}).get(k))
         changes = {f: after.get(f) for f in fields}
