@@ -11,7 +11,8 @@ from typing import List, Optional
 
 import typer
 
-from skyplan.commands.common import DIR_ARG, JSON_OPT, VAR_FILE_OPT, VAR_OPT, console, emit_json, parse_vars
+from skyplan.commands.common import (DIR_ARG, JSON_OPT, LOCK_OPT, VAR_FILE_OPT, VAR_OPT, console, emit_json, parse_vars,
+                                     state_lock)
 from skyplan.errors import DiagnosticsError, StateError
 
 STATE_OPT = typer.Option(None, "--state", help="State file to use instead of the config folder's.")
@@ -105,13 +106,14 @@ def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. wor
 
 @state_app.command("mv")
 def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = typer.Argument(..., help="New address."),
-           dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+           dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock: bool = LOCK_OPT,
+           lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Rename a resource in state without touching the cloud. An address without a
     key (workload.shard) moves every count/for_each instance, keeping the keys."""
     from skyplan.addrs import Address
 
     src, dst = _address(src), _address(dst)
-    with _open(dir, state) as store, store.lock("state mv", timeout=_timeout(lock_timeout)):
+    with _open(dir, state) as store, state_lock(store, "state mv", lock=lock, timeout=_timeout(lock_timeout)):
         pairs = [(src, dst)]
         if store.get(src) is None:
             instances = _instances_of(store, src)
@@ -129,11 +131,11 @@ def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = t
 
 @state_app.command("rm")
 def rm_cmd(address: str = typer.Argument(..., help="Address to forget."), dir: Path = DIR_ARG,
-           state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+           state: Optional[Path] = STATE_OPT, lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Forget a resource without destroying it (it keeps running, unmanaged). An
     address without a key (workload.shard) forgets every count/for_each instance of it."""
     address = _address(address)
-    with _open(dir, state) as store, store.lock("state rm", timeout=_timeout(lock_timeout)):
+    with _open(dir, state) as store, state_lock(store, "state rm", lock=lock, timeout=_timeout(lock_timeout)):
         rec = store.get(address)
         recs = [rec] if rec is not None else _instances_of(store, address)
         if not recs:
@@ -178,7 +180,7 @@ def pull_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT) -> None:
 def push_cmd(file: str = typer.Argument(..., help="JSON written by state pull ('-' for stdin)."),
              dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
              force: bool = typer.Option(False, "--force", help="Push even if lineage differs or the serial is older."),
-             lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+             lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Replace state with a JSON document from state pull (lineage and serial checked)."""
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text()
@@ -188,7 +190,8 @@ def push_cmd(file: str = typer.Argument(..., help="JSON written by state pull ('
         data = json.loads(text)
     except ValueError as e:
         raise StateError(f"{file} is not JSON: {e}", hint="state push takes a file written by: skyplan state pull") from None
-    with _open(dir, state, create=True) as store, store.lock("state push", timeout=_timeout(lock_timeout)):
+    with _open(dir, state, create=True) as store, \
+            state_lock(store, "state push", lock=lock, timeout=_timeout(lock_timeout)):
         if store.serial > 0:
             store.backup()
         serial = store.import_json(data, force=force)
@@ -239,7 +242,7 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
                dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
                provider: Optional[str] = typer.Option(None, "--provider", help="Provider key when it is ambiguous."),
                var: Optional[List[str]] = VAR_OPT, var_file: Optional[List[str]] = VAR_FILE_OPT,
-               lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+               lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Adopt an existing cloud object into state at ADDRESS."""
     from skyplan.providers import get_provider
     from skyplan.state import default_state_path
@@ -257,7 +260,7 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
             _not_in_state(store, address)
     prov = get_provider(cfg)
     inst = read_existing(prov, key, provider_id)  # nothing is written if this fails
-    with StateStore.open(path) as store, store.lock("import", timeout=_timeout(lock_timeout)):
+    with StateStore.open(path) as store, state_lock(store, "import", lock=lock, timeout=_timeout(lock_timeout)):
         _not_in_state(store, address)
         done = adopt(graph, prov, key, address, inst, store.lineage,
                      price_of=lambda i: catalog_price(graph, cfg.kind, i))
