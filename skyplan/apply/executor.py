@@ -12,6 +12,12 @@ A job that depends on another job starts only after that job has succeeded (its
 nodes are polled with ``list_managed``); if the upstream job failed or vanished the
 step is skipped. A dependency on a service needs only that it runs, which its
 create already waited for.
+
+Before every step and every provider call that starts something, the state lock
+is checked (``StateStore.check_lock``): once it is gone (force-unlocked, taken
+over) nothing more starts, and what a running step already did but can no longer
+record is journaled (``journal_lost``); its nodes carry their address and lineage
+tags, so the next run finds them, as after a crash.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from skyplan.apply.failover import Attempt, Blocklist, launch_group
 from skyplan.apply.progress import Reporter
 from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
-from skyplan.errors import ApplyError, ProviderError
+from skyplan.errors import ApplyError, LockLostError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.providers.base import Instance, LaunchRequest, Provider
 from skyplan.solver.model import Placement
@@ -93,6 +99,26 @@ class Executor:
         # Attribute paths whose values came from sensitive input: state keeps them out of the journal.
         self._sensitive = {c.address: tuple(paths_from_tree(c.after_sensitive)) for c in self.plan.changes}
         self._resolved: dict[str, Mapping[str, Any]] = {}
+        self.lock_lost = ""  # why this apply stopped: its state lock is gone
+
+    # -- the state lock ----------------------------------------------------------------------------
+    def check_lock(self) -> None:
+        """Raise Skip (and stop the walk) once this apply's state lock is gone."""
+        check = getattr(self.store, "check_lock", None)
+        if check is None:
+            return
+        try:
+            check()
+        except LockLostError as e:
+            self._lost(e)
+            raise Skip(f"not started: {e}") from None
+
+    def _lost(self, e: LockLostError) -> None:
+        with self._state_lock:
+            if not self.lock_lost:
+                self.lock_lost = str(e)
+        if self.cancel is not None:
+            self.cancel.set()  # the walker starts nothing more
 
     # -- helpers ---------------------------------------------------------------------------------
     def provider(self, key: str) -> Provider:
@@ -107,13 +133,30 @@ class Executor:
             key, f"transient error ({str(e).splitlines()[0] if str(e) else type(e).__name__}); retry {n} in {wait:.1f}s"))
 
     def _record(self, rec: ResourceRecord, action: str, before: ResourceRecord | None) -> None:
-        with self._state_lock:
-            self.store.record(rec, action=action, before=before, sensitive_paths=self._sensitive.get(rec.address, ()))
+        try:
+            with self._state_lock:
+                self.store.record(rec, action=action, before=before,
+                                  sensitive_paths=self._sensitive.get(rec.address, ()))
+        except LockLostError as e:
+            self._journal_lost(rec.address, action, e, rec)
+            raise
 
     def _forget(self, address: str, action: str) -> None:
-        with self._state_lock:
-            if self.store.get(address) is not None:
-                self.store.forget(address, action=action)
+        try:
+            with self._state_lock:
+                if self.store.get(address) is not None:
+                    self.store.forget(address, action=action)
+        except LockLostError as e:
+            self._journal_lost(address, action, e, None)
+            raise
+
+    def _journal_lost(self, address: str, action: str, e: LockLostError, rec: ResourceRecord | None) -> None:
+        self._lost(e)
+        nodes = f"{len(rec.instances)} node(s) ({rec.status})" if rec is not None else "its deletion"
+        journal = getattr(self.store, "journal_lost", None)
+        if journal is not None:
+            journal(address, action, f"{action} done but not recorded in state, the lock was lost: {nodes}; "
+                    "the next refresh finds the nodes by their address and lineage tags", rec)
 
     def _current(self, address: str) -> ResourceRecord | None:
         with self._state_lock:
@@ -148,6 +191,7 @@ class Executor:
 
     # -- the entry the walker calls ----------------------------------------------------------------
     def run(self, step: g.Step) -> str:
+        self.check_lock()
         if step.op == g.CREATE:
             return self.create(step.change)
         if step.op == g.UPDATE:
@@ -173,6 +217,7 @@ class Executor:
             if rec.status == FAILED:
                 raise Skip(f"upstream job {dep} failed")
             if self.cancel is not None and self.cancel.is_set():
+                self.check_lock()
                 raise Skip(f"cancelled while waiting for job {dep}")
             keys = [grp.placement.provider for grp in rec.groups]
             live = self.live_instances(dep, keys)
@@ -181,7 +226,10 @@ class Executor:
                 rec = replace(rec, status=status, groups=tuple(
                     GroupRecord(grp.placement, tuple(i for i in live if i.group == n) or grp.instances)
                     for n, grp in enumerate(rec.groups)), updated_at=now_iso())
-                self._record(rec, action="refresh", before=None)
+                try:
+                    self._record(rec, action="refresh", before=None)
+                except LockLostError as e:
+                    raise Skip(f"not started: {e}") from None
                 continue
             gone = gone + 1 if not live else 0
             if gone >= 3:
@@ -254,6 +302,7 @@ class Executor:
         if wp is None or not wp.groups:
             raise ApplyError(f"{change.address}: the plan has no placement for this create", hint="plan again")
         self.wait_for_jobs(change, key)
+        self.check_lock()
         if self.cancel is not None and self.cancel.is_set():
             raise Skip("cancelled")
         prior = change.prior
@@ -270,8 +319,11 @@ class Executor:
             # The crash marker carries the planned groups (no nodes yet), so refresh can adopt
             # nodes that were launched before a crash kept this step from recording them.
             marker = tuple(GroupRecord(gp.chosen) for gp in wp.groups)
-            self._record(self._record_of(change, CREATING, marker, created_at=created_at), action="create",
-                         before=prior)
+            try:
+                self._record(self._record_of(change, CREATING, marker, created_at=created_at), action="create",
+                             before=prior)
+            except LockLostError as e:
+                raise Skip(f"not started: {e}") from None
 
         done = self._launch_groups(change, key, [], range(len(wp.groups)), created_at=created_at, action="create")
 
@@ -294,6 +346,7 @@ class Executor:
             others = sum(d.placement.hourly_cost for d in done) + sum(x.chosen.hourly_cost for x in wp.groups[n + 1:])
 
             def launch(p: Placement, n: int = n) -> list[Instance]:
+                self.check_lock()
                 req = self.launch_request(change, n, p)
                 return list(self._retry(key, lambda: self.provider(p.provider).create(req)))
 

@@ -128,6 +128,8 @@ def run_plan(plan, store, graph, *, parallelism: int, as_json: bool, providers=N
             err.print(f"\n[bold red]Error:[/] {_esc(key)} failed:")
             for line in result.errors[key].splitlines():
                 err.print(f"  {line}", markup=False)
+        if result.lock_lost:
+            err.print(f"\n[bold red]Error:[/] {_esc(result.lock_lost)}")
         for warning in result.warnings:
             err.print(f"[yellow]Warning:[/] {_esc(warning)}")
         for key in result.skipped + result.abandoned:

@@ -217,24 +217,45 @@ def history_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
 def force_unlock_cmd(lock_id: str = typer.Argument(..., help="The lock ID shown in the lock error."),
                      dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
                      force: bool = typer.Option(False, "--force", help="Do not ask for confirmation. Also -force.")) -> None:
-    """Remove a state lock left by a process that is gone."""
-    from skyplan.state.lock import check_lock_id
+    """Remove a state lock left by a process that is gone (never one whose holder runs on this host)."""
+    from skyplan.state.lock import check_lock_id, refuse_live_holder
 
     with _open(dir, state) as store:
         holder = store.current_lock()
         if holder is None:
             raise StateError(f"state {store.path} is not locked")
         check_lock_id(holder, lock_id, str(store.path))  # a wrong ID is refused before any prompt
+        refuse_live_holder(holder)  # even with -force: stop that process first
+        err = console(stderr=True)
+        stale = holder.stale_reason(store.lease)
+        if not holder.local:
+            err.print(f"Warning: the holder runs on another host ({holder.host}); skyplan cannot check whether it "
+                      f"is still running (last heartbeat {holder.heartbeat_age():.0f}s ago, lease "
+                      f"{store.lease:.0f}s). If it is, removing its lock lets two operations run at once; it "
+                      "stops at its next action once it sees its lock is gone.", markup=False)
         if not force:
-            err = console(stderr=True)
-            err.print(holder.describe())
-            stale = holder.stale_reason()
-            err.print(f"The lock looks stale: {stale}." if stale else
-                      "Warning: its holder still looks alive; removing the lock lets two operations write at once.")
-            if not typer.confirm("Remove this lock?", default=False):
-                raise StateError("force-unlock cancelled; the lock was left in place")
+            err.print(holder.describe(), markup=False)
+            if stale:
+                err.print(f"The lock looks stale: {stale}.", markup=False)
+            _confirm_unlock()
         store.force_unlock(lock_id)
     console().print(f"Lock {lock_id} removed. State is unlocked.")
+
+
+def _confirm_unlock() -> None:
+    """Ask on stdin; without an answer (no terminal, stdin closed) say how to confirm."""
+    sys.stdout.write("Remove this lock? Only 'y' or 'yes' will be accepted: ")
+    sys.stdout.flush()
+    try:
+        answer = sys.stdin.readline() if sys.stdin is not None and not sys.stdin.closed else ""
+    except (OSError, ValueError):
+        answer = ""
+    if answer == "":
+        print()
+        raise StateError("force-unlock needs confirmation, and there is no terminal to ask on",
+                         hint="confirm with -force: skyplan force-unlock -force LOCK_ID")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise StateError("force-unlock cancelled; the lock was left in place")
 
 
 def import_cmd(address: str = typer.Argument(..., help="Address declared in the configuration, e.g. workload.train."),
