@@ -93,6 +93,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
         drift=tuple(drift), output_changes={} if options.refresh_only else output_changes(
             desired, prior, has_resource_changes, options.destroy),
         variables={k: v.value for k, v in desired.variables.items() if not v.sensitive},
+        sensitive_variables={k: v.value for k, v in desired.variables.items() if v.sensitive},
         catalog=dict(catalog or {}), options=options.to_json(),
         solver={"status": solution.status, "gap": solution.gap, "backend": solution.backend,
                 "seconds": round(solution.solve_seconds, 3)},
