@@ -72,7 +72,7 @@ def after_apply(entry: Mapping[str, Any]) -> dict:
         if not ips:  # the order of providers.base.Instance.ip
             for i in instances:
                 attrs = i.get("attributes") or {}
-                ip = attrs.get("ip") or attrs.get("private_ip") or attrs.get("public_ip")
+                ip = attrs.get("ip") or attrs.get("private_ip") or attrs.get("public_ip") or attrs.get("dns_name")
                 if ip:
                     ips.append(ip)
         if ips:

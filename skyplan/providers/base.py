@@ -69,9 +69,9 @@ class Instance:
     @property
     def ip(self) -> str | None:
         """The address other nodes reach this one at (``workload.head.ip``): the
-        provider's ``ip`` attribute, else its private address, else its public one;
-        None while the provider has not assigned any."""
-        for key in ("ip", "private_ip", "public_ip"):
+        provider's ``ip`` attribute, else its private address, else its public one,
+        else its DNS name (Kubernetes Services); None while it has none."""
+        for key in ("ip", "private_ip", "public_ip", "dns_name"):
             value = self.attributes.get(key)
             if value:
                 return str(value)
