@@ -156,7 +156,8 @@ class Executor:
         journal = getattr(self.store, "journal_lost", None)
         if journal is not None:
             journal(address, action, f"{action} done but not recorded in state, the lock was lost: {nodes}; "
-                    "the next refresh finds the nodes by their address and lineage tags", rec)
+                    "the next refresh finds the nodes by their address and lineage tags", rec,
+                    sensitive_paths=self._sensitive.get(address, ()))
 
     def _current(self, address: str) -> ResourceRecord | None:
         with self._state_lock:

@@ -10,7 +10,7 @@ import sqlite3
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from skyplan.errors import LockLostError, StateError
 from skyplan.state import schema
@@ -141,19 +141,12 @@ class LockingMixin:
                             f"{what}", hint="nothing more is started or written by it; run plan again to "
                             "see what it left")
 
-    @property
-    def lock_lost(self) -> bool:
-        """True once this holder's lock is gone (seen by the heartbeat or a write)."""
-        try:
-            self.check_lock()
-        except LockLostError:
-            return True
-        return False
-
-    def journal_lost(self, address: str, action: str, detail: str, after: ResourceRecord | None = None) -> None:
+    def journal_lost(self, address: str, action: str, detail: str, after: ResourceRecord | None = None,
+                     sensitive_paths: Sequence[str] = ()) -> None:
         """Journal (only) what a holder that lost its lock did but could not record; the
-        resource rows are left to the current holder."""
-        paths = self.sensitive_paths(address)
+        resource rows are left to the current holder. ``sensitive_paths`` of ``after`` are
+        redacted, with those state records for the address."""
+        paths = sorted(set(self.sensitive_paths(address)) | set(sensitive_paths))
         with self._mutex:
             saved, self._fence = self._fence, False
             try:

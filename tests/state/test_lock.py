@@ -187,10 +187,12 @@ def test_a_holder_that_lost_its_lock_writes_nothing_more(store, state_path):
                     store.record(make_record("workload.other"), action="create")
                 with pytest.raises(LockLostError):
                     store.check_lock()
-                store.journal_lost("workload.other", "create", "launched, not recorded", make_record("workload.other"))
+                store.journal_lost("workload.other", "create", "launched, not recorded", make_record("workload.other"),
+                                   sensitive_paths=("env.TOKEN",))
         assert store.get("workload.other") is None
     rows = store.history()
     assert rows[0]["outcome"] == "lock-lost" and rows[0]["generation"] == info.generation
+    assert "secret-1" not in str(rows[0]) and rows[0]["after"]["address"] == "workload.other"
     assert [r["generation"] for r in rows if r["action"] == "create" and r["outcome"] == "ok"] == [info.generation]
 
 
