@@ -59,11 +59,19 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def pid_start_ticks(pid: int) -> str:
+    """The kernel's start time of ``pid`` (clock ticks since boot, Linux /proc), or ""."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]  # field 22: starttime
+    except (OSError, IndexError):
+        return ""
+
+
 def pid_started_at(pid: int) -> float | None:
     """When process ``pid`` started (epoch seconds), where the system says (Linux /proc)."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        ticks = int(pid_start_ticks(pid))
         with open("/proc/stat") as f:
             btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
         return btime + ticks / os.sysconf("SC_CLK_TCK")
@@ -99,6 +107,7 @@ class LockInfo:
     heartbeat: float  # epoch seconds of the last heartbeat
     version: str = ""
     generation: int = 0  # the fencing token: meta.lock_generation when it was taken
+    pid_start: str = ""  # the holder's start time (pid_start_ticks), "" where unknown
 
     @property
     def local(self) -> bool:
@@ -111,6 +120,12 @@ class LockInfo:
             return ""
         if not pid_alive(self.pid):
             return f"process {self.pid} is no longer running on {self.host}"
+        if self.pid_start:
+            now = pid_start_ticks(self.pid)
+            if now and now != self.pid_start:
+                return (f"pid {self.pid} now belongs to another process (started later than the holder), "
+                        "so its holder is gone")
+            return ""
         started, created = pid_started_at(self.pid), _epoch(self.created)
         if started is not None and created is not None and started > created + _PID_REUSE_MARGIN:
             return (f"pid {self.pid} now belongs to a process that started after the lock was taken "
@@ -160,7 +175,7 @@ class LockInfo:
                 "version": self.version, "generation": self.generation, "stale": self.stale_reason() or None}
 
 
-_COLUMNS = "id, operation, who, host, pid, created, heartbeat, version, generation"
+_COLUMNS = "id, operation, who, host, pid, created, heartbeat, version, generation, pid_start"
 
 
 def read_lock(conn: sqlite3.Connection) -> LockInfo | None:

@@ -14,7 +14,8 @@ from typing import Iterator, Sequence
 
 from skyplan.errors import LockLostError, StateError
 from skyplan.state import schema
-from skyplan.state.lock import Heartbeat, LockInfo, check_lock_id, held_error, hostname, read_lock, refuse_live_holder
+from skyplan.state.lock import (Heartbeat, LockInfo, check_lock_id, held_error, hostname, pid_start_ticks, read_lock,
+                                refuse_live_holder)
 from skyplan.state.model import ResourceRecord
 from skyplan.state.redact import redact_record
 from skyplan.state.sqlite import translate
@@ -88,12 +89,13 @@ class LockingMixin:
                         generation = conn.execute("UPDATE meta SET lock_generation = lock_generation + 1 "
                                                   "WHERE id = 1 RETURNING lock_generation").fetchone()[0]
                         info = LockInfo(str(uuid.uuid4()), operation, self._who, hostname(), os.getpid(),
-                                        schema.now_iso(), time.time(), _version(), generation)
+                                        schema.now_iso(), time.time(), _version(), generation,
+                                        pid_start_ticks(os.getpid()))
                         conn.execute(
                             "INSERT INTO lock (slot, id, operation, who, host, pid, created, heartbeat, version,"
-                            " generation) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            " generation, pid_start) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (info.id, info.operation, info.who, info.host, info.pid, info.created,
-                             info.heartbeat, info.version, info.generation))
+                             info.heartbeat, info.version, info.generation, info.pid_start))
                         if took_over is not None:
                             old, why = took_over
                             self._lock_info = info  # the journal row names this operation

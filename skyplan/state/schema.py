@@ -19,7 +19,9 @@ Tables (migration ``0001_initial``):
 
 Migration ``0002_lock_generation`` adds the fencing token: ``meta.lock_generation``
 counts every acquisition of the lock, ``lock.generation`` is the holder's, and
-``journal.generation`` says which holder wrote each row. A write by a holder
+``journal.generation`` says which holder wrote each row; ``lock.pid_start`` is
+the holder's process start time as the kernel gives it, so a reused pid is told
+apart from the holder. A write by a holder
 whose lock row is gone is refused (see ``StateStore.check_lock``).
 """
 
@@ -64,6 +66,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0002_lock_generation", [
         "ALTER TABLE meta ADD COLUMN lock_generation INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE lock ADD COLUMN generation INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE lock ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE journal ADD COLUMN generation INTEGER NOT NULL DEFAULT 0",
     ]),
 ]

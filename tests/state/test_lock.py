@@ -103,16 +103,16 @@ def test_force_unlock_of_a_dead_holder(store, state_path):
 
 
 def put_lock(state_path, *, host: str, pid: int, created: str | None = None, heartbeat: float | None = None,
-             operation: str = "apply") -> str:
+             operation: str = "apply", pid_start: str = "") -> str:
     """A lock row as another process (or another host) would have written it."""
     from skyplan.state import schema
 
     lock_id = f"lock-{host}-{pid}"
     with StateStore.open(state_path) as s, s.atomic() as conn:
-        conn.execute("INSERT INTO lock (slot, id, operation, who, host, pid, created, heartbeat, version, generation)"
-                     " VALUES (1, ?, ?, ?, ?, ?, ?, ?, '0', 7)",
+        conn.execute("INSERT INTO lock (slot, id, operation, who, host, pid, created, heartbeat, version, generation,"
+                     " pid_start) VALUES (1, ?, ?, ?, ?, ?, ?, ?, '0', 7, ?)",
                      (lock_id, operation, f"ci@{host}", host, pid, created or schema.now_iso(),
-                      time.time() if heartbeat is None else heartbeat))
+                      time.time() if heartbeat is None else heartbeat, pid_start))
     return lock_id
 
 
@@ -131,6 +131,18 @@ def test_a_reused_pid_does_not_keep_a_dead_holders_lock(store, state_path):
     finally:
         later.kill()
         later.wait()
+
+
+def test_a_pid_whose_start_time_is_not_the_holders_is_not_the_holder(store, state_path):
+    from skyplan.state.lock import hostname, pid_start_ticks
+
+    assert pid_start_ticks(os.getpid())
+    put_lock(state_path, host=hostname(), pid=os.getpid(), pid_start="1")  # recorded start: not this process
+    notes = []
+    store.on_notice = notes.append
+    with store.lock("plan"):
+        pass
+    assert "now belongs to another process" in notes[0]
 
 
 def test_a_live_holder_on_this_host_is_never_taken_over(store, state_path):
