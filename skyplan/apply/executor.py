@@ -217,8 +217,8 @@ class Executor:
                 return
             if rec.status == FAILED:
                 raise Skip(f"upstream job {dep} failed")
+            self.check_lock()  # a step that lost the lock while waiting starts nothing
             if self.cancel is not None and self.cancel.is_set():
-                self.check_lock()
                 raise Skip(f"cancelled while waiting for job {dep}")
             keys = [grp.placement.provider for grp in rec.groups]
             live = self.live_instances(dep, keys)
@@ -245,7 +245,8 @@ class Executor:
     def after(self, change: Change) -> Mapping[str, Any]:
         """The change's attributes, with values the plan could only mark as known after
         apply (``env = { HEAD = workload.head.ip }``) evaluated now that the resources
-        they reference exist. Without the configuration graph, the plan's values."""
+        they reference exist. ApplyError (nothing launched) when a value is still unknown:
+        the upstream reported none, or the configuration graph is not at hand."""
         after = change.after or {}
         if not change.after_unknown:
             return after
