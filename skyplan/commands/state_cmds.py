@@ -237,12 +237,12 @@ def force_unlock_cmd(lock_id: str = typer.Argument(..., help="The lock ID shown 
             err.print(holder.describe(), markup=False)
             if stale:
                 err.print(f"The lock looks stale: {stale}.", markup=False)
-            _confirm_unlock()
+            _confirm_unlock(lock_id)
         store.force_unlock(lock_id)
     console().print(f"Lock {lock_id} removed. State is unlocked.")
 
 
-def _confirm_unlock() -> None:
+def _confirm_unlock(lock_id: str) -> None:
     """Ask on stdin; without an answer (no terminal, stdin closed) say how to confirm."""
     sys.stdout.write("Remove this lock? Only 'y' or 'yes' will be accepted: ")
     sys.stdout.flush()
@@ -253,7 +253,7 @@ def _confirm_unlock() -> None:
     if answer == "":
         print()
         raise StateError("force-unlock needs confirmation, and there is no terminal to ask on",
-                         hint="confirm with -force: skyplan force-unlock -force LOCK_ID")
+                         hint=f"confirm with -force: skyplan force-unlock -force {lock_id}")
     if answer.strip().lower() not in ("y", "yes"):
         raise StateError("force-unlock cancelled; the lock was left in place")
 
