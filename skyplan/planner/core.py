@@ -93,6 +93,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
         drift=tuple(drift), output_changes={} if options.refresh_only else output_changes(
             desired, prior, has_resource_changes, options.destroy),
         variables={k: v.value for k, v in desired.variables.items() if not v.sensitive},
+        sensitive_variables={k: v.value for k, v in desired.variables.items() if v.sensitive},
         catalog=dict(catalog or {}), options=options.to_json(),
         solver=_solver_info(solution),
         cost_before=round(cost_before, 6), cost_after=round(cost_after, 6), created_at=created_at,

@@ -66,6 +66,17 @@ class Instance:
     tags: Mapping[str, str] = field(default_factory=dict)
     attributes: Mapping[str, Any] = field(default_factory=dict)  # ip, exit_code, started_at, ...
 
+    @property
+    def ip(self) -> str | None:
+        """The address other nodes reach this one at (``workload.head.ip``): the
+        provider's ``ip`` attribute, else its private address, else its public one,
+        else its DNS name (Kubernetes Services); None while it has none."""
+        for key in ("ip", "private_ip", "public_ip", "dns_name"):
+            value = self.attributes.get(key)
+            if value:
+                return str(value)
+        return None
+
     def to_json(self) -> dict:
         return {
             "provider": self.provider, "id": self.id, "address": self.address, "lineage": self.lineage,
