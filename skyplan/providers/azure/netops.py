@@ -1,0 +1,102 @@
+"""Create the network pieces of ``network.py`` when missing, and delete the ones skyplan made.
+
+Every piece skyplan creates carries ``skyplan-lineage`` and ``skyplan-managed``
+tags. A piece that already exists is used as it is and reported with
+``created = False``: deleting it is then only forgetting it. A resource group
+skyplan created is deleted only once it is empty (anything someone else put in
+it keeps it, and the delete says so).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from skyplan.providers.azure.network import (
+    ADDRESS_SPACE, RESOURCE_GROUP, SECURITY_GROUP, SUBNET, SUBNET_PREFIX, VIRTUAL_NETWORK, NetworkPiece,
+)
+
+TAG_MANAGED = "skyplan-managed"
+
+
+def _tags(lineage: str) -> dict[str, str]:
+    return {"skyplan-lineage": lineage, TAG_MANAGED: "true"}
+
+
+def _exists(get: Callable[[], Any]) -> Any | None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        return get()
+    except ResourceNotFoundError:
+        return None
+
+
+def ensure(piece: NetworkPiece, *, compute, network, resources, subscription: str, lineage: str,
+           poll: float) -> dict[str, Any]:
+    """Make ``piece`` exist; its attributes plus ``id`` and ``created`` (did skyplan make it)."""
+    rg, name, region = piece.resource_group, piece.name, piece.region
+    base = f"/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.Network"
+    created = False
+    if piece.type == RESOURCE_GROUP:
+        rid = f"/subscriptions/{subscription}/resourceGroups/{rg}"
+        if not resources.resource_groups.check_existence(rg):
+            from azure.mgmt.resource.resources.models import ResourceGroup
+
+            resources.resource_groups.create_or_update(rg, ResourceGroup(location=region, tags=_tags(lineage)))
+            created = True
+    elif piece.type == SECURITY_GROUP:
+        rid = f"{base}/networkSecurityGroups/{name}"
+        if _exists(lambda: network.network_security_groups.get(rg, name)) is None:
+            network.network_security_groups.begin_create_or_update(
+                rg, name, {"location": region, "tags": _tags(lineage), "properties": {"securityRules": []}},
+                polling_interval=poll).result()
+            created = True
+    elif piece.type == VIRTUAL_NETWORK:
+        rid = f"{base}/virtualNetworks/{name}"
+        if _exists(lambda: network.virtual_networks.get(rg, name)) is None:
+            network.virtual_networks.begin_create_or_update(
+                rg, name, {"location": region, "tags": _tags(lineage),
+                           "properties": {"addressSpace": {"addressPrefixes": [ADDRESS_SPACE]}}},
+                polling_interval=poll).result()
+            created = True
+    elif piece.type == SUBNET:
+        vnet = piece.virtual_network or ""
+        rid = f"{base}/virtualNetworks/{vnet}/subnets/{name}"
+        if _exists(lambda: network.subnets.get(rg, vnet, name)) is None:
+            nsg = f"{base}/networkSecurityGroups/skyplan-nsg-{region}"
+            network.subnets.begin_create_or_update(
+                rg, vnet, name, {"properties": {"addressPrefix": SUBNET_PREFIX, "networkSecurityGroup": {"id": nsg}}},
+                polling_interval=poll).result()
+            created = True
+    else:
+        raise ValueError(f"unknown network piece {piece.type!r}")
+    return {**piece.attributes(), "id": rid, "created": created}
+
+
+def delete(attrs: Mapping[str, Any], *, network, resources, poll: float) -> str:
+    """Delete one piece skyplan created (waits). Returns what was done, for the apply log."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    kind, rg, name = attrs.get("type"), str(attrs.get("resource_group")), str(attrs.get("name"))
+    if not attrs.get("created", False):
+        return f"kept {name} (it existed before skyplan used it); forgotten"
+    try:
+        if kind == RESOURCE_GROUP:
+            if not resources.resource_groups.check_existence(rg):
+                return f"{name} already gone"
+            left = list(resources.resources.list_by_resource_group(rg))
+            if left:
+                return (f"kept resource group {name}: it still holds {len(left)} resource(s) skyplan did not "
+                        f"create (e.g. {left[0].name}); forgotten")
+            resources.resource_groups.begin_delete(rg, polling_interval=poll).result()
+        elif kind == SUBNET:
+            network.subnets.begin_delete(rg, str(attrs.get("virtual_network")), name, polling_interval=poll).result()
+        elif kind == VIRTUAL_NETWORK:
+            network.virtual_networks.begin_delete(rg, name, polling_interval=poll).result()
+        elif kind == SECURITY_GROUP:
+            network.network_security_groups.begin_delete(rg, name, polling_interval=poll).result()
+        else:
+            raise ValueError(f"unknown network piece {kind!r}")
+    except ResourceNotFoundError:
+        return f"{name} already gone"
+    return f"deleted {name}"
