@@ -32,10 +32,17 @@ def _kubernetes(cfg: ProviderConfig) -> Provider:
     return KubernetesProvider(cfg)
 
 
+def _azure(cfg: ProviderConfig) -> Provider:
+    from skyplan.providers.azure import AzureProvider
+
+    return AzureProvider(cfg)
+
+
 REGISTRY: dict[str, Factory] = {
     "local": _local,
     "aws": _aws,
     "kubernetes": _kubernetes,
+    "azure": _azure,
 }
 
 
@@ -45,7 +52,26 @@ def register(kind: str, factory: Factory) -> None:
 
 
 # Kinds the catalog prices and the solver places, but that cannot be launched yet.
-PLAN_ONLY = ("gcp", "azure")
+PLAN_ONLY = ("gcp",)
+
+
+def _azure_network(cfg: ProviderConfig, region: str) -> list:
+    from skyplan.providers.azure.network import pieces
+
+    return pieces(cfg, region)
+
+
+# Kinds whose nodes need network pieces that skyplan creates per region (base.SupportsNetworks);
+# each layout is pure, so the planner can name the pieces without calling the cloud.
+NETWORK_LAYOUTS: dict[str, Callable[[ProviderConfig, str], list]] = {
+    "azure": _azure_network,
+}
+
+
+def network_pieces(cfg: ProviderConfig, region: str) -> list:
+    """The network pieces a node of ``cfg``'s provider needs in ``region`` (none for most kinds)."""
+    layout = NETWORK_LAYOUTS.get(cfg.kind)
+    return layout(cfg, region) if layout is not None else []
 
 
 def get_provider(cfg: ProviderConfig) -> Provider:
@@ -67,4 +93,4 @@ def get_provider(cfg: ProviderConfig) -> Provider:
     return factory(cfg)
 
 
-__all__ = ["Instance", "LaunchRequest", "Provider", "REGISTRY", "register", "get_provider"]
+__all__ = ["Instance", "LaunchRequest", "Provider", "REGISTRY", "register", "get_provider", "network_pieces"]

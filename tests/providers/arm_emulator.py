@@ -61,6 +61,7 @@ class ArmEmulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go in two writes
 
             def log_message(self, *args):  # quiet
                 pass
@@ -93,7 +94,7 @@ class ArmEmulator:
     # -- helpers used by tests ------------------------------------------------------------------
     def vms(self, resource_group: str | None = None) -> list[dict]:
         with self.lock:
-            return [json.loads(json.dumps(r)) for k, r in self.resources.items()
+            return [self._view(r) for k, r in self.resources.items()
                     if r["type"].lower() == VM and (resource_group is None or
                                                     _rg_of(k) == resource_group.lower())]
 
@@ -147,7 +148,7 @@ class ArmEmulator:
                 status, payload = self._control(h.command, path, body)
             elif path.startswith("/_blobs/"):
                 with self.lock:
-                    text = self.serial.get(path[len("/_blobs/"):].lower(), "")
+                    text = self.serial.get(path[len("/_blobs"):].lower(), "")
                 self._send_raw(h, 200, text.encode(), "text/plain")
                 return
             else:
@@ -283,10 +284,11 @@ class ArmEmulator:
             raise ArmError(405, "MethodNotAllowed", f"{method} on a collection")
         rid = f"/subscriptions/{self.subscription}/resourceGroups/{rg}/providers/{full_type}/{name}"
         if sub is not None and extra is not None:  # child resource: subnets
-            return self._resource(method, f"{rid}/{sub}/{extra}", f"{full_type}/{sub}", extra, body, rg, parent=rid)
+            return self._resource(method, f"{rid}/{sub}/{extra}", f"{full_type}/{sub}", extra, body, rg, query,
+                                  parent=rid)
         if sub is not None:
             return self._action(method, rid, sub, query)
-        return self._resource(method, rid, full_type, name, body, rg)
+        return self._resource(method, rid, full_type, name, body, rg, query)
 
     def _group(self, method: str, rg: str, body: Any) -> tuple[int, Any, dict]:
         key = rg.lower()
@@ -312,7 +314,7 @@ class ArmEmulator:
             return self._accepted_location("Succeeded")
         raise ArmError(405, "MethodNotAllowed", method)
 
-    def _resource(self, method: str, rid: str, type_: str, name: str, body: Any, rg: str,
+    def _resource(self, method: str, rid: str, type_: str, name: str, body: Any, rg: str, query: dict,
                   parent: str | None = None) -> tuple[int, Any, dict]:
         key = rid.lower()
         if parent is not None and parent.lower() not in self.resources:
@@ -321,7 +323,7 @@ class ArmEmulator:
             if key not in self.resources:
                 raise ArmError(404, "ResourceNotFound", f"The Resource '{type_}/{name}' under resource group "
                                                         f"'{rg}' was not found.")
-            return 200, self._view(self.resources[key]), {}
+            return 200, self._view(self.resources[key], query.get("$expand") == "instanceView"), {}
         if method == "PUT":
             if type_.lower() == VM:
                 return self._put_vm(key, rid, name, body)
@@ -400,6 +402,7 @@ class ArmEmulator:
 
     def _put_vm(self, key: str, rid: str, name: str, body: dict):
         props = json.loads(json.dumps(body.get("properties") or {}))
+        (props.get("osProfile") or {}).pop("adminPassword", None)  # write-only: never stored or returned
         for nic in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
             n = self.resources.get(nic["id"].lower())
             if n is None:

@@ -1,8 +1,10 @@
 """Create the network pieces of ``network.py`` when missing, and delete the ones skyplan made.
 
 Every piece skyplan creates carries ``skyplan-lineage`` and ``skyplan-managed``
-tags. A piece that already exists is used as it is and reported with
-``created = False``: deleting it is then only forgetting it. A resource group
+tags (a subnet has no tags: its network's count). A piece that already exists
+is used as it is and reported with ``created = False`` (deleting it is then only
+forgetting it), unless it carries this state's lineage: an interrupted apply
+made it, and it is skyplan's to delete. A resource group
 skyplan created is deleted only once it is empty (anything someone else put in
 it keeps it, and the delete says so).
 """
@@ -31,6 +33,14 @@ def _exists(get: Callable[[], Any]) -> Any | None:
         return None
 
 
+def _ours(found: Any, lineage: str) -> bool:
+    """A piece an earlier, interrupted apply of this state created (it carries our lineage)."""
+    tags = getattr(found, "tags", None)
+    if tags is None and hasattr(found, "get"):
+        tags = found.get("tags")
+    return bool(tags) and dict(tags).get("skyplan-lineage") == lineage
+
+
 def ensure(piece: NetworkPiece, *, compute, network, resources, subscription: str, lineage: str,
            poll: float) -> dict[str, Any]:
     """Make ``piece`` exist; its attributes plus ``id`` and ``created`` (did skyplan make it)."""
@@ -39,21 +49,27 @@ def ensure(piece: NetworkPiece, *, compute, network, resources, subscription: st
     created = False
     if piece.type == RESOURCE_GROUP:
         rid = f"/subscriptions/{subscription}/resourceGroups/{rg}"
-        if not resources.resource_groups.check_existence(rg):
+        found = _exists(lambda: resources.resource_groups.get(rg))
+        created = found is not None and _ours(found, lineage)
+        if found is None:
             from azure.mgmt.resource.resources.models import ResourceGroup
 
             resources.resource_groups.create_or_update(rg, ResourceGroup(location=region, tags=_tags(lineage)))
             created = True
     elif piece.type == SECURITY_GROUP:
         rid = f"{base}/networkSecurityGroups/{name}"
-        if _exists(lambda: network.network_security_groups.get(rg, name)) is None:
+        found = _exists(lambda: network.network_security_groups.get(rg, name))
+        created = found is not None and _ours(found, lineage)
+        if found is None:
             network.network_security_groups.begin_create_or_update(
                 rg, name, {"location": region, "tags": _tags(lineage), "properties": {"securityRules": []}},
                 polling_interval=poll).result()
             created = True
     elif piece.type == VIRTUAL_NETWORK:
         rid = f"{base}/virtualNetworks/{name}"
-        if _exists(lambda: network.virtual_networks.get(rg, name)) is None:
+        found = _exists(lambda: network.virtual_networks.get(rg, name))
+        created = found is not None and _ours(found, lineage)
+        if found is None:
             network.virtual_networks.begin_create_or_update(
                 rg, name, {"location": region, "tags": _tags(lineage),
                            "properties": {"addressSpace": {"addressPrefixes": [ADDRESS_SPACE]}}},
@@ -62,7 +78,11 @@ def ensure(piece: NetworkPiece, *, compute, network, resources, subscription: st
     elif piece.type == SUBNET:
         vnet = piece.virtual_network or ""
         rid = f"{base}/virtualNetworks/{vnet}/subnets/{name}"
-        if _exists(lambda: network.subnets.get(rg, vnet, name)) is None:
+        found = _exists(lambda: network.subnets.get(rg, vnet, name))
+        # A subnet carries no tags: it is ours when its network is.
+        vnet_found = _exists(lambda: network.virtual_networks.get(rg, vnet)) if found is not None else None
+        created = vnet_found is not None and _ours(vnet_found, lineage)
+        if found is None:
             nsg = f"{base}/networkSecurityGroups/skyplan-nsg-{region}"
             network.subnets.begin_create_or_update(
                 rg, vnet, name, {"properties": {"addressPrefix": SUBNET_PREFIX, "networkSecurityGroup": {"id": nsg}}},
