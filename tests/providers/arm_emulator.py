@@ -111,7 +111,7 @@ class ArmEmulator:
             vid = self._vm_id(resource_group, name)
             vm = self.resources[vid]
             if vm["properties"].get("evictionPolicy") == "Delete":
-                del self.resources[vid]
+                self._release(self.resources.pop(vid))
             else:
                 vm["_power"] = "deallocated"
                 vm["_evicted"] = True
@@ -123,8 +123,9 @@ class ArmEmulator:
             self.serial[vid] = self.serial.get(vid, "") + f"cloud-init: done\nskyplan: exit_code={exit_code}\n"
 
     def delete_behind_back(self, resource_group: str, name: str) -> None:
+        """Someone deletes the VM in the portal (an ARM DELETE)."""
         with self.lock:
-            del self.resources[self._vm_id(resource_group, name)]
+            self._release(self.resources.pop(self._vm_id(resource_group, name)))
 
     def count(self, method: str, pattern: str) -> int:
         with self.lock:
@@ -281,6 +282,9 @@ class ArmEmulator:
         if name is None:
             if full_type.lower() == VM and method == "GET":
                 return self._list(rg, query)
+            if method == "GET":
+                return 200, {"value": [self._view(r) for k, r in sorted(self.resources.items())
+                                       if r["type"].lower() == full_type.lower() and _rg_of(k) == rg.lower()]}, {}
             raise ArmError(405, "MethodNotAllowed", f"{method} on a collection")
         rid = f"/subscriptions/{self.subscription}/resourceGroups/{rg}/providers/{full_type}/{name}"
         if sub is not None and extra is not None:  # child resource: subnets
@@ -344,12 +348,24 @@ class ArmEmulator:
                 sub = self.resources[parent.lower()]["properties"].get("subnets", [])
                 sub[:] = [s for s in sub if s["id"].lower() != key]
             if type_.lower() == VM:
-                for nic in (res["properties"].get("networkProfile") or {}).get("networkInterfaces") or []:
-                    n = self.resources.get(nic["id"].lower())
-                    if n is not None:
-                        n["properties"].pop("virtualMachine", None)
+                self._release(res)
             return self._accepted_async()
         raise ArmError(405, "MethodNotAllowed", method)
+
+    def _release(self, vm: dict) -> None:
+        """What deleting a VM does to its NICs and OS disk: deleted with ``deleteOption: Delete``,
+        else detached and left."""
+        props = vm["properties"]
+        for nic in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
+            n = self.resources.get(nic["id"].lower())
+            if n is None:
+                continue
+            n["properties"].pop("virtualMachine", None)
+            if (nic.get("properties") or {}).get("deleteOption") == "Delete":
+                del self.resources[nic["id"].lower()]
+        disk = (props.get("storageProfile") or {}).get("osDisk") or {}
+        if disk.get("deleteOption") == "Delete":
+            self.resources.pop(str((disk.get("managedDisk") or {}).get("id", "")).lower(), None)
 
     def _check_in_use(self, key: str, type_: str) -> None:
         t = type_.lower()

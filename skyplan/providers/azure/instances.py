@@ -1,4 +1,9 @@
-"""Turn ARM virtual machine JSON (and its instance view) into skyplan Instance values (pure)."""
+"""Turn ARM virtual machine JSON (and its instance view) into skyplan Instance values (pure).
+
+Azure carries skyplan's tags as ``skyplan-address``, ``skyplan-lineage``, ...;
+an Instance reports them under skyplan's own names (``skyplan:address``), as
+every provider does, and ``AzureProvider.update`` writes them back dashed.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import re
 from typing import Any, Mapping
 
 from skyplan.providers.azure.launch import (
-    TAG_ADDRESS, TAG_GROUP, TAG_KIND, TAG_LINEAGE, TAG_PRICING, TAG_RANK,
+    TAG_ADDRESS, TAG_GROUP, TAG_KIND, TAG_LINEAGE, TAG_PRICING, TAG_RANK, skyplan_tag,
 )
 from skyplan.providers.base import Instance
 
@@ -75,6 +80,7 @@ def to_instance(vm: Mapping[str, Any], *, provider: str, view: Mapping[str, Any]
     ``exit_code`` (read from its serial log) is 0, else ``failed``."""
     tags = {str(k): str(v) for k, v in (vm.get("tags") or {}).items()}
     props = vm.get("properties") or {}
+    reported = {skyplan_tag(k): v for k, v in tags.items()}  # skyplan-address -> skyplan:address
     region = str(vm.get("location") or "")
     zones = vm.get("zones") or []
     power = power_state(view if view is not None else props.get("instanceView"))
@@ -101,6 +107,6 @@ def to_instance(vm: Mapping[str, Any], *, provider: str, view: Mapping[str, Any]
         lineage=tags.get(TAG_LINEAGE, ""), group=_int(tags.get(TAG_GROUP)), rank=_int(tags.get(TAG_RANK)),
         region=region, zone=f"{region}-{zones[0]}" if zones else None,
         instance_type=str((props.get("hardwareProfile") or {}).get("vmSize") or ""),
-        pricing=pricing, state=state, tags=tags,
+        pricing=pricing, state=state, tags=reported,
         attributes={k: v for k, v in attributes.items() if v not in (None, [])},
     )

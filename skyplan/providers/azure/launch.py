@@ -33,6 +33,17 @@ TAG_RANK = "skyplan-rank"
 TAG_KIND = "skyplan-kind"
 TAG_PRICING = "skyplan-pricing"
 
+
+def cloud_tag(key: str) -> str:
+    """skyplan's tag names (``skyplan:address``) as Azure carries them (``skyplan-address``)."""
+    return "skyplan-" + key[len("skyplan:"):] if key.startswith("skyplan:") else key
+
+
+def skyplan_tag(key: str) -> str:
+    """The inverse of ``cloud_tag``: what skyplan's core compares and records."""
+    return "skyplan:" + key[len("skyplan-"):] if key.startswith("skyplan-") else key
+
+
 # Ubuntu 22.04 with the NVIDIA driver, CUDA and InfiniBand stack (Azure HPC/AI image) for GPU
 # sizes (the N series), plain Ubuntu 24.04 LTS for the rest.
 GPU_IMAGE = {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2204", "version": "latest"}

@@ -90,7 +90,20 @@ def ensure(piece: NetworkPiece, *, compute, network, resources, subscription: st
             created = True
     else:
         raise ValueError(f"unknown network piece {piece.type!r}")
-    return {**piece.attributes(), "id": rid, "created": created}
+    return {**piece.attributes(), "id": rid, "created": created, "lineage": lineage}
+
+
+def _delete_orphan_nics(network, rg: str, subnet_id: str, lineage: str, poll: float) -> None:
+    """NICs of this state left in the subnet by VMs deleted without them (one list call)."""
+    if not lineage:
+        return
+    for nic in network.network_interfaces.list(rg):
+        raw = nic.as_dict() if hasattr(nic, "as_dict") else dict(nic)
+        props = raw.get("properties") or {}
+        in_subnet = any(((c.get("properties") or {}).get("subnet") or {}).get("id", "").lower() == subnet_id.lower()
+                        for c in props.get("ipConfigurations") or ())
+        if in_subnet and not props.get("virtualMachine") and (raw.get("tags") or {}).get("skyplan-lineage") == lineage:
+            network.network_interfaces.begin_delete(rg, raw["name"], polling_interval=poll).result()
 
 
 def delete(attrs: Mapping[str, Any], *, network, resources, poll: float) -> str:
@@ -110,6 +123,7 @@ def delete(attrs: Mapping[str, Any], *, network, resources, poll: float) -> str:
                         f"create (e.g. {left[0].name}); forgotten")
             resources.resource_groups.begin_delete(rg, polling_interval=poll).result()
         elif kind == SUBNET:
+            _delete_orphan_nics(network, rg, str(attrs.get("id", "")), str(attrs.get("lineage") or ""), poll)
             network.subnets.begin_delete(rg, str(attrs.get("virtual_network")), name, polling_interval=poll).result()
         elif kind == VIRTUAL_NETWORK:
             network.virtual_networks.begin_delete(rg, name, polling_interval=poll).result()

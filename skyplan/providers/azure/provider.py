@@ -24,7 +24,7 @@ from skyplan.errors import ProviderError
 from skyplan.providers.azure import errors as azerr
 from skyplan.providers.azure import netops
 from skyplan.providers.azure.instances import exit_code_of, job_finished, power_state, resource_group_of, to_instance
-from skyplan.providers.azure.launch import TAG_LINEAGE, nic_body, tags, vm_body, vm_name
+from skyplan.providers.azure.launch import TAG_LINEAGE, cloud_tag, nic_body, tags, vm_body, vm_name
 from skyplan.providers.azure.network import NetworkPiece, pieces, resource_group_for
 from skyplan.providers.base import Instance, LaunchRequest
 
@@ -229,10 +229,14 @@ class AzureProvider:
             return None
 
     def read(self, provider_id: str) -> Instance:
-        """One VM for ``skyplan import``: ``RESOURCE_GROUP/VM_NAME`` or its full ARM id.
+        """One VM for ``skyplan import``: ``[azure:]RESOURCE_GROUP/VM_NAME`` or its full ARM id.
         Raises ProviderError if it does not exist."""
         from azure.core.exceptions import ResourceNotFoundError
 
+        for prefix in (f"{self.name}:", "azure:"):
+            if provider_id.startswith(prefix):
+                provider_id = provider_id[len(prefix):]
+                break
         if provider_id.startswith("/subscriptions/"):
             rg, name = resource_group_of(provider_id), provider_id.rstrip("/").rsplit("/", 1)[1]
         else:
@@ -253,7 +257,8 @@ class AzureProvider:
 
     # -- update / delete ------------------------------------------------------------------------
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
-        """In place: ``tags`` (a None value removes one; one PATCH) and ``state``
+        """In place: ``tags`` (skyplan's names, written as Azure carries them; a None value
+        removes one; one PATCH) and ``state``
         ("stopped" powers off, "running" starts). Bookkeeping attributes need no call;
         anything else raises ProviderError (it needs a replacement).
 
@@ -270,9 +275,9 @@ class AzureProvider:
                 current = dict(_plain(compute.virtual_machines.get(rg, name)).get("tags") or {})
                 for k, v in dict(changes["tags"]).items():
                     if v is None:
-                        current.pop(k, None)
+                        current.pop(cloud_tag(k), None)
                     else:
-                        current[k] = str(v)
+                        current[cloud_tag(k)] = str(v)
                 compute.virtual_machines.begin_update(rg, name, {"tags": current}, polling_interval=self.poll).result()
             want = changes.get("state")
             if want == "stopped" and inst.state != "stopped":
@@ -298,29 +303,41 @@ class AzureProvider:
 
         compute, network, _ = self.clients()
         nics, disk = list(recorded.get("nic_ids") or [f"{name}-nic"]), recorded.get("os_disk") or f"{name}-osdisk"
+        poll = self.poll
+
+        def gone(call) -> None:
+            try:
+                call().result()
+            except ResourceNotFoundError:
+                pass
+
         with self._guard(f"resource group {rg} (delete {name})"):
             try:
                 vm = _plain(compute.virtual_machines.get(rg, name))
-                nics = [n["id"] for n in (vm.get("properties") or {}).get("networkProfile", {}).get(
-                    "networkInterfaces") or ()] or nics
-                disk = ((vm["properties"].get("storageProfile") or {}).get("osDisk") or {}).get(
-                    "managedDisk", {}).get("id") or disk
-                compute.virtual_machines.begin_delete(rg, name, polling_interval=self.poll).result()
             except ResourceNotFoundError:
-                pass
-            for nic in nics:
-                nic_name = str(nic).rsplit("/", 1)[-1]
+                vm = None
+            if vm is not None:
+                props = vm.get("properties") or {}
+                nics = [n["id"] for n in (props.get("networkProfile") or {}).get("networkInterfaces") or ()] or nics
+                disk = (((props.get("storageProfile") or {}).get("osDisk") or {}).get("managedDisk") or {}).get(
+                    "id") or disk
+            ips: list[str] = []  # read before the VM goes: its NICs may go with it
+            nic_names = [str(n).rsplit("/", 1)[-1] for n in nics]
+            for nic_name in nic_names:
                 try:
                     raw = _plain(network.network_interfaces.get(rg, nic_name))
                 except ResourceNotFoundError:
                     continue
-                ips = [((c.get("properties") or {}).get("publicIPAddress") or {}).get("id")
-                       for c in (raw.get("properties") or {}).get("ipConfigurations") or ()]
-                network.network_interfaces.begin_delete(rg, nic_name, polling_interval=self.poll).result()
-                for ip in filter(None, ips):
-                    network.public_ip_addresses.begin_delete(rg, ip.rsplit("/", 1)[1],
-                                                             polling_interval=self.poll).result()
-            compute.disks.begin_delete(rg, str(disk).rsplit("/", 1)[-1], polling_interval=self.poll).result()
+                ips += [ip for c in (raw.get("properties") or {}).get("ipConfigurations") or ()
+                        if (ip := ((c.get("properties") or {}).get("publicIPAddress") or {}).get("id"))]
+            if vm is not None:
+                gone(lambda: compute.virtual_machines.begin_delete(rg, name, polling_interval=poll))
+            for nic_name in nic_names:
+                gone(lambda n=nic_name: network.network_interfaces.begin_delete(rg, n, polling_interval=poll))
+            for ip in ips:
+                gone(lambda i=ip: network.public_ip_addresses.begin_delete(rg, i.rsplit("/", 1)[1],
+                                                                           polling_interval=poll))
+            gone(lambda: compute.disks.begin_delete(rg, str(disk).rsplit("/", 1)[-1], polling_interval=poll))
 
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
         """The node's serial console log from boot diagnostics (no follow)."""

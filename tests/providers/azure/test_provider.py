@@ -32,6 +32,7 @@ def test_create_spot_job_sends_size_spot_tags_custom_data_and_zone(arm):
     assert vm["tags"]["skyplan-lineage"] == "lin-1" and vm["tags"]["skyplan-group"] == "0"
     assert "adminPassword" not in props["osProfile"]  # ARM never returns it
     assert inst.state == "running" and inst.pricing == "spot" and inst.address == "workload.train"
+    assert inst.tags["skyplan:address"] == "workload.train"  # reported under skyplan's own tag names
     # its NIC sits in the skyplan subnet; the network pieces exist
     nic = arm.of_type("Microsoft.Network/networkInterfaces")[0]
     subnet = nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
@@ -116,8 +117,9 @@ def test_read_by_group_and_name_or_arm_id(arm):
 def test_update_tags_and_power(arm):
     p = provider(arm)
     [inst] = p.create(request(kind="service"))
-    inst = p.update(inst, {"tags": {"owner": "ml", "skyplan-kind": None}})
-    assert inst.tags["owner"] == "ml" and "skyplan-kind" not in inst.tags
+    inst = p.update(inst, {"tags": {"owner": "ml", "skyplan:kind": None}})
+    assert inst.tags["owner"] == "ml" and "skyplan:kind" not in inst.tags
+    assert "skyplan-kind" not in _vm(arm)["tags"] and _vm(arm)["tags"]["skyplan-address"] == "workload.train"
     inst = p.update(inst, {"state": "stopped"})
     assert inst.state == "stopped"
     assert p.update(inst, {"state": "running"}).state == "running"
