@@ -477,9 +477,12 @@ class ArmEmulator:
         return self._accepted_async()
 
     def _list(self, rg: str | None, query: dict):
+        if query.get("$expand") == "instanceView" and not query.get("$filter"):
+            raise ArmError(400, "InvalidParameter", "The $expand=instanceView option can only be specified "
+                                                     "together with a valid $filter option.")
         items = [r for k, r in sorted(self.resources.items())
                  if r["type"].lower() == VM and (rg is None or _rg_of(k) == rg.lower())]
-        with_view = query.get("statusOnly") == "true" or query.get("$expand") == "instanceView"
+        with_view = query.get("statusOnly") == "true"
         start = int(query.get("$skiptoken") or 0)
         page = items[start:start + self.page_size]
         out: dict[str, Any] = {"value": [self._view(r, with_view) for r in page]}
