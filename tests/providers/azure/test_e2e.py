@@ -107,6 +107,10 @@ def test_apply_replan_drift_repair_destroy(applied, arm, capsys):
     assert code == 0, out + err
     code, out, err = run(capsys, "drift", str(root))
     assert code == 0, out + err
+    code, out, err = run(capsys, "status", str(root), "--json")
+    assert code == 0, out + err
+    rows = json.loads(out)["resources"]  # network pieces are not workloads
+    assert {(r["address"], r["state"]) for r in rows} == {("workload.spot", "running"), ("workload.web", "running")}
     assert len(arm.vms()) == 2
 
     code, out, err = run(capsys, "destroy", str(root), "--auto-approve")
@@ -199,5 +203,22 @@ def test_import_status_and_logs(tmp_path, arm, capsys):
                          str(root))
     assert code == 0, out + err
     assert "Imported" in out
+    code, out, err = run(capsys, "drift", str(root))
+    assert code == 0, out + err
+    arm.serial[made.id.lower()] = "Ubuntu 24.04 LTS\nskyplan: serving\n"
+    code, out, err = run(capsys, "logs", "workload.web", str(root))
+    assert code == 0, out + err
+    assert "skyplan: serving" in out
+
+
+def test_refresh_only_records_a_tag_change_and_changes_nothing(applied, arm, capsys):
+    root = applied
+    web = next(v for v in arm.vms() if v["tags"]["skyplan-address"] == "workload.web")
+    arm.resources[web["id"].lower()]["tags"]["owner"] = "portal-user"
+    calls = len(arm.calls)
+    code, out, err = run(capsys, "apply", str(root), "--refresh-only", "--auto-approve")
+    assert code == 0, out + err
+    assert records(root)["workload.web"].instances[0].tags["owner"] == "portal-user"
+    assert not [c for c in arm.calls[calls:] if c["method"] in ("PUT", "PATCH", "DELETE")]
     code, out, err = run(capsys, "drift", str(root))
     assert code == 0, out + err
