@@ -217,3 +217,11 @@ def test_no_credentials_is_a_clear_auth_error(monkeypatch, tmp_path):
     with pytest.raises(AuthError) as exc:
         p.list_managed("lin-1")
     assert "AZURE_CLIENT_ID" in exc.value.hint and "az login" in exc.value.hint
+
+
+def test_a_services_env_change_replaces_the_vm():
+    """Custom data is fixed at launch: the planner must not ask update() for env."""
+    from skyplan.planner.schema import REPLACE, UPDATE, rules_for
+
+    rules = rules_for("azure", "service")
+    assert rules.effect("env") == REPLACE and rules.effect("tags") == UPDATE
