@@ -230,7 +230,10 @@ def _resource(w: _Writer, c: Change) -> None:
         _attr_lines(w, 10, pb, pa, sub)
         w.add("        }")
     if c.after_unknown or c.action in (Action.CREATE,) or c.action.is_replace:
-        if c.action is not Action.DELETE:
+        if c.action is not Action.DELETE and c.kind == "network":  # a provider's network piece has no nodes
+            w.add("      + created        = (known after apply)", "+")
+            w.add("      + id             = (known after apply)", "+")
+        elif c.action is not Action.DELETE:
             w.add("      + instances = (known after apply)", "+")
     w.add("    }")
     w.add()

@@ -222,3 +222,12 @@ def test_refresh_only_records_a_tag_change_and_changes_nothing(applied, arm, cap
     assert not [c for c in arm.calls[calls:] if c["method"] in ("PUT", "PATCH", "DELETE")]
     code, out, err = run(capsys, "drift", str(root))
     assert code == 0, out + err
+
+
+def test_pieces_left_without_nodes_are_deleted_by_the_next_apply(applied, arm, capsys):
+    root = applied
+    (root / "main.sky.hcl").write_text((root / "main.sky.hcl").read_text().split('workload "spot"')[0])
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")  # the VMs go, then their network
+    assert code == 0, out + err
+    assert arm.resources == {} and arm.groups == {}
+    assert records(root) == {}
