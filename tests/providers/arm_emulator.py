@@ -414,7 +414,7 @@ class ArmEmulator:
             subs[:] = [s for s in subs if s["id"].lower() != key] + [{"id": rid, "name": name,
                                                                       "properties": props}]
         op = self._new_op("Succeeded")
-        return (200 if existed else 201), self._view(res), {"Azure-AsyncOperation": op}
+        return (200 if existed else 201), self._view(res), {"Azure-AsyncOperation": op, "Retry-After": 0}
 
     def _put_vm(self, key: str, rid: str, name: str, body: dict):
         props = json.loads(json.dumps(body.get("properties") or {}))
@@ -429,7 +429,7 @@ class ArmEmulator:
         if key in self.resources:  # an update: only tags change here
             res = self.resources[key]
             res["tags"] = body.get("tags") or {}
-            return 200, self._view(res), {"Azure-AsyncOperation": self._new_op("Succeeded")}
+            return 200, self._view(res), {"Azure-AsyncOperation": self._new_op("Succeeded"), "Retry-After": 0}
         props["provisioningState"] = "Creating"
         props["vmId"] = str(uuid.uuid4())
         props["timeCreated"] = "2026-12-01T00:00:00Z"
@@ -450,7 +450,7 @@ class ArmEmulator:
         fault = self._async_fault(body)
         op = self._new_op("Failed" if fault else "Succeeded", vm=key,
                           error={"code": fault["code"], "message": fault.get("message", fault["code"])} if fault else None)
-        return 201, self._view(res), {"Azure-AsyncOperation": op}
+        return 201, self._view(res), {"Azure-AsyncOperation": op, "Retry-After": 0}
 
     def _action(self, method: str, rid: str, action: str, query: dict):
         key = rid.lower()

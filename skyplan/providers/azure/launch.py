@@ -45,10 +45,11 @@ def skyplan_tag(key: str) -> str:
 
 
 # Ubuntu 22.04 with the NVIDIA driver, CUDA and InfiniBand stack (Azure HPC/AI image) for GPU
-# sizes (the N series), plain Ubuntu 24.04 LTS for the rest.
+# sizes (the N series), plain Ubuntu 24.04 LTS for the rest (its arm64 build on Arm sizes).
 GPU_IMAGE = {"publisher": "microsoft-dsvm", "offer": "ubuntu-hpc", "sku": "2204", "version": "latest"}
 CPU_IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
 _GPU_SIZE = re.compile(r"^Standard_N", re.I)
+_ARM_SIZE = re.compile(r"^Standard_[A-Z]+\d+[a-z]*p[a-z]*_v\d", re.I)  # Ampere Altra: D4ps_v5, E8pds_v5
 
 
 def is_vm_image(image: str | None) -> bool:
@@ -66,7 +67,9 @@ def image_reference(size: str, requested: str | None, configured: Any) -> dict:
                 return {"id": image}
             publisher, offer, sku, version = image.split(":")
             return {"publisher": publisher, "offer": offer, "sku": sku, "version": version}
-    return dict(GPU_IMAGE if _GPU_SIZE.match(size) else CPU_IMAGE)
+    if _GPU_SIZE.match(size):
+        return dict(GPU_IMAGE)
+    return {**CPU_IMAGE, "sku": "server-arm64"} if _ARM_SIZE.match(size) else dict(CPU_IMAGE)
 
 
 def zone_number(zone: str | None, region: str) -> str | None:

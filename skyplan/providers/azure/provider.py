@@ -56,6 +56,7 @@ class AzureProvider:
         self._lock = threading.Lock()
         self._networks: dict[str, dict] = {}  # piece address -> attributes, as ensured by this process
         self._net_lock = threading.Lock()
+        self._piece_locks: dict[str, threading.Lock] = {}
 
     # -- plumbing -------------------------------------------------------------------------------
     def _guard(self, where: str):
@@ -109,7 +110,9 @@ class AzureProvider:
 
         Failure contract: a piece is created by one call; if it fails nothing of it exists.
         Pieces already ensured by this provider object are not asked for again."""
-        with self._net_lock:
+        with self._net_lock:  # one lock per piece: regions and pieces are set up in parallel
+            lock = self._piece_locks.setdefault(piece.address, threading.Lock())
+        with lock:
             if piece.address not in self._networks:
                 compute, network, res = self.clients()
                 with self._guard(f"{piece.region} ({piece.type} {piece.name})"):

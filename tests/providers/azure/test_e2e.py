@@ -231,3 +231,24 @@ def test_pieces_left_without_nodes_are_deleted_by_the_next_apply(applied, arm, c
     assert code == 0, out + err
     assert arm.resources == {} and arm.groups == {}
     assert records(root) == {}
+
+
+def test_the_azure_example_applies_and_destroys(tmp_path, arm, capsys):
+    import shutil
+
+    root = tmp_path / "example"
+    shutil.copytree(Path(__file__).resolve().parents[3] / "examples" / "azure-spot-service", root)
+    main_hcl = root / "main.sky.hcl"  # poll the emulator's operations at once (Azure's default is 5 s)
+    main_hcl.write_text(main_hcl.read_text().replace("endpoint        = var.endpoint",
+                                                     "endpoint        = var.endpoint\n  poll_interval   = 0"))
+    argv = ["-var", f"subscription_id={arm.subscription}", "-var", f"endpoint={arm.url}"]
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve", *argv)
+    assert code == 0, out + err
+    vms = {v["tags"]["skyplan-address"]: v for v in arm.vms()}
+    assert vms["workload.api"]["properties"]["priority"] == "Spot"
+    assert vms["workload.api"]["properties"]["hardwareProfile"]["vmSize"] == "Standard_D8s_v5"
+    code, out, err = run(capsys, "plan", str(root), "--detailed-exitcode", *argv)
+    assert code == 0, out + err
+    code, out, err = run(capsys, "destroy", str(root), "--auto-approve", *argv)
+    assert code == 0, out + err
+    assert arm.resources == {} and arm.groups == {}

@@ -225,3 +225,15 @@ def test_a_services_env_change_replaces_the_vm():
 
     rules = rules_for("azure", "service")
     assert rules.effect("env") == REPLACE and rules.effect("tags") == UPDATE
+
+
+def test_default_images_follow_the_size():
+    from skyplan.providers.azure.launch import image_reference
+
+    assert image_reference("Standard_ND96isr_H100_v5", None, None)["offer"] == "ubuntu-hpc"
+    assert image_reference("Standard_D4ps_v5", None, None)["sku"] == "server-arm64"
+    assert image_reference("Standard_D4s_v5", None, None)["sku"] == "server"
+    assert image_reference("Standard_D4s_v5", "pytorch/pytorch:2.4.0", None)["sku"] == "server"  # a container
+    assert image_reference("Standard_D4s_v5", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/"
+                                              "images/mine", None) == {
+        "id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/images/mine"}
