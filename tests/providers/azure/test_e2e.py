@@ -252,3 +252,38 @@ def test_the_azure_example_applies_and_destroys(tmp_path, arm, capsys):
     code, out, err = run(capsys, "destroy", str(root), "--auto-approve", *argv)
     assert code == 0, out + err
     assert arm.resources == {} and arm.groups == {}
+
+
+def test_without_credentials_apply_names_what_to_set_and_creates_nothing(tmp_path, monkeypatch, capsys):
+    for var in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
+                "IDENTITY_ENDPOINT", "MSI_ENDPOINT", "AZURE_USERNAME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no az / azd / pwsh to ask
+    monkeypatch.setenv("HOME", str(tmp_path))
+    root = tmp_path / "cfg"
+    root.mkdir()
+    (root / "main.sky.hcl").write_text(CONFIG.format(sub="00000000-0000-0000-0000-000000000000", url="",
+                                                     regions='["eastus"]', extra="").replace('endpoint        = ""\n', ""))
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 1
+    assert "no usable Azure credentials" in out + err and "AZURE_CLIENT_ID" in out + err and "az login" in out + err
+    assert "Traceback" not in out + err
+    assert records(root) == {}
+
+
+def test_a_job_that_finished_is_succeeded_and_plans_as_no_op(tmp_path, arm, capsys):
+    root = tmp_path / "cfg"
+    write(root, arm)
+    (root / "main.sky.hcl").write_text((root / "main.sky.hcl").read_text().split('workload "spot"')[0] +
+                                       'workload "train" {\n kind = "job"\n run = "python train.py"\n'
+                                       ' resources {\n instance_type = "Standard_D2s_v5"\n }\n}\n')
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out + err
+    [vm] = arm.vms()
+    assert vm["properties"].get("evictionPolicy") is None  # on demand
+    arm.finish("skyplan-eastus", vm["name"], 0)
+    code, out, err = run(capsys, "status", str(root), "--json")
+    assert code == 0, out + err
+    assert json.loads(out)["resources"][0]["state"] == "succeeded"
+    code, out, err = run(capsys, "plan", str(root), "--detailed-exitcode")
+    assert code == 0, out + err
