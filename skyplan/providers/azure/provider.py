@@ -25,6 +25,7 @@ from skyplan.providers.azure import errors as azerr
 from skyplan.providers.azure import netops
 from skyplan.providers.azure.instances import exit_code_of, job_finished, power_state, resource_group_of, to_instance
 from skyplan.providers.azure.launch import TAG_LINEAGE, cloud_tag, nic_body, tags, vm_body, vm_name
+from skyplan.providers.azure.listing import pages
 from skyplan.providers.azure.network import NetworkPiece, pieces, resource_group_for
 from skyplan.providers.base import Instance, LaunchRequest
 
@@ -181,30 +182,39 @@ class AzureProvider:
 
     # -- list / read ----------------------------------------------------------------------------
     def list_managed(self, lineage: str) -> list[Instance]:
-        """Every VM tagged with ``lineage``: one paginated ``virtual_machines.list`` per
-        resource group, filtered by tag here (ARM filters VM lists by scale set only), plus,
-        when any VM matched, one ``list_all(statusOnly=true)`` for the subscription's power
-        states, and one boot-diagnostics read per job node that powered itself off.
+        """Every VM tagged with ``lineage``: one paginated VM list per resource group,
+        filtered by tag here (ARM filters VM lists by scale set only, and gives instance
+        views only with such a filter), plus, when any VM matched, one paginated
+        ``listAll?statusOnly=true`` for the subscription's power states, and one
+        boot-diagnostics read per job node that powered itself off. Pages are read as
+        JSON through the client's pipeline (``listing.pages``).
 
         Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
         from azure.core.exceptions import ResourceNotFoundError
 
         compute, _, _ = self.clients()
-        found: list[dict] = []
-        for rg in self.resource_groups():
+        base = f"/subscriptions/{self.subscription}"
+
+        def in_group(rg: str) -> list[dict]:
             try:
                 with self._guard(f"resource group {rg}"):
-                    found += [vm for vm in map(_plain, compute.virtual_machines.list(rg))
-                              if (vm.get("tags") or {}).get(TAG_LINEAGE) == lineage]
+                    return [vm for vm in pages(compute, f"{base}/resourceGroups/{rg}/providers/"
+                                                        "Microsoft.Compute/virtualMachines")
+                            if (vm.get("tags") or {}).get(TAG_LINEAGE) == lineage]
             except ProviderError as exc:
                 if isinstance(exc.__cause__, ResourceNotFoundError):
-                    continue  # no such group yet: nothing of ours in it
+                    return []  # no such group yet: nothing of ours in it
                 raise
+
+        groups = self.resource_groups()
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(groups)))) as pool:  # groups concurrently
+            found = [vm for part in pool.map(in_group, groups) for vm in part]
         if not found:
             return []
         with self._guard("power states"):
             views = {str(v.get("id", "")).lower(): (v.get("properties") or {}).get("instanceView")
-                     for v in map(_plain, compute.virtual_machines.list_all(status_only="true"))}
+                     for v in pages(compute, f"{base}/providers/Microsoft.Compute/virtualMachines",
+                                    {"statusOnly": "true"})}
         out = []
         for vm in found:
             view = views.get(str(vm.get("id", "")).lower())

@@ -221,3 +221,10 @@ def test_default_images_follow_the_size():
     assert image_reference("Standard_D4s_v5", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/"
                                               "images/mine", None) == {
         "id": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/images/mine"}
+
+
+def test_without_regions_the_groups_skyplan_made_are_listed(arm):
+    p = provider(arm, regions=("westus2",))
+    p.create(request(region="westus2"))
+    found = provider(arm, regions=()).list_managed("lin-1")
+    assert [i.region for i in found] == ["westus2"]
