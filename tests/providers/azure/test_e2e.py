@@ -287,3 +287,15 @@ def test_a_job_that_finished_is_succeeded_and_plans_as_no_op(tmp_path, arm, caps
     assert json.loads(out)["resources"][0]["state"] == "succeeded"
     code, out, err = run(capsys, "plan", str(root), "--detailed-exitcode")
     assert code == 0, out + err
+
+
+def test_a_saved_plan_applies_its_network_pieces(tmp_path, arm, capsys):
+    root = tmp_path / "cfg"
+    write(root, arm)
+    planfile = tmp_path / "plan.json"
+    code, out, err = run(capsys, "plan", str(root), "-out", str(planfile))
+    assert code == 0, out + err
+    code, out, err = run(capsys, "apply", str(planfile), "--auto-approve")
+    assert code == 0, out + err
+    assert len(arm.vms()) == 2 and len(arm.of_type("Microsoft.Network/virtualNetworks/subnets")) == 1
+    assert sum(r.kind == "network" for r in records(root).values()) == 4
