@@ -299,3 +299,23 @@ def test_a_saved_plan_applies_its_network_pieces(tmp_path, arm, capsys):
     assert code == 0, out + err
     assert len(arm.vms()) == 2 and len(arm.of_type("Microsoft.Network/virtualNetworks/subnets")) == 1
     assert sum(r.kind == "network" for r in records(root).values()) == 4
+
+
+def test_plan_json_and_state_pull_push_carry_network_pieces(applied, arm, capsys):
+    import jsonschema
+
+    schemas = Path(__file__).resolve().parents[3] / "schemas"
+    root = applied
+    code, out, err = run(capsys, "plan", str(root), "-destroy", "--format", "json")
+    assert code == 0, out + err
+    doc = json.loads(out)
+    jsonschema.validate(doc, json.loads((schemas / "plan.schema.json").read_text()))
+    assert sum(c["type"] == "network" for c in doc["resource_changes"]) == 4
+    code, out, err = run(capsys, "state", "pull", str(root))
+    assert code == 0, out + err
+    pulled = tmp = root / "pulled.json"
+    tmp.write_text(out)
+    jsonschema.validate(json.loads(out), json.loads((schemas / "state.schema.json").read_text()))
+    code, out, err = run(capsys, "state", "push", str(pulled), str(root), "--force")
+    assert code == 0, out + err
+    assert sum(r.kind == "network" for r in records(root).values()) == 4
