@@ -319,3 +319,12 @@ def test_plan_json_and_state_pull_push_carry_network_pieces(applied, arm, capsys
     code, out, err = run(capsys, "state", "push", str(pulled), str(root), "--force")
     assert code == 0, out + err
     assert sum(r.kind == "network" for r in records(root).values()) == 4
+
+
+def test_markdown_plan_names_each_pieces_region(tmp_path, arm, capsys):
+    root = tmp_path / "cfg"
+    write(root, arm)
+    code, out, err = run(capsys, "plan", str(root), "--format", "markdown")
+    assert code == 0, out + err
+    assert '| `+` | `network.azure_virtual_network["skyplan-eastus/skyplan-vnet-eastus"]` | create (created if ' \
+           'missing) | azure/eastus | — |' in out
