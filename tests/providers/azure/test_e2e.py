@@ -328,3 +328,21 @@ def test_markdown_plan_names_each_pieces_region(tmp_path, arm, capsys):
     assert code == 0, out + err
     assert '| `+` | `network.azure_virtual_network["skyplan-eastus/skyplan-vnet-eastus"]` | create (created if ' \
            'missing) | azure/eastus | — |' in out
+
+
+def test_a_tag_added_and_a_vm_stopped_in_the_portal_are_put_back(applied, arm, capsys):
+    root = applied
+    web = next(v for v in arm.vms() if v["tags"]["skyplan-address"] == "workload.web")
+    with arm.lock:
+        raw = arm.resources[web["id"].lower()]
+        raw["tags"]["owner"] = "portal-user"
+        raw["_power"] = "stopped"
+    code, out, err = run(capsys, "drift", str(root), "--json")
+    assert code == 2, out + err
+    [item] = json.loads(out)["items"]
+    assert item["address"] == "workload.web" and item["paths"] == ["state", "tags.owner"]
+    code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve")
+    assert code == 0, out + err
+    assert "owner" not in raw["tags"] and raw["_power"] == "running"
+    code, out, err = run(capsys, "drift", str(root))
+    assert code == 0, out + err
