@@ -128,7 +128,11 @@ class AzureProvider:
         Failure contract: on error the piece still exists (it is still in state)."""
         _, network, res = self.clients()
         with self._guard(f"{attributes.get('region')} ({attributes.get('type')} {attributes.get('name')})"):
-            return netops.delete(attributes, network=network, resources=res, poll=self.poll)
+            done = netops.delete(attributes, network=network, resources=res, poll=self.poll)
+        with self._net_lock:  # ensured again from scratch if asked for later
+            for address in [a for a, v in self._networks.items() if v.get("id") == attributes.get("id")]:
+                del self._networks[address]
+        return done
 
     # -- create ---------------------------------------------------------------------------------
     def create(self, req: LaunchRequest) -> list[Instance]:
