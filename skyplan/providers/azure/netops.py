@@ -4,7 +4,9 @@ Every piece skyplan creates carries ``skyplan-lineage`` and ``skyplan-managed``
 tags (a subnet has no tags: its network's count). A piece that already exists
 is used as it is and reported with ``created = False`` (deleting it is then only
 forgetting it), unless it carries this state's lineage: an interrupted apply
-made it, and it is skyplan's to delete. A resource group
+made it, and it is skyplan's to delete. A piece still in use by resources this state does
+not manage (another state sharing the resource group) is kept and forgotten
+rather than failing the destroy. A resource group
 skyplan created is deleted only once it is empty (anything someone else put in
 it keeps it, and the delete says so).
 """
@@ -108,7 +110,7 @@ def _delete_orphan_nics(network, rg: str, subnet_id: str, lineage: str, poll: fl
 
 def delete(attrs: Mapping[str, Any], *, network, resources, poll: float) -> str:
     """Delete one piece skyplan created (waits). Returns what was done, for the apply log."""
-    from azure.core.exceptions import ResourceNotFoundError
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
     kind, rg, name = attrs.get("type"), str(attrs.get("resource_group")), str(attrs.get("name"))
     if not attrs.get("created", False):
@@ -133,4 +135,11 @@ def delete(attrs: Mapping[str, Any], *, network, resources, poll: float) -> str:
             raise ValueError(f"unknown network piece {kind!r}")
     except ResourceNotFoundError:
         return f"{name} already gone"
+    except HttpResponseError as exc:
+        from skyplan.providers.azure.errors import error_code
+
+        code = error_code(exc)
+        if code.startswith("InUse"):  # another state's (or someone's) NICs still use it
+            return f"kept {name}: it is still in use by resources this state does not manage ({code}); forgotten"
+        raise
     return f"deleted {name}"

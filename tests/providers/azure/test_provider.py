@@ -228,3 +228,11 @@ def test_without_regions_the_groups_skyplan_made_are_listed(arm):
     p.create(request(region="westus2"))
     found = provider(arm, regions=()).list_managed("lin-1")
     assert [i.region for i in found] == ["westus2"]
+
+
+def test_a_subnet_another_state_still_uses_is_kept_on_delete(arm):
+    mine, theirs = provider(arm), provider(arm)
+    attrs = [mine.ensure_network(piece, "lin-1") for piece in mine.network_pieces("eastus")]
+    theirs.create(request(lineage="lin-2"))  # a second state in the same default resource group
+    assert "still in use" in mine.delete_network(attrs[3])
+    assert arm.of_type("Microsoft.Network/virtualNetworks/subnets")
