@@ -51,6 +51,10 @@ class AzureProvider:
         self.endpoint: str | None = s.get("endpoint") or None
         self.tenant_id: str | None = s.get("tenant_id") or None
         self.subscription: str = str(s.get("subscription_id") or os.environ.get("AZURE_SUBSCRIPTION_ID") or "")
+        if not self.subscription:  # known without any call: fail before apply asks or changes anything
+            raise ProviderError(f"{self.name}: no Azure subscription is set", provider=self.name,
+                                hint='set subscription_id = "..." in the provider "azure" block '
+                                     "or the AZURE_SUBSCRIPTION_ID environment variable")
         self.poll = float(s.get("poll_interval", 5))
         self.max_retries = int(s.get("max_retries", 2))
         self._clients: tuple | None = None
@@ -67,10 +71,6 @@ class AzureProvider:
         """(compute, network, resources), made on first use."""
         with self._lock:
             if self._clients is None:
-                if not self.subscription:
-                    raise ProviderError(f"{self.name}: no Azure subscription is set", provider=self.name,
-                                        hint='set subscription_id = "..." in the provider "azure" block '
-                                             "or the AZURE_SUBSCRIPTION_ID environment variable")
                 from skyplan.providers.azure.clients import make_clients
 
                 with self._guard("client setup"):

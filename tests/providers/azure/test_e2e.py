@@ -346,3 +346,16 @@ def test_a_tag_added_and_a_vm_stopped_in_the_portal_are_put_back(applied, arm, c
     assert "owner" not in raw["tags"] and raw["_power"] == "running"
     code, out, err = run(capsys, "drift", str(root))
     assert code == 0, out + err
+
+
+def test_without_a_subscription_apply_fails_before_the_prompt(tmp_path, arm, monkeypatch, capsys):
+    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
+    root = tmp_path / "cfg"
+    write(root, arm)
+    (root / "main.sky.hcl").write_text((root / "main.sky.hcl").read_text().replace(
+        f'subscription_id = "{arm.subscription}"', ""))
+    code, out, err = run(capsys, "apply", str(root))  # no --auto-approve: it must not get to ask
+    assert code == 1
+    assert "no Azure subscription is set" in err and "AZURE_SUBSCRIPTION_ID" in err
+    assert "Enter a value" not in out and "Traceback" not in out + err
+    assert arm.calls == []

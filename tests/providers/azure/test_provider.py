@@ -196,11 +196,11 @@ def test_network_pieces_are_named_per_region_and_alias():
     assert west[-1].depends_on == (west[2].address, west[1].address)
 
 
-def test_no_subscription_is_a_clear_error(arm):
-    p = provider(arm, subscription_id="")
+def test_no_subscription_is_a_clear_error_before_any_call(arm):
     with pytest.raises(ProviderError, match="no Azure subscription") as exc:
-        p.list_managed("lin-1")
+        provider(arm, subscription_id="")
     assert "AZURE_SUBSCRIPTION_ID" in exc.value.hint
+    assert arm.calls == []
 
 
 def test_a_services_env_change_replaces_the_vm():
