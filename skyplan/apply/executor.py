@@ -8,6 +8,12 @@ delete      ``provider.delete`` the prior nodes (plus any found by lineage tag w
             only holds a crash marker), then forget the address
 delete-old  delete the nodes a create_before_destroy replacement superseded
 
+Network pieces (kind ``network``) are created with ``ensure_network`` (one that
+already exists is used and recorded as not created by skyplan) and deleted with
+``delete_network`` (which leaves one skyplan did not create), then forgotten.
+When failover launches a group in a region the plan did not name, the pieces
+the provider ensured there are recorded right after the launch.
+
 A job that depends on another job starts only after that job has succeeded (its
 nodes are polled with ``list_managed``); if the upstream job failed or vanished the
 step is skipped. A dependency on a service needs only that it runs, which its
@@ -36,7 +42,7 @@ from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
 from skyplan.errors import ApplyError, LockLostError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
-from skyplan.providers.base import Instance, LaunchRequest, Provider
+from skyplan.providers.base import Instance, LaunchRequest, Provider, SupportsNetworks
 from skyplan.solver.model import Placement
 from skyplan.state.model import CREATING, FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
 from skyplan.state.redact import paths_from_tree
@@ -193,6 +199,12 @@ class Executor:
     # -- the entry the walker calls ----------------------------------------------------------------
     def run(self, step: g.Step) -> str:
         self.check_lock()
+        if step.change.kind == g.NETWORK:
+            if step.op == g.CREATE:
+                return self.create_network(step.change)
+            if step.op == g.DELETE:
+                return self.delete_network(step.change)
+            raise ApplyError(f"{step.change.address}: a network piece is only created or deleted, not {step.op}")
         if step.op == g.CREATE:
             return self.create(step.change)
         if step.op == g.UPDATE:
@@ -200,6 +212,48 @@ class Executor:
         if step.op in (g.DELETE, g.DELETE_OLD):
             return self.delete(step.change, old_only=step.op == g.DELETE_OLD)
         raise ApplyError(f"unknown step {step.op!r}")
+
+    # -- network pieces ----------------------------------------------------------------------------------
+    def _network_provider(self, key: str) -> SupportsNetworks:
+        prov = self.provider(key)
+        if not isinstance(prov, SupportsNetworks):
+            raise ApplyError(f"provider {key!r} does not manage network pieces", hint="plan again")
+        return prov
+
+    def _record_network(self, address: str, attrs: Mapping[str, Any], depends_on: Sequence[str]) -> None:
+        rec = ResourceRecord(address=address, kind=g.NETWORK, status=RUNNING, attributes=dict(attrs),
+                             depends_on=tuple(depends_on), created_at=now_iso(), updated_at=now_iso())
+        self._record(rec, action="create", before=None)
+
+    def create_network(self, change: Change) -> str:
+        after = change.after or {}
+        prov = self._network_provider(str(after.get("provider")))
+        piece = next((p for p in prov.network_pieces(str(after.get("region"))) if p.address == change.address), None)
+        if piece is None:
+            raise ApplyError(f"{change.address}: the provider no longer names this network piece", hint="plan again")
+        attrs = self._retry(change.address, lambda: prov.ensure_network(piece, self.plan.lineage))
+        self._record_network(change.address, attrs, change.depends_on)
+        return "created" if attrs.get("created") else "already existed: used, and kept on destroy"
+
+    def record_networks(self, placement: Placement) -> None:
+        """Record the pieces a launch in ``placement``'s region needed that state lacks
+        (a region failover reached that the plan did not name)."""
+        prov = self.providers.get(placement.provider)
+        if not isinstance(prov, SupportsNetworks):
+            return
+        for piece in prov.network_pieces(placement.region):
+            if self._current(piece.address) is None:
+                attrs = self._retry(piece.address, lambda p=piece: prov.ensure_network(p, self.plan.lineage))
+                self._record_network(piece.address, attrs, piece.depends_on)
+
+    def delete_network(self, change: Change) -> str:
+        prior = change.prior
+        if prior is None:
+            raise ApplyError(f"{change.address}: the plan deletes an object state does not hold", hint="plan again")
+        prov = self._network_provider(str(prior.attributes.get("provider")))
+        done = self._retry(change.address, lambda: prov.delete_network(prior.attributes))
+        self._forget(change.address, action="delete")
+        return done
 
     # -- waiting for upstream jobs -------------------------------------------------------------------
     def wait_for_jobs(self, change: Change, key: str) -> None:
@@ -354,6 +408,8 @@ class Executor:
 
             def on_attempt(a: Attempt, n: int = n) -> None:
                 self.reporter.note(key, f"group {n}: {a.placement.infra} {a.placement.instance_type}: {a.reason}")
+                if not a.reason.startswith(("skipped", "refused")):
+                    self.record_networks(a.placement)  # a launch was tried there: what it set up stays known
 
             try:
                 placement, insts = launch_group(
@@ -367,6 +423,7 @@ class Executor:
                 raise
             if placement != gp.chosen:
                 self.reporter.note(key, f"group {n}: failed over to {placement.infra} {placement.instance_type}")
+            self.record_networks(placement)
             done.append(GroupRecord(placement, tuple(insts)))
         return done
 

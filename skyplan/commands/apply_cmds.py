@@ -90,6 +90,9 @@ def provider_keys_for(plan) -> list[str]:
         if c.prior is not None:
             keys.update(g.placement.provider for g in c.prior.groups)
             keys.update(i.provider for i in c.prior.instances if i.provider)
+        if c.kind == "network":  # a provider's network piece names its provider
+            keys.add(str((c.after or c.before or {}).get("provider") or ""))
+    keys.discard("")
     return sorted(keys)
 
 

@@ -112,6 +112,8 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
             errors[key] = str(e).splitlines()[0] if str(e) else type(e).__name__
     rows = []
     for address, rec in sorted(snapshot.resources.items()):
+        if rec.kind == "network":
+            continue  # a provider's network piece, not a workload: `skyplan state list` shows them
         keys = {g.placement.provider for g in rec.groups}
         live = [i for k in keys for i in live_by_provider.get(k, []) if i.address == address]
         err = next((errors[k] for k in keys if k in errors), None)

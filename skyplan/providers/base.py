@@ -119,6 +119,24 @@ class SupportsImport(Protocol):
 
 
 @runtime_checkable
+class SupportsNetworks(Protocol):
+    """A provider whose nodes need network objects per region that skyplan creates
+    (Azure: resource group, security group, virtual network, subnet). Each piece is a
+    state record of kind ``network``; the planner names them with the pure
+    ``providers.network_pieces`` and apply creates them before, and deletes them after,
+    the nodes that use them."""
+
+    def network_pieces(self, region: str) -> Sequence[Any]:
+        """The pieces (``.address``, ``.depends_on``, ``.attributes()``) a node in ``region`` needs."""
+
+    def ensure_network(self, piece: Any, lineage: str) -> Mapping[str, Any]:
+        """Create ``piece`` when missing; its attributes plus ``id`` and ``created``."""
+
+    def delete_network(self, attributes: Mapping[str, Any]) -> str:
+        """Delete a piece skyplan created; leave one it found existing. Says what it did."""
+
+
+@runtime_checkable
 class SupportsLogs(Protocol):
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
         """Lines of the node's output."""
