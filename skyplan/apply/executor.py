@@ -82,6 +82,11 @@ class Executor:
         # Attribute paths whose values came from sensitive input: state keeps them out of the journal.
         self._sensitive = {c.address: tuple(paths_from_tree(c.after_sensitive)) for c in self.plan.changes}
         self._resolved: dict[str, Mapping[str, Any]] = {}
+        # Nodes carry the lineage of the state that records them. A plan made before
+        # that state existed (``plan -out`` in a fresh folder) has none; the store it
+        # is applied to was created with one, and a plan made against another state
+        # was refused before this point (planfile.check_plan_against_state).
+        self.lineage = str(getattr(self.store, "lineage", "") or self.plan.lineage or "")
 
     # -- helpers ---------------------------------------------------------------------------------
     def provider(self, key: str) -> Provider:
@@ -113,7 +118,7 @@ class Executor:
         out: list[Instance] = []
         for key in dict.fromkeys(provider_keys):
             if key in self.providers:
-                out.extend(i for i in self._retry(address, lambda: self.providers[key].list_managed(self.plan.lineage))
+                out.extend(i for i in self._retry(address, lambda: self.providers[key].list_managed(self.lineage))
                            if i.address == address)
         return out
 
@@ -202,10 +207,13 @@ class Executor:
         return self._resolved[change.address]
 
     def launch_request(self, change: Change, group: int, placement: Placement) -> LaunchRequest:
+        if not self.lineage:
+            raise ApplyError(f"{change.address}: the state has no lineage to tag new nodes with; nothing was launched",
+                             hint="open the state with skyplan (it gives every state a lineage) and plan again")
         after = self.after(change)
         res = after.get("resources") or {}
         return LaunchRequest(
-            address=change.address, lineage=self.plan.lineage, group=group, placement=placement,
+            address=change.address, lineage=self.lineage, group=group, placement=placement,
             kind="service" if change.kind == "fleet" else (after.get("kind") or "job"), image=after.get("image"), setup=after.get("setup"),
             run=after.get("run"), env={str(k): str(v) for k, v in (after.get("env") or {}).items()},
             ports=tuple(after.get("ports") or ()), accelerators=placement.accelerators,
@@ -335,6 +343,14 @@ class Executor:
         if prior is None:
             raise ApplyError(f"{change.address}: the plan deletes an object state does not hold", hint="plan again")
         insts = list(prior.instances)
+        if not old_only:
+            # Nodes state recorded but the refresh did not match (it may have been unable
+            # to see them) are deleted too: deleting a node already gone is no error, and
+            # "destroyed" must mean nothing of the address is left running.
+            seen = {(i.provider, i.id) for i in insts}
+            current = self._current(change.address)
+            insts += [i for i in (current.instances if current is not None else ())
+                      if (i.provider, i.id) not in seen]
         if not old_only and (prior.status == CREATING or not insts):
             keys = [grp.placement.provider for grp in prior.groups] or list(self.providers)
             seen = {i.id for i in insts}

@@ -91,22 +91,44 @@ def live_state(rec, live: list) -> str:
     return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
 
 
-def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
-    """One row per resource in state, with what the providers report now."""
-    now = time.time() if now is None else now
-    live_by_provider: dict[str, list] = {}
+def refreshed_records(snapshot, providers) -> tuple[dict, dict[str, str]]:
+    """What the providers report for each record, matched to state as ``drift`` and
+    ``plan`` match it (``drift.classify``, one list call per provider): address ->
+    the refreshed record, and provider key -> error for providers that could not
+    be asked (their records are left out)."""
+    from dataclasses import replace as _replace
+
+    from skyplan.drift.classify import classify
+    from skyplan.drift.refresh import probe_unlisted
+
+    listings: dict[str, list] = {}
     errors: dict[str, str] = {}
     for key, prov in providers.items():
         try:
-            live_by_provider[key] = list(prov.list_managed(snapshot.lineage))
+            listings[key] = [i if i.provider == key else _replace(i, provider=key)
+                             for i in prov.list_managed(snapshot.lineage)]
         except Exception as e:  # noqa: BLE001 - shown per row, status still prints
             errors[key] = str(e).splitlines()[0] if str(e) else type(e).__name__
+    askable = {a: r for a, r in snapshot.resources.items()
+               if not ({g.placement.provider for g in r.groups} & set(errors))}
+    part = _replace(snapshot, resources=askable)
+    for key, found in probe_unlisted(part, {k: p for k, p in providers.items() if k not in errors},
+                                     listings).items():
+        listings[key] = listings.get(key, []) + found
+    return dict(classify(part, listings).snapshot.resources), errors
+
+
+def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
+    """One row per resource in state, with what the providers report now."""
+    now = time.time() if now is None else now
+    refreshed, errors = refreshed_records(snapshot, providers)
     rows = []
     for address, rec in sorted(snapshot.resources.items()):
         keys = {g.placement.provider for g in rec.groups}
-        live = [i for k in keys for i in live_by_provider.get(k, []) if i.address == address]
-        err = next((errors[k] for k in keys if k in errors), None)
-        state = f"unknown ({err})" if err else live_state(rec, live)
+        err = next((errors[k] for k in sorted(keys) if k in errors), None)
+        now_rec = refreshed.get(address, rec)
+        live = list(now_rec.instances) if address in refreshed else []
+        state = f"unknown ({err})" if err else live_state(now_rec, live)
         started = min((t for t in (_parse_time(i.attributes.get("started_at")) for i in live) if t), default=None)
         started = started or _parse_time(rec.created_at)
         ends = [_parse_time(i.attributes.get("ended_at")) for i in live]
