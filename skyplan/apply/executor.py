@@ -64,6 +64,19 @@ def job_status(instances: Sequence[Instance]) -> str | None:
     return None
 
 
+JOB_GRACE = 1.0  # seconds every new job is watched: a command that fails at once is reported failed
+JOB_WAIT_LIMIT = 600.0  # a job whose duration_hours fits in this is waited for to its end
+
+
+class JobFailed(ApplyError):
+    """A job apply launched ended non-zero within the apply (its record says failed)."""
+
+    def __init__(self, address: str, text: str):
+        super().__init__(f"the job {text}", hint=f"see all of its output with: skyplan logs {address}; "
+                                                 "the next plan replaces it (lifecycle { retry_failed = false } "
+                                                 "keeps it as failed)")
+
+
 @dataclass
 class Executor:
     plan: Plan
@@ -74,6 +87,8 @@ class Executor:
     cancel: threading.Event | None = None
     poll_interval: float = 0.05  # first wait between job polls; doubles up to poll_max
     poll_max: float = 2.0
+    job_grace: float = JOB_GRACE
+    job_wait_limit: float = JOB_WAIT_LIMIT
     graph: Any = None  # the DesiredGraph, to resolve values only known after upstream steps ran
 
     def __post_init__(self) -> None:
@@ -258,11 +273,74 @@ class Executor:
 
         done = self._launch_groups(change, key, [], range(len(wp.groups)), created_at=created_at, action="create")
 
-        status = RUNNING
+        status, note = RUNNING, ""
         if (change.after or {}).get("kind") == "job":
-            status = job_status([i for grp in done for i in grp.instances]) or RUNNING
+            done, status = self.watch_job(change, done, key)
+            if status == RUNNING:
+                note = "; the job is still running (`skyplan status` shows its outcome)"
         self._record(self._record_of(change, status, done, created_at=created_at), action="create", before=prior)
-        return f"created {sum(len(grp.instances) for grp in done)} node(s)"
+        if status == FAILED:
+            raise JobFailed(change.address, self.failure_text(done))
+        return f"created {sum(len(grp.instances) for grp in done)} node(s)" + note
+
+    # -- a job's outcome ---------------------------------------------------------------------------------
+    def job_window(self, change: Change) -> float:
+        """Seconds to wait for a new job's outcome: to its end when its declared
+        ``duration_hours`` fits within ``job_wait_limit``, else ``job_grace`` (long
+        enough to catch a command that fails at once)."""
+        hours = _number((change.after or {}).get("duration_hours"))
+        if hours is not None and hours * 3600.0 <= self.job_wait_limit:
+            return hours * 3600.0 + self.job_grace
+        return self.job_grace
+
+    def watch_job(self, change: Change, groups: Sequence[GroupRecord], key: str
+                  ) -> tuple[list[GroupRecord], str]:
+        """Poll the job's nodes until they end or its window passes: (groups with the
+        nodes as last listed, SUCCEEDED/FAILED/RUNNING)."""
+        groups = list(groups)
+        ids = {i.id for grp in groups for i in grp.instances}
+        status = job_status([i for grp in groups for i in grp.instances])
+        deadline = time.monotonic() + self.job_window(change)
+        interval, noted = self.poll_interval, False
+        keys = [grp.placement.provider for grp in groups]
+        while status is None and ids:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or (self.cancel is not None and self.cancel.is_set()):
+                break
+            if not noted and remaining > self.job_grace:
+                self.reporter.note(key, "waiting for the job to end")
+                noted = True
+            time.sleep(min(interval, remaining))
+            interval = min(self.poll_max, interval * 2)
+            live = {i.id: i for i in self.live_instances(change.address, keys) if i.id in ids}
+            if not live:
+                continue
+            groups = [GroupRecord(grp.placement, tuple(live.get(i.id, i) for i in grp.instances)) for grp in groups]
+            status = job_status([i for grp in groups for i in grp.instances])
+        return groups, status or RUNNING
+
+    def failure_text(self, groups: Sequence[GroupRecord], lines: int = 10) -> str:
+        """``failed (exit 3)`` and the last lines of the first failed node's output
+        (for providers that keep logs)."""
+        from skyplan.providers.base import SupportsLogs
+
+        failed = [i for grp in groups for i in grp.instances if i.state == "failed"]
+        if not failed:
+            return "failed"
+        first = failed[0]
+        code = first.attributes.get("exit_code")
+        text = f"failed (exit {code})" if code is not None else "failed"
+        if len(failed) > 1 or len(groups) > 1 or len(groups[0].instances) > 1:
+            text += f" on {len(failed)} node(s)"
+        prov = self.providers.get(first.provider)
+        if isinstance(prov, SupportsLogs):
+            try:
+                tail = [ln for ln in prov.logs(first) if not ln.startswith("[skyplan] ")][-lines:]
+            except Exception:  # noqa: BLE001 - the outcome stands without its output
+                tail = []
+            if tail:
+                text += f"\nlast lines of its output ({first.id}):\n" + "\n".join(f"  {ln}" for ln in tail)
+        return text
 
     def _launch_groups(self, change: Change, key: str, done: list[GroupRecord], indices: range, *,
                        created_at: str, action: str) -> list[GroupRecord]:

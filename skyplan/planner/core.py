@@ -6,6 +6,8 @@ Action and a reason (for people only):
 - not in state -> create (or adopt, when refresh found its nodes unmanaged);
 - in state, every node gone -> create again (``replace_because_missing``);
   some nodes gone -> replace (``replace_because_nodes_missing``);
+- a job that failed -> replace (``replace_because_failed``), unless its
+  ``lifecycle { retry_failed = false }``;
 - a job that finished with the same configuration -> no-op;
 - ``-replace`` -> replace (``replace_by_request``); tainted -> replace;
 - placement identity changed -> replace (``replace_because_placement_changed``);
@@ -118,8 +120,11 @@ def _lifecycle(res: Workload | Fleet | None) -> dict:
     if res is None:
         return {"prevent_destroy": False, "create_before_destroy": False, "ignore_changes": []}
     lc = res.lifecycle
-    return {"prevent_destroy": lc.prevent_destroy, "create_before_destroy": lc.create_before_destroy,
-            "ignore_changes": list(lc.ignore_changes)}
+    out = {"prevent_destroy": lc.prevent_destroy, "create_before_destroy": lc.create_before_destroy,
+           "ignore_changes": list(lc.ignore_changes)}
+    if not lc.retry_failed:
+        out["retry_failed"] = False
+    return out
 
 
 def _resource_kind(res: Workload | Fleet) -> str:
@@ -235,6 +240,8 @@ def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | N
 
     if addr in options.replace:
         return Change(action=replace_action, after=after, reason="replace_by_request", **common)
+    if is_job and rec.status == FAILED and same_config and res.lifecycle.retry_failed:
+        return Change(action=replace_action, after=after, reason="replace_because_failed", **common)
     if is_job and rec.status in FINISHED and same_config:
         return Change(action=Action.NOOP, after=before, **common)
     if rec.tainted:

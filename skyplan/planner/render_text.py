@@ -36,6 +36,7 @@ _REASON_TEXT = {
     "replace_because_nodes_missing": "because some of its nodes are gone",
     "replace_because_placement_changed": "because its placement changed",
     "replace_because_missing": "because all of its nodes are gone",
+    "replace_because_failed": "because it failed",
     "adopt_unmanaged": "to adopt nodes found running with this state's lineage",
 }
 

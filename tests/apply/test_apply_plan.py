@@ -166,7 +166,9 @@ def test_job_dependant_waits_for_success_and_is_skipped_after_failure(store):
         else:
             assert store.get(prep.address).status == FAILED
             assert res.skipped == [f"{train.address} (create)"]
-            assert "upstream job" in res.reasons[f"{train.address} (create)"]
+            # The job failed within the apply: its own create fails, and its dependant is skipped.
+            assert res.failed == [f"{prep.address} (create)"] and "failed" in res.errors[res.failed[0]]
+            assert "upstream" in res.reasons[f"{train.address} (create)"]
 
 
 def test_deletes_forget_state_in_reverse_order(store):
