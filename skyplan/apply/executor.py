@@ -2,7 +2,8 @@
 
 create      mark the address ``creating`` in state (the crash marker), then launch each
             replica group through failover (with transient retries), then record the
-            resource with its groups and instances in one transaction
+            resource with its groups and instances in one transaction; a create that
+            failed with nothing launched leaves a ``failed`` record with no groups
 update      ``provider.update`` every node with the changed attributes, then record
 delete      ``provider.delete`` the prior nodes (plus any found by lineage tag when state
             only holds a crash marker), then forget the address
@@ -24,11 +25,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from skyplan.apply import graph as g
-from skyplan.apply.failover import Attempt, Blocklist, launch_group
+from skyplan.apply.failover import Attempt, Blocklist, FailoverExhausted, launch_group
 from skyplan.apply.progress import Reporter
 from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
-from skyplan.errors import ApplyError, ProviderError
+from skyplan.errors import ApplyError, AuthError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.providers.base import Instance, LaunchRequest, Provider
 from skyplan.solver.model import Placement
@@ -50,6 +51,17 @@ def _number(q: Any) -> float | None:
         return float(str(q).rstrip("+"))
     except ValueError:
         return None
+
+
+def failure_reason(error: BaseException) -> str:
+    """One line saying why a create failed: the error's first line, and for a failover
+    that ran out of placements what each one answered."""
+    text = (str(error).splitlines() or [""])[0] or type(error).__name__
+    attempts = getattr(error, "attempts", None)
+    if attempts:
+        reasons = list(dict.fromkeys(f"{a.placement.infra}: {a.reason}" for a in attempts))
+        text = f"no approved placement could be launched ({'; '.join(reasons)})"
+    return text[:500]
 
 
 def job_status(instances: Sequence[Instance]) -> str | None:
@@ -271,7 +283,13 @@ class Executor:
             self._record(self._record_of(change, CREATING, marker, created_at=created_at), action="create",
                          before=prior)
 
-        done = self._launch_groups(change, key, [], range(len(wp.groups)), created_at=created_at, action="create")
+        try:
+            done = self._launch_groups(change, key, [], range(len(wp.groups)), created_at=created_at,
+                                       action="create")
+        except Exception as e:
+            if not replacing_in_place:
+                self._record_failed_create(change, e, created_at=created_at, before=prior)
+            raise
 
         status, note = RUNNING, ""
         if (change.after or {}).get("kind") == "job":
@@ -282,6 +300,28 @@ class Executor:
         if status == FAILED:
             raise JobFailed(change.address, self.failure_text(done))
         return f"created {sum(len(grp.instances) for grp in done)} node(s)" + note
+
+    def _record_failed_create(self, change: Change, error: Exception, *, created_at: str,
+                              before: ResourceRecord | None) -> None:
+        """Replace the crash marker of a create that failed with nothing launched by a
+        ``failed`` record without groups (it costs nothing; the next plan creates it
+        again; destroy forgets it). Nothing launched is known when every placement
+        refused the launch (capacity, quota) or the provider refused the caller
+        (credentials); otherwise when listing the lineage finds no node of the
+        address. When that cannot be known the marker stays, for refresh to settle."""
+        current = self._current(change.address)
+        if current is None or current.status != CREATING:
+            return  # groups already launched were recorded (tainted) by _launch_groups
+        if not isinstance(error, (FailoverExhausted, AuthError)):
+            wp = change.placement
+            keys = [grp.chosen.provider for grp in wp.groups] + [f.provider for grp in wp.groups for f in grp.fallbacks]
+            try:
+                if self.live_instances(change.address, keys):
+                    return
+            except Exception:  # noqa: BLE001 - cannot tell: keep the marker
+                return
+        rec = replace(self._record_of(change, FAILED, (), created_at=created_at), reason=failure_reason(error))
+        self._record(rec, action="create", before=current)
 
     # -- a job's outcome ---------------------------------------------------------------------------------
     def job_window(self, change: Change) -> float:
@@ -420,6 +460,10 @@ class Executor:
         prior = change.prior
         if prior is None:
             raise ApplyError(f"{change.address}: the plan deletes an object state does not hold", hint="plan again")
+        if not old_only and prior.status == FAILED and not prior.groups:
+            # A create that failed with nothing launched: there is nothing to delete.
+            self._forget(change.address, action="delete")
+            return "forgot a create that had failed (nothing was launched)"
         insts = list(prior.instances)
         if not old_only:
             # Nodes state recorded but the refresh did not match (it may have been unable

@@ -134,7 +134,7 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
         ends = [_parse_time(i.attributes.get("ended_at")) for i in live]
         finished = bool(live) and all(ends)
         end = max(ends) if finished else now
-        uptime = max(0.0, end - started) if started else 0.0
+        uptime = max(0.0, end - started) if started and rec.groups else 0.0  # nothing launched: no uptime
         p = rec.placement
         rows.append({
             "address": address, "kind": rec.attributes.get("kind", rec.kind), "state": state,
@@ -142,7 +142,7 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
             "instance_type": p.instance_type if p else None, "pricing": p.pricing if p else None,
             "nodes": len(live) if live else len(rec.instances), "hourly_cost": round(rec.hourly_cost, 6),
             "uptime_seconds": round(uptime, 1), "cost_so_far": round(rec.hourly_cost * uptime / 3600.0, 6),
-            "tainted": rec.tainted,
+            "tainted": rec.tainted, "reason": rec.reason,
         })
     return rows
 
@@ -181,9 +181,11 @@ def status_cmd(
                       f"${r['hourly_cost']:.2f}", f"${r['cost_so_far']:.2f}"))
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     right = {4, 5, 6, 7}
-    for row in table:
+    for n, row in enumerate(table):
         print("  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
                         for i, cell in enumerate(row)).rstrip())
+        if n and rows[n - 1]["reason"]:
+            print(f"    reason: {rows[n - 1]['reason']}")
     total = sum(r["cost_so_far"] for r in rows)
     print(f"\n{len(rows)} resource(s); ${sum(r['hourly_cost'] for r in rows):.2f}/h now; ${total:.2f} spent so far.")
     return 0

@@ -4,6 +4,7 @@ For every address the configuration declares or state records it decides one
 Action and a reason (for people only):
 
 - not in state -> create (or adopt, when refresh found its nodes unmanaged);
+- a create that failed with nothing launched -> create (``create_because_create_failed``);
 - in state, every node gone -> create again (``replace_because_missing``);
   some nodes gone -> replace (``replace_because_nodes_missing``);
 - a job that failed -> replace (``replace_because_failed``), unless its
@@ -240,6 +241,8 @@ def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | N
 
     if addr in options.replace:
         return Change(action=replace_action, after=after, reason="replace_by_request", **common)
+    if rec.status == FAILED and not rec.groups:
+        return Change(action=Action.CREATE, after=after, reason="create_because_create_failed", **common)
     if is_job and rec.status == FAILED and same_config and res.lifecycle.retry_failed:
         return Change(action=replace_action, after=after, reason="replace_because_failed", **common)
     if is_job and rec.status in FINISHED and same_config:

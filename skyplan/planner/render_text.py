@@ -37,6 +37,7 @@ _REASON_TEXT = {
     "replace_because_placement_changed": "because its placement changed",
     "replace_because_missing": "because all of its nodes are gone",
     "replace_because_failed": "because it failed",
+    "create_because_create_failed": "because its last create failed with nothing launched",
     "adopt_unmanaged": "to adopt nodes found running with this state's lineage",
 }
 

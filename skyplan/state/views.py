@@ -85,6 +85,7 @@ def _fmt(value: Any) -> str:
 def render_show(out, rec: ResourceRecord, data: Mapping) -> None:
     """``data`` is the record's JSON with sensitive values already redacted."""
     lines = [f"# {rec.address}", f"kind        = {rec.kind}", f"status      = {rec.status}",
+             *([f"reason      = {rec.reason}"] if rec.reason else []),
              f"tainted     = {str(rec.tainted).lower()}", f"hourly_cost = {rec.hourly_cost:.4f}",
              f"config_hash = {rec.config_hash or '-'}", f"created_at  = {rec.created_at}",
              f"updated_at  = {rec.updated_at}"]
