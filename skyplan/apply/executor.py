@@ -291,15 +291,15 @@ class Executor:
                 self._record_failed_create(change, e, created_at=created_at, before=prior)
             raise
 
-        status, note = RUNNING, ""
+        status = RUNNING
         if (change.after or {}).get("kind") == "job":
             done, status = self.watch_job(change, done, key)
             if status == RUNNING:
-                note = "; the job is still running (`skyplan status` shows its outcome)"
+                self.reporter.note(key, "the job is still running; `skyplan status` shows its outcome")
         self._record(self._record_of(change, status, done, created_at=created_at), action="create", before=prior)
         if status == FAILED:
             raise JobFailed(change.address, self.failure_text(done))
-        return f"created {sum(len(grp.instances) for grp in done)} node(s)" + note
+        return f"created {sum(len(grp.instances) for grp in done)} node(s)"
 
     def _record_failed_create(self, change: Change, error: Exception, *, created_at: str,
                               before: ResourceRecord | None) -> None:

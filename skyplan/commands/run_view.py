@@ -147,6 +147,30 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
     return rows
 
 
+def live_statuses(graph, snapshot) -> tuple[dict[str, str], str]:
+    """address -> its status as the providers report it now (the word ``status``
+    shows), and what kept some providers from being asked (their records are left
+    out, so callers show them as last recorded)."""
+    from skyplan import workflow
+    from skyplan.errors import SkyplanError
+
+    keys = {g.placement.provider for r in snapshot.resources.values() for g in r.groups}
+    if not keys:
+        return {a: r.status for a, r in snapshot.resources.items()}, ""
+    try:
+        providers = workflow.build_providers(graph, only=keys)
+    except SkyplanError as e:
+        return {}, (str(e).splitlines() or [type(e).__name__])[0]
+    out: dict[str, str] = {}
+    errors: set[str] = set()
+    for row in status_rows(snapshot, providers):
+        if row["state"].startswith("unknown ("):
+            errors.add(row["state"][len("unknown ("):-1])
+        else:
+            out[row["address"]] = row["state"]
+    return out, "; ".join(sorted(errors))
+
+
 def status_cmd(
     dir: Path = typer.Argument(Path("."), help="Configuration folder (default: the current folder).", show_default=False),
     json_out: bool = JSON_OPT,
