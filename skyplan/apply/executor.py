@@ -423,20 +423,27 @@ class Executor:
         if prior is None:
             raise ApplyError(f"{change.address}: the plan updates an object state does not hold", hint="plan again")
         self.wait_for_jobs(change, key)
+        prior = self._without_strays(change, key)
         after = change.after or {}
         fields = sorted({p[0] for p in change.update_paths if p} - set(_NOT_ATTRS)) or \
             sorted(k for k in after if k not in _NOT_ATTRS and after.get(k) != (change.before or {}).get(k))
+        if change.reason == "adopt_unmanaged":
+            fields = []  # adopted nodes run as they are; only state learns of them
         changes = {f: after.get(f) for f in fields}
         node_changes = {k: v for k, v in changes.items() if k != "replicas"}
         wp = change.placement
         want = len(wp.groups) if wp is not None and wp.groups else len(prior.groups)
         groups: list[GroupRecord] = []
-        for grp in prior.groups[:want]:
+        adopting = change.reason == "adopt_unmanaged" and wp is not None
+        for n, grp in enumerate(prior.groups[:want]):
             new = list(grp.instances)
             if node_changes:
                 new = [self._retry(key, lambda i=i: self.provider(i.provider or grp.placement.provider).update(
                     i, node_changes)) for i in grp.instances]
-            groups.append(GroupRecord(grp.placement, tuple(new)))
+            # Adopted nodes are recorded at the placement the plan approved for their group
+            # (same infra, type and pricing: the plan replaces them otherwise), with its price.
+            placement = wp.groups[n].chosen if adopting and n < len(wp.groups) else grp.placement
+            groups.append(GroupRecord(placement, tuple(new)))
         gone = [i for grp in prior.groups[want:] for i in grp.instances]
         if gone:  # fewer replicas: the highest groups go
             self._delete_instances(change.address, gone)
@@ -447,6 +454,25 @@ class Executor:
                               created_at=prior.created_at)
         self._record(rec, action="update", before=prior)
         return f"updated {', '.join(fields) or 'nothing'}"
+
+    def _without_strays(self, change: Change, key: str) -> ResourceRecord:
+        """Delete the nodes refresh found with the address and lineage but that state
+        does not hold (the plan's unmanaged drift for the address, which the planner
+        put in the prior); the prior without them."""
+        prior = change.prior
+        assert prior is not None
+        if change.reason == "adopt_unmanaged":  # those nodes are what the update adopts
+            return prior
+        ids = {pid for d in self.plan.drift if d.category == "unmanaged" and d.address == change.address
+               for pid in d.provider_ids}
+        strays = [i for i in prior.instances if i.id in ids]
+        if not strays:
+            return prior
+        self.reporter.note(key, "deleting node(s) state does not hold: " + ", ".join(i.id for i in strays))
+        self._delete_instances(change.address, strays)
+        groups = tuple(GroupRecord(g.placement, tuple(i for i in g.instances if i.id not in ids))
+                       for g in prior.groups if not g.instances or any(i.id not in ids for i in g.instances))
+        return replace(prior, groups=groups)
 
     # -- delete ----------------------------------------------------------------------------------------
     def _delete_instances(self, address: str, insts: Sequence[Instance]) -> None:

@@ -3,8 +3,9 @@
 ``classify(snapshot, listings)`` takes the prior Snapshot and, per provider
 key, the instances that provider listed for this state's lineage. Matching is
 by provider id first, then by the address tag (same address, group and rank:
-the object was replaced under the same name), then by adoption (a group that
-state records as still being created picks up nodes carrying its address).
+the object was replaced under the same name), then by adoption (a group with
+fewer nodes than placed picks up nodes carrying its address that fit its
+placement: same provider, region, zone, instance type and pricing).
 Whatever is left over is ``unmanaged``.
 
 Classification, per record:
@@ -169,6 +170,17 @@ class _Pool:
         return [i for i in self.live if (i.provider, i.id) not in self.claimed]
 
 
+def _fits(inst: Instance, p) -> bool:
+    """A node that can complete a group placed at ``p``: same provider, and the same
+    region, zone, instance type and pricing wherever both the node and the
+    placement say."""
+    if inst.provider != p.provider:
+        return False
+    return all(not a or not b or a == b for a, b in ((inst.region, p.region), (inst.zone, p.zone),
+                                                      (inst.instance_type, p.instance_type),
+                                                      (inst.pricing, p.pricing)))
+
+
 def node_view(inst: Instance) -> dict[str, Any]:
     return {"group": inst.group, "rank": inst.rank, "id": inst.id, "provider": inst.provider,
             "region": inst.region, "zone": inst.zone, "pricing": inst.pricing,
@@ -205,7 +217,7 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules,
                 gone.append(inst)
         ranks = {i.rank for i in kept}
         for cand in candidates:
-            if len(kept) < group.placement.nodes and cand.rank not in ranks and cand.provider == group.placement.provider:
+            if len(kept) < group.placement.nodes and cand.rank not in ranks and _fits(cand, group.placement):
                 kept.append(pool.take(cand))
                 ranks.add(cand.rank)
                 adopted.append(cand)

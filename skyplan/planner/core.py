@@ -14,6 +14,8 @@ Action and a reason (for people only):
 - placement identity changed -> replace (``replace_because_placement_changed``);
 - attributes changed -> replace when the provider schema says the attribute
   cannot change in place (``replace_because_cannot_update``), else update;
+- nodes with its address and this lineage that state does not hold -> deleted with
+  the record's change (an update ``delete_unmanaged_nodes`` when nothing else changes);
 - in state but not in config -> delete (``delete_because_no_config``, or
   ``delete_because_count_index`` / ``delete_because_each_key``).
 """
@@ -73,7 +75,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
         planned = {c.address for c in changes}
         for addr in sorted(stray):
             if (wanted is not None and addr not in wanted) or addr in planned:
-                continue  # the address has its own change; its strays stay in the drift section
+                continue  # the address has its own change, which deletes its strays
             changes.append(_delete(_synthesise(addr, stray[addr]), "delete_because_unmanaged", None))
 
     for c in changes:
@@ -222,6 +224,25 @@ def _missing_nodes(rec: ResourceRecord) -> tuple[int, int]:
 def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec: ResourceRecord | None,
                      stray: list[Instance] | None, deps: tuple[str, ...], options: PlanOptions,
                      recorded_sensitive: Sequence[str] = ()) -> Change:
+    """The change of one declared address. Nodes refresh found carrying its address
+    and this lineage that state does not hold (``stray``; those completing a
+    recorded group were already adopted by refresh) go with the state record's
+    change: deleted by its replacement, or by an update of their own
+    (``delete_unmanaged_nodes``) when nothing else changes."""
+    from dataclasses import replace
+
+    change = _decide(addr, res, wp, rec, stray, deps, options, recorded_sensitive)
+    if rec is None or not stray:
+        return change
+    change = replace(change, prior=_with_strays(change.prior or rec, stray))
+    if change.action is Action.NOOP:
+        change = replace(change, action=Action.UPDATE, reason="delete_unmanaged_nodes")
+    return change
+
+
+def _decide(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec: ResourceRecord | None,
+            stray: list[Instance] | None, deps: tuple[str, ...], options: PlanOptions,
+            recorded_sensitive: Sequence[str] = ()) -> Change:
     after, after_unknown = _after(res, wp)
     lifecycle = _lifecycle(res)
     sens = _sensitive(res)

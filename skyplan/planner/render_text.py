@@ -39,6 +39,7 @@ _REASON_TEXT = {
     "replace_because_failed": "because it failed",
     "create_because_create_failed": "because its last create failed with nothing launched",
     "adopt_unmanaged": "to adopt nodes found running with this state's lineage",
+    "delete_unmanaged_nodes": "to delete nodes carrying its address and this state's lineage that state does not hold",
 }
 
 
