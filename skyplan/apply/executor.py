@@ -109,6 +109,8 @@ class Executor:
         # Attribute paths whose values came from sensitive input: state keeps them out of the journal.
         self._sensitive = {c.address: tuple(paths_from_tree(c.after_sensitive)) for c in self.plan.changes}
         self._resolved: dict[str, Mapping[str, Any]] = {}
+        # Jobs something in this plan waits for: their own step waits for their outcome.
+        self._awaited = {d for c in self.plan.changes if c.action is not Action.NOOP for d in c.depends_on}
         # Nodes carry the lineage of the state that records them. A plan made before
         # that state existed (``plan -out`` in a fresh folder) has none; the store it
         # is applied to was created with one, and a plan made against another state
@@ -325,9 +327,12 @@ class Executor:
 
     # -- a job's outcome ---------------------------------------------------------------------------------
     def job_window(self, change: Change) -> float:
-        """Seconds to wait for a new job's outcome: to its end when its declared
-        ``duration_hours`` fits within ``job_wait_limit``, else ``job_grace`` (long
-        enough to catch a command that fails at once)."""
+        """Seconds to wait for a new job's outcome: to its end when a step of this plan
+        depends on it or its declared ``duration_hours`` fits within
+        ``job_wait_limit``, else ``job_grace`` (long enough to catch a command that
+        fails at once)."""
+        if change.address in self._awaited:
+            return float("inf")
         hours = _number((change.after or {}).get("duration_hours"))
         if hours is not None and hours * 3600.0 <= self.job_wait_limit:
             return hours * 3600.0 + self.job_grace
@@ -341,9 +346,9 @@ class Executor:
         ids = {i.id for grp in groups for i in grp.instances}
         status = job_status([i for grp in groups for i in grp.instances])
         deadline = time.monotonic() + self.job_window(change)
-        interval, noted = self.poll_interval, False
+        interval, noted, gone = self.poll_interval, False, 0
         keys = [grp.placement.provider for grp in groups]
-        while status is None and ids:
+        while status is None and ids and gone < 3:  # nodes no longer listed: refresh tells what happened
             remaining = deadline - time.monotonic()
             if remaining <= 0 or (self.cancel is not None and self.cancel.is_set()):
                 break
@@ -352,7 +357,12 @@ class Executor:
                 noted = True
             time.sleep(min(interval, remaining))
             interval = min(self.poll_max, interval * 2)
-            live = {i.id: i for i in self.live_instances(change.address, keys) if i.id in ids}
+            try:
+                live = {i.id: i for i in self.live_instances(change.address, keys) if i.id in ids}
+            except Exception as e:  # noqa: BLE001 - the job runs; its outcome is read by a later refresh
+                self.reporter.note(key, f"cannot read the job's outcome now ({(str(e).splitlines() or [''])[0]})")
+                break
+            gone = 0 if live else gone + 1
             if not live:
                 continue
             groups = [GroupRecord(grp.placement, tuple(live.get(i.id, i) for i in grp.instances)) for grp in groups]

@@ -95,7 +95,7 @@ def test_a_dependant_of_a_failed_job_is_skipped_and_both_run_again(root, capsys)
     (root / "main.sky.hcl").write_text("""
 workload "prep" {
   kind = "job"
-  run  = "test -f ok || exit 5"
+  run  = "sleep 1.2; test -f ok || exit 5"
 }
 
 workload "train" {
@@ -105,7 +105,7 @@ workload "train" {
 }
 """)
     code, out, err = run(capsys, "apply", str(root), "--auto-approve")
-    assert code == 1 and "failed (exit 5)" in out + err
+    assert code == 1 and "failed (exit 5)" in out + err  # waited for: something depends on it
     assert "Skipped: workload.train (create)" in err
     for workdir in (root / ".skyplan" / "local").glob("workload.prep/*"):
         (workdir / "ok").write_text("")
