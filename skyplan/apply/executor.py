@@ -9,23 +9,23 @@ delete      ``provider.delete`` the prior nodes (plus any found by lineage tag w
             only holds a crash marker), then forget the address
 delete-old  delete the nodes a create_before_destroy replacement superseded
 
-A job that depends on another job starts only after that job has succeeded (its
-nodes are polled with ``list_managed``); if the upstream job failed or vanished the
-step is skipped. A dependency on a service needs only that it runs, which its
-create already waited for.
+A job that depends on another job starts only after that job has succeeded, and a
+new job is watched for its outcome (``jobs.JobSteps``); if the upstream job failed
+or vanished the step is skipped. A dependency on a service needs only that it
+runs, which its create already waited for.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import threading
-import time
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from skyplan.apply import graph as g
 from skyplan.apply.failover import Attempt, Blocklist, FailoverExhausted, launch_group
+from skyplan.apply.jobs import JOB_GRACE, JOB_WAIT_LIMIT, JobFailed, JobSteps, job_status  # noqa: F401 (job_status re-exported)
 from skyplan.apply.progress import Reporter
 from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
@@ -64,33 +64,8 @@ def failure_reason(error: BaseException) -> str:
     return text[:500]
 
 
-def job_status(instances: Sequence[Instance]) -> str | None:
-    """SUCCEEDED/FAILED once every node of a job has ended, else None (still running)."""
-    if not instances:
-        return None
-    states = {i.state for i in instances}
-    if "failed" in states:
-        return FAILED if states <= {"failed", "succeeded", "terminated"} else None
-    if states == {"succeeded"}:
-        return SUCCEEDED
-    return None
-
-
-JOB_GRACE = 1.0  # seconds every new job is watched: a command that fails at once is reported failed
-JOB_WAIT_LIMIT = 600.0  # a job whose duration_hours fits in this is waited for to its end
-
-
-class JobFailed(ApplyError):
-    """A job apply launched ended non-zero within the apply (its record says failed)."""
-
-    def __init__(self, address: str, text: str):
-        super().__init__(f"the job {text}", hint=f"see all of its output with: skyplan logs {address}; "
-                                                 "the next plan replaces it (lifecycle { retry_failed = false } "
-                                                 "keeps it as failed)")
-
-
 @dataclass
-class Executor:
+class Executor(JobSteps):
     plan: Plan
     store: Any  # StateStore
     providers: Mapping[str, Provider]
@@ -178,42 +153,6 @@ class Executor:
         if step.op in (g.DELETE, g.DELETE_OLD):
             return self.delete(step.change, old_only=step.op == g.DELETE_OLD)
         raise ApplyError(f"unknown step {step.op!r}")
-
-    # -- waiting for upstream jobs -------------------------------------------------------------------
-    def wait_for_jobs(self, change: Change, key: str) -> None:
-        for dep in change.depends_on:
-            rec = self._current(dep)
-            kind = self._kinds.get(dep) or (rec.attributes.get("kind", "") if rec else "")
-            if kind != "job" or rec is None:
-                continue
-            self._wait_job(dep, rec, key)
-
-    def _wait_job(self, dep: str, rec: ResourceRecord, key: str) -> None:
-        interval, noted, gone = self.poll_interval, False, 0
-        while True:
-            if rec.status == SUCCEEDED:
-                return
-            if rec.status == FAILED:
-                raise Skip(f"upstream job {dep} failed")
-            if self.cancel is not None and self.cancel.is_set():
-                raise Skip(f"cancelled while waiting for job {dep}")
-            keys = [grp.placement.provider for grp in rec.groups]
-            live = self.live_instances(dep, keys)
-            status = job_status(live)
-            if status is not None:
-                rec = replace(rec, status=status, groups=tuple(
-                    GroupRecord(grp.placement, tuple(i for i in live if i.group == n) or grp.instances)
-                    for n, grp in enumerate(rec.groups)), updated_at=now_iso())
-                self._record(rec, action="refresh", before=None)
-                continue
-            gone = gone + 1 if not live else 0
-            if gone >= 3:
-                raise Skip(f"upstream job {dep} has no running nodes")
-            if not noted:
-                self.reporter.note(key, f"waiting for job {dep} to succeed")
-                noted = True
-            time.sleep(interval)
-            interval = min(self.poll_max, interval * 2)
 
     # -- create ----------------------------------------------------------------------------------------
     def after(self, change: Change) -> Mapping[str, Any]:
@@ -324,73 +263,6 @@ class Executor:
                 return
         rec = replace(self._record_of(change, FAILED, (), created_at=created_at), reason=failure_reason(error))
         self._record(rec, action="create", before=current)
-
-    # -- a job's outcome ---------------------------------------------------------------------------------
-    def job_window(self, change: Change) -> float:
-        """Seconds to wait for a new job's outcome: to its end when a step of this plan
-        depends on it or its declared ``duration_hours`` fits within
-        ``job_wait_limit``, else ``job_grace`` (long enough to catch a command that
-        fails at once)."""
-        if change.address in self._awaited:
-            return float("inf")
-        hours = _number((change.after or {}).get("duration_hours"))
-        if hours is not None and hours * 3600.0 <= self.job_wait_limit:
-            return hours * 3600.0 + self.job_grace
-        return self.job_grace
-
-    def watch_job(self, change: Change, groups: Sequence[GroupRecord], key: str
-                  ) -> tuple[list[GroupRecord], str]:
-        """Poll the job's nodes until they end or its window passes: (groups with the
-        nodes as last listed, SUCCEEDED/FAILED/RUNNING)."""
-        groups = list(groups)
-        ids = {i.id for grp in groups for i in grp.instances}
-        status = job_status([i for grp in groups for i in grp.instances])
-        deadline = time.monotonic() + self.job_window(change)
-        interval, noted, gone = self.poll_interval, False, 0
-        keys = [grp.placement.provider for grp in groups]
-        while status is None and ids and gone < 3:  # nodes no longer listed: refresh tells what happened
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or (self.cancel is not None and self.cancel.is_set()):
-                break
-            if not noted and remaining > self.job_grace:
-                self.reporter.note(key, "waiting for the job to end")
-                noted = True
-            time.sleep(min(interval, remaining))
-            interval = min(self.poll_max, interval * 2)
-            try:
-                live = {i.id: i for i in self.live_instances(change.address, keys) if i.id in ids}
-            except Exception as e:  # noqa: BLE001 - the job runs; its outcome is read by a later refresh
-                self.reporter.note(key, f"cannot read the job's outcome now ({(str(e).splitlines() or [''])[0]})")
-                break
-            gone = 0 if live else gone + 1
-            if not live:
-                continue
-            groups = [GroupRecord(grp.placement, tuple(live.get(i.id, i) for i in grp.instances)) for grp in groups]
-            status = job_status([i for grp in groups for i in grp.instances])
-        return groups, status or RUNNING
-
-    def failure_text(self, groups: Sequence[GroupRecord], lines: int = 10) -> str:
-        """``failed (exit 3)`` and the last lines of the first failed node's output
-        (for providers that keep logs)."""
-        from skyplan.providers.base import SupportsLogs
-
-        failed = [i for grp in groups for i in grp.instances if i.state == "failed"]
-        if not failed:
-            return "failed"
-        first = failed[0]
-        code = first.attributes.get("exit_code")
-        text = f"failed (exit {code})" if code is not None else "failed"
-        if len(failed) > 1 or len(groups) > 1 or len(groups[0].instances) > 1:
-            text += f" on {len(failed)} node(s)"
-        prov = self.providers.get(first.provider)
-        if isinstance(prov, SupportsLogs):
-            try:
-                tail = [ln for ln in prov.logs(first) if not ln.startswith("[skyplan] ")][-lines:]
-            except Exception:  # noqa: BLE001 - the outcome stands without its output
-                tail = []
-            if tail:
-                text += f"\nlast lines of its output ({first.id}):\n" + "\n".join(f"  {ln}" for ln in tail)
-        return text
 
     def _launch_groups(self, change: Change, key: str, done: list[GroupRecord], indices: range, *,
                        created_at: str, action: str) -> list[GroupRecord]:
