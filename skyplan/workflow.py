@@ -216,7 +216,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         refreshed: Snapshot | None = None
         refresh_result = None
         t = time.perf_counter()
-        if (options.refresh or options.refresh_only) and snapshot.resources:
+        if (options.refresh or options.refresh_only) and (snapshot.resources or given is not None):
+            # A refresh the caller made is used even when state holds nothing: it may have
+            # found nodes of this lineage that state lost (drift --repair adopts them).
             providers = providers or build_providers(graph)
             refresh_result = given if given is not None else refresh(graph, snapshot, providers)
             refreshed = refresh_result.snapshot

@@ -38,10 +38,13 @@ _REASON_TEXT = {
     "replace_because_nodes_missing": "because some of its nodes are gone",
     "replace_because_placement_changed": "because its placement changed",
     "replace_because_missing": "because all of its nodes are gone",
+    "replace_because_failed": "because it failed",
+    "create_because_create_failed": "because its last create failed with nothing launched",
     "adopt_unmanaged": "to adopt nodes found running with this state's lineage",
     "create_network_for_placement": "created if missing; one that already exists is used and kept",
     "delete_because_unused": "because no node needs it any more",
     "forget_because_not_created": "skyplan did not create it, so it is kept in the cloud",
+    "delete_unmanaged_nodes": "to delete nodes carrying its address and this state's lineage that state does not hold",
 }
 
 
