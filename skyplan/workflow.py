@@ -178,14 +178,16 @@ def maybe_lock(store, options: PlanOptions, operation: str):
 
 def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: Snapshot,
                      options: PlanOptions, blocked: Mapping[str, tuple] | None = None,
-                     unpriced: Mapping[str, str] | None = None) -> Solution:
+                     unpriced: Mapping[str, str] | None = None, compare_single_cloud: bool = False) -> Solution:
     """Build the solver problem and solve it (OR-Tools is imported by the solver).
     ``blocked``: address -> (provider, region, zone) scopes to avoid; ``unpriced``:
-    provider key -> why it has no offers (named when nothing else fits)."""
+    provider key -> why it has no offers (named when nothing else fits);
+    ``compare_single_cloud``: also price the cheapest plan on each single cloud."""
     from skyplan.solver.problem import SolveOptions, build_problem
     from skyplan.solver.solve import solve
 
-    kwargs: dict[str, Any] = {"reoptimize": options.reoptimize, "blocked": dict(blocked or {})}
+    kwargs: dict[str, Any] = {"reoptimize": options.reoptimize, "blocked": dict(blocked or {}),
+                              "compare_single_cloud": compare_single_cloud}
     if options.migrate_threshold is not None:
         kwargs["migrate_threshold"] = options.migrate_threshold
     from skyplan.progress import phase
@@ -231,7 +233,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         refreshed: Snapshot | None = None
         refresh_result = None
         t = time.perf_counter()
-        if (options.refresh or options.refresh_only) and snapshot.resources:
+        if (options.refresh or options.refresh_only) and (snapshot.resources or given is not None):
+            # A refresh the caller made is used even when state holds nothing: it may have
+            # found nodes of this lineage that state lost (drift --repair adopts them).
             providers = providers or build_providers(graph)
             refresh_result = given if given is not None else refresh(graph, snapshot, providers)
             refreshed = refresh_result.snapshot
@@ -254,7 +258,8 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
 
                 blocked = dict(blocked_from_drift(refresh_result))
             solution = solve_placements(graph, offers, base, options, blocked,
-                                        unpriced=catalog_info.get("unpriced"))
+                                        unpriced=catalog_info.get("unpriced"),
+                                        compare_single_cloud=operation in ("plan", "apply"))
         timings["solve"] = time.perf_counter() - t
 
         t = time.perf_counter()

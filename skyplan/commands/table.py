@@ -67,16 +67,20 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right: set[int] = frozenset(),
-                 reasons: int | None = None, wrap: set[int] = frozenset(), width: int | None = None) -> list[str]:
+                 reasons: int | None = None, wrap: set[int] = frozenset(), width: int | None = None,
+                 notes: Sequence[str] = ()) -> list[str]:
     """The lines of a table of ``rows`` under ``header``. Column ``reasons`` may hold
     ``word (reason)`` cells whose reason moves under the row when the table is too
-    wide for ``width``; columns in ``wrap`` are narrowed (down to MIN_WRAPPED) next."""
+    wide for ``width``; columns in ``wrap`` are narrowed (down to MIN_WRAPPED) next.
+    ``notes`` (one per row, may be empty) are printed under their row, wrapped."""
     table = [list(header)] + [list(r) for r in rows]
-    notes: list[str] = [""] * len(table)
+    under: list[list[str]] = [[]] + [[n] if n else [] for n in notes] + [[]] * (len(rows) - len(notes))
     widths = _widths(table)
     if reasons is not None and not _fits(table, widths, width):
         for n, row in enumerate(table[1:], start=1):
-            row[reasons], notes[n] = split_reason(row[reasons])
+            row[reasons], moved = split_reason(row[reasons])
+            if moved:
+                under[n] = [moved] + under[n]
         widths = _widths(table)
     if width is not None:
         excess = sum(widths) + len(GAP) * (len(widths) - 1) - width
@@ -95,8 +99,8 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right:
                 text = c[k] if k < len(c) else ""
                 parts.append(text.rjust(widths[i]) if i in right else text.ljust(widths[i]))
             out.append(GAP.join(parts).rstrip())
-        if notes[n]:
+        for note in under[n]:
             note_width = max(20, (width or 0) - len(NOTE_INDENT)) if width else None
-            lines = textwrap.wrap(notes[n], note_width) if note_width else [notes[n]]
+            lines = textwrap.wrap(note, note_width) if note_width else [note]
             out.extend(NOTE_INDENT + line for line in lines)
     return out

@@ -102,6 +102,7 @@ class Lifecycle:
     prevent_destroy: bool = False
     ignore_changes: tuple[str, ...] = ()
     create_before_destroy: bool = False
+    retry_failed: bool = True  # a job that failed is planned again (replaced) by the next plan
 
 
 @dataclass(frozen=True)

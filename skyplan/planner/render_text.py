@@ -1,7 +1,8 @@
 """The human plan, in Terraform's conventions: a symbol per action, a header
 comment per resource, attribute diffs with ``# forces replacement``, hidden
-unchanged attributes, a drift section, each workload's placement and the
-summary line with the cost delta. Plain text; ANSI colour when asked."""
+unchanged attributes, a drift section, each workload's placement, the spread
+over providers and the single-cloud comparison (render_cost), and the summary
+line with the cost delta. Plain text; ANSI colour when asked."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, Mapping
 from skyplan.addrs import Address
 from skyplan.planner import attrs as A
 from skyplan.planner.model import Action, Change, Plan
+from skyplan.planner.render_cost import comparison_lines, spread_lines
 
 HOURS_PER_MONTH = 730
 
@@ -36,7 +38,13 @@ _REASON_TEXT = {
     "replace_because_nodes_missing": "because some of its nodes are gone",
     "replace_because_placement_changed": "because its placement changed",
     "replace_because_missing": "because all of its nodes are gone",
+    "replace_because_failed": "because it failed",
+    "create_because_create_failed": "because its last create failed with nothing launched",
     "adopt_unmanaged": "to adopt nodes found running with this state's lineage",
+    "create_network_for_placement": "created if missing; one that already exists is used and kept",
+    "delete_because_unused": "because no node needs it any more",
+    "forget_because_not_created": "skyplan did not create it, so it is kept in the cloud",
+    "delete_unmanaged_nodes": "to delete nodes carrying its address and this state's lineage that state does not hold",
 }
 
 
@@ -201,6 +209,8 @@ def _resource(w: _Writer, c: Change) -> None:
     header = _HEADER.get(c.action)
     if header is None:
         return
+    if c.reason == "forget_because_not_created":
+        header = "will be removed from state"
     reason = _REASON_TEXT.get(c.reason or "")
     w.add(f"  # {addr} {header}" + (f" ({reason})" if reason else ""), "#")
     sym = c.action.symbol
@@ -234,7 +244,10 @@ def _resource(w: _Writer, c: Change) -> None:
         _attr_lines(w, 10, pb, pa, sub)
         w.add("        }")
     if c.after_unknown or c.action in (Action.CREATE,) or c.action.is_replace:
-        if c.action is not Action.DELETE:
+        if c.action is not Action.DELETE and c.kind == "network":  # a provider's network piece has no nodes
+            w.add("      + created        = (known after apply)", "+")
+            w.add("      + id             = (known after apply)", "+")
+        elif c.action is not Action.DELETE:
             w.add("      + instances = (known after apply)", "+")
     w.add("    }")
     w.add()
@@ -350,6 +363,14 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
         w.add("Placements:")
         w.extend(lines)
         w.add()
+    spread = spread_lines(plan)
+    if spread:
+        w.add("Spread across providers:")
+        w.extend(spread)
+        w.add()
+    compared = comparison_lines(plan)
+    if compared:
+        w.extend(compared)
     notes = price_notes(plan.catalog)
     if notes:
         w.extend(notes)

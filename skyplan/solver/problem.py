@@ -29,6 +29,8 @@ class SolveOptions:
     ``only`` restricts the per-candidate display tables to these addresses; every
     address is still placed, since they share quotas, fleets and the budget.
     ``backend`` and ``merge`` exist to measure the alternatives (bench/solver_scale.py).
+    ``compare_single_cloud`` also finds the cheapest plan on each single cloud when
+    the solution buys from several (skyplan.solver.single_cloud).
     """
 
     budget: float | None = None
@@ -41,6 +43,7 @@ class SolveOptions:
     only: tuple[str, ...] = ()
     backend: str | None = None  # OR-Tools solver name; None = skyplan.solver.mip.choose_backend
     merge: bool = True  # merge alike workloads and answer unconstrained ones in closed form
+    compare_single_cloud: bool = False
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ each item can run somewhere at all -> couple items that constrain each other
 (colocation, egress) -> merge, prune, answer what needs no model in closed
 form -> the OR-Tools model (skyplan.solver.mip) for the rest -> name the cause
 if it is infeasible -> assemble placements, fallbacks and explanations
-(skyplan.solver.assemble).
+(skyplan.solver.assemble) -> with ``compare_single_cloud``, the same problem
+once per cloud alone (skyplan.solver.single_cloud).
 
 The rules, where the configuration leaves a choice:
 
@@ -101,7 +102,12 @@ def _solve(problem: Problem) -> Solution:
     threshold = 0.0 if opts.reoptimize else opts.migrate_threshold
     classes = build_classes(entries, coupled, opts.budget, threshold, merge=opts.merge)
     result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled)
-    return assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
+    solution = assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
+    if opts.compare_single_cloud:
+        from skyplan.solver.single_cloud import compare
+
+        solution = replace(solution, single_cloud=compare(problem, solution))
+    return solution
 
 
 def _without_fleet_nodes(problem: Problem) -> Problem:
