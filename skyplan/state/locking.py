@@ -55,7 +55,7 @@ class LockingMixin:
                 self._release_lock()
 
     def current_lock(self) -> LockInfo | None:
-        with self._mutex, translate(self.path):
+        with self._mutex, self._translate():
             return read_lock(self._conn)
 
     def force_unlock(self, lock_id: str) -> None:
@@ -75,7 +75,7 @@ class LockingMixin:
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
             took_over: tuple[LockInfo, str] | None = None
-            with self._mutex, translate(self.path):
+            with self._mutex, self._translate():
                 conn = self._conn
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -127,7 +127,7 @@ class LockingMixin:
         info = self._lock_info
         if info is None:
             return
-        with self._mutex, translate(self.path):
+        with self._mutex, self._translate():
             self._check_fence(self._conn, info)
 
     def _check_fence(self, conn: sqlite3.Connection, info: LockInfo) -> None:
@@ -164,5 +164,5 @@ class LockingMixin:
         if hb:
             hb.stop()
         if info:
-            with translate(self.path):
+            with self._translate():
                 self._conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))

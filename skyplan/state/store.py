@@ -60,6 +60,9 @@ class StateStore(LockingMixin):
 
     heartbeat_interval = HEARTBEAT_SECONDS
     lease = LEASE_SECONDS
+    backend = "sqlite"
+    _BEGIN_WRITE = "BEGIN IMMEDIATE"
+    _BEGIN_READ = "BEGIN"
 
     def __init__(self, path: Path, conn: sqlite3.Connection):
         self.path = path
@@ -76,7 +79,7 @@ class StateStore(LockingMixin):
         row = self._read_one("SELECT lineage FROM meta WHERE id = 1")
         if not row:
             raise StateError(f"state file {path} has no lineage record; it is damaged",
-                             hint=restore_hint(path))
+                             hint=self._restore_hint())
         self._lineage = row[0]
 
     # ---- opening -------------------------------------------------------------------------
@@ -145,11 +148,11 @@ class StateStore(LockingMixin):
 
     def snapshot(self) -> Snapshot:
         """Everything in state, read in one read transaction."""
-        with self._mutex, translate(self.path):
+        with self._mutex, self._translate():
             conn = self._conn
             own = not conn.in_transaction  # inside atomic() the open transaction is the snapshot
             if own:
-                conn.execute("BEGIN")
+                conn.execute(self._BEGIN_READ)
             try:
                 lineage, serial = conn.execute("SELECT lineage, serial FROM meta WHERE id = 1").fetchone()
                 rows = conn.execute("SELECT record, sensitive_paths FROM resources").fetchall()
@@ -170,7 +173,7 @@ class StateStore(LockingMixin):
                 outputs = {name: {"value": loads(value), "sensitive": bool(sens)} for name, value, sens in outs}
         except (ValueError, KeyError, TypeError, IndexError) as e:
             raise StateError(f"state file {self.path} holds a damaged record ({type(e).__name__}: {e})",
-                             hint=restore_hint(self.path)) from None
+                             hint=self._restore_hint()) from None
         return Snapshot(lineage=lineage, serial=serial, resources=resources, outputs=outputs, sensitive=sensitive)
 
     def get(self, address: str) -> ResourceRecord | None:
@@ -181,7 +184,7 @@ class StateStore(LockingMixin):
             return decode_record(row[0])
         except (ValueError, KeyError, TypeError, IndexError) as e:
             raise StateError(f"state file {self.path} holds a damaged record for {address} ({e})",
-                             hint=restore_hint(self.path)) from None
+                             hint=self._restore_hint()) from None
 
     def sensitive_paths(self, address: str) -> tuple[str, ...]:
         row = self._read_one("SELECT sensitive_paths FROM resources WHERE address = ?", (address,))
@@ -199,7 +202,7 @@ class StateStore(LockingMixin):
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
-        with self._mutex, translate(self.path):
+        with self._mutex, self._translate():
             rows = self._conn.execute(sql, args).fetchall()
         keys = ("id", "serial", "at", "who", "pid", "operation", "address", "action", "outcome", "detail")
         out = []
@@ -225,8 +228,9 @@ class StateStore(LockingMixin):
             created = (row[2] if row else "") or rec.created_at or now
             rec = replace(rec, created_at=created, updated_at=now)
             data = rec.to_json()
-            conn.execute(f"INSERT OR REPLACE INTO resources ({RESOURCE_COLUMNS}) VALUES ({_MARKS})",
-                         resource_row(rec, paths))
+            if row:
+                conn.execute("DELETE FROM resources WHERE address = ?", (rec.address,))
+            conn.execute(f"INSERT INTO resources ({RESOURCE_COLUMNS}) VALUES ({_MARKS})", resource_row(rec, paths))
             before_data = before.to_json() if before is not None else (decode_record(row[0]).to_json() if row else None)
             every = set(paths) | set(stored_paths)
             return self._journal(conn, rec.address, action, outcome, detail,
@@ -315,23 +319,29 @@ class StateStore(LockingMixin):
     def backup(self, keep: int = 10) -> Path:
         from skyplan.state.backup import backup
 
-        with self._mutex, translate(self.path):
+        with self._mutex, self._translate():
             return backup(self._conn, self.path, self.serial, keep=keep)
 
     # ---- internals -----------------------------------------------------------------------
 
+    def _translate(self):
+        return translate(self.path)
+
+    def _restore_hint(self) -> str:
+        return restore_hint(self.path)
+
     def _read_one(self, sql: str, args: tuple = ()) -> tuple | None:
-        with self._mutex, translate(self.path):
+        with self._mutex, self._translate():
             return self._conn.execute(sql, args).fetchone()
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; nested calls become savepoints of the outer one."""
-        with self._mutex, translate(self.path):
+        with self._mutex, self._translate():
             conn = self._conn
             self._depth += 1
             name = f"sp{self._depth}"
-            conn.execute("BEGIN IMMEDIATE" if self._depth == 1 else f"SAVEPOINT {name}")
+            conn.execute(self._BEGIN_WRITE if self._depth == 1 else f"SAVEPOINT {name}")
             try:
                 if self._depth == 1 and self._fence and self._lock_info is not None:
                     self._check_fence(conn, self._lock_info)

@@ -31,8 +31,51 @@ def state_path(tmp_path):
 
 @pytest.fixture
 def store(state_path):
-    from skyplan.state.store import StateStore
+    from skyplan.state.location import open_store
 
-    s = StateStore.open(state_path)
+    s = open_store(state_path)
     yield s
     s.close()
+
+
+# ---- the PostgreSQL backend: one real server per test session -------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server of the Debian ``postgresql`` package in a temp folder. Skipped
+    (saying why) where its binaries are absent, except in CI, where that is a failure."""
+    import os
+
+    from tests.pgserver import PgServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) are missing; CI must install the postgresql package")
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed: apt-get install postgresql")
+    server = PgServer(bindir).init()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def pg_location(pg_server):
+    """A fresh named state in the session's database."""
+    import uuid
+
+    from skyplan.state.location import PostgresLocation
+
+    return PostgresLocation(pg_server.url, f"team/test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def sqlite_path(tmp_path):
+    return tmp_path / "cfg" / ".skyplan" / "state.db"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def location(request, tmp_path):
+    """Where the store under test lives, on each backend (the shared store contract)."""
+    if request.param == "sqlite":
+        return tmp_path / "cfg" / ".skyplan" / "state.db"
+    return request.getfixturevalue("pg_location")

@@ -1,4 +1,6 @@
-"""StateStore: records, journal, redaction, outputs, moves, backups, transactions."""
+"""The store contract: records, journal, redaction, outputs, moves, backups,
+transactions, on every backend (``state_path`` is a SQLite file or a named state
+in a PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -12,23 +14,40 @@ from skyplan.errors import StateError
 from skyplan.state import default_state_path
 from skyplan.state.model import ResourceRecord
 from skyplan.state.redact import SENSITIVE
+from skyplan.state.location import PostgresLocation, open_store
 from skyplan.state.store import StateStore
 from tests.state.conftest import make_record
 
 
-def test_new_state_is_private_with_fixed_lineage(store, state_path):
-    assert stat.S_IMODE(os.stat(state_path).st_mode) == 0o600
-    assert store.serial == 0
+@pytest.fixture
+def state_path(location):
+    return location
+
+
+def _fresh(state_path, tmp_path):
+    if isinstance(state_path, PostgresLocation):
+        return PostgresLocation(state_path.url, state_path.name + "-fresh")
+    return tmp_path / "fresh.db"
+
+
+def test_new_state_has_a_fixed_lineage(store, state_path):
+    assert store.serial == 0 and state_path.exists()
     lineage = store.lineage
     store.close()
-    with StateStore.open(state_path) as again:
+    with open_store(state_path) as again:
         assert again.lineage == lineage
 
 
-def test_open_without_create_refuses_missing_file(tmp_path):
-    with pytest.raises(StateError, match="no state at .*run skyplan apply first"):
-        StateStore.open(tmp_path / "none.db", create=False)
-    assert not (tmp_path / "none.db").exists()
+def test_new_state_file_is_private(sqlite_path):
+    StateStore.open(sqlite_path).close()
+    assert stat.S_IMODE(os.stat(sqlite_path).st_mode) == 0o600
+
+
+def test_open_without_create_refuses_missing_state(state_path, tmp_path):
+    where = _fresh(state_path, tmp_path)
+    with pytest.raises(StateError, match="no state .*run skyplan apply first"):
+        open_store(where, create=False)
+    assert not where.exists()
 
 
 def test_record_round_trips_and_bumps_serial(store):
@@ -128,7 +147,9 @@ def test_threads_share_one_store(store):
     assert store.serial == 60 and len(store.snapshot().resources) == 6
 
 
-def test_backups_keep_the_last_n(store, state_path):
+def test_backups_keep_the_last_n(sqlite_path):
+    store = StateStore.open(sqlite_path)
+    state_path = sqlite_path
     store.record(make_record(), action="create")
     made = [store.backup(keep=3) for _ in range(5)]
     kept = sorted((state_path.parent / "backups").glob("state-*.db"))
@@ -136,9 +157,18 @@ def test_backups_keep_the_last_n(store, state_path):
     assert stat.S_IMODE(os.stat(kept[-1]).st_mode) == 0o600
     with StateStore.open(kept[-1]) as copy:
         assert copy.lineage == store.lineage and "workload.train" in copy.snapshot().resources
+    store.close()
 
 
-def test_push_checks_lineage_and_serial(store, tmp_path):
+def test_postgres_backups_keep_the_last_n_in_the_database(pg_location):
+    with open_store(pg_location) as store:
+        store.record(make_record(), action="create")
+        for _ in range(5):
+            store.backup(keep=3)
+        assert [serial for _, serial in store.backups()] == [1, 1, 1]
+
+
+def test_push_checks_lineage_and_serial(store, state_path, tmp_path):
     store.record(make_record(), action="create", sensitive_paths=["env.TOKEN"])
     store.set_outputs({"o": {"value": [1, 2]}})
     doc = store.export_json()
@@ -151,7 +181,7 @@ def test_push_checks_lineage_and_serial(store, tmp_path):
     assert store.import_json(doc, force=True) == 4
     snap = store.snapshot()
     assert snap.resources["workload.train"].config_hash == "h1" and snap.outputs["o"]["value"] == [1, 2]
-    with StateStore.open(tmp_path / "fresh.db") as fresh:  # a never-written state takes any lineage
+    with open_store(_fresh(state_path, tmp_path)) as fresh:  # a never-written state takes any lineage
         assert fresh.import_json({**doc, "lineage": "other"}) == 3
         assert fresh.lineage == "other" and fresh.sensitive_paths("workload.train") == ("env.TOKEN",)
 

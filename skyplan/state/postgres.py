@@ -1,0 +1,548 @@
+"""The PostgreSQL state backend: the StateStore contract on a named state in a
+shared database, for a team and its CI runners.
+
+Each state lives in its own schema (``sp_<hash of the name>``), listed in
+``public.skyplan_states``, with the same tables as the SQLite file, created by
+named migrations recorded in its ``migrations`` table (one transaction each,
+serialised by a transaction advisory lock). The store reuses StateStore's SQL
+through ``PgConn``, which speaks the sqlite3 calls the store makes.
+
+The lock is a session-level ``pg_try_advisory_lock`` on a key derived from the
+state's name, taken on a dedicated connection that the heartbeat keeps busy,
+plus the lock row naming the holder. When a holder dies its session ends and
+PostgreSQL releases the advisory lock: the next acquirer finds the lock free
+but a row left, takes it over and journals why. Every write checks, under a
+``FOR SHARE`` row lock, that the lock row is still this holder's generation, so
+a writer that lost its lock changes nothing. ``force-unlock`` removes the row
+and ends the holder's lock session. Two states never share a key, so they never
+wait on each other.
+
+A connection dropped during a write is retried with backoff; whether the
+interrupted transaction committed is asked of the server (``txid_status``), so a
+retry never records twice. If the server stays unreachable the write fails with
+StateUnreachable (a LockLostError: the apply starts nothing more).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from skyplan.errors import LockError, LockLostError, StateError
+from skyplan.state.location import PostgresLocation, redact_text
+from skyplan.state.lock import LockInfo, check_lock_id, held_error, hostname, pid_start_ticks, read_lock
+from skyplan.state.store import StateStore
+
+REGISTRY = "public.skyplan_states"
+RETRY_SECONDS = 30.0  # how long a write retries a dropped connection before giving up
+
+_INITIAL = [
+    "CREATE TABLE migrations (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, applied_at TEXT NOT NULL)",
+    """CREATE TABLE meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1), lineage TEXT NOT NULL, serial BIGINT NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL, lock_generation BIGINT NOT NULL DEFAULT 0, name TEXT NOT NULL)""",
+    """CREATE TABLE resources (
+        address TEXT PRIMARY KEY, kind TEXT NOT NULL, provider TEXT, region TEXT, zone TEXT,
+        instance_type TEXT, pricing TEXT, hourly_price DOUBLE PRECISION NOT NULL DEFAULT 0,
+        provider_ids TEXT NOT NULL DEFAULT '[]', attributes TEXT NOT NULL DEFAULT '{}',
+        config_hash TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, tainted INTEGER NOT NULL DEFAULT 0,
+        sensitive_paths TEXT NOT NULL DEFAULT '[]', record TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    """CREATE TABLE journal (
+        id BIGSERIAL PRIMARY KEY, serial BIGINT NOT NULL, at TEXT NOT NULL,
+        who TEXT NOT NULL, pid INTEGER NOT NULL, operation TEXT NOT NULL DEFAULT '',
+        address TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '', before TEXT, after TEXT, generation BIGINT NOT NULL DEFAULT 0)""",
+    "CREATE INDEX journal_address ON journal (address)",
+    "CREATE TABLE outputs (name TEXT PRIMARY KEY, value TEXT NOT NULL, sensitive INTEGER NOT NULL DEFAULT 0)",
+    """CREATE TABLE lock (
+        slot INTEGER PRIMARY KEY CHECK (slot = 1), id TEXT NOT NULL, operation TEXT NOT NULL,
+        who TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, created TEXT NOT NULL,
+        heartbeat DOUBLE PRECISION NOT NULL, version TEXT NOT NULL, generation BIGINT NOT NULL DEFAULT 0,
+        pid_start TEXT NOT NULL DEFAULT '', backend_pid INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE backups (
+        id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, serial BIGINT NOT NULL, document TEXT NOT NULL)""",
+]
+# (name, statements). Append only; never edit a migration that has shipped.
+MIGRATIONS: list[tuple[str, list[str]]] = [("0001_initial", _INITIAL)]
+
+
+class StateUnreachable(LockLostError):
+    """The database could not be reached again within RETRY_SECONDS during a write."""
+
+
+def _driver():
+    try:
+        import psycopg
+    except ImportError:
+        raise StateError("the postgres state backend needs psycopg 3",
+                         hint="install it with: pip install 'skyplan[postgres]'") from None
+    return psycopg
+
+
+def _key(name: str) -> int:
+    """The advisory lock key of a state: 64 bits of a hash of its name."""
+    return int.from_bytes(hashlib.sha256(f"skyplan-state:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def schema_name(name: str) -> str:
+    return "sp_" + hashlib.sha256(name.encode()).hexdigest()[:24]
+
+
+def _connect(loc: PostgresLocation, *, timeout: float = 10.0):
+    psycopg = _driver()
+    try:
+        return psycopg.connect(loc.url, autocommit=True, connect_timeout=max(1, int(timeout)),
+                               application_name="skyplan", keepalives=1, keepalives_idle=10,
+                               keepalives_interval=5, keepalives_count=3)
+    except psycopg.Error as e:
+        raise StateError(f"cannot connect to the state database {loc}: {_first_line(e, loc)}",
+                         hint="check the URL (skyplan { state { url } } or SKYPLAN_STATE_URL), that the server "
+                              "runs, and the password (PGPASSWORD, ~/.pgpass or the URL)") from None
+
+
+def _first_line(e: BaseException, loc: PostgresLocation) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return redact_text(text, loc.url)
+
+
+class ConnectionLost(StateError):
+    pass
+
+
+class PgConn:
+    """The sqlite3-style calls StateStore makes (``execute`` with ``?`` marks,
+    ``executemany``, ``in_transaction``) on a psycopg connection in autocommit
+    mode, with faults turned into StateError naming the state (never its password)."""
+
+    def __init__(self, loc: PostgresLocation, raw):
+        self.loc, self.raw = loc, raw
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def _fault(self, e: Exception) -> StateError:
+        psycopg = _driver()
+        if isinstance(e, psycopg.OperationalError) or self.raw.closed or self.raw.broken:
+            return ConnectionLost(f"lost the connection to the state database {self.loc}: {_first_line(e, self.loc)}")
+        return StateError(f"state {self.loc}: {_first_line(e, self.loc)}")
+
+    def execute(self, sql: str, args: Any = ()):
+        psycopg = _driver()
+        try:
+            return self.raw.execute(self._sql(sql), tuple(args) if args else None)
+        except psycopg.Error as e:
+            raise self._fault(e) from None
+
+    def executemany(self, sql: str, rows):
+        psycopg = _driver()
+        rows = list(rows)
+        if not rows:
+            return None
+        try:
+            with self.raw.cursor() as cur:
+                cur.executemany(self._sql(sql), rows)
+        except psycopg.Error as e:
+            raise self._fault(e) from None
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        if self.raw.closed or self.raw.broken:
+            return False
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def close(self) -> None:
+        try:
+            self.raw.close()
+        except Exception:
+            pass
+
+
+def state_exists(loc: PostgresLocation) -> bool:
+    raw = _connect(loc)
+    try:
+        conn = PgConn(loc, raw)
+        if conn.execute("SELECT to_regclass(?)", (REGISTRY,)).fetchone()[0] is None:
+            return False
+        return conn.execute(f"SELECT 1 FROM {REGISTRY} WHERE name = ?", (loc.name,)).fetchone() is not None
+    finally:
+        raw.close()
+
+
+def _migrate(conn: PgConn, loc: PostgresLocation, create: bool) -> None:
+    """Create the state (with ``create``) and bring its schema up to date, one
+    transaction per migration, serialised across processes on the state's key."""
+    schema = schema_name(loc.name)
+    while True:
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (_key(loc.name) ^ 1,))
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {REGISTRY} (name TEXT PRIMARY KEY, schema TEXT NOT NULL UNIQUE,"
+                         " created_at TEXT NOT NULL)")
+            known = conn.execute(f"SELECT schema FROM {REGISTRY} WHERE name = ?", (loc.name,)).fetchone()
+            if known is None:
+                if not create:
+                    raise StateError(f"no state {loc.name!r} in {loc}; run skyplan apply first",
+                                     hint="or check skyplan { state { name } }")
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                conn.execute(f"INSERT INTO {REGISTRY} (name, schema, created_at) VALUES (?, ?, ?)",
+                             (loc.name, schema, _now()))
+            conn.execute(f'SET LOCAL search_path TO "{schema}"')
+            has = conn.execute("SELECT to_regclass(?)", (f'"{schema}".migrations',)).fetchone()[0] is not None
+            names = [r[0] for r in conn.execute("SELECT name FROM migrations ORDER BY id")] if has else []
+            if names != [n for n, _ in MIGRATIONS[: len(names)]]:
+                raise StateError(f"state {loc} has migrations this skyplan does not know: {', '.join(names)}",
+                                 hint="it was written by a newer or another build of skyplan; upgrade skyplan")
+            if len(names) >= len(MIGRATIONS):
+                conn.execute("COMMIT")
+                return
+            name, statements = MIGRATIONS[len(names)]
+            for sql in statements:
+                conn.execute(sql)
+            if not names:
+                conn.execute("INSERT INTO meta (id, lineage, serial, created_at, name) VALUES (1, ?, 0, ?, ?)",
+                             (str(uuid.uuid4()), _now(), loc.name))
+            conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def _now() -> str:
+    from skyplan.state.schema import now_iso
+
+    return now_iso()
+
+
+def _open_conn(loc: PostgresLocation) -> PgConn:
+    conn = PgConn(loc, _connect(loc))
+    conn.execute(f'SET search_path TO "{schema_name(loc.name)}"')
+    return conn
+
+
+class PostgresStore(StateStore):
+    """StateStore on PostgreSQL; ``StateStore``'s reading and writing code runs unchanged."""
+
+    backend = "postgres"
+    _BEGIN_WRITE = "BEGIN"
+    _BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    retry_seconds = RETRY_SECONDS
+
+    def __init__(self, loc: PostgresLocation, conn: PgConn):
+        self._lock_conn: PgConn | None = None
+        self._txid: int | None = None
+        super().__init__(loc, conn)  # type: ignore[arg-type]
+
+    @classmethod
+    def open(cls, location, *, create: bool = True) -> "PostgresStore":  # type: ignore[override]
+        conn = PgConn(location, _connect(location))
+        try:
+            _migrate(conn, location, create)
+            conn.execute(f'SET search_path TO "{schema_name(location.name)}"')
+            return cls(location, conn)
+        except BaseException:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._heartbeat:
+                try:
+                    self._release_lock()
+                except StateError:
+                    pass
+            self._conn.close()
+            if self._lock_conn is not None:
+                self._lock_conn.close()
+                self._lock_conn = None
+
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        yield  # PgConn already turns driver faults into StateError
+
+    def _restore_hint(self) -> str:
+        return "restore an earlier version with skyplan state push (state pull keeps a copy), or use another state name"
+
+    # ---- writes survive a dropped connection -------------------------------------------------
+
+    @contextmanager
+    def atomic(self):
+        with self._mutex:
+            outer = self._depth == 0
+            with super().atomic() as conn:
+                if outer:
+                    self._txid = conn.execute("SELECT txid_current()").fetchone()[0]
+                yield conn
+
+    _write = atomic
+
+    def _reconnect(self) -> None:
+        deadline = time.monotonic() + self.retry_seconds
+        wait = 0.2
+        while True:
+            try:
+                conn = _open_conn(self.path)  # type: ignore[arg-type]
+            except StateError as e:
+                if time.monotonic() + wait > deadline:
+                    raise StateUnreachable(f"cannot reach the state database {self.path} again "
+                                           f"(tried for {self.retry_seconds:.0f}s): {e.message if hasattr(e, 'message') else e}",
+                                           hint="nothing more is started; see what was done but not recorded "
+                                                "below, and run plan again once the database is back") from None
+                time.sleep(wait)
+                wait = min(wait * 2, 3.0)
+                continue
+            self._conn.close()
+            self._conn = conn
+            return
+
+    def _retrying(self, fn, *args, **kwargs):
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except ConnectionLost:
+                txid = self._txid
+                with self._mutex:
+                    self._depth = 0
+                    self._reconnect()
+                    if txid is not None:
+                        status = self._conn.execute("SELECT txid_status(?)", (txid,)).fetchone()[0]
+                        if status == "committed":  # the commit went through; its answer was lost
+                            return self._conn.execute("SELECT serial FROM meta WHERE id = 1").fetchone()[0]
+
+    def record(self, *a, **k):
+        return self._retrying(super().record, *a, **k)
+
+    def forget(self, *a, **k):
+        return self._retrying(super().forget, *a, **k)
+
+    def journal_event(self, *a, **k):
+        return self._retrying(super().journal_event, *a, **k)
+
+    def set_outputs(self, *a, **k):
+        return self._retrying(super().set_outputs, *a, **k)
+
+    def move(self, *a, **k):
+        return self._retrying(super().move, *a, **k)
+
+    def journal_lost(self, *a, **k):
+        return self._retrying(super().journal_lost, *a, **k)
+
+    def _read_one(self, sql: str, args: tuple = ()):
+        try:
+            return super()._read_one(sql, args)
+        except ConnectionLost:
+            with self._mutex:
+                if self._depth:
+                    raise
+                self._reconnect()
+            return super()._read_one(sql, args)
+
+    def snapshot(self):
+        try:
+            return super().snapshot()
+        except ConnectionLost:
+            with self._mutex:
+                self._reconnect()
+            return super().snapshot()
+
+    # ---- backups: kept in the state's own schema ------------------------------------------------
+
+    def backup(self, keep: int = 10) -> str:
+        doc = self.export_json()
+        with self._write() as conn:
+            conn.execute("INSERT INTO backups (at, serial, document) VALUES (?, ?, ?)",
+                         (_now(), doc["serial"], json.dumps(doc)))
+            conn.execute("DELETE FROM backups WHERE id NOT IN (SELECT id FROM backups ORDER BY id DESC LIMIT ?)",
+                         (max(1, keep),))
+        return f"{self.path} backup of serial {doc['serial']}"
+
+    def backups(self) -> list[tuple[str, int]]:
+        with self._mutex:
+            return [(at, s) for at, s in self._conn.execute("SELECT at, serial FROM backups ORDER BY id")]
+
+    # ---- the lock -------------------------------------------------------------------------------
+
+    def _acquire(self, operation: str, timeout: float) -> LockInfo:
+        from skyplan.state.locking import _version
+
+        loc: PostgresLocation = self.path  # type: ignore[assignment]
+        key = _key(loc.name)
+        deadline = time.monotonic() + max(0.0, timeout)
+        lock_conn = _open_conn(loc)
+        lock_conn.execute("SET tcp_keepalives_idle = 10")
+        lock_conn.execute("SET tcp_keepalives_interval = 5")
+        lock_conn.execute("SET tcp_keepalives_count = 3")
+        backend_pid = lock_conn.raw.info.backend_pid
+        try:
+            while True:
+                if lock_conn.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0]:
+                    break
+                holder = self.current_lock()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and holder is not None:
+                    raise held_error(holder, str(loc), self.lease)
+                if remaining <= -5:  # the key is held but no row says by whom
+                    raise LockError(f"state {loc} is being locked by another process",
+                                    hint="retry in a moment, or with -lock-timeout=DURATION")
+                time.sleep(0.05 if remaining <= 0 else min(0.1, remaining))
+            took_over = None
+            with self._mutex:
+                conn = self._conn
+                conn.execute("BEGIN")
+                try:
+                    old = read_lock(conn)
+                    if old is not None:  # the advisory lock was free: its holder's session is gone
+                        conn.execute("DELETE FROM lock WHERE id = ?", (old.id,))
+                        took_over = (old, f"its database session ended (holder on {old.host} died or lost its "
+                                          "connection), so PostgreSQL released its lock")
+                    generation = conn.execute("UPDATE meta SET lock_generation = lock_generation + 1 "
+                                              "WHERE id = 1 RETURNING lock_generation").fetchone()[0]
+                    info = LockInfo(str(uuid.uuid4()), operation, self._who, hostname(), os.getpid(), _now(),
+                                    time.time(), _version(), generation, pid_start_ticks(os.getpid()))
+                    conn.execute(
+                        "INSERT INTO lock (slot, id, operation, who, host, pid, created, heartbeat, version,"
+                        " generation, pid_start, backend_pid) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (info.id, info.operation, info.who, info.host, info.pid, info.created, info.heartbeat,
+                         info.version, info.generation, info.pid_start, backend_pid))
+                    if took_over is not None:
+                        self._lock_info = info
+                        o, why = took_over
+                        self._journal(conn, "lock", "lock-takeover", "ok",
+                                      f"took over lock {o.id} ({o.operation!r} by {o.who}, pid {o.pid}, "
+                                      f"generation {o.generation}): {why}", o.to_json(), None, bump=False)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    self._lock_info = None
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                self._lock_info, self._lock_depth, self._lock_conn = info, 0, lock_conn
+                self._heartbeat = PgHeartbeat(self, info.id, key, self.heartbeat_interval).start()
+        except BaseException:
+            if self._lock_conn is not lock_conn:
+                lock_conn.close()
+            raise
+        if took_over is not None:
+            o, why = took_over
+            self.on_notice(f"Took over the state lock of {o.operation!r} by {o.who} (pid {o.pid}, lock ID {o.id}): "
+                           f"{why}. Recorded in the state journal.")
+        return info
+
+    def _check_fence(self, conn, info: LockInfo) -> None:
+        conn.execute("SELECT id FROM lock WHERE slot = 1 FOR SHARE")  # a takeover waits for this write
+        super()._check_fence(conn, info)
+
+    def force_unlock(self, lock_id: str) -> None:
+        """Remove the lock row ``lock_id`` and end its holder's lock session (which
+        releases the advisory lock); refused while the holder runs on this host."""
+        from skyplan.state.lock import refuse_live_holder
+
+        with self._write() as conn:
+            holder = read_lock(conn)
+            if holder is None:
+                raise StateError(f"state {self.path} is not locked")
+            check_lock_id(holder, lock_id, str(self.path))
+            refuse_live_holder(holder)
+            backend = conn.execute("SELECT backend_pid FROM lock WHERE id = ?", (lock_id,)).fetchone()[0]
+            conn.execute("DELETE FROM lock WHERE id = ?", (lock_id,))
+            self._journal(conn, "lock", "force-unlock", "ok",
+                          f"removed lock {lock_id} ({holder.operation!r} by {holder.who}, pid {holder.pid})",
+                          holder.to_json(), None, bump=False)
+        if backend:
+            try:
+                self._conn.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                                   "AND pid = ? AND granted", (backend,))
+            except StateError:
+                pass  # not allowed to end it: the holder's writes are refused all the same (its row is gone)
+
+    def _release_lock(self) -> None:
+        info, hb, lock_conn = self._lock_info, self._heartbeat, self._lock_conn
+        self._lock_info, self._heartbeat, self._lock_depth, self._lock_conn = None, None, 0, None
+        if hb:
+            hb.stop()
+        try:
+            if info:
+                try:
+                    self._conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
+                except ConnectionLost:
+                    self._reconnect()
+                    self._conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
+        finally:
+            if lock_conn is not None:
+                lock_conn.close()  # ends the session: the advisory lock goes with it
+
+
+class PgHeartbeat:
+    """Refreshes the lock row's heartbeat on the lock connection. If that connection
+    drops (server restart), reconnects and takes the advisory lock again while the
+    row is still this holder's; ``lost`` once it is not."""
+
+    def __init__(self, store: PostgresStore, lock_id: str, key: int, interval: float):
+        self.store, self.lock_id, self.key, self.interval = store, lock_id, key, interval
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="skyplan-lock-heartbeat", daemon=True)
+
+    def start(self) -> "PgHeartbeat":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _beat(self, conn: PgConn) -> bool:
+        cur = conn.execute("UPDATE lock SET heartbeat = ? WHERE id = ?", (time.time(), self.lock_id))
+        return cur.rowcount > 0
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            conn = self.store._lock_conn
+            if conn is None:
+                return
+            try:
+                if not self._beat(conn):
+                    self.lost = True
+                    return
+            except ConnectionLost:
+                self._relock()
+                if self.lost:
+                    return
+            except StateError:
+                continue
+
+    def _relock(self) -> None:
+        loc = self.store.path
+        while not self._stop.is_set():
+            try:
+                conn = _open_conn(loc)  # type: ignore[arg-type]
+            except StateError:
+                self._stop.wait(0.5)
+                continue
+            try:
+                got = conn.execute("SELECT pg_try_advisory_lock(?)", (self.key,)).fetchone()[0]
+                if got and self._beat(conn):
+                    pid = conn.raw.info.backend_pid
+                    conn.execute("UPDATE lock SET backend_pid = ? WHERE id = ?", (pid, self.lock_id))
+                    old, self.store._lock_conn = self.store._lock_conn, conn
+                    if old is not None:
+                        old.close()
+                    return
+            except StateError:
+                conn.close()
+                self._stop.wait(0.5)
+                continue
+            conn.close()
+            self.lost = True  # another holder has it now; our writes are fenced off
+            return
