@@ -385,17 +385,19 @@ class PostgresStore(StateStore):
         lock_conn.execute("SET tcp_keepalives_count = 3")
         backend_pid = lock_conn.raw.info.backend_pid
         try:
-            while True:
-                if lock_conn.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0]:
-                    break
-                holder = self.current_lock()
+            while not lock_conn.execute("SELECT pg_try_advisory_lock(?)", (key,)).fetchone()[0]:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 and holder is not None:
-                    raise held_error(holder, str(loc), self.lease)
-                if remaining <= -5:  # the key is held but no row says by whom
-                    raise LockError(f"state {loc} is being locked by another process",
-                                    hint="retry in a moment, or with -lock-timeout=DURATION")
-                time.sleep(0.05 if remaining <= 0 else min(0.1, remaining))
+                if remaining > 0:
+                    time.sleep(min(0.1, remaining))
+                    continue
+                # Held: say by whom (its row follows its advisory lock within a transaction).
+                for _ in range(40):
+                    holder = self.current_lock()
+                    if holder is not None:
+                        raise held_error(holder, str(loc), self.lease)
+                    time.sleep(0.05)
+                raise LockError(f"state {loc} is being locked by another process",
+                                hint="retry in a moment, or with -lock-timeout=DURATION")
             took_over = None
             with self._mutex:
                 conn = self._conn

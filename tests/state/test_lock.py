@@ -12,12 +12,37 @@ import time
 import pytest
 
 from skyplan.errors import LockError, StateError
+from skyplan.state.location import PostgresLocation, open_store
 from skyplan.state.store import StateStore
 
 
-def test_second_holder_is_refused_naming_the_first(store, state_path):
-    with store.lock("apply") as info:
-        with StateStore.open(state_path) as other:
+@pytest.fixture
+def cstore(location):
+    """The store of the lock contract, on each backend."""
+    s = open_store(location)
+    yield s
+    s.close()
+
+
+def _where(location) -> list[str]:
+    """Arguments that let a child process open ``location`` (see _OPEN)."""
+    if isinstance(location, PostgresLocation):
+        return [location.url, location.name]
+    return [str(location)]
+
+
+_OPEN = ("from skyplan.state.location import PostgresLocation, open_store\n"
+         "def _open(args):\n"
+         "    return open_store(PostgresLocation(*args) if len(args) == 2 else args[0])\n")
+
+
+def _dead_reason(location) -> str:
+    return "database session ended" if isinstance(location, PostgresLocation) else "is no longer running"
+
+
+def test_second_holder_is_refused_naming_the_first(cstore, location):
+    with cstore.lock("apply") as info:
+        with open_store(location) as other:
             with pytest.raises(LockError) as e:
                 with other.lock("plan"):
                     pass
@@ -29,15 +54,15 @@ def test_second_holder_is_refused_naming_the_first(store, state_path):
                 with other.lock("plan", timeout=0.3):
                     pass
             assert time.monotonic() - t >= 0.3
-    assert store.current_lock() is None
+    assert cstore.current_lock() is None
 
 
-def test_lock_timeout_waits_for_release(store, state_path):
+def test_lock_timeout_waits_for_release(cstore, location):
     import threading
 
-    other = StateStore.open(state_path)
+    other = open_store(location)
     got = []
-    with store.lock("apply"):
+    with cstore.lock("apply"):
         cm = other.lock("plan", timeout=5)
         t = threading.Thread(target=lambda: got.append(cm.__enter__()))
         t.start()
@@ -45,30 +70,29 @@ def test_lock_timeout_waits_for_release(store, state_path):
     t.join()
     assert got and got[0].operation == "plan"
     other.close()  # releases the lock it still holds
-    assert store.current_lock() is None
+    assert cstore.current_lock() is None
 
 
-def test_lock_is_reentrant_for_the_same_store(store):
-    with store.lock("apply") as a:
-        with store.lock("refresh") as b:
+def test_lock_is_reentrant_for_the_same_store(cstore):
+    with cstore.lock("apply") as a:
+        with cstore.lock("refresh") as b:
             assert a == b
-        assert store.current_lock() == a
-    assert store.current_lock() is None
+        assert cstore.current_lock() == a
+    assert cstore.current_lock() is None
 
 
-def test_journal_rows_carry_the_operation(store):
+def test_journal_rows_carry_the_operation(cstore):
     from tests.state.conftest import make_record
 
-    with store.lock("apply"):
-        store.record(make_record(), action="create")
-    assert store.history()[0]["operation"] == "apply"
+    with cstore.lock("apply"):
+        cstore.record(make_record(), action="create")
+    assert cstore.history()[0]["operation"] == "apply"
 
 
-def _die_holding(state_path) -> str:
-    code = textwrap.dedent(f"""
+def _die_holding(location) -> str:
+    code = _OPEN + textwrap.dedent(f"""
         import os
-        from skyplan.state.store import StateStore
-        s = StateStore.open({str(state_path)!r})
+        s = _open({_where(location)!r})
         held = s.lock("apply"); held.__enter__()
         print(s.current_lock().id, flush=True)
         os._exit(0)  # dies holding the lock
@@ -78,28 +102,28 @@ def _die_holding(state_path) -> str:
     return out.stdout.strip()
 
 
-def test_dead_holder_on_this_host_is_taken_over_said_and_journaled(store, state_path):
-    lock_id = _die_holding(state_path)
+def test_dead_holder_on_this_host_is_taken_over_said_and_journaled(cstore, location):
+    lock_id = _die_holding(location)
     notes = []
-    store.on_notice = notes.append
-    with store.lock("plan") as info:
+    cstore.on_notice = notes.append
+    with cstore.lock("plan") as info:
         assert info.id != lock_id and info.generation == 2
     (note,) = notes
-    assert f"lock ID {lock_id}" in note and "is no longer running" in note
-    row = store.history()[0]
+    assert f"lock ID {lock_id}" in note and _dead_reason(location) in note
+    row = cstore.history()[0]
     assert row["action"] == "lock-takeover" and lock_id in row["detail"] and row["operation"] == "plan"
-    assert store.current_lock() is None
+    assert cstore.current_lock() is None
 
 
-def test_force_unlock_of_a_dead_holder(store, state_path):
-    lock_id = _die_holding(state_path)
+def test_force_unlock_of_a_dead_holder(cstore, location):
+    lock_id = _die_holding(location)
     with pytest.raises(StateError, match="does not match"):
-        store.force_unlock("wrong-id")
-    store.force_unlock(lock_id)
-    assert store.current_lock() is None
-    assert store.history()[0]["action"] == "force-unlock"
+        cstore.force_unlock("wrong-id")
+    cstore.force_unlock(lock_id)
+    assert cstore.current_lock() is None
+    assert cstore.history()[0]["action"] == "force-unlock"
     with pytest.raises(StateError, match="not locked"):
-        store.force_unlock(lock_id)
+        cstore.force_unlock(lock_id)
 
 
 def put_lock(state_path, *, host: str, pid: int, created: str | None = None, heartbeat: float | None = None,
@@ -183,26 +207,28 @@ def test_lock_timeout_waits_for_another_hosts_lease_to_run_out(store, state_path
     assert 0.3 < waited < 3
 
 
-def test_a_holder_that_lost_its_lock_writes_nothing_more(store, state_path):
+def test_a_holder_that_lost_its_lock_writes_nothing_more(cstore, location):
     from skyplan.errors import LockLostError
     from tests.state.conftest import make_record
 
-    with store.lock("apply") as info:
-        store.record(make_record(), action="create")
-        with StateStore.open(state_path) as other:
+    with cstore.lock("apply") as info:
+        cstore.record(make_record(), action="create")
+        with open_store(location) as other:
             with other.atomic() as conn:  # as force-unlock run on another host does
+                if isinstance(location, PostgresLocation):  # ... which also ends the holder's lock session
+                    conn.execute("SELECT pg_terminate_backend(backend_pid) FROM lock WHERE id = ?", (info.id,))
                 conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
             other.on_notice = lambda text: None
             with other.lock("apply") as newer:
                 assert newer.generation == info.generation + 1
                 with pytest.raises(LockLostError, match="lost the state lock"):
-                    store.record(make_record("workload.other"), action="create")
+                    cstore.record(make_record("workload.other"), action="create")
                 with pytest.raises(LockLostError):
-                    store.check_lock()
-                store.journal_lost("workload.other", "create", "launched, not recorded", make_record("workload.other"),
+                    cstore.check_lock()
+                cstore.journal_lost("workload.other", "create", "launched, not recorded", make_record("workload.other"),
                                    sensitive_paths=("env.TOKEN",))
-        assert store.get("workload.other") is None
-    rows = store.history()
+        assert cstore.get("workload.other") is None
+    rows = cstore.history()
     assert rows[0]["outcome"] == "lock-lost" and rows[0]["generation"] == info.generation
     assert "secret-1" not in str(rows[0]) and rows[0]["after"]["address"] == "workload.other"
     assert [r["generation"] for r in rows if r["action"] == "create" and r["outcome"] == "ok"] == [info.generation]
@@ -214,20 +240,19 @@ def test_old_heartbeat_is_stale(store):
         assert "heartbeat was" in info.stale_reason(lease=10, now=info.heartbeat + 60)
 
 
-def test_heartbeat_refreshes_while_held(state_path):
-    with StateStore.open(state_path) as s:
+def test_heartbeat_refreshes_while_held(location):
+    with open_store(location) as s:
         s.heartbeat_interval = 0.05
         with s.lock("apply") as info:
             time.sleep(0.3)
             assert s.current_lock().heartbeat > info.heartbeat
 
 
-_RACER = textwrap.dedent("""
+_RACER = _OPEN + textwrap.dedent("""
     import sys, time
     from skyplan.errors import LockError
-    from skyplan.state.store import StateStore
-    path, start = sys.argv[1], float(sys.argv[2])
-    s = StateStore.open(path)
+    start = float(sys.argv[1])
+    s = _open(sys.argv[2:])
     while time.time() < start:
         pass
     try:
@@ -240,10 +265,10 @@ _RACER = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("round_", range(4))
-def test_racing_processes_exactly_one_wins(state_path, round_):
-    StateStore.open(state_path).close()
+def test_racing_processes_exactly_one_wins(location, round_):
+    open_store(location).close()
     start = time.time() + 1.0
-    procs = [subprocess.Popen([sys.executable, "-c", _RACER, str(state_path), str(start)],
+    procs = [subprocess.Popen([sys.executable, "-c", _RACER, str(start), *_where(location)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [p.communicate(timeout=60) for p in procs]
     outs = sorted(o.strip() for o, _ in results)
