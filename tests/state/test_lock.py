@@ -258,7 +258,7 @@ _RACER = _OPEN + textwrap.dedent("""
     try:
         with s.lock("apply"):
             print("won", flush=True)
-            time.sleep(0.3)
+            time.sleep(1.0)  # longer than a loaded machine may take to start the others
     except LockError:
         print("lost", flush=True)
 """)
@@ -267,7 +267,7 @@ _RACER = _OPEN + textwrap.dedent("""
 @pytest.mark.parametrize("round_", range(4))
 def test_racing_processes_exactly_one_wins(location, round_):
     open_store(location).close()
-    start = time.time() + 1.0
+    start = time.time() + 1.5
     procs = [subprocess.Popen([sys.executable, "-c", _RACER, str(start), *_where(location)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [p.communicate(timeout=60) for p in procs]
