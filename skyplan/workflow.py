@@ -33,9 +33,9 @@ def load_config(dir: str | Path, vars: Mapping[str, Any] | None = None, var_file
         return config.load(str(dir), vars=dict(vars or {}), var_files=list(var_files or ()))
 
 
-def state_path(graph: DesiredGraph) -> Path:
-    """Where this configuration's state lives: the skyplan block's state_path, or
-    ``.skyplan/state.db`` beside the config."""
+def state_path(graph: DesiredGraph):
+    """Where this configuration's state lives: a named state in PostgreSQL (backend
+    "postgres"), the skyplan block's state_path, or ``.skyplan/state.db`` beside the config."""
     from skyplan.state import default_state_path
 
     return default_state_path(graph.root, graph.settings)
@@ -44,9 +44,9 @@ def state_path(graph: DesiredGraph) -> Path:
 def open_state(graph: DesiredGraph, create: bool = True):
     """Open (creating when asked) the state store of ``graph``; StateError when absent
     and not ``create``."""
-    from skyplan.state import StateStore
+    from skyplan.state.location import open_store
 
-    return StateStore.open(state_path(graph), create=create)
+    return open_store(state_path(graph), create=create)
 
 
 def build_providers(graph: DesiredGraph, only: Iterable[str] | None = None) -> dict[str, Provider]:

@@ -22,7 +22,7 @@ state_app = typer.Typer(help="Inspect and edit state: what skyplan has created, 
                         no_args_is_help=True, rich_markup_mode=None)
 
 
-def state_path(dir: Path, state: Optional[Path]) -> Path:
+def state_path(dir: Path, state: Optional[Path]):
     """``--state`` if given; else the config's ``skyplan { state { path } }``; else
     ``DIR/.skyplan/state.db``."""
     from skyplan.state import default_state_path
@@ -47,9 +47,9 @@ def state_path(dir: Path, state: Optional[Path]) -> Path:
 
 
 def _open(dir: Path, state: Optional[Path], *, create: bool = False):
-    from skyplan.state.store import StateStore
+    from skyplan.state.location import open_store
 
-    return StateStore.open(state_path(dir, state), create=create)
+    return open_store(state_path(dir, state), create=create)
 
 
 def _timeout(text: str) -> float:
@@ -323,7 +323,7 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
     from skyplan.providers import get_provider
     from skyplan.state import default_state_path
     from skyplan.state.adopt import adopt, catalog_price, provider_key_for, read_existing
-    from skyplan.state.store import StateStore
+    from skyplan.state.location import open_store
     from skyplan.workflow import load_config
 
     address = _address(address)
@@ -332,11 +332,11 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
     cfg = graph.providers[key]
     path = Path(state) if state is not None else default_state_path(dir, graph.settings)
     if path.exists():
-        with StateStore.open(path, create=False) as store:
+        with open_store(path, create=False) as store:
             _not_in_state(store, address)
     prov = get_provider(cfg)
     inst = read_existing(prov, key, provider_id)  # nothing is written if this fails
-    with StateStore.open(path) as store, state_lock(store, "import", lock=lock, timeout=_timeout(lock_timeout)):
+    with open_store(path) as store, state_lock(store, "import", lock=lock, timeout=_timeout(lock_timeout)):
         _not_in_state(store, address)
         done = adopt(graph, prov, key, address, inst, store.lineage,
                      price_of=lambda i: catalog_price(graph, cfg.kind, i))

@@ -17,9 +17,9 @@ def load_snapshot(dir: Path) -> tuple[Snapshot, dict[str, tuple[str, ...]]]:
     path = state_path(Path(dir), None)  # the skyplan block's state path wins, as for the state commands
     if not path.exists():
         return Snapshot.empty(), {}
-    from skyplan.state import StateStore
+    from skyplan.state.location import open_store
 
-    with StateStore.open(path, create=False) as store:
+    with open_store(path, create=False) as store:
         snap = store.snapshot()
     return snap, dict(snap.sensitive)
 

@@ -251,6 +251,8 @@ class Settings:
     max_hourly_cost: float | None = None
     state_backend: str = "sqlite"
     state_path: str | None = None  # resolved; None = <config dir>/.skyplan/state.db
+    state_url: str | None = None  # backend "postgres": the database URL (None: SKYPLAN_STATE_URL)
+    state_name: str | None = None  # backend "postgres": the state's name in that database
 
 
 @dataclass(frozen=True)

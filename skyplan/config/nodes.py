@@ -450,7 +450,9 @@ def settings(ld, block: ast.Block) -> None:
                        hint="paths are relative to the configuration folder (see skyplan catalog --help)")
     ld.settings = Settings(required_version=rv, catalog=catalog,
                            max_hourly_cost=float(d["max_hourly_cost"]) if d.get("max_hourly_cost") is not None else None,
-                           state_backend=str(state.get("backend") or "sqlite"), state_path=resolve(state.get("path")))
+                           state_backend=str(state.get("backend") or "sqlite"), state_path=resolve(state.get("path")),
+                           state_url=str(state["url"]) if state.get("url") else None,
+                           state_name=str(state["name"]) if state.get("name") else None)
 
 
 _ = Any

@@ -25,14 +25,17 @@ STATE_DIR = ".skyplan"
 STATE_FILE = "state.db"
 
 
-def default_state_path(config_dir: str | os.PathLike, settings: "Settings | None" = None) -> Path:
-    """``settings.state_path`` if the config sets one (relative paths are taken from
+def default_state_path(config_dir: str | os.PathLike, settings: "Settings | None" = None):
+    """Where the configuration's state lives: with ``backend = "postgres"`` a
+    PostgresLocation (its url, or SKYPLAN_STATE_URL, and name); else
+    ``settings.state_path`` if the config sets one (relative paths are taken from
     the config folder), else ``<config dir>/.skyplan/state.db``."""
-    base = Path(config_dir)
-    if settings is not None and settings.state_path:
-        p = Path(settings.state_path).expanduser()
-        return p if p.is_absolute() else base / p
-    return base / STATE_DIR / STATE_FILE
+    from skyplan.state.location import location_for
+
+    if settings is None:
+        return Path(config_dir) / STATE_DIR / STATE_FILE
+    return location_for(config_dir, settings.state_backend, settings.state_path, settings.state_url,
+                        settings.state_name)
 
 
 def __getattr__(name: str):
