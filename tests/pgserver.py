@@ -1,6 +1,8 @@
 """A throwaway PostgreSQL server for tests and benchmarks: ``initdb`` into a temp
 folder, ``pg_ctl start`` on a free port of 127.0.0.1 with its unix socket in that
-folder, trust authentication for a ``skyplan`` role. PostgreSQL refuses to run as
+folder, trust authentication for a ``skyplan`` role. ``fsync`` is off (only the machine
+crashing could lose data, never the server being killed or restarted); commits are
+synchronous, so a restart mid-test keeps every acknowledged one. PostgreSQL refuses to run as
 root, so under euid 0 the server runs as the ``postgres`` system user."""
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class PgServer:
                   "--no-instructions" if self._initdb_knows_no_instructions() else "-N")
         with open(self.data / "postgresql.conf", "a") as f:
             f.write(f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
-                    f"unix_socket_directories = '{self.sock}'\nfsync = off\nsynchronous_commit = off\n"
+                    f"unix_socket_directories = '{self.sock}'\nfsync = off\n"
                     "full_page_writes = off\nmax_connections = 200\nshared_buffers = 32MB\n")
         self.start()
         self.psql("CREATE ROLE skyplan LOGIN PASSWORD 'pw-secret'")

@@ -280,6 +280,8 @@ class PostgresStore(StateStore):
     def atomic(self):
         with self._mutex:
             outer = self._depth == 0
+            if outer:
+                self._txid = None  # known once this transaction has begun
             with super().atomic() as conn:
                 if outer:
                     self._txid = conn.execute("SELECT txid_current()").fetchone()[0]
@@ -307,18 +309,36 @@ class PostgresStore(StateStore):
             return
 
     def _retrying(self, fn, *args, **kwargs):
-        while True:
-            try:
+        """Run the write ``fn``; if the connection drops, reconnect (with backoff) and run it
+        again unless the server says the interrupted transaction committed. Inside an
+        outer ``atomic()`` the whole outer transaction is lost, so that is not retried."""
+        with self._mutex:
+            if self._depth:
                 return fn(*args, **kwargs)
-            except ConnectionLost:
-                txid = self._txid
-                with self._mutex:
-                    self._depth = 0
-                    self._reconnect()
-                    if txid is not None:
-                        status = self._conn.execute("SELECT txid_status(?)", (txid,)).fetchone()[0]
-                        if status == "committed":  # the commit went through; its answer was lost
-                            return self._conn.execute("SELECT serial FROM meta WHERE id = 1").fetchone()[0]
+            while True:
+                try:
+                    return fn(*args, **kwargs)
+                except ConnectionLost:
+                    txid = self._txid
+                    while True:
+                        self._reconnect()
+                        try:
+                            if txid is not None and self._committed(txid):  # only its answer was lost
+                                return self._conn.execute("SELECT serial FROM meta WHERE id = 1").fetchone()[0]
+                            break
+                        except ConnectionLost:
+                            continue
+
+    def _committed(self, txid: int) -> bool:
+        """Whether the transaction ``txid`` (interrupted by a dropped connection) committed."""
+        try:
+            return self._conn.execute("SELECT txid_status(?)", (txid,)).fetchone()[0] == "committed"
+        except ConnectionLost:
+            raise
+        except StateError as e:
+            if "in the future" in str(e):  # a server restart forgot it: it never committed
+                return False
+            raise
 
     def record(self, *a, **k):
         return self._retrying(super().record, *a, **k)
