@@ -339,9 +339,9 @@ class StateStore(LockingMixin):
         """One write transaction; nested calls become savepoints of the outer one."""
         with self._mutex, self._translate():
             conn = self._conn
-            self._depth += 1
-            name = f"sp{self._depth}"
-            conn.execute(self._BEGIN_WRITE if self._depth == 1 else f"SAVEPOINT {name}")
+            name = f"sp{self._depth + 1}"
+            conn.execute(self._BEGIN_WRITE if self._depth == 0 else f"SAVEPOINT {name}")
+            self._depth += 1  # only once begun: a BEGIN that failed (busy, disconnected) leaves no depth
             try:
                 if self._depth == 1 and self._fence and self._lock_info is not None:
                     self._check_fence(conn, self._lock_info)
