@@ -1,5 +1,5 @@
 """CLI commands on state: ``state list/show/mv/rm/pull/push/history``, and the
-top-level ``force-unlock`` and ``import``. Each takes the config folder (DIR,
+top-level ``force-unlock`` and ``import``, and ``state migrate`` to another backend. Each takes the config folder (DIR,
 default: here) or ``--state PATH``."""
 
 from __future__ import annotations
@@ -267,6 +267,40 @@ def history_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
         emit_json(rows)
     else:
         render_history(console(), rows)
+
+
+@state_app.command("migrate")
+def migrate_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+                to: str = typer.Option(..., "--to", help="Where to copy the state: postgresql://USER@HOST:PORT/DB "
+                                       "(password from PGPASSWORD, ~/.pgpass or the URL) or a state file path."),
+                name: Optional[str] = typer.Option(None, "--name", help="The state's name in that database "
+                                                   "(default: \"default\")."),
+                force: bool = typer.Option(False, "--force", help="Replace a state already at the destination."),
+                lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+    """Copy the whole state (resources, journal, history, outputs, lineage, serial) to another backend."""
+    from skyplan.state.location import PostgresLocation, open_store, parse_location
+    from skyplan.state.migrate import copy_state
+
+    dest = parse_location(to, name)
+    timeout = _timeout(lock_timeout)
+    with _open(dir, state) as src, state_lock(src, "state migrate", lock=lock, timeout=timeout):
+        if str(dest) == str(src.path) or (not isinstance(dest, PostgresLocation) and
+                                          not isinstance(src.path, PostgresLocation) and
+                                          Path(dest).resolve() == Path(src.path).resolve()):
+            raise StateError(f"cannot migrate {src.path} onto itself", hint="give another --to (or --name)")
+        with open_store(dest) as dst, state_lock(dst, "state migrate", lock=lock, timeout=timeout):
+            done = copy_state(src, dst, force=force)
+            where = str(dst.path)
+        source = str(src.path)
+    console().print(f"Copied {done['resources']} resource(s), {done['journal']} journal entries and "
+                    f"{done['outputs']} output(s) (lineage {done['lineage']}, serial {done['serial']}) "
+                    f"from {source} to {where}.", markup=False)
+    if isinstance(dest, PostgresLocation):
+        hint = (f'skyplan {{ state {{ backend = "postgres"  url = "{dest.redacted_url}"  '
+                f'name = "{dest.name}" }} }}')
+    else:
+        hint = f'skyplan {{ state {{ path = "{dest}" }} }}'
+    console().print(f"The configuration still uses {source}; to switch, set: {hint}", markup=False)
 
 
 def force_unlock_cmd(lock_id: str = typer.Argument(..., help="The lock ID shown in the lock error."),

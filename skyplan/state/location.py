@@ -59,6 +59,10 @@ class PostgresLocation:
     def __str__(self) -> str:
         return f"{redact_url(self.url)} (state {self.name!r})"
 
+    @property
+    def redacted_url(self) -> str:
+        return redact_url(self.url)
+
     def __repr__(self) -> str:
         return f"PostgresLocation({redact_url(self.url)!r}, {self.name!r})"
 
