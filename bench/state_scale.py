@@ -9,7 +9,14 @@ Prints
   - crash-safety: a writer SIGKILLed at random moments N times; every run must
     reopen with every resource whole and every reported commit present.
 
-Usage: python bench/state_scale.py [--resources 100000] [--commits 1000] [--kills 200]
+The snapshot and commit figures are printed for SQLite and, in the same run, for
+PostgreSQL (``--postgres-url``, else a throwaway server of the local postgresql
+package with fsync on, as in production), with a third PostgreSQL figure:
+8 appliers on 8 different states of one database at once, against one alone
+(states never wait on each other: the ratio should stay near 1 on enough cores).
+
+Usage: python bench/state_scale.py [--resources 100000] [--commits 1000] [--kills 200] [--postgres-url URL]
+       [--no-postgres]
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from skyplan.providers.base import Instance  # noqa: E402
 from skyplan.solver.model import Placement  # noqa: E402
 from skyplan.state.model import GroupRecord, ResourceRecord  # noqa: E402
+from skyplan.state.location import PostgresLocation, open_store  # noqa: E402
 from skyplan.state.store import StateStore  # noqa: E402
 
 
@@ -48,9 +56,9 @@ def record(i: int, version: int = 1, lineage: str = "L") -> ResourceRecord:
                           config_hash=f"{i:x}-{version}")
 
 
-def build(path: Path, n: int) -> float:
+def build(path, n: int) -> float:
     t = time.perf_counter()
-    with StateStore.open(path) as store:
+    with open_store(path) as store:
         batch = 5000
         for start in range(0, n, batch):
             with store.atomic():
@@ -59,24 +67,29 @@ def build(path: Path, n: int) -> float:
     return time.perf_counter() - t
 
 
-def snapshot_times(path: Path, runs: int = 3) -> tuple[float, float, float, int]:
+def _args(path) -> list[str]:
+    return [path.url, path.name] if isinstance(path, PostgresLocation) else [str(path)]
+
+
+def snapshot_times(path, runs: int = 3) -> tuple[float, float, float, int]:
     """Best of ``runs`` fresh processes (as a CLI command would load it): wall and CPU seconds
     of StateStore.open + snapshot(); and the baseline decode of the same records."""
     import subprocess
 
     code = ("import sys, time\n"
-            "from skyplan.state.store import StateStore\n"
+            "from skyplan.state.location import PostgresLocation, open_store\n"
             "t, c = time.perf_counter(), time.process_time()\n"
-            "s = StateStore.open(sys.argv[1], create=False); snap = s.snapshot()\n"
+            "a = sys.argv[1:]; s = open_store(PostgresLocation(*a) if len(a) == 2 else a[0], create=False)\n"
+            "snap = s.snapshot()\n"
             "print(time.perf_counter() - t, time.process_time() - c, len(snap.resources))")
     walls, cpus = [], []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
+        out = subprocess.run([sys.executable, "-c", code, *_args(path)], capture_output=True, text=True, check=True,
                              cwd=Path(__file__).resolve().parent.parent).stdout.split()
         walls.append(float(out[0]))
         cpus.append(float(out[1]))
         count = int(out[2])
-    with StateStore.open(path) as store:
+    with open_store(path) as store:
         snap = store.snapshot()
     # Baseline: the same records stored as readable to_json() text, decoded by from_json.
     texts = [json.dumps(r.to_json(), separators=(",", ":")) for r in snap.resources.values()]
@@ -87,9 +100,9 @@ def snapshot_times(path: Path, runs: int = 3) -> tuple[float, float, float, int]
     return min(walls), min(cpus), base, count
 
 
-def commit_latencies(path: Path, n: int, total: int) -> tuple[list[float], list[float]]:
+def commit_latencies(path, n: int, total: int) -> tuple[list[float], list[float]]:
     ours = []
-    with StateStore.open(path) as store:
+    with open_store(path) as store:
         with store.lock("bench"):
             for k in range(n):
                 rec = record(k * 97 % total, version=2, lineage=store.lineage)
@@ -101,12 +114,20 @@ def commit_latencies(path: Path, n: int, total: int) -> tuple[list[float], list[
         bare = []
         for k in range(n):
             t = time.perf_counter()
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT OR REPLACE INTO bench_bare VALUES (?, ?)", (k, "x" * 64))
+            conn.execute(store._BEGIN_WRITE)
+            conn.execute("INSERT INTO bench_bare VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+                         (k, "x" * 64))
             conn.execute("COMMIT")
             bare.append(time.perf_counter() - t)
         conn.execute("DROP TABLE bench_bare")
     return ours, bare
+
+
+def commits_line(backend: str, ours: list[float], bare: list[float], n: int) -> None:
+    med, p95 = statistics.median(ours) * 1e3, sorted(ours)[int(0.95 * len(ours))] * 1e3
+    bmed = statistics.median(bare) * 1e3
+    print(f"{backend} single-action commit x{n}: median {med:.2f} ms, p95 {p95:.2f} ms  [target median < 5 ms]  "
+          f"baseline bare INSERT+COMMIT median {bmed:.2f} ms  (ratio {med / bmed:.2f}x)")
 
 
 def _writer(path: str, fd: int, seed: int) -> None:
@@ -150,11 +171,70 @@ def kill_runs(path: Path, runs: int) -> tuple[int, int]:
     return runs, committed
 
 
+_APPLIER = """
+import sys, time
+from skyplan.state.location import PostgresLocation, open_store
+sys.path.insert(0, sys.argv[4])
+from bench.state_scale import record
+url, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = open_store(PostgresLocation(url, name))
+s.on_notice = lambda text: None
+start = float(sys.argv[5])
+while time.time() < start:
+    time.sleep(0.001)
+t = time.perf_counter()
+with s.lock("apply"):
+    waited = time.perf_counter() - t
+    for k in range(n):
+        s.record(record(k, lineage=s.lineage), action="create")
+print(time.perf_counter() - t, waited)
+"""
+
+
+def concurrent_appliers(url: str, states: int, n: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(wall seconds, longest wait for the lock) of one applier making ``n`` commits on its
+    own state, and of the slowest of ``states`` appliers doing the same at once, each on its
+    own state of one database."""
+    import subprocess
+    import uuid
+
+    root = str(Path(__file__).resolve().parent.parent)
+
+    def run(count: int) -> tuple[float, float]:
+        tag = uuid.uuid4().hex[:8]
+        start = time.time() + 2.0
+        procs = [subprocess.Popen([sys.executable, "-c", _APPLIER, url, f"bench/{tag}-{i}", str(n), root, str(start)],
+                                  stdout=subprocess.PIPE, text=True, cwd=root) for i in range(count)]
+        outs = [p.communicate(timeout=600)[0].split() for p in procs]
+        return max(float(o[0]) for o in outs), max(float(o[1]) for o in outs)
+
+    return run(1), run(states)
+
+
+def _postgres(args) -> tuple[str | None, object]:
+    """The PostgreSQL URL to measure: --postgres-url, else a throwaway local server."""
+    if args.no_postgres:
+        return None, None
+    if args.postgres_url:
+        return args.postgres_url, None
+    from tests.pgserver import PgServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        print("PostgreSQL: no --postgres-url and no local postgresql package (initdb); PostgreSQL figures skipped")
+        return None, None
+    server = PgServer(bindir, durable=True).init()
+    return server.url, server
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resources", type=int, default=100_000)
     ap.add_argument("--commits", type=int, default=1_000)
     ap.add_argument("--kills", type=int, default=200)
+    ap.add_argument("--postgres-url", default=None, help="a database to measure (a throwaway one otherwise)")
+    ap.add_argument("--no-postgres", action="store_true", help="SQLite figures only")
+    ap.add_argument("--appliers", type=int, default=8)
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as d:
@@ -166,11 +246,28 @@ def main() -> None:
         print(f"snapshot load ({count:,} resources, fresh process, open + snapshot()): {snap:.3f} s wall, "
               f"{cpu:.3f} s CPU  [target < 2 s]  baseline: readable JSON + from_json, decode only "
               f"{base:.3f} s  (ratio {snap / base:.2f}x)")
-        ours, bare = commit_latencies(path, args.commits, args.resources)
-        med, p95 = statistics.median(ours) * 1e3, sorted(ours)[int(0.95 * len(ours))] * 1e3
-        bmed = statistics.median(bare) * 1e3
-        print(f"single-action commit x{args.commits}: median {med:.2f} ms, p95 {p95:.2f} ms  [target median < 5 ms]  "
-              f"baseline bare INSERT+COMMIT median {bmed:.2f} ms  (ratio {med / bmed:.2f}x)")
+        commits_line("SQLite", *commit_latencies(path, args.commits, args.resources), args.commits)
+        url, server = _postgres(args)
+        if url:
+            try:
+                import uuid
+
+                loc = PostgresLocation(url, f"bench/{uuid.uuid4().hex[:8]}")
+                built = build(loc, args.resources)
+                print(f"PostgreSQL: built {args.resources:,} resources in {built:.1f} s")
+                snap, cpu, base, count = snapshot_times(loc)
+                print(f"PostgreSQL snapshot load ({count:,} resources, fresh process, open + snapshot()): {snap:.3f} s "
+                      f"wall, {cpu:.3f} s CPU  [target < 2 s]")
+                commits_line("PostgreSQL", *commit_latencies(loc, args.commits, args.resources), args.commits)
+                n = max(1, args.commits // 4)
+                (alone, _), (together, waited) = concurrent_appliers(url, args.appliers, n)
+                print(f"PostgreSQL: {args.appliers} appliers on {args.appliers} states of one database, {n} commits "
+                      f"each: slowest {together:.2f} s at once vs {alone:.2f} s alone (ratio {together / alone:.2f}x "
+                      f"on {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}); longest wait for a lock "
+                      f"{waited * 1e3:.1f} ms")
+            finally:
+                if server is not None:
+                    server.destroy()
         runs, serial = kill_runs(Path(d) / "kill.db", args.kills)
         print(f"SIGKILL at random moments: {runs} runs, every reopen whole and durable (final serial {serial})")
 

@@ -38,8 +38,8 @@ def _free_port() -> int:
 
 
 class PgServer:
-    def __init__(self, bindir: str):
-        self.bindir = bindir
+    def __init__(self, bindir: str, *, durable: bool = False):
+        self.bindir, self.durable = bindir, durable  # durable: fsync on, as a production server
         self.root = Path(tempfile.mkdtemp(prefix="skyplan-pg-"))
         self.data = self.root / "data"
         self.sock = self.root / "sock"
@@ -65,7 +65,7 @@ class PgServer:
                   "--no-instructions" if self._initdb_knows_no_instructions() else "-N")
         with open(self.data / "postgresql.conf", "a") as f:
             f.write(f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
-                    f"unix_socket_directories = '{self.sock}'\nfsync = off\n"
+                    f"unix_socket_directories = '{self.sock}'\n{'' if self.durable else 'fsync = off'}\n"
                     "full_page_writes = off\nmax_connections = 200\nshared_buffers = 32MB\n")
         self.start()
         self.psql("CREATE ROLE skyplan LOGIN PASSWORD 'pw-secret'")
