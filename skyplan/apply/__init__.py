@@ -41,6 +41,7 @@ class ApplyResult:
     max_running: int = 0
     warnings: list[str] = field(default_factory=list)
     lock_lost: str = ""  # set when the state lock was taken away mid-apply: nothing more started
+    state_unreachable: bool = False  # lock_lost because the state database could not be reached
 
     @property
     def ok(self) -> bool:
@@ -54,6 +55,9 @@ class ApplyResult:
         if self.lock_lost:
             head = ("Apply stopped: it lost the state lock, so it started nothing more (what it did is in "
                     "`skyplan state history`; run `skyplan plan` to see what is left)")
+        if self.state_unreachable:
+            head = ("Apply stopped: the state database could not be reached, so it started nothing more (what "
+                    "it did but could not record is listed with the errors; run `skyplan plan` once the database is back)")
         return (f"{head}: {len(self.done)} done, {len(self.failed)} failed, "
                 f"{len(self.skipped) + len(self.abandoned)} skipped. Resources: {self.added} added, "
                 f"{self.changed} changed, {self.destroyed} destroyed.")
@@ -139,7 +143,7 @@ def apply_plan(
 
     # A lost lock stops the walk through ``cancel`` too; that is not the user's interrupt.
     res = ApplyResult(cancelled=cancel.is_set() and not ex.lock_lost, max_running=walked.max_running,
-                      lock_lost=ex.lock_lost)
+                      lock_lost=ex.lock_lost, state_unreachable=ex.state_unreachable)
     for key in walked.order:
         status = walked.status[key]
         op = actions.steps[key].op

@@ -108,6 +108,7 @@ class Executor(JobSteps):
         self._sensitive = {c.address: tuple(paths_from_tree(c.after_sensitive)) for c in self.plan.changes}
         self._resolved: dict[str, Mapping[str, Any]] = {}
         self.lock_lost = ""  # why this apply stopped: its state lock is gone
+        self.state_unreachable = False  # ... because the state database could not be reached
         # Jobs something in this plan waits for: their own step waits for their outcome.
         self._awaited = {d for c in self.plan.changes if c.action is not Action.NOOP for d in c.depends_on}
         # Nodes carry the lineage of the state that records them. A plan made before
@@ -132,6 +133,7 @@ class Executor(JobSteps):
         with self._state_lock:
             if not self.lock_lost:
                 self.lock_lost = str(e)
+                self.state_unreachable = bool(getattr(e, "unreachable", False))
         if self.cancel is not None:
             self.cancel.set()  # the walker starts nothing more
 

@@ -126,7 +126,8 @@ def run_plan(plan, store, graph, *, parallelism: int, as_json: bool, providers=N
     if as_json:
         import json
 
-        sys.stdout.write(json.dumps({"event": "summary", **result.to_json(), "message": result.summary()}) + "\n")
+        sys.stdout.write(json.dumps({"event": "summary", **result.to_json(), "message": result.summary(),
+                                     "unrecorded": list(getattr(store, "unrecorded", ()))}) + "\n")
     else:
         err = console(stderr=True)
         for key in result.failed:
@@ -135,6 +136,12 @@ def run_plan(plan, store, graph, *, parallelism: int, as_json: bool, providers=N
                 err.print(f"  {line}", markup=False)
         if result.lock_lost:
             err.print(f"\n[bold red]Error:[/] {_esc(result.lock_lost)}")
+        unrecorded = getattr(store, "unrecorded", ())
+        if unrecorded:
+            err.print("Done but not recorded in state (the state database could not be reached); the next "
+                      "refresh adopts these by their lineage tags:", markup=False)
+            for line in unrecorded:
+                err.print(f"  {line}", markup=False)
         for warning in result.warnings:
             err.print(f"[yellow]Warning:[/] {_esc(warning)}")
         for key in result.skipped + result.abandoned:

@@ -40,7 +40,8 @@ from skyplan.state.lock import LockInfo, check_lock_id, held_error, hostname, pi
 from skyplan.state.store import StateStore
 
 REGISTRY = "public.skyplan_states"
-RETRY_SECONDS = 30.0  # how long a write retries a dropped connection before giving up
+RETRY_SECONDS = float(os.environ.get("SKYPLAN_STATE_RETRY_SECONDS") or 30.0)  # how long a write retries
+# a dropped connection before giving up
 
 _INITIAL = [
     "CREATE TABLE migrations (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, applied_at TEXT NOT NULL)",
@@ -75,6 +76,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [("0001_initial", _INITIAL)]
 
 class StateUnreachable(LockLostError):
     """The database could not be reached again within RETRY_SECONDS during a write."""
+
+    unreachable = True  # apply says the database, not another holder, stopped it
 
 
 def _driver():
@@ -242,6 +245,8 @@ class PostgresStore(StateStore):
     def __init__(self, loc: PostgresLocation, conn: PgConn):
         self._lock_conn: PgConn | None = None
         self._txid: int | None = None
+        self.unreachable: StateUnreachable | None = None  # set once the database could not be reached again
+        self.unrecorded: list[str] = []  # what was done but could not be recorded (said by the CLI)
         super().__init__(loc, conn)  # type: ignore[arg-type]
 
     @classmethod
@@ -290,22 +295,24 @@ class PostgresStore(StateStore):
     _write = atomic
 
     def _reconnect(self) -> None:
-        deadline = time.monotonic() + self.retry_seconds
+        # Once the database stayed away for the whole budget, later calls try once.
+        deadline = time.monotonic() + (0.0 if self.unreachable else self.retry_seconds)
         wait = 0.2
         while True:
             try:
                 conn = _open_conn(self.path)  # type: ignore[arg-type]
             except StateError as e:
                 if time.monotonic() + wait > deadline:
-                    raise StateUnreachable(f"cannot reach the state database {self.path} again "
+                    self.unreachable = StateUnreachable(f"cannot reach the state database {self.path} again "
                                            f"(tried for {self.retry_seconds:.0f}s): {e.message if hasattr(e, 'message') else e}",
                                            hint="nothing more is started; see what was done but not recorded "
-                                                "below, and run plan again once the database is back") from None
+                                                "below, and run plan again once the database is back")
+                    raise self.unreachable from None
                 time.sleep(wait)
                 wait = min(wait * 2, 3.0)
                 continue
             self._conn.close()
-            self._conn = conn
+            self._conn, self.unreachable = conn, None
             return
 
     def _retrying(self, fn, *args, **kwargs):
@@ -355,8 +362,14 @@ class PostgresStore(StateStore):
     def move(self, *a, **k):
         return self._retrying(super().move, *a, **k)
 
-    def journal_lost(self, *a, **k):
-        return self._retrying(super().journal_lost, *a, **k)
+    def journal_lost(self, address: str, action: str, detail: str, after=None, sensitive_paths=()) -> None:
+        """As StateStore.journal_lost; when the database cannot be reached, what was done is
+        kept in ``unrecorded`` for the command to say (the nodes carry their lineage tags)."""
+        try:
+            self._retrying(super().journal_lost, address, action, detail, after, sensitive_paths)
+        except StateUnreachable:
+            if after is not None or "not recorded" in detail:
+                self.unrecorded.append(f"{address} ({action}): {detail}")
 
     def _read_one(self, sql: str, args: tuple = ()):
         try:
@@ -498,8 +511,11 @@ class PostgresStore(StateStore):
                 try:
                     self._conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
                 except ConnectionLost:
-                    self._reconnect()
-                    self._conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
+                    try:
+                        self._reconnect()
+                        self._conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
+                    except StateError:
+                        pass  # its session ends below: the next holder takes the row over
         finally:
             if lock_conn is not None:
                 lock_conn.close()  # ends the session: the advisory lock goes with it

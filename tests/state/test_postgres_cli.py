@@ -135,3 +135,38 @@ def test_bad_state_settings_are_refused_with_their_position(tmp_path, bad):
     (d / "main.sky.hcl").write_text(f'skyplan {{\n  state {{\n    {bad}\n  }}\n}}\n')
     r = run("validate", str(d))
     assert r.returncode == 1 and "main.sky.hcl:" in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+def test_database_gone_mid_apply_stops_and_lists_what_was_not_recorded(tmp_path, pg_location, pg_server,
+                                                                       monkeypatch):
+    monkeypatch.setenv("SKYPLAN_STATE_RETRY_SECONDS", "1")
+    cfg = _config(tmp_path / "cfg", pg_location, BLOCKING)
+    a = popen("apply", str(cfg), "-auto-approve")
+    go = cfg / ".skyplan" / "local" / "go"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if pg_location.exists():
+                with open_store(pg_location) as s:
+                    rec = s.get("workload.first")
+                if rec is not None and rec.instances:
+                    break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("apply did not launch workload.first")
+        pg_server.stop("immediate")
+        go.touch()  # `first` ends now; its outcome cannot be recorded
+        out, err = a.communicate(timeout=90)
+    finally:
+        pg_server.start()
+    assert a.returncode == 1, out + err
+    assert "cannot reach the state database" in err and "Traceback" not in err and SECRET not in out + err
+    listed = err.split("Done but not recorded in state", 1)[1]
+    assert "workload.first" in listed and "the state database could not be reached" in out
+    assert "Skipped: workload.second" in err
+    r = _ok(run("apply", str(cfg), "-auto-approve"))
+    with open_store(pg_location) as s:
+        snap = s.snapshot()
+        assert {"workload.first", "workload.second"} <= set(snap.resources)
+        assert len(snap.resources["workload.first"].instances) == 1, r.stdout
