@@ -26,6 +26,7 @@ def _writer(path, report_fd: int, seed: int) -> None:
     store.on_notice = lambda text: None
     held = store.lock("apply")
     held.__enter__()  # held until the kill
+    os.write(report_fd, b"L\n")  # the kill comes while the lock is held
     version = store.serial
     while True:
         version += 1
@@ -87,10 +88,12 @@ def test_sigkill_at_random_moments_never_tears_a_record(location):
             finally:
                 os._exit(0)
         os.close(w)
-        time.sleep(rng.uniform(0.0, 0.12))
+        f = os.fdopen(r)
+        assert f.readline() == "L\n"  # the writer holds the lock
+        time.sleep(rng.uniform(0.02, 0.12))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        with os.fdopen(r) as f:
+        with f:
             reported = [int(x) for x in f.read().split()]
         last = reported[-1] if reported else serial
         serial = _check(path, last)
