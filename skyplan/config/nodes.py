@@ -443,6 +443,13 @@ def settings(ld, block: ast.Block) -> None:
                     if problem.startswith("Invalid") else "upgrade skyplan or relax required_version")
             ld.diags.error(problem, block.file, pos.get("required_version", block.pos), hint=hint)
     state = d.get("state") or {}
+    url = state.get("url") if isinstance(state, dict) else None
+    if isinstance(url, str) and not url.startswith(("postgres://", "postgresql://")):
+        from skyplan.state.location import redact_url
+
+        ld.diags.error(f"state url must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DB), got {redact_url(url)!r}",
+                       block.file, pos.get("state", block.pos),
+                       hint='the url is for backend = "postgres"; a SQLite state file is set with path = "..."')
     resolve = lambda p: None if p is None else os.path.normpath(os.path.join(ld.root, os.path.expanduser(str(p))))  # noqa: E731
     catalog = resolve(d.get("catalog"))
     if catalog is not None and not os.path.isfile(catalog):
