@@ -308,8 +308,10 @@ class PostgresStore(StateStore):
         return info
 
     def _check_fence(self, conn, info: LockInfo) -> None:
-        conn.execute("SELECT id FROM lock WHERE slot = 1 FOR SHARE")  # a takeover waits for this write
-        super()._check_fence(conn, info)
+        # FOR SHARE: a takeover or force-unlock waits for this write to commit.
+        row = conn.execute("SELECT id FROM lock WHERE slot = 1 FOR SHARE").fetchone()
+        if row is None or row[0] != info.id:
+            super()._check_fence(conn, info)  # says who holds it now, and raises
 
     def force_unlock(self, lock_id: str) -> None:
         """Remove the lock row ``lock_id`` and end its holder's lock session (which
