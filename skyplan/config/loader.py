@@ -2,9 +2,10 @@
 block against its schema, resolve variables, order everything by its references,
 evaluate it (nodes.py) and assemble the DesiredGraph.
 
-One Loader handles one folder; a ``module`` block runs a child Loader on the
-module's folder, with the module's inputs as variables and ``module.NAME`` in
-front of its addresses.
+One Loader handles one folder; a ``module`` block runs a child Loader per instance
+(count/for_each) on the module's folder (``sources.locate``: a local folder or a
+git checkout installed by ``skyplan init``), with the module's inputs as
+variables and ``module.NAME[KEY]`` in front of its addresses.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class Loader:
         self.local_order: list[str] = []
         self.eval_order: list[str] = []  # graph nodes in evaluation order
         self.shapes: dict[str, tuple] = {}  # node -> ("single", addr) | ("count", [addr]) | ("each", {k: addr})
-        self.children: dict[str, "Loader"] = {}
+        self.children: dict[str, "Loader"] = {}  # module path step (``serve``, ``serve["eu"]``) -> its Loader
+        self.module_instances: dict[str, dict] = {}  # module node -> instance key -> resource addresses
         self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
         self.extras: dict[str, dict] = {}  # node -> instance key -> count/each scope names
         from skyplan.config.outputs import Evaluation
@@ -175,7 +177,7 @@ class Loader:
                     self.diags.error(f"Unsupported input \"{name}\" for {call}", f, input_pos.get(name, pos),
                                      hint=did_you_mean(name, decls) or f"the module declares: {', '.join(sorted(decls)) or 'no variables'}")
             self.var_values = resolve(decls, self.diags, inputs=self.inputs, root=self.root, module_call=call, env={},
-                                      input_site=(f, input_pos))
+                                      input_site=(f, input_pos, pos))
         else:
             auto = auto_var_files(self.root)
             self.var_values = resolve(decls, self.diags, cli=cli, var_files=auto + list(var_files), env=env, root=self.root)
