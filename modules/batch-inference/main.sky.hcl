@@ -20,7 +20,7 @@ variable "accelerators" {
   default = ["L4:1", "A10G:1", "T4:1"]
 }
 
-variable "providers" {
+variable "allowed_providers" {
   type    = list(string)
   default = []
 }
@@ -35,15 +35,15 @@ workload "prepare" {
 }
 
 module "shards" {
-  for_each     = var.datasets
-  source       = "./shards"
-  model        = var.model
-  dataset      = each.key
-  uri          = each.value
-  shards       = var.shards
-  accelerators = var.accelerators
-  providers    = var.providers
-  depends_on   = [workload.prepare]
+  for_each          = var.datasets
+  source            = "./shards"
+  model             = var.model
+  dataset           = each.key
+  uri               = each.value
+  shards            = var.shards
+  accelerators      = var.accelerators
+  allowed_providers = var.allowed_providers
+  depends_on        = [workload.prepare]
 }
 
 output "datasets" {

@@ -10,7 +10,7 @@ variable "image" {
   default = null
 }
 
-variable "providers" {
+variable "allowed_providers" {
   type    = list(string)
   default = []
 }
@@ -23,7 +23,7 @@ workload "box" {
   }
   pricing = "on_demand"
   placement {
-    providers = var.providers
+    providers = var.allowed_providers
   }
   image = var.image
   run   = "sleep infinity"

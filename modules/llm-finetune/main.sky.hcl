@@ -37,7 +37,7 @@ variable "duration_hours" {
   default = 12
 }
 
-variable "providers" {
+variable "allowed_providers" {
   type    = list(string)
   default = []
 }
@@ -52,7 +52,7 @@ workload "train" {
   max_hourly_cost = var.max_hourly_cost
   duration_hours  = var.duration_hours
   placement {
-    providers = var.providers
+    providers = var.allowed_providers
   }
   env = {
     MODEL          = var.model

@@ -36,7 +36,7 @@ variable "image" {
   default = "vllm/vllm-openai:v0.6.3"
 }
 
-variable "providers" {
+variable "allowed_providers" {
   type    = list(string)
   default = []
 }
@@ -49,7 +49,7 @@ workload "api" {
   }
   pricing = "on_demand"
   placement {
-    providers = var.providers
+    providers = var.allowed_providers
     spread    = var.spread
   }
   image = var.image

@@ -69,6 +69,7 @@ class Loader:
         self.children: dict[str, "Loader"] = {}  # module path step (``serve``, ``serve["eu"]``) -> its Loader
         self.module_instances: dict[str, dict] = {}  # module node -> instance key -> resource addresses
         self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
+        self.provider_map: dict[str, str] = {}  # a module's providers = { aws = aws.west }: name inside -> caller's key
         self.extras: dict[str, dict] = {}  # node -> instance key -> count/each scope names
         from skyplan.config.outputs import Evaluation
 

@@ -280,6 +280,7 @@ def _instance(ld, block: ast.Block, addr: Address, extra: dict, deps: set, sens:
         return None
     if not flag[0]:
         return None
+    obj = _mapped(ld, obj)
     (ld.workloads if kind == "workload" else ld.fleets)[str(addr)] = obj
     ld.positions[str(addr)] = value_positions(block)
     view = {**obj.attributes(), **d, "name": addr.name, "address": str(addr)}
@@ -350,6 +351,14 @@ def module(ld, name: str) -> None:
         ld.diags.error("Modules are nested too deeply (a module calling itself?)", block.file, block.pos,
                        hint=f"modules may nest {MAX_MODULE_DEPTH} deep; check that this source does not lead back to itself")
         return
+    if block.body.attr("version") is not None:
+        a = block.body.attr("version")
+        ld.diags.error("version applies only to registry module sources", block.file, a.pos,
+                       hint="pin a git source with ?ref=TAG in its source; a local folder has no version")
+        return
+    provider_map = _provider_map(ld, block)
+    if provider_map is None:
+        return
     expansion = _expansion(ld, block, "module")
     if expansion is None:
         return
@@ -363,12 +372,13 @@ def module(ld, name: str) -> None:
     for key, extra in expansion:
         step = module_step(name, key)
         ld.diags.context = f"module.{step}" if expanded else None
-        inputs, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META + ("source", "version"),
+        inputs, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META + ("source", "providers"),
                                keep_null=True)
         ld.diags.context = None
         if not ok:
             continue
-        child = _run_child(ld, path, step, inputs, (block.file, block.pos, input_pos), deps, sensitive_inputs)
+        child = _run_child(ld, path, step, inputs, (block.file, block.pos, input_pos), deps, sensitive_inputs,
+                           provider_map)
         keyed[key] = set().union(*child.node_resources.values()) if child.node_resources else set()
         values[key] = {k: o.value for k, o in child.outputs.items()}
         ld.node_sensitive[node] = ld.node_sensitive.get(node, False) or any(o.sensitive for o in child.outputs.values())
@@ -384,11 +394,61 @@ def module(ld, name: str) -> None:
         ld.objects["module"][name] = values[None]
 
 
-def _run_child(ld, path: str, step: str, inputs: dict, call_site, deps: set, sensitive_inputs: set):
+def _provider_map(ld, block: ast.Block) -> dict | None:
+    """``providers = { aws = aws.west }``: inside the module, provider ``aws`` is the
+    caller's ``aws.west`` (composed with the caller's own map); None on a mistake."""
+    a = block.body.attr("providers")
+    if a is None:
+        return dict(ld.provider_map)
+    example = "providers = { aws = aws.west }"
+    if not isinstance(a.expr, ast.ObjectExpr):
+        ld.diags.error("providers of a module block must be a map of provider names", block.file, a.pos,
+                       hint=f"e.g. {example}; pass a list of allowed providers as an input with another name")
+        return None
+    out = dict(ld.provider_map)
+    for k, v in a.expr.items:
+        key = k.value if isinstance(k, ast.Literal) else (k.name if isinstance(k, ast.Name) else _dotted(k))
+        target = v.value if isinstance(v, ast.Literal) and isinstance(v.value, str) else _dotted(v)
+        if not isinstance(key, str) or not target:
+            ld.diags.error("Each entry of providers must read NAME = PROVIDER", block.file, getattr(v, "pos", a.pos),
+                           hint=f"e.g. {example}")
+            return None
+        out[key] = ld.provider_map.get(target, target)
+    return out
+
+
+def _dotted(e) -> str | None:
+    """``aws.west`` written as a reference -> "aws.west"."""
+    if isinstance(e, ast.Name):
+        return e.name
+    if isinstance(e, ast.GetAttr):
+        head = _dotted(e.obj)
+        return f"{head}.{e.attr}" if head else None
+    return None
+
+
+def _mapped(ld, obj):
+    """A built workload/fleet with its provider names read through the module's map."""
+    from dataclasses import replace
+
+    if not ld.provider_map:
+        return obj
+    m = ld.provider_map
+    if hasattr(obj, "placement") and obj.placement is not None:
+        names = obj.placement.providers or tuple(dict.fromkeys(m.values()))
+        obj = replace(obj, placement=replace(obj.placement, providers=tuple(m.get(p, p) for p in names)))
+    if getattr(obj, "provider", None) in m:
+        obj = replace(obj, provider=m[obj.provider])
+    return obj
+
+
+def _run_child(ld, path: str, step: str, inputs: dict, call_site, deps: set, sensitive_inputs: set,
+               provider_map: dict):
     from skyplan.config.loader import Loader
 
     child = Loader(path, ld.diags, module_path=ld.module_path + (step,), inputs=inputs, top_root=ld.top_root,
                    hasher=ld.hasher, call_site=call_site)
+    child.provider_map = provider_map
     child.extra_deps = deps
     child.usage = ld.usage
     child.sensitive_inputs = sensitive_inputs

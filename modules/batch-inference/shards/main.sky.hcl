@@ -5,7 +5,7 @@ variable "dataset" { type = string }
 variable "uri" { type = string }
 variable "shards" { type = number }
 variable "accelerators" { type = list(string) }
-variable "providers" { type = list(string) }
+variable "allowed_providers" { type = list(string) }
 
 workload "shard" {
   count = var.shards
@@ -14,7 +14,7 @@ workload "shard" {
   }
   pricing = "spot"
   placement {
-    providers = var.providers
+    providers = var.allowed_providers
   }
   run = "python infer.py --model ${var.model} --input ${var.uri} --shard ${count.index} --of ${var.shards} --output ${var.uri}.out/${var.dataset}"
 }
