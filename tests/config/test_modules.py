@@ -78,7 +78,7 @@ workload "w" { run = "x ${var.model} ${var.gpus}" }
     ('module "m" {\n  for_each = toset(["a"])\n  source = "./mod"\n  gpus = 0\n}', 'Missing required input "model" for module.m["a"]', 1),
     ('module "m" {\n  source = "./nope"\n}', "Module folder not found: ./nope", 2),
     ('module "m" {\n  source = "./mod"\n  model = "a"\n  version = "1.0"\n}', "version applies only to registry", 4),
-    ('module "m" {\n  source = "./mod"\n  model = "a"\n  providers = ["aws"]\n}', "must be a map of provider names", 4),
+    ('module "m" {\n  source = "./mod"\n  model = "a"\n  providers = ["aws"]\n}', 'Invalid value for "providers" in module "m"', 4),
     ('module "m" {\n  source = "./mod"\n  model = "a"\n  providers = { local = local.nope }\n}',
      'undeclared provider "local.nope"', None),
     ('module "m" {\n  source = "git::file:///nowhere/repo.git?ref=v1"\n}', "is not installed", 2),
