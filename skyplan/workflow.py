@@ -257,6 +257,10 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                 from skyplan.drift import blocked_from_drift
 
                 blocked = dict(blocked_from_drift(refresh_result))
+            if graph.moves:  # the solver keeps a moved object where it runs
+                from skyplan.planner.core import moved_state
+
+                base = moved_state(graph, base, None)[0]
             solution = solve_placements(graph, offers, base, options, blocked,
                                         unpriced=catalog_info.get("unpriced"),
                                         compare_single_cloud=operation in ("plan", "apply"))

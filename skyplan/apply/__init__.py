@@ -129,6 +129,9 @@ def apply_plan(
     ex = Executor(plan=plan, store=store, providers=providers, reporter=reporter,
                   retry=retry or RetryPolicy(), cancel=cancel, poll_interval=poll_interval, graph=graph)
 
+    for c in plan.changes:  # moved blocks: state's records take their new addresses first
+        if c.previous_address and store.get(c.previous_address) is not None:
+            store.move(c.previous_address, c.address)
     ex.adopt_refreshed()
     reporter.begin(list(actions.steps))
     try:

@@ -25,8 +25,9 @@ from skyplan.config.refs import as_ref, body_references, references
 from skyplan.config.variables import Diags, declare, resolve
 from skyplan.errors import DiagnosticsError
 
-BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module")
-LABELS = {"skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1}
+BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module", "moved")
+LABELS = {"skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1,
+          "moved": 0}
 MAX_MODULE_DEPTH = 8
 _TOO_DEEP = "split deeply nested expressions into local values"
 
@@ -69,6 +70,7 @@ class Loader:
         self.children: dict[str, "Loader"] = {}  # module path step (``serve``, ``serve["eu"]``) -> its Loader
         self.module_instances: dict[str, dict] = {}  # module node -> instance key -> resource addresses
         self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
+        self.moves: list = []  # config.moves.Move of this folder and the modules it calls
         self.provider_map: dict[str, str] = {}  # a module's providers = { aws = aws.west }: name inside -> caller's key
         self.extras: dict[str, dict] = {}  # node -> instance key -> count/each scope names
         from skyplan.config.outputs import Evaluation
@@ -155,6 +157,10 @@ class Loader:
         if b.type == "skyplan":
             self.settings_blocks.append(b)
             return
+        if b.type == "moved":
+            if id(b) in self.schema_ok:
+                self._moved(b)
+            return
         if b.type == "provider":
             self.providers_blocks.append(b)
             return
@@ -166,6 +172,23 @@ class Loader:
                              hint=f"first declared at {prev.file}:{prev.pos[0]}:{prev.pos[1]}; names must be unique")
             return
         table[name] = b
+
+    def _moved(self, b: ast.Block) -> None:
+        from skyplan.config.moves import Move, check
+        from skyplan.errors import SourceRange
+
+        prefix = "".join(f"module.{m}." for m in self.module_path)
+        ends = []
+        for name in ("from", "to"):
+            a = b.body.attr(name)
+            text = _address_text(a.expr)
+            problem = check(text) if text else f"{name} must be an address written as a reference"
+            if problem:
+                self.diags.error(f"Invalid moved block: {problem}", b.file, a.pos,
+                                 hint="write e.g. from = workload.a  to = module.train.workload.a (no quotes)")
+                return
+            ends.append(prefix + text)
+        self.moves.append(Move(ends[0], ends[1], SourceRange(b.file, *b.pos)))
 
     # --- variables --------------------------------------------------------------
     def variables(self, cli, var_files, env) -> None:
@@ -302,6 +325,23 @@ class Loader:
         self.evaluate(order)
 
 
+def _address_text(e) -> str | None:
+    """``module.m["eu"].workload.a[0]`` written as a reference -> its text."""
+    import json as _json
+
+    if isinstance(e, ast.Name):
+        return e.name
+    if isinstance(e, ast.GetAttr):
+        head = _address_text(e.obj)
+        return f"{head}.{e.attr}" if head else None
+    if isinstance(e, ast.Index) and isinstance(e.key, ast.Literal) and isinstance(e.key.value, (int, str)):
+        head = _address_text(e.obj)
+        k = e.key.value
+        key = str(k) if isinstance(k, int) and not isinstance(k, bool) else _json.dumps(k)
+        return f"{head}[{key}]" if head else None
+    return None
+
+
 def auto_var_files(root: str) -> list[str]:
     """Variable files loaded without a flag, after environment variables and before
     -var-file files: skyplan.skyvars.hcl, skyplan.skyvars.json, then *.auto.skyvars.hcl
@@ -343,7 +383,7 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     ld.hasher.update(json.dumps(var_values, sort_keys=True, default=str).encode())
     graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
                          fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest(),
-                         evaluation=ld.handle, positions=ld.positions)
+                         evaluation=ld.handle, positions=ld.positions, moves=tuple(ld.moves))
     return graph, diags.items
 
 

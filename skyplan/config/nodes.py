@@ -457,6 +457,7 @@ def _run_child(ld, path: str, step: str, inputs: dict, call_site, deps: set, sen
     ld.workloads.update(child.workloads)
     ld.fleets.update(child.fleets)
     ld.positions.update(child.positions)
+    ld.moves.extend(child.moves)
     return child
 
 

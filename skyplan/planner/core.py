@@ -42,10 +42,27 @@ from skyplan.state.model import FAILED, STOPPED, SUCCEEDED, GroupRecord, Resourc
 FINISHED = (SUCCEEDED, FAILED)
 
 
+def moved_state(desired: DesiredGraph, prior: Snapshot, refreshed: Snapshot | None):
+    """(prior, refreshed, {new address: old}) with state's records renamed by the
+    configuration's moved blocks; raises PlanError naming the moved block."""
+    from skyplan.config.moves import MoveError, rename, renamed_snapshot
+
+    try:
+        mapping = rename(desired.moves, prior.resources)
+    except MoveError as e:
+        raise PlanError(str(e), hint=e.hint) from None
+    prior = renamed_snapshot(prior, mapping)
+    refreshed = renamed_snapshot(refreshed, mapping) if refreshed is not None else None
+    return prior, refreshed, {new: old for old, new in mapping.items()}
+
+
 def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: Snapshot | None,
          options: PlanOptions, drift: Sequence[DriftItem] = (), unmanaged: Sequence[Instance] = (),
          catalog: Mapping[str, Any] | None = None, created_at: str = "") -> Plan:
     """Decide what apply must do. Pure: reads its arguments, returns a Plan."""
+    previous: dict[str, str] = {}
+    if getattr(desired, "moves", ()):
+        prior, refreshed, previous = moved_state(desired, prior, refreshed)
     base = refreshed if refreshed is not None else prior
     declared = {a: r for a, r in desired.resources().items() if not (isinstance(r, Fleet) and r.existing)}
     deps = desired.dependencies()
@@ -99,6 +116,10 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
     cost_after += sum(_running_cost(r) for a, r in base.resources.items() if a not in changed)
     estimated_before, estimated_after = estimated(changes, solution, prior, base)
     has_resource_changes = any(c.action is not Action.NOOP for c in changes)
+    if previous:
+        from dataclasses import replace as _replace
+
+        changes = [_replace(c, previous_address=previous[c.address]) if c.address in previous else c for c in changes]
     return Plan(
         changes=tuple(changes), lineage=prior.lineage, serial=prior.serial, config_hash=desired.config_hash,
         drift=tuple(drift), output_changes={} if options.refresh_only else output_changes(

@@ -45,6 +45,7 @@ def resource_change(c: Change) -> dict:
         module, kind, name, index = None, c.kind, c.address, None
     entry = {
         "address": c.address, "module_address": module, "mode": "managed", "type": kind, "name": name,
+        **({"previous_address": c.previous_address} if c.previous_address else {}),
         "index": index, "provider_name": _provider_name(c),
         "change": {
             "actions": c.action.actions,

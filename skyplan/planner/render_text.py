@@ -208,11 +208,15 @@ def _resource(w: _Writer, c: Change) -> None:
         label = addr
     header = _HEADER.get(c.action)
     if header is None:
+        if c.previous_address:
+            w.add(f"  # {c.previous_address} has moved to {addr}", "#")
+            w.add()
         return
     if c.reason == "forget_because_not_created":
         header = "will be removed from state"
     reason = _REASON_TEXT.get(c.reason or "")
-    w.add(f"  # {addr} {header}" + (f" ({reason})" if reason else ""), "#")
+    moved = f" (moved from {c.previous_address})" if c.previous_address else ""
+    w.add(f"  # {addr}{moved} {header}" + (f" ({reason})" if reason else ""), "#")
     sym = c.action.symbol
     w.add(f"{sym.rjust(3)} {label} {{", sym)
     before = {k: v for k, v in (c.before or {}).items() if k != "placement"} if c.before is not None else None
@@ -310,7 +314,7 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
         for line in drift_lines(plan):
             w.add(line)
         w.add()
-    acting = [c for c in plan.changes if c.action is not Action.NOOP]
+    acting = [c for c in plan.changes if c.action is not Action.NOOP or c.previous_address]
     outputs = {k: v for k, v in plan.output_changes.items() if v.get("actions") != ["no-op"]}
     if plan.options.get("refresh_only"):
         if not plan.drift:
@@ -338,7 +342,8 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
                   Action.DELETE_THEN_CREATE: "destroy and then create replacement",
                   Action.CREATE_THEN_DELETE: "create replacement and then destroy", Action.DELETE: "destroy"}
         for a in used:
-            w.add(f"{a.symbol.rjust(3)} {legend[a]}", a.symbol)
+            if a in legend:
+                w.add(f"{a.symbol.rjust(3)} {legend[a]}", a.symbol)
         w.add()
         w.add("skyplan will perform the following actions:")
         w.add()
