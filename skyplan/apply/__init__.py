@@ -132,6 +132,9 @@ def apply_plan(
     for c in plan.changes:  # moved blocks: state's records take their new addresses first
         if c.previous_address and store.get(c.previous_address) is not None:
             store.move(c.previous_address, c.address)
+    for c in plan.changes:  # removed blocks with destroy = false: state forgets, the cloud keeps it
+        if c.forget and store.get(c.address) is not None:
+            store.forget(c.address, action="forget")
     ex.adopt_refreshed()
     reporter.begin(list(actions.steps))
     try:

@@ -25,9 +25,10 @@ from skyplan.config.refs import as_ref, body_references, references
 from skyplan.config.variables import Diags, declare, resolve
 from skyplan.errors import DiagnosticsError
 
-BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module", "moved")
+BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module", "moved",
+               "removed")
 LABELS = {"skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1,
-          "moved": 0}
+          "moved": 0, "removed": 0}
 MAX_MODULE_DEPTH = 8
 _TOO_DEEP = "split deeply nested expressions into local values"
 
@@ -70,6 +71,7 @@ class Loader:
         self.children: dict[str, "Loader"] = {}  # module path step (``serve``, ``serve["eu"]``) -> its Loader
         self.module_instances: dict[str, dict] = {}  # module node -> instance key -> resource addresses
         self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
+        self.removed: list = []  # config.moves.Removed of this folder and the modules it calls
         self.moves: list = []  # config.moves.Move of this folder and the modules it calls
         self.provider_map: dict[str, str] = {}  # a module's providers = { aws = aws.west }: name inside -> caller's key
         self.extras: dict[str, dict] = {}  # node -> instance key -> count/each scope names
@@ -161,6 +163,10 @@ class Loader:
             if id(b) in self.schema_ok:
                 self._moved(b)
             return
+        if b.type == "removed":
+            if id(b) in self.schema_ok:
+                self._removed(b)
+            return
         if b.type == "provider":
             self.providers_blocks.append(b)
             return
@@ -189,6 +195,30 @@ class Loader:
                 return
             ends.append(prefix + text)
         self.moves.append(Move(ends[0], ends[1], SourceRange(b.file, *b.pos)))
+
+    def _removed(self, b: ast.Block) -> None:
+        from skyplan.config.moves import Removed, check
+        from skyplan.errors import SourceRange
+
+        a = b.body.attr("from")
+        text = _address_text(a.expr)
+        problem = check(text) if text else "from must be an address written as a reference"
+        if problem:
+            self.diags.error(f"Invalid removed block: {problem}", b.file, a.pos,
+                             hint="write e.g. from = workload.old (no quotes)")
+            return
+        destroy = True
+        for lc in b.body.blocks_of("lifecycle"):
+            d = lc.body.attr("destroy")
+            if d is not None:
+                value = d.expr.value if isinstance(d.expr, ast.Literal) else None
+                if not isinstance(value, bool):
+                    self.diags.error("destroy in a removed block must be true or false", b.file, d.pos,
+                                     hint="write destroy = false to forget without destroying")
+                    return
+                destroy = value
+        prefix = "".join(f"module.{m}." for m in self.module_path)
+        self.removed.append(Removed(prefix + text, destroy, SourceRange(b.file, *b.pos)))
 
     # --- variables --------------------------------------------------------------
     def variables(self, cli, var_files, env) -> None:
@@ -383,7 +413,7 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     ld.hasher.update(json.dumps(var_values, sort_keys=True, default=str).encode())
     graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
                          fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest(),
-                         evaluation=ld.handle, positions=ld.positions, moves=tuple(ld.moves))
+                         evaluation=ld.handle, positions=ld.positions, moves=tuple(ld.moves), removed=tuple(ld.removed))
     return graph, diags.items
 
 

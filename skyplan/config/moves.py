@@ -37,6 +37,26 @@ class Move:
         return _module_path(self.from_) is not None
 
 
+@dataclass(frozen=True)
+class Removed:
+    """One removed block: ``address`` (a resource without key: every instance; a
+    module call: everything in it) and whether to destroy it."""
+
+    address: str
+    destroy: bool = True
+    source: SourceRange | None = None
+
+    def covers(self, addr: str) -> bool:
+        a = Address.parse(addr)
+        mod = _module_path(self.address)
+        if mod is not None:
+            n = len(mod)
+            return len(a.module) >= n and a.module[: n - 1] == mod[:-1] and (
+                a.module[n - 1] == mod[-1] or ("[" not in mod[-1] and a.module[n - 1].partition("[")[0] == mod[-1]))
+        r = Address.parse(self.address)
+        return a.base == r if r.key is None else a == r
+
+
 class MoveError(ValueError):
     def __init__(self, summary: str, source: SourceRange | None = None, hint: str = ""):
         super().__init__(f"{source}: {summary}" if source else summary)

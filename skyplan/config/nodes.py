@@ -458,6 +458,7 @@ def _run_child(ld, path: str, step: str, inputs: dict, call_site, deps: set, sen
     ld.fleets.update(child.fleets)
     ld.positions.update(child.positions)
     ld.moves.extend(child.moves)
+    ld.removed.extend(child.removed)
     return child
 
 

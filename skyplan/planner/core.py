@@ -60,6 +60,11 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
          options: PlanOptions, drift: Sequence[DriftItem] = (), unmanaged: Sequence[Instance] = (),
          catalog: Mapping[str, Any] | None = None, created_at: str = "") -> Plan:
     """Decide what apply must do. Pure: reads its arguments, returns a Plan."""
+    for r in getattr(desired, "removed", ()):
+        still = sorted(a for a in desired.resources() if r.covers(a))
+        if still:
+            raise PlanError(f"{r.source}: removed block names {r.address}, which the configuration still declares "
+                            f"({still[0]})", hint="delete the declaration, or drop the removed block")
     previous: dict[str, str] = {}
     if getattr(desired, "moves", ()):
         prior, refreshed, previous = moved_state(desired, prior, refreshed)
@@ -89,14 +94,24 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
             rec = base.resources[addr]
             if is_network(rec):
                 continue  # planned with the nodes that need it, below
+            kept = next((r for r in getattr(desired, "removed", ()) if r.covers(addr)), None)
+            if kept is not None and not kept.destroy:
+                changes.append(Change(address=addr, action=Action.NOOP, kind=rec.kind, before=_before(rec),
+                                      after=None, reason="forget_because_removed", depends_on=tuple(rec.depends_on),
+                                      prior=rec, config_hash=rec.config_hash, forget=True))
+                stray.pop(addr, None)
+                continue
             if addr in stray:  # nodes of it that state lost track of go with it
                 rec = _with_strays(rec, stray.pop(addr))
             reason = "delete_because_destroy" if options.destroy else _delete_reason(addr, declared)
             changes.append(_delete(rec, reason, declared.get(addr), prior.sensitive.get(addr, ())))
         planned = {c.address for c in changes}
+        kept_running = [r for r in getattr(desired, "removed", ()) if not r.destroy]
         for addr in sorted(stray):
             if (wanted is not None and addr not in wanted) or addr in planned:
                 continue  # the address has its own change, which deletes its strays
+            if any(r.covers(addr) for r in kept_running):
+                continue  # forgotten on purpose: its nodes still carry the lineage tag
             changes.append(_delete(_synthesise(addr, stray[addr]), "delete_because_unmanaged", None))
         changes += network_changes(desired, changes, base, options, wanted)
 

@@ -56,6 +56,7 @@ class Change:
     lifecycle: Mapping[str, Any] = field(default_factory=dict)  # prevent_destroy, create_before_destroy
     config_hash: str = ""
     previous_address: str | None = None  # renamed by a moved block: state's address before this plan
+    forget: bool = False  # a removed block with destroy = false: apply forgets the address, nothing is deleted
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return (any(c.action is not Action.NOOP or c.previous_address for c in self.changes)
+        return (any(c.action is not Action.NOOP or c.previous_address or c.forget for c in self.changes)
                 or bool(self.output_changes_pending))
 
     @property

@@ -48,7 +48,7 @@ def resource_change(c: Change) -> dict:
         **({"previous_address": c.previous_address} if c.previous_address else {}),
         "index": index, "provider_name": _provider_name(c),
         "change": {
-            "actions": c.action.actions,
+            "actions": ["forget"] if c.forget else c.action.actions,
             "before": _redact(c.before, c.before_sensitive) if c.before is not None else None,
             "after": _redact(c.after, c.after_sensitive) if c.after is not None else None,
             "after_unknown": dict(c.after_unknown) if c.action is not Action.DELETE else {},

@@ -70,7 +70,9 @@ def price_notes(catalog: Mapping[str, Any]) -> list[str]:
 
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
-    return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy. {cost_line(plan)}"
+    forget = sum(1 for x in plan.changes if x.forget)
+    also = f", {forget} to forget" if forget else ""
+    return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy{also}. {cost_line(plan)}"
 
 
 def _fmt(value: Any) -> str:
@@ -207,6 +209,11 @@ def _resource(w: _Writer, c: Change) -> None:
     except ValueError:
         label = addr
     header = _HEADER.get(c.action)
+    if c.forget:
+        w.add(f"  # {addr} will be removed from state (a removed block: it keeps running, "
+              "skyplan no longer manages it)", "#")
+        w.add()
+        return
     if header is None:
         if c.previous_address:
             w.add(f"  # {c.previous_address} has moved to {addr}", "#")
@@ -314,7 +321,7 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
         for line in drift_lines(plan):
             w.add(line)
         w.add()
-    acting = [c for c in plan.changes if c.action is not Action.NOOP or c.previous_address]
+    acting = [c for c in plan.changes if c.action is not Action.NOOP or c.previous_address or c.forget]
     outputs = {k: v for k, v in plan.output_changes.items() if v.get("actions") != ["no-op"]}
     if plan.options.get("refresh_only"):
         if not plan.drift:

@@ -80,3 +80,53 @@ def test_moving_a_workload_into_a_module_is_a_no_op_not_a_replace(tmp_path):
         assert again.returncode == 0, again.stdout + again.stderr
     finally:
         run("destroy", str(d), "--auto-approve")
+
+
+def test_removed_blocks_name_their_line_and_refuse_declared_addresses(write_config, tmp_path):
+    from skyplan.config import validate
+    from skyplan.config.moves import Removed
+
+    d = write_config('removed {\n  from = workload.old\n  lifecycle {\n    destroy = "no"\n  }\n}\n')
+    [e] = [x for x in validate(d) if x.severity == "error"]
+    assert e.source.line == 4
+    assert Removed("workload.old").covers("workload.old[3]") and not Removed("workload.old[1]").covers("workload.old[3]")
+    assert Removed("module.m").covers('module.m["x"].workload.a') and not Removed("module.m").covers("module.mm.workload.a")
+    (tmp_path / "both").mkdir()
+    (tmp_path / "both" / "main.sky.hcl").write_text(SERVICE + 'removed {\n  from = workload.a\n}\n')
+    r = run("plan", "-refresh=false", str(tmp_path / "both"))
+    assert r.returncode == 1 and "removed block names workload.a, which the configuration still declares" in r.stderr
+
+
+@pytest.mark.slow
+def test_removed_with_destroy_false_forgets_and_leaves_it_running(tmp_path):
+    d = tmp_path / "cfg"
+    d.mkdir()
+    (d / "main.sky.hcl").write_text(SERVICE)
+    r = run("apply", str(d), "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    shown = json.loads(run("state", "show", "workload.a", str(d), "--json", "-refresh=false").stdout)
+    ids = [i["id"] for g in shown["groups"] for i in g["instances"]]
+    assert ids
+    (d / "main.sky.hcl").write_text('removed {\n  from = workload.a\n  lifecycle {\n    destroy = false\n  }\n}\n')
+    try:
+        p = run("plan", str(d))
+        assert p.returncode == 0, p.stderr
+        assert "workload.a will be removed from state" in p.stdout and "1 to forget" in p.stdout
+        [c] = json.loads(run("plan", str(d), "--json").stdout)["resource_changes"]
+        assert c["change"]["actions"] == ["forget"]
+        r = run("apply", str(d), "--auto-approve")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "workload.a" not in run("state", "list", str(d), "-refresh=false").stdout
+        again = run("plan", str(d), "--detailed-exitcode")  # its nodes are not strays to delete
+        assert again.returncode == 0, again.stdout + again.stderr
+        from skyplan.config.model import ProviderConfig
+        from skyplan.providers.local.provider import LocalProvider
+
+        local = LocalProvider(ProviderConfig(kind="local", settings={"root": str(d)}))
+        assert [local.read(i).state for i in ids] == ["running"] * len(ids)  # forgotten, still running
+    finally:
+        from skyplan.config.model import ProviderConfig
+        from skyplan.providers.local.provider import LocalProvider
+
+        local = LocalProvider(ProviderConfig(kind="local", settings={"root": str(d)}))
+        local.delete([local.read(i) for i in ids])  # what state forgot is skyplan's no more: stop it here
