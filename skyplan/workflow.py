@@ -242,6 +242,17 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         timings["refresh"] = time.perf_counter() - t
 
         base = refreshed if refreshed is not None else snapshot
+        import_ids: dict[str, str] = {}
+        if graph.imports and not options.destroy and not options.refresh_only:
+            from skyplan import imports
+
+            base, import_ids, providers = imports.preview(graph, base, providers, lambda keys: build_providers(graph, keys))
+            if import_ids:  # state as it will be once apply adopted them
+                from dataclasses import replace as _replace
+
+                snapshot = _replace(snapshot, resources={**snapshot.resources,
+                                                         **{a: base.resources[a] for a in import_ids}})
+                refreshed = base if refreshed is not None else None
         catalog_info: dict[str, Any] = {}
         t = time.perf_counter()
         if options.destroy or options.refresh_only:
@@ -274,6 +285,10 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         resolved = resolve_known(graph, base, result_plan)
         if resolved is not graph:
             result_plan = planner.plan(resolved, solution, snapshot, refreshed, options, **kwargs)
+        if import_ids:
+            from skyplan import imports
+
+            result_plan = imports.mark(result_plan, import_ids)
         timings["diff"] = time.perf_counter() - t
     return PlanResult(graph=graph, plan=result_plan, solution=solution, snapshot=snapshot, store=store,
                       refreshed=refreshed, providers=providers, timings=timings, refresh=refresh_result)

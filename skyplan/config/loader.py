@@ -26,9 +26,9 @@ from skyplan.config.variables import Diags, declare, resolve
 from skyplan.errors import DiagnosticsError
 
 BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module", "moved",
-               "removed")
+               "removed", "import")
 LABELS = {"skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1,
-          "moved": 0, "removed": 0}
+          "moved": 0, "removed": 0, "import": 0}
 MAX_MODULE_DEPTH = 8
 _TOO_DEEP = "split deeply nested expressions into local values"
 
@@ -71,6 +71,7 @@ class Loader:
         self.children: dict[str, "Loader"] = {}  # module path step (``serve``, ``serve["eu"]``) -> its Loader
         self.module_instances: dict[str, dict] = {}  # module node -> instance key -> resource addresses
         self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
+        self.imports: list = []  # config.moves.Import of the root folder
         self.removed: list = []  # config.moves.Removed of this folder and the modules it calls
         self.moves: list = []  # config.moves.Move of this folder and the modules it calls
         self.provider_map: dict[str, str] = {}  # a module's providers = { aws = aws.west }: name inside -> caller's key
@@ -163,6 +164,10 @@ class Loader:
             if id(b) in self.schema_ok:
                 self._moved(b)
             return
+        if b.type == "import":
+            if id(b) in self.schema_ok:
+                self._import(b)
+            return
         if b.type == "removed":
             if id(b) in self.schema_ok:
                 self._removed(b)
@@ -195,6 +200,32 @@ class Loader:
                 return
             ends.append(prefix + text)
         self.moves.append(Move(ends[0], ends[1], SourceRange(b.file, *b.pos)))
+
+    def _import(self, b: ast.Block) -> None:
+        from skyplan.addrs import Address
+        from skyplan.config.moves import Import
+        from skyplan.errors import SourceRange
+
+        if self.module_path:
+            self.diags.error("import blocks belong in the root configuration", b.file, b.pos,
+                             hint="move it to the root folder and write the full address (module.NAME.workload.x)")
+            return
+        a, i = b.body.attr("to"), b.body.attr("id")
+        text = _address_text(a.expr)
+        try:
+            addr = Address.parse(text or "")
+        except ValueError:
+            addr = None
+        if addr is None or addr.kind not in ("workload", "fleet"):
+            self.diags.error("Invalid import block: to must be a workload or fleet address written as a reference",
+                             b.file, a.pos, hint="e.g. to = workload.x (no quotes)")
+            return
+        raw = i.expr.value if isinstance(i.expr, ast.Literal) else None
+        if not isinstance(raw, str) or not raw:
+            self.diags.error("Invalid import block: id must be a literal string", b.file, i.pos,
+                             hint='e.g. id = "aws:i-0abc123" (provider key, a colon, the provider\'s id)')
+            return
+        self.imports.append(Import(str(addr), raw, SourceRange(b.file, *b.pos)))
 
     def _removed(self, b: ast.Block) -> None:
         from skyplan.config.moves import Removed, check
@@ -413,7 +444,8 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     ld.hasher.update(json.dumps(var_values, sort_keys=True, default=str).encode())
     graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
                          fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest(),
-                         evaluation=ld.handle, positions=ld.positions, moves=tuple(ld.moves), removed=tuple(ld.removed))
+                         evaluation=ld.handle, positions=ld.positions, moves=tuple(ld.moves), removed=tuple(ld.removed),
+                         imports=tuple(ld.imports))
     return graph, diags.items
 
 

@@ -270,6 +270,7 @@ class DesiredGraph:
     # where each value was written: owner ("workload.a", "provider.aws", "skyplan") -> attribute
     # path ("resources.accelerators", "regions[1]") -> SourceRange; see source_of()
     positions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    imports: tuple = ()  # config.moves.Import of every import block
     removed: tuple = ()  # config.moves.Removed of every removed block
     moves: tuple = ()  # config.moves.Move of every moved block, addresses prefixed with their module
 

@@ -57,6 +57,21 @@ class Removed:
         return a.base == r if r.key is None else a == r
 
 
+@dataclass(frozen=True)
+class Import:
+    """One import block: adopt the object ``id`` (``KEY:ID`` names the provider) at ``to``."""
+
+    to: str
+    id: str
+    source: SourceRange | None = None
+
+    def split(self, providers) -> tuple[str | None, str]:
+        """(provider key or None, the provider's id): ``aws:i-0abc`` -> ("aws", "i-0abc")
+        when ``aws`` is a declared provider key, else (None, the whole id)."""
+        key, sep, rest = self.id.partition(":")
+        return (key, rest) if sep and key in providers else (None, self.id)
+
+
 class MoveError(ValueError):
     def __init__(self, summary: str, source: SourceRange | None = None, hint: str = ""):
         super().__init__(f"{source}: {summary}" if source else summary)

@@ -46,6 +46,7 @@ def resource_change(c: Change) -> dict:
     entry = {
         "address": c.address, "module_address": module, "mode": "managed", "type": kind, "name": name,
         **({"previous_address": c.previous_address} if c.previous_address else {}),
+        **({"importing": {"id": c.import_id}} if c.import_id else {}),
         "index": index, "provider_name": _provider_name(c),
         "change": {
             "actions": ["forget"] if c.forget else c.action.actions,

@@ -71,7 +71,8 @@ def price_notes(catalog: Mapping[str, Any]) -> list[str]:
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
     forget = sum(1 for x in plan.changes if x.forget)
-    also = f", {forget} to forget" if forget else ""
+    imported = sum(1 for x in plan.changes if x.import_id)
+    also = (f", {imported} to import" if imported else "") + (f", {forget} to forget" if forget else "")
     return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy{also}. {cost_line(plan)}"
 
 
@@ -214,6 +215,10 @@ def _resource(w: _Writer, c: Change) -> None:
               "skyplan no longer manages it)", "#")
         w.add()
         return
+    if header is None and c.import_id:
+        w.add(f"  # {addr} will be imported (id {c.import_id})", "#")
+        w.add()
+        return
     if header is None:
         if c.previous_address:
             w.add(f"  # {c.previous_address} has moved to {addr}", "#")
@@ -223,6 +228,7 @@ def _resource(w: _Writer, c: Change) -> None:
         header = "will be removed from state"
     reason = _REASON_TEXT.get(c.reason or "")
     moved = f" (moved from {c.previous_address})" if c.previous_address else ""
+    moved += f" (imported from {c.import_id})" if c.import_id else ""
     w.add(f"  # {addr}{moved} {header}" + (f" ({reason})" if reason else ""), "#")
     sym = c.action.symbol
     w.add(f"{sym.rjust(3)} {label} {{", sym)
@@ -321,7 +327,8 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
         for line in drift_lines(plan):
             w.add(line)
         w.add()
-    acting = [c for c in plan.changes if c.action is not Action.NOOP or c.previous_address or c.forget]
+    acting = [c for c in plan.changes if c.action is not Action.NOOP or c.previous_address or c.forget
+              or c.import_id]
     outputs = {k: v for k, v in plan.output_changes.items() if v.get("actions") != ["no-op"]}
     if plan.options.get("refresh_only"):
         if not plan.drift:

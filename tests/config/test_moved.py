@@ -130,3 +130,45 @@ def test_removed_with_destroy_false_forgets_and_leaves_it_running(tmp_path):
 
         local = LocalProvider(ProviderConfig(kind="local", settings={"root": str(d)}))
         local.delete([local.read(i) for i in ids])  # what state forgot is skyplan's no more: stop it here
+
+
+@pytest.mark.slow
+def test_an_import_block_adopts_a_running_process_as_part_of_the_plan(tmp_path):
+    """A process another state launched (same folder, so the local provider sees it)
+    is imported by an import block: planned as 'will be imported', adopted by apply."""
+    d = tmp_path / "cfg"
+    d.mkdir()
+    first = 'skyplan {\n  state {\n    path = "first.db"\n  }\n}\n' + SERVICE
+    (d / "main.sky.hcl").write_text(first)
+    r = run("apply", str(d), "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    shown = json.loads(run("state", "show", "workload.a", str(d), "--json", "-refresh=false").stdout)
+    [pid] = [i["id"] for g in shown["groups"] for i in g["instances"]]
+    second = SERVICE + f'import {{\n  to = workload.a\n  id = "local:{pid}"\n}}\n'
+    (d / "main.sky.hcl").write_text(second)
+    try:
+        p = run("plan", str(d))
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert f"workload.a will be imported (id local:{pid})" in p.stdout and "1 to import" in p.stdout
+        assert "will be created" not in p.stdout
+        [c] = json.loads(run("plan", str(d), "--json").stdout)["resource_changes"]
+        assert c["importing"] == {"id": f"local:{pid}"} and c["change"]["actions"] == ["no-op"]
+        assert not (d / ".skyplan" / "state.db").exists() or "workload.a" not in run(
+            "state", "list", str(d), "-refresh=false").stdout  # planning wrote nothing
+        r = run("apply", str(d), "--auto-approve")
+        assert r.returncode == 0, r.stdout + r.stderr
+        got = json.loads(run("state", "show", "workload.a", str(d), "--json", "-refresh=false").stdout)
+        assert [i["id"] for g in got["groups"] for i in g["instances"]] == [pid]
+        again = run("plan", str(d), "--detailed-exitcode")
+        assert again.returncode == 0, again.stdout + again.stderr
+    finally:
+        run("destroy", str(d), "--auto-approve")
+
+
+def test_an_import_into_an_undeclared_address_names_the_block(tmp_path):
+    d = tmp_path / "cfg"
+    d.mkdir()
+    (d / "main.sky.hcl").write_text(SERVICE + 'import {\n  to = workload.b\n  id = "local:x"\n}\n')
+    r = run("plan", str(d))
+    assert r.returncode == 1 and "main.sky.hcl:5:1" in r.stderr and "workload.b is not declared" in r.stderr
+    assert "Traceback" not in r.stderr
