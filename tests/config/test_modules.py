@@ -98,3 +98,15 @@ def test_a_failing_validation_names_the_modules_line(write_config):
     (d / "mod" / "main.sky.hcl").write_text(MOD)
     [(_s, _f, _ln, hint)] = _errors(d)
     assert "validation block" in hint and "main.sky.hcl:6:" in hint
+
+
+def test_outputs_of_for_each_module_instances_are_read_back_after_apply(write_config):
+    from skyplan.config import evaluate_outputs
+
+    d = write_config('module "m" {\n  for_each = toset(["eu", "us"])\n  source = "./mod"\n}\n'
+                     'output "ips" { value = { for k, m in module.m : k => m.ip } }\n')
+    (d / "mod").mkdir()
+    (d / "mod" / "main.sky.hcl").write_text('workload "w" { run = "x" }\noutput "ip" { value = workload.w.ip }\n')
+    g = load(d)
+    got = evaluate_outputs(g, {'module.m["eu"].workload.w': {"ip": "10.0.0.1"}, 'module.m["us"].workload.w': {"ip": "10.0.0.2"}})
+    assert got["ips"] == {"eu": "10.0.0.1", "us": "10.0.0.2"}

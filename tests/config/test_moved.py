@@ -5,12 +5,15 @@ whose target already exists; renamed in state on apply without touching what run
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from skyplan.config.moves import Move, MoveError, rename
 from tests.apply.clirun import run
 
+PLAN_SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json").read_text())
 SERVICE = 'workload "a" {\n  kind = "service"\n  run  = "sleep 300"\n}\n'
 
 
@@ -67,6 +70,7 @@ def test_moving_a_workload_into_a_module_is_a_no_op_not_a_replace(tmp_path):
         assert p.returncode == 0, p.stderr
         assert "workload.a has moved to module.train.workload.a" in p.stdout and "must be replaced" not in p.stdout
         j = json.loads(run("plan", str(d), "--json").stdout)
+        jsonschema.validate(j, PLAN_SCHEMA)
         [c] = j["resource_changes"]
         assert (c["address"], c["previous_address"], c["change"]["actions"]) == \
             ("module.train.workload.a", "workload.a", ["no-op"])
@@ -112,7 +116,9 @@ def test_removed_with_destroy_false_forgets_and_leaves_it_running(tmp_path):
         p = run("plan", str(d))
         assert p.returncode == 0, p.stderr
         assert "workload.a will be removed from state" in p.stdout and "1 to forget" in p.stdout
-        [c] = json.loads(run("plan", str(d), "--json").stdout)["resource_changes"]
+        j = json.loads(run("plan", str(d), "--json").stdout)
+        jsonschema.validate(j, PLAN_SCHEMA)
+        [c] = j["resource_changes"]
         assert c["change"]["actions"] == ["forget"]
         r = run("apply", str(d), "--auto-approve")
         assert r.returncode == 0, r.stdout + r.stderr
@@ -151,7 +157,9 @@ def test_an_import_block_adopts_a_running_process_as_part_of_the_plan(tmp_path):
         assert p.returncode == 0, p.stdout + p.stderr
         assert f"workload.a will be imported (id local:{pid})" in p.stdout and "1 to import" in p.stdout
         assert "will be created" not in p.stdout
-        [c] = json.loads(run("plan", str(d), "--json").stdout)["resource_changes"]
+        j = json.loads(run("plan", str(d), "--json").stdout)
+        jsonschema.validate(j, PLAN_SCHEMA)
+        [c] = j["resource_changes"]
         assert c["importing"] == {"id": f"local:{pid}"} and c["change"]["actions"] == ["no-op"]
         assert not (d / ".skyplan" / "state.db").exists() or "workload.a" not in run(
             "state", "list", str(d), "-refresh=false").stdout  # planning wrote nothing
