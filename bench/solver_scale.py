@@ -7,6 +7,15 @@ each workload in turn takes its cheapest option that still has quota/fleet
 room (what a task-by-task optimizer does: cheapest feasible offer, then repair).
 
     python bench/solver_scale.py [--sizes 100,1000,10000] [--seed 7]
+
+``--distinct`` measures instead n workloads that are all different (bench/distinct_mix.py):
+for each size it prints the candidate-generation time, the solve time, the
+wall time and peak memory of `skyplan optimize` on the written config folder,
+and the candidate generation of the scan the solver used before its offer
+index (bench/scan_baseline.py), measured in the same run (beyond 2,000
+workloads, measured on the first 2,000 and scaled, marked ~).
+
+    python bench/solver_scale.py --distinct [--sizes 100,1000,10000] [--seed 7]
 """
 
 from __future__ import annotations
@@ -164,7 +173,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--distinct", action="store_true", help="all-different workloads, end to end")
     args = parser.parse_args()
+    if args.distinct:
+        from distinct_bench import run_distinct
+
+        run_distinct([int(s) for s in args.sizes.split(",")], args.seed)
+        return
     catalog = load_catalog()
     print(f"catalog: {len(catalog.offers)} offers ({catalog.source}, {catalog.observed_at})")
     print(f"{'workloads':>9} {'solve s':>8} {'status':>8} {'gap':>8} {'backend':>11} {'skyplan $':>14} "
