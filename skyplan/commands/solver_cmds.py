@@ -90,7 +90,7 @@ def to_json(solution, catalog_info: dict | None = None) -> dict:
     }
 
 
-HEADERS = ("INFRA", "INSTANCE", "vCPUs", "Mem(GB)", "GPUs", "PRICING", "$/h", "EST. COST", "CHOSEN")
+HEADERS = ("INFRA", "INSTANCE", "ARCH", "vCPUs", "Mem(GB)", "GPUs", "PRICING", "$/h", "EST. COST", "CHOSEN")
 
 
 def _money(v: float) -> str:
@@ -115,10 +115,10 @@ def render(solution, graph, top: int, catalog_info: dict | None = None) -> None:
         cands = list(solution.candidates.get(address, ()))
         shown = cands[:top] + [c for c in cands[top:] if c.chosen]
         for c in shown:
-            table.add_row(escape(c.infra), escape(c.instance_type), f"{c.vcpus:g}", f"{c.memory:g}",
+            table.add_row(escape(c.infra), escape(c.instance_type), c.arch or "-", f"{c.vcpus:g}", f"{c.memory:g}",
                           escape(c.accelerators or "-"), c.pricing, _money(c.hourly_cost), _money(c.est_cost),
                           "✔" if c.chosen else "")
-        rows = [[c.infra, c.instance_type, f"{c.vcpus:g}", f"{c.memory:g}", c.accelerators or "-", c.pricing,
+        rows = [[c.infra, c.instance_type, c.arch or "-", f"{c.vcpus:g}", f"{c.memory:g}", c.accelerators or "-", c.pricing,
                  _money(c.hourly_cost), _money(c.est_cost), "yes"] for c in shown]
         widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(HEADERS)]
         needed = sum(widths) + 2 * len(widths)

@@ -139,7 +139,10 @@ def hardware_fits(offer: Offer, res: Resources) -> bool:
     needs no accelerator is not offered accelerator VMs unless it names one
     by instance type. A shared machine
     (SHARED_KINDS) fits any request it can hold: up to its accelerator count,
-    vCPUs and memory, with or without accelerators."""
+    vCPUs and memory, with or without accelerators. The CPU architecture must
+    be the one asked for (``arch_fits``)."""
+    if not arch_fits(offer, res):
+        return False
     if offer.provider in SHARED_KINDS:
         return _shared_fits(offer, res)
     if res.accelerators:
@@ -155,6 +158,15 @@ def hardware_fits(offer: Offer, res: Resources) -> bool:
     if res.instance_type and offer.instance_type != res.instance_type:
         return False
     return True
+
+
+def arch_fits(offer: Offer, res: Resources) -> bool:
+    """``arch`` x86_64 (the default), arm64 or any. A workload that does not say
+    takes a named instance type as it is, and this machine as it is."""
+    if res.arch is None and (res.instance_type or offer.provider == "local"):
+        return True
+    want = res.effective_arch
+    return want == "any" or offer.arch == want
 
 
 def _shared_fits(offer: Offer, res: Resources) -> bool:
