@@ -51,11 +51,12 @@ from collections import Counter
 from dataclasses import replace
 
 from skyplan.errors import InfeasibleError, SolverError
-from skyplan.solver.assemble import assemble
+from skyplan.solver.assemble import TABLE_EXTRA, assemble
 from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options
 from skyplan.solver.classes import Entry, Klass, build_classes
 from skyplan.solver.infeasible import explain_elastic, explain_no_options
-from skyplan.solver.items import Item, Option, offer_options
+from skyplan.solver.candidates import Candidates
+from skyplan.solver.items import Item, Option
 from skyplan.solver.mip import MipClass, MipInput, MipResult, solve_mip
 from skyplan.solver.model import Placement, Solution
 from skyplan.solver.problem import Problem
@@ -106,18 +107,30 @@ def _without_fleet_nodes(problem: Problem) -> Problem:
 
 def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
     opts = problem.options
-    cache: dict[tuple, tuple[list[Option], list[tuple]]] = {}
-    entries = []
-    key_index: dict[int, tuple[set, dict]] = {}
+    source = Candidates(problem, rows)
+    by_region = _region_priced(items)
+    sigs = []
+    running: dict[tuple, dict[tuple, Placement]] = {}  # signature -> the running placements of its items
     for item in items:
         blocked = tuple(opts.blocked.get(item.address, ()))
         sig = (item.kind == "fleet", item.resources, item.nodes, item.groups, item.pricing, item.hours,
-               item.max_hourly_cost, item.placement, blocked)
+               item.max_hourly_cost, item.placement, blocked, item.address in by_region)
+        sigs.append(sig)
+        if not opts.reoptimize:
+            for p in problem.current.get(item.address, ()):
+                running.setdefault(sig, {}).setdefault(
+                    (p.provider, p.region, p.zone or "", p.instance_type, p.pricing, p.fleet or ""), p)
+    cache: dict[tuple, tuple[list[Option], list[tuple]]] = {}
+    entries = []
+    key_index: dict[int, tuple[set, dict]] = {}
+    for item, sig in zip(items, sigs):
         if sig not in cache:
             pairs: list[tuple[Option, tuple]] = []
             if not item.placement.fleet:
-                for o in offer_options(item, problem.providers, problem.offers, blocked, opts.restart_overhead):
-                    pairs.append((o, rows.usage(o, item.resources)))
+                k = opts.top_fallbacks + TABLE_EXTRA + item.groups
+                spread = item.placement.spread if item.groups > 1 else None
+                pairs = source.options(item, sig[8], k, source.grouping(spread, sig[9]),
+                                       tuple(running.get(sig, {}).values()))
             pairs += fleet_options(item, rows, problem.fleets, problem.providers)
             pairs.sort(key=lambda p: p[0].sort_key)
             seen: set[tuple] = set()
@@ -132,6 +145,21 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
             entry.current = _current_keys(problem.current[item.address], *key_index[id(options)])
         entries.append(entry)
     return entries
+
+
+def _region_priced(items: list[Item]) -> set[str]:
+    """Items whose region enters the model: colocated pairs and egress pairs."""
+    names = {i.address for i in items}
+    data = {i.address: i.data_gb for i in items}
+    out: set[str] = set()
+    for i in items:
+        target = i.placement.colocate_with
+        if target and target in names:
+            out.update((i.address, target))
+        for dep in i.depends_on:
+            if dep in names and dep != i.address and data[dep] > 0:
+                out.update((i.address, dep))
+    return out
 
 
 def _current_keys(placements: tuple[Placement, ...], keys: set, fleet_keys: dict) -> dict[tuple, int]:

@@ -1,0 +1,78 @@
+"""OfferIndex: the offers of one provider key, bucketed so that a request finds
+the offers that can hold it without looking at any other.
+
+A bucket is one region and one hardware class: an accelerator model, count and
+CPU architecture (``("acc", "H100", 8, "x86_64")``), or for machines without
+accelerators a vCPU count and architecture (``("cpu", 16, "x86_64")``). Each
+bucket's offers are kept sorted by the price the solver ranks them by (the
+effective price of one pricing model), built on first use. An instance type
+has its own look-up per region. Shared machines (Kubernetes nodes, this
+machine), which fit any request they can hold, are listed apart.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from skyplan.catalog.offer import Offer
+
+SHARED_KINDS = ("kubernetes", "local")
+
+Ranked = tuple[tuple[float, float, Offer], ...]  # (effective price, price, offer), cheapest first
+
+
+def bucket_of(offer: Offer) -> tuple:
+    if offer.accelerator:
+        return ("acc", offer.accelerator, float(offer.accelerator_count), offer.arch)
+    return ("cpu", float(offer.vcpus), offer.arch)
+
+
+class OfferIndex:
+    """Offers of one provider key by (region, bucket) and by (region, instance type)."""
+
+    __slots__ = ("offers", "shared", "regions", "_buckets", "_by_type", "_cpu_sizes", "_ranked")
+
+    def __init__(self, offers: Iterable[Offer]):
+        self.offers: tuple[Offer, ...] = tuple(offers)
+        self.shared = tuple(o for o in self.offers if o.provider in SHARED_KINDS)
+        buckets: dict[tuple[str, tuple], list[Offer]] = {}
+        by_type: dict[tuple[str, str], list[Offer]] = {}
+        regions: dict[str, None] = {}
+        sizes: dict[str, set[float]] = {}
+        for o in self.offers:
+            if o.provider in SHARED_KINDS:
+                continue
+            regions.setdefault(o.region)
+            b = bucket_of(o)
+            buckets.setdefault((o.region, b), []).append(o)
+            by_type.setdefault((o.region, o.instance_type), []).append(o)
+            if b[0] == "cpu":
+                sizes.setdefault(o.arch, set()).add(b[1])
+        self.regions: tuple[str, ...] = tuple(sorted(regions))
+        self._buckets = buckets
+        self._by_type = by_type
+        self._cpu_sizes = {arch: tuple(sorted(v)) for arch, v in sizes.items()}
+        self._ranked: dict[tuple, Ranked] = {}
+
+    def cpu_sizes(self, arch: str) -> tuple[float, ...]:
+        """The vCPU counts of machines without accelerators of ``arch``, ascending."""
+        return self._cpu_sizes.get(arch, ())
+
+    def of_type(self, region: str, instance_type: str) -> Sequence[Offer]:
+        return self._by_type.get((region, instance_type), ())
+
+    def ranked(self, region: str, bucket: tuple, pricing: str, price_of, rank_of) -> Ranked:
+        """The bucket's offers that have a ``pricing`` price, cheapest first by
+        ``rank_of(offer, price)`` (ties by price, zone, instance type).
+        ``price_of(offer)`` gives the price (None: not offered so)."""
+        key = (region, bucket, pricing)
+        hit = self._ranked.get(key)
+        if hit is None:
+            rows = []
+            for o in self._buckets.get((region, bucket), ()):
+                p = price_of(o)
+                if p is not None and p >= 0:
+                    rows.append((rank_of(o, p), p, o))
+            rows.sort(key=lambda r: (r[0], r[1], r[2].zone or "", r[2].instance_type))
+            hit = self._ranked[key] = tuple(rows)
+        return hit
