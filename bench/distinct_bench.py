@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE_MAX = 2000
 
 
-def _optimize(folder: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS (MiB) and exit code of `skyplan optimize --json` on ``folder``."""
+def _optimize(folder: Path) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, peak RSS (MiB) and exit code of `skyplan optimize --json` on ``folder``."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t = time.perf_counter()
     p = subprocess.Popen([sys.executable, "-m", "skyplan.cli", "optimize", str(folder), "--json"],
@@ -25,7 +25,7 @@ def _optimize(folder: Path) -> tuple[float, float, int]:
     code = os.waitstatus_to_exitcode(status)
     if code:
         print(f"    skyplan optimize exited {code}: {err.strip()[:400]}")
-    return wall, usage.ru_maxrss / 1024.0, code
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, code
 
 
 def run_distinct(sizes: list[int], seed: int) -> None:
@@ -43,8 +43,9 @@ def run_distinct(sizes: list[int], seed: int) -> None:
 
     catalog = load_catalog()
     print(f"catalog: {len(catalog.offers)} offers ({catalog.source}, {catalog.observed_at})")
-    print(f"{'workloads':>9} {'load s':>7} {'cands s':>8} {'scan s':>9} {'ratio':>7} {'solve s':>8} "
-          f"{'optimize s':>10} {'peak MiB':>9} {'status':>8} {'backend':>11} {'total $':>14}")
+    print("times are wall seconds, with CPU seconds after the slash (the machine may be shared)")
+    print(f"{'workloads':>9} {'load s':>7} {'candidates s':>13} {'scan s':>13} {'ratio':>6} {'solve s':>11} "
+          f"{'optimize s':>11} {'peak MiB':>9} {'status':>8} {'backend':>11} {'total $':>14}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             folder = write_config(Path(tmp) / f"team{n}", n, seed, catalog)
@@ -55,18 +56,23 @@ def run_distinct(sizes: list[int], seed: int) -> None:
             load_s = time.perf_counter() - t
             items = [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
             rows = Rows(problem.providers, problem.fleets, problem.offers)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             solve_mod._entries(problem, items, rows)
-            cands_s = time.perf_counter() - t
+            cands = (time.perf_counter() - t, time.process_time() - c)
             sample = items[:BASELINE_MAX]
-            t = time.perf_counter()
+            scale = len(items) / len(sample)
+            t, c = time.perf_counter(), time.process_time()
             scan_candidates(problem, sample, rows)
-            scan_s = (time.perf_counter() - t) * len(items) / len(sample)
+            scan = ((time.perf_counter() - t) * scale, (time.process_time() - c) * scale)
             mark = "~" if len(sample) < len(items) else ""
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             solution = solve(problem)
-            solve_s = time.perf_counter() - t
-            wall, peak, code = _optimize(folder)
-            print(f"{n:>9} {load_s:>7.2f} {cands_s:>8.3f} {mark + format(scan_s, '.2f'):>9} "
-                  f"{scan_s / max(cands_s, 1e-9):>6.1f}x {solve_s:>8.2f} {wall:>10.2f} {peak:>9.0f} "
+            solved = (time.perf_counter() - t, time.process_time() - c)
+            wall, cpu, peak, code = _optimize(folder)
+            print(f"{n:>9} {load_s:>7.2f} {_pair(cands):>13} {mark + _pair(scan):>13} "
+                  f"{scan[1] / max(cands[1], 1e-9):>5.1f}x {_pair(solved):>11} {_pair((wall, cpu)):>11} {peak:>9.0f} "
                   f"{solution.status:>8} {solution.backend:>11} {solution.total_cost:>14,.2f}", flush=True)
+
+
+def _pair(v: tuple[float, float]) -> str:
+    return f"{v[0]:.2f}/{v[1]:.2f}"

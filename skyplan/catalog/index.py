@@ -3,7 +3,7 @@ the offers that can hold it without looking at any other.
 
 A bucket is one region and one hardware class: an accelerator model, count and
 CPU architecture (``("acc", "H100", 8, "x86_64")``), or for machines without
-accelerators a vCPU count and architecture (``("cpu", 16, "x86_64")``). Each
+accelerators a shape and architecture (``("cpu", 16, 64, "x86_64")``: vCPUs, GiB). Each
 bucket's offers are kept sorted by the price the solver ranks them by (the
 effective price of one pricing model), built on first use. An instance type
 has its own look-up per region. Shared machines (Kubernetes nodes, this
@@ -24,13 +24,13 @@ Ranked = tuple[tuple[float, float, Offer], ...]  # (effective price, price, offe
 def bucket_of(offer: Offer) -> tuple:
     if offer.accelerator:
         return ("acc", offer.accelerator, float(offer.accelerator_count), offer.arch)
-    return ("cpu", float(offer.vcpus), offer.arch)
+    return ("cpu", float(offer.vcpus), float(offer.memory_gib), offer.arch)
 
 
 class OfferIndex:
     """Offers of one provider key by (region, bucket) and by (region, instance type)."""
 
-    __slots__ = ("offers", "shared", "regions", "_buckets", "_by_type", "_cpu_sizes", "_ranked")
+    __slots__ = ("offers", "shared", "regions", "_buckets", "_by_type", "_cpu_shapes", "_ranked")
 
     def __init__(self, offers: Iterable[Offer]):
         self.offers: tuple[Offer, ...] = tuple(offers)
@@ -38,7 +38,7 @@ class OfferIndex:
         buckets: dict[tuple[str, tuple], list[Offer]] = {}
         by_type: dict[tuple[str, str], list[Offer]] = {}
         regions: dict[str, None] = {}
-        sizes: dict[str, set[float]] = {}
+        shapes: dict[str, set[tuple[float, float]]] = {}
         for o in self.offers:
             if o.provider in SHARED_KINDS:
                 continue
@@ -47,16 +47,16 @@ class OfferIndex:
             buckets.setdefault((o.region, b), []).append(o)
             by_type.setdefault((o.region, o.instance_type), []).append(o)
             if b[0] == "cpu":
-                sizes.setdefault(o.arch, set()).add(b[1])
+                shapes.setdefault(o.arch, set()).add((b[1], b[2]))
         self.regions: tuple[str, ...] = tuple(sorted(regions))
         self._buckets = buckets
         self._by_type = by_type
-        self._cpu_sizes = {arch: tuple(sorted(v)) for arch, v in sizes.items()}
+        self._cpu_shapes = {arch: tuple(sorted(v)) for arch, v in shapes.items()}
         self._ranked: dict[tuple, Ranked] = {}
 
-    def cpu_sizes(self, arch: str) -> tuple[float, ...]:
-        """The vCPU counts of machines without accelerators of ``arch``, ascending."""
-        return self._cpu_sizes.get(arch, ())
+    def cpu_shapes(self, arch: str) -> tuple[tuple[float, float], ...]:
+        """The (vCPUs, GiB) shapes of machines without accelerators of ``arch``, ascending."""
+        return self._cpu_shapes.get(arch, ())
 
     def of_type(self, region: str, instance_type: str) -> Sequence[Offer]:
         return self._by_type.get((region, instance_type), ())

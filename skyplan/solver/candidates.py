@@ -67,7 +67,7 @@ class Candidates:
         self._globs: dict[tuple, Matcher] = {}
         self._keys: dict[tuple, list[str]] = {}
         self._regions: dict[tuple, list[str]] = {}
-        self._buckets: dict[tuple, list[tuple]] = {}
+        self._buckets: dict[tuple, tuple[tuple, ...]] = {}
         self._places: dict[tuple, list[tuple[float, float, Offer]]] = {}
 
     # -- compiled filters -------------------------------------------------
@@ -100,7 +100,7 @@ class Candidates:
         inc, exc = self.globs(spec.zones), self.globs(spec.exclude_zones)
         return lambda z: (not spec.zones or inc(z)) and not (spec.exclude_zones and exc(z))
 
-    def buckets(self, key: str, res: Resources) -> list[tuple]:
+    def buckets(self, key: str, res: Resources) -> tuple[tuple, ...]:
         """The hardware buckets of ``key`` that may hold ``res`` (cloud VMs)."""
         mk = (key, res)
         hit = self._buckets.get(mk)
@@ -111,9 +111,9 @@ class Candidates:
             if res.accelerators:
                 hit = [("acc", a.name, float(a.count), arch) for a in res.accelerators for arch in arches]
             else:
-                hit = [("cpu", size, arch) for arch in arches for size in idx.cpu_sizes(arch)
-                       if res.cpus is None or res.cpus.admits(size)]
-            self._buckets[mk] = hit
+                hit = [("cpu", v, m, arch) for arch in arches for v, m in idx.cpu_shapes(arch)
+                       if (res.cpus is None or res.cpus.admits(v)) and (res.memory is None or res.memory.admits(m))]
+            hit = self._buckets[mk] = tuple(hit)
         return hit
 
     # -- one place ----------------------------------------------------------
@@ -124,7 +124,11 @@ class Candidates:
         beyond them those no earlier one dominates. (effective price, price, offer)."""
         res, fleet = item.resources, item.kind == "fleet"
         cap = item.max_hourly_cost / item.groups if item.max_hourly_cost is not None else None
-        mk = (key, region, res, pricing, fleet, zone_pats, blocked, k, per_zone,
+        # a request without accelerators or instance type is answered by its buckets alone
+        # (they hold exactly the shapes it admits), so requests admitting the same shapes share
+        shaped = not res.accelerators and not res.instance_type
+        what = self.buckets(key, res) if shaped else res
+        mk = (key, region, what, pricing, fleet, zone_pats, blocked, k, per_zone,
               (cap, item.nodes) if cap is not None else None)
         hit = self._places.get(mk)
         if hit is not None:
@@ -146,12 +150,18 @@ class Candidates:
         else:
             label = pricing + ("/fleet" if fleet else "")
             lists = [idx.ranked(region, b, label, price_of, rank_of) for b in self.buckets(key, res)]
-            merged = heapq.merge(*lists, key=_rank) if len(lists) > 1 else iter(lists[0] if lists else ())
+            if shaped and not (per_zone or self.budget or zone_ok or blocked or cap is not None):
+                out = self._shapes(lists, k, self.quotas.get(key, (False, False))[0])
+                self._places[mk] = out
+                return out
+            else:
+                merged = heapq.merge(*lists, key=_rank) if len(lists) > 1 else iter(lists[0] if lists else ())
         quotas = self.quotas.get(key, (False, False))
         vcpus_vary, budget = quotas[0], self.budget
         early = not (per_zone or any(quotas) or budget)  # every option here uses the same capacity
         out: list[tuple[float, float, Offer]] = []
         kept: dict = {}  # group (zone or None) -> [(eff, price, vcpus, accelerator class)]
+        fewest: dict = {}  # (group, accelerator class) -> the fewest vCPUs kept
         for eff, price, o in merged:
             if res.cpus is not None and not res.cpus.admits(o.vcpus):
                 continue
@@ -163,17 +173,51 @@ class Candidates:
                 continue
             if cap is not None and price * item.nodes > cap + 1e-9:
                 continue
-            mine = kept.setdefault(o.zone if per_zone else None, [])
-            acc = (o.accelerator, o.accelerator_count)
+            g = o.zone if per_zone else None
+            mine = kept.setdefault(g, [])
+            acc = (g, o.accelerator, o.accelerator_count)
             if len(mine) >= k and eff > mine[k - 1][0] + 1e-9:
                 if early:
                     break  # the rest is dearer and uses the same capacity
-                if any(a == acc and (not vcpus_vary or v <= o.vcpus + 1e-9) and (not budget or p <= price + 1e-12)
-                       for _, p, v, a in mine):
-                    continue  # dominated within this place
+                # dominated within this place: a kept offer of its accelerator class, ranked
+                # before it, with no more vCPUs (all its capacity use grows with) and, under
+                # a budget, no dearer per hour
+                if budget:
+                    if any(a == acc and (not vcpus_vary or v <= o.vcpus + 1e-9) and p <= price + 1e-12
+                           for _, p, v, a in mine):
+                        continue
+                elif acc in fewest and (not vcpus_vary or fewest[acc] <= o.vcpus + 1e-9):
+                    continue
             mine.append((eff, price, o.vcpus, acc))
+            if acc not in fewest or o.vcpus < fewest[acc]:
+                fewest[acc] = o.vcpus
             out.append((eff, price, o))
         self._places[mk] = out
+        return out
+
+    @staticmethod
+    def _shapes(lists: list, k: int, vcpus_vary: bool) -> list[tuple[float, float, Offer]]:
+        """The cut of one place for a request that every offer of these shape lists
+        fits: the first k (and ties) over all shapes; under a vCPU quota also each
+        shape whose first offer has fewer vCPUs than every cheaper one kept. The
+        rest of a shape's list is dominated by its first offer (same vCPUs, same
+        capacity rows, cheaper), so only first offers can add to the cut."""
+        lists = [r for r in lists if r]
+        if not lists:
+            return []
+        merged = heapq.merge(*[_head(r, k) for r in lists], key=_rank) if len(lists) > 1 else iter(lists[0])
+        out: list[tuple[float, float, Offer]] = []
+        for row in merged:
+            if len(out) >= k and row[0] > out[k - 1][0] + 1e-9:
+                break
+            out.append(row)
+        if vcpus_vary:
+            taken = {id(r[2]) for r in out}
+            fewest = min(r[2].vcpus for r in out)
+            for row in sorted((r[0] for r in lists if id(r[0][2]) not in taken and r[0][2].vcpus < fewest), key=_rank):
+                if row[2].vcpus < fewest:
+                    out.append(row)
+                    fewest = row[2].vcpus
         return out
 
     # -- one item -------------------------------------------------------------
@@ -196,7 +240,7 @@ class Candidates:
         spec, res = item.placement, item.resources
         zone_pats = (spec.zones, spec.exclude_zones) if spec.zones or spec.exclude_zones else ()
         per_zone = grouping is not None and spec.spread == "zone" and item.groups > 1
-        raw: dict[tuple, tuple] = {}  # option key -> (eff, price, offer, kind)
+        raw: list[tuple] = []  # (eff, price, option key, arrival, offer, kind)
         for key in self.keys(spec):
             kind = self.kinds[key]
             mine = tuple(b for b in blocked if b[0] == key)
@@ -209,34 +253,46 @@ class Candidates:
             for region in self.regions(key, spec):
                 for pricing in item.pricing:
                     for eff, price, o in self.place(key, region, item, pricing, zone_pats, mine, k, per_zone):
-                        raw.setdefault((key, region, o.zone or "", o.instance_type, pricing, ""), (eff, price, o, kind))
+                        raw.append((eff, price, (key, region, o.zone or "", o.instance_type, pricing, ""),
+                                    len(raw), o, kind))
         for p in current:
             self._current(raw, item, p, blocked, zone_pats)
+        raw.sort()  # by effective price, price, key (then arrival); the exact order is Option.sort_key
         nodes, hours = item.nodes, item.hours
-        order = sorted(raw.items(), key=lambda kv: (round(kv[1][0] * nodes * hours, 9), round(kv[1][1] * nodes, 9)) + kv[0])
+        tie = 1e-9 / max(nodes * hours, 1e-9) + 1e-12  # effective prices this close may sort either way
         protected = {(p.provider, p.region, p.zone or "", p.instance_type, p.pricing, "") for p in current}
         out: list[tuple[Option, tuple]] = []
         kept: dict[tuple, list[tuple[Option, tuple]]] = {}
+        kth: dict[tuple, float] = {}  # group -> effective price of its k-th kept option
         free: set[tuple] = set()  # groups holding a kept option that uses no capacity row
         usage_of = self.rows.usage
-        for okey, (eff, price, o, kind) in order:
+        seen: set[tuple] = set()
+        for eff, price, okey, _, o, kind in raw:
+            if okey in seen:
+                continue
+            seen.add(okey)
             g = grouping(okey) if grouping is not None else ()
             mine = kept.setdefault(g, [])
-            beyond = len(mine) >= k and okey not in protected
+            beyond = len(mine) >= k and eff > kth[g] + tie and okey not in protected
             if beyond and g in free and not self.budget:
+                if grouping is None and not protected:
+                    break  # one group, and everything after is dearer and dominated
                 continue
             opt = Option(okey[0], kind, o.region, o.zone, o.instance_type, okey[4], price, nodes, price * nodes,
-                         eff * nodes * hours, offer=o, accelerators=served(o, res), vcpus=o.vcpus, memory_gib=o.memory_gib)
+                         eff * nodes * hours, offer=o, accelerators=served(o, res), vcpus=o.vcpus,
+                         memory_gib=o.memory_gib)
             u = usage_of(opt, res)
             if beyond and any(_dominates(ko, ku, opt, u, self.budget) for ko, ku in mine):
                 continue
             if not u:
                 free.add(g)
             mine.append((opt, u))
+            if len(mine) == k:
+                kth[g] = eff
             out.append((opt, u))
         return out
 
-    def _raw(self, raw: dict, item: Item, key: str, kind: str, o: Offer, pricing: str) -> None:
+    def _raw(self, raw: list, item: Item, key: str, kind: str, o: Offer, pricing: str) -> None:
         price = offer_price(o, pricing, item.kind)
         if price is None or price < 0:
             return
@@ -244,9 +300,9 @@ class Candidates:
         if cap is not None and price * item.nodes > cap + 1e-9:
             return
         eff = effective_price(o, pricing, price, self.overhead)
-        raw.setdefault((key, o.region, o.zone or "", o.instance_type, pricing, ""), (eff, price, o, kind))
+        raw.append((eff, price, (key, o.region, o.zone or "", o.instance_type, pricing, ""), len(raw), o, kind))
 
-    def _current(self, raw: dict, item: Item, p, blocked: tuple, zone_pats: tuple) -> None:
+    def _current(self, raw: list, item: Item, p, blocked: tuple, zone_pats: tuple) -> None:
         """Add the running placement ``p`` when it is still an option of ``item``."""
         if p.fleet or p.provider not in self.index or p.pricing not in item.pricing:
             return
@@ -265,6 +321,17 @@ class Candidates:
 
 def _rank(row: tuple) -> tuple:
     return (row[0], row[1], row[2].zone or "", row[2].instance_type)
+
+
+def _head(ranked, k: int):
+    """The first ``k`` rows, and any after them tied with the k-th."""
+    if len(ranked) <= k:
+        return ranked
+    last = ranked[k - 1][0] + 1e-9
+    end = k
+    while end < len(ranked) and ranked[end][0] <= last:
+        end += 1
+    return ranked[:end]
 
 
 def _dominates(a: Option, ua: tuple, b: Option, ub: tuple, budget: bool) -> bool:

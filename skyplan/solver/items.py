@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
@@ -59,6 +58,19 @@ class Item:
         return cls(str(f.address), "fleet", f.resources, max(1, int(f.nodes or 1)), 1,
                    tuple(f.pricing) or ("reserved",), FLEET_HOURS, None, placement,
                    0.0, tuple(str(d) for d in f.depends_on))
+
+
+class cached_property:  # noqa: N801 - functools' has a lock per first read, which shows at 10^5 options
+    """A value computed on first read and kept on the instance."""
+
+    def __init__(self, func):
+        self.func, self.name = func, func.__name__
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
 
 
 @dataclass(frozen=True)
