@@ -37,7 +37,9 @@ from skyplan.config.model import (  # noqa: E402
 )
 from skyplan.solver import Problem, SolveOptions, solve  # noqa: E402
 from skyplan.solver.capacity import Rows, fleet_options  # noqa: E402
-from skyplan.solver.items import Item, offer_options  # noqa: E402
+from skyplan.solver.items import Item  # noqa: E402
+
+from scan_baseline import scan_options  # noqa: E402
 
 REGIONS = {
     "aws": ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"),
@@ -108,7 +110,7 @@ def greedy(problem: Problem) -> tuple[float, int]:
         item = Item.of_workload(problem.workloads[address])
         sig = (item.resources, item.nodes, item.pricing, item.hours, item.placement)
         if sig not in cache:
-            pairs = [(o, rows.usage(o, item.resources)) for o in offer_options(
+            pairs = [(o, rows.usage(o, item.resources)) for o in scan_options(
                 item, problem.providers, problem.offers, (), problem.options.restart_overhead)]
             pairs += fleet_options(item, rows, problem.fleets, problem.providers)
             pairs.sort(key=lambda p: p[0].sort_key)

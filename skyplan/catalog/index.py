@@ -18,7 +18,9 @@ from skyplan.catalog.offer import Offer
 
 SHARED_KINDS = ("kubernetes", "local")
 
-Ranked = tuple[tuple[float, float, Offer], ...]  # (effective price, price, offer), cheapest first
+# (effective price, price, zone, instance type, sequence, offer), cheapest first; the rows
+# compare as plain tuples (the sequence number keeps two offers from ever being compared)
+Ranked = tuple[tuple[float, float, str, str, int, Offer], ...]
 
 
 def bucket_of(offer: Offer) -> tuple:
@@ -63,16 +65,16 @@ class OfferIndex:
 
     def ranked(self, region: str, bucket: tuple, pricing: str, price_of, rank_of) -> Ranked:
         """The bucket's offers that have a ``pricing`` price, cheapest first by
-        ``rank_of(offer, price)`` (ties by price, zone, instance type).
+        ``rank_of(offer, price)`` (ties by price, zone, instance type), as ``Ranked`` rows.
         ``price_of(offer)`` gives the price (None: not offered so)."""
         key = (region, bucket, pricing)
         hit = self._ranked.get(key)
         if hit is None:
             rows = []
-            for o in self._buckets.get((region, bucket), ()):
+            for i, o in enumerate(self._buckets.get((region, bucket), ())):
                 p = price_of(o)
                 if p is not None and p >= 0:
-                    rows.append((rank_of(o, p), p, o))
-            rows.sort(key=lambda r: (r[0], r[1], r[2].zone or "", r[2].instance_type))
+                    rows.append((rank_of(o, p), p, o.zone or "", o.instance_type, i, o))
+            rows.sort()
             hit = self._ranked[key] = tuple(rows)
         return hit

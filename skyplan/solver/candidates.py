@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import fnmatch
 import heapq
+import itertools
 import re
 from typing import Callable
 
@@ -68,7 +69,10 @@ class Candidates:
         self._keys: dict[tuple, list[str]] = {}
         self._regions: dict[tuple, list[str]] = {}
         self._buckets: dict[tuple, tuple[tuple, ...]] = {}
-        self._places: dict[tuple, list[tuple[float, float, Offer]]] = {}
+        self._shape_ids: dict[tuple, int] = {}  # (key, resources) -> one number per distinct bucket set
+        self._interned: dict[tuple, int] = {}
+        self._places: dict[tuple, dict[str, list[tuple]]] = {}
+        self._seq = itertools.count()
 
     # -- compiled filters -------------------------------------------------
     def globs(self, patterns: tuple[str, ...]) -> Matcher:
@@ -114,9 +118,41 @@ class Candidates:
                 hit = [("cpu", v, m, arch) for arch in arches for v, m in idx.cpu_shapes(arch)
                        if (res.cpus is None or res.cpus.admits(v)) and (res.memory is None or res.memory.admits(m))]
             hit = self._buckets[mk] = tuple(hit)
+            self._shape_ids[mk] = self._interned.setdefault(hit, len(self._interned))
         return hit
 
     # -- one place ----------------------------------------------------------
+    def table(self, key: str, item: Item, pricing: str, zone_pats: tuple, blocked: tuple, k: int,
+              per_zone: bool) -> dict[str, list[tuple]]:
+        """The memo of ``place`` for one key and request: region -> rows
+        (effective price, price, option key, sequence, offer, provider kind). A
+        request without accelerators or instance type is answered by its
+        buckets alone (they hold exactly the shapes it admits), so every request
+        admitting the same shapes shares one table."""
+        res = item.resources
+        if not res.accelerators and not res.instance_type:
+            self.buckets(key, res)
+            what = self._shape_ids[(key, res)]
+        else:
+            what = res
+        cap = (item.max_hourly_cost / item.groups, item.nodes) if item.max_hourly_cost is not None else None
+        mk = (key, what, pricing, item.kind == "fleet", zone_pats, blocked, k, per_zone, cap)
+        hit = self._places.get(mk)
+        if hit is None:
+            hit = self._places[mk] = {}
+        return hit
+
+    def place_rows(self, table: dict, key: str, region: str, item: Item, pricing: str, zone_pats: tuple,
+             blocked: tuple, k: int, per_zone: bool) -> list[tuple]:
+        hit = table.get(region)
+        if hit is None:
+            kind, seq = self.kinds[key], self._seq
+            hit = table[region] = [(eff, price, (key, region, o.zone or "", o.instance_type, pricing, ""), next(seq),
+                                    o, kind)
+                                   for eff, price, o in self.place(key, region, item, pricing, zone_pats, blocked,
+                                                                   k, per_zone)]
+        return hit
+
     def place(self, key: str, region: str, item: Item, pricing: str, zone_pats: tuple, blocked: tuple,
               k: int, per_zone: bool) -> list[tuple[float, float, Offer]]:
         """The cheapest offers of ``key`` in ``region`` that fit ``item`` under
@@ -124,15 +160,7 @@ class Candidates:
         beyond them those no earlier one dominates. (effective price, price, offer)."""
         res, fleet = item.resources, item.kind == "fleet"
         cap = item.max_hourly_cost / item.groups if item.max_hourly_cost is not None else None
-        # a request without accelerators or instance type is answered by its buckets alone
-        # (they hold exactly the shapes it admits), so requests admitting the same shapes share
         shaped = not res.accelerators and not res.instance_type
-        what = self.buckets(key, res) if shaped else res
-        mk = (key, region, what, pricing, fleet, zone_pats, blocked, k, per_zone,
-              (cap, item.nodes) if cap is not None else None)
-        hit = self._places.get(mk)
-        if hit is not None:
-            return hit
         idx = self.index[key]
         zone_ok = self.zone_ok(PlacementSpec(zones=zone_pats[0], exclude_zones=zone_pats[1])) if zone_pats else None
 
@@ -143,26 +171,25 @@ class Candidates:
             return effective_price(o, pricing, p, self.overhead)
 
         if res.instance_type:
-            rows = [(rank_of(o, p), p, o) for o in idx.of_type(region, res.instance_type)
+            rows = [(rank_of(o, p), p, o.zone or "", o.instance_type, i, o)
+                    for i, o in enumerate(idx.of_type(region, res.instance_type))
                     if (p := price_of(o)) is not None and p >= 0 and hardware_fits(o, res)]
-            rows.sort(key=_rank)
+            rows.sort()
             merged = iter(rows)
         else:
             label = pricing + ("/fleet" if fleet else "")
             lists = [idx.ranked(region, b, label, price_of, rank_of) for b in self.buckets(key, res)]
             if shaped and not (per_zone or self.budget or zone_ok or blocked or cap is not None):
-                out = self._shapes(lists, k, self.quotas.get(key, (False, False))[0])
-                self._places[mk] = out
-                return out
+                return self._shapes(lists, k, self.quotas.get(key, (False, False))[0])
             else:
-                merged = heapq.merge(*lists, key=_rank) if len(lists) > 1 else iter(lists[0] if lists else ())
+                merged = heapq.merge(*lists) if len(lists) > 1 else iter(lists[0] if lists else ())
         quotas = self.quotas.get(key, (False, False))
         vcpus_vary, budget = quotas[0], self.budget
         early = not (per_zone or any(quotas) or budget)  # every option here uses the same capacity
         out: list[tuple[float, float, Offer]] = []
         kept: dict = {}  # group (zone or None) -> [(eff, price, vcpus, accelerator class)]
         fewest: dict = {}  # (group, accelerator class) -> the fewest vCPUs kept
-        for eff, price, o in merged:
+        for eff, price, _, _, _, o in merged:
             if res.cpus is not None and not res.cpus.admits(o.vcpus):
                 continue
             if res.memory is not None and not res.memory.admits(o.memory_gib):
@@ -192,7 +219,6 @@ class Candidates:
             if acc not in fewest or o.vcpus < fewest[acc]:
                 fewest[acc] = o.vcpus
             out.append((eff, price, o))
-        self._places[mk] = out
         return out
 
     @staticmethod
@@ -205,20 +231,16 @@ class Candidates:
         lists = [r for r in lists if r]
         if not lists:
             return []
-        merged = heapq.merge(*[_head(r, k) for r in lists], key=_rank) if len(lists) > 1 else iter(lists[0])
-        out: list[tuple[float, float, Offer]] = []
-        for row in merged:
-            if len(out) >= k and row[0] > out[k - 1][0] + 1e-9:
-                break
-            out.append(row)
+        rows = sorted(itertools.chain.from_iterable(_head(r, k) for r in lists)) if len(lists) > 1 else lists[0]
+        out = list(_head(rows, k))
         if vcpus_vary:
-            taken = {id(r[2]) for r in out}
-            fewest = min(r[2].vcpus for r in out)
-            for row in sorted((r[0] for r in lists if id(r[0][2]) not in taken and r[0][2].vcpus < fewest), key=_rank):
-                if row[2].vcpus < fewest:
+            taken = {id(r[5]) for r in out}
+            fewest = min(r[5].vcpus for r in out)
+            for row in sorted(r[0] for r in lists if id(r[0][5]) not in taken and r[0][5].vcpus < fewest):
+                if row[5].vcpus < fewest:
                     out.append(row)
-                    fewest = row[2].vcpus
-        return out
+                    fewest = row[5].vcpus
+        return [(r[0], r[1], r[5]) for r in out]
 
     # -- one item -------------------------------------------------------------
     def grouping(self, spread: str | None, by_region: bool) -> Callable[[tuple], tuple] | None:
@@ -240,7 +262,7 @@ class Candidates:
         spec, res = item.placement, item.resources
         zone_pats = (spec.zones, spec.exclude_zones) if spec.zones or spec.exclude_zones else ()
         per_zone = grouping is not None and spec.spread == "zone" and item.groups > 1
-        raw: list[tuple] = []  # (eff, price, option key, arrival, offer, kind)
+        raw: list[tuple] = []  # (eff, price, option key, sequence, offer, kind)
         for key in self.keys(spec):
             kind = self.kinds[key]
             mine = tuple(b for b in blocked if b[0] == key)
@@ -250,14 +272,17 @@ class Candidates:
                         not (mine and is_blocked(key, o.region, o.zone, mine)):
                     for pricing in item.pricing:
                         self._raw(raw, item, key, kind, o, pricing)
-            for region in self.regions(key, spec):
-                for pricing in item.pricing:
-                    for eff, price, o in self.place(key, region, item, pricing, zone_pats, mine, k, per_zone):
-                        raw.append((eff, price, (key, region, o.zone or "", o.instance_type, pricing, ""),
-                                    len(raw), o, kind))
+            regions = self.regions(key, spec)
+            for pricing in item.pricing:
+                table = self.table(key, item, pricing, zone_pats, mine, k, per_zone)
+                for region in regions:
+                    rows = table.get(region)
+                    if rows is None:
+                        rows = self.place_rows(table, key, region, item, pricing, zone_pats, mine, k, per_zone)
+                    raw.extend(rows)
         for p in current:
             self._current(raw, item, p, blocked, zone_pats)
-        raw.sort()  # by effective price, price, key (then arrival); the exact order is Option.sort_key
+        raw.sort()  # by effective price, price, key (then sequence); the exact order is Option.sort_key
         nodes, hours = item.nodes, item.hours
         tie = 1e-9 / max(nodes * hours, 1e-9) + 1e-12  # effective prices this close may sort either way
         protected = {(p.provider, p.region, p.zone or "", p.instance_type, p.pricing, "") for p in current}
@@ -300,7 +325,7 @@ class Candidates:
         if cap is not None and price * item.nodes > cap + 1e-9:
             return
         eff = effective_price(o, pricing, price, self.overhead)
-        raw.append((eff, price, (key, o.region, o.zone or "", o.instance_type, pricing, ""), len(raw), o, kind))
+        raw.append((eff, price, (key, o.region, o.zone or "", o.instance_type, pricing, ""), next(self._seq), o, kind))
 
     def _current(self, raw: list, item: Item, p, blocked: tuple, zone_pats: tuple) -> None:
         """Add the running placement ``p`` when it is still an option of ``item``."""
@@ -317,10 +342,6 @@ class Candidates:
             if blocked and is_blocked(p.provider, o.region, o.zone, blocked):
                 continue
             self._raw(raw, item, p.provider, self.kinds[p.provider], o, p.pricing)
-
-
-def _rank(row: tuple) -> tuple:
-    return (row[0], row[1], row[2].zone or "", row[2].instance_type)
 
 
 def _head(ranked, k: int):

@@ -4,7 +4,7 @@ An *item* is one workload instance or one provisioned fleet: ``groups`` replica
 groups of ``nodes`` nodes each. An *option* is one way to run one group: an
 offer at one pricing model on one provider key, or a slot on a fleet. Options
 are built once per distinct requirement signature, so ten thousand identical
-workloads cost one scan of the catalog.
+workloads share one look-up (skyplan.solver.candidates finds them).
 """
 
 from __future__ import annotations
@@ -226,35 +226,3 @@ def effective_price(offer: Offer, pricing: str, price: float, restart_overhead: 
     if pricing == "spot":
         return price * (1.0 + offer.interruption_rate * restart_overhead)
     return price
-
-
-def offer_options(item: Item, providers: Mapping[str, ProviderConfig], offers: Mapping[str, Sequence[Offer]],
-                  blocked, restart_overhead: float) -> list[Option]:
-    """Every catalog option of one item, cheapest first (ties by key)."""
-    out: list[Option] = []
-    spec = item.placement
-    cap = item.max_hourly_cost / item.groups if item.max_hourly_cost is not None else None
-    for key in sorted(offers):
-        cfg = providers.get(key)
-        kind = cfg.kind if cfg else key.split(".")[0]
-        if not provider_allowed(key, kind, spec):
-            continue
-        for offer in offers[key]:
-            if not hardware_fits(offer, item.resources) or not region_allowed(offer.region, offer.zone, spec):
-                continue
-            if blocked and is_blocked(key, offer.region, offer.zone, blocked):
-                continue
-            for pricing in item.pricing:
-                price = offer_price(offer, pricing, item.kind)
-                if price is None or price < 0:
-                    continue
-                group_hourly = price * item.nodes
-                if cap is not None and group_hourly > cap + 1e-9:
-                    continue
-                eff = effective_price(offer, pricing, price, restart_overhead)
-                out.append(Option(
-                    key, kind, offer.region, offer.zone, offer.instance_type, pricing, price, item.nodes,
-                    group_hourly, eff * item.nodes * item.hours, offer=offer, accelerators=served(offer, item.resources),
-                    vcpus=offer.vcpus, memory_gib=offer.memory_gib))
-    out.sort(key=lambda o: o.sort_key)
-    return out
