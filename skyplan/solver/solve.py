@@ -55,6 +55,7 @@ from skyplan.errors import InfeasibleError, SolverError
 from skyplan.solver.assemble import TABLE_EXTRA, assemble
 from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options
 from skyplan.solver.classes import Entry, Klass, build_classes
+from skyplan.solver.decompose import explain_parts, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options
 from skyplan.solver.candidates import Candidates
 from skyplan.solver.items import Item, Option
@@ -259,11 +260,17 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
         if opts.budget is not None and fixed > opts.budget + 1e-9:
             explain_elastic(problem, classes, rows, MipResult([], "infeasible", slacks={"budget": fixed - opts.budget}))
         result = MipResult([], "optimal", backend="closed-form")
+    elif opts.decompose:
+        result, infeasible = solve_parts(inp, opts.time_limit, backend=opts.backend)
+        if result.status == "infeasible":
+            order, elastic = explain_parts(infeasible, opts.time_limit, backend=opts.backend)
+            explain_elastic(problem, classes, rows, elastic, [classes[todo[i]] for i in order])
     else:
         result = solve_mip(inp, opts.time_limit, backend=opts.backend)
         if result.status == "infeasible":
             elastic = solve_mip(inp, opts.time_limit, elastic=True, backend=opts.backend)
             explain_elastic(problem, classes, rows, elastic, [classes[i] for i in todo])
+    if inp.classes:
         if result.status == "unsolved":
             raise SolverError(
                 f"the solver found no placement within its time limit of {opts.time_limit:g}s",
