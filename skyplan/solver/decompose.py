@@ -5,8 +5,8 @@ Two classes are coupled when an option of each uses the same capacity row
 (quota, fleet, cluster node or pool), when one is colocated with the other, or
 when an egress term joins them; a budget couples every class. The model's
 optimum is then the union of each component's optimum, since no constraint
-and no objective term spans two components. A component of one class with one
-group is answered in closed form: the option of least objective (cost, tie
+and no objective term spans two components. Without a budget, a component of
+one class with one group is answered in closed form: the option of least objective (cost, tie
 rank, minus the stability bonus of its current option) whose usage fits every
 row. Every other component is its own small model (skyplan.solver.mip).
 

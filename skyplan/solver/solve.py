@@ -1,10 +1,12 @@
 """``solve(problem) -> Solution``: the pure entry point of the solver.
 
-Stages: build every item's options (once per requirement signature) -> check
-each item can run somewhere at all -> couple items that constrain each other
-(colocation, egress) -> merge, prune, answer what needs no model in closed
-form -> the OR-Tools model (skyplan.solver.mip) for the rest -> name the cause
-if it is infeasible -> assemble placements, fallbacks and explanations
+Stages: find every item's options through the offer indexes (once per
+requirement signature, skyplan.solver.candidates) -> check each item can run
+somewhere at all -> couple items that constrain each other (colocation,
+egress) -> merge, prune, answer what needs no model in closed form -> split the
+rest into independent components, each its own OR-Tools model or closed form
+(skyplan.solver.decompose, skyplan.solver.mip) -> name the cause if one is
+infeasible -> assemble placements, fallbacks and explanations
 (skyplan.solver.assemble).
 
 The rules, where the configuration leaves a choice:
@@ -29,6 +31,9 @@ The rules, where the configuration leaves a choice:
   workload whose provider/region allow lists admit it, before buying capacity;
   a workload naming a fleet runs only there. Workload nodes on fleets use no
   provider quota.
+- CPU architecture: ``resources { arch }`` is x86_64 unless it says arm64 or
+  any (then the cheaper of both); a workload that does not say takes a named
+  instance type as it is, and the local machine as it is.
 - Shared machines: a live Kubernetes node (or the local machine) fits any
   request it can hold, and a placement there carries the request ("H100:2")
   rather than the node's size; the pods packed onto one Kubernetes node never
