@@ -31,7 +31,7 @@ import itertools
 import re
 from typing import Callable
 
-from skyplan.catalog.index import OfferIndex
+from skyplan.catalog.index import SHARED_KINDS, OfferIndex
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import PlacementSpec, Resources
 from skyplan.solver.items import (
@@ -65,6 +65,7 @@ class Candidates:
         # key -> (a vCPU quota applies, an accelerator quota applies)
         self.quotas = {key: (any(r == "vcpus" for _, r, _ in rows.quotas.get(key, ())),
                              any(r != "vcpus" for _, r, _ in rows.quotas.get(key, ()))) for key in problem.offers}
+        self.rowless = {key for key in problem.offers if not rows.quotas.get(key)}  # cloud VMs there use no row
         self._globs: dict[tuple, Matcher] = {}
         self._keys: dict[tuple, list[str]] = {}
         self._regions: dict[tuple, list[str]] = {}
@@ -290,7 +291,7 @@ class Candidates:
         kept: dict[tuple, list[tuple[Option, tuple]]] = {}
         kth: dict[tuple, float] = {}  # group -> effective price of its k-th kept option
         free: set[tuple] = set()  # groups holding a kept option that uses no capacity row
-        usage_of = self.rows.usage
+        usage_of, rowless = self.rows.usage, self.rowless
         seen: set[tuple] = set()
         for eff, price, okey, _, o, kind in raw:
             if okey in seen:
@@ -306,7 +307,7 @@ class Candidates:
             opt = Option(okey[0], kind, o.region, o.zone, o.instance_type, okey[4], price, nodes, price * nodes,
                          eff * nodes * hours, offer=o, accelerators=served(o, res), vcpus=o.vcpus,
                          memory_gib=o.memory_gib)
-            u = usage_of(opt, res)
+            u = () if okey[0] in rowless and o.provider not in SHARED_KINDS else usage_of(opt, res)
             if beyond and any(_dominates(ko, ku, opt, u, self.budget) for ko, ku in mine):
                 continue
             if not u:
