@@ -3,11 +3,11 @@ to the ones the model, the fallbacks and the tables can use.
 
 Look-up, never a scan: every provider key's offers are indexed by region and
 hardware bucket (skyplan.catalog.index); an item reads only the buckets that can
-hold its resources (its accelerator models and counts, or the vCPU sizes its
-floor admits, on its CPU architecture) in the regions its placement allows.
-Region and zone globs are compiled once per distinct pattern set. The cheapest
-offers of one (key, region, hardware, pricing, filters) are worked out once and
-shared by every item asking the same.
+hold its resources (its accelerator models and counts, or the vCPU and memory
+shapes its floors admit, on its CPU architecture) in the regions its placement
+allows. Region and zone globs are compiled once per distinct pattern set. The
+cheapest offers of one (key, region, hardware, pricing, filters) are worked out
+once, cut by the same rule per place, and shared by every item asking the same.
 
 The cut. Options are ranked by ``Option.sort_key``. An item's options fall in
 *groups*: its spread domain when it spreads, its region when a colocation or

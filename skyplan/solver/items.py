@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Sequence
 
 from skyplan.catalog.offer import Offer
-from skyplan.config.model import Fleet, PlacementSpec, ProviderConfig, Resources, Workload
+from skyplan.config.model import Fleet, PlacementSpec, Resources, Workload
 
 SERVICE_HOURS = 730.0  # a month of a long-running service
 DEFAULT_JOB_HOURS = 1.0  # a job that declares no duration_hours is costed for one hour
