@@ -8,6 +8,7 @@ Exceptions are for faults; every one skyplan raises derives from SkyplanError::
     ├── DiagnosticsError              carries a list of Diagnostic (config errors)
     ├── StateError                    state file unreadable, future schema, corrupt
     │   ├── LockError                 state lock held by someone else
+    │   │   └── LockLostError         this holder's lock was removed or taken over
     │   └── StalePlanError            plan made against another lineage/serial
     ├── CatalogError                  catalog file malformed, unknown accelerator
     ├── SolverError
@@ -98,6 +99,11 @@ class LockError(StateError):
     pass
 
 
+class LockLostError(LockError):
+    """The lock this process held is gone (force-unlocked, or taken over after its
+    lease ran out): it must start nothing more and write nothing more to state."""
+
+
 class StalePlanError(StateError):
     pass
 
@@ -111,9 +117,28 @@ class SolverError(SkyplanError):
 
 
 class InfeasibleError(SolverError):
-    def __init__(self, message: str, *, causes: Sequence[str] = (), hint: str = ""):
+    """``causes`` name each reason; ``blame`` holds, per cause (or for the message when
+    there are no causes), the configuration value it comes from as (owner, attribute
+    path), e.g. ("workload.train", "resources.accelerators"), or None."""
+
+    def __init__(self, message: str, *, causes: Sequence[str] = (), hint: str = "",
+                 blame: Sequence[tuple[str, str] | None] = ()):
         self.causes = list(causes)
+        self.blame = tuple(blame) or tuple(getattr(c, "blame", None) for c in (self.causes or [message]))
         super().__init__(message, hint=hint)
+
+    def located(self, where) -> "InfeasibleError":
+        """The same error with each blamed cause prefixed by ``file:line:col`` of its value;
+        ``where(owner, path)`` gives a SourceRange or None."""
+        def at(text: str, blame) -> str:
+            src = where(*blame) if blame else None
+            return f"{src}: {text}" if src else text
+
+        if self.causes:
+            causes = [at(c, b) for c, b in zip(self.causes, self.blame)]
+            return InfeasibleError(str(self.args[0]), causes=causes, hint=self.hint, blame=self.blame)
+        return InfeasibleError(at(str(self.args[0]), self.blame[0] if self.blame else None), hint=self.hint,
+                               blame=self.blame)
 
     def __str__(self) -> str:
         base = super().__str__()

@@ -71,4 +71,6 @@ def _no_cloud_credentials(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
     monkeypatch.setenv("SKYPLAN_CACHE_DIR", str(home / "skyplan-cache"))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(home / "gcloud"))  # no gcloud login is found
+    monkeypatch.setenv("NO_GCE_CHECK", "true")  # google-auth does not ask a GCE metadata server
     monkeypatch.setenv("NO_COLOR", "1")

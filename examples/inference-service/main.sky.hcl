@@ -14,8 +14,22 @@ provider "aws" {
   regions = ["us-east-1", "us-west-2", "eu-west-1"]
 }
 
+variable "gcp_project" {
+  type        = string
+  default     = null
+  description = "GCP project to launch in (default: the one Application Default Credentials name)"
+}
+
+variable "gcp_endpoint" {
+  type        = string
+  default     = null
+  description = "a private or local Compute Engine endpoint (default: the public API)"
+}
+
 provider "gcp" {
-  regions = ["us-central1", "us-east4", "europe-west4"]
+  project  = var.gcp_project
+  endpoint = var.gcp_endpoint
+  regions  = ["us-central1", "us-east4", "europe-west4"]
 }
 
 workload "api" {

@@ -29,8 +29,22 @@ provider "aws" {
   }
 }
 
+variable "gcp_project" {
+  type        = string
+  default     = null
+  description = "GCP project to launch in (default: the one Application Default Credentials name)"
+}
+
+variable "gcp_endpoint" {
+  type        = string
+  default     = null
+  description = "a private or local Compute Engine endpoint (default: the public API)"
+}
+
 provider "gcp" {
-  regions = ["us-central1", "europe-west4"]
+  project  = var.gcp_project
+  endpoint = var.gcp_endpoint
+  regions  = ["us-central1", "europe-west4"]
   quota {
     vcpus = 2048
   }

@@ -11,7 +11,7 @@ import re
 
 # canonical name -> memory per accelerator (GiB)
 CANONICAL: dict[str, float] = {
-    "H200": 141, "H100": 80, "H100-MEGA": 80, "A100": 40, "A100-80GB": 80, "L40S": 48, "L4": 24,
+    "B200": 180, "GB200": 186, "H200": 141, "H100": 80, "H100-MEGA": 80, "A100": 40, "A100-80GB": 80, "L40S": 48, "L4": 24,
     "A10G": 24, "A10": 24, "T4": 16, "V100": 16, "V100-32GB": 32, "P100": 16, "K80": 12,
     "TPU-v5e": 16, "TPU-v5p": 95, "TPU-v4": 32, "Trainium": 32, "Inferentia2": 32, "MI300X": 192,
     # older and non-NVIDIA accelerators that SkyPilot's vms.csv files name, so those files import whole
@@ -20,6 +20,9 @@ CANONICAL: dict[str, float] = {
 }
 
 _ALIASES: dict[str, str] = {
+    "nvidia-b200-180gb": "B200", "b200-180gb": "B200", "b200-sxm": "B200",
+    "nvidia-gb200-186gb": "GB200", "gb200-186gb": "GB200", "gb200-192gb": "GB200", "gb200-nvl72": "GB200",
+    "amd-mi300x": "MI300X", "amd-mi300x-192gb": "MI300X", "mi300x-192gb": "MI300X", "instinct-mi300x": "MI300X",
     "nvidia-h200": "H200", "nvidia-h200-141gb": "H200", "h200-141gb": "H200",
     "nvidia-h100-80gb": "H100", "nvidia-h100": "H100", "h100-80gb": "H100", "h100-sxm": "H100",
     "nvidia-h100-mega-80gb": "H100-MEGA", "h100-mega-80gb": "H100-MEGA",

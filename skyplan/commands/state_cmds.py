@@ -11,7 +11,8 @@ from typing import List, Optional
 
 import typer
 
-from skyplan.commands.common import DIR_ARG, JSON_OPT, VAR_FILE_OPT, VAR_OPT, console, emit_json, parse_vars
+from skyplan.commands.common import (DIR_ARG, JSON_OPT, LOCK_OPT, VAR_FILE_OPT, VAR_OPT, console, emit_json, parse_vars,
+                                     state_lock)
 from skyplan.errors import DiagnosticsError, StateError
 
 STATE_OPT = typer.Option(None, "--state", help="State file to use instead of the config folder's.")
@@ -60,8 +61,50 @@ def _timeout(text: str) -> float:
         raise StateError(str(e)) from None
 
 
+REFRESH_OPT = typer.Option(True, "--refresh/--no-refresh",
+                           help="Ask the providers what runs now, as status does (-refresh=false: state as last recorded).")
+
+
+def _config_graph(dir: Path, state: Optional[Path]):
+    """The configuration whose providers can say what runs now: the folder's, else a
+    bare one rooted there (providers state names are built with their defaults).
+    None for an explicit --state beside a folder without configuration."""
+    from skyplan.config.model import DesiredGraph
+    from skyplan.workflow import load_config
+
+    dir = Path(dir)
+    has_config = dir.is_dir() and any(dir.glob("*.sky.hcl"))
+    if state is not None and not has_config:
+        return None
+    if has_config:
+        try:
+            return load_config(dir)
+        except DiagnosticsError:
+            pass
+    return DesiredGraph(root=str(dir.resolve()))
+
+
+def _live(dir: Path, state: Optional[Path], snap, refresh: bool) -> tuple[dict[str, str], str]:
+    """(address -> status now, a note saying what the statuses are)."""
+    from skyplan.commands.run_view import live_statuses
+    from skyplan.state.views import last_recorded
+
+    when = last_recorded(snap)
+    if not refresh:
+        return {}, f"Statuses as last recorded in state ({when})."
+    graph = _config_graph(dir, state)
+    if graph is None:
+        return {}, (f"Statuses as last recorded in state ({when}); give the configuration folder "
+                    "to see what runs now.")
+    live, error = live_statuses(graph, snap)
+    if error:
+        return live, f"Some statuses are as last recorded in state ({when}): {error}"
+    return live, "Statuses as the providers report them now."
+
+
 @state_app.command("list")
-def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT) -> None:
+def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT,
+             refresh: bool = REFRESH_OPT) -> None:
     """List the resources in state: address, status, where, pricing, $/h."""
     from skyplan.state.views import list_rows, render_list, spend
 
@@ -74,19 +117,25 @@ def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bo
         return
     with _open(dir, state) as store:
         snap = store.snapshot()
-    rows = list_rows(snap)
+    live, note = _live(dir, state, snap, refresh)
+    rows = list_rows(snap, live)
     if as_json:
         emit_json({"lineage": snap.lineage, "serial": snap.serial, "resources": rows,
-                   "total_hourly_cost": spend(rows)})
+                   "total_hourly_cost": spend(rows), "statuses": note})
     else:
         render_list(console(), rows, snap)
+        if rows:
+            console().print(note, markup=False, highlight=False)
 
 
 @state_app.command("show")
 def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. workload.train."),
-             dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT) -> None:
+             dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT,
+             refresh: bool = REFRESH_OPT) -> None:
     """Show one resource in state: placement, nodes, provider ids, attributes."""
-    from skyplan.state.model import ResourceRecord
+    from dataclasses import replace
+
+    from skyplan.state.model import ResourceRecord, Snapshot
     from skyplan.state.redact import redact_record
     from skyplan.state.views import render_show
 
@@ -96,22 +145,30 @@ def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. wor
             raise StateError(f"no resource {address} in state {store.path}",
                              hint="see what state holds with: skyplan state list")
         paths = store.sensitive_paths(rec.address)
+        lineage = store.lineage
+    live, note = _live(dir, state, Snapshot(lineage=lineage, serial=0, resources={rec.address: rec}), refresh)
     data = redact_record(rec.to_json(), paths)
+    now = live.get(rec.address)
+    if now is not None and now != rec.status:
+        data = {**data, "status": now, "recorded_status": rec.status}
     if as_json:
-        emit_json({**data, "sensitive_paths": list(paths)})
+        emit_json({**data, "sensitive_paths": list(paths), "statuses": note})
     else:
-        render_show(console(), ResourceRecord.from_json(data), data)  # nodes shown redacted too
+        shown = ResourceRecord.from_json({k: v for k, v in data.items() if k != "recorded_status"})
+        render_show(console(), replace(shown, status=data["status"]), data)  # nodes shown redacted too
+        console().print(note, markup=False, highlight=False)
 
 
 @state_app.command("mv")
 def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = typer.Argument(..., help="New address."),
-           dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+           dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock: bool = LOCK_OPT,
+           lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Rename a resource in state without touching the cloud. An address without a
     key (workload.shard) moves every count/for_each instance, keeping the keys."""
     from skyplan.addrs import Address
 
     src, dst = _address(src), _address(dst)
-    with _open(dir, state) as store, store.lock("state mv", timeout=_timeout(lock_timeout)):
+    with _open(dir, state) as store, state_lock(store, "state mv", lock=lock, timeout=_timeout(lock_timeout)):
         pairs = [(src, dst)]
         if store.get(src) is None:
             instances = _instances_of(store, src)
@@ -129,11 +186,11 @@ def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = t
 
 @state_app.command("rm")
 def rm_cmd(address: str = typer.Argument(..., help="Address to forget."), dir: Path = DIR_ARG,
-           state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+           state: Optional[Path] = STATE_OPT, lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Forget a resource without destroying it (it keeps running, unmanaged). An
     address without a key (workload.shard) forgets every count/for_each instance of it."""
     address = _address(address)
-    with _open(dir, state) as store, store.lock("state rm", timeout=_timeout(lock_timeout)):
+    with _open(dir, state) as store, state_lock(store, "state rm", lock=lock, timeout=_timeout(lock_timeout)):
         rec = store.get(address)
         recs = [rec] if rec is not None else _instances_of(store, address)
         if not recs:
@@ -178,7 +235,7 @@ def pull_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT) -> None:
 def push_cmd(file: str = typer.Argument(..., help="JSON written by state pull ('-' for stdin)."),
              dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
              force: bool = typer.Option(False, "--force", help="Push even if lineage differs or the serial is older."),
-             lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+             lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Replace state with a JSON document from state pull (lineage and serial checked)."""
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text()
@@ -188,7 +245,8 @@ def push_cmd(file: str = typer.Argument(..., help="JSON written by state pull ('
         data = json.loads(text)
     except ValueError as e:
         raise StateError(f"{file} is not JSON: {e}", hint="state push takes a file written by: skyplan state pull") from None
-    with _open(dir, state, create=True) as store, store.lock("state push", timeout=_timeout(lock_timeout)):
+    with _open(dir, state, create=True) as store, \
+            state_lock(store, "state push", lock=lock, timeout=_timeout(lock_timeout)):
         if store.serial > 0:
             store.backup()
         serial = store.import_json(data, force=force)
@@ -214,24 +272,45 @@ def history_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
 def force_unlock_cmd(lock_id: str = typer.Argument(..., help="The lock ID shown in the lock error."),
                      dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
                      force: bool = typer.Option(False, "--force", help="Do not ask for confirmation. Also -force.")) -> None:
-    """Remove a state lock left by a process that is gone."""
-    from skyplan.state.lock import check_lock_id
+    """Remove a state lock left by a process that is gone (never one whose holder runs on this host)."""
+    from skyplan.state.lock import check_lock_id, refuse_live_holder
 
     with _open(dir, state) as store:
         holder = store.current_lock()
         if holder is None:
             raise StateError(f"state {store.path} is not locked")
         check_lock_id(holder, lock_id, str(store.path))  # a wrong ID is refused before any prompt
+        refuse_live_holder(holder)  # even with -force: stop that process first
+        err = console(stderr=True)
+        stale = holder.stale_reason(store.lease)
+        if not holder.local:
+            err.print(f"Warning: the holder runs on another host ({holder.host}); skyplan cannot check whether it "
+                      f"is still running (last heartbeat {holder.heartbeat_age():.0f}s ago, lease "
+                      f"{store.lease:.0f}s). If it is, removing its lock lets two operations run at once; it "
+                      "stops at its next action once it sees its lock is gone.", markup=False)
         if not force:
-            err = console(stderr=True)
-            err.print(holder.describe())
-            stale = holder.stale_reason()
-            err.print(f"The lock looks stale: {stale}." if stale else
-                      "Warning: its holder still looks alive; removing the lock lets two operations write at once.")
-            if not typer.confirm("Remove this lock?", default=False):
-                raise StateError("force-unlock cancelled; the lock was left in place")
+            err.print(holder.describe(), markup=False)
+            if stale:
+                err.print(f"The lock looks stale: {stale}.", markup=False)
+            _confirm_unlock(lock_id)
         store.force_unlock(lock_id)
     console().print(f"Lock {lock_id} removed. State is unlocked.")
+
+
+def _confirm_unlock(lock_id: str) -> None:
+    """Ask on stdin; without an answer (no terminal, stdin closed) say how to confirm."""
+    sys.stdout.write("Remove this lock? Only 'y' or 'yes' will be accepted: ")
+    sys.stdout.flush()
+    try:
+        answer = sys.stdin.readline() if sys.stdin is not None and not sys.stdin.closed else ""
+    except (OSError, ValueError):
+        answer = ""
+    if answer == "":
+        print()
+        raise StateError("force-unlock needs confirmation, and there is no terminal to ask on",
+                         hint=f"confirm with -force: skyplan force-unlock -force {lock_id}")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise StateError("force-unlock cancelled; the lock was left in place")
 
 
 def import_cmd(address: str = typer.Argument(..., help="Address declared in the configuration, e.g. workload.train."),
@@ -239,7 +318,7 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
                dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
                provider: Optional[str] = typer.Option(None, "--provider", help="Provider key when it is ambiguous."),
                var: Optional[List[str]] = VAR_OPT, var_file: Optional[List[str]] = VAR_FILE_OPT,
-               lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+               lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Adopt an existing cloud object into state at ADDRESS."""
     from skyplan.providers import get_provider
     from skyplan.state import default_state_path
@@ -257,7 +336,7 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
             _not_in_state(store, address)
     prov = get_provider(cfg)
     inst = read_existing(prov, key, provider_id)  # nothing is written if this fails
-    with StateStore.open(path) as store, store.lock("import", timeout=_timeout(lock_timeout)):
+    with StateStore.open(path) as store, state_lock(store, "import", lock=lock, timeout=_timeout(lock_timeout)):
         _not_in_state(store, address)
         done = adopt(graph, prov, key, address, inst, store.lineage,
                      price_of=lambda i: catalog_price(graph, cfg.kind, i))

@@ -87,11 +87,18 @@ class Plan:
     drift: tuple[DriftItem, ...] = ()
     output_changes: Mapping[str, Any] = field(default_factory=dict)
     variables: Mapping[str, Any] = field(default_factory=dict)  # non-sensitive values only
+    # The sensitive variables' values: kept only in the 0600 plan file, so that apply
+    # evaluates exactly the configuration (provider blocks included) the plan was
+    # made from; never rendered.
+    sensitive_variables: Mapping[str, Any] = field(default_factory=dict, repr=False)
     catalog: Mapping[str, Any] = field(default_factory=dict)  # {"source", "observed_at"}
     options: Mapping[str, Any] = field(default_factory=dict)  # destroy, parallelism, targets, refresh_only, ...
     solver: Mapping[str, Any] = field(default_factory=dict)  # status, gap, backend, seconds
     cost_before: float = 0.0  # $/h of state
     cost_after: float = 0.0  # $/h after apply
+    # estimated totals over the workloads' durations (jobs: duration_hours, services: 730 h), see planner/costs.py
+    estimated_before: float = 0.0
+    estimated_after: float = 0.0
     created_at: str = ""
     config_dir: str = ""
     errored: bool = False

@@ -63,8 +63,10 @@ def plan_to_json(plan: Plan) -> dict:
         "changes": [change_to_json(c) for c in plan.changes], "lineage": plan.lineage, "serial": plan.serial,
         "config_hash": plan.config_hash, "drift": [d.to_json() for d in plan.drift],
         "output_changes": dict(plan.output_changes), "variables": dict(plan.variables),
+        "sensitive_variables": dict(plan.sensitive_variables),
         "catalog": dict(plan.catalog), "options": dict(plan.options), "solver": dict(plan.solver),
         "cost_before": plan.cost_before, "cost_after": plan.cost_after, "created_at": plan.created_at,
+        "estimated_before": plan.estimated_before, "estimated_after": plan.estimated_after,
         "config_dir": plan.config_dir, "errored": plan.errored,
     }
 
@@ -74,9 +76,11 @@ def plan_from_json(d: Mapping[str, Any]) -> Plan:
         changes=tuple(change_from_json(c) for c in d.get("changes", ())), lineage=d["lineage"],
         serial=int(d["serial"]), config_hash=d.get("config_hash", ""),
         drift=tuple(drift_from_json(x) for x in d.get("drift", ())), output_changes=d.get("output_changes", {}),
-        variables=d.get("variables", {}), catalog=d.get("catalog", {}), options=d.get("options", {}),
+        variables=d.get("variables", {}), sensitive_variables=d.get("sensitive_variables", {}),
+        catalog=d.get("catalog", {}), options=d.get("options", {}),
         solver=d.get("solver", {}), cost_before=float(d.get("cost_before", 0.0)),
         cost_after=float(d.get("cost_after", 0.0)), created_at=d.get("created_at", ""),
+        estimated_before=float(d.get("estimated_before", 0.0)), estimated_after=float(d.get("estimated_after", 0.0)),
         config_dir=d.get("config_dir", ""), errored=bool(d.get("errored", False)),
     )
 

@@ -83,11 +83,18 @@ def placements(plan: Plan) -> list[dict]:
 
 
 def cost(plan: Plan) -> dict:
+    """The cost section: before/after, the spread of the placements over providers
+    (``by_provider``) and, when the plan buys from two clouds or more, the cheapest
+    single-cloud plan (``single_cloud``: each cloud's plan, ``best``, ``saving``)."""
     return {
         "currency": "USD", "hourly_before": round(plan.cost_before, 6), "hourly_after": round(plan.cost_after, 6),
         "hourly_delta": round(plan.cost_after - plan.cost_before, 6),
         "monthly_delta": round((plan.cost_after - plan.cost_before) * HOURS_PER_MONTH, 2),
         "hours_per_month": HOURS_PER_MONTH,
+        "estimated_before": round(plan.estimated_before, 2), "estimated_after": round(plan.estimated_after, 2),
+        "estimated_delta": round(plan.estimated_after - plan.estimated_before, 2),
+        "by_provider": list(plan.solver.get("spread") or ()),
+        "single_cloud": plan.solver.get("single_cloud"),
     }
 
 

@@ -1,6 +1,6 @@
 """The pull-request comment: a title with the summary, a table of changed
-workloads (action, placement before -> after, $/h before -> after), the monthly
-cost delta, a warning when anything is destroyed or replaced, and the full human
+workloads (action, placement before -> after, $/h before -> after), the cost
+before -> after (hourly, and estimated over the workloads' durations), a warning when anything is destroyed or replaced, and the full human
 plan folded in ``<details>`` as a ``diff`` block. Never longer than GitHub's
 65,536-character comment limit: the plan block keeps its head and tail and says
 how much was cut, and every fence and tag it opens is closed."""
@@ -8,7 +8,8 @@ how much was cut, and every fence and tag it opens is closed."""
 from __future__ import annotations
 
 from skyplan.planner.model import Action, Change, Plan
-from skyplan.planner.render_text import HOURS_PER_MONTH, money, render_text, summary_line
+from skyplan.planner.render_text import cost_line, money, render_text, summary_line
+from skyplan.planner.render_cost import groups_text, spread_rows, verdict
 
 MAX_CHARS = 65_536
 MARKER = "<!-- skyplan-plan -->"
@@ -19,11 +20,22 @@ _ACTION_WORD = {
 }
 
 
+# Network pieces (planner.networks): what the reason means for the cloud.
+_NETWORK_REASONS = {
+    "create_network_for_placement": "created if missing",
+    "delete_because_unused": "no node needs it",
+    "forget_because_not_created": "forgotten; kept in the cloud: skyplan did not create it",
+}
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _where(c: Change, after: bool) -> str:
+    if c.kind == "network":  # a provider's network piece: its provider and region
+        attrs = (c.after if after else c.before) or {}
+        return f"{attrs['provider']}/{attrs['region']}" if attrs.get("provider") and attrs.get("region") else "—"
     if after:
         if c.action is Action.DELETE or c.placement is None:
             return "—"
@@ -57,7 +69,7 @@ def _table(plan: Plan) -> list[str]:
             before if before == after else f"{before} → {after}")
         cb, ca = _cost(c, False), _cost(c, True)
         cost = ca if cb == "—" else cb if ca == "—" else (cb if cb == ca else f"{cb} → {ca}")
-        reason = f" ({c.reason.replace('_', ' ')})" if c.reason else ""
+        reason = f" ({_NETWORK_REASONS.get(c.reason) or c.reason.replace('_', ' ')})" if c.reason else ""
         out.append(f"| `{sym}` | `{_cell(c.address)}` | {_ACTION_WORD[c.action]}{_cell(reason)} | "
                    f"{_cell(where)} | {cost} |")
     return out
@@ -116,11 +128,18 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "sky
         head.append("")
         head.append(f"**{summary_line(plan)}**")
     head.append("")
-    delta = (plan.cost_after - plan.cost_before) * HOURS_PER_MONTH
-    head.append(f"Monthly cost: {money(plan.cost_before * HOURS_PER_MONTH)} → "
-                f"{money(plan.cost_after * HOURS_PER_MONTH)} "
-                f"({'-' if delta < 0 else '+'}{money(abs(delta))}/month)")
+    delta = plan.estimated_after - plan.estimated_before
+    head.append(f"{cost_line(plan, '→')[:-1]}: {'-' if delta < 0 else '+'}{money(abs(delta))}")
     head.append("")
+    spread = spread_rows(plan)
+    if len({r["provider"] for r in spread}) > 1:
+        head.append("Spread across providers: " + ", ".join(
+            f"{r['provider']}{' (' + r['fleet'] + ')' if r.get('fleet') else ''} "
+            f"{groups_text(r['groups'])} {money(r['hourly_cost'])}/h" for r in spread))
+        head.append("")
+    if plan.solver.get("single_cloud"):
+        head.append(f"**{verdict(plan.solver['single_cloud'])}**")
+        head.append("")
     destroyed = [c.address for c in plan.changes if c.action is Action.DELETE]
     replaced = [c.address for c in plan.changes if c.action.is_replace]
     if destroyed or replaced:

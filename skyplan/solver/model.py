@@ -91,6 +91,62 @@ class WorkloadPlacement:
 
 
 @dataclass(frozen=True)
+class CloudPlan:
+    """The cheapest plan that buys cloud capacity from ``cloud`` alone (a provider
+    kind), under the same constraints; costs None when there is none."""
+
+    cloud: str
+    hourly_cost: float | None
+    total_cost: float | None  # expected, over the workloads' durations (the objective)
+    status: str  # optimal | feasible (time limit hit) | infeasible | unsolved
+    reason: str = ""  # why there is no such plan
+
+    @property
+    def feasible(self) -> bool:
+        return self.total_cost is not None
+
+    def to_json(self) -> dict:
+        return {"cloud": self.cloud, "hourly_cost": self.hourly_cost, "total_cost": self.total_cost,
+                "status": self.status, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "CloudPlan":
+        return cls(d["cloud"], d.get("hourly_cost"), d.get("total_cost"), d.get("status", ""), d.get("reason", ""))
+
+
+@dataclass(frozen=True)
+class SingleCloudComparison:
+    """A solution that buys from several clouds against the cheapest single-cloud
+    plan (skyplan.solver.single_cloud)."""
+
+    hourly_cost: float  # the solution's
+    total_cost: float
+    clouds_used: tuple[str, ...]
+    plans: tuple[CloudPlan, ...]  # one per cloud the problem offers, cheapest first, infeasible last
+
+    @property
+    def best(self) -> CloudPlan | None:
+        return next((p for p in self.plans if p.feasible), None)
+
+    @property
+    def saving(self) -> float | None:
+        """Expected cost the solution saves against the best single-cloud plan."""
+        best = self.best
+        return None if best is None else round(best.total_cost - self.total_cost, 6)
+
+    def to_json(self) -> dict:
+        best = self.best
+        return {"hourly_cost": self.hourly_cost, "total_cost": self.total_cost,
+                "clouds_used": list(self.clouds_used), "best": best.cloud if best else None,
+                "saving": self.saving, "plans": [p.to_json() for p in self.plans]}
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "SingleCloudComparison":
+        return cls(d["hourly_cost"], d["total_cost"], tuple(d.get("clouds_used", ())),
+                   tuple(CloudPlan.from_json(p) for p in d.get("plans", ())))
+
+
+@dataclass(frozen=True)
 class Solution:
     placements: Mapping[str, WorkloadPlacement] = field(default_factory=dict)
     total_hourly_cost: float = 0.0
@@ -100,6 +156,7 @@ class Solution:
     backend: str = ""
     solve_seconds: float = 0.0
     candidates: Mapping[str, tuple] = field(default_factory=dict)  # address -> considered candidates (for display)
+    single_cloud: SingleCloudComparison | None = None  # with SolveOptions.compare_single_cloud, when >= 2 clouds are used
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ the pure function that answers it. The caller does every piece of I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import DesiredGraph, Fleet, ProviderConfig, Workload
@@ -30,6 +30,8 @@ class SolveOptions:
     address is still placed, since they share quotas, fleets and the budget.
     ``backend``, ``merge`` and ``decompose`` exist to measure the alternatives
     (bench/solver_scale.py) and to check one against another (tests/solver).
+    ``compare_single_cloud`` also finds the cheapest plan on each single cloud when
+    the solution buys from several (skyplan.solver.single_cloud).
     """
 
     budget: float | None = None
@@ -43,6 +45,7 @@ class SolveOptions:
     backend: str | None = None  # OR-Tools solver name; None = skyplan.solver.mip.choose_backend
     merge: bool = True  # merge alike workloads and answer unconstrained ones in closed form
     decompose: bool = True  # answer each set of coupled classes on its own (skyplan.solver.decompose)
+    compare_single_cloud: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,15 @@ class Problem:
     offers: Mapping[str, Sequence[Offer]]  # provider key -> offers in that provider's regions
     current: Mapping[str, tuple[Placement, ...]] = field(default_factory=dict)
     options: SolveOptions = SolveOptions()
+    # where each configuration value was written (DesiredGraph.positions), so an infeasibility
+    # names the file:line:col of the value it comes from
+    positions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    # provider key -> why it has no offers although it is configured (a cluster not contacted)
+    unpriced: Mapping[str, str] = field(default_factory=dict)
 
 
 def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], snapshot=None,
-                  options: SolveOptions = SolveOptions()) -> Problem:
+                  options: SolveOptions = SolveOptions(), unpriced: Mapping[str, str] | None = None) -> Problem:
     """The Problem for ``graph``: current placements come from ``snapshot`` (a
     skyplan.state.model.Snapshot or None) for addresses still in the graph and
     not tainted; the budget defaults to the ``skyplan { max_hourly_cost }``."""
@@ -75,4 +83,5 @@ def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], sn
     return Problem(
         workloads=dict(graph.workloads), fleets=dict(graph.fleets), providers=dict(graph.providers),
         offers={k: tuple(v) for k, v in offers.items()}, current=current, options=options,
+        positions=getattr(graph, "positions", {}), unpriced=dict(unpriced or {}),
     )

@@ -7,7 +7,8 @@ egress) -> merge, prune, answer what needs no model in closed form -> split the
 rest into independent components, each its own OR-Tools model or closed form
 (skyplan.solver.decompose, skyplan.solver.mip) -> name the cause if one is
 infeasible -> assemble placements, fallbacks and explanations
-(skyplan.solver.assemble).
+(skyplan.solver.assemble) -> with ``compare_single_cloud``, the same problem
+once per cloud alone (skyplan.solver.single_cloud).
 
 The rules, where the configuration leaves a choice:
 
@@ -71,13 +72,20 @@ from skyplan.solver.problem import Problem
 
 def solve(problem: Problem) -> Solution:
     """Place every workload and provisioned fleet of ``problem``; raises
-    InfeasibleError naming the workload and constraint when no placement exists."""
+    InfeasibleError naming the workload and constraint when no placement exists
+    (and, when the problem knows where its values were written, their file:line:col)."""
     # The solver builds many small acyclic values and frees them together; the
     # cycle collector's passes over them cost a third of a large solve.
     collecting = gc.isenabled()
     gc.disable()
     try:
         return _solve(problem)
+    except InfeasibleError as e:
+        if not problem.positions:
+            raise
+        from skyplan.config.model import source_in
+
+        raise e.located(lambda owner, path: source_in(problem.positions, owner, path)) from None
     finally:
         if collecting:
             gc.enable()
@@ -109,7 +117,12 @@ def _solve(problem: Problem) -> Solution:
     threshold = 0.0 if opts.reoptimize else opts.migrate_threshold
     classes = build_classes(entries, coupled, opts.budget, threshold, merge=opts.merge)
     result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled)
-    return assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
+    solution = assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
+    if opts.compare_single_cloud:
+        from skyplan.solver.single_cloud import compare
+
+        solution = replace(solution, single_cloud=compare(problem, solution))
+    return solution
 
 
 def _without_fleet_nodes(problem: Problem) -> Problem:

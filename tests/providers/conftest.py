@@ -50,3 +50,19 @@ def k8s(_k8s_session):
     """The Kubernetes emulator, with workloads from earlier tests removed."""
     _k8s_session.reset()
     yield _k8s_session
+
+
+@pytest.fixture(scope="session")
+def _gce_session():
+    from tests.providers.gce_emulator import GceEmulator
+
+    emu = GceEmulator()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def gce(_gce_session):
+    """The Compute Engine emulator, emptied and without faults."""
+    _gce_session.reset()
+    yield _gce_session

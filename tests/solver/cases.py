@@ -2,7 +2,8 @@
 
 problem.json (compact)::
 
-    {"catalog": "base" | [offer, ...],          # "base" = tests/cases/solver/catalog.json
+    {"catalog": "base" | "snapshot" | [offer, ...],  # "base" = tests/cases/solver/catalog.json;
+                                                 # "snapshot" = the built-in skyplan/data/catalog.csv
      "offers": [offer, ...],                     # more offers (added to the catalog)
      "providers": {"aws": {"regions": [...], "quotas": [{"resource", "max", "region"}]}},
      "workloads": {"workload.x": {"kind", "accelerators": ["H100:8"], "cpus": "8+", "memory": "32",
@@ -12,7 +13,7 @@ problem.json (compact)::
      "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
                 "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
      "current": {"workload.x": [placement json, ...]},
-     "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks",
+     "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
                  "blocked": {"workload.x": [["aws", "us-east-1", null]]}}}
 
 An offer is ``{"provider": KEY, "region", "zone", "type", "acc": "H100:8", "vcpus", "mem",
@@ -20,8 +21,9 @@ An offer is ``{"provider": KEY, "region", "zone", "type", "acc": "H100:8", "vcpu
 
 expected.json: ``{"error": "substring", ...}`` or ``{"placements": {address: [group, ...]},
 "total_hourly_cost", "total_cost", "kept": [...], "fallbacks": {address: [[provider, region,
-zone, type, pricing], ...]}, "approved": {address: $}}``; each expected group lists only the
-placement fields it checks, and groups compare as a multiset.
+zone, type, pricing], ...]}, "approved": {address: $}, "single_cloud": null | {"best": cloud | null,
+"total_cost", "hourly_cost", "saving", "infeasible": [cloud, ...], "reasons": {cloud: "substring"}}}``;
+each expected group lists only the placement fields it checks, and groups compare as a multiset.
 """
 
 from __future__ import annotations
@@ -105,12 +107,23 @@ def fleets(spec: dict) -> dict[str, Fleet]:
     return out
 
 
+def snapshot_offers() -> list[Offer]:
+    """The built-in snapshot exactly as shipped (not the user's cache)."""
+    from skyplan.catalog import load_catalog
+
+    return list(load_catalog(Path(__file__).resolve().parents[2] / "skyplan" / "data" / "catalog.csv").offers)
+
+
 def load_problem(spec: dict) -> Problem:
     catalog = spec.get("catalog", [])
+    offers: dict[str, list[Offer]] = {}
+    if catalog == "snapshot":
+        for o in snapshot_offers():
+            offers.setdefault(o.provider, []).append(o)
+        catalog = []
     if catalog == "base":
         catalog = json.loads((ROOT / "catalog.json").read_text())
     rows = list(catalog) + list(spec.get("offers", ()))
-    offers: dict[str, list[Offer]] = {}
     for d in rows:
         offers.setdefault(d["provider"], []).append(offer(d))
     providers = {}
@@ -127,7 +140,7 @@ def load_problem(spec: dict) -> Problem:
     o = spec.get("options", {})
     options = SolveOptions(
         budget=o.get("budget"), migrate_threshold=o.get("migrate_threshold", 0.2), reoptimize=o.get("reoptimize", False),
-        top_fallbacks=o.get("top_fallbacks", 5),
+        top_fallbacks=o.get("top_fallbacks", 5), compare_single_cloud=o.get("compare_single_cloud", False),
         blocked={a: tuple(tuple(b) for b in v) for a, v in o.get("blocked", {}).items()})
     current = {a: tuple(Placement.from_json(p) for p in v) for a, v in spec.get("current", {}).items()}
     return Problem(workloads(spec.get("workloads", {})), fleets(spec.get("fleets", {})), providers, allowed,

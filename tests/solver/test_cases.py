@@ -48,7 +48,28 @@ def test_case(name):
         assert solution.placements[address].approved_hourly_cost == pytest.approx(approved)
     for address, text in expected.get("explanation", {}).items():
         assert text in solution.placements[address].explanation
+    if "single_cloud" in expected:
+        _check_single_cloud(expected["single_cloud"], solution)
     assert solution.status == "optimal"
+
+
+def _check_single_cloud(want, solution):
+    got = solution.single_cloud
+    if want is None:
+        assert got is None, got
+        return
+    assert got is not None
+    best = got.best
+    assert (best.cloud if best else None) == want["best"]
+    for key in ("total_cost", "hourly_cost"):
+        if key in want:
+            assert getattr(best, key) == pytest.approx(want[key], abs=1e-6)
+    if "saving" in want:
+        assert got.saving == pytest.approx(want["saving"], abs=1e-6)
+    assert sorted(p.cloud for p in got.plans if not p.feasible) == sorted(want.get("infeasible", []))
+    for cloud, text in want.get("reasons", {}).items():
+        assert text in next(p.reason for p in got.plans if p.cloud == cloud)
+    assert got.total_cost == pytest.approx(solution.total_cost)
 
 
 @pytest.mark.parametrize("name", [n for n in case_names() if n.startswith(("tie", "spread", "aggregate"))])

@@ -57,11 +57,12 @@ def _zones_for(instance_type: str, region: str, zones: list[str], gpu: bool) -> 
 
 def _offer(cloud: str, region: str, zone: str | None, itype: str, f: dict, accel: str | None, count: int,
            vcpus: float, mem: float, od: float, key: str, reserved: float, observed: str) -> Offer:
-    """One row: spot is the family's fraction of on-demand, varied per ``key`` and place."""
+    """One row: spot is the family's fraction of on-demand, varied per ``key`` and place
+    (none where the family has no spot market)."""
     return Offer(
         cloud, region, zone, itype, accel, count if accel else 0,
         CANONICAL[accel] if accel else None, vcpus, mem, f.get("arch", "x86_64"),
-        on_demand=od, spot=_p(od * f["spot"] * _jitter(key, zone or region)),
+        on_demand=od, spot=None if f["spot"] is None else _p(od * f["spot"] * _jitter(key, zone or region)),
         reserved=_p(od * reserved), interruption_band=f["band"], observed_at=observed)
 
 
@@ -92,7 +93,9 @@ def gcp() -> list[Offer]:
                 mult, suffixes = facts_gcp.REGIONS[region]
                 od = _p(base * mult)
                 key = f"{itype}/{accel}:{count}"
-                for zone in _zones_for(key, region, [f"{region}-{s}" for s in suffixes], bool(accel)):
+                # an attached GPU is in the same zones whatever N1 host carries it
+                where = f"n1+{accel}" if accel and itype.startswith("n1-") else key
+                for zone in _zones_for(where, region, [f"{region}-{s}" for s in suffixes], bool(accel)):
                     out.append(_offer("gcp", region, zone, itype, f, accel, count, vcpus, mem, od, key,
                                       f.get("reserved", 0.63), facts_gcp.OBSERVED))
     return out

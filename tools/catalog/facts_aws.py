@@ -8,6 +8,13 @@ family's typical spot price as a fraction of on-demand, varied per zone by the
 builder (AWS prices spot per zone); ``reserved`` is the 1-year no-upfront
 standard RI effective hourly as a fraction of on-demand; ``band`` is the
 spot-advisor interruption band typical of the family.
+
+Current top GPU types (list prices observed 2026-11-28 on the EC2 on-demand page):
+- p6-b200.48xlarge: 8 x B200 (180 GB HBM3e each), 192 vCPUs, 2048 GiB, $113.9328/h in
+  us-east-1; offered in us-east-1, us-east-2 and us-west-2 (where P6-B200 launched).
+  Regions outside us-east-1 take the US multiplier 1.00; its spot fraction and band
+  are estimates from P5en's (no spot history of its own in the source).
+- p5en.48xlarge: 8 x H200 (141 GB), 192 vCPUs, 2048 GiB, $63.296/h in us-east-1.
 """
 
 OBSERVED = "2026-11-28"
@@ -63,6 +70,9 @@ FAMILIES = {
                regional={"us-west-1": 1.25, "ca-central-1": 1.15, "eu-north-1": 1.07, "eu-west-2": 1.30,
                          "ap-northeast-1": 1.25, "ap-south-1": 1.20, "ap-southeast-2": 1.30},
                spot=0.62, reserved=0.64, band=">20%"),
+    "p6-b200": dict(accel="B200", sizes=[("48xlarge", 192, 2048, 8, 113.9328)],
+                    regions=("us-east-1", "us-east-2", "us-west-2"),
+                    spot=0.60, reserved=0.64, band=">20%"),
     "p5en": dict(accel="H200", sizes=[("48xlarge", 192, 2048, 8, 63.296)],
                  regions=("us-east-1", "us-east-2", "us-west-2", "us-west-1", "eu-north-1", "ap-northeast-1",
                           "ap-south-1", "ap-northeast-2"),

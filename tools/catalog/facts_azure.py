@@ -5,7 +5,21 @@ azure.microsoft.com/pricing/details/virtual-machines/linux), East US, compiled
 2026-11-28. Other regions are East US times the region's multiplier. Azure
 prices spot per region, so offers have no zone. ``reserved`` is the 1-year
 reservation effective hourly as a fraction of pay-as-you-go; ``band`` is an
-estimate from Azure's published eviction-rate ranges.
+estimate from Azure's published eviction-rate ranges. ``spot=None`` marks sizes
+Azure sells no Spot capacity of (offers without a spot price).
+
+Current top GPU sizes (sizes from Azure's VM size documentation; prices as noted):
+- Standard_ND96isr_H200_v5: 8 x H200 (141 GB), 96 vCPUs, 1850 GiB, $110.24/h East US
+  (pay-as-you-go list price, observed 2026-11-28).
+- Standard_ND96isr_MI300X_v5: 8 x AMD MI300X (192 GB), 96 vCPUs, 1850 GiB. ESTIMATE:
+  $48.00/h East US, the figure published comparisons quote for this size; no Retail
+  Prices API row for it was at hand on 2026-11-28. Regions: those the size is
+  announced in (East US, East US 2, West US 3, Sweden Central, Canada Central).
+- Standard_ND128isr_NDR_GB200_v6: 4 x GB200 (Blackwell GPU with Grace CPU, 186 GB
+  usable HBM3e each), 128 vCPUs, 864 GiB (the resource SKU's memory). ESTIMATE: no
+  public pay-as-you-go price is listed; $99.20/h East US is ND H200 v5's price per GPU
+  ($13.78) times the B200/H200 ratio of AWS's list prices (p6-b200 / p5en = 1.80),
+  times 4 GPUs. Offered in few regions (East US 2, West US 3, Sweden Central); no Spot.
 """
 
 OBSERVED = "2026-11-28"
@@ -78,6 +92,12 @@ FAMILIES = {
                          regions=("eastus", "eastus2", "westus3", "southcentralus", "westeurope",
                                   "swedencentral", "uksouth", "japaneast", "australiaeast"),
                          spot=0.45, reserved=0.62, band=">20%"),
+    "NDisrMI300X_v5": dict(sizes=[("Standard_ND96isr_MI300X_v5", 96, 1850, "MI300X", 8, 48.00)],
+                           regions=("eastus", "eastus2", "westus3", "swedencentral", "canadacentral"),
+                           spot=0.45, reserved=0.62, band=">20%"),
+    "NDGB200_v6": dict(sizes=[("Standard_ND128isr_NDR_GB200_v6", 128, 864, "GB200", 4, 99.20)],
+                       regions=("eastus2", "westus3", "swedencentral"), arch="arm64",
+                       spot=None, reserved=0.62, band=">20%"),
     "NDisrH200_v5": dict(sizes=[("Standard_ND96isr_H200_v5", 96, 1850, "H200", 8, 110.24)],
                          regions=("eastus", "eastus2", "westus3", "southcentralus", "swedencentral",
                                   "uksouth", "japaneast", "westeurope"),

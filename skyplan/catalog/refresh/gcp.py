@@ -33,7 +33,7 @@ MAX_PAGES = 200
 
 # description -> (component, series or accelerator)
 _GPUS = (  # most specific first
-    ("H100 80GB Mega", "H100-MEGA"), ("H200", "H200"), ("H100", "H100"), ("A100 80GB", "A100-80GB"),
+    ("GB200", "GB200"), ("B200", "B200"), ("H100 80GB Mega", "H100-MEGA"), ("H200", "H200"), ("H100", "H100"), ("A100 80GB", "A100-80GB"),
     ("A100", "A100"), ("L4", "L4"), ("T4", "T4"), ("V100", "V100"),
 )
 _CPU = re.compile(r"^(?:Spot Preemptible |Preemptible )?(?:Commitment v1: )?(?P<series>[A-Z][A-Z0-9]*)"
