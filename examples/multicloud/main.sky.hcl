@@ -6,7 +6,7 @@
 #
 #   skyplan plan -refresh=false examples/multicloud    # no cloud credentials needed
 #   skyplan apply examples/multicloud                  # your credentials; or, with private
-#     endpoints:  -var aws_endpoint=https://... -var kubeconfig=~/.kube/lab.yaml ...
+#     endpoints:  -var aws_endpoint=https://... -var kubeconfig=$HOME/.kube/lab.yaml ...
 
 variable "shards" {
   type    = number
