@@ -173,7 +173,7 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tu
     present_all: list[Instance] = []
     expected = 0
     for gi, group in enumerate(rec.groups):
-        expected += group.placement.nodes
+        expected += group.objects
         kept: list[Instance] = []
         unmatched: list[Instance] = []
         for inst in group.instances:
@@ -194,7 +194,7 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tu
                 gone.append(inst)
         ranks = {i.rank for i in kept}
         for cand in candidates:
-            if len(kept) < group.placement.nodes and cand.rank not in ranks and cand.provider == group.placement.provider:
+            if len(kept) < group.objects and cand.rank not in ranks and cand.provider == group.placement.provider:
                 kept.append(pool.take(cand))
                 ranks.add(cand.rank)
                 adopted.append(cand)

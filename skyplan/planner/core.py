@@ -218,9 +218,10 @@ def _delete(rec: ResourceRecord, reason: str, res: Workload | Fleet | None,
 
 
 def _missing_nodes(rec: ResourceRecord) -> tuple[int, int]:
-    """(nodes state expects, nodes the refreshed record still has)."""
-    expected = sum(g.placement.nodes for g in rec.groups)
-    have = sum(min(len(g.instances), g.placement.nodes) for g in rec.groups)
+    """(provider objects state expects, objects the refreshed record still has):
+    nodes, or the reservation holding a fleet's nodes."""
+    expected = sum(g.objects for g in rec.groups)
+    have = sum(min(len(g.instances), g.objects) for g in rec.groups)
     return expected, have
 
 

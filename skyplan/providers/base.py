@@ -43,6 +43,11 @@ class LaunchRequest:
     disk_gb: int | None = None
     workdir: str | None = None  # the config folder (local provider runs there)
     token: str = ""  # one launch's idempotency token: the same for every retry of it
+    # A fleet held by its cloud: reserve the group's nodes ("odcr", "capacity_block")
+    # for ``reserve_hours`` (None: until deleted) instead of launching them.
+    reserve: str | None = None
+    reserve_hours: float | None = None
+    reservation_id: str | None = None  # launch the nodes into this cloud reservation (a fleet's)
 
     def tags(self) -> dict[str, str]:
         return {TAG_ADDRESS: self.address, TAG_LINEAGE: self.lineage, TAG_GROUP: str(self.group)}

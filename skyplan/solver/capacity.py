@@ -56,6 +56,12 @@ class Rows:
             for k, cap in enumerate(entries):
                 dims: dict[str, Row] = {}
                 what = f"fleet {address}" + (f" entry {k + 1}" if len(entries) > 1 else "")
+                if is_reserved_instances(fleet):
+                    # a cloud reservation holds whole instances: each workload node takes one
+                    itype = f" {fleet.instance_type}" if fleet.instance_type else ""
+                    dims["node"] = self._add(f"{what} reserved{itype} instances", float(cap.nodes), "instances")
+                    self.fleet_entries.setdefault(address, []).append((k, cap, dims))
+                    continue
                 if cap.accelerator:
                     dims["gpu"] = self._add(f"{what} {cap.accelerator}", cap.per_node * cap.nodes, cap.accelerator)
                 if cap.cpus_per_node:
@@ -175,7 +181,8 @@ def fleet_usage(entry, res: Resources, nodes: int) -> tuple[tuple[int, float], .
         if not counts:
             return None
         need = min(counts)
-        out.append((dims["gpu"].id, cap.per_node / (cap.per_node // need) * nodes))
+        if "gpu" in dims:
+            out.append((dims["gpu"].id, cap.per_node / (cap.per_node // need) * nodes))
     elif cap.accelerator:
         return None
     cpus = res.cpus.value if res.cpus else None
@@ -191,6 +198,12 @@ def fleet_usage(entry, res: Resources, nodes: int) -> tuple[tuple[int, float], .
     if "node" in dims:
         out.append((dims["node"].id, float(nodes)))
     return tuple(out)
+
+
+def is_reserved_instances(fleet: Fleet) -> bool:
+    """Whether the fleet is a cloud reservation of whole instances (an AWS
+    capacity reservation), provisioned or brought, rather than a pool of slots."""
+    return bool(fleet.reservation or (fleet.existing and fleet.reservation_id))
 
 
 def _share(per_node: float, need: float) -> float:
@@ -229,8 +242,10 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
                 continue
             if fleet.region and not region_allowed(fleet.region, None, spec):
                 continue
+        zone = fleet.zone
+        itype = fleet.instance_type or f"fleet:{fleet_name(address)}"
         if not fleet.existing:
-            region, kind = "-", "fleet:" + address  # known once the fleet itself is placed
+            region, zone, kind = "-", None, "fleet:" + address  # known once the fleet itself is placed
         for entry in rows.fleet_entries.get(address, ()):
             usage = fleet_usage(entry, item.resources, item.nodes)
             if usage is None:
@@ -238,8 +253,9 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
             cap = entry[1]
             counts = [a.count for a in item.resources.accelerators if a.name == cap.accelerator]
             acc = f"{cap.accelerator}:{min(counts)}" if counts else None  # what each workload node asks for
-            opt = Option(fleet.provider or "-", kind, region, None, f"fleet:{fleet_name(address)}", "reserved",
+            opt = Option(fleet.provider or "-", kind, region, zone, itype, "reserved",
                          0.0, item.nodes, 0.0, 0.0, fleet=address, fleet_entry=entry[0], accelerators=acc,
-                         vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0)
+                         vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0,
+                         reservation=fleet.reservation_id if fleet.existing else None)
             out.append((opt, usage))
     return out

@@ -81,6 +81,7 @@ class Option:
     accelerators: str | None = None
     vcpus: float = 0.0
     memory_gib: float = 0.0
+    reservation: str | None = None  # a fleet's cloud reservation, when known at plan time
 
     @cached_property
     def key(self) -> tuple:

@@ -21,6 +21,7 @@ class Placement:
     accelerators: str | None = None  # e.g. "H100:8" per node, for display
     vcpus: float = 0
     memory_gib: float = 0
+    reservation: str | None = None  # the fleet's cloud reservation when known at plan time (brought)
 
     @property
     def hourly_cost(self) -> float:
@@ -36,13 +37,14 @@ class Placement:
             "instance_type": self.instance_type, "pricing": self.pricing,
             "hourly_price": self.hourly_price, "nodes": self.nodes, "fleet": self.fleet,
             "accelerators": self.accelerators, "vcpus": self.vcpus, "memory_gib": self.memory_gib,
+            **({"reservation": self.reservation} if self.reservation else {}),
         }
 
     @classmethod
     def from_json(cls, d: Mapping) -> "Placement":
         return cls(**{k: d.get(k) for k in (
             "provider", "region", "zone", "instance_type", "pricing", "hourly_price",
-            "nodes", "fleet", "accelerators", "vcpus", "memory_gib") if k in d})
+            "nodes", "fleet", "accelerators", "vcpus", "memory_gib", "reservation") if k in d})
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ CAPACITY_ZONE = frozenset({
     "InsufficientInstanceCapacity", "InsufficientCapacity", "InsufficientHostCapacity",
     "InsufficientReservedInstanceCapacity", "Unsupported", "SpotMaxPriceTooLow",
     "InsufficientCapacityOnHost",
+    # the fleet's reservation is full or not active: the nodes go elsewhere
+    "ReservationCapacityExceeded", "InvalidCapacityReservationId.NotActive",
 })
 QUOTA_REGION = frozenset({
     "VcpuLimitExceeded", "MaxSpotInstanceCountExceeded", "InstanceLimitExceeded",

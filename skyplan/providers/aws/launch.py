@@ -170,6 +170,11 @@ def run_instances_args(req: LaunchRequest, *, image_id: str, settings: Mapping[s
     market = market_options(req.kind, p.pricing)
     if market:
         args["InstanceMarketOptions"] = market
+    if req.reservation_id:
+        # into the fleet's capacity reservation: its type and zone, and no other capacity
+        args["CapacityReservationSpecification"] = {
+            "CapacityReservationTarget": {"CapacityReservationId": req.reservation_id}}
+        args.pop("InstanceMarketOptions", None)
     return args
 
 
