@@ -213,6 +213,8 @@ class Fleet:
     # the reserved instances are and of what type; None until known.
     instance_type: str | None = None
     zone: str | None = None
+    free_nodes: int | None = None  # of a provisioned reservation: instances workloads may take now
+    reservation_state: str | None = None  # of a brought reservation: active, cancelled, expired, ...
 
     def attributes(self) -> dict:
         return {

@@ -116,3 +116,29 @@ class SupportsImport(Protocol):
 class SupportsLogs(Protocol):
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
         """Lines of the node's output."""
+
+
+@dataclass(frozen=True)
+class ReservationInfo:
+    """One cloud capacity reservation as its cloud describes it now: ``total``
+    instances of ``instance_type`` in ``zone``, ``available`` of them not in use."""
+
+    id: str
+    region: str
+    zone: str
+    instance_type: str
+    total: int
+    available: int
+    state: str  # the cloud's word: active, cancelled, expired, ...
+    end_date: str | None = None
+    start_date: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "active"
+
+
+@runtime_checkable
+class SupportsReservations(Protocol):
+    def describe_reservation(self, reservation_id: str) -> "ReservationInfo | None":
+        """The reservation ``reservation_id`` in any state, or None if the cloud has none by that id."""

@@ -59,7 +59,10 @@ class Rows:
                 if is_reserved_instances(fleet):
                     # a cloud reservation holds whole instances: each workload node takes one
                     itype = f" {fleet.instance_type}" if fleet.instance_type else ""
-                    dims["node"] = self._add(f"{what} reserved{itype} instances", float(cap.nodes), "instances")
+                    state = f" (reservation {fleet.reservation_state})" if fleet.reservation_state not in (
+                        None, "active") else ""
+                    dims["node"] = self._add(f"{what} reserved{itype} instances{state}", float(cap.nodes),
+                                             "instances")
                     self.fleet_entries.setdefault(address, []).append((k, cap, dims))
                     continue
                 if cap.accelerator:
@@ -163,10 +166,14 @@ def node_usage(dims: dict[str, Row], pool: dict[str, Row], offer: Offer, res: Re
 
 
 def provisioned_capacity(fleet: Fleet) -> tuple[FleetCapacity, ...]:
-    """What a provisioned fleet offers once up: its declared per-node resources."""
+    """What a provisioned fleet offers once up: its declared per-node resources,
+    on as many nodes as are free (all of them until refresh reads its reservation)."""
     res = fleet.resources
     acc = res.accelerators[0] if res.accelerators else None
-    return (FleetCapacity(acc.name if acc else None, acc.count if acc else 0, max(1, int(fleet.nodes or 1)),
+    nodes = max(1, int(fleet.nodes or 1))
+    if fleet.free_nodes is not None:  # live: what its reservation still has free for workloads
+        nodes = min(nodes, max(0, fleet.free_nodes))
+    return (FleetCapacity(acc.name if acc else None, acc.count if acc else 0, nodes,
                           res.cpus.value if res.cpus else None, res.memory.value if res.memory else None),)
 
 

@@ -313,6 +313,13 @@ class AwsProvider:
         raise ProviderError(f"{self.name}: no instance {iid!r} in {', '.join((region,) if region else self.regions)}",
                             provider=self.name, hint="give the id as REGION/i-... if it lives outside the configured regions")
 
+    def describe_reservation(self, reservation_id: str):
+        """A capacity reservation (``cr-…`` or ``REGION/cr-…``) in any state, with
+        its live ``AvailableInstanceCount``; None when no configured region has it.
+
+        Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
+        return reservations.describe(self, reservation_id)
+
     # -- update / delete --------------------------------------------------
 
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:

@@ -20,43 +20,23 @@ cannot hold (``ReservationCapacityExceeded``), so nothing here counts slots.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from skyplan.errors import ProviderError
 from skyplan.providers.aws import errors as awserr
 from skyplan.providers.aws.launch import TAG_KIND, name_tag
-from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, Instance, LaunchRequest
+from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, Instance, LaunchRequest, ReservationInfo
 
 LIVE = ("active", "pending", "scheduled", "payment-pending", "assessing", "delayed")
 STATE_MAP = {"active": "running"}  # every other live state is still being prepared
 RESERVATION_KIND = "capacity-reservation"
 
 
-@dataclass(frozen=True)
-class Reservation:
-    """One capacity reservation as EC2 describes it now."""
-
-    id: str
-    region: str
-    zone: str
-    instance_type: str
-    total: int
-    available: int
-    state: str
-    end_date: str | None = None
-    start_date: str | None = None
-
-    @property
-    def usable(self) -> bool:
-        return self.state == "active"
-
-
-def of_raw(raw: Mapping[str, Any], region: str) -> Reservation:
+def of_raw(raw: Mapping[str, Any], region: str) -> ReservationInfo:
     def iso(v):
         return v.isoformat() if isinstance(v, dt.datetime) else (str(v) if v else None)
 
-    return Reservation(raw["CapacityReservationId"], region, raw.get("AvailabilityZone", ""),
+    return ReservationInfo(raw["CapacityReservationId"], region, raw.get("AvailabilityZone", ""),
                        raw.get("InstanceType", ""), int(raw.get("TotalInstanceCount") or 0),
                        int(raw.get("AvailableInstanceCount") or 0), raw.get("State", ""),
                        iso(raw.get("EndDate")), iso(raw.get("StartDate")))
@@ -138,7 +118,7 @@ def list_region(provider, region: str, lineage: str) -> list[Instance]:
     return [to_instance(r, provider=provider.name, region=region) for r in raws]
 
 
-def describe(provider, reservation_id: str) -> Reservation | None:
+def describe(provider, reservation_id: str) -> ReservationInfo | None:
     """One reservation by id (``cr-…`` searched in every configured region, or
     ``REGION/cr-…``), whatever its state; None when no region knows it.
 

@@ -120,3 +120,88 @@ def test_a_job_on_a_provisioned_fleet_launches_into_its_reservation(tmp_path, mo
     assert code == 0, out
     assert live(moto, lineage) == [] and reservations(moto, lineage) == []
     assert len(reservations(moto, lineage, "cancelled")) == 1
+
+
+def _fleet_rid(root) -> str:
+    with StateStore.open(root / ".skyplan" / "state.db") as store:
+        (inst,) = store.get("fleet.pool").instances
+    return inst.id
+
+
+@pytest.mark.slow
+def test_three_jobs_fill_an_odcr_fleet_a_fourth_runs_beside_it_and_a_cancelled_reservation_is_repaired(
+        tmp_path, moto, capsys):
+    root = tmp_path / "cfg"
+    pool3 = POOL.replace("nodes    = 2", "nodes    = 3").replace("provider = \"aws\"", "provider = \"aws\"\n  duration_hours = 48")
+    write(root, moto, pool3, job("a"), job("b"), job("c"), job("d", fleet=None))
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    lineage = lineage_of(root)
+    (cr,) = reservations(moto, lineage)
+    rid = cr["CapacityReservationId"]
+    assert cr["TotalInstanceCount"] == 3 and cr["EndDate"] and cr["AvailableInstanceCount"] == 0
+    by = {tags(i)[TAG_ADDRESS]: i for i in live(moto, lineage)}
+    assert sorted(by) == ["workload.a", "workload.b", "workload.c", "workload.d"]
+    assert {by[a].get("CapacityReservationId") for a in ("workload.a", "workload.b", "workload.c")} == {rid}
+    assert "CapacityReservationId" not in by["workload.d"]
+
+    code, out = run(capsys, "plan", str(root), "--detailed-exitcode")  # the full reservation still holds all three
+    assert code == 0, out
+
+    moto.reservations.cancel(rid)  # behind skyplan's back
+    code, out = run(capsys, "drift", str(root))
+    assert code == 2, out
+    assert "fleet.pool" in out and "missing" in out, out
+
+    code, out = run(capsys, "drift", str(root), "--repair", "--auto-approve")
+    assert code == 0, out
+    (fresh,) = reservations(moto, lineage)
+    assert fresh["CapacityReservationId"] != rid and fresh["TotalInstanceCount"] == 3
+    assert _fleet_rid(root) == fresh["CapacityReservationId"]
+
+
+@pytest.mark.slow
+def test_a_brought_reservation_is_packed_exactly_and_never_cancelled_by_destroy(tmp_path, moto, capsys):
+    rid = moto.reservations.add("us-east-1", instance_type="g5.xlarge", zone="us-east-1b", count=2)
+    brought = f"""
+fleet "shared" {{
+  provider       = "aws"
+  existing       = true
+  reservation_id = "{rid}"
+}}
+"""
+    root = tmp_path / "cfg"
+    write(root, moto, brought, job("a", "fleet.shared"), job("b", "fleet.shared"))
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    lineage = lineage_of(root)
+    insts = live(moto, lineage)
+    assert len(insts) == 2 and {i.get("CapacityReservationId") for i in insts} == {rid}
+    assert {i["Placement"]["AvailabilityZone"] for i in insts} == {"us-east-1b"}
+    assert moto.reservations.reservation(rid)["available"] == 0
+
+    write(root, moto, brought, job("a", "fleet.shared"), job("b", "fleet.shared"), job("c", "fleet.shared"))
+    code, out = run(capsys, "plan", str(root))
+    assert code == 1, out  # two whole instances, both taken by a and b
+    assert "fleet.shared" in out and "g5.xlarge" in out, out
+
+    write(root, moto, brought, job("a", "fleet.shared"), job("b", "fleet.shared"))
+    code, out = run(capsys, "destroy", str(root), "--auto-approve")
+    assert code == 0, out
+    assert live(moto, lineage) == []
+    left = moto.reservations.reservation(rid)
+    assert left["state"] == "active" and left["available"] == 2
+
+
+def test_a_brought_reservation_that_does_not_exist_is_named(tmp_path, moto, capsys):
+    root = tmp_path / "cfg"
+    write(root, moto, """
+fleet "shared" {
+  provider       = "aws"
+  existing       = true
+  reservation_id = "cr-0123456789abcdef0"
+}
+""", job("a", "fleet.shared"))
+    code, out = run(capsys, "plan", str(root))
+    assert code == 1, out
+    assert "fleet.shared" in out and "cr-0123456789abcdef0" in out and "Traceback" not in out, out
