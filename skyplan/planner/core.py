@@ -40,7 +40,9 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
          catalog: Mapping[str, Any] | None = None, created_at: str = "") -> Plan:
     """Decide what apply must do. Pure: reads its arguments, returns a Plan."""
     base = refreshed if refreshed is not None else prior
-    declared = {a: r for a, r in desired.resources().items() if not (isinstance(r, Fleet) and r.existing)}
+    unbought = solution.unbought  # provisioned fleets that cost more than their workloads bought directly
+    declared = {a: r for a, r in desired.resources().items()
+                if not (isinstance(r, Fleet) and (r.existing or a in unbought))}
     deps = desired.dependencies()
     stray = _group_unmanaged(unmanaged)
 
@@ -65,7 +67,8 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
             rec = base.resources[addr]
             if addr in stray:  # nodes of it that state lost track of go with it
                 rec = _with_strays(rec, stray.pop(addr))
-            reason = "delete_because_destroy" if options.destroy else _delete_reason(addr, declared)
+            reason = "delete_because_destroy" if options.destroy else (
+                "delete_because_not_bought" if addr in unbought else _delete_reason(addr, declared))
             changes.append(_delete(rec, reason, declared.get(addr), prior.sensitive.get(addr, ())))
         planned = {c.address for c in changes}
         for addr in sorted(stray):
@@ -109,6 +112,8 @@ def _solver_info(solution: Solution) -> dict:
             "seconds": round(solution.solve_seconds, 3), "spread": provider_spread(solution)}
     if solution.single_cloud is not None:
         info["single_cloud"] = solution.single_cloud.to_json()
+    if solution.fleets:
+        info["fleets"] = [c.to_json() for c in solution.fleets]
     return info
 
 

@@ -57,7 +57,7 @@ class Item:
 
             placement = replace(placement, regions=(f.region,))
         return cls(str(f.address), "fleet", f.resources, max(1, int(f.nodes or 1)), 1,
-                   tuple(f.pricing) or ("reserved",), FLEET_HOURS, None, placement,
+                   tuple(f.pricing) or ("reserved",), float(f.duration_hours or FLEET_HOURS), None, placement,
                    0.0, tuple(str(d) for d in f.depends_on))
 
 

@@ -149,6 +149,27 @@ class SingleCloudComparison:
 
 
 @dataclass(frozen=True)
+class FleetChoice:
+    """Whether a provisioned fleet is bought: its cost against its workloads'
+    instances bought directly (skyplan.solver.fleet_choice)."""
+
+    address: str
+    bought: bool
+    kept_by_config: bool  # keep = true
+    fleet_cost: float  # its nodes over its hours
+    direct_cost: float | None  # the workloads on it, placed without it; None: nowhere else to go
+    nodes: int
+    instance_type: str
+    hours: float
+    workloads: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"address": self.address, "bought": self.bought, "keep": self.kept_by_config,
+                "fleet_cost": self.fleet_cost, "direct_cost": self.direct_cost, "nodes": self.nodes,
+                "instance_type": self.instance_type, "hours": self.hours, "workloads": list(self.workloads)}
+
+
+@dataclass(frozen=True)
 class Solution:
     placements: Mapping[str, WorkloadPlacement] = field(default_factory=dict)
     total_hourly_cost: float = 0.0
@@ -159,6 +180,11 @@ class Solution:
     solve_seconds: float = 0.0
     candidates: Mapping[str, tuple] = field(default_factory=dict)  # address -> considered candidates (for display)
     single_cloud: SingleCloudComparison | None = None  # with SolveOptions.compare_single_cloud, when >= 2 clouds are used
+    fleets: tuple[FleetChoice, ...] = ()  # per provisioned fleet: bought or not, and why
+
+    @property
+    def unbought(self) -> frozenset[str]:
+        return frozenset(c.address for c in self.fleets if not c.bought)
 
 
 @dataclass(frozen=True)

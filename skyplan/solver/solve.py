@@ -64,7 +64,14 @@ from skyplan.solver.problem import Problem
 
 def solve(problem: Problem) -> Solution:
     """Place every workload and provisioned fleet of ``problem``; raises
-    InfeasibleError naming the workload and constraint when no placement exists."""
+    InfeasibleError naming the workload and constraint when no placement exists.
+    A provisioned fleet is bought only when it pays (``fleet_choice``)."""
+    from skyplan.solver.fleet_choice import choose_fleets
+
+    return choose_fleets(problem, _solve_once)
+
+
+def _solve_once(problem: Problem) -> Solution:
     started = time.perf_counter()
     problem = _without_fleet_nodes(problem)
     opts = problem.options

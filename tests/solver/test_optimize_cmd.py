@@ -152,6 +152,7 @@ fleet "reserved" {
 fleet "pool" {
   provider = "aws"
   nodes    = 2
+  keep     = true
   pricing  = "on_demand"
   resources {
     accelerators = "H100:8"

@@ -30,6 +30,7 @@ POOL = """
 fleet "pool" {
   provider = "aws"
   nodes    = 2
+  keep     = true
   resources {
     accelerators = "A10G:1"
   }
@@ -90,12 +91,32 @@ def lineage_of(root) -> str:
 
 
 @pytest.mark.slow
+def test_the_fleet_of_the_first_example_is_not_bought_for_one_short_job_and_the_job_runs(tmp_path, moto, capsys):
+    root = tmp_path / "cfg"
+    write(root, moto, POOL.replace("  keep     = true\n", ""), job("train"))
+    code, out = run(capsys, "plan", str(root))
+    assert code == 0, out
+    assert "fleet:pool" not in out, out
+    assert "fleet.pool: $1,468.76 for 2 \u00d7 g5.xlarge reserved 730 h vs $1.01 on demand for the workloads " \
+           "on it: not bought" in out, out
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    lineage = lineage_of(root)
+    assert reservations(moto, lineage) == []
+    (inst,) = live(moto, lineage)
+    assert inst["InstanceType"] == "g5.xlarge" and "CapacityReservationId" not in inst
+    code, out = run(capsys, "status", str(root))
+    assert code == 0 and "creating" not in out, out
+
+
+@pytest.mark.slow
 def test_a_job_on_a_provisioned_fleet_launches_into_its_reservation(tmp_path, moto, capsys):
     root = tmp_path / "cfg"
     write(root, moto, POOL, job("train"))
     code, out = run(capsys, "plan", str(root))
     assert code == 0, out
     assert "fleet:pool" not in out and "g5.xlarge" in out, out
+    assert "bought (keep = true)" in out, out
 
     code, out = run(capsys, "apply", str(root), "--auto-approve")
     assert code == 0, out
