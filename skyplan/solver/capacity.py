@@ -8,11 +8,12 @@ a provider of NODE_KINDS bounds the requests of the pods packed onto it (CPUs,
 memory, accelerators), so a plan never stacks more on a node than it holds.
 The local machine is not bounded: its workloads are processes that share it.
 
-Fleet packing is counted per capacity entry in aggregate, with one rounding
-that keeps it honest: a node needing ``a`` accelerators (or CPUs, or GiB) on
-fleet nodes of ``P`` uses ``P / floor(P / a)`` of them (three GPUs on an
-eight-GPU node use four, since only two such fit per node). It is exact when
-requests divide the per-node amount, as the usual 1/2/4/8 do.
+Fleet packing is exact per node (``fleet_packing``): every fleet node has its
+own rows and a group takes slots of the nodes it is packed onto; a cloud
+reservation's workload nodes each take one whole reserved instance. The older
+aggregate model (``Rows(exact=False)``, kept to measure against in
+bench/solver_scale.py) counts each capacity entry in sum with one rounding: a
+node needing ``a`` accelerators on fleet nodes of ``P`` uses ``P / floor(P / a)``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import Fleet, FleetCapacity, ProviderConfig, Resources
+from skyplan.solver.fleet_packing import node_dims, placements
 from skyplan.solver.items import Item, Option, glob_any, provider_allowed, region_allowed
 
 
@@ -40,8 +42,11 @@ class Rows:
     """Every capacity row of one problem, with the per-option usage lookup."""
 
     def __init__(self, providers: Mapping[str, ProviderConfig], fleets: Mapping[str, Fleet],
-                 offers: Mapping[str, Sequence[Offer]] | None = None):
+                 offers: Mapping[str, Sequence[Offer]] | None = None, exact: bool = True):
         self.rows: list[Row] = []
+        self.exact = exact  # per-node fleet packing (fleet_packing); False: summed per entry (the old model)
+        # (fleet address, entry index) -> [{dimension: Row}] per node, with exact packing
+        self.fleet_nodes: dict[tuple[str, int], list[dict[str, Row]]] = {}
         self.quotas: dict[str, list[tuple[Row, str, str | None]]] = {}
         for key in sorted(providers):
             for q in providers[key].quotas:
@@ -63,6 +68,10 @@ class Rows:
                         None, "active") else ""
                     dims["node"] = self._add(f"{what} reserved{itype} instances{state}", float(cap.nodes),
                                              "instances")
+                    self.fleet_entries.setdefault(address, []).append((k, cap, dims))
+                    continue
+                if exact:
+                    self.fleet_nodes[(address, k)] = node_dims(self, what, cap)
                     self.fleet_entries.setdefault(address, []).append((k, cap, dims))
                     continue
                 if cap.accelerator:
@@ -254,15 +263,19 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
         if not fleet.existing:
             region, zone, kind = "-", None, "fleet:" + address  # known once the fleet itself is placed
         for entry in rows.fleet_entries.get(address, ()):
-            usage = fleet_usage(entry, item.resources, item.nodes)
-            if usage is None:
-                continue
+            per_node = rows.fleet_nodes.get((address, entry[0]))
+            if per_node is not None:  # exact: one option per node (or window of nodes) it fits on
+                where = placements(per_node, entry[1], item.resources, item.nodes)
+            else:
+                usage = fleet_usage(entry, item.resources, item.nodes)
+                where = [] if usage is None else [(-1, usage)]
             cap = entry[1]
             counts = [a.count for a in item.resources.accelerators if a.name == cap.accelerator]
             acc = f"{cap.accelerator}:{min(counts)}" if counts else None  # what each workload node asks for
-            opt = Option(fleet.provider or "-", kind, region, zone, itype, "reserved",
-                         0.0, item.nodes, 0.0, 0.0, fleet=address, fleet_entry=entry[0], accelerators=acc,
-                         vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0,
-                         reservation=fleet.reservation_id if fleet.existing else None)
-            out.append((opt, usage))
+            for node, usage in where:
+                opt = Option(fleet.provider or "-", kind, region, zone, itype, "reserved",
+                             0.0, item.nodes, 0.0, 0.0, fleet=address, fleet_entry=entry[0], accelerators=acc,
+                             vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0,
+                             reservation=fleet.reservation_id if fleet.existing else None, fleet_node=node)
+                out.append((opt, usage))
     return out

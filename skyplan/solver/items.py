@@ -82,10 +82,12 @@ class Option:
     vcpus: float = 0.0
     memory_gib: float = 0.0
     reservation: str | None = None  # a fleet's cloud reservation, when known at plan time
+    fleet_node: int = -1  # exact fleet packing: the (first) fleet node the group is packed onto
 
     @cached_property
     def key(self) -> tuple:
-        return (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
+        key = (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
+        return key + (self.fleet_node,) if self.fleet_node >= 0 else key
 
     @cached_property
     def sort_key(self) -> tuple:

@@ -44,6 +44,7 @@ class SolveOptions:
     backend: str | None = None  # OR-Tools solver name; None = skyplan.solver.mip.choose_backend
     merge: bool = True  # merge alike workloads and answer unconstrained ones in closed form
     compare_single_cloud: bool = False
+    fleet_packing: str = "exact"  # "exact" per node; "aggregate" (summed per entry) only to measure against
 
 
 @dataclass(frozen=True)

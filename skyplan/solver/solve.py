@@ -77,7 +77,7 @@ def _solve_once(problem: Problem) -> Solution:
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
     items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
-    rows = Rows(problem.providers, problem.fleets, problem.offers)
+    rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
 

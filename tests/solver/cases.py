@@ -16,6 +16,7 @@ problem.json (compact)::
                 "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
      "current": {"workload.x": [placement json, ...]},
      "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
+                 "fleet_packing": "exact" | "aggregate",
                  "blocked": {"workload.x": [["aws", "us-east-1", null]]}}}
 
 An offer is ``{"provider": KEY, "region", "zone", "type", "acc": "H100:8", "vcpus", "mem",
@@ -148,6 +149,7 @@ def load_problem(spec: dict) -> Problem:
     options = SolveOptions(
         budget=o.get("budget"), migrate_threshold=o.get("migrate_threshold", 0.2), reoptimize=o.get("reoptimize", False),
         top_fallbacks=o.get("top_fallbacks", 5), compare_single_cloud=o.get("compare_single_cloud", False),
+        fleet_packing=o.get("fleet_packing", "exact"),
         blocked={a: tuple(tuple(b) for b in v) for a, v in o.get("blocked", {}).items()})
     current = {a: tuple(Placement.from_json(p) for p in v) for a, v in spec.get("current", {}).items()}
     return Problem(workloads(spec.get("workloads", {})), fleets(spec.get("fleets", {})), providers, allowed,
