@@ -27,6 +27,7 @@ from skyplan.planner.model import Action, Change, DriftItem, Plan
 from skyplan.planner.options import PlanOptions
 from skyplan.planner.outputs import output_changes
 from skyplan.planner.schema import REPLACE, provider_kind, rules_for
+from skyplan.planner.fleets import check_fleet_destroys
 from skyplan.planner.targets import select
 from skyplan.providers.base import Instance
 from skyplan.solver.model import Solution, WorkloadPlacement
@@ -85,6 +86,8 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
                 + f"{c.address} has lifecycle.prevent_destroy set, but the plan would {verb} it ({c.reason})",
                 hint="remove prevent_destroy from its lifecycle block to allow this, or change the plan "
                      "(e.g. -target other resources)")
+
+    check_fleet_destroys(changes, base)
 
     cost_before = sum(_running_cost(r) for r in prior.resources.values())
     changed = {c.address for c in changes}
