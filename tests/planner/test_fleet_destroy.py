@@ -42,3 +42,18 @@ def test_a_fleet_goes_with_its_workloads_in_one_destroy_and_after_a_finished_job
         fleet_record(), record(job, ON_POOL), record(done, ON_POOL, status="succeeded")), None, PlanOptions())
     acts = {c.address: c.action for c in moved.changes}
     assert acts["fleet.pool"] is Action.DELETE and acts["workload.train"].is_replace
+
+
+def test_a_fleet_in_state_that_no_longer_pays_is_destroyed_as_its_workloads_move():
+    from skyplan.solver.model import FleetChoice
+
+    job = workload("train")
+    state = snapshot(fleet_record(), record(job, ON_POOL))
+    sol = dataclasses.replace(solution(wplace("workload.train", place())), fleets=(FleetChoice(
+        "fleet.pool", False, False, 2880.0, 40.0, 2, "p5.48xlarge", 730.0, ("workload.train",)),))
+    g = dataclasses.replace(graph(job), fleets={"fleet.pool": dataclasses.replace(POOL, keep=False)})
+    p = plan(g, sol, state, None, PlanOptions())
+    c = {x.address: x for x in p.changes}
+    assert c["fleet.pool"].action is Action.DELETE and c["fleet.pool"].reason == "delete_because_not_bought"
+    assert c["workload.train"].action.is_replace
+    assert p.solver["fleets"][0]["bought"] is False
