@@ -15,7 +15,13 @@ emulator of the tests (plus 200 unmanaged ones), then
 them (each page of the one ``instances.aggregatedList`` counts), against one
 ``instances.get`` per instance, timed over a sample in the same run.
 
-    python bench/refresh_calls.py [--cloud aws|gcp] [--instances 1000] [--baseline-sample 100]
+Azure (``--cloud azure``): N VMs over 4 Azure regions (one resource group each,
+as skyplan lays them out by default) in the ARM emulator of tests/ on
+127.0.0.1, plus 200 VMs of another lineage; times ``AzureProvider.list_managed``
+and counts every HTTP call it makes (each page of a list is one call). Baseline,
+in the same run: one ``virtual_machines.get(..., expand=instanceView)`` per VM.
+
+    python bench/refresh_calls.py [--cloud aws|gcp|azure] [--instances 1000] [--baseline-sample 100]
 """
 
 from __future__ import annotations
@@ -35,10 +41,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--instances", type=int, default=1000)
     ap.add_argument("--baseline-sample", type=int, default=100)
-    ap.add_argument("--cloud", choices=("aws", "gcp"), default="aws")
+    ap.add_argument("--cloud", choices=("aws", "gcp", "azure"), default="aws")
     args = ap.parse_args()
     if args.cloud == "gcp":
         return gcp_refresh(args.instances, args.baseline_sample)
+    if args.cloud == "azure":
+        return azure_refresh(args)
     os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
                       AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
     import logging
@@ -172,6 +180,81 @@ def gcp_refresh(instances: int, baseline_sample: int) -> None:
           f"(sample of {len(sample)}) -> ~{baseline:.1f} s")
     print(f"ratio                        {instances / max(len(calls), 1):.0f}x fewer calls, "
           f"{baseline / refresh:.1f}x faster than the per-instance baseline")
+
+
+AZURE_REGIONS = ("eastus", "westus2", "westeurope", "japaneast")
+
+
+def azure_refresh(args) -> None:
+    """The Azure figures: calls per refresh (target: 1 list per resource group, pages counted)."""
+    import sys
+    import uuid
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from tests.providers.arm_emulator import ArmEmulator
+
+    from skyplan.config.model import ProviderConfig
+    from skyplan.providers.azure import AzureProvider
+
+    emu = ArmEmulator()
+    lineage = "bench-lineage"
+    t0 = time.perf_counter()
+    per_region = [args.instances // len(AZURE_REGIONS) + (i < args.instances % len(AZURE_REGIONS))
+                  for i in range(len(AZURE_REGIONS))]
+    with emu.lock:
+        for region, count in zip(AZURE_REGIONS, per_region):
+            rg = f"skyplan-{region}"
+            emu.groups[rg.lower()] = {"id": f"/subscriptions/{emu.subscription}/resourceGroups/{rg}", "name": rg,
+                                      "type": "Microsoft.Resources/resourceGroups", "location": region, "tags": {},
+                                      "properties": {"provisioningState": "Succeeded"}}
+            for n in range(count + 50):  # the last 50 belong to another state
+                name = f"vm-{region}-{n}"
+                rid = f"/subscriptions/{emu.subscription}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}"
+                tags = {"skyplan-address": f"workload.w{n // 8}", "skyplan-lineage": lineage if n < count else "other",
+                        "skyplan-group": "0", "skyplan-rank": str(n % 8), "skyplan-kind": "service"}
+                emu.resources[rid.lower()] = {
+                    "id": rid, "name": name, "type": "Microsoft.Compute/virtualMachines", "location": region,
+                    "tags": tags, "_power": "running",
+                    "properties": {"provisioningState": "Succeeded", "vmId": str(uuid.uuid4()),
+                                   "hardwareProfile": {"vmSize": "Standard_D4s_v5"}}}
+    setup = time.perf_counter() - t0
+    azure = AzureProvider(ProviderConfig(kind="azure", regions=AZURE_REGIONS, settings={
+        "endpoint": emu.url, "subscription_id": emu.subscription, "poll_interval": 0}))
+    azure.list_managed("warm-up")  # client set-up and first connections out of the timing
+    with emu.lock:
+        emu.calls.clear()
+    t0 = time.perf_counter()
+    found = azure.list_managed(lineage)
+    refresh = time.perf_counter() - t0
+    assert len(found) == args.instances, (len(found), args.instances)
+    with emu.lock:
+        calls = list(emu.calls)
+
+    compute, _, _ = azure.clients()
+    sample = found[:: max(1, len(found) // args.baseline_sample)][: args.baseline_sample]
+    t0 = time.perf_counter()
+    for inst in sample:
+        compute.virtual_machines.get(inst.attributes["resource_group"], inst.attributes["name"], expand="instanceView")
+    per_call = (time.perf_counter() - t0) / len(sample)
+    emu.stop()
+
+    per_group = Counter(c["path"].split("/")[4] for c in calls if "/resourceGroups/" in c["path"])
+    status = [c for c in calls if "/resourceGroups/" not in c["path"]]
+    print(f"VMs managed                  {args.instances} across {len(AZURE_REGIONS)} regions, one resource group "
+          f"each (+{50 * len(AZURE_REGIONS)} of another state); setup {setup:.1f} s")
+    for rg, n in per_group.items():
+        print(f"  {rg:<22} {n} call(s): virtualMachines list (pages of {emu.page_size})")
+    print(f"  subscription           {len(status)} call(s): virtualMachines listAll statusOnly=true "
+          f"(power states, pages of {emu.page_size})")
+    total = len(calls)
+    print(f"API calls per refresh        {total}  ({sum(per_group.values()) / len(per_group):.2f} list call(s) per "
+          f"resource group, target 1; + {len(status)} for power states)")
+    print(f"refresh wall time            {refresh:.2f} s  ({refresh / args.instances * 1000:.2f} ms per VM)")
+    baseline = per_call * args.instances
+    print(f"baseline: per-VM gets        {args.instances} calls, {per_call * 1000:.1f} ms each "
+          f"(sample of {len(sample)}) -> ~{baseline:.1f} s")
+    print(f"ratio                        {args.instances / max(total, 1):.0f}x fewer calls, "
+          f"{baseline / refresh:.1f}x faster than the per-VM baseline")
 
 
 if __name__ == "__main__":

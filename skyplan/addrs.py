@@ -14,7 +14,7 @@ from typing import Union
 
 Key = Union[int, str, None]
 
-KINDS = ("workload", "fleet")
+KINDS = ("workload", "fleet", "network")  # network: pieces a provider needs per region (never in config)
 
 _STEP = re.compile(r'(?P<kind>[a-z_]+)\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)(?:\[(?P<key>\d+|"(?:[^"\\]|\\.)*")\])?')
 

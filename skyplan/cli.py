@@ -55,12 +55,15 @@ _register()
 
 _SINGLE_DASH = re.compile(r"^-([a-z][a-z0-9-]+)(=.*)?$")
 _BOOL_VALUE = re.compile(r"^--([a-z][a-z0-9-]*)=(true|false)$", re.IGNORECASE)
+# Options of the root command that may be typed anywhere, as Terraform allows.
+GLOBAL_FLAGS = ("--no-color",)
 
 
-def terraform_args(argv: Sequence[str]) -> list[str]:
-    """Rewrite Terraform spellings: ``-out F`` -> ``--out F``; ``--refresh=false`` ->
-    ``--no-refresh``. Arguments after ``--`` and values of ``-e`` are left alone."""
+def _rewrite(argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """(rewritten argv, rewritten spelling -> what the user typed)."""
     out: list[str] = []
+    front: list[str] = []
+    typed: dict[str, str] = {}
     passthrough = False
     prev = ""
     for arg in argv:
@@ -70,21 +73,41 @@ def terraform_args(argv: Sequence[str]) -> list[str]:
             passthrough = True
             out.append(arg)
         else:
+            original = arg
             m = _SINGLE_DASH.match(arg)
             if m:
                 arg = "-" + arg
             b = _BOOL_VALUE.match(arg)
             if b:
                 arg = f"--{b.group(1)}" if b.group(2).lower() == "true" else f"--no-{b.group(1)}"
-            out.append(arg)
+            if arg != original:
+                typed.setdefault(arg, original)
+            (front if arg in GLOBAL_FLAGS else out).append(arg)
         prev = arg
-    return out
+    return list(dict.fromkeys(front)) + out, typed
+
+
+def terraform_args(argv: Sequence[str]) -> list[str]:
+    """Rewrite Terraform spellings: ``-out F`` -> ``--out F``; ``--refresh=false`` ->
+    ``--no-refresh``; global flags (``-no-color``) typed after the sub-command move in
+    front of it. Arguments after ``--`` and values of ``-e`` are left alone."""
+    return _rewrite(argv)[0]
+
+
+def _as_typed(e: Exception, typed: dict[str, str]) -> None:
+    """Name an unknown option as the user typed it (``-lock=false``), not as rewritten."""
+    name = getattr(e, "option_name", None)
+    if name and name in typed:
+        e.option_name = typed[name]  # type: ignore[attr-defined]
+        message = getattr(e, "message", "")
+        if isinstance(message, str) and name in message:
+            e.message = message.replace(name, typed[name], 1)  # type: ignore[attr-defined]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     from skyplan.errors import DiagnosticsError, SkyplanError
 
-    args = terraform_args(sys.argv[1:] if argv is None else argv)
+    args, typed = _rewrite(sys.argv[1:] if argv is None else argv)
     try:
         code = app(args=args, prog_name="skyplan", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
@@ -114,6 +137,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             print("Aborted.", file=sys.stderr)
             sys.exit(1)
         if isinstance(e, (click.ClickException, typer.TyperException)) and hasattr(e, "show"):
+            _as_typed(e, typed)
             e.show()
             code = getattr(e, "exit_code", 1)
             sys.exit(1 if code == 2 else code)

@@ -8,6 +8,7 @@ Exceptions are for faults; every one skyplan raises derives from SkyplanError::
     ├── DiagnosticsError              carries a list of Diagnostic (config errors)
     ├── StateError                    state file unreadable, future schema, corrupt
     │   ├── LockError                 state lock held by someone else
+    │   │   └── LockLostError         this holder's lock was removed or taken over
     │   └── StalePlanError            plan made against another lineage/serial
     ├── CatalogError                  catalog file malformed, unknown accelerator
     ├── SolverError
@@ -96,6 +97,11 @@ class StateError(SkyplanError):
 
 class LockError(StateError):
     pass
+
+
+class LockLostError(LockError):
+    """The lock this process held is gone (force-unlocked, or taken over after its
+    lease ran out): it must start nothing more and write nothing more to state."""
 
 
 class StalePlanError(StateError):

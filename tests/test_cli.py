@@ -57,3 +57,37 @@ def test_terraform_spellings_are_rewritten():
     assert terraform_args(["console", "-e", "-x"]) == ["console", "-e", "-x"]
     assert terraform_args(["plan", "-parallelism=4", "-lock-timeout=5s"]) == [
         "plan", "--parallelism=4", "--lock-timeout=5s"]
+
+
+AZURE_CONFIG = """
+provider "azure" {
+  subscription_id = "00000000-0000-0000-0000-000000000000"
+  regions         = ["eastus"]
+}
+
+workload "web" {
+  kind = "service"
+  run  = "python -m http.server"
+  resources {
+    instance_type = "Standard_D2s_v5"
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("argv,heavy", [
+    (["validate"], HEAVY),
+    (["plan", "-refresh=false"], ("azure",)),  # the plan names Azure's network pieces without the SDK
+])
+def test_azure_config_validates_and_plans_without_the_azure_sdk(tmp_path, argv, heavy):
+    (tmp_path / "main.sky.hcl").write_text(AZURE_CONFIG)
+    code = (
+        "import sys\n"
+        f"sys.argv = ['skyplan', *{argv!r}, {str(tmp_path)!r}]\n"
+        "from skyplan.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    print('EXIT', e.code)\n"
+        f"loaded = [m for m in sys.modules if m.split('.')[0] in {[h.split('.')[0] for h in heavy]!r}]\n"
+        "print('HEAVY', loaded)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "EXIT 0" in out.stdout and "HEAVY []" in out.stdout, out.stdout + out.stderr

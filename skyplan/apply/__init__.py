@@ -39,16 +39,20 @@ class ApplyResult:
     cancelled: bool = False
     max_running: int = 0
     warnings: list[str] = field(default_factory=list)
+    lock_lost: str = ""  # set when the state lock was taken away mid-apply: nothing more started
 
     @property
     def ok(self) -> bool:
-        return not (self.failed or self.skipped or self.abandoned)
+        return not (self.failed or self.skipped or self.abandoned or self.lock_lost)
 
     def summary(self) -> str:
         if self.ok:
             return (f"Apply complete! Resources: {self.added} added, {self.changed} changed, "
                     f"{self.destroyed} destroyed.")
         head = "Apply interrupted" if self.cancelled else "Apply failed"
+        if self.lock_lost:
+            head = ("Apply stopped: it lost the state lock, so it started nothing more (what it did is in "
+                    "`skyplan state history`; run `skyplan plan` to see what is left)")
         return (f"{head}: {len(self.done)} done, {len(self.failed)} failed, "
                 f"{len(self.skipped) + len(self.abandoned)} skipped. Resources: {self.added} added, "
                 f"{self.changed} changed, {self.destroyed} destroyed.")
@@ -58,7 +62,7 @@ class ApplyResult:
             "ok": self.ok, "done": self.done, "failed": self.failed, "skipped": self.skipped,
             "abandoned": self.abandoned, "errors": self.errors, "reasons": self.reasons,
             "added": self.added, "changed": self.changed, "destroyed": self.destroyed, "cancelled": self.cancelled,
-            "warnings": self.warnings,
+            "warnings": self.warnings, "lock_lost": self.lock_lost or None,
         }
 
 
@@ -80,6 +84,9 @@ def provider_limits(providers: Mapping[str, Provider], configs: Mapping[str, Any
 def _journal_unfinished(store, actions: ActionGraph, res: ApplyResult) -> None:
     """Failed and skipped actions changed no resource; the state journal still says so."""
     journal = getattr(store, "journal_event", None)
+    if res.lock_lost and getattr(store, "journal_lost", None) is not None:
+        def journal(address, op, outcome, detail):  # noqa: F811 - this holder may only journal now
+            store.journal_lost(address, op, f"{outcome}: {detail}")
     if journal is None:
         return
     for key, outcome, why in ([(k, "failed", res.errors[k]) for k in res.failed]
@@ -129,7 +136,9 @@ def apply_plan(
     finally:
         reporter.end()
 
-    res = ApplyResult(cancelled=cancel.is_set(), max_running=walked.max_running)
+    # A lost lock stops the walk through ``cancel`` too; that is not the user's interrupt.
+    res = ApplyResult(cancelled=cancel.is_set() and not ex.lock_lost, max_running=walked.max_running,
+                      lock_lost=ex.lock_lost)
     for key in walked.order:
         status = walked.status[key]
         op = actions.steps[key].op
@@ -146,11 +155,13 @@ def apply_plan(
         elif status == SKIPPED:
             res.skipped.append(key)
             res.reasons[key] = walked.reasons.get(key, "")
+            if res.lock_lost and res.reasons[key] == "cancelled":
+                res.reasons[key] = "not started: this apply lost the state lock"
         elif status == ABANDONED:
             res.abandoned.append(key)
             res.reasons[key] = walked.reasons.get(key, "")
     _journal_unfinished(store, actions, res)
-    if not res.abandoned:
+    if not res.abandoned and not res.lock_lost:
         from skyplan.apply.outputs import record_outputs
 
         try:

@@ -8,10 +8,22 @@ delete      ``provider.delete`` the prior nodes (plus any found by lineage tag w
             only holds a crash marker), then forget the address
 delete-old  delete the nodes a create_before_destroy replacement superseded
 
+Network pieces (kind ``network``) are created with ``ensure_network`` (one that
+already exists is used and recorded as not created by skyplan) and deleted with
+``delete_network`` (which leaves one skyplan did not create), then forgotten.
+When failover launches a group in a region the plan did not name, the pieces
+the provider ensured there are recorded right after the launch.
+
 A job that depends on another job starts only after that job has succeeded (its
 nodes are polled with ``list_managed``); if the upstream job failed or vanished the
 step is skipped. A dependency on a service needs only that it runs, which its
 create already waited for.
+
+Before every step and every provider call that starts something, the state lock
+is checked (``StateStore.check_lock``): once it is gone (force-unlocked, taken
+over) nothing more starts, and what a running step already did but can no longer
+record is journaled (``journal_lost``); its nodes carry their address and lineage
+tags, so the next run finds them, as after a crash.
 """
 
 from __future__ import annotations
@@ -28,9 +40,9 @@ from skyplan.apply.failover import Attempt, Blocklist, launch_group
 from skyplan.apply.progress import Reporter
 from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
-from skyplan.errors import ApplyError, ProviderError
+from skyplan.errors import ApplyError, LockLostError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
-from skyplan.providers.base import Instance, LaunchRequest, Provider
+from skyplan.providers.base import Instance, LaunchRequest, Provider, SupportsNetworks
 from skyplan.solver.model import Placement
 from skyplan.state.model import CREATING, FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
 from skyplan.state.redact import paths_from_tree
@@ -50,6 +62,17 @@ def _number(q: Any) -> float | None:
         return float(str(q).rstrip("+"))
     except ValueError:
         return None
+
+
+def _marked_paths(tree: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Paths marked ``True`` in a nested-boolean tree (a change's ``after_unknown``)."""
+    if tree is True:
+        return [path]
+    if isinstance(tree, Mapping):
+        return [p for k, v in tree.items() for p in _marked_paths(v, path + (str(k),))]
+    if isinstance(tree, (list, tuple)):
+        return [p for v in tree for p in _marked_paths(v, path)]
+    return []
 
 
 def job_status(instances: Sequence[Instance]) -> str | None:
@@ -82,6 +105,26 @@ class Executor:
         # Attribute paths whose values came from sensitive input: state keeps them out of the journal.
         self._sensitive = {c.address: tuple(paths_from_tree(c.after_sensitive)) for c in self.plan.changes}
         self._resolved: dict[str, Mapping[str, Any]] = {}
+        self.lock_lost = ""  # why this apply stopped: its state lock is gone
+
+    # -- the state lock ----------------------------------------------------------------------------
+    def check_lock(self) -> None:
+        """Raise Skip (and stop the walk) once this apply's state lock is gone."""
+        check = getattr(self.store, "check_lock", None)
+        if check is None:
+            return
+        try:
+            check()
+        except LockLostError as e:
+            self._lost(e)
+            raise Skip(f"not started: {e}") from None
+
+    def _lost(self, e: LockLostError) -> None:
+        with self._state_lock:
+            if not self.lock_lost:
+                self.lock_lost = str(e)
+        if self.cancel is not None:
+            self.cancel.set()  # the walker starts nothing more
 
     # -- helpers ---------------------------------------------------------------------------------
     def provider(self, key: str) -> Provider:
@@ -96,13 +139,31 @@ class Executor:
             key, f"transient error ({str(e).splitlines()[0] if str(e) else type(e).__name__}); retry {n} in {wait:.1f}s"))
 
     def _record(self, rec: ResourceRecord, action: str, before: ResourceRecord | None) -> None:
-        with self._state_lock:
-            self.store.record(rec, action=action, before=before, sensitive_paths=self._sensitive.get(rec.address, ()))
+        try:
+            with self._state_lock:
+                self.store.record(rec, action=action, before=before,
+                                  sensitive_paths=self._sensitive.get(rec.address, ()))
+        except LockLostError as e:
+            self._journal_lost(rec.address, action, e, rec)
+            raise
 
     def _forget(self, address: str, action: str) -> None:
-        with self._state_lock:
-            if self.store.get(address) is not None:
-                self.store.forget(address, action=action)
+        try:
+            with self._state_lock:
+                if self.store.get(address) is not None:
+                    self.store.forget(address, action=action)
+        except LockLostError as e:
+            self._journal_lost(address, action, e, None)
+            raise
+
+    def _journal_lost(self, address: str, action: str, e: LockLostError, rec: ResourceRecord | None) -> None:
+        self._lost(e)
+        nodes = f"{len(rec.instances)} node(s) ({rec.status})" if rec is not None else "its deletion"
+        journal = getattr(self.store, "journal_lost", None)
+        if journal is not None:
+            journal(address, action, f"{action} done but not recorded in state, the lock was lost: {nodes}; "
+                    "the next refresh finds the nodes by their address and lineage tags", rec,
+                    sensitive_paths=self._sensitive.get(address, ()))
 
     def _current(self, address: str) -> ResourceRecord | None:
         with self._state_lock:
@@ -137,6 +198,13 @@ class Executor:
 
     # -- the entry the walker calls ----------------------------------------------------------------
     def run(self, step: g.Step) -> str:
+        self.check_lock()
+        if step.change.kind == g.NETWORK:
+            if step.op == g.CREATE:
+                return self.create_network(step.change)
+            if step.op == g.DELETE:
+                return self.delete_network(step.change)
+            raise ApplyError(f"{step.change.address}: a network piece is only created or deleted, not {step.op}")
         if step.op == g.CREATE:
             return self.create(step.change)
         if step.op == g.UPDATE:
@@ -144,6 +212,48 @@ class Executor:
         if step.op in (g.DELETE, g.DELETE_OLD):
             return self.delete(step.change, old_only=step.op == g.DELETE_OLD)
         raise ApplyError(f"unknown step {step.op!r}")
+
+    # -- network pieces ----------------------------------------------------------------------------------
+    def _network_provider(self, key: str) -> SupportsNetworks:
+        prov = self.provider(key)
+        if not isinstance(prov, SupportsNetworks):
+            raise ApplyError(f"provider {key!r} does not manage network pieces", hint="plan again")
+        return prov
+
+    def _record_network(self, address: str, attrs: Mapping[str, Any], depends_on: Sequence[str]) -> None:
+        rec = ResourceRecord(address=address, kind=g.NETWORK, status=RUNNING, attributes=dict(attrs),
+                             depends_on=tuple(depends_on), created_at=now_iso(), updated_at=now_iso())
+        self._record(rec, action="create", before=None)
+
+    def create_network(self, change: Change) -> str:
+        after = change.after or {}
+        prov = self._network_provider(str(after.get("provider")))
+        piece = next((p for p in prov.network_pieces(str(after.get("region"))) if p.address == change.address), None)
+        if piece is None:
+            raise ApplyError(f"{change.address}: the provider no longer names this network piece", hint="plan again")
+        attrs = self._retry(change.address, lambda: prov.ensure_network(piece, self.plan.lineage))
+        self._record_network(change.address, attrs, change.depends_on)
+        return "created" if attrs.get("created") else "already existed: used, and kept on destroy"
+
+    def record_networks(self, placement: Placement) -> None:
+        """Record the pieces a launch in ``placement``'s region needed that state lacks
+        (a region failover reached that the plan did not name)."""
+        prov = self.providers.get(placement.provider)
+        if not isinstance(prov, SupportsNetworks):
+            return
+        for piece in prov.network_pieces(placement.region):
+            if self._current(piece.address) is None:
+                attrs = self._retry(piece.address, lambda p=piece: prov.ensure_network(p, self.plan.lineage))
+                self._record_network(piece.address, attrs, piece.depends_on)
+
+    def delete_network(self, change: Change) -> str:
+        prior = change.prior
+        if prior is None:
+            raise ApplyError(f"{change.address}: the plan deletes an object state does not hold", hint="plan again")
+        prov = self._network_provider(str(prior.attributes.get("provider")))
+        done = self._retry(change.address, lambda: prov.delete_network(prior.attributes))
+        self._forget(change.address, action="delete")
+        return done
 
     # -- waiting for upstream jobs -------------------------------------------------------------------
     def wait_for_jobs(self, change: Change, key: str) -> None:
@@ -161,6 +271,7 @@ class Executor:
                 return
             if rec.status == FAILED:
                 raise Skip(f"upstream job {dep} failed")
+            self.check_lock()  # a step that lost the lock while waiting starts nothing
             if self.cancel is not None and self.cancel.is_set():
                 raise Skip(f"cancelled while waiting for job {dep}")
             keys = [grp.placement.provider for grp in rec.groups]
@@ -170,7 +281,10 @@ class Executor:
                 rec = replace(rec, status=status, groups=tuple(
                     GroupRecord(grp.placement, tuple(i for i in live if i.group == n) or grp.instances)
                     for n, grp in enumerate(rec.groups)), updated_at=now_iso())
-                self._record(rec, action="refresh", before=None)
+                try:
+                    self._record(rec, action="refresh", before=None)
+                except LockLostError as e:
+                    raise Skip(f"not started: {e}") from None
                 continue
             gone = gone + 1 if not live else 0
             if gone >= 3:
@@ -185,19 +299,34 @@ class Executor:
     def after(self, change: Change) -> Mapping[str, Any]:
         """The change's attributes, with values the plan could only mark as known after
         apply (``env = { HEAD = workload.head.ip }``) evaluated now that the resources
-        they reference exist. Without the configuration graph, the plan's values."""
+        they reference exist. ApplyError (nothing launched) when a value is still unknown:
+        the upstream reported none, or the configuration graph is not at hand."""
         after = change.after or {}
-        if not change.after_unknown or self.graph is None or change.address not in self.graph.workloads:
+        if not change.after_unknown:
             return after
         if change.address not in self._resolved:
-            from skyplan.config import resolve_after_apply
+            resolved: Mapping[str, Any] = {}
+            unknown: list[tuple[str, ...]] = [p for p in _marked_paths(change.after_unknown)]
+            if self.graph is not None and change.address in self.graph.resources():
+                from skyplan.config import resolve_after_apply
+                from skyplan.planner.attrs import strip_unknown
 
-            known = {}
-            for dep in change.depends_on:
-                rec = self._current(dep)
-                if rec is not None:
-                    known[dep] = rec.known_attributes()
-            resolved = resolve_after_apply(self.graph, change.address, known).attributes()
+                known = {}
+                for dep in change.depends_on:
+                    rec = self._current(dep)
+                    if rec is not None:
+                        known[dep] = rec.known_attributes()
+                value = resolve_after_apply(self.graph, change.address, known).attributes()
+                resolved, unknown = strip_unknown(value)
+            if unknown:
+                # Launching with a placeholder (or None) in place of an address would run the
+                # workload with wrong settings and record them as applied: never launch it.
+                paths = ", ".join(sorted({".".join(p) for p in unknown}))
+                ups = ", ".join(change.depends_on) or "the resources it references"
+                raise ApplyError(
+                    f"{change.address}: {paths} is still unknown after {ups} were created "
+                    f"(the provider reported no such value); not launched",
+                    hint="check that the referenced workload exists and reports the attribute, then apply again")
             self._resolved[change.address] = {**after, **resolved}
         return self._resolved[change.address]
 
@@ -244,6 +373,7 @@ class Executor:
         if wp is None or not wp.groups:
             raise ApplyError(f"{change.address}: the plan has no placement for this create", hint="plan again")
         self.wait_for_jobs(change, key)
+        self.check_lock()
         if self.cancel is not None and self.cancel.is_set():
             raise Skip("cancelled")
         prior = change.prior
@@ -260,8 +390,11 @@ class Executor:
             # The crash marker carries the planned groups (no nodes yet), so refresh can adopt
             # nodes that were launched before a crash kept this step from recording them.
             marker = tuple(GroupRecord(gp.chosen) for gp in wp.groups)
-            self._record(self._record_of(change, CREATING, marker, created_at=created_at), action="create",
-                         before=prior)
+            try:
+                self._record(self._record_of(change, CREATING, marker, created_at=created_at), action="create",
+                             before=prior)
+            except LockLostError as e:
+                raise Skip(f"not started: {e}") from None
 
         done = self._launch_groups(change, key, [], range(len(wp.groups)), created_at=created_at, action="create")
 
@@ -284,11 +417,14 @@ class Executor:
             others = sum(d.placement.hourly_cost for d in done) + sum(x.chosen.hourly_cost for x in wp.groups[n + 1:])
 
             def launch(p: Placement, n: int = n) -> list[Instance]:
+                self.check_lock()
                 req = self.launch_request(change, n, p)
                 return list(self._retry(key, lambda: self.provider(p.provider).create(req)))
 
             def on_attempt(a: Attempt, n: int = n) -> None:
                 self.reporter.note(key, f"group {n}: {a.placement.infra} {a.placement.instance_type}: {a.reason}")
+                if not a.reason.startswith(("skipped", "refused")):
+                    self.record_networks(a.placement)  # a launch was tried there: what it set up stays known
 
             try:
                 placement, insts = launch_group(
@@ -302,6 +438,7 @@ class Executor:
                 raise
             if placement != gp.chosen:
                 self.reporter.note(key, f"group {n}: failed over to {placement.infra} {placement.instance_type}")
+            self.record_networks(placement)
             done.append(GroupRecord(placement, tuple(insts)))
         return done
 
@@ -312,7 +449,7 @@ class Executor:
         if prior is None:
             raise ApplyError(f"{change.address}: the plan updates an object state does not hold", hint="plan again")
         self.wait_for_jobs(change, key)
-        after = change.after or {}
+        after = self.after(change)
         fields = sorted({p[0] for p in change.update_paths if p} - set(_NOT_ATTRS)) or \
             sorted(k for k in after if k not in _NOT_ATTRS and after.get(k) != (change.before or {}).get(k))
         changes = {f: after.get(f) for f in fields}

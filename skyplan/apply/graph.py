@@ -10,6 +10,10 @@ Each Change becomes one or two *steps*:
 - create,delete    -> ``create`` then ``delete-old``; the old object goes only after the
   new one exists *and* every dependant has been created or updated against it
 
+Network pieces (changes of kind ``network``, see ``planner.networks``) are created
+before every create/update of a node on their provider and deleted after every
+node delete; among themselves their ``depends_on`` orders them as above.
+
 Building the graph is pure: no provider is called and nothing is printed.
 """
 
@@ -26,6 +30,7 @@ CREATE = "create"
 UPDATE = "update"
 DELETE = "delete"
 DELETE_OLD = "delete-old"  # the replaced object of a create_before_destroy replacement
+NETWORK = "network"  # the kind of a network piece's change
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class Step:
     def provider(self) -> str:
         """The provider key this step talks to (for per-provider parallelism limits)."""
         c = self.change
+        if c.kind == NETWORK:
+            return _network_provider(c)
         if self.op in (CREATE, UPDATE) and c.placement is not None and c.placement.groups:
             return c.placement.groups[0].chosen.provider
         if c.prior is not None and c.prior.groups:
@@ -71,6 +78,31 @@ def _prior_deps(change: Change) -> tuple[str, ...]:
     if change.prior is not None and change.prior.depends_on:
         return tuple(change.prior.depends_on)
     return tuple(change.depends_on)
+
+
+def _network_provider(c: Change) -> str:
+    return str((c.after or c.before or {}).get("provider") or "")
+
+
+def _order_networks(steps: Mapping[str, Step], deps: dict[str, set[str]]) -> None:
+    """Nodes wait for the network creates of their provider; network deletes wait for
+    every node delete (a subnet cannot go while a NIC in it exists)."""
+    net_creates: dict[str, list[str]] = {}
+    net_deletes: list[str] = []
+    node_deletes: list[str] = []
+    for key, step in steps.items():
+        if step.change.kind == NETWORK:
+            if step.op == CREATE:
+                net_creates.setdefault(_network_provider(step.change), []).append(key)
+            elif step.op == DELETE:
+                net_deletes.append(key)
+        elif step.op in (DELETE, DELETE_OLD):
+            node_deletes.append(key)
+    for key, step in steps.items():
+        if step.change.kind != NETWORK and step.op in (CREATE, UPDATE):
+            deps[key].update(net_creates.get(step.provider, ()))
+    for key in net_deletes:
+        deps[key].update(node_deletes)
 
 
 def build_graph(plan: Plan) -> ActionGraph:
@@ -139,6 +171,7 @@ def build_graph(plan: Plan) -> ActionGraph:
                 if DELETE in dops:
                     deps[key].add(dops[DELETE])
 
+    _order_networks(steps, deps)
     try:
         TopologicalSorter({k: tuple(v) for k, v in deps.items()}).prepare()
     except CycleError as e:

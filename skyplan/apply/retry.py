@@ -1,7 +1,9 @@
 """Retrying transient provider errors (throttling, timeouts, 5xx).
 
 Exponential backoff with full jitter: before attempt ``n`` (n >= 1) wait a random
-time in ``[0, min(cap, base * 2**(n-1))]``. Bounded twice: at most ``attempts``
+time in ``[0, min(cap, base * 2**(n-1))]``, or longer when the error carries the
+server's ``retry_after`` (seconds, from a ``Retry-After`` header; capped at
+``cap``). Bounded twice: at most ``attempts``
 calls and at most ``total`` seconds of waiting. ``sleep`` and ``rand`` are
 injectable so tests never wait.
 """
@@ -53,6 +55,9 @@ def call_with_retry(
             if attempt >= policy.attempts:
                 raise
             wait = policy.delay(attempt)
+            hinted = getattr(e, "retry_after", None)
+            if hinted:
+                wait = max(wait, min(policy.cap, float(hinted)))
             if waited + wait > policy.total:
                 raise
             if on_retry is not None:

@@ -17,7 +17,7 @@ from typing import List, Optional
 
 import typer
 
-from skyplan.commands.common import JSON_OPT, VAR_FILE_OPT, VAR_OPT, _esc, console, fail
+from skyplan.commands.common import JSON_OPT, LOCK_OPT, VAR_FILE_OPT, VAR_OPT, _esc, console, fail, state_lock
 
 EXIT_INTERRUPTED = 130
 
@@ -90,6 +90,9 @@ def provider_keys_for(plan) -> list[str]:
         if c.prior is not None:
             keys.update(g.placement.provider for g in c.prior.groups)
             keys.update(i.provider for i in c.prior.instances if i.provider)
+        if c.kind == "network":  # a provider's network piece names its provider
+            keys.add(str((c.after or c.before or {}).get("provider") or ""))
+    keys.discard("")
     return sorted(keys)
 
 
@@ -128,6 +131,8 @@ def run_plan(plan, store, graph, *, parallelism: int, as_json: bool, providers=N
             err.print(f"\n[bold red]Error:[/] {_esc(key)} failed:")
             for line in result.errors[key].splitlines():
                 err.print(f"  {line}", markup=False)
+        if result.lock_lost:
+            err.print(f"\n[bold red]Error:[/] {_esc(result.lock_lost)}")
         for warning in result.warnings:
             err.print(f"[yellow]Warning:[/] {_esc(warning)}")
         for key in result.skipped + result.abandoned:
@@ -159,7 +164,7 @@ def _show_plan(plan, as_json: bool, no_color: bool) -> None:
 
 
 def _apply_saved(path: Path, *, parallelism: Optional[int], as_json: bool, no_color: bool,
-                 lock_timeout: float) -> int:
+                 lock_timeout: float, lock: bool = True) -> int:
     from skyplan import workflow
     from skyplan.commands.run_view import graph_for_plan
     from skyplan.planner.planfile import check_plan_against_state, load_plan
@@ -168,7 +173,7 @@ def _apply_saved(path: Path, *, parallelism: Optional[int], as_json: bool, no_co
     graph = graph_for_plan(plan)
     store = workflow.open_state(graph)
     try:
-        with store.lock("apply", timeout=lock_timeout):
+        with state_lock(store, "apply", lock=lock, timeout=lock_timeout):
             check_plan_against_state(plan, store)
             _show_plan(plan, as_json, no_color)
             if not plan.has_changes:
@@ -189,7 +194,7 @@ def _plan_and_apply(dir: Path, options, *, auto_approve: bool, as_json: bool, no
     graph = workflow.load_config(dir, options.vars, options.var_files)
     store = workflow.open_state(graph)
     try:
-        with store.lock(what, timeout=options.lock_timeout):
+        with state_lock(store, what, lock=options.lock, timeout=options.lock_timeout):
             if options.refresh_only:
                 return _accept_refresh(graph, store, options, auto_approve=auto_approve, as_json=as_json,
                                        no_color=no_color)
@@ -252,10 +257,12 @@ def apply_cmd(
     target: Optional[List[str]] = typer.Option(None, "--target", help="Apply only ADDRESS and what it depends on (repeatable)."),
     replace: Optional[List[str]] = typer.Option(None, "--replace", help="Force replacement of ADDRESS (repeatable)."),
     catalog: Optional[Path] = typer.Option(None, "--catalog", help="Use this catalog CSV instead of the configured one."),
+    lock: bool = LOCK_OPT,
     lock_timeout: str = typer.Option("0s", "--lock-timeout", help="How long to wait for the state lock, e.g. 5s."),
     refresh: bool = typer.Option(True, "--refresh/--no-refresh", help="Ask the providers what exists first (-refresh=false skips it)."),
     refresh_only: bool = typer.Option(False, "--refresh-only", help="Record what the providers report in state; change nothing."),
     reoptimize: bool = typer.Option(False, "--reoptimize", help="Move running workloads when a cheaper placement exists."),
+    destroy: bool = typer.Option(False, "--destroy", help="Destroy everything this configuration manages (as `skyplan destroy`)."),
     no_color: bool = typer.Option(False, "--no-color", help="Plain output without colour."),
 ) -> int:
     """Carry out a plan: create, update and delete workloads in dependency order."""
@@ -266,8 +273,9 @@ def apply_cmd(
     if path.is_file():
         if not is_plan_file(path):
             fail(f"{path} is not a skyplan plan file", hint="give a configuration folder or a file from `skyplan plan -out FILE`")
-        if var or var_file or target or replace or refresh_only:
-            fail("a saved plan is applied exactly: -var, -var-file, -target, -replace and --refresh-only cannot change it",
+        if var or var_file or target or replace or refresh_only or destroy:
+            fail("a saved plan is applied exactly: -var, -var-file, -target, -replace, -destroy and --refresh-only "
+                 "cannot change it",
                  hint="make a new plan with those flags: skyplan plan -out FILE")
         try:
             timeout = parse_duration(lock_timeout)
@@ -275,15 +283,16 @@ def apply_cmd(
             fail(f"-lock-timeout: {e}")
         if parallelism is not None and parallelism < 1:
             fail(f"-parallelism must be at least 1 (got {parallelism})")
-        return _apply_saved(path, parallelism=parallelism, as_json=json_out, no_color=no_color, lock_timeout=timeout)
+        return _apply_saved(path, parallelism=parallelism, as_json=json_out, no_color=no_color, lock_timeout=timeout,
+                            lock=lock)
     if not path.exists():
         fail(f"{path} does not exist", hint="give a configuration folder or a saved plan file")
-    options = plan_options(target=target, replace=replace, refresh=refresh, refresh_only=refresh_only,
-                           reoptimize=reoptimize, var=var, var_file=var_file,
+    options = plan_options(target=target, replace=replace, destroy=destroy, refresh=refresh,
+                           refresh_only=refresh_only, reoptimize=reoptimize, var=var, var_file=var_file,
                            parallelism=10 if parallelism is None else parallelism,
-                           catalog=catalog, lock_timeout=lock_timeout)
+                           catalog=catalog, lock=lock, lock_timeout=lock_timeout)
     return _plan_and_apply(path, options, auto_approve=auto_approve, as_json=json_out, no_color=no_color,
-                           destroy=False)
+                           destroy=destroy)
 
 
 def destroy_cmd(
@@ -294,6 +303,7 @@ def destroy_cmd(
     json_out: bool = JSON_OPT,
     var: Optional[List[str]] = VAR_OPT,
     var_file: Optional[List[Path]] = VAR_FILE_OPT,
+    lock: bool = LOCK_OPT,
     lock_timeout: str = typer.Option("0s", "--lock-timeout", help="How long to wait for the state lock, e.g. 5s."),
     refresh: bool = typer.Option(True, "--refresh/--no-refresh", help="Ask the providers what exists first."),
     no_color: bool = typer.Option(False, "--no-color", help="Plain output without colour."),
@@ -304,7 +314,7 @@ def destroy_cmd(
     if not dir.exists():
         fail(f"{dir} does not exist", hint="give the configuration folder whose resources to destroy")
     options = plan_options(target=target, destroy=True, refresh=refresh, var=var, var_file=var_file,
-                           parallelism=parallelism, lock_timeout=lock_timeout)
+                           parallelism=parallelism, lock=lock, lock_timeout=lock_timeout)
     return _plan_and_apply(dir, options, auto_approve=auto_approve, as_json=json_out, no_color=no_color,
                            destroy=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, NoReturn, Optional, Sequence
 
@@ -18,6 +19,18 @@ DIR_ARG = typer.Argument(Path("."), help="Configuration folder (default: the cur
 VAR_OPT = typer.Option(None, "--var", help="Set a variable: NAME=VALUE (repeatable). Also -var.")
 VAR_FILE_OPT = typer.Option(None, "--var-file", help="Load variables from a .skyvars.hcl or .json file (repeatable). Also -var-file.")
 JSON_OPT = typer.Option(False, "--json", help="Machine-readable JSON output.")
+LOCK_OPT = typer.Option(True, "--lock/--no-lock",
+                        help="Hold the state lock (-lock=false skips it: only when nothing else can run on this state).")
+
+
+@contextmanager
+def state_lock(store, operation: str, *, lock: bool = True, timeout: float = 0.0):
+    """The state lock for the block, or nothing with ``-lock=false``."""
+    if not lock:
+        yield None
+        return
+    with store.lock(operation, timeout=timeout) as info:
+        yield info
 
 
 def no_color() -> bool:

@@ -10,7 +10,8 @@ from typing import List, Optional
 
 import typer
 
-from skyplan.commands.common import DIR_ARG, VAR_FILE_OPT, VAR_OPT, console, fail, list_opt, parse_vars
+from skyplan.commands.common import (DIR_ARG, LOCK_OPT, VAR_FILE_OPT, VAR_OPT, console, fail, list_opt, parse_vars,
+                                     state_lock)
 
 EXIT_IN_SYNC, EXIT_ERROR, EXIT_DRIFT, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMATS = ("text", "json", "markdown")
@@ -40,6 +41,7 @@ def drift(
     fmt: str = typer.Option("text", "--format", help="Report format: text, json or markdown."),
     repair: bool = typer.Option(False, "--repair", help="Plan and apply what restores the declared state."),
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Repair without asking for confirmation."),
+    lock: bool = LOCK_OPT,
     lock_timeout: str = typer.Option("60s", "--lock-timeout", help="How long to wait for the state lock (e.g. 30s, 2m). Also -lock-timeout."),
     parallelism: int = typer.Option(10, "--parallelism", help="Repair actions run at once. Also -parallelism."),
     var: Optional[List[str]] = VAR_OPT,
@@ -74,7 +76,7 @@ def drift(
              hint="run skyplan apply first (`state { path = ... }` in the skyplan block says where state is kept)")
     store = workflow.open_state(graph, create=False)
     try:
-        with store.lock("drift --repair" if repair else "drift", timeout=timeout):
+        with state_lock(store, "drift --repair" if repair else "drift", lock=lock, timeout=timeout):
             prior = store.snapshot()
             providers = workflow.build_providers(graph)
             refreshed = refresh(prior, providers, ignore=ignore)

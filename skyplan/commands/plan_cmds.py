@@ -169,7 +169,9 @@ def output_cmd(
     json_out: bool = JSON_OPT,
     raw: bool = typer.Option(False, "--raw", help="Print a string output's value without quotes."),
 ) -> int:
-    """Print the outputs recorded in state by the last apply."""
+    """Print the outputs recorded in state by the last apply. A sensitive output is shown
+    as <sensitive>; only asking for it by name with --raw or --json prints its value
+    (to hand it to a script), as `state pull` does for everything."""
     from skyplan.commands.state_view import format_value, load_snapshot
 
     if name is not None and dir == Path(".") and not name.isidentifier() and Path(name).is_dir():
@@ -189,10 +191,11 @@ def output_cmd(
                      hint="use --json for structured values")
             print(value if not isinstance(value, bool) else str(value).lower())
         else:
-            print(format_value(value))
+            print("<sensitive>" if outputs[name].get("sensitive") else format_value(value))
         return 0
     if json_out:
-        emit_json({k: {"sensitive": bool(v.get("sensitive")), "value": v.get("value")} for k, v in sorted(outputs.items())})
+        emit_json({k: {"sensitive": bool(v.get("sensitive")), "value": None if v.get("sensitive") else v.get("value")}
+                   for k, v in sorted(outputs.items())})
         return 0
     if not outputs:
         print("No outputs found. Outputs are recorded by `skyplan apply`.", file=sys.stderr)

@@ -18,17 +18,26 @@ from skyplan.commands.common import JSON_OPT, VAR_FILE_OPT, VAR_OPT, console, em
 
 
 def graph_for_plan(plan):
-    """The configuration a saved plan was made from (for provider settings and the state
-    path); a bare graph rooted at the plan's folder when it no longer loads."""
+    """The configuration a saved plan was made from, evaluated with the variable values it
+    was made with (the sensitive ones are kept in the 0600 plan file), so apply uses exactly
+    its provider blocks. StalePlanError when the configuration no longer loads or is not
+    the one the plan was made from (its hash differs)."""
     from skyplan import workflow
-    from skyplan.config.model import DesiredGraph
-    from skyplan.errors import DiagnosticsError
+    from skyplan.errors import DiagnosticsError, StalePlanError
 
     root = plan.config_dir or "."
+    again = "run `skyplan plan -out FILE` again and apply the new plan"
     try:
-        return workflow.load_config(root, dict(plan.variables or {}))
-    except DiagnosticsError:
-        return DesiredGraph(root=str(Path(root).resolve()))
+        graph = workflow.load_config(root, {**dict(plan.variables or {}), **dict(plan.sensitive_variables or {})})
+    except DiagnosticsError as e:
+        first = next((d for d in e.diagnostics if d.severity == "error"), None)
+        why = f": {first.source + ': ' if first and first.source else ''}{first.summary}" if first else ""
+        raise StalePlanError(f"Saved plan cannot be applied: the configuration it was made from in {root} no "
+                             f"longer loads{why}", hint=again) from None
+    if plan.config_hash and graph.config_hash != plan.config_hash:
+        raise StalePlanError(f"Saved plan is stale: the configuration changed since this plan was made "
+                             f"(files or variable values in {root})", hint=again)
+    return graph
 
 
 def _context(dir: Path, var, var_file):
@@ -103,6 +112,8 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
             errors[key] = str(e).splitlines()[0] if str(e) else type(e).__name__
     rows = []
     for address, rec in sorted(snapshot.resources.items()):
+        if rec.kind == "network":
+            continue  # a provider's network piece, not a workload: `skyplan state list` shows them
         keys = {g.placement.provider for g in rec.groups}
         live = [i for k in keys for i in live_by_provider.get(k, []) if i.address == address]
         err = next((errors[k] for k in keys if k in errors), None)

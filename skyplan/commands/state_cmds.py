@@ -11,7 +11,8 @@ from typing import List, Optional
 
 import typer
 
-from skyplan.commands.common import DIR_ARG, JSON_OPT, VAR_FILE_OPT, VAR_OPT, console, emit_json, parse_vars
+from skyplan.commands.common import (DIR_ARG, JSON_OPT, LOCK_OPT, VAR_FILE_OPT, VAR_OPT, console, emit_json, parse_vars,
+                                     state_lock)
 from skyplan.errors import DiagnosticsError, StateError
 
 STATE_OPT = typer.Option(None, "--state", help="State file to use instead of the config folder's.")
@@ -105,13 +106,14 @@ def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. wor
 
 @state_app.command("mv")
 def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = typer.Argument(..., help="New address."),
-           dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+           dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock: bool = LOCK_OPT,
+           lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Rename a resource in state without touching the cloud. An address without a
     key (workload.shard) moves every count/for_each instance, keeping the keys."""
     from skyplan.addrs import Address
 
     src, dst = _address(src), _address(dst)
-    with _open(dir, state) as store, store.lock("state mv", timeout=_timeout(lock_timeout)):
+    with _open(dir, state) as store, state_lock(store, "state mv", lock=lock, timeout=_timeout(lock_timeout)):
         pairs = [(src, dst)]
         if store.get(src) is None:
             instances = _instances_of(store, src)
@@ -129,11 +131,11 @@ def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = t
 
 @state_app.command("rm")
 def rm_cmd(address: str = typer.Argument(..., help="Address to forget."), dir: Path = DIR_ARG,
-           state: Optional[Path] = STATE_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+           state: Optional[Path] = STATE_OPT, lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Forget a resource without destroying it (it keeps running, unmanaged). An
     address without a key (workload.shard) forgets every count/for_each instance of it."""
     address = _address(address)
-    with _open(dir, state) as store, store.lock("state rm", timeout=_timeout(lock_timeout)):
+    with _open(dir, state) as store, state_lock(store, "state rm", lock=lock, timeout=_timeout(lock_timeout)):
         rec = store.get(address)
         recs = [rec] if rec is not None else _instances_of(store, address)
         if not recs:
@@ -178,7 +180,7 @@ def pull_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT) -> None:
 def push_cmd(file: str = typer.Argument(..., help="JSON written by state pull ('-' for stdin)."),
              dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
              force: bool = typer.Option(False, "--force", help="Push even if lineage differs or the serial is older."),
-             lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+             lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Replace state with a JSON document from state pull (lineage and serial checked)."""
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text()
@@ -188,7 +190,8 @@ def push_cmd(file: str = typer.Argument(..., help="JSON written by state pull ('
         data = json.loads(text)
     except ValueError as e:
         raise StateError(f"{file} is not JSON: {e}", hint="state push takes a file written by: skyplan state pull") from None
-    with _open(dir, state, create=True) as store, store.lock("state push", timeout=_timeout(lock_timeout)):
+    with _open(dir, state, create=True) as store, \
+            state_lock(store, "state push", lock=lock, timeout=_timeout(lock_timeout)):
         if store.serial > 0:
             store.backup()
         serial = store.import_json(data, force=force)
@@ -214,24 +217,45 @@ def history_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
 def force_unlock_cmd(lock_id: str = typer.Argument(..., help="The lock ID shown in the lock error."),
                      dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
                      force: bool = typer.Option(False, "--force", help="Do not ask for confirmation. Also -force.")) -> None:
-    """Remove a state lock left by a process that is gone."""
-    from skyplan.state.lock import check_lock_id
+    """Remove a state lock left by a process that is gone (never one whose holder runs on this host)."""
+    from skyplan.state.lock import check_lock_id, refuse_live_holder
 
     with _open(dir, state) as store:
         holder = store.current_lock()
         if holder is None:
             raise StateError(f"state {store.path} is not locked")
         check_lock_id(holder, lock_id, str(store.path))  # a wrong ID is refused before any prompt
+        refuse_live_holder(holder)  # even with -force: stop that process first
+        err = console(stderr=True)
+        stale = holder.stale_reason(store.lease)
+        if not holder.local:
+            err.print(f"Warning: the holder runs on another host ({holder.host}); skyplan cannot check whether it "
+                      f"is still running (last heartbeat {holder.heartbeat_age():.0f}s ago, lease "
+                      f"{store.lease:.0f}s). If it is, removing its lock lets two operations run at once; it "
+                      "stops at its next action once it sees its lock is gone.", markup=False)
         if not force:
-            err = console(stderr=True)
-            err.print(holder.describe())
-            stale = holder.stale_reason()
-            err.print(f"The lock looks stale: {stale}." if stale else
-                      "Warning: its holder still looks alive; removing the lock lets two operations write at once.")
-            if not typer.confirm("Remove this lock?", default=False):
-                raise StateError("force-unlock cancelled; the lock was left in place")
+            err.print(holder.describe(), markup=False)
+            if stale:
+                err.print(f"The lock looks stale: {stale}.", markup=False)
+            _confirm_unlock(lock_id)
         store.force_unlock(lock_id)
     console().print(f"Lock {lock_id} removed. State is unlocked.")
+
+
+def _confirm_unlock(lock_id: str) -> None:
+    """Ask on stdin; without an answer (no terminal, stdin closed) say how to confirm."""
+    sys.stdout.write("Remove this lock? Only 'y' or 'yes' will be accepted: ")
+    sys.stdout.flush()
+    try:
+        answer = sys.stdin.readline() if sys.stdin is not None and not sys.stdin.closed else ""
+    except (OSError, ValueError):
+        answer = ""
+    if answer == "":
+        print()
+        raise StateError("force-unlock needs confirmation, and there is no terminal to ask on",
+                         hint=f"confirm with -force: skyplan force-unlock -force {lock_id}")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise StateError("force-unlock cancelled; the lock was left in place")
 
 
 def import_cmd(address: str = typer.Argument(..., help="Address declared in the configuration, e.g. workload.train."),
@@ -239,7 +263,7 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
                dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
                provider: Optional[str] = typer.Option(None, "--provider", help="Provider key when it is ambiguous."),
                var: Optional[List[str]] = VAR_OPT, var_file: Optional[List[str]] = VAR_FILE_OPT,
-               lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+               lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Adopt an existing cloud object into state at ADDRESS."""
     from skyplan.providers import get_provider
     from skyplan.state import default_state_path
@@ -257,7 +281,7 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
             _not_in_state(store, address)
     prov = get_provider(cfg)
     inst = read_existing(prov, key, provider_id)  # nothing is written if this fails
-    with StateStore.open(path) as store, store.lock("import", timeout=_timeout(lock_timeout)):
+    with StateStore.open(path) as store, state_lock(store, "import", lock=lock, timeout=_timeout(lock_timeout)):
         _not_in_state(store, address)
         done = adopt(graph, prov, key, address, inst, store.lineage,
                      price_of=lambda i: catalog_price(graph, cfg.kind, i))

@@ -69,7 +69,12 @@ def after_apply(entry: Mapping[str, Any]) -> dict:
         out["id"] = instances[0]["id"]
     if "ip" not in out:
         ips = [x for x in entry.get("ips") or () if x]
-        ips = ips or [i.get("attributes", {}).get("ip") for i in instances if i.get("attributes", {}).get("ip")]
+        if not ips:  # the order of providers.base.Instance.ip
+            for i in instances:
+                attrs = i.get("attributes") or {}
+                ip = attrs.get("ip") or attrs.get("private_ip") or attrs.get("public_ip") or attrs.get("dns_name")
+                if ip:
+                    ips.append(ip)
         if ips:
             out["ip"] = ips[0]
     return out

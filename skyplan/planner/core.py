@@ -24,6 +24,7 @@ from skyplan.config.model import DesiredGraph, Fleet, Workload, resource_hash
 from skyplan.errors import PlanError
 from skyplan.planner import attrs as A
 from skyplan.planner.model import Action, Change, DriftItem, Plan
+from skyplan.planner.networks import is_network, network_changes
 from skyplan.planner.options import PlanOptions
 from skyplan.planner.outputs import output_changes
 from skyplan.planner.schema import REPLACE, provider_kind, rules_for
@@ -66,6 +67,8 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
             if (addr in declared and not options.destroy) or (wanted is not None and addr not in wanted):
                 continue
             rec = base.resources[addr]
+            if is_network(rec):
+                continue  # planned with the nodes that need it, below
             if addr in stray:  # nodes of it that state lost track of go with it
                 rec = _with_strays(rec, stray.pop(addr))
             reason = "delete_because_destroy" if options.destroy else (
@@ -76,6 +79,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
             if (wanted is not None and addr not in wanted) or addr in planned:
                 continue  # the address has its own change; its strays stay in the drift section
             changes.append(_delete(_synthesise(addr, stray[addr]), "delete_because_unmanaged", None))
+        changes += network_changes(desired, changes, base, options, wanted)
 
     for c in changes:
         if (c.action is Action.DELETE or c.action.is_replace) and c.lifecycle.get("prevent_destroy"):
@@ -99,6 +103,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
         drift=tuple(drift), output_changes={} if options.refresh_only else output_changes(
             desired, prior, has_resource_changes, options.destroy),
         variables={k: v.value for k, v in desired.variables.items() if not v.sensitive},
+        sensitive_variables={k: v.value for k, v in desired.variables.items() if v.sensitive},
         catalog=dict(catalog or {}), options=options.to_json(),
         solver=_solver_info(solution),
         cost_before=round(cost_before, 6), cost_after=round(cost_after, 6), created_at=created_at,

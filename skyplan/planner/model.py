@@ -87,6 +87,10 @@ class Plan:
     drift: tuple[DriftItem, ...] = ()
     output_changes: Mapping[str, Any] = field(default_factory=dict)
     variables: Mapping[str, Any] = field(default_factory=dict)  # non-sensitive values only
+    # The sensitive variables' values: kept only in the 0600 plan file, so that apply
+    # evaluates exactly the configuration (provider blocks included) the plan was
+    # made from; never rendered.
+    sensitive_variables: Mapping[str, Any] = field(default_factory=dict, repr=False)
     catalog: Mapping[str, Any] = field(default_factory=dict)  # {"source", "observed_at"}
     options: Mapping[str, Any] = field(default_factory=dict)  # destroy, parallelism, targets, refresh_only, ...
     solver: Mapping[str, Any] = field(default_factory=dict)  # status, gap, backend, seconds

@@ -20,11 +20,22 @@ _ACTION_WORD = {
 }
 
 
+# Network pieces (planner.networks): what the reason means for the cloud.
+_NETWORK_REASONS = {
+    "create_network_for_placement": "created if missing",
+    "delete_because_unused": "no node needs it",
+    "forget_because_not_created": "forgotten; kept in the cloud: skyplan did not create it",
+}
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _where(c: Change, after: bool) -> str:
+    if c.kind == "network":  # a provider's network piece: its provider and region
+        attrs = (c.after if after else c.before) or {}
+        return f"{attrs['provider']}/{attrs['region']}" if attrs.get("provider") and attrs.get("region") else "—"
     if after:
         if c.action is Action.DELETE or c.placement is None:
             return "—"
@@ -58,7 +69,7 @@ def _table(plan: Plan) -> list[str]:
             before if before == after else f"{before} → {after}")
         cb, ca = _cost(c, False), _cost(c, True)
         cost = ca if cb == "—" else cb if ca == "—" else (cb if cb == ca else f"{cb} → {ca}")
-        reason = f" ({c.reason.replace('_', ' ')})" if c.reason else ""
+        reason = f" ({_NETWORK_REASONS.get(c.reason) or c.reason.replace('_', ' ')})" if c.reason else ""
         out.append(f"| `{sym}` | `{_cell(c.address)}` | {_ACTION_WORD[c.action]}{_cell(reason)} | "
                    f"{_cell(where)} | {cost} |")
     return out

@@ -40,6 +40,9 @@ _REASON_TEXT = {
     "replace_because_placement_changed": "because its placement changed",
     "replace_because_missing": "because all of its nodes are gone",
     "adopt_unmanaged": "to adopt nodes found running with this state's lineage",
+    "create_network_for_placement": "created if missing; one that already exists is used and kept",
+    "delete_because_unused": "because no node needs it any more",
+    "forget_because_not_created": "skyplan did not create it, so it is kept in the cloud",
 }
 
 
@@ -195,6 +198,8 @@ def _resource(w: _Writer, c: Change) -> None:
     header = _HEADER.get(c.action)
     if header is None:
         return
+    if c.reason == "forget_because_not_created":
+        header = "will be removed from state"
     reason = _REASON_TEXT.get(c.reason or "")
     w.add(f"  # {addr} {header}" + (f" ({reason})" if reason else ""), "#")
     sym = c.action.symbol
@@ -228,7 +233,10 @@ def _resource(w: _Writer, c: Change) -> None:
         _attr_lines(w, 10, pb, pa, sub)
         w.add("        }")
     if c.after_unknown or c.action in (Action.CREATE,) or c.action.is_replace:
-        if c.action is not Action.DELETE:
+        if c.action is not Action.DELETE and c.kind == "network":  # a provider's network piece has no nodes
+            w.add("      + created        = (known after apply)", "+")
+            w.add("      + id             = (known after apply)", "+")
+        elif c.action is not Action.DELETE:
             w.add("      + instances = (known after apply)", "+")
     w.add("    }")
     w.add()

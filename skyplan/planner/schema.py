@@ -60,6 +60,8 @@ SCHEMAS: dict[tuple[str, str] | str, AttributeRules] = {
     ("kubernetes", "service"): SERVICE,
     # An EC2 instance's user data (env, setup, run) is fixed at launch; tags update in place.
     ("aws", "service"): SERVICE.merged(env=REPLACE, ports=UPDATE),
+    # So is an Azure VM's custom data.
+    ("azure", "service"): SERVICE.merged(env=REPLACE, ports=UPDATE),
 }
 
 

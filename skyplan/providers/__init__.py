@@ -38,11 +38,18 @@ def _kubernetes(cfg: ProviderConfig) -> Provider:
     return KubernetesProvider(cfg)
 
 
+def _azure(cfg: ProviderConfig) -> Provider:
+    from skyplan.providers.azure import AzureProvider
+
+    return AzureProvider(cfg)
+
+
 REGISTRY: dict[str, Factory] = {
     "local": _local,
     "aws": _aws,
     "gcp": _gcp,
     "kubernetes": _kubernetes,
+    "azure": _azure,
 }
 
 
@@ -51,21 +58,29 @@ def register(kind: str, factory: Factory) -> None:
     REGISTRY[kind] = factory
 
 
-# Kinds the catalog prices and the solver places, but that cannot be launched yet.
-PLAN_ONLY = ("azure",)
+def _azure_network(cfg: ProviderConfig, region: str) -> list:
+    from skyplan.providers.azure.network import pieces
+
+    return pieces(cfg, region)
+
+
+# Kinds whose nodes need network pieces that skyplan creates per region (base.SupportsNetworks);
+# each layout is pure, so the planner can name the pieces without calling the cloud.
+NETWORK_LAYOUTS: dict[str, Callable[[ProviderConfig, str], list]] = {
+    "azure": _azure_network,
+}
+
+
+def network_pieces(cfg: ProviderConfig, region: str) -> list:
+    """The network pieces a node of ``cfg``'s provider needs in ``region`` (none for most kinds)."""
+    layout = NETWORK_LAYOUTS.get(cfg.kind)
+    return layout(cfg, region) if layout is not None else []
 
 
 def get_provider(cfg: ProviderConfig) -> Provider:
     try:
         factory = REGISTRY[cfg.kind]
     except KeyError:
-        if cfg.kind in PLAN_ONLY:
-            raise ProviderError(
-                f"skyplan can price and plan {cfg.kind} placements but cannot launch on {cfg.kind} in this version",
-                provider=cfg.key,
-                hint=f"nothing was changed; to apply now, leave {cfg.kind!r} out of the workloads' "
-                     f"placement.providers (or remove the provider \"{cfg.kind}\" block) and plan again",
-            ) from None
         raise ProviderError(
             f"provider {cfg.kind!r} is not available in this build of skyplan",
             provider=cfg.key,
@@ -74,4 +89,4 @@ def get_provider(cfg: ProviderConfig) -> Provider:
     return factory(cfg)
 
 
-__all__ = ["Instance", "LaunchRequest", "Provider", "REGISTRY", "register", "get_provider"]
+__all__ = ["Instance", "LaunchRequest", "Provider", "REGISTRY", "register", "get_provider", "network_pieces"]

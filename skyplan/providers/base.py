@@ -71,6 +71,17 @@ class Instance:
     tags: Mapping[str, str] = field(default_factory=dict)
     attributes: Mapping[str, Any] = field(default_factory=dict)  # ip, exit_code, started_at, ...
 
+    @property
+    def ip(self) -> str | None:
+        """The address other nodes reach this one at (``workload.head.ip``): the
+        provider's ``ip`` attribute, else its private address, else its public one,
+        else its DNS name (Kubernetes Services); None while it has none."""
+        for key in ("ip", "private_ip", "public_ip", "dns_name"):
+            value = self.attributes.get(key)
+            if value:
+                return str(value)
+        return None
+
     def to_json(self) -> dict:
         return {
             "provider": self.provider, "id": self.id, "address": self.address, "lineage": self.lineage,
@@ -110,6 +121,24 @@ class Provider(Protocol):
 class SupportsImport(Protocol):
     def read(self, provider_id: str) -> Instance:
         """Describe one existing object by provider id (for ``skyplan import``)."""
+
+
+@runtime_checkable
+class SupportsNetworks(Protocol):
+    """A provider whose nodes need network objects per region that skyplan creates
+    (Azure: resource group, security group, virtual network, subnet). Each piece is a
+    state record of kind ``network``; the planner names them with the pure
+    ``providers.network_pieces`` and apply creates them before, and deletes them after,
+    the nodes that use them."""
+
+    def network_pieces(self, region: str) -> Sequence[Any]:
+        """The pieces (``.address``, ``.depends_on``, ``.attributes()``) a node in ``region`` needs."""
+
+    def ensure_network(self, piece: Any, lineage: str) -> Mapping[str, Any]:
+        """Create ``piece`` when missing; its attributes plus ``id`` and ``created``."""
+
+    def delete_network(self, attributes: Mapping[str, Any]) -> str:
+        """Delete a piece skyplan created; leave one it found existing. Says what it did."""
 
 
 @runtime_checkable

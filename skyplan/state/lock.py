@@ -3,9 +3,16 @@
 Taking the lock is one ``BEGIN IMMEDIATE`` transaction that finds the lock
 table empty and inserts a row, so of two processes racing for it exactly one
 wins. The holder refreshes ``heartbeat`` from a background thread on its own
-connection. A lock is *stale* when its holder is on this host and its pid is
-gone, or when its heartbeat is older than the lease; stale locks are reported,
-never taken over silently: ``skyplan force-unlock ID`` removes them.
+connection.
+
+A holder on this host is *provably gone* when its pid is no longer running, or
+now belongs to a process that started after the lock was taken: its lock is
+taken over at once, said, and journaled. A holder on another host cannot be
+checked: its lock is *stale* once its heartbeat stopped longer ago than the
+lease; that is reported with the age, and a command given ``-lock-timeout``
+waits for the lease to run out and then takes the lock over. Each acquisition
+gets the next ``generation`` (the fencing token): a holder whose lock row is gone
+is refused every later write (``StateStore.check_lock``).
 """
 
 from __future__ import annotations
@@ -52,6 +59,41 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def pid_start_ticks(pid: int) -> str:
+    """The kernel's start time of ``pid`` (clock ticks since boot, Linux /proc), or ""."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]  # field 22: starttime
+    except (OSError, IndexError):
+        return ""
+
+
+def pid_started_at(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds), where the system says (Linux /proc)."""
+    try:
+        ticks = int(pid_start_ticks(pid))
+        with open("/proc/stat") as f:
+            btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _epoch(iso: str) -> float | None:
+    try:
+        return datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        try:
+            return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+
+
+# A process that started this long after the lock was taken cannot be its holder
+# (the boot time /proc gives is whole seconds).
+_PID_REUSE_MARGIN = 2.0
+
+
 @dataclass(frozen=True)
 class LockInfo:
     """Who holds the state lock, for what, since when."""
@@ -64,14 +106,58 @@ class LockInfo:
     created: str
     heartbeat: float  # epoch seconds of the last heartbeat
     version: str = ""
+    generation: int = 0  # the fencing token: meta.lock_generation when it was taken
+    pid_start: str = ""  # the holder's start time (pid_start_ticks), "" where unknown
+
+    @property
+    def local(self) -> bool:
+        """Held by a process on this host (whose pid can be checked)."""
+        return self.host == hostname()
+
+    def gone_reason(self) -> str:
+        """Why the holder is provably gone (same host only), or ""."""
+        if not self.local:
+            return ""
+        if not pid_alive(self.pid):
+            return f"process {self.pid} is no longer running on {self.host}"
+        if self.pid_start:
+            now = pid_start_ticks(self.pid)
+            if now and now != self.pid_start:
+                return (f"pid {self.pid} now belongs to another process (started later than the holder), "
+                        "so its holder is gone")
+            return ""
+        started, created = pid_started_at(self.pid), _epoch(self.created)
+        if started is not None and created is not None and started > created + _PID_REUSE_MARGIN:
+            return (f"pid {self.pid} now belongs to a process that started after the lock was taken "
+                    f"({self.created}), so its holder is gone")
+        return ""
+
+    def holder_alive(self) -> bool:
+        """The holder is a running process on this host."""
+        return self.local and not self.gone_reason()
+
+    def heartbeat_age(self, now: float | None = None) -> float:
+        return (time.time() if now is None else now) - self.heartbeat
 
     def stale_reason(self, lease: float = LEASE_SECONDS, now: float | None = None) -> str:
         """Why this lock looks abandoned, or "" if its holder seems alive."""
-        if self.host == hostname() and not pid_alive(self.pid):
-            return f"process {self.pid} is no longer running on {self.host}"
-        age = (time.time() if now is None else now) - self.heartbeat
+        gone = self.gone_reason()
+        if gone:
+            return gone
+        age = self.heartbeat_age(now)
         if age > lease:
             return f"its last heartbeat was {age:.0f}s ago (lease {lease:.0f}s)"
+        return ""
+
+    def takeover_reason(self, lease: float = LEASE_SECONDS, *, waiting: bool = False, now: float | None = None) -> str:
+        """Why this lock may be taken over now, or "": its holder on this host is provably
+        gone; or (only for a caller that waits, ``-lock-timeout``) its holder is on another
+        host and its heartbeat stopped longer ago than the lease."""
+        if self.local:
+            return self.gone_reason()
+        age = self.heartbeat_age(now)
+        if waiting and age > lease:
+            return f"its heartbeat from {self.host} stopped {age:.0f}s ago, longer than the lease ({lease:.0f}s)"
         return ""
 
     @property
@@ -86,10 +172,10 @@ class LockInfo:
     def to_json(self) -> dict:
         return {"id": self.id, "operation": self.operation, "who": self.who, "host": self.host,
                 "pid": self.pid, "created": self.created, "heartbeat": self.heartbeat_iso,
-                "version": self.version, "stale": self.stale_reason() or None}
+                "version": self.version, "generation": self.generation, "stale": self.stale_reason() or None}
 
 
-_COLUMNS = "id, operation, who, host, pid, created, heartbeat, version"
+_COLUMNS = "id, operation, who, host, pid, created, heartbeat, version, generation, pid_start"
 
 
 def read_lock(conn: sqlite3.Connection) -> LockInfo | None:
@@ -103,13 +189,30 @@ def held_error(holder: LockInfo, path: str, lease: float = LEASE_SECONDS) -> Loc
            f"since {holder.created}, lock ID {holder.id}")
     if stale:
         msg += f"\n  the lock looks stale: {stale}"
-        hint = f"if no skyplan is running on it, remove the lock with: skyplan force-unlock {holder.id}"
+    if holder.holder_alive():
+        hint = (f"process {holder.pid} is still running on this host: wait for it to finish (or stop it), "
+                "or retry with -lock-timeout=DURATION")
+    elif stale:
+        hint = (f"if no skyplan is running on {holder.host}, take the lock over with -lock-timeout=DURATION, "
+                f"or remove it with: skyplan force-unlock {holder.id}")
     else:
-        hint = ("wait for that operation to finish, or retry with -lock-timeout=DURATION; "
-                f"if it is gone, run: skyplan force-unlock {holder.id}")
+        left = max(0.0, lease - holder.heartbeat_age())
+        hint = ("wait for that operation to finish, or retry with -lock-timeout=DURATION; if it was stopped, "
+                f"its lock is taken over once its heartbeat is older than the lease ({left:.0f}s from now)")
     err = LockError(msg, hint=hint)
     err.holder = holder  # type: ignore[attr-defined]
     return err
+
+
+def refuse_live_holder(holder: LockInfo) -> None:
+    """Raise LockError when ``holder`` is a running process on this host: removing its
+    lock would let a second operation run beside it."""
+    if holder.holder_alive():
+        raise LockError(
+            f"lock {holder.id} is held by process {holder.pid} ({holder.operation!r}), which is still running "
+            "on this host; removing its lock would let two operations change state at once",
+            hint=f"stop it first (e.g. kill {holder.pid}, or Ctrl-C in its terminal); its lock is then released, "
+                 "or taken over by the next command")
 
 
 def check_lock_id(holder: LockInfo, lock_id: str, path: str) -> None:

@@ -73,7 +73,7 @@ class ResourceRecord:
         attrs["status"] = self.status
         attrs["placement"] = self.placement.to_json() if self.placement else None
         attrs["instances"] = [i.to_json() for i in self.instances]
-        attrs["ips"] = [i.attributes.get("ip") for i in self.instances if i.attributes.get("ip")]
+        attrs["ips"] = [i.ip for i in self.instances if i.ip]
         attrs["hourly_cost"] = self.hourly_cost
         return attrs
 

@@ -16,6 +16,13 @@ Tables (migration ``0001_initial``):
 ``outputs``     name, value JSON, sensitive flag
 ``lock``        at most one row: the holder of the state lock
 ``migrations``  the names of the migrations applied, in order
+
+Migration ``0002_lock_generation`` adds the fencing token: ``meta.lock_generation``
+counts every acquisition of the lock, ``lock.generation`` is the holder's, and
+``journal.generation`` says which holder wrote each row; ``lock.pid_start`` is
+the holder's process start time as the kernel gives it, so a reused pid is told
+apart from the holder. A write by a holder
+whose lock row is gone is refused (see ``StateStore.check_lock``).
 """
 
 from __future__ import annotations
@@ -56,6 +63,12 @@ _INITIAL = [
 # (name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
+    ("0002_lock_generation", [
+        "ALTER TABLE meta ADD COLUMN lock_generation INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE lock ADD COLUMN generation INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE lock ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE journal ADD COLUMN generation INTEGER NOT NULL DEFAULT 0",
+    ]),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

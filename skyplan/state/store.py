@@ -5,6 +5,12 @@ row (``synchronous=FULL`` in WAL mode), so a process killed at any moment leaves
 each resource at its old or its new version, never a mix. Reads are a single
 read transaction and yield an immutable Snapshot. One store object may be used
 from several threads (apply runs actions in parallel): calls are serialised.
+
+While this store holds the lock, every write first checks, in its own
+transaction, that the lock row is still this holder's (the fencing token, see
+``lock.py``): a holder whose lock was force-unlocked or taken over gets
+LockLostError and changes nothing more. ``journal_lost`` still records in the
+journal what such a holder did, so the next run can account for it.
 """
 
 from __future__ import annotations
@@ -12,20 +18,19 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import threading
-import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from skyplan.addrs import Address
 from skyplan.errors import StateError
 from skyplan.state import schema
 from skyplan.state.codec import RESOURCE_COLUMNS, bulk_decoding, decode_record, dumps, encode_record, resource_row, unpack
-from skyplan.state.lock import (LEASE_SECONDS, HEARTBEAT_SECONDS, Heartbeat, LockInfo, check_lock_id, held_error,
-                                hostname, read_lock, who)
+from skyplan.state.lock import LEASE_SECONDS, HEARTBEAT_SECONDS, Heartbeat, LockInfo, who
+from skyplan.state.locking import LockingMixin
 from skyplan.state.model import ResourceRecord, Snapshot
 from skyplan.state.redact import SENSITIVE, redact_record
 from skyplan.state.sqlite import BUSY_TIMEOUT, check_header, restore_hint, translate
@@ -33,13 +38,7 @@ from skyplan.state.sqlite import BUSY_TIMEOUT, check_header, restore_hint, trans
 _MARKS = ",".join("?" * 17)
 
 
-def _version() -> str:
-    from skyplan import __version__
-
-    return __version__
-
-
-class StateStore:
+class StateStore(LockingMixin):
     """Open with ``StateStore.open(path)``; use as a context manager or ``close()``."""
 
     heartbeat_interval = HEARTBEAT_SECONDS
@@ -53,7 +52,10 @@ class StateStore:
         self._lock_depth = 0
         self._heartbeat: Heartbeat | None = None
         self._depth = 0  # nesting of atomic()
+        self._fence = True  # writes check the lock row while a lock is held
         self._who = who()
+        # Where the store says what it did on its own (a lock taken over); the CLI shows it.
+        self.on_notice: Callable[[str], None] = lambda text: print(text, file=sys.stderr, flush=True)
         row = self._read_one("SELECT lineage FROM meta WHERE id = 1")
         if not row:
             raise StateError(f"state file {path} has no lineage record; it is damaged",
@@ -166,7 +168,8 @@ class StateStore:
 
     def history(self, limit: int | None = None, address: str | None = None) -> list[dict]:
         """Journal rows, newest first (before/after already redacted)."""
-        sql = "SELECT id, serial, at, who, pid, operation, address, action, outcome, detail, before, after FROM journal"
+        sql = ("SELECT id, serial, at, who, pid, operation, address, action, outcome, detail, before, after, generation"
+               " FROM journal")
         args: list[Any] = []
         if address:
             sql += " WHERE address = ?"
@@ -183,6 +186,7 @@ class StateStore:
             d = dict(zip(keys, r[:10]))
             d["before"] = json.loads(r[10]) if r[10] else None
             d["after"] = json.loads(r[11]) if r[11] else None
+            d["generation"] = r[12]
             out.append(d)
         return out
 
@@ -293,86 +297,6 @@ class StateStore:
         with self._mutex, translate(self.path):
             return backup(self._conn, self.path, self.serial, keep=keep)
 
-    # ---- locking -------------------------------------------------------------------------
-
-    @contextmanager
-    def lock(self, operation: str, *, timeout: float = 0.0) -> Iterator[LockInfo]:
-        """Hold the state lock for ``operation``. Re-entrant for this store object."""
-        with self._mutex:
-            if self._lock_info is not None:
-                self._lock_depth += 1
-                info = self._lock_info
-            else:
-                info = None
-        if info is not None:
-            try:
-                yield info
-            finally:
-                with self._mutex:
-                    self._lock_depth -= 1
-            return
-        info = self._acquire(operation, timeout)
-        try:
-            yield info
-        finally:
-            with self._mutex:
-                self._release_lock()
-
-    def current_lock(self) -> LockInfo | None:
-        with self._mutex, translate(self.path):
-            return read_lock(self._conn)
-
-    def force_unlock(self, lock_id: str) -> None:
-        """Remove the lock row with ``lock_id`` (whoever holds it)."""
-        with self._write() as conn:
-            holder = read_lock(conn)
-            if holder is None:
-                raise StateError(f"state {self.path} is not locked")
-            check_lock_id(holder, lock_id, str(self.path))
-            conn.execute("DELETE FROM lock WHERE id = ?", (lock_id,))
-            self._journal(conn, "lock", "force-unlock", "ok",
-                          f"removed lock {lock_id} ({holder.operation!r} by {holder.who}, pid {holder.pid})",
-                          holder.to_json(), None, bump=False)
-
-    def _acquire(self, operation: str, timeout: float) -> LockInfo:
-        deadline = time.monotonic() + max(0.0, timeout)
-        while True:
-            with self._mutex, translate(self.path):
-                conn = self._conn
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    holder = read_lock(conn)
-                    if holder is None:
-                        info = LockInfo(str(uuid.uuid4()), operation, self._who, hostname(), os.getpid(),
-                                        schema.now_iso(), time.time(), _version())
-                        conn.execute(
-                            "INSERT INTO lock (slot, id, operation, who, host, pid, created, heartbeat, version)"
-                            " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (info.id, info.operation, info.who, info.host, info.pid, info.created,
-                             info.heartbeat, info.version))
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                if holder is None:
-                    self._lock_info, self._lock_depth = info, 0
-                    self._heartbeat = Heartbeat(str(self.path.absolute()), info.id, self.heartbeat_interval).start()
-                    return info
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise held_error(holder, str(self.path), self.lease)
-            time.sleep(min(0.1, remaining))
-
-    def _release_lock(self) -> None:
-        info, hb = self._lock_info, self._heartbeat
-        self._lock_info, self._heartbeat, self._lock_depth = None, None, 0
-        if hb:
-            hb.stop()
-        if info:
-            with translate(self.path):
-                self._conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
-
     # ---- internals -----------------------------------------------------------------------
 
     def _read_one(self, sql: str, args: tuple = ()) -> tuple | None:
@@ -388,6 +312,8 @@ class StateStore:
             name = f"sp{self._depth}"
             conn.execute("BEGIN IMMEDIATE" if self._depth == 1 else f"SAVEPOINT {name}")
             try:
+                if self._depth == 1 and self._fence and self._lock_info is not None:
+                    self._check_fence(conn, self._lock_info)
                 yield conn
                 conn.execute("COMMIT" if self._depth == 1 else f"RELEASE {name}")
             except BaseException:
@@ -410,9 +336,11 @@ class StateStore:
         else:
             serial = conn.execute("SELECT serial FROM meta WHERE id = 1").fetchone()[0]
         operation = self._lock_info.operation if self._lock_info else ""
+        generation = self._lock_info.generation if self._lock_info else 0
         conn.execute(
-            "INSERT INTO journal (serial, at, who, pid, operation, address, action, outcome, detail, before, after)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO journal (serial, at, who, pid, operation, address, action, outcome, detail, before, after,"
+            " generation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (serial, schema.now_iso(), self._who, os.getpid(), operation, address, action, outcome, detail,
-             dumps(before) if before is not None else None, dumps(after) if after is not None else None))
+             dumps(before) if before is not None else None, dumps(after) if after is not None else None,
+             generation))
         return serial

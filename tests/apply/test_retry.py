@@ -56,3 +56,19 @@ def test_other_errors_are_not_retried():
     with pytest.raises(CapacityError):
         call_with_retry(fn, RetryPolicy(sleep=lambda s: None))
     assert len(calls) == 1
+
+
+def test_a_servers_retry_after_is_waited_at_least_up_to_the_cap():
+    waits = []
+    policy = RetryPolicy(attempts=5, base=0.5, cap=10, total=1000, sleep=waits.append, rand=lambda: 1.0)
+    throttled = [TransientError("429"), TransientError("429")]
+    throttled[0].retry_after = 3
+    throttled[1].retry_after = 60
+
+    def fn():
+        if throttled:
+            raise throttled.pop(0)
+        return "ok"
+
+    assert call_with_retry(fn, policy) == "ok"
+    assert waits == [3.0, 10.0]

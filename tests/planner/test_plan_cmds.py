@@ -37,11 +37,15 @@ def test_output_lists_hides_sensitive_and_prints_one_by_name(state_dir):
     assert "hunter2" not in out.stdout
     assert skyplan("output", str(state_dir)).stdout == out.stdout
     one = skyplan("output", "password", str(state_dir))
-    assert one.returncode == 0 and one.stdout.strip() == '"hunter2"'
+    assert one.returncode == 0 and one.stdout.strip() == "<sensitive>"
+    # Asked for by name in a form for scripts, the value itself (as Terraform's -raw/-json).
+    assert skyplan("output", "password", str(state_dir), "--raw").stdout == "hunter2\n"
+    assert json.loads(skyplan("output", "password", str(state_dir), "--json").stdout) == "hunter2"
     raw = skyplan("output", "ip", str(state_dir), "--raw")
     assert raw.stdout == "10.0.0.1\n"
     js = json.loads(skyplan("output", "--json", cwd=state_dir).stdout)
     assert js["ports"] == {"sensitive": False, "value": [80, 443]}
+    assert js["password"] == {"sensitive": True, "value": None}
     missing = skyplan("output", "nope", str(state_dir))
     assert missing.returncode == 1 and 'Output "nope" not found' in missing.stderr
     assert "Traceback" not in missing.stderr

@@ -36,7 +36,14 @@ def test_round_trip_is_exact(tmp_path):
     assert back.changes[0].placement.groups[0].fallbacks[0].region == "us-west-2"
     assert back.options["parallelism"] == 4
     assert back.catalog["observed_at"] == "2026-11-01"
-    assert back.variables == {"region": "us"} and "hunter2" not in path.read_text()
+    assert back.variables == {"region": "us"}
+    # The sensitive value stays in the owner-only file, so apply evaluates exactly this
+    # configuration; it is never rendered.
+    assert back.sensitive_variables == {"token": "hunter2"}
+    from skyplan.planner.render_json import render_json
+    from skyplan.planner.render_text import render_text
+
+    assert "hunter2" not in render_json(back) and "hunter2" not in render_text(back) and "hunter2" not in repr(back)
 
 
 def test_stale_and_foreign_plans_are_refused():

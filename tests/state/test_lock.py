@@ -23,7 +23,7 @@ def test_second_holder_is_refused_naming_the_first(store, state_path):
                     pass
             msg = str(e.value)
             assert info.id in msg and "'apply'" in msg and f"pid {os.getpid()}" in msg and info.who in msg
-            assert "stale" not in msg and "force-unlock" in e.value.hint
+            assert "stale" not in msg and f"process {os.getpid()} is still running" in e.value.hint
             t = time.monotonic()
             with pytest.raises(LockError):
                 with other.lock("plan", timeout=0.3):
@@ -64,7 +64,7 @@ def test_journal_rows_carry_the_operation(store):
     assert store.history()[0]["operation"] == "apply"
 
 
-def test_dead_holder_is_reported_stale_and_force_unlocked(store, state_path):
+def _die_holding(state_path) -> str:
     code = textwrap.dedent(f"""
         import os
         from skyplan.state.store import StateStore
@@ -74,12 +74,25 @@ def test_dead_holder_is_reported_stale_and_force_unlocked(store, state_path):
         os._exit(0)  # dies holding the lock
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    lock_id = out.stdout.strip()
-    assert lock_id, out.stderr
-    with pytest.raises(LockError, match=r"stale: process \d+ is no longer running") as e:
-        with store.lock("plan"):
-            pass
-    assert f"force-unlock {lock_id}" in e.value.hint
+    assert out.stdout.strip(), out.stderr
+    return out.stdout.strip()
+
+
+def test_dead_holder_on_this_host_is_taken_over_said_and_journaled(store, state_path):
+    lock_id = _die_holding(state_path)
+    notes = []
+    store.on_notice = notes.append
+    with store.lock("plan") as info:
+        assert info.id != lock_id and info.generation == 2
+    (note,) = notes
+    assert f"lock ID {lock_id}" in note and "is no longer running" in note
+    row = store.history()[0]
+    assert row["action"] == "lock-takeover" and lock_id in row["detail"] and row["operation"] == "plan"
+    assert store.current_lock() is None
+
+
+def test_force_unlock_of_a_dead_holder(store, state_path):
+    lock_id = _die_holding(state_path)
     with pytest.raises(StateError, match="does not match"):
         store.force_unlock("wrong-id")
     store.force_unlock(lock_id)
@@ -87,6 +100,112 @@ def test_dead_holder_is_reported_stale_and_force_unlocked(store, state_path):
     assert store.history()[0]["action"] == "force-unlock"
     with pytest.raises(StateError, match="not locked"):
         store.force_unlock(lock_id)
+
+
+def put_lock(state_path, *, host: str, pid: int, created: str | None = None, heartbeat: float | None = None,
+             operation: str = "apply", pid_start: str = "") -> str:
+    """A lock row as another process (or another host) would have written it."""
+    from skyplan.state import schema
+
+    lock_id = f"lock-{host}-{pid}"
+    with StateStore.open(state_path) as s, s.atomic() as conn:
+        conn.execute("INSERT INTO lock (slot, id, operation, who, host, pid, created, heartbeat, version, generation,"
+                     " pid_start) VALUES (1, ?, ?, ?, ?, ?, ?, ?, '0', 7, ?)",
+                     (lock_id, operation, f"ci@{host}", host, pid, created or schema.now_iso(),
+                      time.time() if heartbeat is None else heartbeat, pid_start))
+    return lock_id
+
+
+def test_a_reused_pid_does_not_keep_a_dead_holders_lock(store, state_path):
+    # The pid is alive, but its process started an hour after the lock was taken.
+    later = subprocess.Popen(["sleep", "30"])
+    try:
+        from skyplan.state.lock import hostname
+
+        lock_id = put_lock(state_path, host=hostname(), pid=later.pid, created="2020-01-01T00:00:00.000000Z")
+        notes = []
+        store.on_notice = notes.append
+        with store.lock("plan"):
+            pass
+        assert "started after the lock was taken" in notes[0] and lock_id in notes[0]
+    finally:
+        later.kill()
+        later.wait()
+
+
+def test_a_pid_whose_start_time_is_not_the_holders_is_not_the_holder(store, state_path):
+    from skyplan.state.lock import hostname, pid_start_ticks
+
+    assert pid_start_ticks(os.getpid())
+    put_lock(state_path, host=hostname(), pid=os.getpid(), pid_start="1")  # recorded start: not this process
+    notes = []
+    store.on_notice = notes.append
+    with store.lock("plan"):
+        pass
+    assert "now belongs to another process" in notes[0]
+
+
+def test_a_live_holder_on_this_host_is_never_taken_over(store, state_path):
+    from skyplan.state.lock import hostname
+
+    put_lock(state_path, host=hostname(), pid=os.getpid(), heartbeat=time.time() - 3600)
+    with pytest.raises(LockError, match="stale: its last heartbeat") as e:
+        with store.lock("plan", timeout=0.2):
+            pass
+    assert "still running on this host" in e.value.hint
+    with pytest.raises(LockError, match="still running on this host"):
+        store.force_unlock(store.current_lock().id)
+
+
+def test_another_hosts_lock_is_stale_after_the_lease_and_taken_over_by_a_waiting_command(store, state_path):
+    put_lock(state_path, host="build-7", pid=4242, heartbeat=time.time() - 125)
+    with pytest.raises(LockError, match=r"stale: its last heartbeat was 12\ds ago \(lease 60s\)") as e:
+        with store.lock("plan"):
+            pass
+    assert "-lock-timeout" in e.value.hint and "force-unlock" in e.value.hint
+    notes = []
+    store.on_notice = notes.append
+    with store.lock("plan", timeout=1):
+        pass
+    assert "stopped 12" in notes[0] and "build-7" in notes[0]
+
+
+def test_lock_timeout_waits_for_another_hosts_lease_to_run_out(store, state_path):
+    put_lock(state_path, host="build-7", pid=4242, heartbeat=time.time() - store.lease + 0.5)
+    with pytest.raises(LockError) as e:
+        with store.lock("plan"):
+            pass
+    assert "stale" not in str(e.value) and "lease" in e.value.hint
+    t = time.monotonic()
+    store.on_notice = lambda text: None
+    with store.lock("plan", timeout=5):
+        waited = time.monotonic() - t
+    assert 0.3 < waited < 3
+
+
+def test_a_holder_that_lost_its_lock_writes_nothing_more(store, state_path):
+    from skyplan.errors import LockLostError
+    from tests.state.conftest import make_record
+
+    with store.lock("apply") as info:
+        store.record(make_record(), action="create")
+        with StateStore.open(state_path) as other:
+            with other.atomic() as conn:  # as force-unlock run on another host does
+                conn.execute("DELETE FROM lock WHERE id = ?", (info.id,))
+            other.on_notice = lambda text: None
+            with other.lock("apply") as newer:
+                assert newer.generation == info.generation + 1
+                with pytest.raises(LockLostError, match="lost the state lock"):
+                    store.record(make_record("workload.other"), action="create")
+                with pytest.raises(LockLostError):
+                    store.check_lock()
+                store.journal_lost("workload.other", "create", "launched, not recorded", make_record("workload.other"),
+                                   sensitive_paths=("env.TOKEN",))
+        assert store.get("workload.other") is None
+    rows = store.history()
+    assert rows[0]["outcome"] == "lock-lost" and rows[0]["generation"] == info.generation
+    assert "secret-1" not in str(rows[0]) and rows[0]["after"]["address"] == "workload.other"
+    assert [r["generation"] for r in rows if r["action"] == "create" and r["outcome"] == "ok"] == [info.generation]
 
 
 def test_old_heartbeat_is_stale(store):

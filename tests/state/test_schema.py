@@ -25,13 +25,13 @@ def test_migrations_are_named_and_recorded(store):
 def test_pending_migration_upgrades_in_place(store, state_path, monkeypatch):
     store.record(make_record(), action="create")
     store.close()
-    extra = ("0002_test_index", ["CREATE INDEX resources_provider ON resources (provider)"])
+    extra = ("9999_test_index", ["CREATE INDEX resources_provider ON resources (provider)"])
     monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, extra])
     monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
     with StateStore.open(state_path) as s:
-        assert s._conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert s._conn.execute("PRAGMA user_version").fetchone()[0] == len(schema.MIGRATIONS)
         assert "workload.train" in s.snapshot().resources
-        assert [r[0] for r in s._conn.execute("SELECT name FROM migrations")][-1] == "0002_test_index"
+        assert [r[0] for r in s._conn.execute("SELECT name FROM migrations")][-1] == "9999_test_index"
 
 
 def test_future_schema_is_refused(store, state_path):
@@ -46,7 +46,7 @@ def test_future_schema_is_refused(store, state_path):
 
 
 def test_unknown_migration_names_are_refused(store, state_path):
-    store._conn.execute("UPDATE migrations SET name = '0001_something_else'")
+    store._conn.execute("UPDATE migrations SET name = '0001_something_else' WHERE id = 1")
     store.close()
     with pytest.raises(StateError, match="migrations this skyplan does not know"):
         StateStore.open(state_path)

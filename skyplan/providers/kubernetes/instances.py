@@ -63,11 +63,23 @@ def to_instances(obj: Mapping[str, Any], plural: str, *, provider: str, region: 
     tags.update({k[len(TAG_PREFIX):]: v for k, v in ann.items() if k.startswith(TAG_PREFIX)})
     ns, name = meta.get("namespace", "default"), meta.get("name", "")
     state_of = job_state if kind == "job" else deployment_state
+    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or [{}]
+    has_ports = bool(containers[0].get("ports"))
+
+    def dns_name(rank: int) -> dict:
+        """The name other pods reach this node at, where a Service makes one: a multi-node
+        job's headless Service names each pod, a service with ports has its ClusterIP."""
+        if kind == "job" and nodes > 1:
+            return {"dns_name": f"{name}-{rank}.{name}.{ns}.svc"}
+        if kind != "job" and has_ports:
+            return {"dns_name": f"{name}.{ns}.svc"}
+        return {}
+
     return [Instance(
         provider=provider, id=f"{ns}/{kind}/{name}/{rank}", address=address, lineage=lineage, group=group,
         rank=rank, region=region, zone=None, instance_type=ann.get(ANN_INSTANCE_TYPE, ""),
         pricing=ann.get(ANN_PRICING, "on_demand"), state=state_of(obj, rank), tags=tags,
-        attributes={"namespace": ns, "kind": kind, "name": name, "nodes": nodes},
+        attributes={"namespace": ns, "kind": kind, "name": name, "nodes": nodes, **dns_name(rank)},
     ) for rank in range(nodes)]
 
 

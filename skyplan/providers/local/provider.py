@@ -5,7 +5,15 @@ which the CLI sets to the configuration folder, else the current folder):
 
 - ``<address-slug>/<group>-<rank>/``  the node's working directory
 - ``registry/<id>.json``              the registry entry (pid, pgid, address, lineage, ...)
+- ``registry/<id>.spec.json``         what the supervisor runs: command, working directory, env
 - ``logs/<id>.log``                   the node's stdout and stderr, and supervisor events
+
+The registry holds the node's env, which may carry sensitive values: the folder
+is 0700 and its files 0600. A node's environment is only what the workload
+declares (``env``), skyplan's ``SKYPLAN_*`` node variables and, so that a
+process can run at all, ``INHERITED_ENV`` from skyplan's own environment (the
+search path, home, user, shell, terminal, locale, time zone and temp folder):
+never skyplan's other variables, such as cloud credentials.
 
 What ``list_managed`` reports for a registered node:
 
@@ -38,6 +46,14 @@ RESTART_FIELDS = ("env", "setup", "run", "ports", "image")
 
 # Run by path: the supervisor imports only the standard library, so it starts fast.
 SUPERVISOR = str(Path(__file__).with_name("supervisor.py"))
+
+# What a node inherits from skyplan's own environment (besides LC_* locale settings).
+INHERITED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LANGUAGE", "TZ", "TMPDIR")
+
+
+def inherited_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of ``environ`` a local node may see (see the module docstring)."""
+    return {k: v for k, v in environ.items() if k in INHERITED_ENV or k.startswith("LC_")}
 
 _children: dict[int, subprocess.Popen] = {}  # supervisors this process started (reaped on sight)
 
@@ -89,7 +105,7 @@ class LocalProvider:
         return [self._instance(e) for e in started]
 
     def _node_env(self, req: LaunchRequest, rank: int, nodes: int, node_id: str) -> dict[str, str]:
-        env = dict(os.environ)
+        env = inherited_env(os.environ)
         env.update({str(k): str(v) for k, v in req.env.items()})
         env.update({
             "SKYPLAN_ADDRESS": req.address, "SKYPLAN_LINEAGE": req.lineage, "SKYPLAN_GROUP": str(req.group),
@@ -103,7 +119,7 @@ class LocalProvider:
         node_id = f"{slug(req.address)}-g{req.group}-r{rank}-{secrets.token_hex(4)}"
         workdir = self.root / ".skyplan" / "local" / slug(req.address) / f"{req.group}-{rank}"
         workdir.mkdir(parents=True, exist_ok=True)
-        self.registry.logs.mkdir(parents=True, exist_ok=True)
+        self.registry.logs.mkdir(parents=True, exist_ok=True, mode=0o700)  # output may show secrets
         paths = self.registry.paths(node_id)
         entry: dict[str, Any] = {
             "id": node_id, "address": req.address, "lineage": req.lineage, "group": req.group, "rank": rank,

@@ -20,9 +20,12 @@ from typing import Iterator
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old or the new content, never half."""
+    """Write ``text`` to ``path`` so readers see the old or the new content, never half.
+    The file is 0600 from its creation: registry files may hold sensitive env values."""
     tmp = path.with_name(path.name + f".tmp{os.getpid()}-{threading.get_ident()}")
-    tmp.write_text(text)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
     os.replace(tmp, path)
 
 
@@ -108,7 +111,9 @@ class Registry:
         }
 
     def write(self, entry: dict) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.dir.stat().st_mode & 0o077:  # made by an older skyplan
+            os.chmod(self.dir, 0o700)
         write_atomic(self.paths(entry["id"])["entry"], json.dumps(entry, indent=1, sort_keys=True))
 
     def read(self, node_id: str) -> dict | None:

@@ -36,6 +36,8 @@ def test_multi_node_job_is_an_indexed_job_with_headless_service(k8s, tmp_path):
     assert svc["spec"]["clusterIP"] == "None" and svc["metadata"]["name"] == job["metadata"]["name"]
     pods = k8s.list("pods")
     assert sorted(p["spec"]["nodeName"] for p in pods) == ["gpu-a", "gpu-b"]  # 8 GPUs each: one pod per node
+    name, ns = job["metadata"]["name"], job["metadata"]["namespace"]
+    assert [i.ip for i in insts] == [f"{name}-0.{name}.{ns}.svc", f"{name}-1.{name}.{ns}.svc"]  # workload.x.ip
 
 
 def test_job_state_follows_completion(k8s, tmp_path):
@@ -70,6 +72,9 @@ def test_service_is_a_deployment_with_a_service_for_ports(k8s, tmp_path):
     assert dep["spec"]["replicas"] == 3
     (svc,) = k8s.list("services")
     assert svc["spec"]["ports"][0]["port"] == 8000 and svc["spec"]["clusterIP"] != "None"
+    assert {i.ip for i in insts} == {f"{svc['metadata']['name']}.{svc['metadata']['namespace']}.svc"}
+    (single,) = kp.create(request("workload.one"))
+    assert single.ip is None  # no Service names a single-node job: a dependant on its ip is not launched
 
 
 def test_list_managed_one_call_per_kind_and_filters_lineage(k8s, tmp_path):
