@@ -232,9 +232,18 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
     provider_key = str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None
     reservation = _known(d.get("reservation"), "reservation", report)
     reservation_id = _known(d.get("reservation_id"), "reservation_id", report)
+    kind = (provider_key or "").split(".")[0]
+    if reservation not in (None, "none") and kind != "aws":
+        report(f"reservation = \"{reservation}\" is an EC2 capacity reservation; this fleet's provider is "
+               f"{provider_key or 'not set'}", "reservation",
+               'use it on a fleet with provider = "aws", or drop reservation')
+        reservation = None
+    if reservation_id is not None and kind != "aws":
+        report(f"reservation_id names an EC2 capacity reservation; this fleet's provider is {provider_key or 'not set'}",
+               "reservation_id", 'bring it on a fleet with provider = "aws", or describe the fleet with capacity blocks')
     if reservation == "none":
         reservation = None
-    elif reservation is None and not existing and (provider_key or "").split(".")[0] == "aws":
+    elif reservation is None and not existing and kind == "aws":
         reservation = "odcr"  # a provisioned AWS fleet is capacity EC2 holds for the team
     if existing and reservation is not None:
         report("reservation applies to a provisioned fleet; an existing one names its reservation_id",

@@ -193,9 +193,6 @@ class AwsProvider:
         or inactive one is a CapacityError for the zone.
         """
         if req.reserve:
-            if req.reserve != "odcr":
-                raise ProviderError(f"{self.name}: reservation {req.reserve!r} cannot be provisioned",
-                                    provider=self.name, hint='use reservation = "odcr"')
             return reservations.create(self, req)
         p = req.placement
         where = p.zone or p.region
