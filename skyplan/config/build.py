@@ -233,18 +233,21 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
     reservation = _known(d.get("reservation"), "reservation", report)
     reservation_id = _known(d.get("reservation_id"), "reservation_id", report)
     kind = (provider_key or "").split(".")[0]
-    if reservation not in (None, "none") and kind != "aws":
-        report(f"reservation = \"{reservation}\" is an EC2 capacity reservation; this fleet's provider is "
+    native = RESERVATION_KINDS.get(kind)  # the cloud's own reservation mechanism
+    if reservation not in (None, "none") and reservation != native:
+        what = {"odcr": "an EC2 capacity reservation", "specific": "a Compute Engine specific reservation"}
+        report(f"reservation = \"{reservation}\" is {what.get(reservation, reservation)}; this fleet's provider is "
                f"{provider_key or 'not set'}", "reservation",
-               'use it on a fleet with provider = "aws", or drop reservation')
+               f'use reservation = "{native}" on this provider' if native else
+               'reservations are made on aws (odcr) and gcp (specific) fleets; drop reservation')
         reservation = None
-    if reservation_id is not None and kind != "aws":
-        report(f"reservation_id names an EC2 capacity reservation; this fleet's provider is {provider_key or 'not set'}",
-               "reservation_id", 'bring it on a fleet with provider = "aws", or describe the fleet with capacity blocks')
+    if reservation_id is not None and native is None:
+        report(f"reservation_id names a cloud reservation; this fleet's provider is {provider_key or 'not set'}",
+               "reservation_id", "bring one on an aws or gcp fleet, or describe the fleet with capacity blocks")
     if reservation == "none":
         reservation = None
-    elif reservation is None and not existing and kind == "aws":
-        reservation = "odcr"  # a provisioned AWS fleet is capacity EC2 holds for the team
+    elif reservation is None and not existing and native:
+        reservation = native  # a provisioned cloud fleet is capacity the cloud holds for the team
     if existing and reservation is not None:
         report("reservation applies to a provisioned fleet; an existing one names its reservation_id",
                "reservation", 'drop reservation, or set existing = false to provision one')
@@ -270,6 +273,7 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
 
 
 PROVIDER_FIELDS = ("alias", "regions", "quota")
+RESERVATION_KINDS = {"aws": "odcr", "gcp": "specific"}  # provider kind -> what holds a provisioned fleet
 
 
 def provider(kind: str, d: dict, report: Report, source) -> ProviderConfig:

@@ -73,7 +73,7 @@ def live_fleets(fleets: Mapping[str, Fleet], snapshot: Snapshot, providers: Mapp
                     hint="check reservation_id (and the provider's regions), or drop the fleet")
             out[address] = _brought(fleet, info, snapshot, offers.get(fleet.provider or "", ()))
         elif info is not None and info.usable and info.total == fleet.nodes:
-            out[address] = replace(fleet, free_nodes=info.available + own_use(snapshot, rid),
+            out[address] = replace(fleet, free_nodes=info.available + own_use(snapshot, info.id),
                                    instance_type=info.instance_type, zone=info.zone)
     return out
 
@@ -85,4 +85,4 @@ def _brought(fleet: Fleet, info: ReservationInfo, snapshot: Snapshot, offers: Se
     cap = FleetCapacity(offer.accelerator if offer else None, offer.accelerator_count if offer else 0, free,
                         offer.vcpus if offer else None, offer.memory_gib if offer else None)
     return replace(fleet, capacity=(cap,), region=info.region, zone=info.zone, instance_type=info.instance_type,
-                   reservation_state=info.state)
+                   reservation_state=info.state, reservation_id=info.id)  # the cloud's own spelling of the id

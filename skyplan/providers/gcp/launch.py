@@ -185,6 +185,10 @@ def instance_body(req: LaunchRequest, name: str, rank: int, *, project: str,
         body["guestAccelerators"] = [{
             "acceleratorType": f"projects/{project}/zones/{zone}/acceleratorTypes/{ATTACHED_GPU[gpus[0]]}",
             "acceleratorCount": gpus[1]}]
+    if req.reservation_id:  # into the fleet's specific reservation
+        from skyplan.providers.gcp.reservations import affinity
+
+        body["reservationAffinity"] = affinity(req.reservation_id)
     if settings.get("service_account"):
         body["serviceAccounts"] = [{"email": str(settings["service_account"]),
                                     "scopes": ["https://www.googleapis.com/auth/cloud-platform"]}]
