@@ -49,6 +49,10 @@ def explain_no_options(item: Item, problem, rows: Rows) -> str:
         have = "; ".join(f"{c.nodes} x {c.accelerator + ':' + str(c.per_node) if c.accelerator else 'CPU'}"
                          f"{f', {c.cpus_per_node:g} vCPUs' if c.cpus_per_node else ''}"
                          f"{f', {c.memory_per_node:g} GiB' if c.memory_per_node else ''}" for c in caps)
+        fleet = problem.fleets[spec.fleet]
+        if not caps and fleet.existing and fleet.reservation_id:  # what it holds is read from the cloud
+            return (f"{a}: what reservation {fleet.reservation_id} of {spec.fleet} holds is read at refresh, "
+                    "and this plan did not refresh")
         return f"{a} needs {need} per node, which does not fit on {spec.fleet} ({have or 'no capacity declared'})"
     keys = []
     for key in sorted(problem.offers):

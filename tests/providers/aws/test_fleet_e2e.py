@@ -226,3 +226,15 @@ fleet "shared" {
     code, out = run(capsys, "plan", str(root))
     assert code == 1, out
     assert "fleet.shared" in out and "cr-0123456789abcdef0" in out and "Traceback" not in out, out
+
+
+def test_a_brought_reservation_is_read_at_refresh_and_a_cancelled_one_holds_nothing(tmp_path, moto, capsys):
+    rid = moto.reservations.add("us-east-1", instance_type="g5.xlarge", zone="us-east-1b", count=2)
+    root = tmp_path / "cfg"
+    write(root, moto, f'fleet "shared" {{\n  provider = "aws"\n  existing = true\n  reservation_id = "{rid}"\n}}\n',
+          job("a", "fleet.shared"))
+    code, out = run(capsys, "plan", str(root), "-refresh=false")
+    assert code == 1 and f"what reservation {rid} of fleet.shared holds is read at refresh" in out, out
+    moto.reservations.cancel(rid)
+    code, out = run(capsys, "plan", str(root))
+    assert code == 1 and "(reservation cancelled) allows 0 instances" in out, out
