@@ -13,7 +13,9 @@ EC2 XML error. Control endpoint (plain HTTP, JSON bodies):
 ``action``/``instance_type``/``zone`` are optional matchers; ``times`` is how many
 matching calls fail (default 1). Instead of ``code``, a fault may carry
 ``"replace": [old, new]``: the call reaches moto and ``old`` is replaced by
-``new`` in its answer (e.g. to keep instances ``pending``).
+``new`` in its answer (e.g. to keep instances ``pending``); with ``"after": true``
+the call reaches moto and takes effect, and only its answer is replaced by the
+error (an answer lost on the way back).
 
 Capacity reservations (which moto lacks) and ``ClientToken`` idempotency of
 ``RunInstances`` are answered by ``tests/providers/ec2_reservations.py``
@@ -65,11 +67,15 @@ class FaultMiddleware:
             fault = self._match(action, params)
             if fault and "replace" in fault:
                 return self._rewrite(environ, start_response, fault["replace"])
-            if fault:
+            if fault and not fault.get("after"):
                 return self._error(start_response, fault)
             flat = {k: v[0] for k, v in params.items()}
             answer = self.reservations.handle(action, m.group(1) if m else "us-east-1", flat,
                                               lambda: self._forward(environ, flat))
+            if fault:  # the call took effect, its answer is lost
+                if answer is None:
+                    self._forward(environ, flat)
+                return self._error(start_response, fault)
             if answer is not None:
                 status, headers, body = answer
                 headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
