@@ -215,6 +215,7 @@ class Fleet:
     zone: str | None = None
     free_nodes: int | None = None  # of a provisioned reservation: instances workloads may take now
     reservation_state: str | None = None  # of a brought reservation: active, cancelled, expired, ...
+    hours_left: float | None = None  # of a brought Capacity Block: hours from now (or its start) to its end
 
     def attributes(self) -> dict:
         return {

@@ -12,7 +12,10 @@ provider describes it (``SupportsReservations.describe_reservation``; AWS:
 - how many instances workloads may take: ``AvailableInstanceCount`` plus the
   instances of this state's own workloads that run in it now (the plan places
   those again, so their slots are theirs to keep). A reservation that is not
-  ``active`` (cancelled, expired) holds nothing.
+  ``active`` (cancelled, expired) holds nothing;
+- for a brought Capacity Block, the hours it still holds its instances
+  (``hours_left``): only workloads whose duration fits go onto it, and a block
+  that has not started yet holds nothing and says when it starts.
 
 A brought reservation the cloud does not know is an error naming the fleet. A
 provisioned one that is gone is not handled here: refresh already reports the
@@ -21,6 +24,7 @@ fleet ``missing`` and the plan makes a new one.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Mapping, Sequence
 
@@ -78,11 +82,30 @@ def live_fleets(fleets: Mapping[str, Fleet], snapshot: Snapshot, providers: Mapp
     return out
 
 
+def hours_left(info: ReservationInfo, now: dt.datetime | None = None) -> float | None:
+    """Hours a Capacity Block still holds its instances (from now, or its start
+    if later, to its end); None for reservations without an end bound."""
+    if info.kind != "capacity-block" or not info.end_date:
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    start = _parse(info.start_date) if info.start_date else now
+    return max(0.0, (_parse(info.end_date) - max(now, start)).total_seconds() / 3600.0)
+
+
+def _parse(text: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
 def _brought(fleet: Fleet, info: ReservationInfo, snapshot: Snapshot, offers: Sequence[Offer]) -> Fleet:
     free = info.available + own_use(snapshot, info.id) if info.usable else 0
+    state = info.state
+    if info.kind == "capacity-block" and state == "scheduled" and info.start_date:
+        state = f"scheduled: the block starts {info.start_date}"
     offer = next((o for o in offers if o.instance_type == info.instance_type and o.region == info.region), None) \
         or next((o for o in offers if o.instance_type == info.instance_type), None)
     cap = FleetCapacity(offer.accelerator if offer else None, offer.accelerator_count if offer else 0, free,
                         offer.vcpus if offer else None, offer.memory_gib if offer else None)
     return replace(fleet, capacity=(cap,), region=info.region, zone=info.zone, instance_type=info.instance_type,
-                   reservation_state=info.state, reservation_id=info.id)  # the cloud's own spelling of the id
+                   reservation_state=state, reservation_id=info.id,  # the cloud's own spelling of the id
+                   hours_left=hours_left(info))

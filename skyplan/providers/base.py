@@ -161,6 +161,7 @@ class ReservationInfo:
     state: str  # the cloud's word: active, cancelled, expired, ...
     end_date: str | None = None
     start_date: str | None = None
+    kind: str = "default"  # "capacity-block": a Capacity Block for ML, bounded by start and end
 
     @property
     def usable(self) -> bool:

@@ -262,6 +262,8 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
         itype = fleet.instance_type or f"fleet:{fleet_name(address)}"
         if not fleet.existing:
             region, zone, kind = "-", None, "fleet:" + address  # known once the fleet itself is placed
+        if fleet.hours_left is not None and item.hours > fleet.hours_left + 1e-9:
+            continue  # a Capacity Block ends before this workload would
         for entry in rows.fleet_entries.get(address, ()):
             per_node = rows.fleet_nodes.get((address, entry[0]))
             if per_node is not None:  # exact: one option per node (or window of nodes) it fits on

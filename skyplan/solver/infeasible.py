@@ -50,6 +50,9 @@ def explain_no_options(item: Item, problem, rows: Rows) -> str:
                          f"{f', {c.cpus_per_node:g} vCPUs' if c.cpus_per_node else ''}"
                          f"{f', {c.memory_per_node:g} GiB' if c.memory_per_node else ''}" for c in caps)
         fleet = problem.fleets[spec.fleet]
+        if fleet.hours_left is not None and item.hours > fleet.hours_left:
+            return (f"{a} runs {item.hours:g} h, but the Capacity Block of {spec.fleet} holds its instances "
+                    f"{fleet.hours_left:.1f} h more")
         if not caps and fleet.existing and fleet.reservation_id:  # what it holds is read from the cloud
             return (f"{a}: what reservation {fleet.reservation_id} of {spec.fleet} holds is read at refresh, "
                     "and this plan did not refresh")

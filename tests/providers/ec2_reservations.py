@@ -15,6 +15,11 @@ unmodified:
   reservation until they stop or terminate (as on EC2), and ``DescribeInstances``
   / ``RunInstances`` answers carry ``capacityReservationId`` and
   ``capacityReservationSpecification``;
+- a Capacity Block (``add(kind="capacity-block", start=, end=)``) is ``scheduled``
+  before its start (a launch into it fails with
+  ``InvalidCapacityReservationId.NotActive``), ``active`` until its end, then
+  ``expired``; a launch into it must use ``InstanceMarketOptions.MarketType =
+  capacity-block``, and into any other reservation must not;
 - every ``RunInstances`` honours ``ClientToken``: a repeat of an answered call
   returns the first call's reservation and launches nothing.
 
@@ -175,6 +180,8 @@ class Reservations:
         ids = _indexed(p, "CapacityReservationId")
         with self.lock:
             found = [r for r in self.items.values() if r["region"] == region]
+            for r in found:
+                self._tick(r)
             missing = [i for i in ids if i not in {r["id"] for r in found}]
             if missing:
                 return _error("InvalidCapacityReservationId.NotFound",
@@ -217,12 +224,19 @@ class Reservations:
             rid = p.get(TARGET)
             if rid:
                 r = self.items.get(rid)
+                if r is not None:
+                    self._tick(r)
                 if r is None or r["region"] != region:
                     return _error("InvalidCapacityReservationId.NotFound",
                                   f"The capacity reservation ID '{rid}' does not exist")
                 if r["state"] != "active":
                     return _error("InvalidCapacityReservationId.NotActive",
                                   f"The capacity reservation '{rid}' is not active (state {r['state']})")
+                market = p.get("InstanceMarketOptions.MarketType")
+                if (r["type"] == "capacity-block") != (market == "capacity-block"):
+                    return _error("InvalidParameterCombination",
+                                  "InstanceMarketOptions.MarketType must be capacity-block exactly when "
+                                  f"launching into a Capacity Block (reservation '{rid}')")
                 if p.get("InstanceType") != r["instance_type"]:
                     return _error("InvalidParameterCombination",
                                   f"The instance type '{p.get('InstanceType')}' does not match the instance type "
@@ -247,7 +261,15 @@ class Reservations:
         return status, headers, self._annotate(body)
 
     # -- helpers --------------------------------------------------------------------------------------
+    def _tick(self, r: dict[str, Any]) -> None:
+        """A Capacity Block is scheduled until its start and expired after its end."""
+        if r["type"] != "capacity-block" or r["state"] in ("cancelled",):
+            return
+        t = _now()
+        r["state"] = "scheduled" if t < r["start"] else ("expired" if r["end"] and t >= r["end"] else "active")
+
     def _available(self, r: dict[str, Any]) -> int:
+        self._tick(r)
         if r["state"] != "active":
             return 0
         used = sum(1 for iid, rid in self.placed.items() if rid == r["id"] and _holds(r["region"], iid))

@@ -12,7 +12,7 @@ problem.json (compact)::
                    "colocate_with", "depends_on", "count"}},
      "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
                 "keep", "duration_hours", "reservation", "reservation_id", "instance_type", "zone",
-                "free_nodes",
+                "free_nodes", "hours_left",
                 "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
      "current": {"workload.x": [placement json, ...]},
      "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
@@ -111,7 +111,7 @@ def fleets(spec: dict) -> dict[str, Fleet]:
                              keep=d.get("keep", False), duration_hours=d.get("duration_hours"),
                              reservation=d.get("reservation"), reservation_id=d.get("reservation_id"),
                              instance_type=d.get("instance_type"), zone=d.get("zone"),
-                             free_nodes=d.get("free_nodes"))
+                             free_nodes=d.get("free_nodes"), hours_left=d.get("hours_left"))
     return out
 
 

@@ -201,6 +201,10 @@ class AwsProvider:
         root = self.root_device(p.region, image) if req.disk_gb else "/dev/sda1"
         args = run_instances_args(req, image_id=image, settings=self.settings,
                                   client_token=f"skyplan-{req.token or uuid.uuid4().hex}", root_device=root)
+        if req.reservation_id:
+            held = reservations.describe(self, f"{p.region}/{req.reservation_id}")
+            if held is not None and held.kind == "capacity-block":  # a block is its own market
+                args["InstanceMarketOptions"] = {"MarketType": "capacity-block"}
         with self._guard(f"{where} ({p.instance_type} x{p.nodes}, {p.pricing})"):
             launched = ec2.run_instances(**args)["Instances"]
         ids = [i["InstanceId"] for i in launched]

@@ -39,7 +39,7 @@ def of_raw(raw: Mapping[str, Any], region: str) -> ReservationInfo:
     return ReservationInfo(raw["CapacityReservationId"], region, raw.get("AvailabilityZone", ""),
                        raw.get("InstanceType", ""), int(raw.get("TotalInstanceCount") or 0),
                        int(raw.get("AvailableInstanceCount") or 0), raw.get("State", ""),
-                       iso(raw.get("EndDate")), iso(raw.get("StartDate")))
+                       iso(raw.get("EndDate")), iso(raw.get("StartDate")), raw.get("ReservationType") or "default")
 
 
 def to_instance(raw: Mapping[str, Any], *, provider: str, region: str) -> Instance:

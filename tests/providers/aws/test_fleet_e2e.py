@@ -238,3 +238,44 @@ def test_a_brought_reservation_is_read_at_refresh_and_a_cancelled_one_holds_noth
     moto.reservations.cancel(rid)
     code, out = run(capsys, "plan", str(root))
     assert code == 1 and "(reservation cancelled) allows 0 instances" in out, out
+
+
+def _block(moto, start_hours: float, end_hours: float) -> str:
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    return moto.reservations.add("us-east-1", instance_type="g5.xlarge", zone="us-east-1a", count=1,
+                                 kind="capacity-block", start=now + dt.timedelta(hours=start_hours),
+                                 end=now + dt.timedelta(hours=end_hours))
+
+
+def _timed_job(name: str, fleet: str, hours: int) -> str:
+    return job(name, fleet).replace('  run  = "python train.py"', f'  run  = "python train.py"\n'
+                                    f'  duration_hours = {hours}')
+
+
+@pytest.mark.slow
+def test_a_brought_capacity_block_takes_only_what_fits_in_its_time_and_launches_in_its_market(
+        tmp_path, moto, capsys):
+    rid = _block(moto, -1, 10)
+    block = f'fleet "block" {{\n  provider = "aws"\n  existing = true\n  reservation_id = "{rid}"\n}}\n'
+    root = tmp_path / "cfg"
+    write(root, moto, block, _timed_job("long", "fleet.block", 24))
+    code, out = run(capsys, "plan", str(root))
+    assert code == 1 and "workload.long runs 24 h, but the Capacity Block of fleet.block holds its instances" in out, out
+
+    write(root, moto, block, _timed_job("short", "fleet.block", 4))
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    (inst,) = live(moto, lineage_of(root))
+    assert inst["CapacityReservationId"] == rid
+    assert moto.reservations.reservation(rid)["available"] == 0
+
+
+def test_a_capacity_block_that_has_not_started_holds_nothing_and_says_when_it_starts(tmp_path, moto, capsys):
+    rid = _block(moto, 5, 29)
+    root = tmp_path / "cfg"
+    write(root, moto, f'fleet "block" {{\n  provider = "aws"\n  existing = true\n  reservation_id = "{rid}"\n}}\n',
+          _timed_job("short", "fleet.block", 4))
+    code, out = run(capsys, "plan", str(root))
+    assert code == 1 and "(reservation scheduled: the block starts " in out, out
