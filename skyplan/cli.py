@@ -107,7 +107,10 @@ def _as_typed(e: Exception, typed: dict[str, str]) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> None:
     from skyplan.errors import DiagnosticsError, SkyplanError
 
+    from skyplan import progress
+
     args, typed = _rewrite(sys.argv[1:] if argv is None else argv)
+    progress.configure()  # long phases report on stderr (a status line, or JSON lines when piped)
     try:
         code = app(args=args, prog_name="skyplan", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

@@ -117,9 +117,28 @@ class SolverError(SkyplanError):
 
 
 class InfeasibleError(SolverError):
-    def __init__(self, message: str, *, causes: Sequence[str] = (), hint: str = ""):
+    """``causes`` name each reason; ``blame`` holds, per cause (or for the message when
+    there are no causes), the configuration value it comes from as (owner, attribute
+    path), e.g. ("workload.train", "resources.accelerators"), or None."""
+
+    def __init__(self, message: str, *, causes: Sequence[str] = (), hint: str = "",
+                 blame: Sequence[tuple[str, str] | None] = ()):
         self.causes = list(causes)
+        self.blame = tuple(blame) or tuple(getattr(c, "blame", None) for c in (self.causes or [message]))
         super().__init__(message, hint=hint)
+
+    def located(self, where) -> "InfeasibleError":
+        """The same error with each blamed cause prefixed by ``file:line:col`` of its value;
+        ``where(owner, path)`` gives a SourceRange or None."""
+        def at(text: str, blame) -> str:
+            src = where(*blame) if blame else None
+            return f"{src}: {text}" if src else text
+
+        if self.causes:
+            causes = [at(c, b) for c, b in zip(self.causes, self.blame)]
+            return InfeasibleError(str(self.args[0]), causes=causes, hint=self.hint, blame=self.blame)
+        return InfeasibleError(at(str(self.args[0]), self.blame[0] if self.blame else None), hint=self.hint,
+                               blame=self.blame)
 
     def __str__(self) -> str:
         base = super().__str__()

@@ -27,8 +27,10 @@ from skyplan.state.model import Snapshot
 def load_config(dir: str | Path, vars: Mapping[str, Any] | None = None, var_files: Sequence[str] = ()) -> DesiredGraph:
     """Load and evaluate the configuration folder (raises DiagnosticsError)."""
     from skyplan import config
+    from skyplan.progress import phase
 
-    return config.load(str(dir), vars=dict(vars or {}), var_files=list(var_files or ()))
+    with phase("load", "Loading configuration"):
+        return config.load(str(dir), vars=dict(vars or {}), var_files=list(var_files or ()))
 
 
 def state_path(graph: DesiredGraph) -> Path:
@@ -69,11 +71,15 @@ def build_providers(graph: DesiredGraph, only: Iterable[str] | None = None) -> d
 
 
 def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
-                 providers: Mapping[str, Provider] | None = None) -> tuple[dict[str, list], dict[str, Any]]:
+                 providers: Mapping[str, Provider] | None = None, *, store=None,
+                 live: bool = True) -> tuple[dict[str, list], dict[str, Any]]:
     """Offers per provider key: clouds from the catalog snapshot (filtered to the
-    provider's regions), the local machine's own offer, live offers for Kubernetes.
-    Returns (offers, {"source", "observed_at"})."""
+    provider's regions), the local machine's own offer, and for Kubernetes the
+    cluster's nodes — read live (recording the inventory in ``store``) when ``live``,
+    else without contacting it (skyplan.inventory). Returns (offers, {"source",
+    "observed_at", "providers": {key: how it was priced}, "unpriced": {key: hint}})."""
     from skyplan import catalog as catalog_pkg
+    from skyplan import inventory
 
     offers: dict[str, list] = {}
     info: dict[str, Any] = {}
@@ -91,11 +97,16 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
     for key, cfg in sorted(graph.providers.items()):
         if cfg.kind == "local":
             offers[key] = list(catalog_pkg.local_offers())
+        elif cfg.kind == "kubernetes" and not live:
+            offers[key], note, hint = inventory.offline_offers(graph, key, cfg, store)
+            info.setdefault("providers", {})[key] = note
+            if hint:
+                info.setdefault("unpriced", {})[key] = hint
         elif cfg.kind == "kubernetes":
             prov = (providers or {}).get(key)
             if prov is None:
                 prov = build_providers(graph, only=[key])[key]
-            offers[key] = list(prov.offers())
+            offers[key] = inventory.live_offers(prov, key, store)
         else:
             offers[key] = list(cat.for_provider(cfg.kind, cfg.regions))
     return offers, info
@@ -104,8 +115,10 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
 def refresh(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider]):
     """Ask the providers what exists (drift.refresh with the folder's .skyplanignore)."""
     from skyplan import drift
+    from skyplan.progress import phase
 
-    return drift.refresh(snapshot, providers, ignore=drift.IgnoreRules.load(graph.root))
+    with phase("refresh", "Refreshing state"):
+        return drift.refresh(snapshot, providers, ignore=drift.IgnoreRules.load(graph.root))
 
 
 def refresh_state(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
@@ -165,9 +178,10 @@ def maybe_lock(store, options: PlanOptions, operation: str):
 
 def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: Snapshot,
                      options: PlanOptions, blocked: Mapping[str, tuple] | None = None,
-                     compare_single_cloud: bool = False) -> Solution:
+                     unpriced: Mapping[str, str] | None = None, compare_single_cloud: bool = False) -> Solution:
     """Build the solver problem and solve it (OR-Tools is imported by the solver).
-    ``blocked``: address -> (provider, region, zone) scopes to avoid;
+    ``blocked``: address -> (provider, region, zone) scopes to avoid; ``unpriced``:
+    provider key -> why it has no offers (named when nothing else fits);
     ``compare_single_cloud``: also price the cheapest plan on each single cloud."""
     from skyplan.solver.problem import SolveOptions, build_problem
     from skyplan.solver.solve import solve
@@ -176,7 +190,10 @@ def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: 
                               "compare_single_cloud": compare_single_cloud}
     if options.migrate_threshold is not None:
         kwargs["migrate_threshold"] = options.migrate_threshold
-    return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs)))
+    from skyplan.progress import phase
+
+    with phase("solve", "Solving placements"):
+        return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs), unpriced=unpriced))
 
 
 def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
@@ -234,7 +251,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         refreshed: Snapshot | None = None
         refresh_result = None
         t = time.perf_counter()
-        if (options.refresh or options.refresh_only) and snapshot.resources:
+        if (options.refresh or options.refresh_only) and (snapshot.resources or given is not None):
+            # A refresh the caller made is used even when state holds nothing: it may have
+            # found nodes of this lineage that state lost (drift --repair adopts them).
             providers = providers or build_providers(graph)
             refresh_result = given if given is not None else refresh(graph, snapshot, providers)
             refreshed = refresh_result.snapshot
@@ -246,7 +265,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         if options.destroy or options.refresh_only:
             solution = Solution()
         else:
-            offers, catalog_info = build_offers(graph, options.catalog, providers)
+            # a preview (plan -refresh=false) contacts no provider; apply reads clusters live
+            offers, catalog_info = build_offers(graph, options.catalog, providers, store=store,
+                                                live=options.refresh or operation == "apply")
             timings["offers"] = time.perf_counter() - t
             t = time.perf_counter()
             blocked = {}
@@ -258,6 +279,7 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             if options.refresh:
                 solve_graph, providers = live_fleet_capacity(graph, base, providers, offers)
             solution = solve_placements(solve_graph, offers, base, options, blocked,
+                                        unpriced=catalog_info.get("unpriced"),
                                         compare_single_cloud=operation in ("plan", "apply"))
         timings["solve"] = time.perf_counter() - t
 

@@ -1,6 +1,7 @@
 """Apply: carries out a Plan. ``graph`` builds the action DAG from the plan's changes,
 ``walker`` walks any DAG with bounded parallelism (globally and per provider),
-``executor`` is what each step does against its provider, ``failover`` moves a node
+``executor`` is what each step does against its provider (``jobs``: waiting for a
+job's outcome), ``failover`` moves a node
 group to its next approved placement on capacity errors, ``retry`` retries
 transient errors with backoff, and ``progress`` reports what happens. Every
 finished action is recorded in state at once; a failed action skips its

@@ -2,7 +2,8 @@
 
 create      mark the address ``creating`` in state (the crash marker), then launch each
             replica group through failover (with transient retries), then record the
-            resource with its groups and instances in one transaction
+            resource with its groups and instances in one transaction; a create that
+            failed with nothing launched leaves a ``failed`` record with no groups
 update      ``provider.update`` every node with the changed attributes, then record
 delete      ``provider.delete`` the prior nodes (plus any found by lineage tag when state
             only holds a crash marker), then forget the address
@@ -14,10 +15,10 @@ already exists is used and recorded as not created by skyplan) and deleted with
 When failover launches a group in a region the plan did not name, the pieces
 the provider ensured there are recorded right after the launch.
 
-A job that depends on another job starts only after that job has succeeded (its
-nodes are polled with ``list_managed``); if the upstream job failed or vanished the
-step is skipped. A dependency on a service needs only that it runs, which its
-create already waited for.
+A job that depends on another job starts only after that job has succeeded, and a
+new job is watched for its outcome (``jobs.JobSteps``); if the upstream job failed
+or vanished the step is skipped. A dependency on a service needs only that it
+runs, which its create already waited for.
 
 Before every step and every provider call that starts something, the state lock
 is checked (``StateStore.check_lock``): once it is gone (force-unlocked, taken
@@ -30,17 +31,17 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-import time
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence
 
 from skyplan.apply import graph as g
-from skyplan.apply.failover import Attempt, Blocklist, launch_group
+from skyplan.apply.failover import Attempt, Blocklist, FailoverExhausted, launch_group
+from skyplan.apply.jobs import JOB_GRACE, JOB_WAIT_LIMIT, JobFailed, JobSteps, job_status  # noqa: F401 (job_status re-exported)
 from skyplan.apply.progress import Reporter
 from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
-from skyplan.errors import ApplyError, LockLostError, ProviderError
+from skyplan.errors import ApplyError, AuthError, LockLostError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.providers.base import Instance, LaunchRequest, Provider, SupportsNetworks
 from skyplan.solver.model import Placement
@@ -75,20 +76,19 @@ def _marked_paths(tree: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]
     return []
 
 
-def job_status(instances: Sequence[Instance]) -> str | None:
-    """SUCCEEDED/FAILED once every node of a job has ended, else None (still running)."""
-    if not instances:
-        return None
-    states = {i.state for i in instances}
-    if "failed" in states:
-        return FAILED if states <= {"failed", "succeeded", "terminated"} else None
-    if states == {"succeeded"}:
-        return SUCCEEDED
-    return None
+def failure_reason(error: BaseException) -> str:
+    """One line saying why a create failed: the error's first line, and for a failover
+    that ran out of placements what each one answered."""
+    text = (str(error).splitlines() or [""])[0] or type(error).__name__
+    attempts = getattr(error, "attempts", None)
+    if attempts:
+        reasons = list(dict.fromkeys(f"{a.placement.infra}: {a.reason}" for a in attempts))
+        text = f"no approved placement could be launched ({'; '.join(reasons)})"
+    return text[:500]
 
 
 @dataclass
-class Executor:
+class Executor(JobSteps):
     plan: Plan
     store: Any  # StateStore
     providers: Mapping[str, Provider]
@@ -97,6 +97,8 @@ class Executor:
     cancel: threading.Event | None = None
     poll_interval: float = 0.05  # first wait between job polls; doubles up to poll_max
     poll_max: float = 2.0
+    job_grace: float = JOB_GRACE
+    job_wait_limit: float = JOB_WAIT_LIMIT
     graph: Any = None  # the DesiredGraph, to resolve values only known after upstream steps ran
 
     def __post_init__(self) -> None:
@@ -106,6 +108,13 @@ class Executor:
         self._sensitive = {c.address: tuple(paths_from_tree(c.after_sensitive)) for c in self.plan.changes}
         self._resolved: dict[str, Mapping[str, Any]] = {}
         self.lock_lost = ""  # why this apply stopped: its state lock is gone
+        # Jobs something in this plan waits for: their own step waits for their outcome.
+        self._awaited = {d for c in self.plan.changes if c.action is not Action.NOOP for d in c.depends_on}
+        # Nodes carry the lineage of the state that records them. A plan made before
+        # that state existed (``plan -out`` in a fresh folder) has none; the store it
+        # is applied to was created with one, and a plan made against another state
+        # was refused before this point (planfile.check_plan_against_state).
+        self.lineage = str(getattr(self.store, "lineage", "") or self.plan.lineage or "")
 
     # -- the state lock ----------------------------------------------------------------------------
     def check_lock(self) -> None:
@@ -174,7 +183,7 @@ class Executor:
         out: list[Instance] = []
         for key in dict.fromkeys(provider_keys):
             if key in self.providers:
-                out.extend(i for i in self._retry(address, lambda: self.providers[key].list_managed(self.plan.lineage))
+                out.extend(i for i in self._retry(address, lambda: self.providers[key].list_managed(self.lineage))
                            if i.address == address)
         return out
 
@@ -231,7 +240,7 @@ class Executor:
         piece = next((p for p in prov.network_pieces(str(after.get("region"))) if p.address == change.address), None)
         if piece is None:
             raise ApplyError(f"{change.address}: the provider no longer names this network piece", hint="plan again")
-        attrs = self._retry(change.address, lambda: prov.ensure_network(piece, self.plan.lineage))
+        attrs = self._retry(change.address, lambda: prov.ensure_network(piece, self.lineage))
         self._record_network(change.address, attrs, change.depends_on)
         return "created" if attrs.get("created") else "already existed: used, and kept on destroy"
 
@@ -243,7 +252,7 @@ class Executor:
             return
         for piece in prov.network_pieces(placement.region):
             if self._current(piece.address) is None:
-                attrs = self._retry(piece.address, lambda p=piece: prov.ensure_network(p, self.plan.lineage))
+                attrs = self._retry(piece.address, lambda p=piece: prov.ensure_network(p, self.lineage))
                 self._record_network(piece.address, attrs, piece.depends_on)
 
     def delete_network(self, change: Change) -> str:
@@ -254,46 +263,6 @@ class Executor:
         done = self._retry(change.address, lambda: prov.delete_network(prior.attributes))
         self._forget(change.address, action="delete")
         return done
-
-    # -- waiting for upstream jobs -------------------------------------------------------------------
-    def wait_for_jobs(self, change: Change, key: str) -> None:
-        for dep in change.depends_on:
-            rec = self._current(dep)
-            kind = self._kinds.get(dep) or (rec.attributes.get("kind", "") if rec else "")
-            if kind != "job" or rec is None:
-                continue
-            self._wait_job(dep, rec, key)
-
-    def _wait_job(self, dep: str, rec: ResourceRecord, key: str) -> None:
-        interval, noted, gone = self.poll_interval, False, 0
-        while True:
-            if rec.status == SUCCEEDED:
-                return
-            if rec.status == FAILED:
-                raise Skip(f"upstream job {dep} failed")
-            self.check_lock()  # a step that lost the lock while waiting starts nothing
-            if self.cancel is not None and self.cancel.is_set():
-                raise Skip(f"cancelled while waiting for job {dep}")
-            keys = [grp.placement.provider for grp in rec.groups]
-            live = self.live_instances(dep, keys)
-            status = job_status(live)
-            if status is not None:
-                rec = replace(rec, status=status, groups=tuple(
-                    GroupRecord(grp.placement, tuple(i for i in live if i.group == n) or grp.instances)
-                    for n, grp in enumerate(rec.groups)), updated_at=now_iso())
-                try:
-                    self._record(rec, action="refresh", before=None)
-                except LockLostError as e:
-                    raise Skip(f"not started: {e}") from None
-                continue
-            gone = gone + 1 if not live else 0
-            if gone >= 3:
-                raise Skip(f"upstream job {dep} has no running nodes")
-            if not noted:
-                self.reporter.note(key, f"waiting for job {dep} to succeed")
-                noted = True
-            time.sleep(interval)
-            interval = min(self.poll_max, interval * 2)
 
     # -- create ----------------------------------------------------------------------------------------
     def after(self, change: Change) -> Mapping[str, Any]:
@@ -331,10 +300,13 @@ class Executor:
         return self._resolved[change.address]
 
     def launch_request(self, change: Change, group: int, placement: Placement) -> LaunchRequest:
+        if not self.lineage:
+            raise ApplyError(f"{change.address}: the state has no lineage to tag new nodes with; nothing was launched",
+                             hint="open the state with skyplan (it gives every state a lineage) and plan again")
         after = self.after(change)
         res = after.get("resources") or {}
         return LaunchRequest(
-            address=change.address, lineage=self.plan.lineage, group=group, placement=placement,
+            address=change.address, lineage=self.lineage, group=group, placement=placement,
             kind="service" if change.kind == "fleet" else (after.get("kind") or "job"), image=after.get("image"), setup=after.get("setup"),
             run=after.get("run"), env={str(k): str(v) for k, v in (after.get("env") or {}).items()},
             ports=tuple(after.get("ports") or ()), accelerators=placement.accelerators,
@@ -396,13 +368,49 @@ class Executor:
             except LockLostError as e:
                 raise Skip(f"not started: {e}") from None
 
-        done = self._launch_groups(change, key, [], range(len(wp.groups)), created_at=created_at, action="create")
+        try:
+            done = self._launch_groups(change, key, [], range(len(wp.groups)), created_at=created_at,
+                                       action="create")
+        except Exception as e:
+            if not replacing_in_place:
+                self._record_failed_create(change, e, created_at=created_at, before=prior)
+            raise
 
+        # Recorded as running first: while apply watches a job, state shows the nodes it runs on.
+        self._record(self._record_of(change, RUNNING, done, created_at=created_at), action="create", before=prior)
         status = RUNNING
         if (change.after or {}).get("kind") == "job":
-            status = job_status([i for grp in done for i in grp.instances]) or RUNNING
-        self._record(self._record_of(change, status, done, created_at=created_at), action="create", before=prior)
+            done, status = self.watch_job(change, done, key)
+            if status == RUNNING:
+                self.reporter.note(key, "the job is still running; `skyplan status` shows its outcome")
+            else:
+                self._record(self._record_of(change, status, done, created_at=created_at), action="refresh",
+                             before=None)
+        if status == FAILED:
+            raise JobFailed(change.address, self.failure_text(done))
         return f"created {sum(len(grp.instances) for grp in done)} node(s)"
+
+    def _record_failed_create(self, change: Change, error: Exception, *, created_at: str,
+                              before: ResourceRecord | None) -> None:
+        """Replace the crash marker of a create that failed with nothing launched by a
+        ``failed`` record without groups (it costs nothing; the next plan creates it
+        again; destroy forgets it). Nothing launched is known when every placement
+        refused the launch (capacity, quota) or the provider refused the caller
+        (credentials); otherwise when listing the lineage finds no node of the
+        address. When that cannot be known the marker stays, for refresh to settle."""
+        current = self._current(change.address)
+        if current is None or current.status != CREATING:
+            return  # groups already launched were recorded (tainted) by _launch_groups
+        if not isinstance(error, (FailoverExhausted, AuthError)):
+            wp = change.placement
+            keys = [grp.chosen.provider for grp in wp.groups] + [f.provider for grp in wp.groups for f in grp.fallbacks]
+            try:
+                if self.live_instances(change.address, keys):
+                    return
+            except Exception:  # noqa: BLE001 - cannot tell: keep the marker
+                return
+        rec = replace(self._record_of(change, FAILED, (), created_at=created_at), reason=failure_reason(error))
+        self._record(rec, action="create", before=current)
 
     def _launch_groups(self, change: Change, key: str, done: list[GroupRecord], indices: range, *,
                        created_at: str, action: str) -> list[GroupRecord]:
@@ -449,20 +457,27 @@ class Executor:
         if prior is None:
             raise ApplyError(f"{change.address}: the plan updates an object state does not hold", hint="plan again")
         self.wait_for_jobs(change, key)
+        prior = self._without_strays(change, key)
         after = self.after(change)
         fields = sorted({p[0] for p in change.update_paths if p} - set(_NOT_ATTRS)) or \
             sorted(k for k in after if k not in _NOT_ATTRS and after.get(k) != (change.before or {}).get(k))
+        if change.reason == "adopt_unmanaged":
+            fields = []  # adopted nodes run as they are; only state learns of them
         changes = {f: after.get(f) for f in fields}
         node_changes = {k: v for k, v in changes.items() if k != "replicas"}
         wp = change.placement
         want = len(wp.groups) if wp is not None and wp.groups else len(prior.groups)
         groups: list[GroupRecord] = []
-        for grp in prior.groups[:want]:
+        adopting = change.reason == "adopt_unmanaged" and wp is not None
+        for n, grp in enumerate(prior.groups[:want]):
             new = list(grp.instances)
             if node_changes:
                 new = [self._retry(key, lambda i=i: self.provider(i.provider or grp.placement.provider).update(
                     i, node_changes)) for i in grp.instances]
-            groups.append(GroupRecord(grp.placement, tuple(new)))
+            # Adopted nodes are recorded at the placement the plan approved for their group
+            # (same infra, type and pricing: the plan replaces them otherwise), with its price.
+            placement = wp.groups[n].chosen if adopting and n < len(wp.groups) else grp.placement
+            groups.append(GroupRecord(placement, tuple(new)))
         gone = [i for grp in prior.groups[want:] for i in grp.instances]
         if gone:  # fewer replicas: the highest groups go
             self._delete_instances(change.address, gone)
@@ -473,6 +488,25 @@ class Executor:
                               created_at=prior.created_at)
         self._record(rec, action="update", before=prior)
         return f"updated {', '.join(fields) or 'nothing'}"
+
+    def _without_strays(self, change: Change, key: str) -> ResourceRecord:
+        """Delete the nodes refresh found with the address and lineage but that state
+        does not hold (the plan's unmanaged drift for the address, which the planner
+        put in the prior); the prior without them."""
+        prior = change.prior
+        assert prior is not None
+        if change.reason == "adopt_unmanaged":  # those nodes are what the update adopts
+            return prior
+        ids = {pid for d in self.plan.drift if d.category == "unmanaged" and d.address == change.address
+               for pid in d.provider_ids}
+        strays = [i for i in prior.instances if i.id in ids]
+        if not strays:
+            return prior
+        self.reporter.note(key, "deleting node(s) state does not hold: " + ", ".join(i.id for i in strays))
+        self._delete_instances(change.address, strays)
+        groups = tuple(GroupRecord(g.placement, tuple(i for i in g.instances if i.id not in ids))
+                       for g in prior.groups if not g.instances or any(i.id not in ids for i in g.instances))
+        return replace(prior, groups=groups)
 
     # -- delete ----------------------------------------------------------------------------------------
     def _delete_instances(self, address: str, insts: Sequence[Instance]) -> None:
@@ -486,7 +520,19 @@ class Executor:
         prior = change.prior
         if prior is None:
             raise ApplyError(f"{change.address}: the plan deletes an object state does not hold", hint="plan again")
+        if not old_only and prior.status == FAILED and not prior.groups:
+            # A create that failed with nothing launched: there is nothing to delete.
+            self._forget(change.address, action="delete")
+            return "forgot a create that had failed (nothing was launched)"
         insts = list(prior.instances)
+        if not old_only:
+            # Nodes state recorded but the refresh did not match (it may have been unable
+            # to see them) are deleted too: deleting a node already gone is no error, and
+            # "destroyed" must mean nothing of the address is left running.
+            seen = {(i.provider, i.id) for i in insts}
+            current = self._current(change.address)
+            insts += [i for i in (current.instances if current is not None else ())
+                      if (i.provider, i.id) not in seen]
         if not old_only and (prior.status == CREATING or not insts):
             keys = [grp.placement.provider for grp in prior.groups] or list(self.providers)
             seen = {i.id for i in insts}

@@ -33,6 +33,17 @@ class NodeInfo:
     labels: Mapping[str, str] = field(default_factory=dict)
     allocatable: Mapping[str, str] = field(default_factory=dict)  # Kubernetes quantities
 
+    def to_json(self) -> dict:
+        """What an offer needs of this node (the labels offers read, allocatable)."""
+        keep = ACCELERATOR_LABELS + ("kubernetes.io/arch", "topology.kubernetes.io/zone")
+        return {"name": self.name, "labels": {k: v for k, v in self.labels.items() if k in keep},
+                "allocatable": dict(self.allocatable)}
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "NodeInfo":
+        return cls(name=str(d["name"]), labels=dict(d.get("labels") or {}),
+                   allocatable=dict(d.get("allocatable") or {}))
+
 
 def quantity(text: str | int | float | None) -> float:
     """A Kubernetes resource quantity (``3500m``, ``16Gi``, ``8``) as a number of base units."""

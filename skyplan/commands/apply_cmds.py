@@ -118,7 +118,9 @@ def run_plan(plan, store, graph, *, parallelism: int, as_json: bool, providers=N
     store.backup()
     reporter = make_reporter(as_json=as_json)
     limits = provider_limits(built, graph.providers)
-    with Interrupts(quiet=as_json) as intr:
+    from skyplan.progress import phase
+
+    with Interrupts(quiet=as_json) as intr, phase("apply", "Applying", live=False):
         result = apply_plan(plan, store, built, parallelism=parallelism, reporter=reporter,
                             cancel=intr.cancel, abandon=intr.abandon, limits=limits, graph=graph)
     if as_json:
@@ -142,9 +144,25 @@ def run_plan(plan, store, graph, *, parallelism: int, as_json: bool, providers=N
         if result.ok and plan.options.get("destroy"):
             text = f"Destroy complete! Resources: {result.destroyed} destroyed."
         console().print(f"\n[bold {colour}]{text}[/]")
+        if result.ok and not plan.options.get("destroy"):
+            print_outputs(store)
     if result.cancelled:
         return EXIT_INTERRUPTED
     return 0 if result.ok else 1
+
+
+def print_outputs(store) -> None:
+    """Terraform's closing ``Outputs:`` section: every output recorded in state, sensitive
+    ones as ``<sensitive>`` (``skyplan output NAME`` prints those)."""
+    from skyplan.commands.state_view import format_value
+
+    outputs = store.snapshot().outputs
+    if not outputs:
+        return
+    lines = ["", "Outputs:", ""]
+    for name, o in sorted(outputs.items()):
+        lines.append(f"{name} = " + ("<sensitive>" if o.get("sensitive") else format_value(o.get("value"))))
+    print("\n".join(lines))
 
 
 def _show_plan(plan, as_json: bool, no_color: bool) -> None:
@@ -178,6 +196,8 @@ def _apply_saved(path: Path, *, parallelism: Optional[int], as_json: bool, no_co
             _show_plan(plan, as_json, no_color)
             if not plan.has_changes:
                 print("\nNo changes. Nothing to apply.")
+                if not as_json:
+                    print_outputs(store)
                 return 0
             par = parallelism if parallelism is not None else int(plan.options.get("parallelism", 10) or 10)
             return run_plan(plan, store, graph, parallelism=par, as_json=as_json)
@@ -205,6 +225,8 @@ def _plan_and_apply(dir: Path, options, *, auto_approve: bool, as_json: bool, no
                 fail("the plan has errors; nothing was applied")
             if not plan.has_changes:
                 _persist_refresh(plan, store)
+                if not as_json and not destroy:
+                    print_outputs(store)
                 return 0
             providers = providers_for(plan, graph, result.providers)
             question = ("Do you really want to destroy all resources?" if destroy

@@ -187,33 +187,43 @@ def refresh_cmd(
     provider: Optional[List[str]] = typer.Option(None, "--provider", help="aws | gcp | azure (repeatable; default all three)."),
     region: Optional[List[str]] = typer.Option(None, "--region", help="Only these regions or globs like 'us-*' (repeatable; default the built-in catalog's)."),
     endpoint_url: Optional[str] = typer.Option(None, "--endpoint-url", help="Send the pricing API calls here (a mirror or a local emulator)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when any provider asked kept some of its prices (not refreshed, or only in part)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Fetch live prices from the providers' pricing APIs into your catalog cache.
 
     AWS uses your usual AWS credentials (EC2 and the Price List API); GCP needs an API
     key in SKYPLAN_GCP_API_KEY (Cloud Billing Catalog API); Azure's Retail Prices API
-    needs none. When a provider's API cannot be reached the built-in snapshot stays in
-    use for it and the command says so; it exits 0 if at least one provider was
-    refreshed, 1 if none was."""
+    needs none. When a provider's API cannot be reached its current prices (the built-in
+    snapshot, or what the cache already holds) stay in use and the command warns; it
+    exits 0 when at least one provider was refreshed (1 with --strict if any was not),
+    and 1 with an error when none was."""
     from skyplan.catalog.refresh import refresh_all
 
     reports = refresh_all(provider or (), regions=region or (), endpoint_url=endpoint_url)
+    failed = [r for r in reports if not r.ok]
+    partial = [r for r in reports if r.ok and r.kept]
+    fatal = len(failed) == len(reports) or (strict and bool(failed or partial))
     if as_json:
         emit_json({"providers": [r.to_json() for r in reports]})
     else:
         out = console()
         err = console(stderr=True)
+        label = "[red]Error:[/]" if fatal else "[yellow]Warning:[/]"
         for r in reports:
             if r.ok:
                 out.print(f"{r.provider}: refreshed {r.offers} offer(s) in {len(r.regions)} region(s), "
                           f"observed {r.observed_at}.")
                 for note in r.notes:
-                    out.print(f"  note: {note}")
+                    if note not in r.kept:
+                        out.print(f"  note: {note}")
+                for kept in r.kept:
+                    err.print(f"{label} {r.provider}: {kept}")
             else:
-                err.print(f"[yellow]Warning:[/] {r.provider}: {r.error}; "
-                          f"keeping the {r.fallback} for {r.provider}.")
-    if not any(r.ok for r in reports):
+                err.print(f"{label} {r.provider}: {r.error}; keeping the {r.fallback} for {r.provider}.")
+        if len(failed) == len(reports):
+            err.print("[red]Error:[/] no provider was refreshed; plans keep using the prices named above.")
+    if fatal:
         raise typer.Exit(1)
 
 

@@ -21,8 +21,10 @@ def validate_cmd(
     Exit code 0 when valid, 1 when not; every problem is listed with file:line:col.
     """
     from skyplan.config import validate
+    from skyplan.progress import phase
 
-    diags = validate(dir, vars=parse_vars(var), var_files=list_opt(var_file))
+    with phase("load", "Loading configuration"):
+        diags = validate(dir, vars=parse_vars(var), var_files=list_opt(var_file))
     valid = not any(d.severity == "error" for d in diags)
     if json_out:
         show_diagnostics(diags, as_json=True)

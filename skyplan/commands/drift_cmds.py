@@ -56,6 +56,7 @@ def drift(
     """
     from skyplan import workflow
     from skyplan.drift import IgnoreRules, refresh, report_json
+    from skyplan.progress import phase
     from skyplan.planner.options import parse_duration
 
     fmt = "json" if json_out else fmt.lower()
@@ -79,7 +80,8 @@ def drift(
         with state_lock(store, "drift --repair" if repair else "drift", lock=lock, timeout=timeout):
             prior = store.snapshot()
             providers = workflow.build_providers(graph)
-            refreshed = refresh(prior, providers, ignore=ignore)
+            with phase("refresh", "Refreshing state"):
+                refreshed = refresh(prior, providers, ignore=ignore)
             if not repair or refreshed.in_sync:
                 _emit(report_json(refreshed, timestamp=_now(),
                                   repair={"attempted": False, "summary": "nothing to repair"} if repair else None), fmt)
@@ -124,14 +126,20 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     for r in rp.restores:
         out.print(f"  ~ {r.address} ({r.instance.id}) will be restored in place: "
                   f"{', '.join(sorted(r.changes))}", markup=False, highlight=False)
+    adopting = {d.address: list((d.after or {}).get("instances") or ()) for d in refreshed.drift
+                if d.category == "changed" and "instances" in d.paths and (d.after or {}).get("instances")}
+    for address, ids in sorted(adopting.items()):
+        out.print(f"  ~ {address}: will adopt node(s) {', '.join(ids)} (they complete its planned group)",
+                  markup=False, highlight=False)
     for address in rp.accept:
         out.print(f"  ~ {address}: state will record the nodes the provider reports", markup=False,
                   highlight=False)
     if rp.plan is not None and rp.plan.errored:
         fail("the repair plan has errors; nothing was changed", hint="run `skyplan plan` to see them")
     if rp.empty:
-        return EXIT_DRIFT, {"attempted": False, "summary": "drift found, but the plan has nothing to change "
-                                                           "(the drift is accepted by the configuration)"}, None
+        left = ", ".join(f"{d.address} ({d.category})" for d in refreshed.drift)
+        return EXIT_DRIFT, {"attempted": False, "summary": f"drift found that repair cannot change: {left}; "
+                                                           "see `skyplan plan` for what the configuration wants"}, None
     if not auto_approve:
         if not sys.stdin.isatty():
             fail("refusing to repair without confirmation in a non-interactive run",

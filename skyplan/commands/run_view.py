@@ -100,30 +100,52 @@ def live_state(rec, live: list) -> str:
     return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
 
 
-def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
-    """One row per resource in state, with what the providers report now."""
-    now = time.time() if now is None else now
-    live_by_provider: dict[str, list] = {}
+def refreshed_records(snapshot, providers) -> tuple[dict, dict[str, str]]:
+    """What the providers report for each record, matched to state as ``drift`` and
+    ``plan`` match it (``drift.classify``, one list call per provider): address ->
+    the refreshed record, and provider key -> error for providers that could not
+    be asked (their records are left out)."""
+    from dataclasses import replace as _replace
+
+    from skyplan.drift.classify import classify
+    from skyplan.drift.refresh import probe_unlisted
+
+    listings: dict[str, list] = {}
     errors: dict[str, str] = {}
     for key, prov in providers.items():
         try:
-            live_by_provider[key] = list(prov.list_managed(snapshot.lineage))
+            listings[key] = [i if i.provider == key else _replace(i, provider=key)
+                             for i in prov.list_managed(snapshot.lineage)]
         except Exception as e:  # noqa: BLE001 - shown per row, status still prints
             errors[key] = str(e).splitlines()[0] if str(e) else type(e).__name__
+    askable = {a: r for a, r in snapshot.resources.items()
+               if not ({g.placement.provider for g in r.groups} & set(errors))}
+    part = _replace(snapshot, resources=askable)
+    for key, found in probe_unlisted(part, {k: p for k, p in providers.items() if k not in errors},
+                                     listings).items():
+        listings[key] = listings.get(key, []) + found
+    return dict(classify(part, listings).snapshot.resources), errors
+
+
+def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
+    """One row per resource in state, with what the providers report now."""
+    now = time.time() if now is None else now
+    refreshed, errors = refreshed_records(snapshot, providers)
     rows = []
     for address, rec in sorted(snapshot.resources.items()):
         if rec.kind == "network":
             continue  # a provider's network piece, not a workload: `skyplan state list` shows them
         keys = {g.placement.provider for g in rec.groups}
-        live = [i for k in keys for i in live_by_provider.get(k, []) if i.address == address]
-        err = next((errors[k] for k in keys if k in errors), None)
-        state = f"unknown ({err})" if err else live_state(rec, live)
+        err = next((errors[k] for k in sorted(keys) if k in errors), None)
+        now_rec = refreshed.get(address, rec)
+        live = list(now_rec.instances) if address in refreshed else []
+        state = f"unknown ({err})" if err else live_state(now_rec, live)
         started = min((t for t in (_parse_time(i.attributes.get("started_at")) for i in live) if t), default=None)
         started = started or _parse_time(rec.created_at)
         ends = [_parse_time(i.attributes.get("ended_at")) for i in live]
         finished = bool(live) and all(ends)
         end = max(ends) if finished else now
-        uptime = max(0.0, end - started) if started else 0.0
+        uptime = max(0.0, end - started) if started and rec.groups else 0.0  # nothing launched: no uptime
         p = rec.placement
         rows.append({
             "address": address, "kind": rec.attributes.get("kind", rec.kind), "state": state,
@@ -131,9 +153,33 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
             "instance_type": p.instance_type if p else None, "pricing": p.pricing if p else None,
             "nodes": len(live) if live else len(rec.instances), "hourly_cost": round(rec.hourly_cost, 6),
             "uptime_seconds": round(uptime, 1), "cost_so_far": round(rec.hourly_cost * uptime / 3600.0, 6),
-            "tainted": rec.tainted,
+            "tainted": rec.tainted, "reason": rec.reason,
         })
     return rows
+
+
+def live_statuses(graph, snapshot) -> tuple[dict[str, str], str]:
+    """address -> its status as the providers report it now (the word ``status``
+    shows), and what kept some providers from being asked (their records are left
+    out, so callers show them as last recorded)."""
+    from skyplan import workflow
+    from skyplan.errors import SkyplanError
+
+    keys = {g.placement.provider for r in snapshot.resources.values() for g in r.groups}
+    if not keys:
+        return {a: r.status for a, r in snapshot.resources.items()}, ""
+    try:
+        providers = workflow.build_providers(graph, only=keys)
+    except SkyplanError as e:
+        return {}, (str(e).splitlines() or [type(e).__name__])[0]
+    out: dict[str, str] = {}
+    errors: set[str] = set()
+    for row in status_rows(snapshot, providers):
+        if row["state"].startswith("unknown ("):
+            errors.add(row["state"][len("unknown ("):-1])
+        else:
+            out[row["address"]] = row["state"]
+    return out, "; ".join(sorted(errors))
 
 
 def status_cmd(
@@ -144,6 +190,7 @@ def status_cmd(
 ) -> int:
     """Every workload in state: placement, live state, uptime and cost so far."""
     from skyplan import workflow
+    from skyplan.commands.table import format_table, terminal_width
 
     graph, store = _context(dir, var, var_file)
     try:
@@ -168,11 +215,9 @@ def status_cmd(
         state = r["state"] + (" (tainted)" if r["tainted"] else "")
         table.append((r["address"], r["kind"], where, state, str(r["nodes"]), _duration(r["uptime_seconds"]),
                       f"${r['hourly_cost']:.2f}", f"${r['cost_so_far']:.2f}"))
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    right = {4, 5, 6, 7}
-    for row in table:
-        print("  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                        for i, cell in enumerate(row)).rstrip())
+    for line in format_table(header, table[1:], right={4, 5, 6, 7}, reasons=3, wrap={0, 2},
+                             width=terminal_width(), notes=[f"reason: {r['reason']}" if r["reason"] else "" for r in rows]):
+        print(line)
     total = sum(r["cost_so_far"] for r in rows)
     print(f"\n{len(rows)} resource(s); ${sum(r['hourly_cost'] for r in rows):.2f}/h now; ${total:.2f} spent so far.")
     return 0

@@ -50,14 +50,20 @@ def optimize_cmd(
     if missing:
         fail(f"--workload {missing[0]} is not in the configuration",
              hint="known: " + ", ".join(sorted(known)[:10]) + (", ..." if len(known) > 10 else ""))
-    offers, info = workflow.build_offers(graph, str(catalog) if catalog else None)
     snapshot = None
-    if workflow.state_path(graph).exists():
-        with workflow.open_state(graph, create=False) as store:  # read only: stability uses what runs now
-            snapshot = store.snapshot()
+    store = workflow.open_state(graph, create=False) if workflow.state_path(graph).exists() else None
+    try:  # read only: stability uses what runs now; clusters are priced without contacting them
+        snapshot = store.snapshot() if store is not None else None
+        offers, info = workflow.build_offers(graph, str(catalog) if catalog else None, store=store, live=False)
+    finally:
+        if store is not None:
+            store.close()
     options = SolveOptions(reoptimize=reoptimize, migrate_threshold=migrate_threshold, top_fallbacks=top,
                            only=tuple(only))
-    solution = solve(build_problem(graph, offers, snapshot, options))
+    from skyplan.progress import phase
+
+    with phase("solve", "Solving placements"):
+        solution = solve(build_problem(graph, offers, snapshot, options, unpriced=info.get("unpriced")))
     if only:
         solution = replace(solution, placements={a: p for a, p in solution.placements.items() if a in only})
     if json_out:
@@ -67,17 +73,31 @@ def optimize_cmd(
     return 0
 
 
+def _common(values):
+    """The value every replica group shares, or None when they differ."""
+    distinct = set(values)
+    return next(iter(distinct)) if len(distinct) == 1 else None
+
+
 def to_json(solution, catalog_info: dict | None = None) -> dict:
+    """The optimize document. A placement's top-level provider/region/zone/instance
+    type/pricing/fleet are what all its replica groups share (null where they differ:
+    see ``groups``, and ``regions``/``zones`` for every one used); ``fallbacks`` are
+    the single group's (each group lists its own)."""
     placements = []
     for address, wp in sorted(solution.placements.items()):
-        first = wp.groups[0].chosen
+        chosen = [g.chosen for g in wp.groups]
+        first = chosen[0]
         placements.append({
-            "address": address, "provider": first.provider, "region": first.region, "zone": first.zone,
-            "instance_type": first.instance_type, "pricing": first.pricing, "nodes": first.nodes,
+            "address": address, "provider": _common(c.provider for c in chosen),
+            "region": _common(c.region for c in chosen), "zone": _common(c.zone for c in chosen),
+            "regions": sorted({c.region for c in chosen}), "zones": sorted({c.zone for c in chosen if c.zone}),
+            "instance_type": _common(c.instance_type for c in chosen), "pricing": _common(c.pricing for c in chosen),
+            "nodes": first.nodes,
             "replicas": len(wp.groups), "hourly_cost": round(wp.hourly_cost, 6), "cost": wp.expected_cost,
-            "approved_hourly_cost": wp.approved_hourly_cost, "fleet": first.fleet, "kept": wp.kept,
-            "explanation": wp.explanation,
-            "fallbacks": [f.to_json() for f in wp.groups[0].fallbacks],
+            "approved_hourly_cost": wp.approved_hourly_cost, "fleet": _common(c.fleet for c in chosen),
+            "kept": wp.kept, "explanation": wp.explanation,
+            "fallbacks": [f.to_json() for f in wp.groups[0].fallbacks] if len(wp.groups) == 1 else [],
             "groups": [g.to_json() for g in wp.groups],
             "candidates": [c.to_json() for c in solution.candidates.get(address, ())],
         })
@@ -137,6 +157,10 @@ def render(solution, graph, top: int, catalog_info: dict | None = None) -> None:
     out.print(f"Solver: {note}, gap {solution.gap:.2%}, {solution.backend}, {solution.solve_seconds:.2f}s")
     if catalog_info and catalog_info.get("observed_at"):
         out.print(f"Prices: {escape(str(catalog_info.get('source') or 'catalog'))}, observed {escape(str(catalog_info['observed_at']))}")
+    from skyplan.planner.render_text import price_notes
+
+    for line in price_notes(catalog_info or {}):
+        out.print(escape(line))
 
 
 def register(app: typer.Typer) -> None:

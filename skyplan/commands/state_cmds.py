@@ -61,8 +61,50 @@ def _timeout(text: str) -> float:
         raise StateError(str(e)) from None
 
 
+REFRESH_OPT = typer.Option(True, "--refresh/--no-refresh",
+                           help="Ask the providers what runs now, as status does (-refresh=false: state as last recorded).")
+
+
+def _config_graph(dir: Path, state: Optional[Path]):
+    """The configuration whose providers can say what runs now: the folder's, else a
+    bare one rooted there (providers state names are built with their defaults).
+    None for an explicit --state beside a folder without configuration."""
+    from skyplan.config.model import DesiredGraph
+    from skyplan.workflow import load_config
+
+    dir = Path(dir)
+    has_config = dir.is_dir() and any(dir.glob("*.sky.hcl"))
+    if state is not None and not has_config:
+        return None
+    if has_config:
+        try:
+            return load_config(dir)
+        except DiagnosticsError:
+            pass
+    return DesiredGraph(root=str(dir.resolve()))
+
+
+def _live(dir: Path, state: Optional[Path], snap, refresh: bool) -> tuple[dict[str, str], str]:
+    """(address -> status now, a note saying what the statuses are)."""
+    from skyplan.commands.run_view import live_statuses
+    from skyplan.state.views import last_recorded
+
+    when = last_recorded(snap)
+    if not refresh:
+        return {}, f"Statuses as last recorded in state ({when})."
+    graph = _config_graph(dir, state)
+    if graph is None:
+        return {}, (f"Statuses as last recorded in state ({when}); give the configuration folder "
+                    "to see what runs now.")
+    live, error = live_statuses(graph, snap)
+    if error:
+        return live, f"Some statuses are as last recorded in state ({when}): {error}"
+    return live, "Statuses as the providers report them now."
+
+
 @state_app.command("list")
-def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT) -> None:
+def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT,
+             refresh: bool = REFRESH_OPT) -> None:
     """List the resources in state: address, status, where, pricing, $/h."""
     from skyplan.state.views import list_rows, render_list, spend
 
@@ -75,19 +117,25 @@ def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bo
         return
     with _open(dir, state) as store:
         snap = store.snapshot()
-    rows = list_rows(snap)
+    live, note = _live(dir, state, snap, refresh)
+    rows = list_rows(snap, live)
     if as_json:
         emit_json({"lineage": snap.lineage, "serial": snap.serial, "resources": rows,
-                   "total_hourly_cost": spend(rows)})
+                   "total_hourly_cost": spend(rows), "statuses": note})
     else:
         render_list(console(), rows, snap)
+        if rows:
+            console().print(note, markup=False, highlight=False)
 
 
 @state_app.command("show")
 def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. workload.train."),
-             dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT) -> None:
+             dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT,
+             refresh: bool = REFRESH_OPT) -> None:
     """Show one resource in state: placement, nodes, provider ids, attributes."""
-    from skyplan.state.model import ResourceRecord
+    from dataclasses import replace
+
+    from skyplan.state.model import ResourceRecord, Snapshot
     from skyplan.state.redact import redact_record
     from skyplan.state.views import render_show
 
@@ -97,11 +145,18 @@ def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. wor
             raise StateError(f"no resource {address} in state {store.path}",
                              hint="see what state holds with: skyplan state list")
         paths = store.sensitive_paths(rec.address)
+        lineage = store.lineage
+    live, note = _live(dir, state, Snapshot(lineage=lineage, serial=0, resources={rec.address: rec}), refresh)
     data = redact_record(rec.to_json(), paths)
+    now = live.get(rec.address)
+    if now is not None and now != rec.status:
+        data = {**data, "status": now, "recorded_status": rec.status}
     if as_json:
-        emit_json({**data, "sensitive_paths": list(paths)})
+        emit_json({**data, "sensitive_paths": list(paths), "statuses": note})
     else:
-        render_show(console(), ResourceRecord.from_json(data), data)  # nodes shown redacted too
+        shown = ResourceRecord.from_json({k: v for k, v in data.items() if k != "recorded_status"})
+        render_show(console(), replace(shown, status=data["status"]), data)  # nodes shown redacted too
+        console().print(note, markup=False, highlight=False)
 
 
 @state_app.command("mv")

@@ -148,7 +148,8 @@ def lifecycle(d: dict | None) -> Lifecycle:
     d = d or {}
     return Lifecycle(prevent_destroy=bool(d.get("prevent_destroy", False)),
                      ignore_changes=tuple(str(x) for x in _list(d.get("ignore_changes"))),
-                     create_before_destroy=bool(d.get("create_before_destroy", False)))
+                     create_before_destroy=bool(d.get("create_before_destroy", False)),
+                     retry_failed=bool(d.get("retry_failed", True)))
 
 
 def _num(v, path, report, cast=float):

@@ -86,3 +86,111 @@ def _fleet_dependencies(ld) -> None:
         ld.diags.error("Cycle in the configuration: " + " -> ".join(cycle), src.file if src else None,
                        (src.line, src.column) if src else None,
                        hint="a fleet cannot depend on a workload that is placed on it")
+
+
+def redefined_attributes(body: ast.Body, file: str, diags) -> set:
+    """Report every attribute set a second time in one block body (nested blocks too),
+    as Terraform's "Attribute redefined", naming where it was first set. Returns the
+    ids of the repeated attributes so later checks do not report them again."""
+    repeated: set = set()
+    first: dict[str, ast.Attribute] = {}
+    for a in body.attributes:
+        prev = first.setdefault(a.name, a)
+        if prev is not a:
+            repeated.add(id(a))
+            diags.error("Attribute redefined", file, a.pos,
+                        detail=f'The argument "{a.name}" was already set at {file}:{prev.pos[0]}:{prev.pos[1]}. '
+                               "Each argument may be set only once.",
+                        hint=f'keep one "{a.name} = ..." in this block')
+    for b in body.blocks:
+        repeated |= redefined_attributes(b.body, file, diags)
+    return repeated
+
+
+CATALOG_PRICED = ("aws", "gcp", "azure")  # providers whose regions and zones the catalog lists
+
+
+def check_region_names(ld) -> None:
+    """Every region and zone name written for a catalog-priced provider (provider
+    ``regions``, quota ``region``, a fleet's ``region``, placement ``regions``/``zones``
+    and their exclusions) must name, or as a glob match, a region or zone the catalog
+    has for that provider. Names for Kubernetes and the local machine are theirs to
+    define and are not checked. The catalog is read only when there is a name to check."""
+    from skyplan.config.model import source_in
+
+    todo: list[tuple] = []  # (kinds, what, name, owner, path)
+    kinds_of = {key: cfg.kind for key, cfg in ld.providers.items()} or {"local": "local"}
+    for key, cfg in ld.providers.items():
+        if cfg.kind not in CATALOG_PRICED:
+            continue
+        owner = f"provider.{key}"
+        todo += [((cfg.kind,), "region", r, owner, f"regions[{i}]") for i, r in enumerate(cfg.regions)]
+        todo += [((cfg.kind,), "region", q.region, owner, f"quota[{i}].region")
+                 for i, q in enumerate(cfg.quotas) if q.region]
+    for address, res in list(ld.workloads.items()) + list(ld.fleets.items()):
+        spec = res.placement
+        kinds = {kind for key, kind in kinds_of.items() if not spec.providers or key in spec.providers
+                 or kind in spec.providers or key.split(".")[0] in spec.providers}
+        if getattr(res, "region", None) and getattr(res, "provider", None) in kinds_of:
+            kind = kinds_of[res.provider]
+            if kind in CATALOG_PRICED:
+                todo.append(((kind,), "region", res.region, address, "region"))
+        if not kinds or not kinds <= set(CATALOG_PRICED):
+            continue  # a cluster or this machine may be among the candidates: its names are its own
+        for field in ("regions", "exclude_regions", "zones", "exclude_zones"):
+            what = "zone" if "zone" in field else "region"
+            todo += [(tuple(sorted(kinds)), what, n, address, f"placement.{field}[{i}]")
+                     for i, n in enumerate(getattr(spec, field))]
+    if not todo:
+        return
+    found = _catalog_names(ld)
+    if found is None:
+        return
+    names, source = found
+    for kinds, what, name, owner, path in todo:
+        known = sorted({n for k in kinds for n in names.get((k, what), ())})
+        if _matches(name, known):
+            continue
+        src = source_in(ld.positions, owner, path)
+        where = (src.file, (src.line, src.column)) if src else (None, None)
+        label = f"{kinds[0]} {what}" if len(kinds) == 1 else what
+        glob = any(ch in name for ch in "*?[")
+        summary = f'No {label} matches "{name}"' if glob else f'Unknown {label} "{name}"'
+        elsewhere = sorted(k for (k, w), ns in names.items() if w == what and k not in kinds and _matches(name, ns))
+        on = " or ".join(kinds)
+        detail = f"the catalog ({source}) has no {on} {what} {'matching' if glob else 'named'} \"{name}\""
+        if elsewhere:
+            detail += f'; "{name}" is a {" and ".join(elsewhere)} {what}'
+        hint = did_you_mean(name, known) or (f"{on} {what}s in the catalog: {', '.join(known[:12])}"
+                                             f"{', ...' if len(known) > 12 else ''}")
+        if not glob and not elsewhere:
+            hint += f"; for a {what} the catalog lacks, `skyplan catalog refresh` or `catalog import` its prices"
+        ld.diags.error(summary, *where, detail=detail, hint=hint)
+
+
+def _matches(name: str, known) -> bool:
+    from fnmatch import fnmatchcase
+
+    if any(ch in name for ch in "*?["):
+        return any(fnmatchcase(k, name) for k in known)
+    return name in known
+
+
+def _catalog_names(ld) -> tuple[dict, str] | None:
+    """({(provider kind, "region" | "zone"): names}, the catalog's source and date); None
+    when the catalog cannot be read (that is reported where the catalog is used)."""
+    from skyplan.errors import SkyplanError
+
+    try:
+        from skyplan.catalog import load_catalog
+
+        cat = load_catalog(ld.settings.catalog) if ld.settings.catalog else load_catalog()
+    except (SkyplanError, OSError):
+        return None
+    source = f"{cat.source or 'catalog'}, observed {cat.observed_at}" if cat.observed_at else (cat.source or "catalog")
+    out: dict = {}
+    for o in cat.offers:
+        out.setdefault((o.provider, "region"), set()).add(o.region)
+        if o.zone:
+            out.setdefault((o.provider, "zone"), set()).add(o.zone)
+    return out, source

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from skyplan.config import ast, nodes, schema
+from skyplan.config.checks import redefined_attributes
 from skyplan.config.evaluator import Namespace, POISON, Scope, did_you_mean
 from skyplan.config.model import DesiredGraph, ProviderConfig, Settings, VariableValue
 from skyplan.config.refs import as_ref, body_references, references
@@ -58,6 +59,8 @@ class Loader:
         self.fleets: dict = {}
         self.outputs: dict = {}
         self.providers: dict[str, ProviderConfig] = {}
+        self.positions: dict[str, dict] = {}  # owner -> attribute path -> SourceRange (DesiredGraph.positions)
+        self.usage = None  # config.limits.Usage, shared with modules
         self.settings = Settings()
         self.local_order: list[str] = []
         self.eval_order: list[str] = []  # graph nodes in evaluation order
@@ -132,10 +135,13 @@ class Loader:
             self.diags.error(f"Invalid {b.type} name \"{b.labels[0]}\"", b.file, b.label_pos[0] if b.label_pos else b.pos,
                              hint="names start with a letter or _ and contain letters, digits, _ and -")
             return
-        if schema.check_block(b, self.diags):
+        repeated = redefined_attributes(b.body, b.file, self.diags)
+        if schema.check_block(b, self.diags) and not repeated:
             self.schema_ok.add(id(b))
         if b.type == "locals":
             for a in b.body.attributes:
+                if id(a) in repeated:
+                    continue
                 if a.name in self.locals:
                     prev = self.locals[a.name]
                     self.diags.error(f"Duplicate local value \"{a.name}\"", b.file, a.pos,
@@ -259,6 +265,10 @@ class Loader:
 
     def evaluate(self, order: list[str]) -> None:
         self.eval_order = order
+        if self.usage is None:  # the root: limits are read before anything is expanded
+            from skyplan.config.limits import Usage, read
+
+            self.usage = Usage(read(self, self.settings_blocks[0] if self.settings_blocks else None))
         for node in order:
             kind, _, name = node.partition(".")
             if kind == "local":
@@ -319,16 +329,18 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     except RecursionError:
         diags.error("Configuration nested too deeply to evaluate", None, hint=_TOO_DEEP)
     if not diags.has_errors:
-        from skyplan.config.checks import check_references
+        from skyplan.config.checks import check_references, check_region_names
 
         check_references(ld)
+        if not diags.has_errors:
+            check_region_names(ld)
     providers = dict(ld.providers) or {"local": ProviderConfig(kind="local")}
     var_values = {n: v for n, v in ld.var_values.items() if v is not POISON}
     variables = {n: VariableValue(n, v, n in ld.sensitive_vars) for n, v in var_values.items()}
     ld.hasher.update(json.dumps(var_values, sort_keys=True, default=str).encode())
     graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
                          fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest(),
-                         evaluation=ld.handle)
+                         evaluation=ld.handle, positions=ld.positions)
     return graph, diags.items
 
 

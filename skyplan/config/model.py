@@ -102,6 +102,7 @@ class Lifecycle:
     prevent_destroy: bool = False
     ignore_changes: tuple[str, ...] = ()
     create_before_destroy: bool = False
+    retry_failed: bool = True  # a job that failed is planned again (replaced) by the next plan
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,14 @@ class DesiredGraph:
     config_hash: str = ""  # hash of all config files' content + variable values
     # the evaluated configuration, for re-evaluation after apply (skyplan.config.resolve_after_apply)
     evaluation: Any = field(default=None, repr=False, compare=False)
+    # where each value was written: owner ("workload.a", "provider.aws", "skyplan") -> attribute
+    # path ("resources.accelerators", "regions[1]") -> SourceRange; see source_of()
+    positions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def source_of(self, owner: str, path: str = ""):
+        """The SourceRange of ``path`` in ``owner``'s block (the nearest enclosing attribute
+        or block that was written, else the block itself); None when unknown."""
+        return source_in(self.positions, owner, path)
 
     def resources(self) -> dict[str, "Workload | Fleet"]:
         return {**self.fleets, **self.workloads}
@@ -297,6 +306,19 @@ class DesiredGraph:
         from graphlib import TopologicalSorter
 
         return list(TopologicalSorter(self.dependencies()).static_order())
+
+
+def source_in(positions: Mapping[str, Mapping[str, Any]], owner: str, path: str = ""):
+    """``DesiredGraph.source_of`` over a bare positions mapping."""
+    table = positions.get(owner)
+    if not table:
+        return None
+    while path:
+        if path in table:
+            return table[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return table.get("")
 
 
 def resource_hash(resource: "Workload | Fleet") -> str:

@@ -13,13 +13,16 @@ from typing import Any
 from skyplan.addrs import Address
 from skyplan.config import ast, build, schema
 from skyplan.config.evaluator import POISON, EvalError, Poisoned, did_you_mean, evaluate
+from skyplan.config.limits import hint as limit_hint
+from skyplan.config.limits import within_instances, within_sizes
+from skyplan.config.positions import value_positions
 from skyplan.config.model import PROVIDER_KINDS, UNKNOWN, OutputSpec, Settings
 from skyplan.config.refs import as_ref, references
 from skyplan.config.values import SetValue, contains_unknown, to_number, type_name
 from skyplan.errors import SourceRange
 
 META = ("count", "for_each", "depends_on")
-SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state")
+SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state", "limits")
 AFTER_APPLY = ("id", "ip", "provider", "region", "zone", "instance_type", "hourly_cost")
 
 
@@ -181,6 +184,11 @@ def _expansion(ld, block: ast.Block, kind: str):
             ld.diags.error(f"count must be a whole number >= 0, got {v!r}", block.file, count.pos,
                            hint="e.g. count = 3 or count = length(var.regions)")
             return None
+        cap = ld.usage.limits.instances_per_block
+        if n > cap:
+            ld.diags.error(f"count = {n} is above the limit of {cap} instances per block", block.file, count.pos,
+                           hint=limit_hint("instances_per_block"))
+            return None
         return [(i, {"count": {"index": i}}) for i in range(n)]
     if each:
         try:
@@ -190,6 +198,11 @@ def _expansion(ld, block: ast.Block, kind: str):
         if v is UNKNOWN or (isinstance(v, SetValue) and contains_unknown(v)):
             ld.diags.error("for_each depends on a value known only after apply", block.file, each.pos,
                            hint="for_each keys must be known when planning")
+            return None
+        cap = ld.usage.limits.instances_per_block
+        if isinstance(v, (dict, SetValue)) and len(v) > cap:
+            ld.diags.error(f"for_each has {len(v)} elements, above the limit of {cap} instances per block",
+                           block.file, each.pos, hint=limit_hint("instances_per_block"))
             return None
         if isinstance(v, dict):
             return [(k, {"each": {"key": k, "value": v[k]}}) for k in sorted(v)]
@@ -212,6 +225,8 @@ def resource(ld, kind: str, name: str) -> None:
     block = ld.blocks[kind][name]
     node = f"{kind}.{name}"
     expansion = _expansion(ld, block, kind) if id(block) in ld.schema_ok else None
+    if expansion is not None and not within_instances(ld, block, kind, name, len(expansion)):
+        expansion = None
     addrs = [Address(kind, name, k, ld.module_path) for k, _ in (expansion or [])]
     ld.instances[node] = addrs
     ld.node_resources[node] = set(addrs)
@@ -248,6 +263,8 @@ def _instance(ld, block: ast.Block, addr: Address, extra: dict, deps: set, sens:
     d, ok = eval_body(ld, block.body, ld.scope(**extra), block.file, skip=META)
     if not ok or not schema.check_value(block, d, ld.diags):
         return None
+    if not within_sizes(ld, block, kind, d):
+        return None
     flag = [True]
     report = reporter(ld, block, flag)
     src = SourceRange(block.file, *block.pos)
@@ -262,6 +279,7 @@ def _instance(ld, block: ast.Block, addr: Address, extra: dict, deps: set, sens:
     if not flag[0]:
         return None
     (ld.workloads if kind == "workload" else ld.fleets)[str(addr)] = obj
+    ld.positions[str(addr)] = value_positions(block)
     view = {**obj.attributes(), **d, "name": addr.name, "address": str(addr)}
     for k in AFTER_APPLY:
         if not (kind == "fleet" and d.get(k) is not None):
@@ -341,12 +359,14 @@ def module(ld, name: str) -> None:
     child = Loader(path, ld.diags, module_path=ld.module_path + (name,), inputs=inputs, top_root=ld.top_root,
                    hasher=ld.hasher, call_site=(block.file, block.pos, {a.name: a.pos for a in block.body.attributes}))
     child.extra_deps = _resources_of(ld, _direct_dep_refs(block))
+    child.usage = ld.usage
     child.sensitive_inputs = {a.name for a in block.body.attributes if _sensitive(ld, references(a.expr))}
     errors_before = ld.diags.errors
     child.run()
     ld.children[name] = child
     ld.workloads.update(child.workloads)
     ld.fleets.update(child.fleets)
+    ld.positions.update(child.positions)
     ld.node_resources[node] = {a for addrs in child.instances.values() for a in addrs}
     ld.node_sensitive[node] = any(o.sensitive for o in child.outputs.values())
     if ld.diags.errors == errors_before:
@@ -399,6 +419,7 @@ def provider(ld, block: ast.Block) -> None:
                        hint=f"first declared at {prev}; give the second one an alias = \"NAME\"")
         return
     ld.providers[cfg.key] = cfg
+    ld.positions[f"provider.{cfg.key}"] = value_positions(block)
 
 
 def settings(ld, block: ast.Block) -> None:
@@ -411,6 +432,7 @@ def settings(ld, block: ast.Block) -> None:
     if not ok or not schema.check_value(block, d, ld.diags):
         return
     pos = positions(block.body)
+    ld.positions["skyplan"] = value_positions(block)
     from skyplan.config.version import satisfies
 
     rv = d.get("required_version")

@@ -63,7 +63,11 @@ def parse_expression(text: str, line: int = 1, col: int = 1) -> ast.Expr:
     try:
         f = parse_text(f"__expr = {text}\n", "<expr>")
     except SyntaxProblem as e:
-        raise SyntaxProblem(e.summary, line + e.line - 1, (col + e.col - 10) if e.line == 1 else e.col,
+        e_line, e_col = e.line, e.col
+        if e_line > text.count("\n") + 1:  # past the expression, on the line the wrapper added:
+            e_line = text.count("\n") + 1  # an unexpected end is where the expression ends
+            e_col = len(text) - (text.rfind("\n") + 1) + (10 if e_line == 1 else 1)
+        raise SyntaxProblem(e.summary, line + e_line - 1, (col + e_col - 10) if e_line == 1 else e_col,
                             e.detail, e.hint) from None
     if len(f.body.attributes) != 1 or f.body.blocks:
         raise SyntaxProblem("Syntax error: expected a single expression", line, col)

@@ -3,8 +3,9 @@
 ``classify(snapshot, listings)`` takes the prior Snapshot and, per provider
 key, the instances that provider listed for this state's lineage. Matching is
 by provider id first, then by the address tag (same address, group and rank:
-the object was replaced under the same name), then by adoption (a group that
-state records as still being created picks up nodes carrying its address).
+the object was replaced under the same name), then by adoption (a group with
+fewer nodes than placed picks up nodes carrying its address that fit its
+placement: same provider, region, zone, instance type and pricing).
 Whatever is left over is ``unmanaged``.
 
 Classification, per record:
@@ -17,6 +18,10 @@ Classification, per record:
   each missing node's group, rank, id, zone and pricing); a job already
   recorded as finished whose nodes were cleaned up is not missing;
 - ``unmanaged``: objects carrying the lineage that state does not hold.
+
+A node state recorded (same provider id, same address tag) found under an empty
+or another lineage is ``changed`` at path ``lineage``, never missing; nodes of
+another lineage are otherwise left alone (another state may own them).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any, Iterable, Mapping
 
 from skyplan.drift.ignore import IgnoreRules
 from skyplan.planner.model import DriftItem
-from skyplan.providers.base import Instance
+from skyplan.providers.base import TAG_LINEAGE, Instance
 from skyplan.state.model import CREATING, FAILED, RUNNING, STOPPED, SUCCEEDED, GroupRecord, ResourceRecord, Snapshot
 
 GONE_STATES = frozenset({"terminated", "deleted", "shutting-down", "gone"})
@@ -35,6 +40,7 @@ FINISHED_STATES = frozenset({"succeeded", "failed"})
 PREEMPTED = "preempted"  # a spot node its provider stopped to take the capacity back; it cannot be started
 LIVE_STATES = frozenset({"pending", "running"})
 COMPARED = ("instance_type", "state", "pricing", "region", "zone", "tags")
+LINEAGE_TAG_PATH = f"tags.{TAG_LINEAGE}"
 
 
 @dataclass(frozen=True)
@@ -136,9 +142,14 @@ def _status(rec: ResourceRecord, present: list[Instance], expected: int) -> str:
 class _Pool:
     """The live instances providers listed, and which ones have been claimed."""
 
-    def __init__(self, listed: Iterable[Instance]):
+    def __init__(self, listed: Iterable[Instance], foreign: Iterable[Instance] = ()):
         self.live = [i for i in listed if i.state not in GONE_STATES]
         self.by_id = {(i.provider, i.id): i for i in self.live}
+        # Nodes under another lineage are matched by the id state recorded, never
+        # adopted by address nor counted as unmanaged (another state may own them).
+        for i in foreign:
+            if i.state not in GONE_STATES:
+                self.by_id.setdefault((i.provider, i.id), i)
         self.by_address: dict[str, list[Instance]] = {}
         for i in self.live:
             self.by_address.setdefault(i.address, []).append(i)
@@ -159,13 +170,26 @@ class _Pool:
         return [i for i in self.live if (i.provider, i.id) not in self.claimed]
 
 
+def _fits(inst: Instance, p) -> bool:
+    """A node that can complete a group placed at ``p``: same provider, and the same
+    region, zone, instance type and pricing wherever both the node and the
+    placement say."""
+    if inst.provider != p.provider:
+        return False
+    # a fleet's reservation is priced by its placement, whatever the object says
+    pricing = (None, None) if inst.attributes.get("reservation") else (inst.pricing, p.pricing)
+    return all(not a or not b or a == b for a, b in ((inst.region, p.region), (inst.zone, p.zone),
+                                                      (inst.instance_type, p.instance_type), pricing))
+
+
 def node_view(inst: Instance) -> dict[str, Any]:
     return {"group": inst.group, "rank": inst.rank, "id": inst.id, "provider": inst.provider,
             "region": inst.region, "zone": inst.zone, "pricing": inst.pricing,
             "instance_type": inst.instance_type}
 
 
-def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tuple[ResourceRecord, list[DriftItem]]:
+def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules,
+                    lineage: str = "") -> tuple[ResourceRecord, list[DriftItem]]:
     groups: list[GroupRecord] = []
     gone: list[Instance] = []
     changes: list[tuple[Instance, Instance, list[str]]] = []
@@ -194,7 +218,7 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tu
                 gone.append(inst)
         ranks = {i.rank for i in kept}
         for cand in candidates:
-            if len(kept) < group.objects and cand.rank not in ranks and cand.provider == group.placement.provider:
+            if len(kept) < group.objects and cand.rank not in ranks and _fits(cand, group.placement):
                 kept.append(pool.take(cand))
                 ranks.add(cand.rank)
                 adopted.append(cand)
@@ -206,14 +230,23 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tu
     provider = rec.placement.provider if rec.placement else ""
     paths: dict[str, tuple[Any, Any]] = {}
     changed_ids: list[str] = []
+    relabelled = 0
     for old, new, extra in changes:
         vo, vn = _view(old), _view(new)
         differing = [p for p in diff_paths(vo, vn) if not _benign(rec, p, old, new)] if vo != vn else []
         differing += extra
+        if lineage and new.lineage != lineage:
+            # This state's node (its recorded id, its address tag) under an empty or
+            # another lineage tag: said as such, and repaired by tagging it again.
+            differing = [p for p in differing if p != LINEAGE_TAG_PATH] + ["lineage"]
+            relabelled += 1
         differing = [p for p in differing if not ignore.ignores_path(rec.address, p)]
         if differing:
             changed_ids.append(new.id)
         for p in differing:
+            if p == "lineage":
+                paths.setdefault(p, (lineage, new.lineage))
+                continue
             before = old.id if p == "id" else _lookup(_view(old), p)
             after = new.id if p == "id" else _lookup(_view(new), p)
             paths.setdefault(p, (before, after))
@@ -226,6 +259,11 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules) -> tu
         if adopted:
             detail = (detail + "; " if detail else "") + \
                 f"found {len(adopted)} node(s) created by an interrupted apply"
+        if relabelled and "lineage" in paths:
+            tag = paths["lineage"][1]
+            detail = (detail + "; " if detail else "") + \
+                f"{relabelled} node(s) carry {'an empty lineage tag' if not tag else f'lineage {tag}'}, " \
+                f"not this state's {lineage} (matched by provider id and address tag)"
         items.append(DriftItem(
             address=rec.address, category="changed", provider=provider, provider_ids=tuple(changed_ids),
             paths=tuple(sorted(paths)), before={p: v[0] for p, v in sorted(paths.items())},
@@ -275,9 +313,9 @@ def classify(snapshot: Snapshot, listings: Mapping[str, Iterable[Instance]],
              ignore: IgnoreRules | None = None) -> Refreshed:
     """Refresh ``snapshot`` against per-provider listings. Pure: no I/O."""
     ignore = ignore or IgnoreRules()
-    listed = [i for insts in listings.values() for i in insts
-              if not i.lineage or not snapshot.lineage or i.lineage == snapshot.lineage]
-    pool = _Pool(listed)
+    every = [i for insts in listings.values() for i in insts]
+    ours = [i for i in every if not i.lineage or not snapshot.lineage or i.lineage == snapshot.lineage]
+    pool = _Pool(ours, foreign=[i for i in every if i.lineage and snapshot.lineage and i.lineage != snapshot.lineage])
     resources: dict[str, ResourceRecord] = {}
     drift: list[DriftItem] = []
     for address in sorted(snapshot.resources):
@@ -290,7 +328,7 @@ def classify(snapshot: Snapshot, listings: Mapping[str, Iterable[Instance]],
                 pool.take(inst)
             resources[address] = rec
             continue
-        new_rec, items = _refresh_record(rec, pool, ignore)
+        new_rec, items = _refresh_record(rec, pool, ignore, snapshot.lineage)
         resources[address] = new_rec
         drift.extend(items)
     orphans = [i for i in pool.unclaimed() if not ignore.ignores_address(i.address)]

@@ -78,8 +78,38 @@ def refresh(snapshot: Snapshot, providers: Mapping[str, Provider], *, ignore: Ig
             provider=first,
             hint=hint or "nothing was reported missing; fix the provider's endpoint or credentials and run again",
         ) from failures[first]
+    for key, found in probe_unlisted(snapshot, providers, listings).items():
+        listings[key] = listings.get(key, []) + found
     result = classify(snapshot, listings, ignore)
     return replace(result, seconds=round(time.monotonic() - started, 3))
+
+
+def probe_unlisted(snapshot: Snapshot, providers: Mapping[str, Provider],
+                    listings: Mapping[str, list[Instance]]) -> dict[str, list[Instance]]:
+    """Recorded nodes the lineage listing did not return, read back by provider id
+    (providers that can read one object): a node that still exists but carries an
+    empty or another lineage tag is this state's node (state recorded its id, it
+    carries the address tag), and classify reports its lineage instead of calling
+    it missing. A read that fails leaves the node unlisted, so it is missing as
+    before; nothing is ever found on the strength of an error."""
+    from skyplan.providers.base import SupportsImport
+
+    listed = {(k, i.id) for k, insts in listings.items() for i in insts}
+    out: dict[str, list[Instance]] = {}
+    for rec in snapshot.resources.values():
+        for inst in rec.instances:
+            key = inst.provider
+            prov = providers.get(key)
+            if (key, inst.id) in listed or prov is None or not isinstance(prov, SupportsImport):
+                continue
+            try:
+                found = _keyed(prov.read(inst.id), key)
+            except Exception:  # noqa: BLE001 - not readable: it stays missing
+                continue
+            if found.id == inst.id and found.address == rec.address and found.lineage != snapshot.lineage:
+                out.setdefault(key, []).append(found)
+                listed.add((key, inst.id))
+    return out
 
 
 def _keyed(inst: Instance, key: str) -> Instance:

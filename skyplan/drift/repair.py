@@ -6,7 +6,7 @@ unmanaged objects, and raises PlanError rather than destroy anything with
 ``prevent_destroy``); addresses whose nodes drifted in what cannot change in
 place (instance type, region, zone, pricing, a service that is no longer
 running, a spot node stopped by its interruption) are planned as
-replacements. Drift that can be put back in place (tags, a stopped node)
+replacements. Drift that can be put back in place (tags, a stopped node, a node tagged with an empty or another lineage)
 becomes ``Restore`` steps that ``restore_in_place`` carries out through
 ``Provider.update`` after apply; drift that is only state lagging the cloud
 (nodes adopted from an interrupted apply) is written to state. Every repaired
@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 from skyplan.drift.classify import FINISHED_STATES, PREEMPTED, Refreshed
 from skyplan.errors import PlanError
 from skyplan.planner.model import Action, Plan
-from skyplan.providers.base import Instance, Provider
+from skyplan.providers.base import TAG_LINEAGE, Instance, Provider
 
 REPLACE_PATHS = ("instance_type", "region", "zone", "pricing")
 BOOKKEEPING_PATHS = frozenset({"instances", "id"})  # state lags the cloud; nothing to change there
@@ -89,6 +89,8 @@ def in_place_restores(prior_snapshot, refreshed: Refreshed, skip: Sequence[str])
                     changes["tags"] = tags
             if "state" in item.paths and inst.state == "stopped" and old.state != "stopped":
                 changes["state"] = "running"
+            if "lineage" in item.paths and inst.lineage != refreshed.snapshot.lineage:
+                changes["tags"] = {**changes.get("tags", {}), TAG_LINEAGE: refreshed.snapshot.lineage}
             if changes:
                 out.append(Restore(address, inst, changes))
     return tuple(out)

@@ -4,13 +4,18 @@ For every address the configuration declares or state records it decides one
 Action and a reason (for people only):
 
 - not in state -> create (or adopt, when refresh found its nodes unmanaged);
+- a create that failed with nothing launched -> create (``create_because_create_failed``);
 - in state, every node gone -> create again (``replace_because_missing``);
   some nodes gone -> replace (``replace_because_nodes_missing``);
+- a job that failed -> replace (``replace_because_failed``), unless its
+  ``lifecycle { retry_failed = false }``;
 - a job that finished with the same configuration -> no-op;
 - ``-replace`` -> replace (``replace_by_request``); tainted -> replace;
 - placement identity changed -> replace (``replace_because_placement_changed``);
 - attributes changed -> replace when the provider schema says the attribute
   cannot change in place (``replace_because_cannot_update``), else update;
+- nodes with its address and this lineage that state does not hold -> deleted with
+  the record's change (an update ``delete_unmanaged_nodes`` when nothing else changes);
 - in state but not in config -> delete (``delete_because_no_config``, or
   ``delete_because_count_index`` / ``delete_because_each_key``).
 """
@@ -23,6 +28,7 @@ from skyplan.addrs import Address
 from skyplan.config.model import DesiredGraph, Fleet, Workload, resource_hash
 from skyplan.errors import PlanError
 from skyplan.planner import attrs as A
+from skyplan.planner.costs import estimated
 from skyplan.planner.model import Action, Change, DriftItem, Plan
 from skyplan.planner.networks import is_network, network_changes
 from skyplan.planner.options import PlanOptions
@@ -77,7 +83,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
         planned = {c.address for c in changes}
         for addr in sorted(stray):
             if (wanted is not None and addr not in wanted) or addr in planned:
-                continue  # the address has its own change; its strays stay in the drift section
+                continue  # the address has its own change, which deletes its strays
             changes.append(_delete(_synthesise(addr, stray[addr]), "delete_because_unmanaged", None))
         changes += network_changes(desired, changes, base, options, wanted)
 
@@ -97,6 +103,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
     changed = {c.address for c in changes}
     cost_after = sum(_cost_after(c) for c in changes)
     cost_after += sum(_running_cost(r) for a, r in base.resources.items() if a not in changed)
+    estimated_before, estimated_after = estimated(changes, solution, prior, base)
     has_resource_changes = any(c.action is not Action.NOOP for c in changes)
     return Plan(
         changes=tuple(changes), lineage=prior.lineage, serial=prior.serial, config_hash=desired.config_hash,
@@ -106,7 +113,8 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
         sensitive_variables={k: v.value for k, v in desired.variables.items() if v.sensitive},
         catalog=dict(catalog or {}), options=options.to_json(),
         solver=_solver_info(solution),
-        cost_before=round(cost_before, 6), cost_after=round(cost_after, 6), created_at=created_at,
+        cost_before=round(cost_before, 6), cost_after=round(cost_after, 6),
+        estimated_before=round(estimated_before, 6), estimated_after=round(estimated_after, 6), created_at=created_at,
         config_dir=desired.root,
     )
 
@@ -142,8 +150,11 @@ def _lifecycle(res: Workload | Fleet | None) -> dict:
     if res is None:
         return {"prevent_destroy": False, "create_before_destroy": False, "ignore_changes": []}
     lc = res.lifecycle
-    return {"prevent_destroy": lc.prevent_destroy, "create_before_destroy": lc.create_before_destroy,
-            "ignore_changes": list(lc.ignore_changes)}
+    out = {"prevent_destroy": lc.prevent_destroy, "create_before_destroy": lc.create_before_destroy,
+           "ignore_changes": list(lc.ignore_changes)}
+    if not lc.retry_failed:
+        out["retry_failed"] = False
+    return out
 
 
 def _resource_kind(res: Workload | Fleet) -> str:
@@ -241,6 +252,25 @@ def _missing_nodes(rec: ResourceRecord) -> tuple[int, int]:
 def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec: ResourceRecord | None,
                      stray: list[Instance] | None, deps: tuple[str, ...], options: PlanOptions,
                      recorded_sensitive: Sequence[str] = ()) -> Change:
+    """The change of one declared address. Nodes refresh found carrying its address
+    and this lineage that state does not hold (``stray``; those completing a
+    recorded group were already adopted by refresh) go with the state record's
+    change: deleted by its replacement, or by an update of their own
+    (``delete_unmanaged_nodes``) when nothing else changes."""
+    from dataclasses import replace
+
+    change = _decide(addr, res, wp, rec, stray, deps, options, recorded_sensitive)
+    if rec is None or not stray:
+        return change
+    change = replace(change, prior=_with_strays(change.prior or rec, stray))
+    if change.action is Action.NOOP:
+        change = replace(change, action=Action.UPDATE, reason="delete_unmanaged_nodes")
+    return change
+
+
+def _decide(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec: ResourceRecord | None,
+            stray: list[Instance] | None, deps: tuple[str, ...], options: PlanOptions,
+            recorded_sensitive: Sequence[str] = ()) -> Change:
     after, after_unknown = _after(res, wp)
     lifecycle = _lifecycle(res)
     sens = _sensitive(res)
@@ -260,6 +290,10 @@ def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | N
 
     if addr in options.replace:
         return Change(action=replace_action, after=after, reason="replace_by_request", **common)
+    if rec.status == FAILED and not rec.groups:
+        return Change(action=Action.CREATE, after=after, reason="create_because_create_failed", **common)
+    if is_job and rec.status == FAILED and same_config and res.lifecycle.retry_failed:
+        return Change(action=replace_action, after=after, reason="replace_because_failed", **common)
     if is_job and rec.status in FINISHED and same_config:
         return Change(action=Action.NOOP, after=before, **common)
     if rec.tainted:

@@ -96,6 +96,9 @@ class Plan:
     solver: Mapping[str, Any] = field(default_factory=dict)  # status, gap, backend, seconds
     cost_before: float = 0.0  # $/h of state
     cost_after: float = 0.0  # $/h after apply
+    # estimated totals over the workloads' durations (jobs: duration_hours, services: 730 h), see planner/costs.py
+    estimated_before: float = 0.0
+    estimated_after: float = 0.0
     created_at: str = ""
     config_dir: str = ""
     errored: bool = False

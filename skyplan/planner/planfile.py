@@ -66,6 +66,7 @@ def plan_to_json(plan: Plan) -> dict:
         "sensitive_variables": dict(plan.sensitive_variables),
         "catalog": dict(plan.catalog), "options": dict(plan.options), "solver": dict(plan.solver),
         "cost_before": plan.cost_before, "cost_after": plan.cost_after, "created_at": plan.created_at,
+        "estimated_before": plan.estimated_before, "estimated_after": plan.estimated_after,
         "config_dir": plan.config_dir, "errored": plan.errored,
     }
 
@@ -79,6 +80,7 @@ def plan_from_json(d: Mapping[str, Any]) -> Plan:
         catalog=d.get("catalog", {}), options=d.get("options", {}),
         solver=d.get("solver", {}), cost_before=float(d.get("cost_before", 0.0)),
         cost_after=float(d.get("cost_after", 0.0)), created_at=d.get("created_at", ""),
+        estimated_before=float(d.get("estimated_before", 0.0)), estimated_after=float(d.get("estimated_after", 0.0)),
         config_dir=d.get("config_dir", ""), errored=bool(d.get("errored", False)),
     )
 

@@ -91,6 +91,8 @@ def cost(plan: Plan) -> dict:
         "hourly_delta": round(plan.cost_after - plan.cost_before, 6),
         "monthly_delta": round((plan.cost_after - plan.cost_before) * HOURS_PER_MONTH, 2),
         "hours_per_month": HOURS_PER_MONTH,
+        "estimated_before": round(plan.estimated_before, 2), "estimated_after": round(plan.estimated_after, 2),
+        "estimated_delta": round(plan.estimated_after - plan.estimated_before, 2),
         "by_provider": list(plan.solver.get("spread") or ()),
         "single_cloud": plan.solver.get("single_cloud"),
     }

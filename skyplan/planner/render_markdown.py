@@ -1,6 +1,6 @@
 """The pull-request comment: a title with the summary, a table of changed
-workloads (action, placement before -> after, $/h before -> after), the monthly
-cost delta, a warning when anything is destroyed or replaced, and the full human
+workloads (action, placement before -> after, $/h before -> after), the cost
+before -> after (hourly, and estimated over the workloads' durations), a warning when anything is destroyed or replaced, and the full human
 plan folded in ``<details>`` as a ``diff`` block. Never longer than GitHub's
 65,536-character comment limit: the plan block keeps its head and tail and says
 how much was cut, and every fence and tag it opens is closed."""
@@ -8,7 +8,7 @@ how much was cut, and every fence and tag it opens is closed."""
 from __future__ import annotations
 
 from skyplan.planner.model import Action, Change, Plan
-from skyplan.planner.render_text import HOURS_PER_MONTH, money, render_text, summary_line
+from skyplan.planner.render_text import cost_line, money, render_text, summary_line
 from skyplan.planner.render_cost import groups_text, spread_rows, verdict
 
 MAX_CHARS = 65_536
@@ -128,10 +128,8 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "sky
         head.append("")
         head.append(f"**{summary_line(plan)}**")
     head.append("")
-    delta = (plan.cost_after - plan.cost_before) * HOURS_PER_MONTH
-    head.append(f"Monthly cost: {money(plan.cost_before * HOURS_PER_MONTH)} → "
-                f"{money(plan.cost_after * HOURS_PER_MONTH)} "
-                f"({'-' if delta < 0 else '+'}{money(abs(delta))}/month)")
+    delta = plan.estimated_after - plan.estimated_before
+    head.append(f"{cost_line(plan, '→')[:-1]}: {'-' if delta < 0 else '+'}{money(abs(delta))}")
     head.append("")
     spread = spread_rows(plan)
     if len({r["provider"] for r in spread}) > 1:

@@ -39,10 +39,13 @@ _REASON_TEXT = {
     "replace_because_nodes_missing": "because some of its nodes are gone",
     "replace_because_placement_changed": "because its placement changed",
     "replace_because_missing": "because all of its nodes are gone",
+    "replace_because_failed": "because it failed",
+    "create_because_create_failed": "because its last create failed with nothing launched",
     "adopt_unmanaged": "to adopt nodes found running with this state's lineage",
     "create_network_for_placement": "created if missing; one that already exists is used and kept",
     "delete_because_unused": "because no node needs it any more",
     "forget_because_not_created": "skyplan did not create it, so it is kept in the cloud",
+    "delete_unmanaged_nodes": "to delete nodes carrying its address and this state's lineage that state does not hold",
 }
 
 
@@ -50,11 +53,20 @@ def money(x: float) -> str:
     return f"${x:,.2f}"
 
 
-def cost_line(plan: Plan) -> str:
-    delta = (plan.cost_after - plan.cost_before) * HOURS_PER_MONTH
-    sign = "-" if delta < 0 else "+"
-    return (f"Cost: {money(plan.cost_before)}/h -> {money(plan.cost_after)}/h "
-            f"({sign}${abs(delta):,.0f}/month).")
+def cost_line(plan: Plan, arrow: str = "->") -> str:
+    """The hourly rate before and after, and the estimated total over the workloads'
+    durations (jobs: their duration_hours; services: 730 h a month), as optimize prints it."""
+    return (f"Cost: {money(plan.cost_before)}/h {arrow} {money(plan.cost_after)}/h; "
+            f"estimated {money(plan.estimated_before)} {arrow} {money(plan.estimated_after)} over the workloads' "
+            f"durations (services: {HOURS_PER_MONTH} h/month).")
+
+
+def price_notes(catalog: Mapping[str, Any]) -> list[str]:
+    """How providers priced without a live read were priced, and which could not be
+    (``catalog["providers"]`` / ``["unpriced"]``, see skyplan.inventory)."""
+    unpriced = catalog.get("unpriced") or {}
+    lines = [f"Prices: {n}" for k, n in (catalog.get("providers") or {}).items() if k not in unpriced]
+    return lines + [f"Warning: {h}" for h in unpriced.values()]
 
 
 def summary_line(plan: Plan) -> str:
@@ -317,6 +329,8 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
         w.add("No changes. Your infrastructure matches the configuration.")
         w.add()
         w.add(f"skyplan has compared your configuration with state and found no differences. {cost_line(plan)}")
+        for line in price_notes(plan.catalog):
+            w.add(line)
         return w.lines
     used = sorted({c.action for c in acting}, key=lambda a: list(Action).index(a))
     if acting:
@@ -358,6 +372,9 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
     compared = comparison_lines(plan)
     if compared:
         w.extend(compared)
+    notes = price_notes(plan.catalog)
+    if notes:
+        w.extend(notes)
         w.add()
     fleets = fleet_lines(plan)
     if fleets:

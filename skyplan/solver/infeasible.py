@@ -39,12 +39,47 @@ def _list(values) -> str:
     return f"[{shown}{', ...' if len(vals) > 8 else ''}]"
 
 
-def explain_no_options(item: Item, problem, rows: Rows) -> str:
-    """Why one item has no option at all."""
+class Cause(str):
+    """A cause's text, carrying the configuration value it comes from: ``blame`` is
+    (owner, attribute path), e.g. ("workload.a", "resources.accelerators"), or None."""
+
+    blame: tuple[str, str] | None = None
+
+
+def blamed(text: str, owner: str | None, path: str = "") -> Cause:
+    c = Cause(text)
+    c.blame = (owner, path) if owner else None
+    return c
+
+
+def _resources_path(res: Resources) -> str:
+    """The attribute of a resources block that asks for the most specific thing."""
+    for name in ("accelerators", "instance_type", "cpus", "memory"):
+        if getattr(res, name):
+            return f"resources.{name}"
+    return "resources"
+
+
+def _placement_path(spec) -> str:
+    for name in ("zones", "regions", "exclude_zones", "exclude_regions"):
+        if getattr(spec, name):
+            return f"placement.{name}"
+    return "placement"
+
+
+def explain_no_options(item: Item, problem, rows: Rows) -> Cause:
+    """Why one item has no option at all, blaming the value that rules every option out."""
+    text, blame = _explain_no_options(item, problem, rows)
+    if blame is None:
+        return blamed(text, None)
+    return blamed(text, *blame)
+
+
+def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | None]:
     a, spec, need = item.address, item.placement, describe(item.resources)
     if spec.fleet:
         if spec.fleet not in problem.fleets:
-            return f"{a}: placement fleet {spec.fleet} is not declared"
+            return f"{a}: placement fleet {spec.fleet} is not declared", (a, "placement.fleet")
         caps = [c for _, c, _ in rows.fleet_entries.get(spec.fleet, ())]
         have = "; ".join(f"{c.nodes} x {c.accelerator + ':' + str(c.per_node) if c.accelerator else 'CPU'}"
                          f"{f', {c.cpus_per_node:g} vCPUs' if c.cpus_per_node else ''}"
@@ -52,11 +87,12 @@ def explain_no_options(item: Item, problem, rows: Rows) -> str:
         fleet = problem.fleets[spec.fleet]
         if fleet.hours_left is not None and item.hours > fleet.hours_left:
             return (f"{a} runs {item.hours:g} h, but the Capacity Block of {spec.fleet} holds its instances "
-                    f"{fleet.hours_left:.1f} h more")
+                    f"{fleet.hours_left:.1f} h more"), (a, "duration_hours")
         if not caps and fleet.existing and fleet.reservation_id:  # what it holds is read from the cloud
             return (f"{a}: what reservation {fleet.reservation_id} of {spec.fleet} holds is read at refresh, "
-                    "and this plan did not refresh")
-        return f"{a} needs {need} per node, which does not fit on {spec.fleet} ({have or 'no capacity declared'})"
+                    "and this plan did not refresh"), None
+        return (f"{a} needs {need} per node, which does not fit on {spec.fleet} ({have or 'no capacity declared'})",
+                (a, _resources_path(item.resources)))
     keys = []
     for key in sorted(problem.offers):
         cfg = problem.providers.get(key)
@@ -64,11 +100,16 @@ def explain_no_options(item: Item, problem, rows: Rows) -> str:
             keys.append(key)
     if not keys:
         wanted = f" matches providers {_list(spec.providers)}" if spec.providers else " is configured"
-        return f"{a}: no provider{wanted} (configured: {', '.join(sorted(problem.offers)) or 'none'})"
+        return (f"{a}: no provider{wanted} (configured: {', '.join(sorted(problem.offers)) or 'none'})",
+                (a, "placement.providers") if spec.providers else None)
     offers = [(k, o) for k in keys for o in problem.offers[k]]
     where = f"on {', '.join(keys)}"
+    unpriced = getattr(problem, "unpriced", None) or {}
+    if not offers and any(k in unpriced for k in keys):
+        return f"{a}: no offers: {'; '.join(unpriced[k] for k in keys if k in unpriced)}", None
     if not offers:
-        return f"{a}: {', '.join(keys)} list no offers in their configured regions"
+        return (f"{a}: {', '.join(keys)} list no offers in their configured regions",
+                (f"provider.{keys[0]}", "regions"))
     fit = [(k, o) for k, o in offers if hardware_fits(o, item.resources)]
     if not fit:
         extra = ""
@@ -81,7 +122,7 @@ def explain_no_options(item: Item, problem, rows: Rows) -> str:
             mem = max(o.memory_gib for _, o in offers)
             extra = f" (offers there have at most {cpu:g} vCPUs and {mem:g} GiB memory)"
         regions = sorted({o.region for _, o in offers})
-        return f"{a}: no offer matches {need} {where} in regions {_list(regions)}{extra}"
+        return f"{a}: no offer matches {need} {where} in regions {_list(regions)}{extra}", (a, _resources_path(item.resources))
     placed = [(k, o) for k, o in fit if region_allowed(o.region, o.zone, spec)]
     if not placed:
         rules = []
@@ -94,22 +135,22 @@ def explain_no_options(item: Item, problem, rows: Rows) -> str:
         if spec.exclude_zones:
             rules.append(f"exclude_zones {_list(spec.exclude_zones)}")
         return (f"{a}: no offer matches {need} {where} within {' and '.join(rules)}; "
-                f"matching offers are in {_list(o.region for _, o in fit)}")
+                f"matching offers are in {_list(o.region for _, o in fit)}"), (a, _placement_path(spec))
     blocked = problem.options.blocked.get(a, ())
     free = [(k, o) for k, o in placed if not is_blocked(k, o.region, o.zone, blocked)]
     if not free:
         return (f"{a}: every offer matching {need} is in a scope blocked after capacity failures "
-                f"({', '.join('/'.join(x for x in b if x) for b in blocked)})")
+                f"({', '.join('/'.join(x for x in b if x) for b in blocked)})"), None
     priced = [(k, o, p, offer_price(o, p, item.kind)) for k, o in free for p in item.pricing]
     priced = [(k, o, p, v) for k, o, p, v in priced if v is not None and v >= 0]
     if not priced:
         models = sorted({p for _, o in free for p in ("on_demand", "spot", "reserved") if o.price(p) is not None})
         return (f"{a}: no offer matching {need} {where} is priced as {' or '.join(item.pricing)} "
-                f"(available: {', '.join(models) or 'none'})")
+                f"(available: {', '.join(models) or 'none'})"), (a, "pricing")
     cheapest = min(v for *_, v in priced) * item.nodes
     cap = item.max_hourly_cost or 0.0
     return (f"{a}: the cheapest offer matching {need} costs ${cheapest:.2f}/h per group "
-            f"(x{item.groups} = ${cheapest * item.groups:.2f}/h), above max_hourly_cost ${cap:.2f}/h")
+            f"(x{item.groups} = ${cheapest * item.groups:.2f}/h), above max_hourly_cost ${cap:.2f}/h"), (a, "max_hourly_cost")
 
 
 def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> None:
@@ -132,10 +173,12 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
     for label, amount in sorted(result.slacks.items()):
         if label == "budget":
             budget = problem.options.budget or 0.0
-            causes.append(f"budget: max_hourly_cost ${budget:.2f}/h, but the cheapest placement meeting every "
-                          f"other constraint costs ${budget + amount:.2f}/h")
+            causes.append(blamed(f"budget: max_hourly_cost ${budget:.2f}/h, but the cheapest placement meeting "
+                                 f"every other constraint costs ${budget + amount:.2f}/h", "skyplan", "max_hourly_cost"))
         elif label.startswith("spread of "):
-            causes.append(f"{label[len('spread of '):]}: spread cannot be met with the capacity left")
+            who = label[len('spread of '):]
+            causes.append(blamed(f"{who}: spread cannot be met with the capacity left",
+                                 who.split(" and ")[0], "placement.spread"))
         elif by_label[label].id not in done:
             causes.append(_row_cause(problem, classes, rows, by_label[label], users, slack_by_row, done))
     if not causes:
@@ -208,4 +251,4 @@ def _always_uses(address: str, row: int, classes) -> bool:
     return False
 
 
-__all__ = ["explain_no_options", "explain_elastic", "describe"]
+__all__ = ["explain_no_options", "explain_elastic", "describe", "Cause", "blamed"]

@@ -8,7 +8,7 @@ the pure function that answers it. The caller does every piece of I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import DesiredGraph, Fleet, ProviderConfig, Workload
@@ -57,10 +57,15 @@ class Problem:
     offers: Mapping[str, Sequence[Offer]]  # provider key -> offers in that provider's regions
     current: Mapping[str, tuple[Placement, ...]] = field(default_factory=dict)
     options: SolveOptions = SolveOptions()
+    # where each configuration value was written (DesiredGraph.positions), so an infeasibility
+    # names the file:line:col of the value it comes from
+    positions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    # provider key -> why it has no offers although it is configured (a cluster not contacted)
+    unpriced: Mapping[str, str] = field(default_factory=dict)
 
 
 def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], snapshot=None,
-                  options: SolveOptions = SolveOptions()) -> Problem:
+                  options: SolveOptions = SolveOptions(), unpriced: Mapping[str, str] | None = None) -> Problem:
     """The Problem for ``graph``: current placements come from ``snapshot`` (a
     skyplan.state.model.Snapshot or None) for addresses still in the graph and
     not tainted; the budget defaults to the ``skyplan { max_hourly_cost }``."""
@@ -77,4 +82,5 @@ def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], sn
     return Problem(
         workloads=dict(graph.workloads), fleets=dict(graph.fleets), providers=dict(graph.providers),
         offers={k: tuple(v) for k, v in offers.items()}, current=current, options=options,
+        positions=getattr(graph, "positions", {}), unpriced=dict(unpriced or {}),
     )

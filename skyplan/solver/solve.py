@@ -64,14 +64,22 @@ from skyplan.solver.problem import Problem
 
 def solve(problem: Problem) -> Solution:
     """Place every workload and provisioned fleet of ``problem``; raises
-    InfeasibleError naming the workload and constraint when no placement exists.
+    InfeasibleError naming the workload and constraint when no placement exists
+    (and, when the problem knows where its values were written, their file:line:col).
     A provisioned fleet is bought only when it pays (``fleet_choice``)."""
     from skyplan.solver.fleet_choice import choose_fleets
 
-    return choose_fleets(problem, _solve_once)
+    try:
+        return choose_fleets(problem, _solve)
+    except InfeasibleError as e:
+        if not problem.positions:
+            raise
+        from skyplan.config.model import source_in
+
+        raise e.located(lambda owner, path: source_in(problem.positions, owner, path)) from None
 
 
-def _solve_once(problem: Problem) -> Solution:
+def _solve(problem: Problem) -> Solution:
     started = time.perf_counter()
     problem = _without_fleet_nodes(problem)
     opts = problem.options

@@ -63,6 +63,8 @@ def _extra(cls, known: tuple[str, ...]) -> tuple[str, ...]:
 _P_EXTRA = _extra(Placement, PLACEMENT_FIELDS)
 _I_EXTRA = _extra(Instance, NODE_FIELDS + INHERITED)
 _R_EXTRA = _extra(ResourceRecord, RECORD_FIELDS + ("groups",))
+_R_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ResourceRecord)
+               if f.name in _R_EXTRA and f.default is not dataclasses.MISSING}  # not stored when default
 _NP = len(PLACEMENT_FIELDS)
 _NI = len(dataclasses.fields(Instance))
 _NR = len(dataclasses.fields(ResourceRecord))
@@ -92,8 +94,9 @@ def pack(rec: ResourceRecord) -> list:
         groups.append([pv, nodes])
     out = [PACKED_VERSION, rec.address, rec.kind, rec.status, dict(rec.attributes), rec.config_hash,
            int(rec.tainted), list(rec.depends_on), rec.created_at, rec.updated_at, groups, lineage]
-    if _R_EXTRA:
-        out.append({f: getattr(rec, f) for f in _R_EXTRA})
+    extra = {f: getattr(rec, f) for f in _R_EXTRA if getattr(rec, f) != _R_DEFAULTS.get(f)}
+    if extra:
+        out.append(extra)
     return out
 
 

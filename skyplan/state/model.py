@@ -12,7 +12,7 @@ from skyplan.solver.model import Placement
 CREATING = "creating"  # provider call under way (crash marker)
 RUNNING = "running"
 SUCCEEDED = "succeeded"  # a job that finished with exit 0
-FAILED = "failed"  # a job that finished non-zero
+FAILED = "failed"  # a job that finished non-zero, or a create that failed with nothing launched
 STOPPED = "stopped"
 STATUSES = (CREATING, RUNNING, SUCCEEDED, FAILED, STOPPED)
 
@@ -52,6 +52,7 @@ class ResourceRecord:
     depends_on: tuple[str, ...] = ()
     created_at: str = ""
     updated_at: str = ""
+    reason: str = ""  # why a create failed with nothing launched (status FAILED, no groups)
 
     # The first group's placement, for the flat columns (provider, region, ...).
     @property
@@ -83,6 +84,7 @@ class ResourceRecord:
             "groups": [g.to_json() for g in self.groups], "attributes": dict(self.attributes),
             "config_hash": self.config_hash, "tainted": self.tainted, "depends_on": list(self.depends_on),
             "created_at": self.created_at, "updated_at": self.updated_at,
+            **({"reason": self.reason} if self.reason else {}),
         }
 
     @classmethod
@@ -93,6 +95,7 @@ class ResourceRecord:
             attributes=d.get("attributes", {}), config_hash=d.get("config_hash", ""),
             tainted=bool(d.get("tainted", False)), depends_on=tuple(d.get("depends_on", ())),
             created_at=d.get("created_at", ""), updated_at=d.get("updated_at", ""),
+            reason=d.get("reason", "") or "",
         )
 
 

@@ -37,6 +37,23 @@ from skyplan.state.sqlite import BUSY_TIMEOUT, check_header, restore_hint, trans
 
 _MARKS = ",".join("?" * 17)
 
+UNUSABLE_PATH_HINT = ('point `skyplan { state { path = "..." } }` (or --state) at a file in a folder you can '
+                      'write, or remove the setting to keep state in .skyplan/state.db beside the configuration')
+
+
+def _why_unusable(path: Path, error: OSError) -> str:
+    """Say why ``path`` cannot be created, naming the part of it that is in the way."""
+    below = path
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+            if below != path:  # a missing folder in a read-only (or virtual, like /proc) one
+                return f"the folder {below} cannot be made in {parent} ({error.strerror or error})"
+            break
+        below = parent
+    return error.strerror or str(error)
+
 
 class StateStore(LockingMixin):
     """Open with ``StateStore.open(path)``; use as a context manager or ``close()``."""
@@ -72,10 +89,14 @@ class StateStore(LockingMixin):
             if not create:
                 raise StateError(f"no state at {path}; run skyplan apply first",
                                  hint="or pass --state PATH to use another state file")
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as e:
+                raise StateError(f"cannot create the state file {path}: {_why_unusable(path, e)}",
+                                 hint=UNUSABLE_PATH_HINT) from None
         elif path.is_dir():
-            raise StateError(f"state path {path} is a folder, not a state file")
+            raise StateError(f"state path {path} is a folder, not a state file", hint=UNUSABLE_PATH_HINT)
         check_header(path)
         try:
             conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,

@@ -18,13 +18,23 @@ def spend(rows: Sequence[Mapping]) -> float:
     return round(sum(r["hourly_cost"] for r in rows if r["status"] in SPENDING), 6)
 
 
-def list_rows(snap: Snapshot) -> list[dict]:
+def last_recorded(snap: Snapshot) -> str:
+    """When state was last written, for a view that shows it as recorded."""
+    when = max((r.updated_at for r in snap.resources.values() if r.updated_at), default="")
+    return f"serial {snap.serial}" + (f", last written {when[:19].replace('T', ' ')} UTC" if when else "")
+
+
+def list_rows(snap: Snapshot, live: Mapping[str, str] | None = None) -> list[dict]:
+    """One row per record; ``status`` is ``live[address]`` (what the providers report
+    now) where given, else the recorded status (also in ``recorded_status``)."""
     rows = []
+    live = live or {}
     for address in sorted(snap.resources):
         rec = snap.resources[address]
         p = rec.placement
         rows.append({
-            "address": address, "kind": rec.kind, "status": rec.status, "tainted": rec.tainted,
+            "address": address, "kind": rec.kind, "status": live.get(address, rec.status),
+            "recorded_status": rec.status, "recorded_at": rec.updated_at, "tainted": rec.tainted,
             "provider": p.provider if p else None, "region": p.region if p else None, "zone": p.zone if p else None,
             "instance_type": p.instance_type if p else None, "pricing": p.pricing if p else None,
             "groups": len(rec.groups), "nodes": sum(g.placement.nodes for g in rec.groups),
@@ -85,6 +95,7 @@ def _fmt(value: Any) -> str:
 def render_show(out, rec: ResourceRecord, data: Mapping) -> None:
     """``data`` is the record's JSON with sensitive values already redacted."""
     lines = [f"# {rec.address}", f"kind        = {rec.kind}", f"status      = {rec.status}",
+             *([f"reason      = {rec.reason}"] if rec.reason else []),
              f"tainted     = {str(rec.tainted).lower()}", f"hourly_cost = {rec.hourly_cost:.4f}",
              f"config_hash = {rec.config_hash or '-'}", f"created_at  = {rec.created_at}",
              f"updated_at  = {rec.updated_at}"]

@@ -60,7 +60,9 @@ def test_failing_action_skips_exactly_its_dependants(store):
     assert res.reasons["workload.c (create)"] == "upstream failed: workload.b (create)"
     snap = store.snapshot()
     assert set(snap.resources) == {"workload.a", "workload.b", "workload.d", "workload.e"}
-    assert snap.resources["workload.b"].status == "creating"  # the marker stays: plan replaces it
+    # Nothing was launched (the listing finds no node of it): a failed record without cost replaces the marker.
+    b = snap.resources["workload.b"]
+    assert (b.status, b.groups, b.hourly_cost) == ("failed", (), 0) and "simulated failure" in b.reason
     assert "Apply failed: 3 done, 1 failed, 1 skipped" in res.summary()
 
 
@@ -166,7 +168,9 @@ def test_job_dependant_waits_for_success_and_is_skipped_after_failure(store):
         else:
             assert store.get(prep.address).status == FAILED
             assert res.skipped == [f"{train.address} (create)"]
-            assert "upstream job" in res.reasons[f"{train.address} (create)"]
+            # The job failed within the apply: its own create fails, and its dependant is skipped.
+            assert res.failed == [f"{prep.address} (create)"] and "failed" in res.errors[res.failed[0]]
+            assert "upstream" in res.reasons[f"{train.address} (create)"]
 
 
 def test_deletes_forget_state_in_reverse_order(store):

@@ -122,12 +122,14 @@ def test_ctrl_c_stops_new_actions_releases_the_lock_and_exits_130(tmp_path):
     try:
         seen = ""
         deadline = time.monotonic() + 60
-        while "waiting for job workload.first" not in seen and time.monotonic() < deadline:
+        # The first job's own step waits for its outcome, since the second depends on it.
+        waiting = "workload.first (create): waiting for the job to end"
+        while waiting not in seen and time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:
                 break
             seen += line
-        assert "waiting for job workload.first" in seen, seen + proc.stderr.read()
+        assert waiting in seen, seen + proc.stderr.read()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:

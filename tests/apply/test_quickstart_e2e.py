@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.apply.clirun import REPO, run
+from tests.apply.clirun import run
+from tests.examples import copy_example
 
 
 def _status(d: Path) -> dict:
@@ -21,7 +21,7 @@ def _status(d: Path) -> dict:
 @pytest.mark.slow
 def test_quickstart_apply_status_reapply_destroy(tmp_path):
     d = tmp_path / "quickstart"
-    shutil.copytree(REPO / "examples" / "quickstart", d)
+    copy_example("quickstart", d)
 
     r = run("apply", str(d), "--auto-approve")
     assert r.returncode == 0, r.stdout + r.stderr

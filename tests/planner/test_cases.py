@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from skyplan.planner.model import Action
+from tests.examples import copy_config
 
 CASES = Path(__file__).resolve().parents[1] / "cases" / "planner"
 CASE_NAMES = sorted(p.name for p in CASES.iterdir() if (p / "expected.json").is_file())
@@ -71,7 +71,7 @@ def test_planner_case(case, tmp_path):
     from skyplan.planner.options import PlanOptions
 
     src = CASES / case
-    shutil.copytree(src, tmp_path / case)
+    copy_config(src, tmp_path / case)
     folder = tmp_path / case
     expected = json.loads((folder / "expected.json").read_text())
     state_spec = json.loads((folder / "state.json").read_text()) if (folder / "state.json").exists() else {}

@@ -40,9 +40,6 @@ def _plan(folder: Path, *extra: str):
     return ran.stdout
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="needs an existing fleet's declared capacity to be used without building its "
-                          "Kubernetes provider under -refresh=false (workflow); remove this mark with that change")
 def test_plan_without_credentials_shows_the_spread_and_the_single_cloud_comparison(no_credentials):
     text = _plan(no_credentials)
     spread = text.split("Spread across providers:\n", 1)[1].split("\n\n", 1)[0]

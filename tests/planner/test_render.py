@@ -45,7 +45,9 @@ def test_text_follows_terraform_conventions():
     assert "Objects have changed outside of skyplan" in text
     assert "workload.train: aws/us-west-2/us-west-2b p5.48xlarge H100:8 spot x1 $37.85/h" in text
     last = text.strip().splitlines()[-1]
-    assert last == "Plan: 2 to add, 1 to change, 2 to destroy. Cost: $164.80/h -> $158.10/h (-$4,891/month)."
+    # jobs are estimated over their duration (1 h when none is declared), the service over a month
+    assert last == ("Plan: 2 to add, 1 to change, 2 to destroy. Cost: $164.80/h -> $158.10/h; estimated "
+                    "$30,199.60 -> $30,192.90 over the workloads' durations (services: 730 h/month).")
     assert "\x1b[" not in text and "\x1b[32m  + workload" in render_text(mixed_plan(), color=True)
     marks = dict((t.strip(), m) for m, t in render_lines(mixed_plan()))
     assert marks['# workload.train will be created'] == "#" and marks['+ workload "train" {'] == "+"
@@ -56,8 +58,9 @@ def test_summary_line_matches_the_issue_example():
     p = plan(graph(), solution(), snapshot(), None, PlanOptions())
     import dataclasses
 
-    p = dataclasses.replace(p, cost_before=41.20, cost_after=37.85)
-    assert summary_line(p).endswith("Cost: $41.20/h -> $37.85/h (-$2,446/month).")
+    p = dataclasses.replace(p, cost_before=41.20, cost_after=37.85, estimated_before=30076.0, estimated_after=27630.5)
+    assert summary_line(p).endswith("Cost: $41.20/h -> $37.85/h; estimated $30,076.00 -> $27,630.50 over the "
+                                    "workloads' durations (services: 730 h/month).")
 
 
 def test_no_changes_message():
@@ -98,7 +101,7 @@ def test_markdown_comment_parts():
     assert "$41.20 → $37.85" in md
     assert "> [!WARNING]" in md and "**destroys** 1" in md
     assert "<details>" in md and "```diff" in md
-    assert "/month" in md
+    assert "estimated $30,199.60 → $30,192.90 over the workloads' durations (services: 730 h/month): -$6.70" in md
 
 
 def _large_plan(n: int):

@@ -31,6 +31,7 @@ class RefreshReport:
     regions: tuple[str, ...] = ()
     observed_at: str = ""
     notes: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # parts refreshed only in part: their prices stayed as they were
     error: str = ""
     fallback_observed_at: str = ""  # the built-in snapshot's date
     fallback_cached: str = ""  # the user cache's latest refresh/import of this provider ("aws refresh 2026-11-20"), if any
@@ -43,7 +44,8 @@ class RefreshReport:
 
     def to_json(self) -> dict:
         return {"provider": self.provider, "ok": self.ok, "offers": self.offers, "regions": list(self.regions),
-                "observed_at": self.observed_at, "notes": list(self.notes), "error": self.error,
+                "observed_at": self.observed_at, "notes": list(self.notes), "kept": list(self.kept),
+                "error": self.error,
                 "fallback": None if self.ok else self.fallback}
 
 
@@ -53,6 +55,7 @@ class Fetched:
 
     offers: list[Offer]
     notes: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # the notes saying which prices stayed the snapshot's
 
 
 def _fetcher(provider: str) -> Callable[..., Fetched]:
@@ -125,7 +128,7 @@ def refresh(provider: str, *, regions: Sequence[str] = (), endpoint_url: str | N
     store.save_to_cache(fetched.offers, kind="refresh", provider=provider, origin=endpoint_url or "public API")
     return RefreshReport(provider, ok=True, offers=len(fetched.offers),
                          regions=tuple(sorted({o.region for o in fetched.offers})),
-                         observed_at=date.today().isoformat(), notes=fetched.notes)
+                         observed_at=date.today().isoformat(), notes=fetched.notes, kept=fetched.kept)
 
 
 def refresh_all(providers: Sequence[str] = (), *, regions: Sequence[str] = (),

@@ -188,14 +188,16 @@ def fetch(base: list[Offer], *, regions: Sequence[str] = (), endpoint_url: str |
                     sp = None
                 offers.append(replace(shape, zone=zone, on_demand=od, spot=sp, reserved=rsv,
                                       interruption_band=bands.get(itype)))
+    kept: list[str] = []
     if region_errors:
-        notes.append(f"{len(region_errors)} region(s) skipped, their prices unchanged: " + "; ".join(region_errors))
+        kept.append(f"{len(region_errors)} region(s) skipped, their prices unchanged: " + "; ".join(region_errors))
     if pricing_down:
-        notes.append("the Price List API was unreachable (" + pricing_down.splitlines()[0][:160]
-                     + "); on-demand and reserved prices come from the built-in snapshot")
+        kept.append("the Price List API was unreachable (" + pricing_down.splitlines()[0][:160]
+                    + "); on-demand and reserved prices come from the built-in snapshot")
+    notes.extend(kept)
     if placeholder_spot:
         notes.append(f"{placeholder_spot} spot quote(s) dropped as placeholders (above on-demand or below "
                      f"{MIN_SPOT_FRACTION:.1%} of it)")
     if unpriced:
         notes.append(f"{unpriced} instance type/region pair(s) skipped: no on-demand price")
-    return Fetched(offers, notes)
+    return Fetched(offers, notes, kept)

@@ -116,9 +116,12 @@ class KubernetesProvider:
         with self._guard("listing nodes"):
             return self._call(core.list_node).get("items", [])
 
-    def offers(self) -> Iterable[Offer]:
-        """One offer per schedulable, Ready node, read live from the cluster."""
-        from skyplan.catalog.kubernetes import NodeInfo, offers_from_nodes
+    def inventory(self) -> list:
+        """The schedulable, Ready nodes, read live from the cluster, as NodeInfo.
+
+        Failure contract: raises ProviderError (AuthError when the credentials cannot
+        be loaded or are refused); reads only, so nothing exists because of it."""
+        from skyplan.catalog.kubernetes import NodeInfo
 
         infos = []
         for node in self.nodes():
@@ -128,7 +131,15 @@ class KubernetesProvider:
                 continue
             infos.append(NodeInfo(name=node["metadata"]["name"], labels=node["metadata"].get("labels") or {},
                                   allocatable=(node.get("status") or {}).get("allocatable") or {}))
-        return offers_from_nodes(infos, self.price, region=self.region, provider="kubernetes")
+        return infos
+
+    def offers(self) -> Iterable[Offer]:
+        """One offer per schedulable, Ready node, read live from the cluster.
+
+        Failure contract: as ``inventory``; reads only."""
+        from skyplan.catalog.kubernetes import offers_from_nodes
+
+        return offers_from_nodes(self.inventory(), self.price, region=self.region, provider="kubernetes")
 
     def accelerator_labels(self, accelerators: str | None) -> dict[str, list[str]]:
         """Node label values naming the requested accelerator, by label key."""

@@ -36,7 +36,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from skyplan.config.model import ProviderConfig
 from skyplan.errors import ProviderError
-from skyplan.providers.base import TAG_RANK, Instance, LaunchRequest
+from skyplan.providers.base import TAG_LINEAGE, TAG_RANK, Instance, LaunchRequest
 from skyplan.providers.local.registry import SIGKILL, SIGTERM, Registry, pid_alive, proc_start, slug, write_atomic
 
 START_TIMEOUT = 15.0  # seconds for a supervisor to report in
@@ -232,8 +232,10 @@ class LocalProvider:
     # -- update -------------------------------------------------------------------------------------
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
         """Apply ``changes`` (attribute -> new value). For a service a change of env, setup,
-        run or ports restarts the node's processes with the new values (same id).
-        Other attributes (cost limits, durations, tags) have no local effect.
+        run or ports restarts the node's processes with the new values (same id);
+        ``tags`` (a None value removes one) are rewritten in the registry entry,
+        the lineage tag becoming the node's lineage. Other attributes (cost
+        limits, durations) have no local effect.
 
         Failure contract: ProviderError if the node is not registered, or if a job would
         need a restart (a finished or running job is replaced, not restarted); on a
@@ -243,6 +245,17 @@ class LocalProvider:
         if entry is None:
             raise ProviderError(f"{inst.address}: local node {inst.id} is gone", provider=self.name,
                                 hint="run `skyplan plan` to see it as missing and re-create it")
+        if "tags" in changes:  # a None value removes the tag; the lineage tag is the entry's lineage
+            tags = dict(entry.get("tags") or {})
+            for k, v in dict(changes.get("tags") or {}).items():
+                if v is None:
+                    tags.pop(str(k), None)
+                else:
+                    tags[str(k)] = str(v)
+            entry["tags"] = tags
+            if TAG_LINEAGE in tags:
+                entry["lineage"] = tags[TAG_LINEAGE]
+            self.registry.write(entry)
         restart = sorted(k for k in changes if k in RESTART_FIELDS)
         if not restart:
             return self._instance(entry)

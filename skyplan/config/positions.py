@@ -1,0 +1,28 @@
+"""Where each value of a block was written: attribute paths to SourceRanges
+(``DesiredGraph.positions``), so stages after loading can name file:line:col."""
+
+from __future__ import annotations
+
+from skyplan.config import ast
+from skyplan.errors import SourceRange
+
+
+def value_positions(block: ast.Block) -> dict:
+    """attribute path -> SourceRange for everything written in ``block`` ("" is the
+    block itself; list elements written literally get ``path[i]``)."""
+    out = {"": SourceRange(block.file, *block.pos)}
+
+    def walk(body: ast.Body, prefix: str) -> None:
+        for a in body.attributes:
+            out.setdefault(prefix + a.name, SourceRange(block.file, *a.pos))
+            if isinstance(a.expr, ast.TupleExpr):
+                for i, item in enumerate(a.expr.items):
+                    out.setdefault(f"{prefix}{a.name}[{i}]", SourceRange(block.file, *item.pos))
+        seen: dict[str, int] = {}
+        for b in body.blocks:
+            n = seen[b.type] = seen.get(b.type, -1) + 1
+            for name in (b.type, f"{b.type}[{n}]"):  # repeated blocks (quota) by their index too
+                out.setdefault(prefix + name, SourceRange(block.file, *b.pos))
+                walk(b.body, prefix + name + ".")
+    walk(block.body, "")
+    return out
