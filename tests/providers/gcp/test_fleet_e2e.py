@@ -13,6 +13,7 @@ from tests.providers.gcp.test_e2e import CONFIG, by_address, record, run
 CATALOG = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud
 g2-standard-4,L4,1,4,16,0.71,,us-central1,us-central1-a,gcp
 g2-standard-4,L4,1,4,16,0.72,,us-central1,us-central1-b,gcp
+g2-standard-4,L4,1,4,16,0.78,,us-east1,us-east1-b,gcp
 """
 
 POOL = """
