@@ -18,6 +18,15 @@ the aggregate plan fills beyond what first-fit-decreasing can pack onto their
 nodes (a plan that looks cheaper but that the nodes cannot hold).
 
     python bench/solver_scale.py --fleets [--seed 7]
+
+``--distinct`` measures instead n workloads that are all different (bench/distinct_mix.py):
+for each size it prints the candidate-generation time, the solve time, the
+wall time and peak memory of `skyplan optimize` on the written config folder,
+and the candidate generation of the scan the solver used before its offer
+index (bench/scan_baseline.py), measured in the same run (beyond 2,000
+workloads, measured on the first 2,000 and scaled, marked ~).
+
+    python bench/solver_scale.py --distinct [--sizes 100,1000,10000] [--seed 7]
 """
 
 from __future__ import annotations
@@ -39,7 +48,9 @@ from skyplan.config.model import (  # noqa: E402
 )
 from skyplan.solver import Problem, SolveOptions, solve  # noqa: E402
 from skyplan.solver.capacity import Rows, fleet_options  # noqa: E402
-from skyplan.solver.items import Item, offer_options  # noqa: E402
+from skyplan.solver.items import Item  # noqa: E402
+
+from scan_baseline import scan_options  # noqa: E402
 
 REGIONS = {
     "aws": ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"),
@@ -110,7 +121,7 @@ def greedy(problem: Problem) -> tuple[float, int]:
         item = Item.of_workload(problem.workloads[address])
         sig = (item.resources, item.nodes, item.pricing, item.hours, item.placement)
         if sig not in cache:
-            pairs = [(o, rows.usage(o, item.resources)) for o in offer_options(
+            pairs = [(o, rows.usage(o, item.resources)) for o in scan_options(
                 item, problem.providers, problem.offers, (), problem.options.restart_overhead)]
             pairs += fleet_options(item, rows, problem.fleets, problem.providers)
             pairs.sort(key=lambda p: p[0].sort_key)
@@ -252,7 +263,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fleets", action="store_true", help="fleet packing: exact per node against aggregate")
+    parser.add_argument("--distinct", action="store_true", help="all-different workloads, end to end")
     args = parser.parse_args()
+    if args.distinct:
+        from distinct_bench import run_distinct
+
+        run_distinct([int(s) for s in args.sizes.split(",")], args.seed)
+        return
     catalog = load_catalog()
     if args.fleets:
         fleet_mode(catalog, args.seed)
@@ -280,14 +297,16 @@ def main() -> None:
               f"{solution.total_cost:>14,.2f} {g_cost:>14,.2f} {ratio:>7.4f} {greedy_s:>8.2f}{note}")
         replans.append((n, *replan(problem, solution, args.seed)))
     print(f"\nwhat merging buys, and the backends, at {sizes[-1]:,} workloads (one thread each):")
-    print(f"{'model':>22} {'solve s':>8} {'status':>8} {'gap':>8} {'skyplan $':>14}")
+    print(f"{'model':>26} {'solve s':>8} {'status':>8} {'gap':>8} {'skyplan $':>14}")
     providers, fleets, workloads = team(sizes[-1], args.seed)
     base = Problem(workloads, fleets, providers, offers_for(catalog, providers))
     for merge, backend in ((True, "SCIP"), (False, "SCIP"), (False, "CBC"), (False, "CP-SAT")):
         t = time.perf_counter()
-        sol = solve(replace(base, options=SolveOptions(time_limit=25.0, merge=merge, backend=backend)))
-        label = f"{'merged' if merge else 'one class each'} {backend}"
-        print(f"{label:>22} {time.perf_counter() - t:>8.2f} {sol.status:>8} {sol.gap:>8.4%} {sol.total_cost:>14,.2f}")
+        # unmerged, as one model: what the backends are compared on (skyplan.solver.mip.choose_backend)
+        sol = solve(replace(base, options=SolveOptions(time_limit=25.0, merge=merge, backend=backend,
+                                                       decompose=merge)))
+        label = f"{'merged, decomposed' if merge else 'one class each'} {backend}"
+        print(f"{label:>26} {time.perf_counter() - t:>8.2f} {sol.status:>8} {sol.gap:>8.4%} {sol.total_cost:>14,.2f}")
     print("\nre-plan with everything running and prices moved by -30%..+10% (stability threshold 20%):")
     print(f"{'workloads':>9} {'solve s':>8} {'status':>8} {'gap':>8} {'kept':>7}")
     for n, seconds, sol in replans:

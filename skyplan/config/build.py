@@ -70,6 +70,10 @@ def accelerators(v, path: str, report: Report) -> tuple:
     return tuple(out)
 
 
+_ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "x86": "x86_64", "arm64": "arm64", "aarch64": "arm64",
+           "any": "any"}
+
+
 def quantity(v, path: str, report: Report) -> Quantity | None:
     if v is None:
         return None
@@ -94,7 +98,18 @@ def resources(d: dict | None, path: str, report: Report) -> Resources:
         memory=quantity(d.get("memory"), f"{path}.memory", report),
         disk_gb=int(_known(d["disk_gb"], f"{path}.disk_gb", report)) if d.get("disk_gb") is not None else None,
         instance_type=str(_known(d["instance_type"], f"{path}.instance_type", report)) if d.get("instance_type") is not None else None,
+        arch=arch(d.get("arch"), f"{path}.arch", report),
     )
+
+
+def arch(v, path: str, report: Report) -> str | None:
+    if v is None:
+        return None
+    value = str(_known(v, path, report)).strip().lower()
+    found = _ARCHES.get(value)
+    if found is None:
+        report(f"Unknown CPU architecture {v!r} for \"{path}\"", path, 'use "x86_64", "arm64" or "any"')
+    return found
 
 
 def pricing(v, path: str, report: Report, default: tuple) -> tuple:

@@ -63,24 +63,41 @@ class Quantity:
         return f"{v}+" if self.at_least else f"{v}"
 
 
+ARCHES = ("x86_64", "arm64", "any")
+DEFAULT_ARCH = "x86_64"
+
+
 @dataclass(frozen=True)
 class Resources:
-    """Per-node requirements. ``accelerators`` is an any-of list (empty: none needed)."""
+    """Per-node requirements. ``accelerators`` is an any-of list (empty: none needed).
+
+    ``arch`` is the CPU architecture asked for: "x86_64", "arm64" or "any"; None
+    when the configuration does not say, which means x86_64 (``effective_arch``),
+    except that a named instance type is taken as it is and this machine (the
+    local provider) runs what it is."""
 
     accelerators: tuple[AcceleratorReq, ...] = ()
     cpus: Quantity | None = None
     memory: Quantity | None = None  # GiB
     disk_gb: int | None = None
     instance_type: str | None = None
+    arch: str | None = None
+
+    @property
+    def effective_arch(self) -> str:
+        return self.arch or DEFAULT_ARCH
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "accelerators": [str(a) for a in self.accelerators],
             "cpus": str(self.cpus) if self.cpus else None,
             "memory": str(self.memory) if self.memory else None,
             "disk_gb": self.disk_gb,
             "instance_type": self.instance_type,
         }
+        if self.arch is not None:  # only when set, so configurations that do not say diff as before
+            out["arch"] = self.arch
+        return out
 
 
 @dataclass(frozen=True)

@@ -228,5 +228,6 @@ def _candidates(e, groups: list[Option], limit: int) -> tuple[Candidate, ...]:
             continue
         seen.add(o.key)
         out.append(Candidate(o.infra, o.instance_type, o.vcpus, o.memory_gib, o.accelerators, o.pricing,
-                             round(o.group_hourly * n, 6), round(o.group_cost * n, 6), o.key in used))
+                             round(o.group_hourly * n, 6), round(o.group_cost * n, 6), o.key in used,
+                             o.offer.arch if o.offer is not None else ""))
     return tuple(out)

@@ -48,6 +48,7 @@ class Rows:
         # (fleet address, entry index) -> [{dimension: Row}] per node, with exact packing
         self.fleet_nodes: dict[tuple[str, int], list[dict[str, Row]]] = {}
         self.quotas: dict[str, list[tuple[Row, str, str | None]]] = {}
+        self._matched: dict[tuple[str, str], bool] = {}
         for key in sorted(providers):
             for q in providers[key].quotas:
                 where = f" in {q.region}" if q.region else ""
@@ -113,6 +114,12 @@ class Rows:
                 for dim, row in self.nodes[(key, o.instance_type)].items():
                     self.covered[row.id] = dims[dim].id
 
+    def _in(self, region: str, pattern: str) -> bool:
+        hit = self._matched.get((region, pattern))
+        if hit is None:
+            hit = self._matched[(region, pattern)] = glob_any(region, (pattern,))
+        return hit
+
     def _add(self, label: str, limit: float, unit: str) -> Row:
         row = Row(len(self.rows), label, limit, unit)
         self.rows.append(row)
@@ -128,7 +135,7 @@ class Rows:
                               option.nodes)
         out = []
         for row, resource, region in self.quotas.get(option.provider, ()):
-            if region is not None and not glob_any(option.region, (region,)):
+            if region is not None and not self._in(option.region, region):
                 continue
             offer = option.offer
             if resource == "vcpus":

@@ -201,10 +201,12 @@ class Candidate:
     hourly_cost: float
     est_cost: float
     chosen: bool = False
+    arch: str = ""  # CPU architecture of the machine ("" for a fleet slot)
 
     def to_json(self) -> dict:
         return {
             "infra": self.infra, "instance_type": self.instance_type, "vcpus": self.vcpus,
             "memory": self.memory, "accelerators": self.accelerators, "pricing": self.pricing,
             "hourly_cost": self.hourly_cost, "est_cost": self.est_cost, "chosen": self.chosen,
+            "arch": self.arch,
         }

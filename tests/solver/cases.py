@@ -9,7 +9,7 @@ problem.json (compact)::
      "workloads": {"workload.x": {"kind", "accelerators": ["H100:8"], "cpus": "8+", "memory": "32",
                    "nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
                    "providers", "regions", "zones", "exclude_regions", "fleet", "spread",
-                   "colocate_with", "depends_on", "count"}},
+                   "colocate_with", "depends_on", "count", "arch"}},
      "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
                 "keep", "duration_hours", "reservation", "reservation_id", "instance_type", "zone",
                 "free_nodes", "hours_left",
@@ -20,7 +20,7 @@ problem.json (compact)::
                  "blocked": {"workload.x": [["aws", "us-east-1", null]]}}}
 
 An offer is ``{"provider": KEY, "region", "zone", "type", "acc": "H100:8", "vcpus", "mem",
-"on_demand", "spot", "reserved", "band"}``; the provider key's kind is the part before a dot.
+"on_demand", "spot", "reserved", "band", "arch"}`` (arch default x86_64); the provider key's kind is the part before a dot.
 
 expected.json: ``{"error": "substring", ...}`` or ``{"placements": {address: [group, ...]},
 "total_hourly_cost", "total_cost", "kept": [...], "fallbacks": {address: [[provider, region,
@@ -71,12 +71,12 @@ def offer(d: dict) -> Offer:
     return Offer(d["provider"].split(".")[0], d["region"], d.get("zone"), d["type"], name or None,
                  float(count or 0) if name else 0, vcpus=d.get("vcpus", 0), memory_gib=d.get("mem", 0),
                  on_demand=d.get("on_demand"), spot=d.get("spot"), reserved=d.get("reserved"),
-                 interruption_band=d.get("band"))
+                 interruption_band=d.get("band"), arch=d.get("arch", "x86_64"))
 
 
 def resources(d: dict) -> Resources:
     return Resources(accelerators(d.get("accelerators")), quantity(d.get("cpus")), quantity(d.get("memory")),
-                     instance_type=d.get("instance_type"))
+                     instance_type=d.get("instance_type"), arch=d.get("arch"))
 
 
 def placement_spec(d: dict) -> PlacementSpec:
