@@ -221,9 +221,27 @@ class Fleet:
     depends_on: tuple[Address, ...] = ()
     lifecycle: Lifecycle = Lifecycle()
     source: SourceRange | None = None
+    # how the cloud holds the capacity: "odcr" | "capacity_block" | None (plain nodes)
+    reservation: str | None = None
+    reservation_id: str | None = None  # an existing fleet's cloud reservation (aws: cr-...)
+    duration_hours: float | None = None  # a provisioned reservation's lifetime (None: until destroyed)
+    start: str | None = None  # earliest start of a capacity block, ISO 8601
+    keep: bool = False  # buy it even when its workloads would cost less bought directly
+    # Read from the cloud at refresh (brought or provisioned reservations): where
+    # the reserved instances are and of what type; None until known.
+    instance_type: str | None = None
+    zone: str | None = None
+    free_nodes: int | None = None  # of a provisioned reservation: instances workloads may take now
+    reservation_state: str | None = None  # of a brought reservation: active, cancelled, expired, ...
+    hours_left: float | None = None  # of a brought Capacity Block: hours from now (or its start) to its end
 
     def attributes(self) -> dict:
         return {
+            "reservation": self.reservation,
+            "reservation_id": self.reservation_id,
+            "duration_hours": self.duration_hours,
+            "start": self.start,
+            "keep": self.keep,
             "provider": self.provider,
             "existing": self.existing,
             "capacity": [

@@ -84,6 +84,13 @@ def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | N
         have = "; ".join(f"{c.nodes} x {c.accelerator + ':' + str(c.per_node) if c.accelerator else 'CPU'}"
                          f"{f', {c.cpus_per_node:g} vCPUs' if c.cpus_per_node else ''}"
                          f"{f', {c.memory_per_node:g} GiB' if c.memory_per_node else ''}" for c in caps)
+        fleet = problem.fleets[spec.fleet]
+        if fleet.hours_left is not None and item.hours > fleet.hours_left:
+            return (f"{a} runs {item.hours:g} h, but the Capacity Block of {spec.fleet} holds its instances "
+                    f"{fleet.hours_left:.1f} h more"), (a, "duration_hours")
+        if not caps and fleet.existing and fleet.reservation_id:  # what it holds is read from the cloud
+            return (f"{a}: what reservation {fleet.reservation_id} of {spec.fleet} holds is read at refresh, "
+                    "and this plan did not refresh"), None
         return (f"{a} needs {need} per node, which does not fit on {spec.fleet} ({have or 'no capacity declared'})",
                 (a, _resources_path(item.resources)))
     keys = []

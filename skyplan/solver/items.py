@@ -56,7 +56,7 @@ class Item:
 
             placement = replace(placement, regions=(f.region,))
         return cls(str(f.address), "fleet", f.resources, max(1, int(f.nodes or 1)), 1,
-                   tuple(f.pricing) or ("reserved",), FLEET_HOURS, None, placement,
+                   tuple(f.pricing) or ("reserved",), float(f.duration_hours or FLEET_HOURS), None, placement,
                    0.0, tuple(str(d) for d in f.depends_on))
 
 
@@ -93,10 +93,13 @@ class Option:
     accelerators: str | None = None
     vcpus: float = 0.0
     memory_gib: float = 0.0
+    reservation: str | None = None  # a fleet's cloud reservation, when known at plan time
+    fleet_node: int = -1  # exact fleet packing: the (first) fleet node the group is packed onto
 
     @cached_property
     def key(self) -> tuple:
-        return (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
+        key = (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
+        return key + (self.fleet_node,) if self.fleet_node >= 0 else key
 
     @cached_property
     def sort_key(self) -> tuple:

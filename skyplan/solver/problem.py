@@ -46,6 +46,7 @@ class SolveOptions:
     merge: bool = True  # merge alike workloads and answer unconstrained ones in closed form
     decompose: bool = True  # answer each set of coupled classes on its own (skyplan.solver.decompose)
     compare_single_cloud: bool = False
+    fleet_packing: str = "exact"  # "exact" per node; "aggregate" (summed per entry) only to measure against
 
 
 @dataclass(frozen=True)

@@ -73,13 +73,16 @@ from skyplan.solver.problem import Problem
 def solve(problem: Problem) -> Solution:
     """Place every workload and provisioned fleet of ``problem``; raises
     InfeasibleError naming the workload and constraint when no placement exists
-    (and, when the problem knows where its values were written, their file:line:col)."""
+    (and, when the problem knows where its values were written, their file:line:col).
+    A provisioned fleet is bought only when it pays (``fleet_choice``)."""
+    from skyplan.solver.fleet_choice import choose_fleets
+
     # The solver builds many small acyclic values and frees them together; the
     # cycle collector's passes over them cost a third of a large solve.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _solve(problem)
+        return choose_fleets(problem, _solve)
     except InfeasibleError as e:
         if not problem.positions:
             raise
@@ -97,7 +100,7 @@ def _solve(problem: Problem) -> Solution:
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
     items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
-    rows = Rows(problem.providers, problem.fleets, problem.offers)
+    rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
 

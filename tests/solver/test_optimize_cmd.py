@@ -152,6 +152,7 @@ fleet "reserved" {
 fleet "pool" {
   provider = "aws"
   nodes    = 2
+  keep     = true
   pricing  = "on_demand"
   resources {
     accelerators = "H100:8"
@@ -183,7 +184,7 @@ def test_fleets_from_hcl(folder, capsys):
     assert by["workload.ft"]["fleet"] == "fleet.reserved" and by["workload.ft"]["hourly_cost"] == 0
     assert by["fleet.pool"]["instance_type"] == "p5.48xlarge" and by["fleet.pool"]["hourly_cost"] == 100.0
     assert by["workload.eval"]["fleet"] == "fleet.pool"
-    assert (by["workload.eval"]["region"], by["workload.eval"]["instance_type"]) == ("us-west-2", "fleet:pool")
+    assert (by["workload.eval"]["region"], by["workload.eval"]["instance_type"]) == ("us-west-2", "p5.48xlarge")
 
 
 ARM_CATALOG = "".join(line + ("," if i else ",Arch") + "\n" for i, line in enumerate(CATALOG.splitlines())) \
