@@ -13,7 +13,7 @@ providers; each stage it calls is pure or owns its own I/O.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -196,6 +196,24 @@ def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: 
         return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs), unpriced=unpriced))
 
 
+def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
+                        offers: Mapping[str, list]) -> tuple[DesiredGraph, dict[str, Provider]]:
+    """The graph the solver sees: fleets that are cloud reservations (brought, or
+    provisioned and in state) with what they hold free now (see
+    ``drift.reservations``), and the providers, with those it needed built."""
+    from skyplan.drift.reservations import live_fleets, reservation_of_record
+
+    providers = dict(providers)
+    keys = sorted({f.provider for a, f in graph.fleets.items() if f.provider and (
+        (f.existing and f.reservation_id) or (f.reservation and reservation_of_record(snapshot, a)))})
+    missing = [k for k in keys if k not in providers and k in graph.providers]
+    if missing:
+        providers.update(build_providers(graph, only=missing))
+    if not keys:
+        return graph, providers
+    return replace(graph, fleets=live_fleets(graph.fleets, snapshot, providers, offers)), providers
+
+
 def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: DesiredGraph | None = None,
               operation: str = "plan", create_state: bool = False,
               providers: Mapping[str, Provider] | None = None, refreshed=None) -> PlanResult:
@@ -272,7 +290,10 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                 from skyplan.planner.core import moved_state
 
                 base = moved_state(graph, base, None)[0]
-            solution = solve_placements(graph, offers, base, options, blocked,
+            solve_graph = graph
+            if options.refresh:
+                solve_graph, providers = live_fleet_capacity(graph, base, providers, offers)
+            solution = solve_placements(solve_graph, offers, base, options, blocked,
                                         unpriced=catalog_info.get("unpriced"),
                                         compare_single_cloud=operation in ("plan", "apply"))
         timings["solve"] = time.perf_counter() - t

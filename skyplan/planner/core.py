@@ -34,6 +34,7 @@ from skyplan.planner.networks import is_network, network_changes
 from skyplan.planner.options import PlanOptions
 from skyplan.planner.outputs import output_changes
 from skyplan.planner.schema import REPLACE, provider_kind, rules_for
+from skyplan.planner.fleets import check_fleet_destroys
 from skyplan.planner.targets import select
 from skyplan.providers.base import Instance
 from skyplan.solver.model import Solution, WorkloadPlacement
@@ -69,7 +70,9 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
     if getattr(desired, "moves", ()):
         prior, refreshed, previous = moved_state(desired, prior, refreshed)
     base = refreshed if refreshed is not None else prior
-    declared = {a: r for a, r in desired.resources().items() if not (isinstance(r, Fleet) and r.existing)}
+    unbought = solution.unbought  # provisioned fleets that cost more than their workloads bought directly
+    declared = {a: r for a, r in desired.resources().items()
+                if not (isinstance(r, Fleet) and (r.existing or a in unbought))}
     deps = desired.dependencies()
     stray = _group_unmanaged(unmanaged)
 
@@ -103,7 +106,8 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
                 continue
             if addr in stray:  # nodes of it that state lost track of go with it
                 rec = _with_strays(rec, stray.pop(addr))
-            reason = "delete_because_destroy" if options.destroy else _delete_reason(addr, declared)
+            reason = "delete_because_destroy" if options.destroy else (
+                "delete_because_not_bought" if addr in unbought else _delete_reason(addr, declared))
             changes.append(_delete(rec, reason, declared.get(addr), prior.sensitive.get(addr, ())))
         planned = {c.address for c in changes}
         kept_running = [r for r in getattr(desired, "removed", ()) if not r.destroy]
@@ -124,6 +128,8 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
                 + f"{c.address} has lifecycle.prevent_destroy set, but the plan would {verb} it ({c.reason})",
                 hint="remove prevent_destroy from its lifecycle block to allow this, or change the plan "
                      "(e.g. -target other resources)")
+
+    check_fleet_destroys(changes, base)
 
     cost_before = sum(_running_cost(r) for r in prior.resources.values())
     changed = {c.address for c in changes}
@@ -158,6 +164,8 @@ def _solver_info(solution: Solution) -> dict:
             "seconds": round(solution.solve_seconds, 3), "spread": provider_spread(solution)}
     if solution.single_cloud is not None:
         info["single_cloud"] = solution.single_cloud.to_json()
+    if solution.fleets:
+        info["fleets"] = [c.to_json() for c in solution.fleets]
     return info
 
 
@@ -270,9 +278,10 @@ def _delete(rec: ResourceRecord, reason: str, res: Workload | Fleet | None,
 
 
 def _missing_nodes(rec: ResourceRecord) -> tuple[int, int]:
-    """(nodes state expects, nodes the refreshed record still has)."""
-    expected = sum(g.placement.nodes for g in rec.groups)
-    have = sum(min(len(g.instances), g.placement.nodes) for g in rec.groups)
+    """(provider objects state expects, objects the refreshed record still has):
+    nodes, or the reservation holding a fleet's nodes."""
+    expected = sum(g.objects for g in rec.groups)
+    have = sum(min(len(g.instances), g.objects) for g in rec.groups)
     return expected, have
 
 

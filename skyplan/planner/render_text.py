@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from skyplan.addrs import Address
 from skyplan.planner import attrs as A
 from skyplan.planner.model import Action, Change, Plan
-from skyplan.planner.render_cost import comparison_lines, spread_lines
+from skyplan.planner.render_cost import comparison_lines, fleet_lines, spread_lines
 
 HOURS_PER_MONTH = 730
 
@@ -29,6 +29,7 @@ _HEADER = {
 
 _REASON_TEXT = {
     "delete_because_no_config": "because it is no longer in the configuration",
+    "delete_because_not_bought": "because its workloads cost less bought directly (keep = true keeps it)",
     "delete_because_count_index": "because its count index is out of range",
     "delete_because_each_key": "because its for_each key is no longer in the map",
     "delete_because_destroy": "because this is a destroy plan",
@@ -393,6 +394,11 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
     notes = price_notes(plan.catalog)
     if notes:
         w.extend(notes)
+        w.add()
+    fleets = fleet_lines(plan)
+    if fleets:
+        w.add("Fleets:")
+        w.extend(fleets)
         w.add()
     w.add(summary_line(plan), "#")
     if plan.options.get("targets"):
