@@ -7,6 +7,26 @@ each workload in turn takes its cheapest option that still has quota/fleet
 room (what a task-by-task optimizer does: cheapest feasible offer, then repair).
 
     python bench/solver_scale.py [--sizes 100,1000,10000] [--seed 7]
+
+``--fleets`` measures fleet packing instead: 1,000 workloads (one in ten a pod
+of 2, 3, 5 or 6 GPUs on a fleet node, or else a whole 8-GPU VM) and 50 existing fleets of
+mixed node sizes (1-4 nodes of 2, 4 or 8 GPUs, or CPU nodes), solved
+with exact per-node packing (the product's model) and with the older
+aggregate-capacity model (each capacity entry summed, with rounding) in the
+same run: solve time, status, proven gap, expected cost, and how many fleets
+the aggregate plan fills beyond what first-fit-decreasing can pack onto their
+nodes (a plan that looks cheaper but that the nodes cannot hold).
+
+    python bench/solver_scale.py --fleets [--seed 7]
+
+``--distinct`` measures instead n workloads that are all different (bench/distinct_mix.py):
+for each size it prints the candidate-generation time, the solve time, the
+wall time and peak memory of `skyplan optimize` on the written config folder,
+and the candidate generation of the scan the solver used before its offer
+index (bench/scan_baseline.py), measured in the same run (beyond 2,000
+workloads, measured on the first 2,000 and scaled, marked ~).
+
+    python bench/solver_scale.py --distinct [--sizes 100,1000,10000] [--seed 7]
 """
 
 from __future__ import annotations
@@ -28,7 +48,9 @@ from skyplan.config.model import (  # noqa: E402
 )
 from skyplan.solver import Problem, SolveOptions, solve  # noqa: E402
 from skyplan.solver.capacity import Rows, fleet_options  # noqa: E402
-from skyplan.solver.items import Item, offer_options  # noqa: E402
+from skyplan.solver.items import Item  # noqa: E402
+
+from scan_baseline import scan_options  # noqa: E402
 
 REGIONS = {
     "aws": ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"),
@@ -99,7 +121,7 @@ def greedy(problem: Problem) -> tuple[float, int]:
         item = Item.of_workload(problem.workloads[address])
         sig = (item.resources, item.nodes, item.pricing, item.hours, item.placement)
         if sig not in cache:
-            pairs = [(o, rows.usage(o, item.resources)) for o in offer_options(
+            pairs = [(o, rows.usage(o, item.resources)) for o in scan_options(
                 item, problem.providers, problem.offers, (), problem.options.restart_overhead)]
             pairs += fleet_options(item, rows, problem.fleets, problem.providers)
             pairs.sort(key=lambda p: p[0].sort_key)
@@ -160,12 +182,98 @@ def violations(problem: Problem, solution) -> list[str]:
     return out
 
 
+def fleet_team(n: int, n_fleets: int, seed: int):
+    """``team(n)`` with ``n_fleets`` existing fleets of mixed node sizes instead of its two."""
+    providers, _, workloads = team(n, seed)
+    rng = random.Random(seed + 1)
+    fleets = {}
+    for i in range(n_fleets):
+        address = Address("fleet", f"f{i:02d}")
+        if rng.random() < 0.7:
+            gpu = rng.choice(["H100", "L4", "A10G", "A100-80GB"])
+            cap = FleetCapacity(gpu, rng.choice([2, 4, 8]), rng.randint(1, 4), cpus_per_node=rng.choice([32, 64, 96]),
+                                memory_per_node=rng.choice([128, 256, 512]))
+        else:
+            cap = FleetCapacity(None, 0, rng.randint(1, 4), cpus_per_node=rng.choice([16, 32, 64]),
+                                memory_per_node=rng.choice([64, 128, 256]))
+        fleets[str(address)] = Fleet(address, provider="kubernetes", existing=True, region="onprem", capacity=(cap,))
+    # one in ten is a pod of 2, 3, 5 or 6 GPUs on a fleet node, or else a whole 8-GPU VM bought for it
+    for i, address in enumerate(sorted(workloads)[::10]):
+        gpus = rng.choice([2, 3, 5, 6])
+        name = rng.choice(["H100", "L4", "A10G"])
+        workloads[address] = replace(workloads[address], kind="job", num_nodes=1, replicas=1,
+                                     resources=Resources(acc(f"{name}:{gpus}", f"{name}:8")),
+                                     pricing=("on_demand",),
+                                     duration_hours=24.0)
+    return providers, fleets, workloads
+
+
+def first_fit_fails(problem: Problem, solution) -> int:
+    """Fleets whose placed groups first-fit-decreasing cannot put onto their nodes
+    (per node GPUs, CPUs, memory; each pod of a group on some node)."""
+    pods: dict[str, list[tuple[float, float, float]]] = {}
+    for address, wp in solution.placements.items():
+        w = problem.workloads[address]
+        gpu = float(min((a.count for a in w.resources.accelerators), default=0))
+        for g in wp.groups:
+            p = g.chosen
+            if not p.fleet:
+                continue
+            cap = problem.fleets[p.fleet].capacity[0]
+            cpu = w.resources.cpus.value if w.resources.cpus else (0.0 if cap.accelerator else 1.0)
+            mem = w.resources.memory.value if w.resources.memory else 0.0
+            pods.setdefault(p.fleet, []).extend([(gpu, cpu, mem)] * p.nodes)
+    failed = 0
+    for address, items in pods.items():
+        cap = problem.fleets[address].capacity[0]
+        free = [[float(cap.per_node), float(cap.cpus_per_node or math.inf), float(cap.memory_per_node or math.inf)]
+                for _ in range(cap.nodes)]
+        for need in sorted(items, reverse=True):
+            node = next((f for f in free if all(f[d] >= need[d] - 1e-9 for d in range(3))), None)
+            if node is None:
+                failed += 1
+                break
+            for d in range(3):
+                node[d] -= need[d]
+    return failed
+
+
+def fleet_mode(catalog, seed: int, n: int = 1000, n_fleets: int = 50) -> None:
+    providers, fleets, workloads = fleet_team(n, n_fleets, seed)
+    nodes = sum(c.nodes for f in fleets.values() for c in f.capacity)
+    print(f"{n:,} workloads, {n_fleets} fleets ({nodes} nodes of mixed sizes)")
+    print(f"{'packing':>10} {'solve s':>8} {'status':>8} {'gap':>8} {'options':>8} {'skyplan $':>14} "
+          f"{'on fleets':>9} {'unpackable fleets':>17}")
+    base = Problem(workloads, fleets, providers, offers_for(catalog, providers))
+    for mode in ("exact", "aggregate"):
+        t = time.perf_counter()
+        sol = solve(replace(base, options=SolveOptions(time_limit=25.0, fleet_packing=mode)))
+        seconds = time.perf_counter() - t
+        on = sum(1 for wp in sol.placements.values() for g in wp.groups if g.chosen.fleet)
+        rows = Rows(providers, fleets, base.offers, exact=mode == "exact")
+        opts = sum(len(fleet_options(Item.of_workload(w), rows, fleets, providers)) for w in list(workloads.values())[:50])
+        print(f"{mode:>10} {seconds:>8.2f} {sol.status:>8} {sol.gap:>8.4%} {opts / 50:>8.1f} "
+              f"{sol.total_cost:>14,.2f} {on:>9} {first_fit_fails(base, sol):>17}")
+    print("(options: fleet options per workload, averaged over the first 50; unpackable: fleets where "
+          "first-fit-decreasing cannot place the plan's pods onto the nodes)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--fleets", action="store_true", help="fleet packing: exact per node against aggregate")
+    parser.add_argument("--distinct", action="store_true", help="all-different workloads, end to end")
     args = parser.parse_args()
+    if args.distinct:
+        from distinct_bench import run_distinct
+
+        run_distinct([int(s) for s in args.sizes.split(",")], args.seed)
+        return
     catalog = load_catalog()
+    if args.fleets:
+        fleet_mode(catalog, args.seed)
+        return
     print(f"catalog: {len(catalog.offers)} offers ({catalog.source}, {catalog.observed_at})")
     print(f"{'workloads':>9} {'solve s':>8} {'status':>8} {'gap':>8} {'backend':>11} {'skyplan $':>14} "
           f"{'greedy $':>14} {'ratio':>7} {'greedy s':>8}")
@@ -189,14 +297,16 @@ def main() -> None:
               f"{solution.total_cost:>14,.2f} {g_cost:>14,.2f} {ratio:>7.4f} {greedy_s:>8.2f}{note}")
         replans.append((n, *replan(problem, solution, args.seed)))
     print(f"\nwhat merging buys, and the backends, at {sizes[-1]:,} workloads (one thread each):")
-    print(f"{'model':>22} {'solve s':>8} {'status':>8} {'gap':>8} {'skyplan $':>14}")
+    print(f"{'model':>26} {'solve s':>8} {'status':>8} {'gap':>8} {'skyplan $':>14}")
     providers, fleets, workloads = team(sizes[-1], args.seed)
     base = Problem(workloads, fleets, providers, offers_for(catalog, providers))
     for merge, backend in ((True, "SCIP"), (False, "SCIP"), (False, "CBC"), (False, "CP-SAT")):
         t = time.perf_counter()
-        sol = solve(replace(base, options=SolveOptions(time_limit=25.0, merge=merge, backend=backend)))
-        label = f"{'merged' if merge else 'one class each'} {backend}"
-        print(f"{label:>22} {time.perf_counter() - t:>8.2f} {sol.status:>8} {sol.gap:>8.4%} {sol.total_cost:>14,.2f}")
+        # unmerged, as one model: what the backends are compared on (skyplan.solver.mip.choose_backend)
+        sol = solve(replace(base, options=SolveOptions(time_limit=25.0, merge=merge, backend=backend,
+                                                       decompose=merge)))
+        label = f"{'merged, decomposed' if merge else 'one class each'} {backend}"
+        print(f"{label:>26} {time.perf_counter() - t:>8.2f} {sol.status:>8} {sol.gap:>8.4%} {sol.total_cost:>14,.2f}")
     print("\nre-plan with everything running and prices moved by -30%..+10% (stability threshold 20%):")
     print(f"{'workloads':>9} {'solve s':>8} {'status':>8} {'gap':>8} {'kept':>7}")
     for n, seconds, sol in replans:

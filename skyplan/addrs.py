@@ -1,8 +1,14 @@
 """Addresses: the names users and state give to every workload and fleet instance.
 
 ``workload.train``, ``workload.shard[3]``, ``fleet.pool["us"]``,
-``module.serve.workload.api[0]``. An Address is a small frozen value; ``str()``
-gives the form a user writes and ``Address.parse`` reads it back.
+``module.serve.workload.api[0]``, ``module.serve["eu"].workload.api[1]``. An
+Address is a small frozen value; ``str()`` gives the form a user writes and
+``Address.parse`` reads it back.
+
+``Address.module`` is the path of module calls, one step each: ``"serve"`` for a
+module block without count/for_each, ``'serve["eu"]'`` or ``"serve[0]"`` for one
+instance of a module block with for_each/count (``module_step`` builds a step,
+``split_step`` reads it back).
 """
 
 from __future__ import annotations
@@ -16,7 +22,34 @@ Key = Union[int, str, None]
 
 KINDS = ("workload", "fleet", "network")  # network: pieces a provider needs per region (never in config)
 
+_KEY = r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]'
+_MODULE_STEP = re.compile(r'module\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)(?P<key>' + _KEY + r')?\.')
 _STEP = re.compile(r'(?P<kind>[a-z_]+)\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)(?:\[(?P<key>\d+|"(?:[^"\\]|\\.)*")\])?')
+
+
+def format_key(key: Key) -> str:
+    """``[0]``, ``["eu"]``, or "" for no key."""
+    if key is None:
+        return ""
+    return f"[{key}]" if isinstance(key, int) else f"[{json.dumps(key)}]"
+
+
+def parse_key(raw: str | None) -> Key:
+    """The inside of ``[...]`` as written (``0``, ``"eu"``) -> the key."""
+    if raw is None:
+        return None
+    return int(raw) if raw.isdigit() else json.loads(raw)
+
+
+def module_step(name: str, key: Key = None) -> str:
+    """One step of a module path: ``serve``, ``serve[0]``, ``serve["eu"]``."""
+    return name + format_key(key)
+
+
+def split_step(step: str) -> tuple[str, Key]:
+    """``'serve["eu"]'`` -> ("serve", "eu"); ``"serve"`` -> ("serve", None)."""
+    name, bracket, rest = step.partition("[")
+    return (name, parse_key(rest[:-1])) if bracket else (name, None)
 
 
 @dataclass(frozen=True, order=True)
@@ -46,12 +79,7 @@ class Address:
 
     def __str__(self) -> str:
         prefix = "".join(f"module.{m}." for m in self.module)
-        s = f"{prefix}{self.kind}.{self.name}"
-        if isinstance(self.key, int):
-            s += f"[{self.key}]"
-        elif self.key is not None:
-            s += f"[{json.dumps(self.key)}]"
-        return s
+        return f"{prefix}{self.kind}.{self.name}{format_key(self.key)}"
 
     def __repr__(self) -> str:
         return f"Address({str(self)!r})"
@@ -62,19 +90,15 @@ class Address:
         rest = text.strip()
         module: list[str] = []
         while rest.startswith("module."):
-            m = re.match(r"module\.([A-Za-z_][A-Za-z0-9_-]*)\.", rest)
+            m = _MODULE_STEP.match(rest)
             if not m:
                 break
-            module.append(m.group(1))
+            module.append(module_step(m.group("name"), parse_key(m.group("key")[1:-1] if m.group("key") else None)))
             rest = rest[m.end():]
         m = _STEP.fullmatch(rest)
         if not m or m.group("kind") not in KINDS:
             raise ValueError(
                 f"{text!r} is not a resource address; expected e.g. workload.train, "
-                f'workload.shard[3] or fleet.pool["us"]'
+                f'workload.shard[3], fleet.pool["us"] or module.serve["eu"].workload.api'
             )
-        raw = m.group("key")
-        key: Key = None
-        if raw is not None:
-            key = int(raw) if raw.isdigit() else json.loads(raw)
-        return cls(m.group("kind"), m.group("name"), key, tuple(module))
+        return cls(m.group("kind"), m.group("name"), parse_key(m.group("key")), tuple(module))

@@ -13,7 +13,7 @@ providers; each stage it calls is pure or owns its own I/O.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -196,6 +196,24 @@ def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: 
         return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs), unpriced=unpriced))
 
 
+def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
+                        offers: Mapping[str, list]) -> tuple[DesiredGraph, dict[str, Provider]]:
+    """The graph the solver sees: fleets that are cloud reservations (brought, or
+    provisioned and in state) with what they hold free now (see
+    ``drift.reservations``), and the providers, with those it needed built."""
+    from skyplan.drift.reservations import live_fleets, reservation_of_record
+
+    providers = dict(providers)
+    keys = sorted({f.provider for a, f in graph.fleets.items() if f.provider and (
+        (f.existing and f.reservation_id) or (f.reservation and reservation_of_record(snapshot, a)))})
+    missing = [k for k in keys if k not in providers and k in graph.providers]
+    if missing:
+        providers.update(build_providers(graph, only=missing))
+    if not keys:
+        return graph, providers
+    return replace(graph, fleets=live_fleets(graph.fleets, snapshot, providers, offers)), providers
+
+
 def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: DesiredGraph | None = None,
               operation: str = "plan", create_state: bool = False,
               providers: Mapping[str, Provider] | None = None, refreshed=None) -> PlanResult:
@@ -242,6 +260,17 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         timings["refresh"] = time.perf_counter() - t
 
         base = refreshed if refreshed is not None else snapshot
+        import_ids: dict[str, str] = {}
+        if graph.imports and not options.destroy and not options.refresh_only:
+            from skyplan import imports
+
+            base, import_ids, providers = imports.preview(graph, base, providers, lambda keys: build_providers(graph, keys))
+            if import_ids:  # state as it will be once apply adopted them
+                from dataclasses import replace as _replace
+
+                snapshot = _replace(snapshot, resources={**snapshot.resources,
+                                                         **{a: base.resources[a] for a in import_ids}})
+                refreshed = base if refreshed is not None else None
         catalog_info: dict[str, Any] = {}
         t = time.perf_counter()
         if options.destroy or options.refresh_only:
@@ -257,7 +286,14 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                 from skyplan.drift import blocked_from_drift
 
                 blocked = dict(blocked_from_drift(refresh_result))
-            solution = solve_placements(graph, offers, base, options, blocked,
+            if graph.moves:  # the solver keeps a moved object where it runs
+                from skyplan.planner.core import moved_state
+
+                base = moved_state(graph, base, None)[0]
+            solve_graph = graph
+            if options.refresh:
+                solve_graph, providers = live_fleet_capacity(graph, base, providers, offers)
+            solution = solve_placements(solve_graph, offers, base, options, blocked,
                                         unpriced=catalog_info.get("unpriced"),
                                         compare_single_cloud=operation in ("plan", "apply"))
         timings["solve"] = time.perf_counter() - t
@@ -270,6 +306,10 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         resolved = resolve_known(graph, base, result_plan)
         if resolved is not graph:
             result_plan = planner.plan(resolved, solution, snapshot, refreshed, options, **kwargs)
+        if import_ids:
+            from skyplan import imports
+
+            result_plan = imports.mark(result_plan, import_ids)
         timings["diff"] = time.perf_counter() - t
     return PlanResult(graph=graph, plan=result_plan, solution=solution, snapshot=snapshot, store=store,
                       refreshed=refreshed, providers=providers, timings=timings, refresh=refresh_result)

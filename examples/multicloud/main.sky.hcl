@@ -5,14 +5,55 @@
 # cheapest plan on a single cloud would cost instead.
 #
 #   skyplan plan -refresh=false examples/multicloud    # no cloud credentials needed
+#   skyplan apply examples/multicloud                  # your credentials; or, with private
+#     endpoints:  -var aws_endpoint=https://... -var kubeconfig=$HOME/.kube/lab.yaml ...
 
 variable "shards" {
   type    = number
   default = 8
 }
 
+# Where each provider's API is. null (the default) means the public APIs and the
+# usual credentials (AWS profile, Application Default Credentials, Azure login,
+# ~/.kube/config); set them for private or local endpoints.
+variable "aws_endpoint" {
+  type    = string
+  default = null
+}
+
+variable "aws_image" {
+  type        = string
+  default     = null
+  description = "AMI for every AWS node (default: the Deep Learning Base AMI of the region)"
+}
+
+variable "gcp_endpoint" {
+  type    = string
+  default = null
+}
+
+variable "azure_endpoint" {
+  type    = string
+  default = null
+}
+
+variable "kubeconfig" {
+  type        = string
+  default     = null
+  description = "kubeconfig file holding the lab context (default: ~/.kube/config)"
+}
+
+variable "poll_interval" {
+  type        = number
+  default     = null
+  description = "seconds between status polls (default: each provider's own)"
+}
+
 provider "aws" {
-  regions = ["us-east-1", "us-west-2"]
+  regions       = ["us-east-1", "us-west-2"]
+  endpoint_url  = var.aws_endpoint
+  image_id      = var.aws_image
+  poll_interval = var.poll_interval
   quota {
     accelerator = "H100"
     max         = 16
@@ -23,8 +64,10 @@ provider "aws" {
 }
 
 provider "gcp" {
-  project = "example-ml-project"
-  regions = ["us-central1", "us-east4"]
+  project       = "example-ml-project"
+  regions       = ["us-central1", "us-east4"]
+  endpoint      = var.gcp_endpoint
+  poll_interval = var.poll_interval
   quota {
     vcpus = 512
   }
@@ -34,6 +77,8 @@ provider "azure" {
   subscription_id = "00000000-0000-0000-0000-000000000000"
   resource_group  = "skyplan-multicloud"
   regions         = ["eastus", "westus3"]
+  endpoint        = var.azure_endpoint
+  poll_interval   = var.poll_interval
   quota {
     accelerator = "H100"
     max         = 16
@@ -41,7 +86,9 @@ provider "azure" {
 }
 
 provider "kubernetes" {
-  context = "lab"
+  kubeconfig    = var.kubeconfig
+  context       = "lab"
+  poll_interval = var.poll_interval
 }
 
 # The lab cluster already exists: two CPU nodes the batch shards can use for free.

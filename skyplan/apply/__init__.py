@@ -133,6 +133,16 @@ def apply_plan(
     ex = Executor(plan=plan, store=store, providers=providers, reporter=reporter,
                   retry=retry or RetryPolicy(), cancel=cancel, poll_interval=poll_interval, graph=graph)
 
+    for c in plan.changes:  # moved blocks: state's records take their new addresses first
+        if c.previous_address and store.get(c.previous_address) is not None:
+            store.move(c.previous_address, c.address)
+    if any(c.import_id for c in plan.changes):  # import blocks: adopt into state first
+        from skyplan.imports import adopt_planned
+
+        adopt_planned(plan, store, providers, graph)
+    for c in plan.changes:  # removed blocks with destroy = false: state forgets, the cloud keeps it
+        if c.forget and store.get(c.address) is not None:
+            store.forget(c.address, action="forget")
     ex.adopt_refreshed()
     reporter.begin(list(actions.steps))
     try:

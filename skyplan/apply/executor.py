@@ -314,7 +314,22 @@ class Executor(JobSteps):
             ports=tuple(after.get("ports") or ()), accelerators=placement.accelerators,
             cpus=_number(res.get("cpus")), memory_gib=_number(res.get("memory")), disk_gb=res.get("disk_gb"),
             workdir=self.plan.config_dir or None, token=uuid.uuid4().hex,
+            reserve=after.get("reservation") if change.kind == "fleet" else None,
+            reserve_hours=_number(after.get("duration_hours")) if change.kind == "fleet" else None,
+            reservation_id=self.reservation_of(placement) if placement.fleet else None,
         )
+
+    def reservation_of(self, placement: Placement) -> str | None:
+        """The cloud reservation a group placed on a fleet launches into: the one
+        the fleet's record holds (made earlier in this apply or before), else the
+        one the plan names (a brought reservation); None for fleets without one."""
+        rec = self._current(placement.fleet or "")
+        if rec is not None:
+            for grp in rec.groups:
+                for inst in grp.instances:
+                    if inst.attributes.get("reservation"):
+                        return inst.id
+        return placement.reservation
 
     def _record_of(self, change: Change, status: str, groups: Sequence[GroupRecord], *, tainted: bool = False,
                    created_at: str = "") -> ResourceRecord:

@@ -2,7 +2,8 @@
 
 Owns the ``Offer`` model (offer.py), canonical accelerator names
 (accelerators.py), the catalog CSV format (csvformat.py), the indexed
-``Catalog`` (catalog.py), the built-in dated price snapshot and the user's cache
+``Catalog`` (catalog.py), the per-provider ``OfferIndex`` the solver looks
+candidates up in (index.py), the built-in dated price snapshot and the user's cache
 (store.py, ``skyplan/data/catalog.csv``), import of external catalogs
 (importer.py), refresh from the providers' pricing APIs (refresh/), and offers
 for the local machine (local.py) and live Kubernetes nodes (kubernetes.py).

@@ -94,4 +94,5 @@ def list_opt(values: Optional[List[str]]) -> list[str]:
 
 
 def emit_json(data) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    json.dump(data, sys.stdout, indent=2, default=str)  # streamed: a large document is never one string
+    sys.stdout.write("\n")

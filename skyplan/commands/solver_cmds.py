@@ -110,16 +110,27 @@ def to_json(solution, catalog_info: dict | None = None) -> dict:
     }
 
 
-HEADERS = ("INFRA", "INSTANCE", "vCPUs", "Mem(GB)", "GPUs", "PRICING", "$/h", "EST. COST", "CHOSEN")
+HEADERS = ("INFRA", "INSTANCE", "ARCH", "vCPUs", "Mem(GB)", "GPUs", "PRICING", "$/h", "EST. COST", "CHOSEN")
 
 
 def _money(v: float) -> str:
     return f"${v:,.2f}" if v >= 0.995 or v == 0 else f"${v:.4f}".rstrip("0")
 
 
+RIGHT = ("vCPUs", "Mem(GB)", "$/h", "EST. COST")
+
+
+def _columns(rows: list[list[str]]) -> list[str]:
+    """Rows as aligned text, two spaces between columns (a rich Table per workload
+    costs milliseconds each, which a thousand workloads turn into seconds)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
+    return ["  ".join(v.rjust(w) if h in RIGHT else v.ljust(w) for v, w, h in zip(r, widths, HEADERS)).rstrip()
+            for r in rows]
+
+
 def render(solution, graph, top: int, catalog_info: dict | None = None) -> None:
-    from rich.table import Table
     from rich.markup import escape
+    from rich.text import Text
 
     out = console()
     resources = graph.resources()
@@ -129,22 +140,17 @@ def render(solution, graph, top: int, catalog_info: dict | None = None) -> None:
         shape = f"{groups} x {wp.groups[0].chosen.nodes} node(s)" if groups > 1 else f"{wp.groups[0].chosen.nodes} node(s)"
         kind = getattr(r, "kind", "fleet") if r is not None and hasattr(r, "kind") else "fleet"
         out.print(f"[bold]{escape(address)}[/] ({kind}, {shape})")
-        table = Table(box=None, pad_edge=False, show_edge=False)
-        for col in HEADERS:
-            table.add_column(col, justify="right" if col in ("vCPUs", "Mem(GB)", "$/h", "EST. COST") else "left")
         cands = list(solution.candidates.get(address, ()))
         shown = cands[:top] + [c for c in cands[top:] if c.chosen]
-        for c in shown:
-            table.add_row(escape(c.infra), escape(c.instance_type), f"{c.vcpus:g}", f"{c.memory:g}",
-                          escape(c.accelerators or "-"), c.pricing, _money(c.hourly_cost), _money(c.est_cost),
-                          "✔" if c.chosen else "")
-        rows = [[c.infra, c.instance_type, f"{c.vcpus:g}", f"{c.memory:g}", c.accelerators or "-", c.pricing,
-                 _money(c.hourly_cost), _money(c.est_cost), "yes"] for c in shown]
-        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(HEADERS)]
-        needed = sum(widths) + 2 * len(widths)
+        rows = [[c.infra, c.instance_type, c.arch or "-", f"{c.vcpus:g}", f"{c.memory:g}", c.accelerators or "-",
+                 c.pricing, _money(c.hourly_cost), _money(c.est_cost), "✔" if c.chosen else ""] for c in shown]
+        lines = _columns([list(HEADERS)] + rows)
+        needed = max(len(line) for line in lines)
         if needed > out.width:  # never truncate names: widen rather than elide
             out.width = needed
-        out.print(table)
+        table = Text(lines[0], style="bold")
+        table.append("".join("\n" + line for line in lines[1:]))
+        out.print(table, soft_wrap=True)
         out.print(f"  {escape(wp.explanation)}")
         if wp.kept:
             out.print("  (kept where it runs now)")

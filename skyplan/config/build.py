@@ -70,6 +70,10 @@ def accelerators(v, path: str, report: Report) -> tuple:
     return tuple(out)
 
 
+_ARCHES = {"x86_64": "x86_64", "amd64": "x86_64", "x86": "x86_64", "arm64": "arm64", "aarch64": "arm64",
+           "any": "any"}
+
+
 def quantity(v, path: str, report: Report) -> Quantity | None:
     if v is None:
         return None
@@ -94,7 +98,18 @@ def resources(d: dict | None, path: str, report: Report) -> Resources:
         memory=quantity(d.get("memory"), f"{path}.memory", report),
         disk_gb=int(_known(d["disk_gb"], f"{path}.disk_gb", report)) if d.get("disk_gb") is not None else None,
         instance_type=str(_known(d["instance_type"], f"{path}.instance_type", report)) if d.get("instance_type") is not None else None,
+        arch=arch(d.get("arch"), f"{path}.arch", report),
     )
+
+
+def arch(v, path: str, report: Report) -> str | None:
+    if v is None:
+        return None
+    value = str(_known(v, path, report)).strip().lower()
+    found = _ARCHES.get(value)
+    if found is None:
+        report(f"Unknown CPU architecture {v!r} for \"{path}\"", path, 'use "x86_64", "arm64" or "any"')
+    return found
 
 
 def pricing(v, path: str, report: Report, default: tuple) -> tuple:
@@ -225,15 +240,39 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
             cpus_per_node=_num(c.get("cpus_per_node"), "capacity.cpus_per_node", report),
             memory_per_node=_num(c.get("memory_per_node"), "capacity.memory_per_node", report)))
     existing = bool(_known(d.get("existing", False), "existing", report))
-    if existing and not caps:
+    if existing and not caps and d.get("reservation_id") is None:
         report("An existing fleet needs at least one capacity block", "existing",
                "describe what it has: capacity { accelerator = \"A100\", per_node = 8, nodes = 4 }")
     if not existing and not d.get("nodes") and not caps:
         report("A provisioned fleet needs nodes = N (or existing = true with capacity blocks)", "nodes")
+    provider_key = str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None
+    reservation = _known(d.get("reservation"), "reservation", report)
+    reservation_id = _known(d.get("reservation_id"), "reservation_id", report)
+    kind = (provider_key or "").split(".")[0]
+    native = RESERVATION_KINDS.get(kind)  # the cloud's own reservation mechanism
+    if reservation not in (None, "none") and reservation != native:
+        what = {"odcr": "an EC2 capacity reservation", "specific": "a Compute Engine specific reservation"}
+        report(f"reservation = \"{reservation}\" is {what.get(reservation, reservation)}; this fleet's provider is "
+               f"{provider_key or 'not set'}", "reservation",
+               f'use reservation = "{native}" on this provider' if native else
+               'reservations are made on aws (odcr) and gcp (specific) fleets; drop reservation')
+        reservation = None
+    if reservation_id is not None and native is None:
+        report(f"reservation_id names a cloud reservation; this fleet's provider is {provider_key or 'not set'}",
+               "reservation_id", "bring one on an aws or gcp fleet, or describe the fleet with capacity blocks")
+    if reservation == "none":
+        reservation = None
+    elif reservation is None and not existing and native:
+        reservation = native  # a provisioned cloud fleet is capacity the cloud holds for the team
+    if existing and reservation is not None:
+        report("reservation applies to a provisioned fleet; an existing one names its reservation_id",
+               "reservation", 'drop reservation, or set existing = false to provision one')
+    if reservation_id is not None and not existing:
+        report("reservation_id names a reservation that already exists", "reservation_id",
+               "set existing = true to bring it, or drop reservation_id to provision one")
     return Fleet(
         address=address,
-        provider=str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None,
-        existing=existing, capacity=tuple(caps),
+        provider=provider_key, existing=existing, capacity=tuple(caps),
         hourly_cost=float(_known(d.get("hourly_cost") or 0.0, "hourly_cost", report)),
         region=str(_known(d["region"], "region", report)) if d.get("region") is not None else None,
         nodes=int(_known(d.get("nodes") or 0, "nodes", report)),
@@ -241,10 +280,16 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
         pricing=pricing(d.get("pricing"), "pricing", report, ("reserved",) if existing else ("on_demand",)),
         placement=placement(d.get("placement"), "placement", report, address.module),
         depends_on=depends_on, lifecycle=lifecycle(d.get("lifecycle")), source=source,
+        reservation=str(reservation) if reservation else None,
+        reservation_id=str(reservation_id) if reservation_id else None,
+        duration_hours=_num(d.get("duration_hours"), "duration_hours", report),
+        start=str(_known(d["start"], "start", report)) if d.get("start") is not None else None,
+        keep=bool(_known(d.get("keep", False), "keep", report)),
     )
 
 
 PROVIDER_FIELDS = ("alias", "regions", "quota")
+RESERVATION_KINDS = {"aws": "odcr", "gcp": "specific"}  # provider kind -> what holds a provisioned fleet
 
 
 def provider(kind: str, d: dict, report: Report, source) -> ProviderConfig:

@@ -2,9 +2,10 @@
 block against its schema, resolve variables, order everything by its references,
 evaluate it (nodes.py) and assemble the DesiredGraph.
 
-One Loader handles one folder; a ``module`` block runs a child Loader on the
-module's folder, with the module's inputs as variables and ``module.NAME`` in
-front of its addresses.
+One Loader handles one folder; a ``module`` block runs a child Loader per instance
+(count/for_each) on the module's folder (``sources.locate``: a local folder or a
+git checkout installed by ``skyplan init``), with the module's inputs as
+variables and ``module.NAME[KEY]`` in front of its addresses.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from skyplan.config.refs import as_ref, body_references, references
 from skyplan.config.variables import Diags, declare, resolve
 from skyplan.errors import DiagnosticsError
 
-BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module")
-LABELS = {"skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1}
+BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module", "moved",
+               "removed", "import")
+LABELS = {"skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1,
+          "moved": 0, "removed": 0, "import": 0}
 MAX_MODULE_DEPTH = 8
 _TOO_DEEP = "split deeply nested expressions into local values"
 
@@ -65,8 +68,13 @@ class Loader:
         self.local_order: list[str] = []
         self.eval_order: list[str] = []  # graph nodes in evaluation order
         self.shapes: dict[str, tuple] = {}  # node -> ("single", addr) | ("count", [addr]) | ("each", {k: addr})
-        self.children: dict[str, "Loader"] = {}
+        self.children: dict[str, "Loader"] = {}  # module path step (``serve``, ``serve["eu"]``) -> its Loader
+        self.module_instances: dict[str, dict] = {}  # module node -> instance key -> resource addresses
         self.extra_deps: set = set()  # a module's depends_on, applied to everything inside it
+        self.imports: list = []  # config.moves.Import of the root folder
+        self.removed: list = []  # config.moves.Removed of this folder and the modules it calls
+        self.moves: list = []  # config.moves.Move of this folder and the modules it calls
+        self.provider_map: dict[str, str] = {}  # a module's providers = { aws = aws.west }: name inside -> caller's key
         self.extras: dict[str, dict] = {}  # node -> instance key -> count/each scope names
         from skyplan.config.outputs import Evaluation
 
@@ -152,6 +160,18 @@ class Loader:
         if b.type == "skyplan":
             self.settings_blocks.append(b)
             return
+        if b.type == "moved":
+            if id(b) in self.schema_ok:
+                self._moved(b)
+            return
+        if b.type == "import":
+            if id(b) in self.schema_ok:
+                self._import(b)
+            return
+        if b.type == "removed":
+            if id(b) in self.schema_ok:
+                self._removed(b)
+            return
         if b.type == "provider":
             self.providers_blocks.append(b)
             return
@@ -164,6 +184,73 @@ class Loader:
             return
         table[name] = b
 
+    def _moved(self, b: ast.Block) -> None:
+        from skyplan.config.moves import Move, check
+        from skyplan.errors import SourceRange
+
+        prefix = "".join(f"module.{m}." for m in self.module_path)
+        ends = []
+        for name in ("from", "to"):
+            a = b.body.attr(name)
+            text = _address_text(a.expr)
+            problem = check(text) if text else f"{name} must be an address written as a reference"
+            if problem:
+                self.diags.error(f"Invalid moved block: {problem}", b.file, a.pos,
+                                 hint="write e.g. from = workload.a  to = module.train.workload.a (no quotes)")
+                return
+            ends.append(prefix + text)
+        self.moves.append(Move(ends[0], ends[1], SourceRange(b.file, *b.pos)))
+
+    def _import(self, b: ast.Block) -> None:
+        from skyplan.addrs import Address
+        from skyplan.config.moves import Import
+        from skyplan.errors import SourceRange
+
+        if self.module_path:
+            self.diags.error("import blocks belong in the root configuration", b.file, b.pos,
+                             hint="move it to the root folder and write the full address (module.NAME.workload.x)")
+            return
+        a, i = b.body.attr("to"), b.body.attr("id")
+        text = _address_text(a.expr)
+        try:
+            addr = Address.parse(text or "")
+        except ValueError:
+            addr = None
+        if addr is None or addr.kind not in ("workload", "fleet"):
+            self.diags.error("Invalid import block: to must be a workload or fleet address written as a reference",
+                             b.file, a.pos, hint="e.g. to = workload.x (no quotes)")
+            return
+        raw = i.expr.value if isinstance(i.expr, ast.Literal) else None
+        if not isinstance(raw, str) or not raw:
+            self.diags.error("Invalid import block: id must be a literal string", b.file, i.pos,
+                             hint='e.g. id = "aws:i-0abc123" (provider key, a colon, the provider\'s id)')
+            return
+        self.imports.append(Import(str(addr), raw, SourceRange(b.file, *b.pos)))
+
+    def _removed(self, b: ast.Block) -> None:
+        from skyplan.config.moves import Removed, check
+        from skyplan.errors import SourceRange
+
+        a = b.body.attr("from")
+        text = _address_text(a.expr)
+        problem = check(text) if text else "from must be an address written as a reference"
+        if problem:
+            self.diags.error(f"Invalid removed block: {problem}", b.file, a.pos,
+                             hint="write e.g. from = workload.old (no quotes)")
+            return
+        destroy = True
+        for lc in b.body.blocks_of("lifecycle"):
+            d = lc.body.attr("destroy")
+            if d is not None:
+                value = d.expr.value if isinstance(d.expr, ast.Literal) else None
+                if not isinstance(value, bool):
+                    self.diags.error("destroy in a removed block must be true or false", b.file, d.pos,
+                                     hint="write destroy = false to forget without destroying")
+                    return
+                destroy = value
+        prefix = "".join(f"module.{m}." for m in self.module_path)
+        self.removed.append(Removed(prefix + text, destroy, SourceRange(b.file, *b.pos)))
+
     # --- variables --------------------------------------------------------------
     def variables(self, cli, var_files, env) -> None:
         decls = {n: declare(b, self.diags) for n, b in self.blocks["variable"].items()}
@@ -175,7 +262,7 @@ class Loader:
                     self.diags.error(f"Unsupported input \"{name}\" for {call}", f, input_pos.get(name, pos),
                                      hint=did_you_mean(name, decls) or f"the module declares: {', '.join(sorted(decls)) or 'no variables'}")
             self.var_values = resolve(decls, self.diags, inputs=self.inputs, root=self.root, module_call=call, env={},
-                                      input_site=(f, input_pos))
+                                      input_site=(f, input_pos, pos))
         else:
             auto = auto_var_files(self.root)
             self.var_values = resolve(decls, self.diags, cli=cli, var_files=auto + list(var_files), env=env, root=self.root)
@@ -299,6 +386,23 @@ class Loader:
         self.evaluate(order)
 
 
+def _address_text(e) -> str | None:
+    """``module.m["eu"].workload.a[0]`` written as a reference -> its text."""
+    import json as _json
+
+    if isinstance(e, ast.Name):
+        return e.name
+    if isinstance(e, ast.GetAttr):
+        head = _address_text(e.obj)
+        return f"{head}.{e.attr}" if head else None
+    if isinstance(e, ast.Index) and isinstance(e.key, ast.Literal) and isinstance(e.key.value, (int, str)):
+        head = _address_text(e.obj)
+        k = e.key.value
+        key = str(k) if isinstance(k, int) and not isinstance(k, bool) else _json.dumps(k)
+        return f"{head}[{key}]" if head else None
+    return None
+
+
 def auto_var_files(root: str) -> list[str]:
     """Variable files loaded without a flag, after environment variables and before
     -var-file files: skyplan.skyvars.hcl, skyplan.skyvars.json, then *.auto.skyvars.hcl
@@ -340,7 +444,8 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     ld.hasher.update(json.dumps(var_values, sort_keys=True, default=str).encode())
     graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
                          fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest(),
-                         evaluation=ld.handle, positions=ld.positions)
+                         evaluation=ld.handle, positions=ld.positions, moves=tuple(ld.moves), removed=tuple(ld.removed),
+                         imports=tuple(ld.imports))
     return graph, diags.items
 
 

@@ -63,24 +63,41 @@ class Quantity:
         return f"{v}+" if self.at_least else f"{v}"
 
 
+ARCHES = ("x86_64", "arm64", "any")
+DEFAULT_ARCH = "x86_64"
+
+
 @dataclass(frozen=True)
 class Resources:
-    """Per-node requirements. ``accelerators`` is an any-of list (empty: none needed)."""
+    """Per-node requirements. ``accelerators`` is an any-of list (empty: none needed).
+
+    ``arch`` is the CPU architecture asked for: "x86_64", "arm64" or "any"; None
+    when the configuration does not say, which means x86_64 (``effective_arch``),
+    except that a named instance type is taken as it is and this machine (the
+    local provider) runs what it is."""
 
     accelerators: tuple[AcceleratorReq, ...] = ()
     cpus: Quantity | None = None
     memory: Quantity | None = None  # GiB
     disk_gb: int | None = None
     instance_type: str | None = None
+    arch: str | None = None
+
+    @property
+    def effective_arch(self) -> str:
+        return self.arch or DEFAULT_ARCH
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "accelerators": [str(a) for a in self.accelerators],
             "cpus": str(self.cpus) if self.cpus else None,
             "memory": str(self.memory) if self.memory else None,
             "disk_gb": self.disk_gb,
             "instance_type": self.instance_type,
         }
+        if self.arch is not None:  # only when set, so configurations that do not say diff as before
+            out["arch"] = self.arch
+        return out
 
 
 @dataclass(frozen=True)
@@ -204,9 +221,27 @@ class Fleet:
     depends_on: tuple[Address, ...] = ()
     lifecycle: Lifecycle = Lifecycle()
     source: SourceRange | None = None
+    # how the cloud holds the capacity: "odcr" | "capacity_block" | None (plain nodes)
+    reservation: str | None = None
+    reservation_id: str | None = None  # an existing fleet's cloud reservation (aws: cr-...)
+    duration_hours: float | None = None  # a provisioned reservation's lifetime (None: until destroyed)
+    start: str | None = None  # earliest start of a capacity block, ISO 8601
+    keep: bool = False  # buy it even when its workloads would cost less bought directly
+    # Read from the cloud at refresh (brought or provisioned reservations): where
+    # the reserved instances are and of what type; None until known.
+    instance_type: str | None = None
+    zone: str | None = None
+    free_nodes: int | None = None  # of a provisioned reservation: instances workloads may take now
+    reservation_state: str | None = None  # of a brought reservation: active, cancelled, expired, ...
+    hours_left: float | None = None  # of a brought Capacity Block: hours from now (or its start) to its end
 
     def attributes(self) -> dict:
         return {
+            "reservation": self.reservation,
+            "reservation_id": self.reservation_id,
+            "duration_hours": self.duration_hours,
+            "start": self.start,
+            "keep": self.keep,
             "provider": self.provider,
             "existing": self.existing,
             "capacity": [
@@ -272,6 +307,9 @@ class DesiredGraph:
     # where each value was written: owner ("workload.a", "provider.aws", "skyplan") -> attribute
     # path ("resources.accelerators", "regions[1]") -> SourceRange; see source_of()
     positions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    imports: tuple = ()  # config.moves.Import of every import block
+    removed: tuple = ()  # config.moves.Removed of every removed block
+    moves: tuple = ()  # config.moves.Move of every moved block, addresses prefixed with their module
 
     def source_of(self, owner: str, path: str = ""):
         """The SourceRange of ``path`` in ``owner``'s block (the nearest enclosing attribute

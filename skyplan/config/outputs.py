@@ -123,6 +123,8 @@ def known_scope(ld, known) -> Scope:
                 pass
         elif kind == "module" and name in ld.children:
             objects["module"][name] = _outputs_of(ld.children[name], known)
+        elif kind == "module" and isinstance(objects["module"].get(name), (list, dict)):
+            objects["module"][name] = _instances_outputs(ld, name, objects["module"][name], known)
         elif kind in ("workload", "fleet") and ld.shapes.get(node):
             _refresh(ld, kind, name, objects[kind], scope)
     return scope
@@ -165,6 +167,17 @@ def _refresh(ld, kind: str, name: str, table: dict, scope: Scope) -> None:
     if changed:
         shape = ld.shapes[node][0]
         table[name] = keyed[None] if shape == "single" else ([keyed[i] for i in range(len(keyed))] if shape == "count" else keyed)
+
+
+def _instances_outputs(ld, name: str, value, known):
+    """A count/for_each module's outputs per instance, completed by ``known``."""
+    from skyplan.addrs import module_step
+
+    if isinstance(value, list):
+        return [_outputs_of(ld.children[module_step(name, i)], known) if module_step(name, i) in ld.children else v
+                for i, v in enumerate(value)]
+    return {k: _outputs_of(ld.children[module_step(name, k)], known) if module_step(name, k) in ld.children else v
+            for k, v in value.items()}
 
 
 def _outputs_of(ld, known) -> dict:

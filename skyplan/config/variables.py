@@ -234,8 +234,10 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
             continue
         if name not in raw:
             if module_call:
-                diags.error(f"Missing required input \"{name}\" for {module_call}", d.block.file, d.block.pos,
-                            hint=f"set {name} = ... in the module block")
+                call_file, call_pos = (input_site[0], input_site[2]) if len(input_site) > 2 and input_site[0] else \
+                    (d.block.file, d.block.pos)
+                diags.error(f"Missing required input \"{name}\" for {module_call}", call_file, call_pos,
+                            hint=f"set {name} = ... in the module block (declared at {d.block.file}:{d.block.pos[0]})")
             else:
                 diags.error(f"No value for required variable \"{name}\"", d.block.file, d.block.pos,
                             hint=f"set it with -var {name}=..., a -var-file, {ENV_PREFIX}{name}, or give it a default")
@@ -258,11 +260,15 @@ def resolve(decls: Mapping[str, VarDecl], diags: Diags, *, cli: Mapping[str, str
                         hint="nullable = false is set on this variable")
             continue
         values[name] = value
-    _validate(decls, values, diags, root)
+    sites = {n: (input_site[0], input_site[1][n]) for n in (inputs or {})
+             if module_call and input_site[0] and n in input_site[1]}
+    _validate(decls, values, diags, root, sites)
     return values
 
 
-def _validate(decls: Mapping[str, VarDecl], values: dict, diags: Diags, root: str) -> None:
+def _validate(decls: Mapping[str, VarDecl], values: dict, diags: Diags, root: str, sites: Mapping | None = None) -> None:
+    """Run validation blocks; a failing module input is reported at the caller's line,
+    naming the module's validation block."""
     scope = Scope(namespaces={"var": Namespace("var", values, "variable")}, base_dir=root)
     for name, d in decls.items():
         if values.get(name, POISON) is POISON:
@@ -287,5 +293,10 @@ def _validate(decls: Mapping[str, VarDecl], values: dict, diags: Diags, root: st
                         text = str(evaluate(msg.expr, scope))
                     except (EvalError, Poisoned):
                         pass
+                if sites and name in sites:
+                    diags.error(f"Invalid value for input \"{name}\": {text}", sites[name][0], sites[name][1],
+                                hint=f"checked by the validation block of variable \"{name}\" at "
+                                     f"{d.block.file}:{cond.pos[0]}:{cond.pos[1]}")
+                    continue
                 diags.error(f"Invalid value for variable \"{name}\": {text}", d.block.file, cond.pos,
                             hint=f"this is checked by the validation block of variable \"{name}\"")

@@ -176,9 +176,10 @@ def _fits(inst: Instance, p) -> bool:
     placement say."""
     if inst.provider != p.provider:
         return False
+    # a fleet's reservation is priced by its placement, whatever the object says
+    pricing = (None, None) if inst.attributes.get("reservation") else (inst.pricing, p.pricing)
     return all(not a or not b or a == b for a, b in ((inst.region, p.region), (inst.zone, p.zone),
-                                                      (inst.instance_type, p.instance_type),
-                                                      (inst.pricing, p.pricing)))
+                                                      (inst.instance_type, p.instance_type), pricing))
 
 
 def node_view(inst: Instance) -> dict[str, Any]:
@@ -196,7 +197,7 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules,
     present_all: list[Instance] = []
     expected = 0
     for gi, group in enumerate(rec.groups):
-        expected += group.placement.nodes
+        expected += group.objects
         kept: list[Instance] = []
         unmatched: list[Instance] = []
         for inst in group.instances:
@@ -217,7 +218,7 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules,
                 gone.append(inst)
         ranks = {i.rank for i in kept}
         for cand in candidates:
-            if len(kept) < group.placement.nodes and cand.rank not in ranks and _fits(cand, group.placement):
+            if len(kept) < group.objects and cand.rank not in ranks and _fits(cand, group.placement):
                 kept.append(pool.take(cand))
                 ranks.add(cand.rank)
                 adopted.append(cand)

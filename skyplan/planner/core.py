@@ -34,6 +34,7 @@ from skyplan.planner.networks import is_network, network_changes
 from skyplan.planner.options import PlanOptions
 from skyplan.planner.outputs import output_changes
 from skyplan.planner.schema import REPLACE, provider_kind, rules_for
+from skyplan.planner.fleets import check_fleet_destroys
 from skyplan.planner.targets import select
 from skyplan.providers.base import Instance
 from skyplan.solver.model import Solution, WorkloadPlacement
@@ -42,12 +43,36 @@ from skyplan.state.model import FAILED, STOPPED, SUCCEEDED, GroupRecord, Resourc
 FINISHED = (SUCCEEDED, FAILED)
 
 
+def moved_state(desired: DesiredGraph, prior: Snapshot, refreshed: Snapshot | None):
+    """(prior, refreshed, {new address: old}) with state's records renamed by the
+    configuration's moved blocks; raises PlanError naming the moved block."""
+    from skyplan.config.moves import MoveError, rename, renamed_snapshot
+
+    try:
+        mapping = rename(desired.moves, prior.resources)
+    except MoveError as e:
+        raise PlanError(str(e), hint=e.hint) from None
+    prior = renamed_snapshot(prior, mapping)
+    refreshed = renamed_snapshot(refreshed, mapping) if refreshed is not None else None
+    return prior, refreshed, {new: old for old, new in mapping.items()}
+
+
 def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: Snapshot | None,
          options: PlanOptions, drift: Sequence[DriftItem] = (), unmanaged: Sequence[Instance] = (),
          catalog: Mapping[str, Any] | None = None, created_at: str = "") -> Plan:
     """Decide what apply must do. Pure: reads its arguments, returns a Plan."""
+    for r in getattr(desired, "removed", ()):
+        still = sorted(a for a in desired.resources() if r.covers(a))
+        if still:
+            raise PlanError(f"{r.source}: removed block names {r.address}, which the configuration still declares "
+                            f"({still[0]})", hint="delete the declaration, or drop the removed block")
+    previous: dict[str, str] = {}
+    if getattr(desired, "moves", ()):
+        prior, refreshed, previous = moved_state(desired, prior, refreshed)
     base = refreshed if refreshed is not None else prior
-    declared = {a: r for a, r in desired.resources().items() if not (isinstance(r, Fleet) and r.existing)}
+    unbought = solution.unbought  # provisioned fleets that cost more than their workloads bought directly
+    declared = {a: r for a, r in desired.resources().items()
+                if not (isinstance(r, Fleet) and (r.existing or a in unbought))}
     deps = desired.dependencies()
     stray = _group_unmanaged(unmanaged)
 
@@ -72,14 +97,25 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
             rec = base.resources[addr]
             if is_network(rec):
                 continue  # planned with the nodes that need it, below
+            kept = next((r for r in getattr(desired, "removed", ()) if r.covers(addr)), None)
+            if kept is not None and not kept.destroy:
+                changes.append(Change(address=addr, action=Action.NOOP, kind=rec.kind, before=_before(rec),
+                                      after=None, reason="forget_because_removed", depends_on=tuple(rec.depends_on),
+                                      prior=rec, config_hash=rec.config_hash, forget=True))
+                stray.pop(addr, None)
+                continue
             if addr in stray:  # nodes of it that state lost track of go with it
                 rec = _with_strays(rec, stray.pop(addr))
-            reason = "delete_because_destroy" if options.destroy else _delete_reason(addr, declared)
+            reason = "delete_because_destroy" if options.destroy else (
+                "delete_because_not_bought" if addr in unbought else _delete_reason(addr, declared))
             changes.append(_delete(rec, reason, declared.get(addr), prior.sensitive.get(addr, ())))
         planned = {c.address for c in changes}
+        kept_running = [r for r in getattr(desired, "removed", ()) if not r.destroy]
         for addr in sorted(stray):
             if (wanted is not None and addr not in wanted) or addr in planned:
                 continue  # the address has its own change, which deletes its strays
+            if any(r.covers(addr) for r in kept_running):
+                continue  # forgotten on purpose: its nodes still carry the lineage tag
             changes.append(_delete(_synthesise(addr, stray[addr]), "delete_because_unmanaged", None))
         changes += network_changes(desired, changes, base, options, wanted)
 
@@ -93,12 +129,18 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
                 hint="remove prevent_destroy from its lifecycle block to allow this, or change the plan "
                      "(e.g. -target other resources)")
 
+    check_fleet_destroys(changes, base)
+
     cost_before = sum(_running_cost(r) for r in prior.resources.values())
     changed = {c.address for c in changes}
     cost_after = sum(_cost_after(c) for c in changes)
     cost_after += sum(_running_cost(r) for a, r in base.resources.items() if a not in changed)
     estimated_before, estimated_after = estimated(changes, solution, prior, base)
     has_resource_changes = any(c.action is not Action.NOOP for c in changes)
+    if previous:
+        from dataclasses import replace as _replace
+
+        changes = [_replace(c, previous_address=previous[c.address]) if c.address in previous else c for c in changes]
     return Plan(
         changes=tuple(changes), lineage=prior.lineage, serial=prior.serial, config_hash=desired.config_hash,
         drift=tuple(drift), output_changes={} if options.refresh_only else output_changes(
@@ -122,6 +164,8 @@ def _solver_info(solution: Solution) -> dict:
             "seconds": round(solution.solve_seconds, 3), "spread": provider_spread(solution)}
     if solution.single_cloud is not None:
         info["single_cloud"] = solution.single_cloud.to_json()
+    if solution.fleets:
+        info["fleets"] = [c.to_json() for c in solution.fleets]
     return info
 
 
@@ -234,9 +278,10 @@ def _delete(rec: ResourceRecord, reason: str, res: Workload | Fleet | None,
 
 
 def _missing_nodes(rec: ResourceRecord) -> tuple[int, int]:
-    """(nodes state expects, nodes the refreshed record still has)."""
-    expected = sum(g.placement.nodes for g in rec.groups)
-    have = sum(min(len(g.instances), g.placement.nodes) for g in rec.groups)
+    """(provider objects state expects, objects the refreshed record still has):
+    nodes, or the reservation holding a fleet's nodes."""
+    expected = sum(g.objects for g in rec.groups)
+    have = sum(min(len(g.instances), g.objects) for g in rec.groups)
     return expected, have
 
 

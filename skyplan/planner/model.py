@@ -55,6 +55,9 @@ class Change:
     prior: ResourceRecord | None = None  # before (update/replace/delete)
     lifecycle: Mapping[str, Any] = field(default_factory=dict)  # prevent_destroy, create_before_destroy
     config_hash: str = ""
+    previous_address: str | None = None  # renamed by a moved block: state's address before this plan
+    import_id: str | None = None  # an import block: apply adopts this object at the address first
+    forget: bool = False  # a removed block with destroy = false: apply forgets the address, nothing is deleted
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,9 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(c.action is not Action.NOOP for c in self.changes) or bool(self.output_changes_pending)
+        return (any(c.action is not Action.NOOP or c.previous_address or c.forget or c.import_id
+                    for c in self.changes)
+                or bool(self.output_changes_pending))
 
     @property
     def output_changes_pending(self) -> bool:

@@ -34,7 +34,8 @@ def change_to_json(c: Change) -> dict:
         "reason": c.reason, "depends_on": list(c.depends_on),
         "placement": c.placement.to_json() if c.placement is not None else None,
         "prior": c.prior.to_json() if c.prior is not None else None,
-        "lifecycle": dict(c.lifecycle), "config_hash": c.config_hash,
+        "lifecycle": dict(c.lifecycle), "config_hash": c.config_hash, "previous_address": c.previous_address,
+        "forget": c.forget, "import_id": c.import_id,
     }
 
 
@@ -49,6 +50,8 @@ def change_from_json(d: Mapping[str, Any]) -> Change:
         placement=WorkloadPlacement.from_json(d["placement"]) if d.get("placement") else None,
         prior=ResourceRecord.from_json(d["prior"]) if d.get("prior") else None,
         lifecycle=d.get("lifecycle") or {}, config_hash=d.get("config_hash", ""),
+        previous_address=d.get("previous_address"), forget=bool(d.get("forget", False)),
+        import_id=d.get("import_id"),
     )
 
 

@@ -82,3 +82,17 @@ def verdict(sc: Mapping) -> str:
         return "vs cheapest single-cloud plan: not feasible on one cloud."
     return (f"vs cheapest single-cloud plan: {money(best['total_cost'])} on {best['cloud']} "
             f"({money(best['hourly_cost'])}/h); this plan {_delta(sc['saving'], best['total_cost'])}.")
+
+
+def fleet_lines(plan: Plan) -> list[str]:
+    """One line per provisioned fleet: its cost against its workloads bought
+    directly, and whether it is bought (``plan.solver["fleets"]``)."""
+    out = []
+    for c in plan.solver.get("fleets", ()):
+        hours = f"{c['hours']:g} h"
+        direct = ("no other place for the workloads on it" if c.get("direct_cost") is None else
+                  f"{money(c['direct_cost'])} on demand for the workloads on it")
+        verdict = "bought (keep = true)" if c.get("keep") else ("bought" if c["bought"] else "not bought")
+        out.append(f"  {c['address']}: {money(c['fleet_cost'])} for {c['nodes']} \u00d7 {c['instance_type']} "
+                   f"reserved {hours} vs {direct}: {verdict}")
+    return out

@@ -45,9 +45,11 @@ def resource_change(c: Change) -> dict:
         module, kind, name, index = None, c.kind, c.address, None
     entry = {
         "address": c.address, "module_address": module, "mode": "managed", "type": kind, "name": name,
+        **({"previous_address": c.previous_address} if c.previous_address else {}),
+        **({"importing": {"id": c.import_id}} if c.import_id else {}),
         "index": index, "provider_name": _provider_name(c),
         "change": {
-            "actions": c.action.actions,
+            "actions": ["forget"] if c.forget else c.action.actions,
             "before": _redact(c.before, c.before_sensitive) if c.before is not None else None,
             "after": _redact(c.after, c.after_sensitive) if c.after is not None else None,
             "after_unknown": dict(c.after_unknown) if c.action is not Action.DELETE else {},

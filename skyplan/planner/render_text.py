@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from skyplan.addrs import Address
 from skyplan.planner import attrs as A
 from skyplan.planner.model import Action, Change, Plan
-from skyplan.planner.render_cost import comparison_lines, spread_lines
+from skyplan.planner.render_cost import comparison_lines, fleet_lines, spread_lines
 
 HOURS_PER_MONTH = 730
 
@@ -29,6 +29,7 @@ _HEADER = {
 
 _REASON_TEXT = {
     "delete_because_no_config": "because it is no longer in the configuration",
+    "delete_because_not_bought": "because its workloads cost less bought directly (keep = true keeps it)",
     "delete_because_count_index": "because its count index is out of range",
     "delete_because_each_key": "because its for_each key is no longer in the map",
     "delete_because_destroy": "because this is a destroy plan",
@@ -70,7 +71,10 @@ def price_notes(catalog: Mapping[str, Any]) -> list[str]:
 
 def summary_line(plan: Plan) -> str:
     c = plan.counts()
-    return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy. {cost_line(plan)}"
+    forget = sum(1 for x in plan.changes if x.forget)
+    imported = sum(1 for x in plan.changes if x.import_id)
+    also = (f", {imported} to import" if imported else "") + (f", {forget} to forget" if forget else "")
+    return f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy{also}. {cost_line(plan)}"
 
 
 def _fmt(value: Any) -> str:
@@ -207,12 +211,26 @@ def _resource(w: _Writer, c: Change) -> None:
     except ValueError:
         label = addr
     header = _HEADER.get(c.action)
+    if c.forget:
+        w.add(f"  # {addr} will be removed from state (a removed block: it keeps running, "
+              "skyplan no longer manages it)", "#")
+        w.add()
+        return
+    if header is None and c.import_id:
+        w.add(f"  # {addr} will be imported (id {c.import_id})", "#")
+        w.add()
+        return
     if header is None:
+        if c.previous_address:
+            w.add(f"  # {c.previous_address} has moved to {addr}", "#")
+            w.add()
         return
     if c.reason == "forget_because_not_created":
         header = "will be removed from state"
     reason = _REASON_TEXT.get(c.reason or "")
-    w.add(f"  # {addr} {header}" + (f" ({reason})" if reason else ""), "#")
+    moved = f" (moved from {c.previous_address})" if c.previous_address else ""
+    moved += f" (imported from {c.import_id})" if c.import_id else ""
+    w.add(f"  # {addr}{moved} {header}" + (f" ({reason})" if reason else ""), "#")
     sym = c.action.symbol
     w.add(f"{sym.rjust(3)} {label} {{", sym)
     before = {k: v for k, v in (c.before or {}).items() if k != "placement"} if c.before is not None else None
@@ -310,7 +328,8 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
         for line in drift_lines(plan):
             w.add(line)
         w.add()
-    acting = [c for c in plan.changes if c.action is not Action.NOOP]
+    acting = [c for c in plan.changes if c.action is not Action.NOOP or c.previous_address or c.forget
+              or c.import_id]
     outputs = {k: v for k, v in plan.output_changes.items() if v.get("actions") != ["no-op"]}
     if plan.options.get("refresh_only"):
         if not plan.drift:
@@ -338,7 +357,8 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
                   Action.DELETE_THEN_CREATE: "destroy and then create replacement",
                   Action.CREATE_THEN_DELETE: "create replacement and then destroy", Action.DELETE: "destroy"}
         for a in used:
-            w.add(f"{a.symbol.rjust(3)} {legend[a]}", a.symbol)
+            if a in legend:
+                w.add(f"{a.symbol.rjust(3)} {legend[a]}", a.symbol)
         w.add()
         w.add("skyplan will perform the following actions:")
         w.add()
@@ -374,6 +394,11 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
     notes = price_notes(plan.catalog)
     if notes:
         w.extend(notes)
+        w.add()
+    fleets = fleet_lines(plan)
+    if fleets:
+        w.add("Fleets:")
+        w.extend(fleets)
         w.add()
     w.add(summary_line(plan), "#")
     if plan.options.get("targets"):

@@ -43,7 +43,8 @@ SERVICE = AttributeRules({**_SHAPE, **_BOOKKEEPING, "setup": REPLACE, "run": REP
 
 FLEET = AttributeRules({"provider": REPLACE, "existing": REPLACE, "capacity": REPLACE, "region": REPLACE,
                         "resources": REPLACE, "pricing": REPLACE, "nodes": REPLACE,
-                        "hourly_cost": UPDATE, "tags": UPDATE})
+                        "reservation": REPLACE, "reservation_id": REPLACE, "duration_hours": REPLACE,
+                        "start": REPLACE, "keep": UPDATE, "hourly_cost": UPDATE, "tags": UPDATE})
 
 DEFAULT = AttributeRules(dict(SERVICE.rules), REPLACE)
 

@@ -13,22 +13,29 @@ from skyplan.errors import PlanError
 from skyplan.state.model import Snapshot
 
 
-_MODULE = re.compile(r"(?:module\.[A-Za-z_][A-Za-z0-9_-]*)(?:\.module\.[A-Za-z_][A-Za-z0-9_-]*)*")
+_STEP = r'module\.[A-Za-z_][A-Za-z0-9_-]*(?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?'
+_MODULE = re.compile(rf"{_STEP}(?:\.{_STEP})*")
 
 
 def module_path(text: str) -> tuple[str, ...] | None:
-    """``module.a.module.b`` -> ("a", "b"); None when ``text`` is not a module address."""
+    """``module.a.module.b["eu"]`` -> ("a", 'b["eu"]'); None when ``text`` is not a module address."""
     text = text.strip()
     if not _MODULE.fullmatch(text):
         return None
-    return tuple(text.split(".")[1::2])
+    return Address.parse(text + ".workload.x").module
+
+
+def _step_matches(want: str, step: str) -> bool:
+    """``serve`` selects every instance of the module call; ``serve["eu"]`` one."""
+    return want == step or ("[" not in want and step.partition("[")[0] == want)
 
 
 def _in_module(path: tuple[str, ...], addr: str) -> bool:
     try:
-        return Address.parse(addr).module[: len(path)] == path
+        got = Address.parse(addr).module
     except ValueError:
         return False
+    return len(got) >= len(path) and all(_step_matches(w, s) for w, s in zip(path, got))
 
 
 def _matches(target: Address, addr: str) -> bool:

@@ -43,6 +43,11 @@ class LaunchRequest:
     disk_gb: int | None = None
     workdir: str | None = None  # the config folder (local provider runs there)
     token: str = ""  # one launch's idempotency token: the same for every retry of it
+    # A fleet held by its cloud: reserve the group's nodes ("odcr", "capacity_block")
+    # for ``reserve_hours`` (None: until deleted) instead of launching them.
+    reserve: str | None = None
+    reserve_hours: float | None = None
+    reservation_id: str | None = None  # launch the nodes into this cloud reservation (a fleet's)
 
     def tags(self) -> dict[str, str]:
         return {TAG_ADDRESS: self.address, TAG_LINEAGE: self.lineage, TAG_GROUP: str(self.group)}
@@ -140,3 +145,30 @@ class SupportsNetworks(Protocol):
 class SupportsLogs(Protocol):
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
         """Lines of the node's output."""
+
+
+@dataclass(frozen=True)
+class ReservationInfo:
+    """One cloud capacity reservation as its cloud describes it now: ``total``
+    instances of ``instance_type`` in ``zone``, ``available`` of them not in use."""
+
+    id: str
+    region: str
+    zone: str
+    instance_type: str
+    total: int
+    available: int
+    state: str  # the cloud's word: active, cancelled, expired, ...
+    end_date: str | None = None
+    start_date: str | None = None
+    kind: str = "default"  # "capacity-block": a Capacity Block for ML, bounded by start and end
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "active"
+
+
+@runtime_checkable
+class SupportsReservations(Protocol):
+    def describe_reservation(self, reservation_id: str) -> "ReservationInfo | None":
+        """The reservation ``reservation_id`` in any state, or None if the cloud has none by that id."""

@@ -1,10 +1,13 @@
 """Solver: solve(problem) -> Solution, a pure function. The OR-Tools placement model chooses one offer (or fleet slot) per node group, minimising expected cost under capacity, quota, budget, region, spread and co-location constraints, with ranked fallbacks and an explanation of each choice. No I/O.
 
 ``solve.py`` runs the stages; ``problem.py`` holds the input (``Problem``, ``SolveOptions``, ``build_problem``);
-``items.py`` the options of each workload; ``capacity.py`` quotas and fleets;
-``classes.py`` merging, pruning and the closed form; ``mip.py`` the OR-Tools
-model (written out in its docstring); ``infeasible.py`` the explanations of
-infeasibility; ``assemble.py`` the Solution; ``model.py`` the output values.
+``items.py`` items, options and the fit rules; ``candidates.py`` each item's
+options, found through offer indexes (skyplan.catalog.index) and cut to the
+ones that can matter; ``capacity.py`` quotas and fleets; ``classes.py``
+merging, pruning and the closed form; ``decompose.py`` the split into
+independent components; ``mip.py`` the OR-Tools model (written out in its
+docstring); ``infeasible.py`` the explanations of infeasibility;
+``assemble.py`` the Solution; ``model.py`` the output values.
 """
 
 from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution, WorkloadPlacement

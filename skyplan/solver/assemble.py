@@ -134,12 +134,15 @@ def _keeps_spread(spread: str, domains: int, o: Option, f: Option, held: Counter
 
 
 def _placement(o: Option, fleet_home: dict[str, Option]) -> Placement:
-    provider, region, zone = o.provider, o.region, o.zone
-    if o.fleet and o.fleet in fleet_home:  # onto a provisioned fleet: where the fleet lands
+    provider, region, zone, itype, vcpus, mem = o.provider, o.region, o.zone, o.instance_type, o.vcpus, o.memory_gib
+    if o.fleet and o.fleet in fleet_home:
+        # onto a provisioned fleet: where the fleet lands, on the instances it holds
         home = fleet_home[o.fleet]
-        provider, region, zone = home.provider, home.region, home.zone
-    return Placement(provider, region, zone, o.instance_type, o.pricing, o.price, o.nodes, o.fleet,
-                     o.accelerators, o.vcpus, o.memory_gib)
+        provider, region, zone, itype = home.provider, home.region, home.zone, home.instance_type
+        if home.offer is not None:
+            vcpus, mem = home.offer.vcpus, home.offer.memory_gib
+    return Placement(provider, region, zone, itype, o.pricing, o.price, o.nodes, o.fleet,
+                     o.accelerators, vcpus, mem, o.reservation)
 
 
 def _row_totals(entries, chosen) -> dict:
@@ -225,5 +228,6 @@ def _candidates(e, groups: list[Option], limit: int) -> tuple[Candidate, ...]:
             continue
         seen.add(o.key)
         out.append(Candidate(o.infra, o.instance_type, o.vcpus, o.memory_gib, o.accelerators, o.pricing,
-                             round(o.group_hourly * n, 6), round(o.group_cost * n, 6), o.key in used))
+                             round(o.group_hourly * n, 6), round(o.group_cost * n, 6), o.key in used,
+                             o.offer.arch if o.offer is not None else ""))
     return tuple(out)

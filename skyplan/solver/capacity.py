@@ -8,11 +8,12 @@ a provider of NODE_KINDS bounds the requests of the pods packed onto it (CPUs,
 memory, accelerators), so a plan never stacks more on a node than it holds.
 The local machine is not bounded: its workloads are processes that share it.
 
-Fleet packing is counted per capacity entry in aggregate, with one rounding
-that keeps it honest: a node needing ``a`` accelerators (or CPUs, or GiB) on
-fleet nodes of ``P`` uses ``P / floor(P / a)`` of them (three GPUs on an
-eight-GPU node use four, since only two such fit per node). It is exact when
-requests divide the per-node amount, as the usual 1/2/4/8 do.
+Fleet packing is exact per node (``fleet_packing``): every fleet node has its
+own rows and a group takes slots of the nodes it is packed onto; a cloud
+reservation's workload nodes each take one whole reserved instance. The older
+aggregate model (``Rows(exact=False)``, kept to measure against in
+bench/solver_scale.py) counts each capacity entry in sum with one rounding: a
+node needing ``a`` accelerators on fleet nodes of ``P`` uses ``P / floor(P / a)``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import Fleet, FleetCapacity, ProviderConfig, Resources
+from skyplan.solver.fleet_packing import node_dims, placements
 from skyplan.solver.items import Item, Option, glob_any, provider_allowed, region_allowed
 
 
@@ -40,9 +42,13 @@ class Rows:
     """Every capacity row of one problem, with the per-option usage lookup."""
 
     def __init__(self, providers: Mapping[str, ProviderConfig], fleets: Mapping[str, Fleet],
-                 offers: Mapping[str, Sequence[Offer]] | None = None):
+                 offers: Mapping[str, Sequence[Offer]] | None = None, exact: bool = True):
         self.rows: list[Row] = []
+        self.exact = exact  # per-node fleet packing (fleet_packing); False: summed per entry (the old model)
+        # (fleet address, entry index) -> [{dimension: Row}] per node, with exact packing
+        self.fleet_nodes: dict[tuple[str, int], list[dict[str, Row]]] = {}
         self.quotas: dict[str, list[tuple[Row, str, str | None]]] = {}
+        self._matched: dict[tuple[str, str], bool] = {}
         for key in sorted(providers):
             for q in providers[key].quotas:
                 where = f" in {q.region}" if q.region else ""
@@ -56,6 +62,19 @@ class Rows:
             for k, cap in enumerate(entries):
                 dims: dict[str, Row] = {}
                 what = f"fleet {address}" + (f" entry {k + 1}" if len(entries) > 1 else "")
+                if is_reserved_instances(fleet):
+                    # a cloud reservation holds whole instances: each workload node takes one
+                    itype = f" {fleet.instance_type}" if fleet.instance_type else ""
+                    state = f" (reservation {fleet.reservation_state})" if fleet.reservation_state not in (
+                        None, "active") else ""
+                    dims["node"] = self._add(f"{what} reserved{itype} instances{state}", float(cap.nodes),
+                                             "instances")
+                    self.fleet_entries.setdefault(address, []).append((k, cap, dims))
+                    continue
+                if exact:
+                    self.fleet_nodes[(address, k)] = node_dims(self, what, cap)
+                    self.fleet_entries.setdefault(address, []).append((k, cap, dims))
+                    continue
                 if cap.accelerator:
                     dims["gpu"] = self._add(f"{what} {cap.accelerator}", cap.per_node * cap.nodes, cap.accelerator)
                 if cap.cpus_per_node:
@@ -95,6 +114,12 @@ class Rows:
                 for dim, row in self.nodes[(key, o.instance_type)].items():
                     self.covered[row.id] = dims[dim].id
 
+    def _in(self, region: str, pattern: str) -> bool:
+        hit = self._matched.get((region, pattern))
+        if hit is None:
+            hit = self._matched[(region, pattern)] = glob_any(region, (pattern,))
+        return hit
+
     def _add(self, label: str, limit: float, unit: str) -> Row:
         row = Row(len(self.rows), label, limit, unit)
         self.rows.append(row)
@@ -110,7 +135,7 @@ class Rows:
                               option.nodes)
         out = []
         for row, resource, region in self.quotas.get(option.provider, ()):
-            if region is not None and not glob_any(option.region, (region,)):
+            if region is not None and not self._in(option.region, region):
                 continue
             offer = option.offer
             if resource == "vcpus":
@@ -157,10 +182,14 @@ def node_usage(dims: dict[str, Row], pool: dict[str, Row], offer: Offer, res: Re
 
 
 def provisioned_capacity(fleet: Fleet) -> tuple[FleetCapacity, ...]:
-    """What a provisioned fleet offers once up: its declared per-node resources."""
+    """What a provisioned fleet offers once up: its declared per-node resources,
+    on as many nodes as are free (all of them until refresh reads its reservation)."""
     res = fleet.resources
     acc = res.accelerators[0] if res.accelerators else None
-    return (FleetCapacity(acc.name if acc else None, acc.count if acc else 0, max(1, int(fleet.nodes or 1)),
+    nodes = max(1, int(fleet.nodes or 1))
+    if fleet.free_nodes is not None:  # live: what its reservation still has free for workloads
+        nodes = min(nodes, max(0, fleet.free_nodes))
+    return (FleetCapacity(acc.name if acc else None, acc.count if acc else 0, nodes,
                           res.cpus.value if res.cpus else None, res.memory.value if res.memory else None),)
 
 
@@ -175,7 +204,8 @@ def fleet_usage(entry, res: Resources, nodes: int) -> tuple[tuple[int, float], .
         if not counts:
             return None
         need = min(counts)
-        out.append((dims["gpu"].id, cap.per_node / (cap.per_node // need) * nodes))
+        if "gpu" in dims:
+            out.append((dims["gpu"].id, cap.per_node / (cap.per_node // need) * nodes))
     elif cap.accelerator:
         return None
     cpus = res.cpus.value if res.cpus else None
@@ -191,6 +221,12 @@ def fleet_usage(entry, res: Resources, nodes: int) -> tuple[tuple[int, float], .
     if "node" in dims:
         out.append((dims["node"].id, float(nodes)))
     return tuple(out)
+
+
+def is_reserved_instances(fleet: Fleet) -> bool:
+    """Whether the fleet is a cloud reservation of whole instances (an AWS
+    capacity reservation), provisioned or brought, rather than a pool of slots."""
+    return bool(fleet.reservation or (fleet.existing and fleet.reservation_id))
 
 
 def _share(per_node: float, need: float) -> float:
@@ -229,17 +265,26 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
                 continue
             if fleet.region and not region_allowed(fleet.region, None, spec):
                 continue
+        zone = fleet.zone
+        itype = fleet.instance_type or f"fleet:{fleet_name(address)}"
         if not fleet.existing:
-            region, kind = "-", "fleet:" + address  # known once the fleet itself is placed
+            region, zone, kind = "-", None, "fleet:" + address  # known once the fleet itself is placed
+        if fleet.hours_left is not None and item.hours > fleet.hours_left + 1e-9:
+            continue  # a Capacity Block ends before this workload would
         for entry in rows.fleet_entries.get(address, ()):
-            usage = fleet_usage(entry, item.resources, item.nodes)
-            if usage is None:
-                continue
+            per_node = rows.fleet_nodes.get((address, entry[0]))
+            if per_node is not None:  # exact: one option per node (or window of nodes) it fits on
+                where = placements(per_node, entry[1], item.resources, item.nodes)
+            else:
+                usage = fleet_usage(entry, item.resources, item.nodes)
+                where = [] if usage is None else [(-1, usage)]
             cap = entry[1]
             counts = [a.count for a in item.resources.accelerators if a.name == cap.accelerator]
             acc = f"{cap.accelerator}:{min(counts)}" if counts else None  # what each workload node asks for
-            opt = Option(fleet.provider or "-", kind, region, None, f"fleet:{fleet_name(address)}", "reserved",
-                         0.0, item.nodes, 0.0, 0.0, fleet=address, fleet_entry=entry[0], accelerators=acc,
-                         vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0)
-            out.append((opt, usage))
+            for node, usage in where:
+                opt = Option(fleet.provider or "-", kind, region, zone, itype, "reserved",
+                             0.0, item.nodes, 0.0, 0.0, fleet=address, fleet_entry=entry[0], accelerators=acc,
+                             vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0,
+                             reservation=fleet.reservation_id if fleet.existing else None, fleet_node=node)
+                out.append((opt, usage))
     return out

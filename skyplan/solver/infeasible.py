@@ -84,6 +84,13 @@ def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | N
         have = "; ".join(f"{c.nodes} x {c.accelerator + ':' + str(c.per_node) if c.accelerator else 'CPU'}"
                          f"{f', {c.cpus_per_node:g} vCPUs' if c.cpus_per_node else ''}"
                          f"{f', {c.memory_per_node:g} GiB' if c.memory_per_node else ''}" for c in caps)
+        fleet = problem.fleets[spec.fleet]
+        if fleet.hours_left is not None and item.hours > fleet.hours_left:
+            return (f"{a} runs {item.hours:g} h, but the Capacity Block of {spec.fleet} holds its instances "
+                    f"{fleet.hours_left:.1f} h more"), (a, "duration_hours")
+        if not caps and fleet.existing and fleet.reservation_id:  # what it holds is read from the cloud
+            return (f"{a}: what reservation {fleet.reservation_id} of {spec.fleet} holds is read at refresh, "
+                    "and this plan did not refresh"), None
         return (f"{a} needs {need} per node, which does not fit on {spec.fleet} ({have or 'no capacity declared'})",
                 (a, _resources_path(item.resources)))
     keys = []
@@ -108,7 +115,11 @@ def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | N
         extra = ""
         names = {r.name for r in item.resources.accelerators}
         near = sorted({o.accelerators for _, o in offers if o.accelerator in names})
-        if near:
+        other = _other_arch(item.resources, offers)
+        if other:
+            extra = (f" on {item.resources.effective_arch} (matching {other} offers exist: set resources "
+                     f'{{ arch = "{other}" or "any" }} if the workload runs there)')
+        elif near:
             extra = f" (available: {', '.join(near)})"
         elif not item.resources.accelerators and not item.resources.instance_type:
             cpu = max(o.vcpus for _, o in offers)  # a size request: say how big the offers get
@@ -144,6 +155,17 @@ def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | N
     cap = item.max_hourly_cost or 0.0
     return (f"{a}: the cheapest offer matching {need} costs ${cheapest:.2f}/h per group "
             f"(x{item.groups} = ${cheapest * item.groups:.2f}/h), above max_hourly_cost ${cap:.2f}/h"), (a, "max_hourly_cost")
+
+
+def _other_arch(res: Resources, offers) -> str | None:
+    """The other CPU architecture, when offers of it would fit ``res`` and none of the one asked for do."""
+    if res.effective_arch == "any":
+        return None
+    from dataclasses import replace
+
+    other = "arm64" if res.effective_arch == "x86_64" else "x86_64"
+    flipped = replace(res, arch=other)
+    return other if any(o.arch == other and hardware_fits(o, flipped) for _, o in offers) else None
 
 
 def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> None:

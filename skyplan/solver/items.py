@@ -4,18 +4,17 @@ An *item* is one workload instance or one provisioned fleet: ``groups`` replica
 groups of ``nodes`` nodes each. An *option* is one way to run one group: an
 offer at one pricing model on one provider key, or a slot on a fleet. Options
 are built once per distinct requirement signature, so ten thousand identical
-workloads cost one scan of the catalog.
+workloads share one look-up (skyplan.solver.candidates finds them).
 """
 
 from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Mapping, Sequence
+from typing import Sequence
 
 from skyplan.catalog.offer import Offer
-from skyplan.config.model import Fleet, PlacementSpec, ProviderConfig, Resources, Workload
+from skyplan.config.model import Fleet, PlacementSpec, Resources, Workload
 
 SERVICE_HOURS = 730.0  # a month of a long-running service
 DEFAULT_JOB_HOURS = 1.0  # a job that declares no duration_hours is costed for one hour
@@ -57,8 +56,21 @@ class Item:
 
             placement = replace(placement, regions=(f.region,))
         return cls(str(f.address), "fleet", f.resources, max(1, int(f.nodes or 1)), 1,
-                   tuple(f.pricing) or ("reserved",), FLEET_HOURS, None, placement,
+                   tuple(f.pricing) or ("reserved",), float(f.duration_hours or FLEET_HOURS), None, placement,
                    0.0, tuple(str(d) for d in f.depends_on))
+
+
+class cached_property:  # noqa: N801 - functools' has a lock per first read, which shows at 10^5 options
+    """A value computed on first read and kept on the instance."""
+
+    def __init__(self, func):
+        self.func, self.name = func, func.__name__
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
 
 
 @dataclass(frozen=True)
@@ -81,10 +93,13 @@ class Option:
     accelerators: str | None = None
     vcpus: float = 0.0
     memory_gib: float = 0.0
+    reservation: str | None = None  # a fleet's cloud reservation, when known at plan time
+    fleet_node: int = -1  # exact fleet packing: the (first) fleet node the group is packed onto
 
     @cached_property
     def key(self) -> tuple:
-        return (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
+        key = (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
+        return key + (self.fleet_node,) if self.fleet_node >= 0 else key
 
     @cached_property
     def sort_key(self) -> tuple:
@@ -139,7 +154,10 @@ def hardware_fits(offer: Offer, res: Resources) -> bool:
     needs no accelerator is not offered accelerator VMs unless it names one
     by instance type. A shared machine
     (SHARED_KINDS) fits any request it can hold: up to its accelerator count,
-    vCPUs and memory, with or without accelerators."""
+    vCPUs and memory, with or without accelerators. The CPU architecture must
+    be the one asked for (``arch_fits``)."""
+    if not arch_fits(offer, res):
+        return False
     if offer.provider in SHARED_KINDS:
         return _shared_fits(offer, res)
     if res.accelerators:
@@ -155,6 +173,15 @@ def hardware_fits(offer: Offer, res: Resources) -> bool:
     if res.instance_type and offer.instance_type != res.instance_type:
         return False
     return True
+
+
+def arch_fits(offer: Offer, res: Resources) -> bool:
+    """``arch`` x86_64 (the default), arm64 or any. A workload that does not say
+    takes a named instance type as it is, and this machine as it is."""
+    if res.arch is None and (res.instance_type or offer.provider == "local"):
+        return True
+    want = res.effective_arch
+    return want == "any" or offer.arch == want
 
 
 def _shared_fits(offer: Offer, res: Resources) -> bool:
@@ -202,35 +229,3 @@ def effective_price(offer: Offer, pricing: str, price: float, restart_overhead: 
     if pricing == "spot":
         return price * (1.0 + offer.interruption_rate * restart_overhead)
     return price
-
-
-def offer_options(item: Item, providers: Mapping[str, ProviderConfig], offers: Mapping[str, Sequence[Offer]],
-                  blocked, restart_overhead: float) -> list[Option]:
-    """Every catalog option of one item, cheapest first (ties by key)."""
-    out: list[Option] = []
-    spec = item.placement
-    cap = item.max_hourly_cost / item.groups if item.max_hourly_cost is not None else None
-    for key in sorted(offers):
-        cfg = providers.get(key)
-        kind = cfg.kind if cfg else key.split(".")[0]
-        if not provider_allowed(key, kind, spec):
-            continue
-        for offer in offers[key]:
-            if not hardware_fits(offer, item.resources) or not region_allowed(offer.region, offer.zone, spec):
-                continue
-            if blocked and is_blocked(key, offer.region, offer.zone, blocked):
-                continue
-            for pricing in item.pricing:
-                price = offer_price(offer, pricing, item.kind)
-                if price is None or price < 0:
-                    continue
-                group_hourly = price * item.nodes
-                if cap is not None and group_hourly > cap + 1e-9:
-                    continue
-                eff = effective_price(offer, pricing, price, restart_overhead)
-                out.append(Option(
-                    key, kind, offer.region, offer.zone, offer.instance_type, pricing, price, item.nodes,
-                    group_hourly, eff * item.nodes * item.hours, offer=offer, accelerators=served(offer, item.resources),
-                    vcpus=offer.vcpus, memory_gib=offer.memory_gib))
-    out.sort(key=lambda o: o.sort_key)
-    return out

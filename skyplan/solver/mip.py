@@ -1,10 +1,18 @@
 """The OR-Tools placement model. OR-Tools is imported here, inside functions.
 
+One model is built per component (skyplan.solver.decompose): classes that share
+no row, colocation, egress term or budget are solved apart, each set below
+being that component's. Without a budget, a component of one single-group
+class is answered in closed form instead (the least-objective option that
+fits every row).
+
 Sets
     C          classes: one item (workload or provisioned fleet), or m_c items with
                the same requirements merged (classes.py); class c has n_c groups
-    O_c        the options of class c after pruning (an offer x pricing on a
-               provider key, or a slot on a fleet)
+    O_c        the options of class c: those candidate generation kept
+               (candidates.py: the first of each group and the undominated) after
+               pruning (classes.py) (an offer x pricing on a provider key, or a
+               slot on a fleet)
     R          capacity rows: provider quotas and fleet capacity entries
 Variables
     x[c,o] in {0..n_c}    groups of class c placed on option o

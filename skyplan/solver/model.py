@@ -21,6 +21,7 @@ class Placement:
     accelerators: str | None = None  # e.g. "H100:8" per node, for display
     vcpus: float = 0
     memory_gib: float = 0
+    reservation: str | None = None  # the fleet's cloud reservation when known at plan time (brought)
 
     @property
     def hourly_cost(self) -> float:
@@ -36,13 +37,14 @@ class Placement:
             "instance_type": self.instance_type, "pricing": self.pricing,
             "hourly_price": self.hourly_price, "nodes": self.nodes, "fleet": self.fleet,
             "accelerators": self.accelerators, "vcpus": self.vcpus, "memory_gib": self.memory_gib,
+            **({"reservation": self.reservation} if self.reservation else {}),
         }
 
     @classmethod
     def from_json(cls, d: Mapping) -> "Placement":
         return cls(**{k: d.get(k) for k in (
             "provider", "region", "zone", "instance_type", "pricing", "hourly_price",
-            "nodes", "fleet", "accelerators", "vcpus", "memory_gib") if k in d})
+            "nodes", "fleet", "accelerators", "vcpus", "memory_gib", "reservation") if k in d})
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,27 @@ class SingleCloudComparison:
 
 
 @dataclass(frozen=True)
+class FleetChoice:
+    """Whether a provisioned fleet is bought: its cost against its workloads'
+    instances bought directly (skyplan.solver.fleet_choice)."""
+
+    address: str
+    bought: bool
+    kept_by_config: bool  # keep = true
+    fleet_cost: float  # its nodes over its hours
+    direct_cost: float | None  # the workloads on it, placed without it; None: nowhere else to go
+    nodes: int
+    instance_type: str
+    hours: float
+    workloads: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"address": self.address, "bought": self.bought, "keep": self.kept_by_config,
+                "fleet_cost": self.fleet_cost, "direct_cost": self.direct_cost, "nodes": self.nodes,
+                "instance_type": self.instance_type, "hours": self.hours, "workloads": list(self.workloads)}
+
+
+@dataclass(frozen=True)
 class Solution:
     placements: Mapping[str, WorkloadPlacement] = field(default_factory=dict)
     total_hourly_cost: float = 0.0
@@ -157,6 +180,11 @@ class Solution:
     solve_seconds: float = 0.0
     candidates: Mapping[str, tuple] = field(default_factory=dict)  # address -> considered candidates (for display)
     single_cloud: SingleCloudComparison | None = None  # with SolveOptions.compare_single_cloud, when >= 2 clouds are used
+    fleets: tuple[FleetChoice, ...] = ()  # per provisioned fleet: bought or not, and why
+
+    @property
+    def unbought(self) -> frozenset[str]:
+        return frozenset(c.address for c in self.fleets if not c.bought)
 
 
 @dataclass(frozen=True)
@@ -173,10 +201,12 @@ class Candidate:
     hourly_cost: float
     est_cost: float
     chosen: bool = False
+    arch: str = ""  # CPU architecture of the machine ("" for a fleet slot)
 
     def to_json(self) -> dict:
         return {
             "infra": self.infra, "instance_type": self.instance_type, "vcpus": self.vcpus,
             "memory": self.memory, "accelerators": self.accelerators, "pricing": self.pricing,
             "hourly_cost": self.hourly_cost, "est_cost": self.est_cost, "chosen": self.chosen,
+            "arch": self.arch,
         }

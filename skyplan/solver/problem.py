@@ -28,7 +28,8 @@ class SolveOptions:
     zone): zone None blocks the whole region, region None the whole provider.
     ``only`` restricts the per-candidate display tables to these addresses; every
     address is still placed, since they share quotas, fleets and the budget.
-    ``backend`` and ``merge`` exist to measure the alternatives (bench/solver_scale.py).
+    ``backend``, ``merge`` and ``decompose`` exist to measure the alternatives
+    (bench/solver_scale.py) and to check one against another (tests/solver).
     ``compare_single_cloud`` also finds the cheapest plan on each single cloud when
     the solution buys from several (skyplan.solver.single_cloud).
     """
@@ -43,7 +44,9 @@ class SolveOptions:
     only: tuple[str, ...] = ()
     backend: str | None = None  # OR-Tools solver name; None = skyplan.solver.mip.choose_backend
     merge: bool = True  # merge alike workloads and answer unconstrained ones in closed form
+    decompose: bool = True  # answer each set of coupled classes on its own (skyplan.solver.decompose)
     compare_single_cloud: bool = False
+    fleet_packing: str = "exact"  # "exact" per node; "aggregate" (summed per entry) only to measure against
 
 
 @dataclass(frozen=True)

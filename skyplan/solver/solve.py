@@ -1,10 +1,12 @@
 """``solve(problem) -> Solution``: the pure entry point of the solver.
 
-Stages: build every item's options (once per requirement signature) -> check
-each item can run somewhere at all -> couple items that constrain each other
-(colocation, egress) -> merge, prune, answer what needs no model in closed
-form -> the OR-Tools model (skyplan.solver.mip) for the rest -> name the cause
-if it is infeasible -> assemble placements, fallbacks and explanations
+Stages: find every item's options through the offer indexes (once per
+requirement signature, skyplan.solver.candidates) -> check each item can run
+somewhere at all -> couple items that constrain each other (colocation,
+egress) -> merge, prune, answer what needs no model in closed form -> split the
+rest into independent components, each its own OR-Tools model or closed form
+(skyplan.solver.decompose, skyplan.solver.mip) -> name the cause if one is
+infeasible -> assemble placements, fallbacks and explanations
 (skyplan.solver.assemble) -> with ``compare_single_cloud``, the same problem
 once per cloud alone (skyplan.solver.single_cloud).
 
@@ -30,6 +32,9 @@ The rules, where the configuration leaves a choice:
   workload whose provider/region allow lists admit it, before buying capacity;
   a workload naming a fleet runs only there. Workload nodes on fleets use no
   provider quota.
+- CPU architecture: ``resources { arch }`` is x86_64 unless it says arm64 or
+  any (then the cheaper of both); a workload that does not say takes a named
+  instance type as it is, and the local machine as it is.
 - Shared machines: a live Kubernetes node (or the local machine) fits any
   request it can hold, and a placement there carries the request ("H100:2")
   rather than the node's size; the pods packed onto one Kubernetes node never
@@ -46,17 +51,20 @@ The rules, where the configuration leaves a choice:
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections import Counter
 from dataclasses import replace
 
 from skyplan.errors import InfeasibleError, SolverError
-from skyplan.solver.assemble import assemble
+from skyplan.solver.assemble import TABLE_EXTRA, assemble
 from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options
 from skyplan.solver.classes import Entry, Klass, build_classes
+from skyplan.solver.decompose import explain_parts, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options
-from skyplan.solver.items import Item, Option, offer_options
+from skyplan.solver.candidates import Candidates
+from skyplan.solver.items import Item, Option
 from skyplan.solver.mip import MipClass, MipInput, MipResult, solve_mip
 from skyplan.solver.model import Placement, Solution
 from skyplan.solver.problem import Problem
@@ -65,15 +73,25 @@ from skyplan.solver.problem import Problem
 def solve(problem: Problem) -> Solution:
     """Place every workload and provisioned fleet of ``problem``; raises
     InfeasibleError naming the workload and constraint when no placement exists
-    (and, when the problem knows where its values were written, their file:line:col)."""
+    (and, when the problem knows where its values were written, their file:line:col).
+    A provisioned fleet is bought only when it pays (``fleet_choice``)."""
+    from skyplan.solver.fleet_choice import choose_fleets
+
+    # The solver builds many small acyclic values and frees them together; the
+    # cycle collector's passes over them cost a third of a large solve.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        return _solve(problem)
+        return choose_fleets(problem, _solve)
     except InfeasibleError as e:
         if not problem.positions:
             raise
         from skyplan.config.model import source_in
 
         raise e.located(lambda owner, path: source_in(problem.positions, owner, path)) from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _solve(problem: Problem) -> Solution:
@@ -82,7 +100,7 @@ def _solve(problem: Problem) -> Solution:
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
     items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
-    rows = Rows(problem.providers, problem.fleets, problem.offers)
+    rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
 
@@ -124,18 +142,30 @@ def _without_fleet_nodes(problem: Problem) -> Problem:
 
 def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
     opts = problem.options
-    cache: dict[tuple, tuple[list[Option], list[tuple]]] = {}
-    entries = []
-    key_index: dict[int, tuple[set, dict]] = {}
+    source = Candidates(problem, rows)
+    by_region = _region_priced(items)
+    sigs = []
+    running: dict[tuple, dict[tuple, Placement]] = {}  # signature -> the running placements of its items
     for item in items:
         blocked = tuple(opts.blocked.get(item.address, ()))
         sig = (item.kind == "fleet", item.resources, item.nodes, item.groups, item.pricing, item.hours,
-               item.max_hourly_cost, item.placement, blocked)
+               item.max_hourly_cost, item.placement, blocked, item.address in by_region)
+        sigs.append(sig)
+        if not opts.reoptimize:
+            for p in problem.current.get(item.address, ()):
+                running.setdefault(sig, {}).setdefault(
+                    (p.provider, p.region, p.zone or "", p.instance_type, p.pricing, p.fleet or ""), p)
+    cache: dict[tuple, tuple[list[Option], list[tuple]]] = {}
+    entries = []
+    key_index: dict[int, tuple[set, dict]] = {}
+    for item, sig in zip(items, sigs):
         if sig not in cache:
             pairs: list[tuple[Option, tuple]] = []
             if not item.placement.fleet:
-                for o in offer_options(item, problem.providers, problem.offers, blocked, opts.restart_overhead):
-                    pairs.append((o, rows.usage(o, item.resources)))
+                k = opts.top_fallbacks + TABLE_EXTRA + item.groups
+                spread = item.placement.spread if item.groups > 1 else None
+                pairs = source.options(item, sig[8], k, source.grouping(spread, sig[9]),
+                                       tuple(running.get(sig, {}).values()))
             pairs += fleet_options(item, rows, problem.fleets, problem.providers)
             pairs.sort(key=lambda p: p[0].sort_key)
             seen: set[tuple] = set()
@@ -150,6 +180,21 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
             entry.current = _current_keys(problem.current[item.address], *key_index[id(options)])
         entries.append(entry)
     return entries
+
+
+def _region_priced(items: list[Item]) -> set[str]:
+    """Items whose region enters the model: colocated pairs and egress pairs."""
+    names = {i.address for i in items}
+    data = {i.address: i.data_gb for i in items}
+    out: set[str] = set()
+    for i in items:
+        target = i.placement.colocate_with
+        if target and target in names:
+            out.update((i.address, target))
+        for dep in i.depends_on:
+            if dep in names and dep != i.address and data[dep] > 0:
+                out.update((i.address, dep))
+    return out
 
 
 def _current_keys(placements: tuple[Placement, ...], keys: set, fleet_keys: dict) -> dict[tuple, int]:
@@ -236,11 +281,17 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
         if opts.budget is not None and fixed > opts.budget + 1e-9:
             explain_elastic(problem, classes, rows, MipResult([], "infeasible", slacks={"budget": fixed - opts.budget}))
         result = MipResult([], "optimal", backend="closed-form")
+    elif opts.decompose:
+        result, infeasible = solve_parts(inp, opts.time_limit, backend=opts.backend)
+        if result.status == "infeasible":
+            order, elastic = explain_parts(infeasible, opts.time_limit, backend=opts.backend)
+            explain_elastic(problem, classes, rows, elastic, [classes[todo[i]] for i in order])
     else:
         result = solve_mip(inp, opts.time_limit, backend=opts.backend)
         if result.status == "infeasible":
             elastic = solve_mip(inp, opts.time_limit, elastic=True, backend=opts.backend)
             explain_elastic(problem, classes, rows, elastic, [classes[i] for i in todo])
+    if inp.classes:
         if result.status == "unsolved":
             raise SolverError(
                 f"the solver found no placement within its time limit of {opts.time_limit:g}s",

@@ -62,13 +62,14 @@ def read_existing(provider: Provider, key: str, provider_id: str) -> Instance:
 
 
 def adopt(graph: DesiredGraph, provider: Provider, key: str, address: str, inst: Instance, lineage: str,
-          price_of: Callable[[Instance], float | None] | None = None) -> Adopted:
-    """Tag ``inst`` (read by read_existing) for ``address`` and build its record."""
+          price_of: Callable[[Instance], float | None] | None = None, tag: bool = True) -> Adopted:
+    """Tag ``inst`` (read by read_existing) for ``address`` and build its record;
+    with ``tag=False`` (an import block being planned) only build the record."""
     provider_id = inst.id
     resource = graph.resources()[address]
     tags = {TAG_ADDRESS: address, TAG_LINEAGE: lineage, TAG_GROUP: "0", TAG_RANK: "0"}
     tagged, note = True, ""
-    if any(inst.tags.get(k) != v for k, v in tags.items()):
+    if tag and any(inst.tags.get(k) != v for k, v in tags.items()):
         try:
             inst = provider.update(inst, {"tags": tags})
         except ProviderError as e:

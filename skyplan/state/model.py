@@ -24,6 +24,14 @@ class GroupRecord:
     placement: Placement
     instances: tuple[Instance, ...] = ()
 
+    @property
+    def objects(self) -> int:
+        """How many provider objects make up the group: one per node, or the one
+        cloud reservation that holds all of a fleet's nodes (``reservation`` attribute)."""
+        if self.instances and all(i.attributes.get("reservation") for i in self.instances):
+            return len(self.instances)
+        return self.placement.nodes
+
     def to_json(self) -> dict:
         return {"placement": self.placement.to_json(), "instances": [i.to_json() for i in self.instances]}
 

@@ -71,7 +71,7 @@ def test_help(cmd, capsys):
     assert code == 0 and "Usage" in out
 
 
-@pytest.mark.parametrize("name", ["finetune-single-gpu", "multinode-spot-training", "inference-service", "finetune-module"])
+@pytest.mark.parametrize("name", ["finetune-single-gpu", "multinode-spot-training", "inference-service", "module-library"])
 def test_examples_validate(name):
     from skyplan.config import load
 
@@ -83,9 +83,10 @@ def test_examples_validate(name):
 def test_example_contents():
     from skyplan.config import load
 
-    ft = load(EXAMPLES / "finetune-module").workloads
-    assert ft["module.small.workload.job"].placement.providers == ("aws",)
-    assert ft["module.large.workload.job"].depends_on == (Address("workload", "job", None, ("small",)),)
+    lib = load(EXAMPLES / "module-library").workloads
+    assert lib['module.serve["qwen"].workload.api'].placement.spread == "region"
+    shard = lib['module.batch.module.shards["reviews"].workload.shard[0]']
+    assert Address("workload", "prepare", "reviews", ("batch",)) in shard.depends_on
 
     train = load(EXAMPLES / "multinode-spot-training").workloads["workload.train"]
     assert train.num_nodes == 4 and "spot" in train.pricing and len(train.depends_on) == 1

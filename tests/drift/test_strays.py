@@ -20,7 +20,7 @@ from skyplan.providers.base import LaunchRequest
 from skyplan.providers.local import LocalProvider
 from skyplan.state import StateStore
 from skyplan.state.model import GroupRecord
-from tests.providers.aws.helpers import AMI
+from tests.providers.aws.helpers import AMI, CATALOG_M5, CONFIG_HEAD
 
 LOCAL = """
 workload "api" {
@@ -140,19 +140,7 @@ def test_local_record_state_lost_is_adopted(local_root, capsys):
     assert code == 0, out + err
 
 
-AWS = """
-skyplan {{
-  catalog = "catalog.csv"
-}}
-
-provider "aws" {{
-  regions        = ["us-east-1"]
-  endpoint_url   = "{url}"
-  image_id       = "{ami}"
-  poll_interval  = 0.05
-  launch_timeout = 30
-}}
-
+AWS = CONFIG_HEAD + """
 workload "api" {{
   kind      = "service"
   num_nodes = {nodes}
@@ -163,9 +151,7 @@ workload "api" {{
 }}
 """
 
-CATALOG = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud
-m5.large,,,2,8,0.096,,us-east-1,us-east-1a,aws
-"""
+CATALOG = CATALOG_M5
 
 
 @pytest.fixture

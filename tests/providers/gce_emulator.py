@@ -41,6 +41,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.providers.gce_reservations import ROUTES as RESERVATION_ROUTES
+from tests.providers.gce_reservations import GceReservations
 from tests.providers.gce_rules import (
     DEFAULT_MESSAGES, OPERATION_STATUS, ApiError, check_labels, fingerprint, matcher, new_instance, now,
     operation, operation_failure,
@@ -61,13 +63,14 @@ _ROUTES = [
     ("POST", r"/projects/(?P<p>[^/]+)/zones/(?P<z>[^/]+)/operations/(?P<o>[^/]+)/wait", "zoneOperations.wait"),
     ("GET", r"/projects/(?P<p>[^/]+)/aggregated/operations", "globalOperations.aggregatedList"),
 ]
-_COMPILED = [(m, re.compile(f"^/compute/v1{p}$"), name) for m, p, name in _ROUTES]
+_COMPILED = [(m, re.compile(f"^/compute/v1{p}$"), name) for m, p, name in _ROUTES + RESERVATION_ROUTES]
 
 
-class GceEmulator:
+class GceEmulator(GceReservations):
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.instances: dict[tuple[str, str, str], dict] = {}
+        self.reservations: dict[tuple[str, str, str], dict] = {}
         self.operations: dict[tuple[str, str, str], dict] = {}
         self.pending: dict[tuple[str, str, str], tuple] = {}  # op key -> (effect, args)
         self.request_ids: dict[str, tuple[str, str, str]] = {}
@@ -121,7 +124,8 @@ class GceEmulator:
 
     def reset(self) -> None:
         with self.lock:
-            for store in (self.instances, self.operations, self.pending, self.request_ids, self.consoles):
+            for store in (self.instances, self.reservations, self.operations, self.pending, self.request_ids,
+                          self.consoles):
                 store.clear()
             self.zones_seen.clear()
             self.faults.clear()
@@ -276,6 +280,8 @@ class GceEmulator:
             elif effect == "delete":
                 self.instances.pop((project, zone, name), None)
                 self.consoles.pop((project, zone, name), None)
+            elif effect in ("reserve", "unreserve"):
+                self.finish_reservation(effect, project, zone, name)
             elif effect == "stop" and inst is not None:
                 inst.update({"status": "TERMINATED", "lastStopTimestamp": now()})
             elif effect == "start" and inst is not None:
@@ -294,6 +300,7 @@ class GceEmulator:
         if key in self.instances:
             raise ApiError(409, "alreadyExists",
                            f"The resource 'projects/{project}/zones/{zone}/instances/{key[2]}' already exists")
+        self.check_affinity(project, zone, body)
         self.serial += 1
         inst = new_instance(project, zone, body, self.serial)
         self.instances[key] = inst

@@ -13,7 +13,13 @@ EC2 XML error. Control endpoint (plain HTTP, JSON bodies):
 ``action``/``instance_type``/``zone`` are optional matchers; ``times`` is how many
 matching calls fail (default 1). Instead of ``code``, a fault may carry
 ``"replace": [old, new]``: the call reaches moto and ``old`` is replaced by
-``new`` in its answer (e.g. to keep instances ``pending``).
+``new`` in its answer (e.g. to keep instances ``pending``); with ``"after": true``
+the call reaches moto and takes effect, and only its answer is replaced by the
+error (an answer lost on the way back).
+
+Capacity reservations (which moto lacks) and ``ClientToken`` idempotency of
+``RunInstances`` are answered by ``tests/providers/ec2_reservations.py``
+(``MotoEC2Server.reservations``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from tests.providers.ec2_reservations import Reservations
+
 _CREDENTIAL_REGION = re.compile(r"Credential=[^/]+/\d+/([a-z0-9-]+)/")
 
 
@@ -36,6 +44,7 @@ class FaultMiddleware:
         self.faults: list[dict[str, Any]] = []
         self.calls: list[dict[str, str]] = []
         self.lock = threading.Lock()
+        self.reservations = Reservations()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -58,9 +67,41 @@ class FaultMiddleware:
             fault = self._match(action, params)
             if fault and "replace" in fault:
                 return self._rewrite(environ, start_response, fault["replace"])
-            if fault:
+            if fault and not fault.get("after"):
                 return self._error(start_response, fault)
+            flat = {k: v[0] for k, v in params.items()}
+            answer = self.reservations.handle(action, m.group(1) if m else "us-east-1", flat,
+                                              lambda: self._forward(environ, flat))
+            if fault:  # the call took effect, its answer is lost
+                if answer is None:
+                    self._forward(environ, flat)
+                return self._error(start_response, fault)
+            if answer is not None:
+                status, headers, body = answer
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                start_response(status, headers + [("Content-Length", str(len(body)))])
+                return [body]
         return self.app(environ, start_response)
+
+    def _forward(self, environ, params: dict[str, str]) -> tuple[str, list, bytes]:
+        """moto's answer to the call, without the parameters moto does not know
+        (a capacity reservation target, the capacity-block market type)."""
+        drop = [k for k in params if k.startswith("CapacityReservationSpecification.")]
+        if params.get("InstanceMarketOptions.MarketType") == "capacity-block":
+            drop.append("InstanceMarketOptions.MarketType")
+        if drop:
+            raw = environ["wsgi.input"].read().decode("utf-8", "replace")
+            kept = [(k, v) for k, v in urllib.parse.parse_qsl(raw, keep_blank_values=True) if k not in drop]
+            data = urllib.parse.urlencode(kept).encode()
+            environ["wsgi.input"] = io.BytesIO(data)
+            environ["CONTENT_LENGTH"] = str(len(data))
+        captured: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+
+        body = b"".join(self.app(environ, capture))
+        return captured["status"], captured["headers"], body
 
     def _rewrite(self, environ, start_response, replace: list[str]):
         """Pass the call to moto, then replace text in its answer (e.g. hold a state)."""
@@ -157,9 +198,14 @@ class MotoEC2Server:
 
     def reset(self) -> None:
         self._post("/moto-api/reset")
+        self.reservations.reset()
         self.clear_faults()
         with self.middleware.lock:
             self.middleware.calls.clear()
+
+    @property
+    def reservations(self) -> Reservations:
+        return self.middleware.reservations
 
     def inject(self, code: str | None = None, **match: Any) -> None:
         self._post("/_faults", {"code": code, **match} if code else match)

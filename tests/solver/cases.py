@@ -9,19 +9,23 @@ problem.json (compact)::
      "workloads": {"workload.x": {"kind", "accelerators": ["H100:8"], "cpus": "8+", "memory": "32",
                    "nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
                    "providers", "regions", "zones", "exclude_regions", "fleet", "spread",
-                   "colocate_with", "depends_on", "count"}},
+                   "colocate_with", "depends_on", "count", "arch"}},
      "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
+                "keep", "duration_hours", "reservation", "reservation_id", "instance_type", "zone",
+                "free_nodes", "hours_left",
                 "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
      "current": {"workload.x": [placement json, ...]},
      "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
+                 "fleet_packing": "exact" | "aggregate",
                  "blocked": {"workload.x": [["aws", "us-east-1", null]]}}}
 
 An offer is ``{"provider": KEY, "region", "zone", "type", "acc": "H100:8", "vcpus", "mem",
-"on_demand", "spot", "reserved", "band"}``; the provider key's kind is the part before a dot.
+"on_demand", "spot", "reserved", "band", "arch"}`` (arch default x86_64); the provider key's kind is the part before a dot.
 
 expected.json: ``{"error": "substring", ...}`` or ``{"placements": {address: [group, ...]},
 "total_hourly_cost", "total_cost", "kept": [...], "fallbacks": {address: [[provider, region,
-zone, type, pricing], ...]}, "approved": {address: $}, "single_cloud": null | {"best": cloud | null,
+zone, type, pricing], ...]}, "approved": {address: $}, "fleets": {address: {"bought",
+"fleet_cost", "direct_cost"}}, "single_cloud": null | {"best": cloud | null,
 "total_cost", "hourly_cost", "saving", "infeasible": [cloud, ...], "reasons": {cloud: "substring"}}}``;
 each expected group lists only the placement fields it checks, and groups compare as a multiset.
 """
@@ -67,12 +71,12 @@ def offer(d: dict) -> Offer:
     return Offer(d["provider"].split(".")[0], d["region"], d.get("zone"), d["type"], name or None,
                  float(count or 0) if name else 0, vcpus=d.get("vcpus", 0), memory_gib=d.get("mem", 0),
                  on_demand=d.get("on_demand"), spot=d.get("spot"), reserved=d.get("reserved"),
-                 interruption_band=d.get("band"))
+                 interruption_band=d.get("band"), arch=d.get("arch", "x86_64"))
 
 
 def resources(d: dict) -> Resources:
     return Resources(accelerators(d.get("accelerators")), quantity(d.get("cpus")), quantity(d.get("memory")),
-                     instance_type=d.get("instance_type"))
+                     instance_type=d.get("instance_type"), arch=d.get("arch"))
 
 
 def placement_spec(d: dict) -> PlacementSpec:
@@ -103,7 +107,11 @@ def fleets(spec: dict) -> dict[str, Fleet]:
                                    c.get("memory_per_node")) for c in d.get("capacity", ()))
         out[address] = Fleet(Address.parse(address), provider=d.get("provider"), existing=d.get("existing", False),
                              capacity=caps, region=d.get("region"), nodes=d.get("nodes", 0), resources=resources(d),
-                             pricing=tuple(d.get("pricing", ("reserved",))), placement=placement_spec(d))
+                             pricing=tuple(d.get("pricing", ("reserved",))), placement=placement_spec(d),
+                             keep=d.get("keep", False), duration_hours=d.get("duration_hours"),
+                             reservation=d.get("reservation"), reservation_id=d.get("reservation_id"),
+                             instance_type=d.get("instance_type"), zone=d.get("zone"),
+                             free_nodes=d.get("free_nodes"), hours_left=d.get("hours_left"))
     return out
 
 
@@ -141,6 +149,7 @@ def load_problem(spec: dict) -> Problem:
     options = SolveOptions(
         budget=o.get("budget"), migrate_threshold=o.get("migrate_threshold", 0.2), reoptimize=o.get("reoptimize", False),
         top_fallbacks=o.get("top_fallbacks", 5), compare_single_cloud=o.get("compare_single_cloud", False),
+        fleet_packing=o.get("fleet_packing", "exact"),
         blocked={a: tuple(tuple(b) for b in v) for a, v in o.get("blocked", {}).items()})
     current = {a: tuple(Placement.from_json(p) for p in v) for a, v in spec.get("current", {}).items()}
     return Problem(workloads(spec.get("workloads", {})), fleets(spec.get("fleets", {})), providers, allowed,

@@ -50,6 +50,9 @@ def test_case(name):
         assert text in solution.placements[address].explanation
     if "single_cloud" in expected:
         _check_single_cloud(expected["single_cloud"], solution)
+    choices = {c.address: c.to_json() for c in solution.fleets}
+    for address, want in expected.get("fleets", {}).items():
+        assert address in choices and _matches(want, choices[address]), (address, choices.get(address))
     assert solution.status == "optimal"
 
 

@@ -53,7 +53,7 @@ def _problem(rng: random.Random) -> Problem:
                            capacity=(FleetCapacity("H100", 8, rng.randint(1, 3)),
                                      FleetCapacity(None, 0, 2, cpus_per_node=32, memory_per_node=128))),
         "fleet.pool": Fleet(Address("fleet", "pool"), provider="aws", nodes=rng.randint(2, 6),
-                            resources=Resources((AcceleratorReq("L4", 1),)), pricing=("on_demand",)),
+                            resources=Resources((AcceleratorReq("L4", 1),)), pricing=("on_demand",), keep=True),
     }
     workloads: dict[str, Workload] = {}
     for j in range(rng.randint(5, 40)):

@@ -152,6 +152,7 @@ fleet "reserved" {
 fleet "pool" {
   provider = "aws"
   nodes    = 2
+  keep     = true
   pricing  = "on_demand"
   resources {
     accelerators = "H100:8"
@@ -183,4 +184,31 @@ def test_fleets_from_hcl(folder, capsys):
     assert by["workload.ft"]["fleet"] == "fleet.reserved" and by["workload.ft"]["hourly_cost"] == 0
     assert by["fleet.pool"]["instance_type"] == "p5.48xlarge" and by["fleet.pool"]["hourly_cost"] == 100.0
     assert by["workload.eval"]["fleet"] == "fleet.pool"
-    assert (by["workload.eval"]["region"], by["workload.eval"]["instance_type"]) == ("us-west-2", "fleet:pool")
+    assert (by["workload.eval"]["region"], by["workload.eval"]["instance_type"]) == ("us-west-2", "p5.48xlarge")
+
+
+ARM_CATALOG = "".join(line + ("," if i else ",Arch") + "\n" for i, line in enumerate(CATALOG.splitlines())) \
+    + "m7g.2xlarge,,,8,32,0.3264,,us-east-1,us-east-1a,aws,,arm64\n"
+
+
+def test_arch_defaults_to_x86_and_any_takes_the_cheaper_arm_machine(folder, capsys):
+    (folder / "catalog.csv").write_text(ARM_CATALOG)
+    code, out, _ = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv"), "--json"], capsys)
+    assert code == 0
+    web = {p["address"]: p for p in json.loads(out)["placements"]}["workload.web"]
+    assert web["instance_type"] == "m5.2xlarge"  # arm64 is cheaper, but not asked for
+    assert {c["arch"] for c in web["candidates"]} == {"x86_64"}
+
+    (folder / "main.sky.hcl").write_text(CONFIG.replace("    memory = 32\n", '    memory = 32\n    arch   = "any"\n'))
+    code, out, _ = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv"),
+                        "--workload", "workload.web"], capsys)
+    assert code == 0
+    assert "ARCH" in out and "arm64" in out and "m7g.2xlarge" in out
+
+
+def test_unknown_arch_is_named_with_its_position(folder, capsys):
+    (folder / "main.sky.hcl").write_text(CONFIG.replace("    memory = 32\n", '    memory = 32\n    arch   = "sparc"\n'))
+    code, _, err = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv")], capsys)
+    assert code == 1
+    assert "main.sky.hcl:" in err and "arch" in err and "sparc" in err
+    assert "Traceback" not in err

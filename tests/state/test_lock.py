@@ -195,16 +195,17 @@ def test_another_hosts_lock_is_stale_after_the_lease_and_taken_over_by_a_waiting
 
 
 def test_lock_timeout_waits_for_another_hosts_lease_to_run_out(store, state_path):
-    put_lock(state_path, host="build-7", pid=4242, heartbeat=time.time() - store.lease + 0.5)
+    # the lease runs out 2 s from now: room for a loaded machine to ask once before it does
+    put_lock(state_path, host="build-7", pid=4242, heartbeat=time.time() - store.lease + 2.0)
+    t = time.monotonic()
     with pytest.raises(LockError) as e:
         with store.lock("plan"):
             pass
     assert "stale" not in str(e.value) and "lease" in e.value.hint
-    t = time.monotonic()
     store.on_notice = lambda text: None
-    with store.lock("plan", timeout=5):
+    with store.lock("plan", timeout=10):
         waited = time.monotonic() - t
-    assert 0.3 < waited < 3
+    assert 1.0 < waited < 8
 
 
 def test_a_holder_that_lost_its_lock_writes_nothing_more(cstore, location):
@@ -249,26 +250,33 @@ def test_heartbeat_refreshes_while_held(location):
 
 
 _RACER = _OPEN + textwrap.dedent("""
-    import sys, time
+    import pathlib, sys, time
     from skyplan.errors import LockError
-    start = float(sys.argv[1])
-    s = _open(sys.argv[2:])
+    start, losses = float(sys.argv[1]), pathlib.Path(sys.argv[2])
+    s = _open(sys.argv[3:])
     while time.time() < start:
         pass
     try:
         with s.lock("apply"):
             print("won", flush=True)
-            time.sleep(1.0)  # longer than a loaded machine may take to start the others
+            # hold the lock until the others have tried (a slow start must not find it free)
+            deadline = time.time() + 30
+            while time.time() < deadline and len(losses.read_text().split()) < 2:
+                time.sleep(0.02)
     except LockError:
+        with losses.open("a") as f:
+            f.write("lost\\n")
         print("lost", flush=True)
 """)
 
 
 @pytest.mark.parametrize("round_", range(4))
-def test_racing_processes_exactly_one_wins(location, round_):
+def test_racing_processes_exactly_one_wins(location, tmp_path, round_):
     open_store(location).close()
+    losses = tmp_path / f"losses-{round_}"
+    losses.write_text("")
     start = time.time() + 1.5
-    procs = [subprocess.Popen([sys.executable, "-c", _RACER, str(start), *_where(location)],
+    procs = [subprocess.Popen([sys.executable, "-c", _RACER, str(start), str(losses), *_where(location)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [p.communicate(timeout=60) for p in procs]
     outs = sorted(o.strip() for o, _ in results)

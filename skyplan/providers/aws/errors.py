@@ -11,15 +11,17 @@ Auth errors are neither retried nor failed over; they name the profile.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
+from typing import ContextManager
 
 from skyplan.errors import AuthError, CapacityError, ProviderError, QuotaError, TransientError
+from skyplan.providers.sdkerrors import translating
 
 CAPACITY_ZONE = frozenset({
     "InsufficientInstanceCapacity", "InsufficientCapacity", "InsufficientHostCapacity",
     "InsufficientReservedInstanceCapacity", "Unsupported", "SpotMaxPriceTooLow",
     "InsufficientCapacityOnHost",
+    # the fleet's reservation is full or not active: the nodes go elsewhere
+    "ReservationCapacityExceeded", "InvalidCapacityReservationId.NotActive",
 })
 QUOTA_REGION = frozenset({
     "VcpuLimitExceeded", "MaxSpotInstanceCountExceeded", "InstanceLimitExceeded",
@@ -103,15 +105,6 @@ def translate(exc: BaseException, *, provider: str, profile: str | None, where: 
     return ProviderError(text, provider=provider)
 
 
-@contextmanager
-def translated(*, provider: str, profile: str | None, where: str) -> Iterator[None]:
-    """Run a block of boto3 calls, re-raising failures as SkyplanErrors."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - translated below, unknown ones re-raised as-is
-        mapped = translate(exc, provider=provider, profile=profile, where=where)
-        if mapped is exc:
-            raise
-        raise mapped from exc
+def translated(*, provider: str, profile: str | None, where: str) -> ContextManager[None]:
+    """Run a block of SDK calls, re-raising failures as SkyplanErrors."""
+    return translating(translate, provider=provider, profile=profile, where=where)

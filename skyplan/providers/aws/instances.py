@@ -72,6 +72,7 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, region: str, exit_code
         "public_ip": raw.get("PublicIpAddress"),
         "launch_time": str(raw["LaunchTime"]) if raw.get("LaunchTime") else None,
         "spot_request_id": raw.get("SpotInstanceRequestId"),
+        "capacity_reservation_id": raw.get("CapacityReservationId"),
     }
     if raw.get("StateReason"):
         attributes["state_reason"] = raw["StateReason"].get("Message") or raw["StateReason"].get("Code")

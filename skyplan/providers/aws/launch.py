@@ -17,10 +17,10 @@ container image rather than an AMI), logs to ``/var/log/skyplan/``, and prints
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any, Mapping
 
 from skyplan.providers.base import TAG_RANK, LaunchRequest
+from skyplan.providers.bootscript import boot_script, node_env
 
 TAG_KIND = "skyplan:kind"
 TAG_PRICING = "skyplan:pricing"
@@ -72,53 +72,14 @@ def market_options(kind: str, pricing: str) -> dict | None:
 
 def user_data(req: LaunchRequest, container_image: str | None = None, *, root: str = "",
               metadata: str = "http://169.254.169.254") -> str:
-    """The boot script for every node of the group (rank = AMI launch index).
-    ``root`` prefixes every path it writes (tests run the script in a folder)."""
-    env = {
-        **dict(req.env),
-        "SKYPLAN_ADDRESS": req.address,
-        "SKYPLAN_GROUP": str(req.group),
-        "SKYPLAN_NUM_NODES": str(req.placement.nodes),
-    }
-    lines = [
-        "#!/bin/bash",
-        "set -uo pipefail",
-        f"mkdir -p {root}/etc/skyplan {root}/var/log/skyplan {root}/opt/skyplan",
-        f"TOKEN=$(curl -sX PUT {metadata}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
-        f"RANK=$(curl -s -H \"X-aws-ec2-metadata-token: $TOKEN\" {metadata}/latest/meta-data/ami-launch-index)",
-        f": > {root}/etc/skyplan/env",
-    ]
-    for key, value in sorted(env.items()):
-        lines.append(f"echo {shlex.quote(f'export {key}={shlex.quote(str(value))}')} >> {root}/etc/skyplan/env")
-    lines += [
-        f'echo "export SKYPLAN_NODE_RANK=$RANK" >> {root}/etc/skyplan/env',
-        f"source {root}/etc/skyplan/env",
-        f"cd {root}/opt/skyplan",
-    ]
-
-    def step(name: str, script: str) -> list[str]:
-        body = shlex.quote(script)
-        if container_image:
-            passed = " ".join(f"-e {k}" for k in [*sorted(env), "SKYPLAN_NODE_RANK"])  # values from this shell
-            cmd = (f"docker run --rm --network host --gpus all {passed} "
-                   f"{shlex.quote(container_image)} bash -c {body}")
-        else:
-            cmd = f"bash -c {body}"
-        return [f"{cmd} >> {root}/var/log/skyplan/{name}.log 2>&1"]
-
-    lines.append("code=0")
-    if req.setup:
-        lines += step("setup", req.setup)
-        lines.append("code=$?")
-    if req.run:
-        lines.append('if [ "$code" = 0 ]; then')
-        lines += ["  " + s for s in step("run", req.run)]
-        lines.append("  code=$?")
-        lines.append("fi")
-    lines.append(f'echo "skyplan: exit_code=$code" | tee {root}/var/log/skyplan/exit_code > {root}/dev/console')
-    if req.kind == "job":
-        lines.append("shutdown -h now")
-    return "\n".join(lines) + "\n"
+    """The boot script for every node of the group (rank = AMI launch index, read from
+    the instance metadata service; see providers/bootscript.py for the rest)."""
+    return boot_script(
+        req, node_env(req), container_image=container_image, gpus=bool(req.accelerators), console="/dev/console",
+        root=root, passed=("SKYPLAN_NODE_RANK",),
+        discover=(f"TOKEN=$(curl -sX PUT {metadata}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
+                  f"RANK=$(curl -s -H \"X-aws-ec2-metadata-token: $TOKEN\" {metadata}/latest/meta-data/ami-launch-index)"),
+        exports=(f'echo "export SKYPLAN_NODE_RANK=$RANK" >> {root}/etc/skyplan/env',))
 
 
 def name_tag(req: LaunchRequest) -> str:
@@ -170,6 +131,11 @@ def run_instances_args(req: LaunchRequest, *, image_id: str, settings: Mapping[s
     market = market_options(req.kind, p.pricing)
     if market:
         args["InstanceMarketOptions"] = market
+    if req.reservation_id:
+        # into the fleet's capacity reservation: its type and zone, and no other capacity
+        args["CapacityReservationSpecification"] = {
+            "CapacityReservationTarget": {"CapacityReservationId": req.reservation_id}}
+        args.pop("InstanceMarketOptions", None)
     return args
 
 

@@ -23,6 +23,7 @@ from skyplan.catalog.offer import Offer
 from skyplan.config.model import ProviderConfig
 from skyplan.errors import CapacityError, ProviderError, TransientError
 from skyplan.providers.aws import errors as awserr
+from skyplan.providers.aws import reservations
 from skyplan.providers.aws.instances import exit_code_of, flatten, job_finished, to_instance, visible
 from skyplan.providers.aws.launch import (
     DEFAULT_IMAGE_PARAMETERS, arch_of, configured_image, run_instances_args,
@@ -31,7 +32,8 @@ from skyplan.providers.base import TAG_LINEAGE, Instance, LaunchRequest
 
 DEFAULT_REGION = "us-east-1"
 TERMINATE_BATCH = 1000
-BOOKKEEPING = frozenset({"max_hourly_cost", "duration_hours", "data_gb", "ports", "replicas"})
+BOOKKEEPING = frozenset({"max_hourly_cost", "duration_hours", "data_gb", "ports", "replicas", "keep",
+                         "hourly_cost"})
 
 
 _LOADER_LOCK = threading.Lock()
@@ -186,7 +188,12 @@ class AwsProvider:
         e.g. spot capacity withdrawn), every node launched is terminated and
         CapacityError(zone) is raised; if that cleanup itself fails, the nodes
         still carry the address and lineage tags, so the next refresh finds them.
+        A fleet (``req.reserve``) is reserved instead, see ``reservations.create``;
+        nodes with ``req.reservation_id`` launch into that reservation, and a full
+        or inactive one is a CapacityError for the zone.
         """
+        if req.reserve:
+            return reservations.create(self, req)
         p = req.placement
         where = p.zone or p.region
         ec2 = self.client(p.region)
@@ -194,6 +201,10 @@ class AwsProvider:
         root = self.root_device(p.region, image) if req.disk_gb else "/dev/sda1"
         args = run_instances_args(req, image_id=image, settings=self.settings,
                                   client_token=f"skyplan-{req.token or uuid.uuid4().hex}", root_device=root)
+        if req.reservation_id:
+            held = reservations.describe(self, f"{p.region}/{req.reservation_id}")
+            if held is not None and held.kind == "capacity-block":  # a block is its own market
+                args["InstanceMarketOptions"] = {"MarketType": "capacity-block"}
         with self._guard(f"{where} ({p.instance_type} x{p.nodes}, {p.pricing})"):
             launched = ec2.run_instances(**args)["Instances"]
         ids = [i["InstanceId"] for i in launched]
@@ -246,8 +257,9 @@ class AwsProvider:
     # -- list / read ------------------------------------------------------
 
     def list_managed(self, lineage: str) -> list[Instance]:
-        """Every live instance tagged with ``lineage``: one paginated
-        ``describe_instances`` per region (regions queried concurrently), plus
+        """Every live instance and capacity reservation tagged with ``lineage``:
+        one paginated ``describe_instances`` and one ``describe_capacity_reservations``
+        per region (regions queried concurrently), plus
         one ``get_console_output`` per job node that has finished by itself
         (its exit code makes it ``succeeded`` or ``failed``).
 
@@ -272,7 +284,7 @@ class AwsProvider:
         for r in raws:
             code = self._exit_code(region, r["InstanceId"]) if job_finished(r) else None
             out.append(to_instance(r, provider=self.name, region=region, exit_code=code))
-        return out
+        return out + reservations.list_region(self, region, lineage)
 
     def _exit_code(self, region: str, iid: str) -> int | None:
         try:
@@ -302,6 +314,13 @@ class AwsProvider:
         raise ProviderError(f"{self.name}: no instance {iid!r} in {', '.join((region,) if region else self.regions)}",
                             provider=self.name, hint="give the id as REGION/i-... if it lives outside the configured regions")
 
+    def describe_reservation(self, reservation_id: str):
+        """A capacity reservation (``cr-…`` or ``REGION/cr-…``) in any state, with
+        its live ``AvailableInstanceCount``; None when no configured region has it.
+
+        Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
+        return reservations.describe(self, reservation_id)
+
     # -- update / delete --------------------------------------------------
 
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
@@ -316,6 +335,10 @@ class AwsProvider:
         Failure contract: tag changes are single calls (all or nothing); a start or
         stop that fails leaves the instance in whatever state EC2 reports next."""
         unknown = set(changes) - {"tags", "state"} - BOOKKEEPING
+        if reservations.is_reservation(inst):
+            unknown = set(changes) - BOOKKEEPING
+            if not unknown:
+                return inst
         if unknown:
             raise ProviderError(f"{self.name}: cannot change {', '.join(sorted(unknown))} of {inst.id} in place",
                                 provider=self.name, hint="the plan should replace the resource instead")
@@ -336,14 +359,16 @@ class AwsProvider:
         return self.read(f"{inst.region}/{inst.id}")
 
     def delete(self, insts: Sequence[Instance]) -> None:
-        """Terminate every instance and wait until EC2 reports them terminated.
-        Instances already gone are skipped.
+        """Terminate every instance and wait until EC2 reports them terminated;
+        cancel every capacity reservation (a fleet's). Instances already gone are skipped.
 
         Failure contract: on error some instances may still be terminating; they
         carry their tags, so a retry or the next refresh sees them."""
         by_region: dict[str, list[str]] = {}
         requests: dict[str, list[str]] = {}
-        for inst in insts:
+        for inst in [i for i in insts if reservations.is_reservation(i)]:
+            reservations.cancel(self, inst)
+        for inst in [i for i in insts if not reservations.is_reservation(i)]:
             by_region.setdefault(inst.region, []).append(inst.id)
             if inst.attributes.get("spot_request_id"):
                 requests.setdefault(inst.region, []).append(str(inst.attributes["spot_request_id"]))

@@ -13,10 +13,10 @@ over; they name what to set.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-from typing import Iterator
+from typing import ContextManager
 
 from skyplan.errors import AuthError, CapacityError, ProviderError, QuotaError, TransientError
+from skyplan.providers.sdkerrors import translating
 
 CAPACITY_ZONE = frozenset({
     "ZonalAllocationFailed", "AllocationFailed", "OverconstrainedAllocationRequest",
@@ -110,15 +110,6 @@ def translate(exc: BaseException, *, provider: str, subscription: str, where: st
     return ProviderError(text, provider=provider)
 
 
-@contextmanager
-def translated(*, provider: str, subscription: str, where: str) -> Iterator[None]:
+def translated(*, provider: str, subscription: str, where: str) -> ContextManager[None]:
     """Run a block of SDK calls, re-raising failures as SkyplanErrors."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - translated below, unknown ones re-raised as-is
-        mapped = translate(exc, provider=provider, subscription=subscription, where=where)
-        if mapped is exc:
-            raise
-        raise mapped from exc
+    return translating(translate, provider=provider, subscription=subscription, where=where)

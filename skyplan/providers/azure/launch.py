@@ -21,10 +21,10 @@ import base64
 import hashlib
 import re
 import secrets
-import shlex
 from typing import Any, Mapping
 
 from skyplan.providers.base import LaunchRequest
+from skyplan.providers.bootscript import boot_script, node_env
 
 TAG_ADDRESS = "skyplan-address"
 TAG_LINEAGE = "skyplan-lineage"
@@ -93,32 +93,9 @@ def tags(req: LaunchRequest, rank: int, extra: Mapping[str, Any] | None = None) 
 
 
 def custom_data(req: LaunchRequest, rank: int, container_image: str | None = None, *, root: str = "") -> str:
-    """The boot script of node ``rank`` (``root`` prefixes every path it writes)."""
-    env = {**dict(req.env), "SKYPLAN_ADDRESS": req.address, "SKYPLAN_GROUP": str(req.group),
-           "SKYPLAN_NUM_NODES": str(req.placement.nodes), "SKYPLAN_NODE_RANK": str(rank)}
-    lines = ["#!/bin/bash", "set -uo pipefail",
-             f"mkdir -p {root}/etc/skyplan {root}/var/log/skyplan {root}/opt/skyplan", f": > {root}/etc/skyplan/env"]
-    for key, value in sorted(env.items()):
-        lines.append(f"echo {shlex.quote(f'export {key}={shlex.quote(str(value))}')} >> {root}/etc/skyplan/env")
-    lines += [f"source {root}/etc/skyplan/env", f"cd {root}/opt/skyplan", "code=0"]
-
-    def step(name: str, script: str) -> str:
-        body = shlex.quote(script)
-        if container_image:
-            passed = " ".join(f"-e {k}" for k in sorted(env))
-            cmd = f"docker run --rm --network host --gpus all {passed} {shlex.quote(container_image)} bash -c {body}"
-        else:
-            cmd = f"bash -c {body}"
-        return f"{cmd} >> {root}/var/log/skyplan/{name}.log 2>&1"
-
-    if req.setup:
-        lines += [step("setup", req.setup), "code=$?"]
-    if req.run:
-        lines += ['if [ "$code" = 0 ]; then', "  " + step("run", req.run), "  code=$?", "fi"]
-    lines.append(f'echo "skyplan: exit_code=$code" | tee {root}/var/log/skyplan/exit_code > {root}/dev/ttyS0')
-    if req.kind == "job":
-        lines.append("shutdown -h now")
-    return "\n".join(lines) + "\n"
+    """The boot script of node ``rank`` (providers/bootscript.py)."""
+    return boot_script(req, node_env(req, SKYPLAN_NODE_RANK=str(rank)), container_image=container_image,
+                       gpus=bool(req.accelerators), root=root)
 
 
 def nic_body(region: str, subnet_id: str, node_tags: Mapping[str, str]) -> dict:

@@ -19,10 +19,10 @@ or, for an accepted ``insert``, on the finished zone operation
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import Any, ContextManager, Mapping
 
 from skyplan.errors import AuthError, CapacityError, ProviderError, QuotaError, TransientError
+from skyplan.providers.sdkerrors import translating
 
 CAPACITY = frozenset({"ZONE_RESOURCE_POOL_EXHAUSTED", "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS",
                       "UNSUPPORTED_OPERATION", "resourceNotFound", "RESOURCE_NOT_FOUND",
@@ -130,18 +130,9 @@ def translate(exc: BaseException, *, provider: str, where: str, credentials: str
     return exc if isinstance(exc, Exception) else ProviderError(str(exc), provider=provider)
 
 
-@contextmanager
-def translated(*, provider: str, where: str, credentials: str = "") -> Iterator[None]:
+def translated(*, provider: str, where: str, credentials: str = "") -> ContextManager[None]:
     """Run a block of SDK calls, re-raising failures as SkyplanErrors."""
-    try:
-        yield
-    except ProviderError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - translated below, unknown ones re-raised as-is
-        mapped = translate(exc, provider=provider, where=where, credentials=credentials)
-        if mapped is exc:
-            raise
-        raise mapped from exc
+    return translating(translate, provider=provider, where=where, credentials=credentials)
 
 
 __all__ = ["translate", "translated", "operation_error", "classify", "is_not_found", "is_conflict", "reasons"]

@@ -93,6 +93,12 @@ def _int(value: Any, default: int = 0) -> int:
         return default
 
 
+def _reserved_by(raw: Mapping[str, Any], project: str, zone: str) -> str | None:
+    from skyplan.providers.gcp.reservations import reserved_by
+
+    return reserved_by(raw, project, zone)
+
+
 def to_instance(raw: Mapping[str, Any], *, provider: str, project: str, preempted: bool = False,
                 exit_code: int | None = None) -> Instance:
     """One instance resource as an Instance. ``exit_code`` is the one read from the
@@ -114,6 +120,7 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, project: str, preempte
         "launch_time": raw.get("creationTimestamp"),
         "status": raw.get("status"),
         "label_fingerprint": raw.get("labelFingerprint"),
+        "capacity_reservation_id": _reserved_by(raw, project_of(raw, project), zone),
     }
     if preempted:
         state = "preempted"

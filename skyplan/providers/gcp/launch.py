@@ -31,6 +31,7 @@ from typing import Any, Mapping
 
 from skyplan.catalog.gcp_attach import fixed_gpus
 from skyplan.providers.base import TAG_RANK, LaunchRequest
+from skyplan.providers.bootscript import boot_script, node_env
 from skyplan.providers.gcp import labels as lab
 
 TAG_KIND = "skyplan:kind"
@@ -87,52 +88,26 @@ def instance_names(req: LaunchRequest) -> list[str]:
 
 def startup_script(req: LaunchRequest, rank: int, container_image: str | None = None, *,
                    names: tuple[str, ...] = (), root: str = "") -> str:
-    """The boot script of one node. It writes the workload's env to
-    ``/etc/skyplan/env`` (with ``SKYPLAN_HEAD_IP``: this node's address on rank
-    0, else rank 0's name resolved through the VPC's internal DNS, as ``names``
-    lists the group's instances), runs ``setup`` then ``run`` (in ``docker run`` for a
-    container image), logs to ``/var/log/skyplan/``, prints
-    ``skyplan: exit_code=N`` to the serial console and, for a job, powers off.
-    ``root`` prefixes every path it writes (tests run the script in a folder)."""
-    env = {**dict(req.env), "SKYPLAN_ADDRESS": req.address, "SKYPLAN_GROUP": str(req.group),
-           "SKYPLAN_NUM_NODES": str(req.placement.nodes), "SKYPLAN_NODE_RANK": str(rank)}
+    """The boot script of one node (providers/bootscript.py), with
+    ``SKYPLAN_HEAD_IP``: this node's address on rank 0, else rank 0's name
+    resolved through the VPC's internal DNS, as ``names`` lists the group's
+    instances. Docker is installed for a container image when the boot image
+    lacks it."""
+    extra = {"SKYPLAN_NODE_RANK": str(rank)}
     if len(names) > 1:
-        env["SKYPLAN_NODE_NAMES"] = " ".join(names)
-    lines = ["#!/bin/bash", "set -uo pipefail",
-             f"mkdir -p {root}/etc/skyplan {root}/var/log/skyplan {root}/opt/skyplan",
-             f": > {root}/etc/skyplan/env"]
-    for key, value in sorted(env.items()):
-        lines.append(f"echo {shlex.quote(f'export {key}={shlex.quote(str(value))}')} >> {root}/etc/skyplan/env")
+        extra["SKYPLAN_NODE_NAMES"] = " ".join(names)
     head = shlex.quote(names[0]) if len(names) > 1 and rank else ""
     if head:  # the head's name resolves once its VM is up
-        lines.append(f"for i in $(seq 1 90); do HEAD_IP=$(getent hosts {head} | awk '{{print $1; exit}}'); "
+        find_head = (f"for i in $(seq 1 90); do HEAD_IP=$(getent hosts {head} | awk '{{print $1; exit}}'); "
                      '[ -n "$HEAD_IP" ] && break; sleep 2; done')
     else:
-        lines.append("HEAD_IP=$(hostname -I 2>/dev/null | awk '{print $1}')")
-    lines += [f'echo "export SKYPLAN_HEAD_IP=$HEAD_IP" >> {root}/etc/skyplan/env',
-              f"source {root}/etc/skyplan/env", f"cd {root}/opt/skyplan"]
-    if container_image:
-        lines.append("command -v docker >/dev/null || (apt-get update -q && apt-get install -yq docker.io)")
-
-    def step(name: str, script: str) -> str:
-        body = shlex.quote(script)
-        if container_image:
-            gpus = "--gpus all " if gpus_of(req.placement.instance_type, req.accelerators) else ""
-            passed = " ".join(f"-e {k}" for k in sorted(env))
-            cmd = f"docker run --rm --network host {gpus}{passed} {shlex.quote(container_image)} bash -c {body}"
-        else:
-            cmd = f"bash -c {body}"
-        return f"{cmd} >> {root}/var/log/skyplan/{name}.log 2>&1"
-
-    lines.append("code=0")
-    if req.setup:
-        lines += [step("setup", req.setup), "code=$?"]
-    if req.run:
-        lines += ['if [ "$code" = 0 ]; then', "  " + step("run", req.run), "  code=$?", "fi"]
-    lines.append(f'echo "skyplan: exit_code=$code" | tee {root}/var/log/skyplan/exit_code > {root}/dev/ttyS0')
-    if req.kind == "job":
-        lines.append("shutdown -h now")
-    return "\n".join(lines) + "\n"
+        find_head = "HEAD_IP=$(hostname -I 2>/dev/null | awk '{print $1}')"
+    docker = ("command -v docker >/dev/null || (apt-get update -q && apt-get install -yq docker.io)",)
+    return boot_script(
+        req, node_env(req, **extra), container_image=container_image, root=root,
+        gpus=bool(gpus_of(req.placement.instance_type, req.accelerators)),
+        exports=(find_head, f'echo "export SKYPLAN_HEAD_IP=$HEAD_IP" >> {root}/etc/skyplan/env'),
+        before_steps=docker if container_image else ())
 
 
 def scheduling(kind: str, pricing: str, gpu: bool) -> dict:
@@ -185,6 +160,10 @@ def instance_body(req: LaunchRequest, name: str, rank: int, *, project: str,
         body["guestAccelerators"] = [{
             "acceleratorType": f"projects/{project}/zones/{zone}/acceleratorTypes/{ATTACHED_GPU[gpus[0]]}",
             "acceleratorCount": gpus[1]}]
+    if req.reservation_id:  # into the fleet's specific reservation
+        from skyplan.providers.gcp.reservations import affinity
+
+        body["reservationAffinity"] = affinity(req.reservation_id)
     if settings.get("service_account"):
         body["serviceAccounts"] = [{"email": str(settings["service_account"]),
                                     "scopes": ["https://www.googleapis.com/auth/cloud-platform"]}]

@@ -23,13 +23,15 @@ from skyplan.errors import CapacityError, ProviderError, TransientError
 from skyplan.providers.base import Instance, LaunchRequest
 from skyplan.providers.gcp import errors as gerr
 from skyplan.providers.gcp import labels as lab
+from skyplan.providers.gcp import reservations
 from skyplan.providers.gcp.clients import Clients, as_dict, resolve, retry_policy
 from skyplan.providers.gcp.instances import (
     PREEMPTED_OPERATION, is_job, is_spot, preempted_by, exit_code_of, stopped, to_instance,
 )
 from skyplan.providers.gcp.launch import instance_body, instance_names
 
-BOOKKEEPING = frozenset({"max_hourly_cost", "duration_hours", "data_gb", "ports", "replicas"})
+BOOKKEEPING = frozenset({"max_hourly_cost", "duration_hours", "data_gb", "ports", "replicas", "keep",
+                         "hourly_cost"})
 PAGE_SIZE = 500
 
 
@@ -121,7 +123,11 @@ class GcpProvider:
         QuotaError for failover, TransientError, AuthError, ProviderError). If that
         cleanup fails, what is left carries the address and lineage labels, so the
         next refresh finds it. A retry of the same launch (same token) reuses the
-        same names and request ids, so nothing is created twice."""
+        same names and request ids, so nothing is created twice. A fleet
+        (``req.reserve``) is a specific reservation instead (``reservations.create``);
+        nodes with ``req.reservation_id`` are inserted with an affinity to it."""
+        if req.reserve:
+            return reservations.create(self, req)
         p = req.placement
         if not p.zone:
             raise ProviderError(f"{self.name}: a placement in {p.region} has no zone", provider=self.name,
@@ -198,7 +204,8 @@ class GcpProvider:
 
     def list_managed(self, lineage: str) -> list[Instance]:
         """Every instance labelled with ``lineage``, in every zone of the project:
-        one ``instances.aggregatedList`` with a label filter (paginated). Only when
+        one ``instances.aggregatedList`` with a label filter (paginated), and the
+        lineage's reservations (one ``reservations.aggregatedList``). Only when
         a spot VM is found stopped, one ``globalOperations.aggregatedList`` for
         preemption operations; a job node found stopped costs one
         ``getSerialPortOutput`` to read its exit code.
@@ -220,7 +227,7 @@ class GcpProvider:
                 code = exit_code_of(self._console(self.project, r["zone"].rsplit("/", 1)[-1], r["name"]))
             out.append(to_instance(r, provider=self.name, project=self.project, preempted=preempted,
                                    exit_code=code))
-        return out
+        return out + reservations.list_managed(self, lineage)
 
     def _preemptions(self) -> dict[str, list[dict]]:
         """Preemption operations of the project, by target instance id and name."""
@@ -324,7 +331,9 @@ class GcpProvider:
         Failure contract: on error some instances may still be deleting; they carry
         their labels, so a retry or the next refresh sees them."""
         by_zone: dict[tuple[str, str], list[str]] = {}
-        for inst in insts:
+        for inst in [i for i in insts if reservations.is_reservation(i)]:
+            reservations.delete(self, inst)
+        for inst in [i for i in insts if not reservations.is_reservation(i)]:
             project, zone, name = self._parse_id(inst.id)
             by_zone.setdefault((project, zone), []).append(name)
         if len(by_zone) <= 1:
@@ -352,6 +361,13 @@ class GcpProvider:
             if failed is not None and "notFound" not in str(done.get("error")) and "RESOURCE_NOT_FOUND" \
                     not in str(done.get("error")):
                 raise failed
+
+    def describe_reservation(self, reservation_id: str):
+        """A specific reservation (``NAME``, ``ZONE/NAME`` or ``PROJECT/ZONE/NAME``)
+        with its live ``inUseCount``; None when the project has none by that name.
+
+        Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
+        return reservations.describe(self, reservation_id)
 
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
         """The node's serial port 1 output (what the boot and startup script print;

@@ -9,6 +9,25 @@ from skyplan.solver.model import Placement
 
 AMI = "ami-0123456789abcdef0"
 
+# The head of a CLI test's configuration on moto (a str.format template: url, ami) and
+# the one-offer catalog it names.
+CONFIG_HEAD = """
+skyplan {{
+  catalog = "catalog.csv"
+}}
+
+provider "aws" {{
+  regions        = ["us-east-1"]
+  endpoint_url   = "{url}"
+  image_id       = "{ami}"
+  poll_interval  = 0.05
+  launch_timeout = 30
+}}
+"""
+CATALOG_M5 = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud
+m5.large,,,2,8,0.096,,us-east-1,us-east-1a,aws
+"""
+
 
 def provider(moto, regions=("us-east-1",), **settings) -> AwsProvider:
     cfg = ProviderConfig(kind="aws", regions=tuple(regions),

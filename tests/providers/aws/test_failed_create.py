@@ -10,21 +10,9 @@ import json
 import pytest
 
 from skyplan.cli import main
-from tests.providers.aws.helpers import AMI
+from tests.providers.aws.helpers import AMI, CONFIG_HEAD
 
-CONFIG = """
-skyplan {{
-  catalog = "catalog.csv"
-}}
-
-provider "aws" {{
-  regions        = ["us-east-1"]
-  endpoint_url   = "{url}"
-  image_id       = "{ami}"
-  poll_interval  = 0.05
-  launch_timeout = 30
-}}
-
+CONFIG = CONFIG_HEAD + """
 workload "job" {{
   kind = "job"
   run  = "python train.py"

@@ -14,21 +14,9 @@ import pytest
 
 from skyplan.cli import main
 from skyplan.state import StateStore
-from tests.providers.aws.helpers import AMI
+from tests.providers.aws.helpers import AMI, CATALOG_M5, CONFIG_HEAD
 
-CONFIG = """
-skyplan {{
-  catalog = "catalog.csv"
-}}
-
-provider "aws" {{
-  regions        = ["us-east-1"]
-  endpoint_url   = "{url}"
-  image_id       = "{ami}"
-  poll_interval  = 0.05
-  launch_timeout = 30
-}}
-
+CONFIG = CONFIG_HEAD + """
 workload "head" {{
   kind = "service"
   run  = "python -m http.server 8000"
@@ -47,9 +35,7 @@ workload "worker" {{
 }}
 """
 
-CATALOG = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud
-m5.large,,,2,8,0.096,,us-east-1,us-east-1a,aws
-"""
+CATALOG = CATALOG_M5
 
 
 def run(capsys, *argv: str) -> tuple[int, str]:

@@ -43,9 +43,15 @@ def test_failed_setup_skips_run_and_reports_its_code(tmp_path):
 
 
 def test_container_image_runs_steps_in_docker_with_the_env_names():
-    script = user_data(request(env={"A": "1"}), "pytorch/pytorch:2.4")
+    script = user_data(request(env={"A": "1"}, itype="g5.xlarge", accelerators="A10G:1"), "pytorch/pytorch:2.4")
     assert "docker run --rm --network host --gpus all -e A -e SKYPLAN_ADDRESS" in script
     assert "pytorch/pytorch:2.4 bash -c 'python train.py'" in script
+
+
+def test_a_container_on_a_cpu_node_is_not_asked_for_gpus():
+    # docker refuses --gpus on a machine without the NVIDIA runtime: the run would fail before it starts
+    script = user_data(request(env={"A": "1"}), "python:3.11")
+    assert "docker run --rm --network host -e A -e SKYPLAN_ADDRESS" in script and "--gpus" not in script
 
 
 def test_spot_market_options_per_kind():

@@ -258,3 +258,14 @@ def test_an_endpoint_that_does_not_answer_like_ec2_is_a_clear_error(moto):
     with pytest.raises(ProviderError, match="eu-west-9") as err:
         provider(moto).read("eu-west-9/i-00000000000000001")
     assert "did not answer like EC2" in str(err.value) and err.value.hint
+
+
+def test_a_lost_run_instances_answer_is_retried_with_the_same_token_and_launches_nothing_more(moto):
+    aws = provider(moto)
+    moto.inject("InternalError", action="RunInstances", status=500, after=True, times=1)
+    insts = aws.create(request(nodes=2, token="lost-1"))
+    calls = moto.calls("RunInstances")
+    assert len(calls) == 2 and {c["client_token"] for c in calls} == {"skyplan-lost-1"}
+    live = [i for r in _ec2(moto).describe_instances()["Reservations"] for i in r["Instances"]
+            if i["State"]["Name"] != "terminated"]
+    assert len(live) == 2 and sorted(i.id for i in insts) == sorted(i["InstanceId"] for i in live)

@@ -32,7 +32,7 @@ def test_create_inserts_one_labelled_instance_per_node_in_the_zone(gce):
     assert len(gce.calls("zoneOperations.wait")) == 2
 
 
-def test_list_managed_is_one_aggregated_call_over_all_zones_with_a_label_filter(gce):
+def test_list_managed_is_one_aggregated_call_over_all_zones_with_a_label_filter_and_one_for_reservations(gce):
     gcp = provider(gce, regions=("us-central1", "europe-west4"))
     gcp.create(request(zone="us-central1-a", nodes=2))
     gcp.create(request(address="workload.eval", zone="europe-west4-b"))
@@ -41,7 +41,7 @@ def test_list_managed_is_one_aggregated_call_over_all_zones_with_a_label_filter(
     found = gcp.list_managed("lin-1")
     assert sorted((i.address, i.zone) for i in found) == [
         ("workload.eval", "europe-west4-b"), ("workload.train", "us-central1-a"), ("workload.train", "us-central1-a")]
-    assert [c["method"] for c in gce.calls()] == ["instances.aggregatedList"]
+    assert [c["method"] for c in gce.calls()] == ["instances.aggregatedList", "reservations.aggregatedList"]
 
 
 def test_list_managed_follows_pages(gce, monkeypatch):
@@ -138,7 +138,8 @@ def test_a_preempted_spot_service_is_reported_preempted(gce):
     gce.clear_calls()
     (found,) = gcp.list_managed("lin-1")
     assert found.state == "preempted" and found.tags[TAG_GROUP] == "0"
-    assert [c["method"] for c in gce.calls()] == ["instances.aggregatedList", "globalOperations.aggregatedList"]
+    assert [c["method"] for c in gce.calls()] == ["instances.aggregatedList", "globalOperations.aggregatedList",
+                                                 "reservations.aggregatedList"]
     # Started again after the preemption, then stopped by hand: just stopped.
     gcp.update(found, {"state": "running"})
     gcp.update(gcp.read(inst.id), {"state": "stopped"})

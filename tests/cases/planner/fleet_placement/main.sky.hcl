@@ -5,6 +5,7 @@ provider "aws" {
 fleet "pool" {
   provider = "aws"
   nodes    = 2
+  keep     = true
   resources {
     accelerators = ["L4:1"]
   }

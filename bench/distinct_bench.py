@@ -1,0 +1,97 @@
+"""The distinct-workload mode of bench/solver_scale.py (see its docstring)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE_MAX = 2000
+
+
+# The child reports its own peak resident set: a forked child's rusage also
+# counts the parent's memory it was copied from before exec.
+_CHILD = """
+import atexit, sys
+def _peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("peak-kib " + line.split()[1] + "\\n")
+atexit.register(_peak)
+from skyplan.cli import main
+sys.argv = ["skyplan", "optimize", sys.argv[1], "--json"]
+main()
+"""
+
+
+def _optimize(folder: Path) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, peak RSS (MiB) and exit code of `skyplan optimize --json` on ``folder``."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    t = time.perf_counter()
+    p = subprocess.Popen([sys.executable, "-c", _CHILD, str(folder)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=str(folder))
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    err = p.stderr.read().decode() if p.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    peak = usage.ru_maxrss / 1024.0
+    for line in err.splitlines():
+        if line.startswith("peak-kib "):
+            peak = int(line.split()[1]) / 1024.0
+    if code:
+        print(f"    skyplan optimize exited {code}: {err.strip()[:400]}")
+    return wall, usage.ru_utime + usage.ru_stime, peak, code
+
+
+def run_distinct(sizes: list[int], seed: int) -> None:
+    from distinct_mix import write_config
+    from scan_baseline import scan_candidates
+
+    from skyplan import workflow
+    from skyplan.catalog import load_catalog
+    from skyplan.solver import build_problem, solve
+    import importlib
+
+    solve_mod = importlib.import_module("skyplan.solver.solve")
+    from skyplan.solver.capacity import Rows
+    from skyplan.solver.items import Item
+
+    catalog = load_catalog()
+    print(f"catalog: {len(catalog.offers)} offers ({catalog.source}, {catalog.observed_at})")
+    print("times are wall seconds, with CPU seconds after the slash (the machine may be shared)")
+    print(f"{'workloads':>9} {'load s':>7} {'candidates s':>13} {'scan s':>13} {'ratio':>6} {'solve s':>11} "
+          f"{'optimize s':>11} {'peak MiB':>9} {'status':>8} {'backend':>11} {'total $':>14}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            folder = write_config(Path(tmp) / f"team{n}", n, seed, catalog)
+            t = time.perf_counter()
+            graph = workflow.load_config(folder, {}, [])
+            offers, _ = workflow.build_offers(graph)
+            problem = build_problem(graph, offers)
+            load_s = time.perf_counter() - t
+            items = [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
+            rows = Rows(problem.providers, problem.fleets, problem.offers)
+            t, c = time.perf_counter(), time.process_time()
+            solve_mod._entries(problem, items, rows)
+            cands = (time.perf_counter() - t, time.process_time() - c)
+            sample = items[:BASELINE_MAX]
+            scale = len(items) / len(sample)
+            t, c = time.perf_counter(), time.process_time()
+            scan_candidates(problem, sample, rows)
+            scan = ((time.perf_counter() - t) * scale, (time.process_time() - c) * scale)
+            mark = "~" if len(sample) < len(items) else ""
+            t, c = time.perf_counter(), time.process_time()
+            solution = solve(problem)
+            solved = (time.perf_counter() - t, time.process_time() - c)
+            wall, cpu, peak, code = _optimize(folder)
+            print(f"{n:>9} {load_s:>7.2f} {_pair(cands):>13} {mark + _pair(scan):>13} "
+                  f"{scan[1] / max(cands[1], 1e-9):>5.1f}x {_pair(solved):>11} {_pair((wall, cpu)):>11} {peak:>9.0f} "
+                  f"{solution.status:>8} {solution.backend:>11} {solution.total_cost:>14,.2f}", flush=True)
+
+
+def _pair(v: tuple[float, float]) -> str:
+    return f"{v[0]:.2f}/{v[1]:.2f}"

@@ -1,0 +1,3 @@
+variable "tag" { type = string }
+workload "side" { run = "side ${var.tag}" }
+output "tag" { value = "part-${var.tag}" }

@@ -1,0 +1,5 @@
+workload "pinned" {
+  placement { providers = ["aws"] }
+  run = "a"
+}
+workload "free" { run = "b" }

@@ -1,0 +1,96 @@
+"""Candidate generation keeps what a full list of every fitting offer would give
+where it matters: the first K options of each group in the same order, and
+nothing it leaves out is undominated. The full list is built here directly from
+the offers, independently of the index."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from skyplan.solver.candidates import Candidates, compile_globs
+from skyplan.solver.capacity import Rows
+from skyplan.solver.items import (
+    Item, Option, effective_price, hardware_fits, is_blocked, offer_price, provider_allowed, region_allowed, served,
+)
+
+from tests.solver.test_decompose import _team
+from tests.solver.test_fuzz import _problem
+
+
+def _full(problem, item: Item, rows: Rows) -> list[tuple[Option, tuple]]:
+    out = []
+    blocked = problem.options.blocked.get(item.address, ())
+    for key, offers in problem.offers.items():
+        cfg = problem.providers.get(key)
+        kind = cfg.kind if cfg else key.split(".")[0]
+        if not provider_allowed(key, kind, item.placement):
+            continue
+        for o in offers:
+            if not hardware_fits(o, item.resources) or not region_allowed(o.region, o.zone, item.placement):
+                continue
+            if is_blocked(key, o.region, o.zone, blocked):
+                continue
+            for pricing in item.pricing:
+                price = offer_price(o, pricing, item.kind)
+                if price is None or price < 0:
+                    continue
+                if item.max_hourly_cost is not None and price * item.nodes > item.max_hourly_cost / item.groups + 1e-9:
+                    continue
+                eff = effective_price(o, pricing, price, problem.options.restart_overhead)
+                opt = Option(key, kind, o.region, o.zone, o.instance_type, pricing, price, item.nodes,
+                             price * item.nodes, eff * item.nodes * item.hours, offer=o,
+                             accelerators=served(o, item.resources), vcpus=o.vcpus, memory_gib=o.memory_gib)
+                out.append((opt, rows.usage(opt, item.resources)))
+    out.sort(key=lambda p: p[0].sort_key)
+    return out
+
+
+def _dominated(o: Option, u: tuple, by: Option, bu: tuple, budget: bool) -> bool:
+    have = dict(u)
+    return by.sort_key <= o.sort_key and (not budget or by.group_hourly <= o.group_hourly + 1e-12) and \
+        all(r in have and a <= have[r] + 1e-9 for r, a in bu)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cut_keeps_the_first_k_of_each_group_and_every_undominated_option(seed):
+    rng = random.Random(seed)
+    problem = _problem(rng) if seed % 2 else _team(rng)
+    rows = Rows(problem.providers, problem.fleets, problem.offers)
+    source = Candidates(problem, rows)
+    budget = problem.options.budget is not None
+    for w in problem.workloads.values():
+        item = Item.of_workload(w)
+        if item.placement.fleet:
+            continue
+        k = rng.choice([1, 2, 4, 9])
+        spread = item.placement.spread if item.groups > 1 else None
+        by_region = rng.random() < 0.3
+        grouping = source.grouping(spread, by_region)
+        blocked = tuple(problem.options.blocked.get(item.address, ()))
+        got = source.options(item, blocked, k, grouping)
+        full = _full(problem, item, rows)
+        assert [o.key for o, _ in got] == sorted({o.key for o, _ in got}, key=[o.key for o, _ in full].index)
+        group = grouping or (lambda key: ())
+        firsts: dict = {}
+        for o, _ in full:
+            firsts.setdefault(group(o.key), []).append(o.key)
+        kept: dict = {}
+        for o, _ in got:
+            kept.setdefault(group(o.key), []).append(o.key)
+        for g, keys in firsts.items():
+            assert kept.get(g, [])[:k] == keys[:k], (item.address, g)
+        chosen = {o.key for o, _ in got}
+        for o, u in full:
+            if o.key in chosen:
+                continue
+            assert any(_dominated(o, u, b, bu, budget) for b, bu in got if group(b.key) == group(o.key)), \
+                (item.address, o.key)
+
+
+def test_globs_compile_once_per_pattern_set():
+    match = compile_globs(("us-east-1", "eu-*", "ap-?outh-1"))
+    assert [match(r) for r in ("us-east-1", "us-east-2", "eu-west-3", "ap-south-1", None)] == \
+        [True, False, True, True, False]
+    assert compile_globs(())("us-east-1") is False
