@@ -1,6 +1,7 @@
 """A small real deployment for crash tests: a few local jobs and services planned with
 the real planner against a real state file and refreshed through the real local
-provider. ``python -m tests.apply.crashrig ROOT`` applies it and prints ``ready``
+provider. ``python -m tests.apply.crashrig ROOT [URL NAME]`` applies it (state in
+ROOT/.skyplan/state.db, or the PostgreSQL state NAME at URL) and prints ``ready``
 just before apply starts (so the test can kill it at a random point)."""
 
 from __future__ import annotations
@@ -53,19 +54,27 @@ def make_plan(g: DesiredGraph, store, provs):
     return plan, refreshed
 
 
-def main(root: str) -> int:
+def location(root: str, where: list[str]):
+    """The state the rig applies to: ROOT's SQLite file, or a PostgreSQL (URL, NAME)."""
+    from skyplan.state.location import PostgresLocation
+
+    return PostgresLocation(*where) if where else Path(root) / ".skyplan" / "state.db"
+
+
+def main(root: str, *where: str) -> int:
     from skyplan.apply import apply_plan
-    from skyplan.state.store import StateStore
+    from skyplan.state.location import open_store
 
     g = graph(root)
-    store = StateStore.open(Path(root) / ".skyplan" / "state.db")
+    store = open_store(location(root, list(where)))
     provs = providers(g)
     plan, _ = make_plan(g, store, provs)
-    print("ready", flush=True)
-    res = apply_plan(plan, store, provs, parallelism=4, poll_interval=0.01)
+    with store.lock("apply"):  # as `skyplan apply` holds it: a kill leaves it behind
+        print("ready", flush=True)
+        res = apply_plan(plan, store, provs, parallelism=4, poll_interval=0.01)
     print("done" if res.ok else "failed", flush=True)
     return 0 if res.ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:]))

@@ -15,7 +15,7 @@ import pytest
 from skyplan.apply import apply_plan
 from skyplan.planner.model import Action
 from skyplan.state.model import CREATING
-from skyplan.state.store import StateStore
+from skyplan.state.location import open_store
 from tests.apply import crashrig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,8 +28,10 @@ def _registered(root: Path, lineage: str) -> list[dict]:
     return [e for e in Registry(root / ".skyplan" / "local").entries() if e["lineage"] == lineage]
 
 
-def _one_run(root: Path, delay: float) -> str:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.apply.crashrig", str(root)], cwd=REPO,
+def _one_run(root: Path, delay: float, where: tuple[str, ...] = ()) -> str:
+    """Kill an apply after ``delay`` s, then check the next plan and apply (state in
+    ROOT's SQLite file, or the PostgreSQL state ``where`` = (url, name))."""
+    proc = subprocess.Popen([sys.executable, "-m", "tests.apply.crashrig", str(root), *where], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
@@ -42,32 +44,35 @@ def _one_run(root: Path, delay: float) -> str:
 
     g = crashrig.graph(str(root))
     provs = crashrig.providers(g)
-    store = StateStore.open(root / ".skyplan" / "state.db")
+    store = open_store(crashrig.location(str(root), list(where)))
     try:
         before = store.snapshot()
         done = [r for r in before.resources.values() if r.status != CREATING and r.instances]
         phase = "untouched" if not before.resources else ("complete" if len(done) == len(g.workloads) else "partial")
 
-        # 1. The next plan sees every created object: recorded in state, or found by lineage tag.
-        plan, refreshed = crashrig.make_plan(g, store, provs)
-        live = {i.id for i in provs["local"].list_managed(store.lineage)}
-        seen = {i.id for r in refreshed.snapshot.resources.values() for i in r.instances}
-        seen |= {i.id for i in refreshed.unmanaged}
-        assert live <= seen, f"objects invisible to the next plan: {sorted(live - seen)}"
+        # 0. The killed holder's lock is taken over (its process, or its database session, is gone).
+        store.on_notice = lambda text: None
+        with store.lock("apply", timeout=10):
+            # 1. The next plan sees every created object: recorded in state, or found by lineage tag.
+            plan, refreshed = crashrig.make_plan(g, store, provs)
+            live = {i.id for i in provs["local"].list_managed(store.lineage)}
+            seen = {i.id for r in refreshed.snapshot.resources.values() for i in r.instances}
+            seen |= {i.id for i in refreshed.unmanaged}
+            assert live <= seen, f"objects invisible to the next plan: {sorted(live - seen)}"
 
-        # 2. A second apply converges without duplicates.
-        res = apply_plan(plan, store, provs, parallelism=4, poll_interval=0.01)
-        assert res.ok, (res.errors, res.reasons)
-        snap = store.snapshot()
-        assert set(snap.resources) == set(g.workloads)
-        assert all(r.status != CREATING and len(r.instances) == 1 for r in snap.resources.values())
-        entries = _registered(root, snap.lineage)
-        live_entries = [e for e in entries if provs["local"]._state(e) is not None]
-        per_address = {}
-        for e in live_entries:
-            per_address.setdefault(e["address"], []).append(e["id"])
-        assert {a: len(ids) for a, ids in per_address.items()} == {a: 1 for a in g.workloads}, per_address
-        assert {a: ids[0] for a, ids in per_address.items()} == {a: r.instances[0].id for a, r in snap.resources.items()}
+            # 2. A second apply converges without duplicates.
+            res = apply_plan(plan, store, provs, parallelism=4, poll_interval=0.01)
+            assert res.ok, (res.errors, res.reasons)
+            snap = store.snapshot()
+            assert set(snap.resources) == set(g.workloads)
+            assert all(r.status != CREATING and len(r.instances) == 1 for r in snap.resources.values())
+            entries = _registered(root, snap.lineage)
+            live_entries = [e for e in entries if provs["local"]._state(e) is not None]
+            per_address = {}
+            for e in live_entries:
+                per_address.setdefault(e["address"], []).append(e["id"])
+            assert {a: len(ids) for a, ids in per_address.items()} == {a: 1 for a in g.workloads}, per_address
+            assert {a: ids[0] for a, ids in per_address.items()} == {a: r.instances[0].id for a, r in snap.resources.items()}
 
         # 3. And a third plan has nothing left to do for the services.
         again, _ = crashrig.make_plan(g, store, provs)
