@@ -9,11 +9,7 @@ delete      ``provider.delete`` the prior nodes (plus any found by lineage tag w
             only holds a crash marker), then forget the address
 delete-old  delete the nodes a create_before_destroy replacement superseded
 
-Network pieces (kind ``network``) are created with ``ensure_network`` (one that
-already exists is used and recorded as not created by skyplan) and deleted with
-``delete_network`` (which leaves one skyplan did not create), then forgotten.
-When failover launches a group in a region the plan did not name, the pieces
-the provider ensured there are recorded right after the launch.
+Network pieces (kind ``network``) are created and deleted by ``networks.NetworkSteps``.
 
 A job that depends on another job starts only after that job has succeeded, and a
 new job is watched for its outcome (``jobs.JobSteps``); if the upstream job failed
@@ -29,7 +25,6 @@ tags, so the next run finds them, as after a crash.
 
 from __future__ import annotations
 
-import datetime as _dt
 import threading
 import uuid
 from dataclasses import dataclass, replace
@@ -37,22 +32,19 @@ from typing import Any, Callable, Mapping, Sequence
 
 from skyplan.apply import graph as g
 from skyplan.apply.failover import Attempt, Blocklist, FailoverExhausted, launch_group
-from skyplan.apply.jobs import JOB_GRACE, JOB_WAIT_LIMIT, JobFailed, JobSteps, job_status  # noqa: F401 (job_status re-exported)
+from skyplan.apply.jobs import JOB_GRACE, JOB_WAIT_LIMIT, JobFailed, JobSteps, job_status, now_iso  # noqa: F401 (job_status re-exported)
+from skyplan.apply.networks import NetworkSteps
 from skyplan.apply.progress import Reporter
 from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
 from skyplan.errors import ApplyError, AuthError, LockLostError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
-from skyplan.providers.base import Instance, LaunchRequest, Provider, SupportsNetworks
+from skyplan.providers.base import Instance, LaunchRequest, Provider
 from skyplan.solver.model import Placement
 from skyplan.state.model import CREATING, FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
 from skyplan.state.redact import paths_from_tree
 
 _NOT_ATTRS = ("placement",)
-
-
-def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _number(q: Any) -> float | None:
@@ -88,7 +80,7 @@ def failure_reason(error: BaseException) -> str:
 
 
 @dataclass
-class Executor(JobSteps):
+class Executor(JobSteps, NetworkSteps):
     plan: Plan
     store: Any  # StateStore
     providers: Mapping[str, Provider]
@@ -223,48 +215,6 @@ class Executor(JobSteps):
         if step.op in (g.DELETE, g.DELETE_OLD):
             return self.delete(step.change, old_only=step.op == g.DELETE_OLD)
         raise ApplyError(f"unknown step {step.op!r}")
-
-    # -- network pieces ----------------------------------------------------------------------------------
-    def _network_provider(self, key: str) -> SupportsNetworks:
-        prov = self.provider(key)
-        if not isinstance(prov, SupportsNetworks):
-            raise ApplyError(f"provider {key!r} does not manage network pieces", hint="plan again")
-        return prov
-
-    def _record_network(self, address: str, attrs: Mapping[str, Any], depends_on: Sequence[str]) -> None:
-        rec = ResourceRecord(address=address, kind=g.NETWORK, status=RUNNING, attributes=dict(attrs),
-                             depends_on=tuple(depends_on), created_at=now_iso(), updated_at=now_iso())
-        self._record(rec, action="create", before=None)
-
-    def create_network(self, change: Change) -> str:
-        after = change.after or {}
-        prov = self._network_provider(str(after.get("provider")))
-        piece = next((p for p in prov.network_pieces(str(after.get("region"))) if p.address == change.address), None)
-        if piece is None:
-            raise ApplyError(f"{change.address}: the provider no longer names this network piece", hint="plan again")
-        attrs = self._retry(change.address, lambda: prov.ensure_network(piece, self.lineage))
-        self._record_network(change.address, attrs, change.depends_on)
-        return "created" if attrs.get("created") else "already existed: used, and kept on destroy"
-
-    def record_networks(self, placement: Placement) -> None:
-        """Record the pieces a launch in ``placement``'s region needed that state lacks
-        (a region failover reached that the plan did not name)."""
-        prov = self.providers.get(placement.provider)
-        if not isinstance(prov, SupportsNetworks):
-            return
-        for piece in prov.network_pieces(placement.region):
-            if self._current(piece.address) is None:
-                attrs = self._retry(piece.address, lambda p=piece: prov.ensure_network(p, self.lineage))
-                self._record_network(piece.address, attrs, piece.depends_on)
-
-    def delete_network(self, change: Change) -> str:
-        prior = change.prior
-        if prior is None:
-            raise ApplyError(f"{change.address}: the plan deletes an object state does not hold", hint="plan again")
-        prov = self._network_provider(str(prior.attributes.get("provider")))
-        done = self._retry(change.address, lambda: prov.delete_network(prior.attributes))
-        self._forget(change.address, action="delete")
-        return done
 
     # -- create ----------------------------------------------------------------------------------------
     def after(self, change: Change) -> Mapping[str, Any]:

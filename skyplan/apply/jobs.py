@@ -11,6 +11,7 @@ last lines of its output (for providers that keep logs).
 
 from __future__ import annotations
 
+import datetime as _dt
 import time
 from dataclasses import replace
 from typing import Sequence
@@ -22,9 +23,8 @@ from skyplan.providers.base import Instance
 from skyplan.state.model import FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
 
 
-def _now_iso() -> str:
-    import datetime as _dt
-
+def now_iso() -> str:
+    """Now, as apply stamps records (UTC, seconds)."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
@@ -91,7 +91,7 @@ class JobSteps:
             if status is not None:
                 rec = replace(rec, status=status, groups=tuple(
                     GroupRecord(grp.placement, tuple(i for i in live if i.group == n) or grp.instances)
-                    for n, grp in enumerate(rec.groups)), updated_at=_now_iso())
+                    for n, grp in enumerate(rec.groups)), updated_at=now_iso())
                 try:
                     self._record(rec, action="refresh", before=None)
                 except LockLostError as e:
