@@ -97,11 +97,7 @@ class LockingMixin:
                             (info.id, info.operation, info.who, info.host, info.pid, info.created,
                              info.heartbeat, info.version, info.generation, info.pid_start))
                         if took_over is not None:
-                            old, why = took_over
-                            self._lock_info = info  # the journal row names this operation
-                            self._journal(conn, "lock", "lock-takeover", "ok",
-                                          f"took over lock {old.id} ({old.operation!r} by {old.who}, pid {old.pid}, "
-                                          f"generation {old.generation}): {why}", old.to_json(), None, bump=False)
+                            self._journal_takeover(conn, info, took_over)
                     conn.execute("COMMIT")
                 except BaseException:
                     self._lock_info = None
@@ -120,6 +116,14 @@ class LockingMixin:
             if remaining <= 0:
                 raise held_error(holder, str(self.path), self.lease)
             time.sleep(min(0.1, remaining))
+
+    def _journal_takeover(self, conn, info: LockInfo, took_over: tuple[LockInfo, str]) -> None:
+        """Journal, in the acquiring transaction, whose lock ``info`` took over and why."""
+        old, why = took_over
+        self._lock_info = info  # the journal row names this operation
+        self._journal(conn, "lock", "lock-takeover", "ok",
+                      f"took over lock {old.id} ({old.operation!r} by {old.who}, pid {old.pid}, "
+                      f"generation {old.generation}): {why}", old.to_json(), None, bump=False)
 
     def check_lock(self) -> None:
         """Raise LockLostError if this store held the lock and its row is no longer its own

@@ -284,11 +284,7 @@ class PostgresStore(StateStore):
                         (info.id, info.operation, info.who, info.host, info.pid, info.created, info.heartbeat,
                          info.version, info.generation, info.pid_start, backend_pid))
                     if took_over is not None:
-                        self._lock_info = info
-                        o, why = took_over
-                        self._journal(conn, "lock", "lock-takeover", "ok",
-                                      f"took over lock {o.id} ({o.operation!r} by {o.who}, pid {o.pid}, "
-                                      f"generation {o.generation}): {why}", o.to_json(), None, bump=False)
+                        self._journal_takeover(conn, info, took_over)
                     conn.execute("COMMIT")
                 except BaseException:
                     self._lock_info = None
