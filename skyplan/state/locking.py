@@ -18,7 +18,6 @@ from skyplan.state.lock import (Heartbeat, LockInfo, check_lock_id, held_error, 
                                 refuse_live_holder)
 from skyplan.state.model import ResourceRecord
 from skyplan.state.redact import redact_record
-from skyplan.state.sqlite import translate
 
 
 def _version() -> str:
@@ -88,16 +87,7 @@ class LockingMixin:
                     if holder is None:
                         generation = conn.execute("UPDATE meta SET lock_generation = lock_generation + 1 "
                                                   "WHERE id = 1 RETURNING lock_generation").fetchone()[0]
-                        info = LockInfo(str(uuid.uuid4()), operation, self._who, hostname(), os.getpid(),
-                                        schema.now_iso(), time.time(), _version(), generation,
-                                        pid_start_ticks(os.getpid()))
-                        conn.execute(
-                            "INSERT INTO lock (slot, id, operation, who, host, pid, created, heartbeat, version,"
-                            " generation, pid_start) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (info.id, info.operation, info.who, info.host, info.pid, info.created,
-                             info.heartbeat, info.version, info.generation, info.pid_start))
-                        if took_over is not None:
-                            self._journal_takeover(conn, info, took_over)
+                        info = self._insert_lock(conn, operation, generation, took_over)
                     conn.execute("COMMIT")
                 except BaseException:
                     self._lock_info = None
@@ -116,6 +106,21 @@ class LockingMixin:
             if remaining <= 0:
                 raise held_error(holder, str(self.path), self.lease)
             time.sleep(min(0.1, remaining))
+
+    def _insert_lock(self, conn, operation: str, generation: int, took_over: tuple[LockInfo, str] | None,
+                     **extra: object) -> LockInfo:
+        """Write this process's lock row (generation ``generation``; ``extra`` columns a
+        backend adds) in the acquiring transaction, journalling a takeover."""
+        info = LockInfo(str(uuid.uuid4()), operation, self._who, hostname(), os.getpid(), schema.now_iso(),
+                        time.time(), _version(), generation, pid_start_ticks(os.getpid()))
+        cols = {"slot": 1, "id": info.id, "operation": info.operation, "who": info.who, "host": info.host,
+                "pid": info.pid, "created": info.created, "heartbeat": info.heartbeat, "version": info.version,
+                "generation": info.generation, "pid_start": info.pid_start, **extra}
+        conn.execute(f"INSERT INTO lock ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                     tuple(cols.values()))
+        if took_over is not None:
+            self._journal_takeover(conn, info, took_over)
+        return info
 
     def _journal_takeover(self, conn, info: LockInfo, took_over: tuple[LockInfo, str]) -> None:
         """Journal, in the acquiring transaction, whose lock ``info`` took over and why."""

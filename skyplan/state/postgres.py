@@ -27,13 +27,12 @@ import json
 import os
 import threading
 import time
-import uuid
 from contextlib import contextmanager
 from typing import Iterator
 
 from skyplan.errors import LockError, LockLostError, StateError
 from skyplan.state.location import PostgresLocation
-from skyplan.state.lock import LockInfo, check_lock_id, hostname, pid_start_ticks, read_lock
+from skyplan.state.lock import LockInfo, check_lock_id, read_lock
 from skyplan.state.pgconn import (MIGRATIONS, REGISTRY, ConnectionLost, PgConn, _connect, _key, _migrate,  # noqa: F401
                                    _now, _open_conn, schema_name, state_exists)
 from skyplan.state.store import StateStore
@@ -240,8 +239,6 @@ class PostgresStore(StateStore):
     # ---- the lock -------------------------------------------------------------------------------
 
     def _acquire(self, operation: str, timeout: float) -> LockInfo:
-        from skyplan.state.locking import _version
-
         loc: PostgresLocation = self.path  # type: ignore[assignment]
         key = _key(loc.name)
         deadline = time.monotonic() + max(0.0, timeout)
@@ -276,15 +273,7 @@ class PostgresStore(StateStore):
                                           "connection), so PostgreSQL released its lock")
                     generation = conn.execute("UPDATE meta SET lock_generation = lock_generation + 1 "
                                               "WHERE id = 1 RETURNING lock_generation").fetchone()[0]
-                    info = LockInfo(str(uuid.uuid4()), operation, self._who, hostname(), os.getpid(), _now(),
-                                    time.time(), _version(), generation, pid_start_ticks(os.getpid()))
-                    conn.execute(
-                        "INSERT INTO lock (slot, id, operation, who, host, pid, created, heartbeat, version,"
-                        " generation, pid_start, backend_pid) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (info.id, info.operation, info.who, info.host, info.pid, info.created, info.heartbeat,
-                         info.version, info.generation, info.pid_start, backend_pid))
-                    if took_over is not None:
-                        self._journal_takeover(conn, info, took_over)
+                    info = self._insert_lock(conn, operation, generation, took_over, backend_pid=backend_pid)
                     conn.execute("COMMIT")
                 except BaseException:
                     self._lock_info = None
