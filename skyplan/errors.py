@@ -14,6 +14,7 @@ Exceptions are for faults; every one skyplan raises derives from SkyplanError::
     ├── SolverError
     │   └── InfeasibleError           no placement satisfies the constraints (names why)
     ├── PlanError                     e.g. prevent_destroy would be violated
+    │   └── PolicyError               a mandatory policy fails (apply refuses)
     ├── ApplyError                    some actions failed (summary already shown)
     └── ProviderError                 a provider call failed (not retryable as such)
         ├── AuthError                 credentials missing or refused
@@ -149,6 +150,10 @@ class InfeasibleError(SolverError):
 
 class PlanError(SkyplanError):
     pass
+
+
+class PolicyError(PlanError):
+    """A mandatory policy fails: plan exits 1, apply refuses."""
 
 
 class ApplyError(SkyplanError):

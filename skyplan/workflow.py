@@ -236,6 +236,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
     t = time.perf_counter()
     if graph is None:
         graph = load_config(dir, options.vars, options.var_files)
+    from skyplan.policy.gate import policies_for, solve_within
+
+    policies = policies_for(graph, options.policy_dirs)
     timings["load"] = time.perf_counter() - t
 
     if store is None and (create_state or state_path(graph).exists()):
@@ -293,9 +296,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             solve_graph = graph
             if options.refresh:
                 solve_graph, providers = live_fleet_capacity(graph, base, providers, offers)
-            solution = solve_placements(solve_graph, offers, base, options, blocked,
-                                        unpriced=catalog_info.get("unpriced"),
-                                        compare_single_cloud=operation in ("plan", "apply"))
+            solution = solve_within(solve_graph, policies, offers, lambda g: solve_placements(
+                g, offers, base, options, blocked, unpriced=catalog_info.get("unpriced"),
+                compare_single_cloud=operation in ("plan", "apply")))
         timings["solve"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -310,6 +313,10 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             from skyplan import imports
 
             result_plan = imports.mark(result_plan, import_ids)
+        if policies and not options.destroy and not options.refresh_only:
+            from skyplan.policy.check import check_plan
+
+            result_plan = replace(result_plan, policy_results=check_plan(result_plan, resolved, policies))
         timings["diff"] = time.perf_counter() - t
     return PlanResult(graph=graph, plan=result_plan, solution=solution, snapshot=snapshot, store=store,
                       refreshed=refreshed, providers=providers, timings=timings, refresh=refresh_result)

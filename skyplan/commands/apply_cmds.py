@@ -201,6 +201,11 @@ def _apply_saved(path: Path, *, parallelism: Optional[int], as_json: bool, no_co
         with state_lock(store, "apply", lock=lock, timeout=lock_timeout):
             check_plan_against_state(plan, store)
             _show_plan(plan, as_json, no_color)
+            if not plan.options.get("destroy"):  # checked again: the policies may have changed since
+                from skyplan.policy.check import check_plan
+                from skyplan.policy.gate import policies_for, refuse_failed
+
+                refuse_failed(check_plan(plan, graph, policies_for(graph, plan.options.get("policy_dirs", ()))))
             if not plan.has_changes:
                 print("\nNo changes. Nothing to apply.")
                 if not as_json:
@@ -230,6 +235,9 @@ def _plan_and_apply(dir: Path, options, *, auto_approve: bool, as_json: bool, no
             _show_plan(plan, as_json, no_color)
             if plan.errored:
                 fail("the plan has errors; nothing was applied")
+            from skyplan.policy.gate import refuse_failed
+
+            refuse_failed(plan.policy_results)
             if not plan.has_changes:
                 _persist_refresh(plan, store)
                 if not as_json and not destroy:

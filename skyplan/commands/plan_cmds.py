@@ -21,7 +21,7 @@ def _color_wanted(flag_no_color: bool) -> bool:
 
 def plan_options(*, target=None, replace=None, destroy=False, refresh=True, refresh_only=False, reoptimize=False,
                  migrate_threshold=None, var=None, var_file=None, parallelism=10, catalog=None, lock=True,
-                 lock_timeout="0s", out=None):
+                 lock_timeout="0s", out=None, policy_dir=None):
     """PlanOptions from CLI flag values (shared with apply, destroy and drift)."""
     from skyplan.commands.common import parse_vars
     from skyplan.planner.options import PlanOptions, parse_duration
@@ -58,6 +58,7 @@ def plan_options(*, target=None, replace=None, destroy=False, refresh=True, refr
         refresh_only=refresh_only, reoptimize=reoptimize, migrate_threshold=migrate_threshold,
         parallelism=parallelism, catalog=str(catalog) if catalog else None, lock=lock, lock_timeout=timeout,
         vars=parse_vars(var), var_files=tuple(str(f) for f in list_opt(var_file)), out=str(out) if out else None,
+        policy_dirs=tuple(str(Path(d).resolve()) for d in list_opt(policy_dir)),
     )
 
 
@@ -83,6 +84,8 @@ def plan_cmd(
     lock: bool = typer.Option(True, "--lock/--no-lock", help="Hold the state lock while planning (-lock=false skips it)."),
     lock_timeout: str = typer.Option("0s", "--lock-timeout", help="How long to wait for the state lock, e.g. 5s or 1m."),
     plain: bool = typer.Option(False, "--no-color", help="Plain output without colour."),
+    policy_dir: Optional[List[Path]] = typer.Option(None, "--policy-dir",
+                                                    help="Also check the policy blocks of this folder (repeatable)."),
 ) -> int:
     """Show what apply would change, where each workload would run and what it costs."""
     from skyplan import workflow
@@ -94,7 +97,7 @@ def plan_cmd(
     options = plan_options(target=target, replace=replace, destroy=destroy, refresh=refresh,
                            refresh_only=refresh_only, reoptimize=reoptimize, migrate_threshold=migrate_threshold,
                            var=var, var_file=var_file, parallelism=parallelism, catalog=catalog, lock=lock,
-                           lock_timeout=lock_timeout, out=out)
+                           lock_timeout=lock_timeout, out=out, policy_dir=policy_dir)
     result = workflow.make_plan(dir, options)
     try:
         plan = result.plan
@@ -106,6 +109,11 @@ def plan_cmd(
     finally:
         if result.store is not None:
             result.store.close()
+    from skyplan.policy.check import failures
+
+    if failures(plan.policy_results):  # a mandatory policy fails: an error, with -detailed-exitcode too
+        print("Error: a mandatory policy fails (see Policies above); apply would refuse this plan", file=sys.stderr)
+        return 1
     changed = plan.has_changes or (options.refresh_only and bool(plan.drift))
     return 2 if detailed_exitcode and changed else 0
 

@@ -167,6 +167,25 @@ def lifecycle(d: dict | None) -> Lifecycle:
                      retry_failed=bool(d.get("retry_failed", True)))
 
 
+def tags(v, path: str, report: Report) -> dict[str, str]:
+    """A ``tags = { team = "vision" }`` map: string keys, values as strings."""
+    if v is None:
+        return {}
+    v = _known(v, path, report)
+    if not isinstance(v, dict):
+        report(f"\"{path}\" must be a map of strings", path, 'e.g. tags = { team = "vision", cost_center = "ml-42" }')
+        return {}
+    out = {}
+    for k, x in v.items():
+        x = _known(x, f"{path}.{k}", report)
+        if isinstance(x, (dict, list)) or x is None:
+            report(f"Tag \"{k}\" must be a string, number or bool", f"{path}.{k}", "tags are flat key = value pairs")
+            continue
+        out[str(k)] = ("true" if x else "false") if isinstance(x, bool) else (
+            format_number(x) if isinstance(x, (int, float)) else str(x))
+    return out
+
+
 def _num(v, path, report, cast=float):
     if v is None:
         return None
@@ -220,7 +239,7 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
         placement=placement(d.get("placement"), "placement", report, address.module),
         image=d.get("image"), setup=d.get("setup"), run=d.get("run"),
         env=env, ports=ports, depends_on=depends_on, lifecycle=lifecycle(d.get("lifecycle")),
-        sensitive_paths=sensitive_paths, source=source,
+        sensitive_paths=sensitive_paths, source=source, tags=tags(d.get("tags"), "tags", report),
     )
 
 
@@ -285,6 +304,7 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
         duration_hours=_num(d.get("duration_hours"), "duration_hours", report),
         start=str(_known(d["start"], "start", report)) if d.get("start") is not None else None,
         keep=bool(_known(d.get("keep", False), "keep", report)),
+        tags=tags(d.get("tags"), "tags", report),
     )
 
 
@@ -316,4 +336,4 @@ def provider(kind: str, d: dict, report: Report, source) -> ProviderConfig:
                           quotas=tuple(quotas), settings=settings, source=source)
 
 
-__all__ = ["workload", "fleet", "provider", "Invalid", "Report", "Any"]
+__all__ = ["workload", "fleet", "provider", "tags", "Invalid", "Report", "Any"]

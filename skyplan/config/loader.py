@@ -26,8 +26,8 @@ from skyplan.config.variables import Diags, declare, resolve
 from skyplan.errors import DiagnosticsError
 
 BLOCK_TYPES = ("skyplan", "variable", "locals", "output", "provider", "fleet", "workload", "module", "moved",
-               "removed", "import")
-LABELS = {"skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1,
+               "removed", "import", "policy")
+LABELS = {"policy": 1, "skyplan": 0, "locals": 0, "variable": 1, "output": 1, "provider": 1, "fleet": 1, "workload": 1, "module": 1,
           "moved": 0, "removed": 0, "import": 0}
 MAX_MODULE_DEPTH = 8
 _TOO_DEEP = "split deeply nested expressions into local values"
@@ -55,6 +55,7 @@ class Loader:
         self.sensitive_vars: set[str] = set()
         self.local_values: dict[str, Any] = {}
         self.objects = {"workload": {}, "fleet": {}, "module": {}}
+        self.policies: tuple = ()  # skyplan.policy.Policy of this folder's policy blocks
         self.instances: dict[str, list] = {}  # node -> instance Addresses
         self.node_resources: dict[str, set] = {}  # node -> resource addresses it stands for
         self.node_sensitive: dict[str, bool] = {}
@@ -370,10 +371,19 @@ class Loader:
             nodes.provider(self, b)
         for b in self.settings_blocks:
             nodes.settings(self, b)
+        if self.blocks["policy"]:
+            from skyplan.policy.load import read_blocks
+
+            self.policies = read_blocks(self)
 
     def run(self, cli=None, var_files=(), env=None) -> None:
         self.read()
         self.collect()
+        if self.module_path and self.blocks["policy"]:
+            b = next(iter(self.blocks["policy"].values()))
+            self.diags.error("A module may not declare policy blocks", b.file, b.pos,
+                             hint="declare policies in the root configuration or in a folder named by policy_dirs")
+            self.blocks["policy"] = {}
         if self.module_path and (self.settings_blocks or self.providers_blocks):
             b = (self.settings_blocks or self.providers_blocks)[0]
             self.diags.error(f"A module may not declare {b.type} blocks", b.file, b.pos,
@@ -438,6 +448,11 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
         check_references(ld)
         if not diags.has_errors:
             check_region_names(ld)
+    policies = tuple(ld.policies)
+    if ld.settings.policy_dirs and not diags.has_errors:
+        from skyplan.policy.load import load_dirs
+
+        policies += load_dirs(ld.settings.policy_dirs, diags)
     providers = dict(ld.providers) or {"local": ProviderConfig(kind="local")}
     var_values = {n: v for n, v in ld.var_values.items() if v is not POISON}
     variables = {n: VariableValue(n, v, n in ld.sensitive_vars) for n, v in var_values.items()}
@@ -445,7 +460,7 @@ def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None,
     graph = DesiredGraph(root=ld.root, settings=ld.settings, providers=providers, workloads=ld.workloads,
                          fleets=ld.fleets, outputs=ld.outputs, variables=variables, config_hash=ld.hasher.hexdigest(),
                          evaluation=ld.handle, positions=ld.positions, moves=tuple(ld.moves), removed=tuple(ld.removed),
-                         imports=tuple(ld.imports))
+                         imports=tuple(ld.imports), policies=policies)
     return graph, diags.items
 
 

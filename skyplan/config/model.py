@@ -171,11 +171,12 @@ class Workload:
     lifecycle: Lifecycle = Lifecycle()
     sensitive_paths: tuple[str, ...] = ()  # attribute paths whose value came from sensitive input
     source: SourceRange | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)  # the team's own tags; providers add default_tags
 
     def attributes(self) -> dict:
         """The configuration view of this workload: what the planner diffs and
         what apply hands to the provider. Plain JSON data."""
-        return {
+        out = {
             "kind": self.kind,
             "resources": self.resources.to_json(),
             "num_nodes": self.num_nodes,
@@ -190,6 +191,9 @@ class Workload:
             "env": dict(self.env),
             "ports": list(self.ports),
         }
+        if self.tags:  # only when set, so configurations without tags diff as before
+            out["tags"] = dict(self.tags)
+        return out
 
 
 @dataclass(frozen=True)
@@ -234,9 +238,10 @@ class Fleet:
     free_nodes: int | None = None  # of a provisioned reservation: instances workloads may take now
     reservation_state: str | None = None  # of a brought reservation: active, cancelled, expired, ...
     hours_left: float | None = None  # of a brought Capacity Block: hours from now (or its start) to its end
+    tags: Mapping[str, str] = field(default_factory=dict)
 
     def attributes(self) -> dict:
-        return {
+        out = {
             "reservation": self.reservation,
             "reservation_id": self.reservation_id,
             "duration_hours": self.duration_hours,
@@ -255,6 +260,9 @@ class Fleet:
             "resources": self.resources.to_json(),
             "pricing": list(self.pricing),
         }
+        if self.tags:
+            out["tags"] = dict(self.tags)
+        return out
 
 
 @dataclass(frozen=True)
@@ -288,6 +296,7 @@ class Settings:
     state_path: str | None = None  # resolved; None = <config dir>/.skyplan/state.db
     state_url: str | None = None  # backend "postgres": the database URL (None: SKYPLAN_STATE_URL)
     state_name: str | None = None  # backend "postgres": the state's name in that database
+    policy_dirs: tuple[str, ...] = ()  # shared folders of policy blocks, resolved against the config folder
 
 
 @dataclass(frozen=True)
@@ -310,6 +319,7 @@ class DesiredGraph:
     imports: tuple = ()  # config.moves.Import of every import block
     removed: tuple = ()  # config.moves.Removed of every removed block
     moves: tuple = ()  # config.moves.Move of every moved block, addresses prefixed with their module
+    policies: tuple = ()  # skyplan.policy.model.Policy of every policy block (the root's and its policy_dirs')
 
     def source_of(self, owner: str, path: str = ""):
         """The SourceRange of ``path`` in ``owner``'s block (the nearest enclosing attribute

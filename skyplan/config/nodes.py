@@ -548,7 +548,21 @@ def settings(ld, block: ast.Block) -> None:
                            max_hourly_cost=float(d["max_hourly_cost"]) if d.get("max_hourly_cost") is not None else None,
                            state_backend=str(state.get("backend") or "sqlite"), state_path=resolve(state.get("path")),
                            state_url=str(state["url"]) if state.get("url") else None,
-                           state_name=str(state["name"]) if state.get("name") else None)
+                           state_name=str(state["name"]) if state.get("name") else None,
+                           policy_dirs=policy_dirs(ld, d.get("policy_dirs"), block, pos.get("policy_dirs", block.pos)))
+
+
+def policy_dirs(ld, value, block: ast.Block, pos) -> tuple[str, ...]:
+    """``policy_dirs`` resolved against the configuration folder; each must exist."""
+    out = []
+    for entry in (value if isinstance(value, list) else [value] if value is not None else []):
+        path = os.path.normpath(os.path.join(ld.root, os.path.expanduser(str(entry))))
+        if not os.path.isdir(path):
+            ld.diags.error(f"Policy folder not found: {entry}", block.file, pos,
+                           hint="paths are relative to the configuration folder")
+            continue
+        out.append(path)
+    return tuple(out)
 
 
 _ = Any

@@ -105,6 +105,7 @@ class Plan:
     created_at: str = ""
     config_dir: str = ""
     errored: bool = False
+    policy_results: tuple = ()  # one JSON result per policy (skyplan.policy.check)
 
     @property
     def has_changes(self) -> bool:

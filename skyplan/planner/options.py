@@ -26,6 +26,7 @@ class PlanOptions:
     vars: Mapping[str, Any] = field(default_factory=dict)
     var_files: tuple[str, ...] = ()
     out: str | None = None
+    policy_dirs: tuple[str, ...] = ()  # -policy-dir DIR: shared policy folders checked with the configuration's
 
     def to_json(self) -> dict:
         """What a plan file records of the options (apply reads parallelism back)."""
@@ -35,6 +36,7 @@ class PlanOptions:
             "migrate_threshold": self.migrate_threshold, "parallelism": self.parallelism,
             "catalog": self.catalog, "lock": self.lock, "lock_timeout": self.lock_timeout,
             "var_files": list(self.var_files), "out": self.out,
+            **({"policy_dirs": list(self.policy_dirs)} if self.policy_dirs else {}),
         }
 
     @classmethod
@@ -46,7 +48,7 @@ class PlanOptions:
             migrate_threshold=d.get("migrate_threshold"), parallelism=int(d.get("parallelism", 10)),
             catalog=d.get("catalog"), lock=bool(d.get("lock", True)),
             lock_timeout=float(d.get("lock_timeout", 0.0)), var_files=tuple(d.get("var_files", ())),
-            out=d.get("out"),
+            out=d.get("out"), policy_dirs=tuple(d.get("policy_dirs", ())),
         )
 
 

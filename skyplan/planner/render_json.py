@@ -1,7 +1,7 @@
 """The machine-readable plan: Terraform's plan JSON where the concept is the same
 (``format_version``, ``resource_changes``, ``resource_drift``, ``output_changes``,
 ``variables``, ``errored``, ``applyable``) plus skyplan's ``placements`` and
-``cost``. Validated against schemas/plan.schema.json in the tests. Sensitive
+``cost`` and ``policy_results`` (its schema in schemas/plan.schema.json). Validated against schemas/plan.schema.json in the tests. Sensitive
 values are replaced by null (their paths stay marked in ``*_sensitive``)."""
 
 from __future__ import annotations
@@ -127,6 +127,7 @@ def to_document(plan: Plan) -> dict:
         "errored": plan.errored,
         "applyable": plan.applyable,
         "complete": not plan.options.get("targets"),
+        "policy_results": list(plan.policy_results),
     }
 
 

@@ -318,7 +318,20 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
 
 
 def render_lines(plan: Plan) -> list[tuple[str, str]]:
-    """The human plan as (mark, text) lines; marks are keys of STYLES."""
+    """The human plan as (mark, text) lines; marks are keys of STYLES; the policy
+    results (skyplan.policy) close it."""
+    lines = _plan_lines(plan)
+    if plan.policy_results:
+        from skyplan.policy.check import render_results
+
+        marks = {"✓": "+", "!": "~", "✗": "-"}
+        lines.append(("", ""))
+        for text in render_results(plan.policy_results):
+            lines.append((marks.get(text.strip()[:1], "#" if text.startswith("Policies") else ""), text))
+    return lines
+
+
+def _plan_lines(plan: Plan) -> list[tuple[str, str]]:
     w = _Writer()
     if plan.drift:
         w.add("Note: Objects have changed outside of skyplan", "#")
