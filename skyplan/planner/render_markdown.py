@@ -115,6 +115,28 @@ def _truncate(body: str, budget: int) -> str:
     return "\n".join(head + [note] + tail)
 
 
+POLICY_MARKS = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail"}
+MAX_VIOLATIONS = 20  # shown in the comment; every one is in the text plan and the JSON
+
+
+def _policy_rows(plan: Plan) -> list[str]:
+    """The policy results as a table, then the first violations."""
+    if not plan.policy_results:
+        return []
+    out = ["| policy | enforcement | result | violations |", "| --- | --- | --- | --- |"]
+    for r in plan.policy_results:
+        out.append(f"| {_cell(r['policy'])} | {r['enforcement']} | {POLICY_MARKS[r['status']]} | {len(r['violations'])} |")
+    out.append("")
+    shown = [(r["policy"], v) for r in plan.policy_results for v in r["violations"]]
+    for name, v in shown[:MAX_VIOLATIONS]:
+        out.append(f"- **{_cell(name)}**: {_cell(v['message'])}")
+    if len(shown) > MAX_VIOLATIONS:
+        out.append(f"- … and {len(shown) - MAX_VIOLATIONS} more (see the full plan)")
+    if shown:
+        out.append("")
+    return out
+
+
 def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "skyplan plan") -> str:
     counts = plan.counts()
     head: list[str] = [MARKER]
@@ -153,6 +175,7 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "sky
             head.append(f"> This plan **replaces** {len(replaced)} resource(s): "
                         + ", ".join(f"`{a}`" for a in replaced[:20]) + (" …" if len(replaced) > 20 else ""))
         head.append("")
+    head.extend(_policy_rows(plan))
     if plan.drift:
         head.append(f"> [!NOTE]\n> {len(plan.drift)} object(s) changed outside of skyplan (see the plan below).")
         head.append("")

@@ -100,3 +100,17 @@ def test_plan_exits_1_and_apply_refuses_a_saved_plan_that_fails(tmp_path):
             assert store.snapshot().resources == {}
         finally:
             store.close()
+
+
+def test_markdown_carries_the_policy_results(tmp_path):
+    from markdown_it import MarkdownIt
+
+    from skyplan.planner.render_markdown import render_markdown
+
+    folder = copy_config(CASES / "condition_per_change", tmp_path / "c")
+    text = render_markdown(plan_case(folder).plan)
+    tokens = MarkdownIt().enable("table").parse(text)
+    cells = [t.content for t in tokens if t.type == "inline"]
+    assert "⚠️ warn" in cells and "✅ pass" in cells
+    assert any("workload.open_ended uses 1 GPU(s) with no duration_hours" in c for c in cells)
+    assert text.count("<details>") == text.count("</details>")
