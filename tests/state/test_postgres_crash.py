@@ -10,7 +10,7 @@ import pytest
 
 from tests.apply.test_crash import _one_run
 
-RUNS = 15
+RUNS = 50  # every reopen is checked over at least 50 kills
 
 
 @pytest.mark.slow
