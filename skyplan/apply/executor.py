@@ -39,6 +39,7 @@ from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
 from skyplan.errors import ApplyError, AuthError, LockLostError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
+from skyplan.planner.options import parse_duration
 from skyplan.providers.base import Instance, LaunchRequest, Provider
 from skyplan.solver.model import Placement
 from skyplan.state.model import CREATING, FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
@@ -267,6 +268,7 @@ class Executor(JobSteps, NetworkSteps):
             reserve=after.get("reservation") if change.kind == "fleet" else None,
             reserve_hours=_number(after.get("duration_hours")) if change.kind == "fleet" else None,
             reservation_id=self.reservation_of(placement) if placement.fleet else None,
+            autostop=int(parse_duration(after["autostop"])) if after.get("autostop") else None,
         )
 
     def reservation_of(self, placement: Placement) -> str | None:

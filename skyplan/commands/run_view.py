@@ -92,6 +92,8 @@ def live_state(rec, live: list) -> str:
         if rec.status in ("succeeded", "failed", "creating") or not rec.groups:
             return rec.status
         return "missing"
+    if rec.reason == "autostop" and all(i.state == "stopped" for i in live):
+        return "stopped (autostop)"
     counts: dict[str, int] = {}
     for i in live:
         counts[i.state] = counts.get(i.state, 0) + 1
@@ -147,13 +149,17 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
         end = max(ends) if finished else now
         uptime = max(0.0, end - started) if started and rec.groups else 0.0  # nothing launched: no uptime
         p = rec.placement
+        hourly, reason = rec.hourly_cost, rec.reason
+        if now_rec.reason == "autostop" and state == "stopped (autostop)":
+            # A stopped node's compute is not billed; its disks are, and the catalog has no disk prices.
+            hourly, reason = 0.0, "stopped by autostop: $0/h compute; its disks are still billed (not priced here)"
         rows.append({
             "address": address, "kind": rec.attributes.get("kind", rec.kind), "state": state,
             "recorded_status": rec.status, "placement": p.infra if p else None,
             "instance_type": p.instance_type if p else None, "pricing": p.pricing if p else None,
-            "nodes": len(live) if live else len(rec.instances), "hourly_cost": round(rec.hourly_cost, 6),
+            "nodes": len(live) if live else len(rec.instances), "hourly_cost": round(hourly, 6),
             "uptime_seconds": round(uptime, 1), "cost_so_far": round(rec.hourly_cost * uptime / 3600.0, 6),
-            "tainted": rec.tainted, "reason": rec.reason,
+            "tainted": rec.tainted, "reason": reason,
         })
     return rows
 

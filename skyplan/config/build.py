@@ -219,9 +219,38 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
         data_gb=_num(d.get("data_gb"), "data_gb", report) or 0.0,
         placement=placement(d.get("placement"), "placement", report, address.module),
         image=d.get("image"), setup=d.get("setup"), run=d.get("run"),
-        env=env, ports=ports, depends_on=depends_on, lifecycle=lifecycle(d.get("lifecycle")),
-        sensitive_paths=sensitive_paths, source=source,
+        env=env, ports=ports, autostop=autostop(d, report), depends_on=depends_on,
+        lifecycle=lifecycle(d.get("lifecycle")), sensitive_paths=sensitive_paths, source=source,
     )
+
+
+AUTOSTOP_MIN_SECONDS = 1
+
+
+def autostop(d: dict, report: Report) -> str | None:
+    """``autostop = "2h"``: the idle time after which a service's node stops itself,
+    written with a unit (``90s``, ``30m``, ``2h``, ``1h30m``). None when unset."""
+    text = d.get("autostop")
+    if text is None:
+        return None
+    from skyplan.planner.options import parse_duration
+
+    how = 'write an idle time with its unit, e.g. autostop = "2h", "30m" or "90s"'
+    try:
+        seconds = parse_duration(text) if re.search(r"[a-z]\s*$", str(text).lower()) else None
+    except ValueError:
+        seconds = None
+    if seconds is None or "ms" in str(text).lower():
+        report(f'autostop = "{text}" is not an idle time', "autostop", how)
+        raise Invalid()
+    if seconds < AUTOSTOP_MIN_SECONDS:
+        report(f'autostop = "{text}" is shorter than {AUTOSTOP_MIN_SECONDS}s', "autostop", how)
+        raise Invalid()
+    if (d.get("kind") or "job") != "service":
+        report("autostop applies to a service: a job's node already powers itself off when its run ends",
+               "autostop", 'set kind = "service" (an interactive or serving node), or drop autostop')
+        raise Invalid()
+    return str(text).strip()
 
 
 def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, source) -> Fleet:

@@ -167,6 +167,7 @@ class Workload:
     run: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     ports: tuple[int, ...] = ()
+    autostop: str | None = None  # idle time after which the node stops itself ("2h"); services only
     depends_on: tuple[Address, ...] = ()  # explicit depends_on + references, resolved
     lifecycle: Lifecycle = Lifecycle()
     sensitive_paths: tuple[str, ...] = ()  # attribute paths whose value came from sensitive input
@@ -189,6 +190,8 @@ class Workload:
             "run": self.run,
             "env": dict(self.env),
             "ports": list(self.ports),
+            # only when set, so configurations without it diff as before
+            **({"autostop": self.autostop} if self.autostop else {}),
         }
 
 

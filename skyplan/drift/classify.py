@@ -13,7 +13,10 @@ Classification, per record:
 - ``changed``: a node exists but differs in instance type, state, pricing,
   region, zone or tags (attribute paths from deepdiff, e.g. ``tags.owner``);
   a job's nodes finishing (running -> succeeded/failed) is not drift, it
-  updates the record's status;
+  updates the record's status; nor is a service's node stopped by its idle
+  timer (``autostop``: the provider reports ``stopped_by = "autostop"``), nor
+  such a node started again: the record becomes ``stopped`` with reason
+  ``autostop`` (shown as ``stopped (autostop)``), and back;
 - ``missing``: nodes recorded in state are gone (the item's ``before`` lists
   each missing node's group, rank, id, zone and pricing); a job already
   recorded as finished whose nodes were cleaned up is not missing;
@@ -32,7 +35,7 @@ from typing import Any, Iterable, Mapping
 
 from skyplan.drift.ignore import IgnoreRules
 from skyplan.planner.model import DriftItem
-from skyplan.providers.base import TAG_LINEAGE, Instance
+from skyplan.providers.base import STOPPED_BY_AUTOSTOP, TAG_LINEAGE, Instance
 from skyplan.state.model import CREATING, FAILED, RUNNING, STOPPED, SUCCEEDED, GroupRecord, ResourceRecord, Snapshot
 
 GONE_STATES = frozenset({"terminated", "deleted", "shutting-down", "gone"})
@@ -117,13 +120,27 @@ def diff_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]
     return sorted(paths)
 
 
+def autostopped(inst: Instance) -> bool:
+    """A node its idle timer stopped (``autostop``), as its provider reports it."""
+    return inst.state == "stopped" and inst.attributes.get("stopped_by") == STOPPED_BY_AUTOSTOP
+
+
 def _benign(rec: ResourceRecord, path: str, old: Instance, new: Instance) -> bool:
     """A difference that is the object's normal life, not drift."""
     if path != "state":
         return False
     if old.state in LIVE_STATES and new.state in LIVE_STATES:
         return True
+    if autostopped(new) or (autostopped(old) and new.state in LIVE_STATES):
+        return True
     return _is_job(rec) and new.state in FINISHED_STATES
+
+
+def _reason(rec: ResourceRecord, status: str, present: list[Instance]) -> str:
+    """``autostop`` while every node is stopped by its idle timer; otherwise what was recorded."""
+    if status == STOPPED and present and all(autostopped(i) for i in present):
+        return STOPPED_BY_AUTOSTOP
+    return "" if rec.reason == STOPPED_BY_AUTOSTOP else rec.reason
 
 
 def _status(rec: ResourceRecord, present: list[Instance], expected: int) -> str:
@@ -290,7 +307,8 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules,
             provider_ids=tuple(i.id for i in gone), before={"nodes": missing_nodes},
             after={"nodes": [node_view(i) for i in present_all]}, detail=detail))
 
-    new_rec = replace(rec, groups=tuple(groups), status=_status(rec, present_all, expected))
+    status = _status(rec, present_all, expected)
+    new_rec = replace(rec, groups=tuple(groups), status=status, reason=_reason(rec, status, present_all))
     return new_rec, items
 
 

@@ -21,6 +21,8 @@ TAG_ADDRESS = "skyplan:address"
 TAG_LINEAGE = "skyplan:lineage"
 TAG_GROUP = "skyplan:group"  # replica group index
 TAG_RANK = "skyplan:rank"  # node rank within the group
+TAG_AUTOSTOP = "skyplan:autostop"  # the idle window ("2h") of a node that stops itself
+STOPPED_BY_AUTOSTOP = "autostop"  # Instance.attributes["stopped_by"] of a node its idle timer stopped
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class LaunchRequest:
     reserve: str | None = None
     reserve_hours: float | None = None
     reservation_id: str | None = None  # launch the nodes into this cloud reservation (a fleet's)
+    autostop: int | None = None  # seconds idle after which the node stops itself (see bootscript.py)
 
     def tags(self) -> dict[str, str]:
         return {TAG_ADDRESS: self.address, TAG_LINEAGE: self.lineage, TAG_GROUP: str(self.group)}

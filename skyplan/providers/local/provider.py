@@ -19,6 +19,10 @@ What ``list_managed`` reports for a registered node:
 
 - supervisor alive, no exit code          -> ``running``
 - exit code recorded                      -> ``succeeded`` (0) or ``failed`` (non-zero)
+- stopped by its idle timer (``autostop``) -> ``stopped`` with ``stopped_by = "autostop"``:
+  the supervisor found its process group without CPU activity for the window
+  (see ``supervisor.py``), wrote the stop file and stopped the group;
+  ``update(state="running")`` (``skyplan start``) runs it again under the same id
 - supervisor dead without an exit code    -> not listed: it was killed from outside, so
   the node is gone and refresh reports it *missing*
 """
@@ -134,13 +138,14 @@ class LocalProvider:
             "workdir": str(workdir), "env": self._node_env(req, rank, nodes, node_id), "kind": req.kind,
             "setup": req.setup, "run": req.run, "log": str(paths["log"]),
             "pid_file": str(paths["pid"]), "exit_file": str(paths["exit"]),
+            "stop_file": str(paths["stopped"]), "autostop": req.autostop if req.kind == "service" else None,
         }
         self._spawn(entry, spec)
         return entry
 
     def _spawn(self, entry: dict, spec: dict) -> None:
         paths = self.registry.paths(entry["id"])
-        for name in ("pid", "exit"):
+        for name in ("pid", "exit", "stopped"):
             paths[name].unlink(missing_ok=True)
         write_atomic(paths["spec"], json.dumps(spec))
         _reap()
@@ -178,6 +183,8 @@ class LocalProvider:
         pid = self.registry.pid_of(entry)
         if pid_alive(pid, entry.get("proc_start")):
             return "running"
+        if self.registry.stopped_by(entry["id"]) and not self.registry.anything_alive(entry):
+            return "stopped"
         if pid is None:
             creator = entry.get("creator") or [None, None]
             if pid_alive(creator[0], creator[1]) and time.time() - float(entry.get("started_at") or 0) < START_TIMEOUT:
@@ -188,9 +195,9 @@ class LocalProvider:
         state = state or self._state(entry) or "terminated"
         code = self.registry.exit_code(entry["id"])
         ended_at = None
-        if code is not None:
+        if code is not None or state == "stopped":
             try:
-                ended_at = self.registry.paths(entry["id"])["exit"].stat().st_mtime
+                ended_at = self.registry.paths(entry["id"])["exit" if code is not None else "stopped"].stat().st_mtime
             except OSError:
                 pass
         return Instance(
@@ -202,6 +209,7 @@ class LocalProvider:
                 "ip": "127.0.0.1", "pid": entry.get("pid"), "pgid": entry.get("pgid"), "kind": entry.get("kind"),
                 "workdir": entry.get("workdir"), "log": entry.get("log"), "exit_code": code,
                 "started_at": entry.get("started_at"), "ended_at": ended_at, "env": dict(entry.get("env") or {}),
+                **({"stopped_by": self.registry.stopped_by(entry["id"])} if state == "stopped" else {}),
             },
         )
 
@@ -256,6 +264,8 @@ class LocalProvider:
             if TAG_LINEAGE in tags:
                 entry["lineage"] = tags[TAG_LINEAGE]
             self.registry.write(entry)
+        if changes.get("state") in ("running", "stopped"):
+            return self._set_state(inst, entry, changes["state"])
         restart = sorted(k for k in changes if k in RESTART_FIELDS)
         if not restart:
             return self._instance(entry)
@@ -277,6 +287,21 @@ class LocalProvider:
         self._terminate(entry)
         self._spawn(entry, spec)
         self._wait_started(entry)
+        return self._instance(entry)
+
+    def _set_state(self, inst: Instance, entry: dict, want: str) -> Instance:
+        """Start a stopped node again (same id, same spec), or stop a running one."""
+        state = self._state(entry)
+        if want == "running" and state == "stopped":
+            self._spawn(entry, json.loads(self.registry.paths(inst.id)["spec"].read_text()))
+            self._wait_started(entry)
+        elif want == "stopped" and state == "running":
+            write_atomic(self.registry.paths(inst.id)["stopped"], json.dumps({"by": "user", "at": time.time()}))
+            self._terminate(entry)
+        elif want == "running" and state != "running":
+            raise ProviderError(f"{inst.address}: local node {inst.id} is {state or 'gone'}, not stopped; "
+                                f"it cannot be started", provider=self.name,
+                                hint=f"re-create it: skyplan apply -replace {inst.address}")
         return self._instance(entry)
 
     # -- delete -------------------------------------------------------------------------------------
