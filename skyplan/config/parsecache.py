@@ -101,6 +101,8 @@ def parse_file(text: str, path: str) -> ast.File:
 
 
 def _parse(text: str, path: str) -> ast.File:
+    from skyplan.config import fastparse
     from skyplan.config.syntax import parse_text
 
-    return parse_text(text, path)
+    tree = fastparse.parse(text, path, lambda piece, p, offset: parse_text(piece, p, line_offset=offset))
+    return tree if tree is not None else parse_text(text, path)
