@@ -94,5 +94,13 @@ def list_opt(values: Optional[List[str]]) -> list[str]:
 
 
 def emit_json(data) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str)  # streamed: a large document is never one string
+    """Streamed (a large document is never one string), a few thousand pieces per write."""
+    import itertools
+
+    from skyplan.gcpause import paused
+
+    with paused():
+        pieces = json.JSONEncoder(indent=2, default=str).iterencode(data)
+        while batch := list(itertools.islice(pieces, 4096)):
+            sys.stdout.write("".join(batch))
     sys.stdout.write("\n")
