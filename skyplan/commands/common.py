@@ -94,13 +94,10 @@ def list_opt(values: Optional[List[str]]) -> list[str]:
 
 
 def emit_json(data) -> None:
-    """Streamed (a large document is never one string), a few thousand pieces per write."""
-    import itertools
-
+    """Indented as json.dump(indent=2) writes it; streamed (``jsonenc``)."""
+    from skyplan.commands import jsonenc
     from skyplan.gcpause import paused
 
     with paused():
-        pieces = json.JSONEncoder(indent=2, default=str).iterencode(data)
-        while batch := list(itertools.islice(pieces, 4096)):
-            sys.stdout.write("".join(batch))
+        jsonenc.dump(data, sys.stdout.write)
     sys.stdout.write("\n")
