@@ -94,5 +94,10 @@ def list_opt(values: Optional[List[str]]) -> list[str]:
 
 
 def emit_json(data) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str)  # streamed: a large document is never one string
+    """Indented as json.dump(indent=2) writes it; streamed (``jsonenc``)."""
+    from skyplan.commands import jsonenc
+    from skyplan.gcpause import paused
+
+    with paused():
+        jsonenc.dump(data, sys.stdout.write)
     sys.stdout.write("\n")
