@@ -94,10 +94,9 @@ def list_opt(values: Optional[List[str]]) -> list[str]:
 
 
 def emit_json(data) -> None:
-    """Indented as json.dump(indent=2) writes it; streamed (``jsonenc``)."""
-    from skyplan.commands import jsonenc
+    """Indented, streamed: a large document is never one string."""
     from skyplan.gcpause import paused
 
     with paused():
-        jsonenc.dump(data, sys.stdout.write)
+        json.dump(data, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")

@@ -5,8 +5,7 @@ references, functions, count/for_each) and build the DesiredGraph
 with file:line:col, collected and raised together as DiagnosticsError. Never
 calls providers or touches state.
 
-How it is built: ``parsecache`` (lark parser, grammar and tree caches; ``fastparse``
-reads plain blocks without lark) ->
+How it is built: ``parsecache`` (lark parser, grammar and tree caches) ->
 ``syntax``/``templates`` (lark's tree to ``ast`` nodes with positions) ->
 ``schema``/``fastcheck`` (JSON Schema checks) -> ``variables``/``typeexpr``
 (values, types, precedence) -> ``loader`` (files, blocks, the reference graph

@@ -4,10 +4,8 @@ python-hcl2's grammar is compiled into a lark LALR parser whose tables are
 cached in a user cache folder (``$SKYPLAN_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/skyplan`` or ``~/.cache/skyplan``; the temp folder if none is
 writable): the first parse on a machine builds them (about 3 s), later processes
-load them in milliseconds. The syntax trees of large files that need the lark
-parser are cached there too, keyed by content, path and the code that builds
-them; a file of plain blocks only (``fastparse``) is read as fast as its cached
-tree would load.
+load them in milliseconds. The syntax trees of large files are cached there too,
+keyed by content, path and the code that builds them.
 """
 
 from __future__ import annotations
@@ -74,11 +72,6 @@ def parse_file(text: str, path: str) -> ast.File:
     loading a large configuration. Set SKYPLAN_NO_CACHE=1 to turn it off."""
     if len(text) < CACHE_MIN_CHARS or os.environ.get("SKYPLAN_NO_CACHE"):
         return _parse(text, path)
-    from skyplan.config import fastparse
-
-    plain = fastparse.parse(text, path, _lark_needed)
-    if plain is not None:  # read as fast as a cached tree would load: nothing to keep
-        return plain
     import hashlib
     import pickle
 
@@ -107,13 +100,7 @@ def parse_file(text: str, path: str) -> ast.File:
     return tree
 
 
-def _lark_needed(piece: str, path: str, offset: int):
-    raise LookupError("part of this file needs the lark parser")
-
-
 def _parse(text: str, path: str) -> ast.File:
-    from skyplan.config import fastparse
     from skyplan.config.syntax import parse_text
 
-    tree = fastparse.parse(text, path, lambda piece, p, offset: parse_text(piece, p, line_offset=offset))
-    return tree if tree is not None else parse_text(text, path)
+    return parse_text(text, path)
