@@ -240,15 +240,16 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
             cpus_per_node=_num(c.get("cpus_per_node"), "capacity.cpus_per_node", report),
             memory_per_node=_num(c.get("memory_per_node"), "capacity.memory_per_node", report)))
     existing = bool(_known(d.get("existing", False), "existing", report))
-    if existing and not caps and d.get("reservation_id") is None:
+    provider_key = str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None
+    kind = (provider_key or "").split(".")[0]
+    if existing and not caps and d.get("reservation_id") is None and kind != "kubernetes":
         report("An existing fleet needs at least one capacity block", "existing",
-               "describe what it has: capacity { accelerator = \"A100\", per_node = 8, nodes = 4 }")
+               "describe what it has: capacity { accelerator = \"A100\", per_node = 8, nodes = 4 } "
+               "(a kubernetes fleet without one is the cluster's nodes, read live)")
     if not existing and not d.get("nodes") and not caps:
         report("A provisioned fleet needs nodes = N (or existing = true with capacity blocks)", "nodes")
-    provider_key = str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None
     reservation = _known(d.get("reservation"), "reservation", report)
     reservation_id = _known(d.get("reservation_id"), "reservation_id", report)
-    kind = (provider_key or "").split(".")[0]
     native = RESERVATION_KINDS.get(kind)  # the cloud's own reservation mechanism
     if reservation not in (None, "none") and reservation != native:
         what = {"odcr": "an EC2 capacity reservation", "specific": "a Compute Engine specific reservation",
