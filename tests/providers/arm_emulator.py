@@ -207,8 +207,11 @@ class ArmEmulator(ArmResources):
             if f.get("path") and not re.search(f["path"], path, re.I):
                 continue
             if f["kind"] in ("capacity", "quota"):
-                if method != "PUT" or "/virtualmachines/" not in path.lower():
+                reserving = "/capacityreservations/" in path.lower()  # a reservation needs capacity too
+                if method != "PUT" or ("/virtualmachines/" not in path.lower() and not reserving):
                     continue
+                if reserving:
+                    size = ((body or {}).get("sku") or {}).get("name")
                 if f.get("size") and f["size"] != size:
                     continue
                 if f.get("region") and f["region"] != region:

@@ -189,3 +189,17 @@ def test_a_vm_into_a_group_without_its_size_gets_azures_error(arm):
         provider(arm).create(request(size=SIZE, pricing="reserved", reservation_id=gid))
     assert SIZE in str(exc.value)
     assert arm.vms() == []  # the failed node was cleaned up
+
+
+def test_a_reservation_azure_has_no_capacity_for_leaves_no_group(arm):
+    from skyplan.errors import CapacityError
+    from tests.providers.azure.helpers import provider, request
+
+    arm.fault(kind="capacity", code="AllocationFailed", size=SIZE, path="capacityReservations",
+              message="Allocation failed. We do not have sufficient capacity for the requested VM size.")
+    fleet = request(address="fleet.pool", size=SIZE, nodes=2, pricing="reserved", kind="service",
+                    reserve="capacity_reservation")
+    with pytest.raises(CapacityError, match="AllocationFailed"):
+        provider(arm).create(fleet)
+    assert arm.of_type("Microsoft.Compute/capacityReservationGroups") == []
+    assert arm.of_type("Microsoft.Compute/capacityReservationGroups/capacityReservations") == []
