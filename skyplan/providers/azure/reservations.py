@@ -94,7 +94,7 @@ def create(provider, req: LaunchRequest) -> list[Instance]:
     where = f"{p.zone or p.region} (capacity reservation {p.instance_type} x{p.nodes})"
     _delete_emptied(provider, req)
     with provider._guard(where):
-        made = _plain(compute.capacity_reservation_groups.create_or_update(rg, name, group))
+        compute.capacity_reservation_groups.create_or_update(rg, name, group)
     try:
         with provider._guard(where):
             compute.capacity_reservations.begin_create_or_update(
@@ -105,7 +105,7 @@ def create(provider, req: LaunchRequest) -> list[Instance]:
         except Exception:  # noqa: BLE001 - its tags let refresh find it
             pass
         raise
-    return [_instance(provider, made, rg)]
+    return [_instance(provider, _group(provider, rg, name), rg)]  # the group as it holds the reservation now
 
 
 def _delete_emptied(provider, req: LaunchRequest) -> None:
@@ -121,11 +121,13 @@ def _delete_emptied(provider, req: LaunchRequest) -> None:
         delete(provider, resource_group_of(str(g["id"])), str(g["name"]))
 
 
-def _reservations(provider, rg: str, group: str) -> list[dict]:
-    """The group's reservations, each with its instance view (one GET per reservation)."""
+def _reservations(provider, rg: str, group: str, raw: Mapping[str, Any] | None = None) -> list[dict]:
+    """The group's reservations, each with its instance view (one GET per reservation;
+    the group itself is read first unless ``raw`` is it already)."""
     compute, _, _ = provider.clients()
+    raw = raw if raw is not None else _group(provider, rg, group)
     names = [str(r.get("id", "")).rstrip("/").rsplit("/", 1)[-1]
-             for r in (_group(provider, rg, group).get("properties") or {}).get("capacityReservations") or ()]
+             for r in (raw.get("properties") or {}).get("capacityReservations") or ()]
     with provider._guard(f"capacity reservation group {group}"):
         return [_plain(compute.capacity_reservations.get(rg, group, n, expand="instanceView")) for n in names]
 
@@ -171,7 +173,7 @@ def _state(info: ReservationInfo) -> str:
 
 def _instance(provider, group: Mapping[str, Any], rg: str) -> Instance:
     name = str(group.get("name") or "")
-    info = _info(group, _reservations(provider, rg, name))
+    info = _info(group, _reservations(provider, rg, name, group))
     tags = {str(k): str(v) for k, v in (group.get("tags") or {}).items()}
     grp = tags.get(TAG_GROUP, "0")
     return Instance(provider=provider.name, id=info.id, address=tags.get(TAG_ADDRESS, ""),
@@ -217,7 +219,7 @@ def describe(provider, reservation_id: str) -> ReservationInfo | None:
         if isinstance(exc.__cause__, ResourceNotFoundError):
             return None
         raise
-    return _info(group, _reservations(provider, rg, name))
+    return _info(group, _reservations(provider, rg, name, group))
 
 
 def delete(provider, rg: str, group: str, reservation: str | None = None) -> None:

@@ -137,12 +137,12 @@ def test_a_reservation_deleted_behind_skyplans_back_is_drift_and_repaired(tmp_pa
 @pytest.mark.slow
 def test_a_brought_group_is_packed_by_what_is_free_and_never_deleted(tmp_path, arm, capsys):
     gid = arm.add_reservation("shared-rg", "team-gpus", size=SIZE, count=2)
-    brought = f"""
-fleet "shared" {{
+    brought = """
+fleet "shared" {
   provider       = "azure"
   existing       = true
   reservation_id = "shared-rg/team-gpus"
-}}
+}
 """
     root = tmp_path / "cfg"
     write(root, arm, brought, job("a", "fleet.shared"), job("b", "fleet.shared"))
