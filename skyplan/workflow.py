@@ -200,15 +200,22 @@ def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapp
                         offers: Mapping[str, list]) -> tuple[DesiredGraph, dict[str, Provider]]:
     """The graph the solver sees: fleets that are cloud reservations (brought, or
     provisioned and in state) with what they hold free now (see
-    ``drift.reservations``), and the providers, with those it needed built."""
+    ``drift.reservations``), Kubernetes fleets without declared capacity with
+    each node's free room (``inventory.live_node_fleets``), and the providers,
+    with those it needed built."""
     from skyplan.drift.reservations import live_fleets, reservation_of_record
 
+    from skyplan.inventory import is_live_node_fleet, live_node_fleets
+
     providers = dict(providers)
+    nodes = sorted({f.provider for f in graph.fleets.values() if is_live_node_fleet(f, graph.providers)})
     keys = sorted({f.provider for a, f in graph.fleets.items() if f.provider and (
         (f.existing and f.reservation_id) or (f.reservation and reservation_of_record(snapshot, a)))})
-    missing = [k for k in keys if k not in providers and k in graph.providers]
+    missing = [k for k in keys + nodes if k not in providers and k in graph.providers]
     if missing:
         providers.update(build_providers(graph, only=missing))
+    if nodes:
+        graph = replace(graph, fleets=live_node_fleets(graph, snapshot, providers))
     if not keys:
         return graph, providers
     return replace(graph, fleets=live_fleets(graph.fleets, snapshot, providers, offers)), providers

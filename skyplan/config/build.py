@@ -269,26 +269,29 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
             cpus_per_node=_num(c.get("cpus_per_node"), "capacity.cpus_per_node", report),
             memory_per_node=_num(c.get("memory_per_node"), "capacity.memory_per_node", report)))
     existing = bool(_known(d.get("existing", False), "existing", report))
-    if existing and not caps and d.get("reservation_id") is None:
+    provider_key = str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None
+    kind = (provider_key or "").split(".")[0]
+    if existing and not caps and d.get("reservation_id") is None and kind != "kubernetes":
         report("An existing fleet needs at least one capacity block", "existing",
-               "describe what it has: capacity { accelerator = \"A100\", per_node = 8, nodes = 4 }")
+               "describe what it has: capacity { accelerator = \"A100\", per_node = 8, nodes = 4 } "
+               "(a kubernetes fleet without one is the cluster's nodes, read live)")
     if not existing and not d.get("nodes") and not caps:
         report("A provisioned fleet needs nodes = N (or existing = true with capacity blocks)", "nodes")
-    provider_key = str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None
     reservation = _known(d.get("reservation"), "reservation", report)
     reservation_id = _known(d.get("reservation_id"), "reservation_id", report)
-    kind = (provider_key or "").split(".")[0]
     native = RESERVATION_KINDS.get(kind)  # the cloud's own reservation mechanism
     if reservation not in (None, "none") and reservation != native:
-        what = {"odcr": "an EC2 capacity reservation", "specific": "a Compute Engine specific reservation"}
+        what = {"odcr": "an EC2 capacity reservation", "specific": "a Compute Engine specific reservation",
+                "capacity_reservation": "an Azure capacity reservation"}
         report(f"reservation = \"{reservation}\" is {what.get(reservation, reservation)}; this fleet's provider is "
                f"{provider_key or 'not set'}", "reservation",
                f'use reservation = "{native}" on this provider' if native else
-               'reservations are made on aws (odcr) and gcp (specific) fleets; drop reservation')
+               'reservations are made on aws (odcr), gcp (specific) and azure (capacity_reservation) fleets; '
+               'drop reservation')
         reservation = None
     if reservation_id is not None and native is None:
         report(f"reservation_id names a cloud reservation; this fleet's provider is {provider_key or 'not set'}",
-               "reservation_id", "bring one on an aws or gcp fleet, or describe the fleet with capacity blocks")
+               "reservation_id", "bring one on an aws, gcp or azure fleet, or describe the fleet with capacity blocks")
     if reservation == "none":
         reservation = None
     elif reservation is None and not existing and native:
@@ -318,7 +321,7 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
 
 
 PROVIDER_FIELDS = ("alias", "regions", "quota")
-RESERVATION_KINDS = {"aws": "odcr", "gcp": "specific"}  # provider kind -> what holds a provisioned fleet
+RESERVATION_KINDS = {"aws": "odcr", "gcp": "specific", "azure": "capacity_reservation"}  # provider kind -> what holds a provisioned fleet
 
 
 def provider(kind: str, d: dict, report: Report, source) -> ProviderConfig:

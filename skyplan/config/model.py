@@ -205,6 +205,7 @@ class FleetCapacity:
     nodes: int
     cpus_per_node: float | None = None
     memory_per_node: float | None = None
+    name: str | None = None  # the one node an entry read from a live cluster stands for
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ class Rows:
             entries = fleet.capacity if fleet.existing else provisioned_capacity(fleet)
             for k, cap in enumerate(entries):
                 dims: dict[str, Row] = {}
-                what = f"fleet {address}" + (f" entry {k + 1}" if len(entries) > 1 else "")
+                what = f"fleet {address}" + (f" node {cap.name}" if cap.name else
+                                             f" entry {k + 1}" if len(entries) > 1 else "")
                 if is_reserved_instances(fleet):
                     # a cloud reservation holds whole instances: each workload node takes one
                     itype = f" {fleet.instance_type}" if fleet.instance_type else ""
@@ -279,10 +280,11 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
                 usage = fleet_usage(entry, item.resources, item.nodes)
                 where = [] if usage is None else [(-1, usage)]
             cap = entry[1]
+            node_type = cap.name or itype  # a live cluster node: the group goes onto that node
             counts = [a.count for a in item.resources.accelerators if a.name == cap.accelerator]
             acc = f"{cap.accelerator}:{min(counts)}" if counts else None  # what each workload node asks for
             for node, usage in where:
-                opt = Option(fleet.provider or "-", kind, region, zone, itype, "reserved",
+                opt = Option(fleet.provider or "-", kind, region, zone, node_type, "reserved",
                              0.0, item.nodes, 0.0, 0.0, fleet=address, fleet_entry=entry[0], accelerators=acc,
                              vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0,
                              reservation=fleet.reservation_id if fleet.existing else None, fleet_node=node)

@@ -91,6 +91,10 @@ def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | N
         if not caps and fleet.existing and fleet.reservation_id:  # what it holds is read from the cloud
             return (f"{a}: what reservation {fleet.reservation_id} of {spec.fleet} holds is read at refresh, "
                     "and this plan did not refresh"), None
+        cfg = problem.providers.get(fleet.provider or "")
+        if not caps and fleet.existing and cfg is not None and cfg.kind == "kubernetes":  # read from its nodes
+            return (f"{a}: {spec.fleet} is its cluster's nodes, read at refresh: none has room left for it "
+                    "(a plan without refresh reads none)"), None
         return (f"{a} needs {need} per node, which does not fit on {spec.fleet} ({have or 'no capacity declared'})",
                 (a, _resources_path(item.resources)))
     keys = []

@@ -49,3 +49,23 @@ def test_a_brought_reservation_needs_no_capacity_block(tmp_path):
         '  reservation_id = "cr-0123456789abcdef0"\n}\n')
     f = config.load(tmp_path).fleets["fleet.shared"]
     assert f.existing and f.reservation_id == "cr-0123456789abcdef0" and f.capacity == ()
+
+
+def test_a_provisioned_azure_fleet_is_a_capacity_reservation_and_odcr_is_refused_there(tmp_path):
+    head = 'provider "azure" {\n  subscription_id = "s"\n}\n'
+    (tmp_path / "main.sky.hcl").write_text(head + _fleet(provider='"azure"', nodes=2))
+    assert config.load(tmp_path).fleets["fleet.pool"].reservation == "capacity_reservation"
+    (tmp_path / "main.sky.hcl").write_text(head + _fleet(provider='"azure"', nodes=2, reservation='"odcr"'))
+    errors = [d for d in config.validate(tmp_path) if d.severity == "error"]
+    assert any("is an EC2 capacity reservation" in d.summary and 'reservation = "capacity_reservation"' in
+               (d.hint or "") for d in errors), [(d.summary, d.hint) for d in errors]
+
+
+def test_an_existing_kubernetes_fleet_without_capacity_is_its_live_nodes_but_aws_needs_one(tmp_path):
+    (tmp_path / "main.sky.hcl").write_text(
+        'provider "kubernetes" {}\nfleet "cluster" {\n  provider = "kubernetes"\n  existing = true\n}\n')
+    f = config.load(tmp_path).fleets["fleet.cluster"]
+    assert f.existing and f.capacity == ()
+    (tmp_path / "main.sky.hcl").write_text('provider "aws" {}\nfleet "p" {\n  provider = "aws"\n  existing = true\n}\n')
+    errors = [d for d in config.validate(tmp_path) if d.severity == "error"]
+    assert any("needs at least one capacity block" in d.summary for d in errors)

@@ -94,6 +94,8 @@ def to_instance(vm: Mapping[str, Any], *, provider: str, view: Mapping[str, Any]
         "power_state": power,
         "nic_ids": [n.get("id") for n in (props.get("networkProfile") or {}).get("networkInterfaces") or ()],
         "os_disk": (((props.get("storageProfile") or {}).get("osDisk") or {}).get("managedDisk") or {}).get("id"),
+        "capacity_reservation_id": ((props.get("capacityReservation") or {}).get("capacityReservationGroup")
+                                    or {}).get("id"),
     }
     if state == "preempted":
         attributes["state_reason"] = "spot VM evicted by Azure (deallocated)"

@@ -137,6 +137,8 @@ def vm_body(req: LaunchRequest, rank: int, *, nic_id: str, settings: Mapping[str
                                                                               "deleteOption": "Delete"}}]},
         "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
     }
+    if req.reservation_id:  # into the fleet's capacity reservation group
+        props["capacityReservation"] = {"capacityReservationGroup": {"id": req.reservation_id}}
     if p.pricing == "spot":
         props["priority"] = "Spot"
         props["evictionPolicy"] = "Deallocate" if req.kind == "service" else "Delete"

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from skyplan.config.model import ProviderConfig
 from skyplan.errors import ProviderError
 from skyplan.providers.azure import errors as azerr
-from skyplan.providers.azure import netops
+from skyplan.providers.azure import netops, reservations
 from skyplan.providers.azure.instances import exit_code_of, job_finished, power_state, resource_group_of, to_instance
 from skyplan.providers.azure.launch import TAG_LINEAGE, cloud_tag, nic_body, tags, vm_body, vm_name
 from skyplan.providers.azure.listing import pages
@@ -144,7 +144,11 @@ class AzureProvider:
         deleted before the error (CapacityError/QuotaError/TransientError/AuthError/
         ProviderError) is raised; if that cleanup fails too, what is left carries the
         address and lineage tags, so the next refresh finds it. Network pieces stay (they
-        are recorded in state by apply)."""
+        are recorded in state by apply). A fleet (``req.reserve``) is a capacity
+        reservation instead (``reservations.create``); nodes with ``req.reservation_id``
+        are associated with that capacity reservation group."""
+        if req.reserve:
+            return reservations.create(self, req)
         p = req.placement
         subnet = None
         for piece in self.network_pieces(p.region):
@@ -186,7 +190,8 @@ class AzureProvider:
 
     # -- list / read ----------------------------------------------------------------------------
     def list_managed(self, lineage: str) -> list[Instance]:
-        """Every VM tagged with ``lineage``: one paginated VM list per resource group,
+        """Every VM and capacity reservation group tagged with ``lineage``: one paginated
+        VM list per resource group and one of the subscription's reservation groups,
         filtered by tag here (ARM filters VM lists by scale set only, and gives instance
         views only with such a filter), plus, when any VM matched, one paginated
         ``listAll?statusOnly=true`` for the subscription's power states, and one
@@ -213,8 +218,9 @@ class AzureProvider:
         groups = self.resource_groups()
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(groups)))) as pool:  # groups concurrently
             found = [vm for part in pool.map(in_group, groups) for vm in part]
+        held = reservations.list_managed(self, lineage)
         if not found:
-            return []
+            return held
         with self._guard("power states"):
             views = {str(v.get("id", "")).lower(): (v.get("properties") or {}).get("instanceView")
                      for v in pages(compute, f"{base}/providers/Microsoft.Compute/virtualMachines",
@@ -224,7 +230,14 @@ class AzureProvider:
             view = views.get(str(vm.get("id", "")).lower())
             code = self._exit_code(vm) if job_finished(vm, power_state(view)) else None
             out.append(to_instance(vm, provider=self.name, view=view, exit_code=code))
-        return out
+        return out + held
+
+    def describe_reservation(self, reservation_id: str):
+        """A capacity reservation group (its ARM id or ``RESOURCE_GROUP/GROUP``) in any
+        state, with its live counts; None when Azure has no such group.
+
+        Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
+        return reservations.describe(self, reservation_id)
 
     def _serial_log(self, rg: str, name: str) -> str | None:
         compute, _, _ = self.clients()
@@ -288,6 +301,10 @@ class AzureProvider:
         Failure contract: each change is one long-running operation; if one fails the VM is
         in whatever state Azure reports next."""
         unknown = set(changes) - {"tags", "state"} - BOOKKEEPING
+        if reservations.is_reservation(inst):
+            unknown = set(changes) - BOOKKEEPING
+            if not unknown:
+                return inst
         if unknown:
             raise ProviderError(f"{self.name}: cannot change {', '.join(sorted(unknown))} of {inst.id} in place",
                                 provider=self.name, hint="the plan should replace the resource instead")
@@ -310,16 +327,19 @@ class AzureProvider:
         return self.read(inst.id)
 
     def delete(self, insts: Sequence[Instance]) -> None:
-        """Delete each VM, then its NICs, OS disk and any public IP on those NICs, and wait.
-        Anything already gone is skipped.
+        """Delete each VM, then its NICs, OS disk and any public IP on those NICs, and wait;
+        then each capacity reservation group (a fleet's: its reservation first). Anything
+        already gone is skipped.
 
         Failure contract: on error some pieces may remain; the VM and NIC carry their tags,
         so a retry or the next refresh sees them."""
-        if not insts:
-            return
-        work = [(resource_group_of(i.id), i.id.rsplit("/", 1)[1], i.attributes) for i in insts]
-        with ThreadPoolExecutor(max_workers=min(8, len(work))) as pool:
-            list(pool.map(lambda w: self._delete_vm(*w), work))
+        work = [(resource_group_of(i.id), i.id.rsplit("/", 1)[1], i.attributes) for i in insts
+                if not reservations.is_reservation(i)]
+        if work:
+            with ThreadPoolExecutor(max_workers=min(8, len(work))) as pool:
+                list(pool.map(lambda w: self._delete_vm(*w), work))
+        for inst in [i for i in insts if reservations.is_reservation(i)]:
+            reservations.delete_instance(self, inst)
 
     def _delete_vm(self, rg: str, name: str, recorded: Mapping[str, Any]) -> None:
         from azure.core.exceptions import ResourceNotFoundError

@@ -109,10 +109,22 @@ def container(req: LaunchRequest, name: str, default_image: str) -> dict:
     return out
 
 
-def node_affinity(choices: Mapping[str, list[str]]) -> dict | None:
-    """Require a node whose label ``key`` has one of the values (any key will do)."""
-    terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": sorted(set(v))}]}
-             for k, v in sorted(choices.items()) if v]
+def pinned_node(req: LaunchRequest) -> str | None:
+    """The node a group placed on a live-node fleet was packed onto (its placement's
+    instance type names it); None for any other placement."""
+    p = req.placement
+    return p.instance_type if p.fleet and p.instance_type and not p.instance_type.startswith("fleet:") else None
+
+
+def node_affinity(choices: Mapping[str, list[str]], node: str | None = None) -> dict | None:
+    """Require a node whose label ``key`` has one of the values (any key will do), and
+    when ``node`` is given, that very node (``matchFields`` on ``metadata.name``), so
+    the scheduler puts the pods where the plan packed them."""
+    terms: list[dict] = [{"matchExpressions": [{"key": k, "operator": "In", "values": sorted(set(v))}]}
+                         for k, v in sorted(choices.items()) if v]
+    if node:
+        pin = [{"key": "metadata.name", "operator": "In", "values": [node]}]
+        terms = [{**t, "matchFields": pin} for t in terms] or [{"matchFields": pin}]
     if not terms:
         return None
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
@@ -128,7 +140,7 @@ def workload_objects(req: LaunchRequest, *, default_image: str = DEFAULT_IMAGE,
     ann, nodes = annotations(req), req.placement.nodes
     meta = {"name": name, "labels": lab, "annotations": ann}
     pod_spec: dict[str, Any] = {"containers": [container(req, name, default_image)]}
-    affinity = node_affinity(accelerator_labels or {})
+    affinity = node_affinity(accelerator_labels or {}, pinned_node(req))
     if affinity:
         pod_spec["affinity"] = affinity
     out: list[tuple[str, dict]] = []

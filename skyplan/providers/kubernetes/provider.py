@@ -133,6 +133,16 @@ class KubernetesProvider:
                                   allocatable=(node.get("status") or {}).get("allocatable") or {}))
         return infos
 
+    def pods_on_nodes(self) -> list[dict]:
+        """Every pending or running pod bound to a node, in every namespace (one list).
+
+        Failure contract: as ``inventory``; reads only."""
+        core, _, _ = self._apis()
+        with self._guard("listing pods"):
+            pods = self._call(core.list_pod_for_all_namespaces).get("items", [])
+        return [p for p in pods if (p.get("spec") or {}).get("nodeName")
+                and (p.get("status") or {}).get("phase") in ("Pending", "Running")]
+
     def offers(self) -> Iterable[Offer]:
         """One offer per schedulable, Ready node, read live from the cluster.
 

@@ -70,7 +70,8 @@ def test_list_managed_is_one_list_per_resource_group(arm):
     assert all(i.state == "running" for i in found)
     assert arm.count("GET", r"/resourceGroups/[^/]+/providers/Microsoft.Compute/virtualMachines$") == 2
     assert arm.count("GET", r"^/subscriptions/[^/]+/providers/Microsoft.Compute/virtualMachines$") == 1
-    assert len(arm.calls) == 3  # nothing per VM
+    assert arm.count("GET", r"^/subscriptions/[^/]+/providers/Microsoft.Compute/capacityReservationGroups$") == 1
+    assert len(arm.calls) == 4  # nothing per VM
 
 
 def test_list_follows_pages(arm):
