@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from skyplan.addrs import Address
 from skyplan.planner import attrs as A
+from skyplan.planner.held import held_lines
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.render_cost import comparison_lines, fleet_lines, spread_lines
 
@@ -343,10 +344,16 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
         w.add()
         w.add("Either nothing has been created yet, or what was created is already gone.")
         return w.lines
+    held = held_lines(plan.changes)
     if not acting and not outputs:
-        w.add("No changes. Your infrastructure matches the configuration.")
+        w.add("No changes. Your infrastructure matches the configuration." if not held else
+              "No changes that can be made now.")
         w.add()
-        w.add(f"skyplan has compared your configuration with state and found no differences. {cost_line(plan)}")
+        if held:
+            w.extend(f"Held: {line}" for line in held)
+            w.add()
+        w.add(f"skyplan has compared your configuration with state and found no differences. {cost_line(plan)}"
+              if not held else cost_line(plan))
         for line in price_notes(plan.catalog):
             w.add(line)
         return w.lines
@@ -399,6 +406,9 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
     if fleets:
         w.add("Fleets:")
         w.extend(fleets)
+        w.add()
+    if held:
+        w.extend(f"Held: {line}" for line in held)
         w.add()
     w.add(summary_line(plan), "#")
     if plan.options.get("targets"):

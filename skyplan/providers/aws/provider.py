@@ -435,8 +435,29 @@ class AwsProvider:
             time.sleep(self.poll_interval)
 
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
-        """The node's console output (EC2 keeps the latest 64 KiB; no follow).
-        botocore already decodes the base64 ``Output``."""
+        """The node's console output (EC2 keeps the latest 64 KiB; botocore already
+        decodes the base64 ``Output``). With ``follow``, read again every
+        ``poll_interval`` s, printing what is new, until the instance stops."""
+        if not follow:
+            return self._console_lines(inst)
+        from skyplan.providers.follow import poll_follow
+
+        return poll_follow(lambda: self._console_lines(inst), lambda: self._state_now(inst), self.poll_interval)
+
+    def _console_lines(self, inst: Instance) -> list[str]:
         with self._guard(inst.region):
             out = self.client(inst.region).get_console_output(InstanceId=inst.id).get("Output") or ""
         return out.splitlines()
+
+    def _state_now(self, inst: Instance) -> str | None:
+        """The instance's state now (skyplan's names); None once it is gone."""
+        from skyplan.providers.aws.instances import STATE_MAP
+
+        try:
+            with self._guard(inst.region):
+                raws = flatten([self.client(inst.region).describe_instances(InstanceIds=[inst.id])])
+        except ProviderError as exc:
+            if awserr.error_code(exc.__cause__) in awserr.NOT_FOUND:
+                return None
+            raise
+        return STATE_MAP.get(raws[0]["State"]["Name"]) if raws else None

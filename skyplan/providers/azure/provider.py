@@ -260,8 +260,6 @@ class AzureProvider:
     def read(self, provider_id: str) -> Instance:
         """One VM for ``skyplan import``: ``[azure:]RESOURCE_GROUP/VM_NAME`` or its full ARM id.
         Raises ProviderError if it does not exist."""
-        from azure.core.exceptions import ResourceNotFoundError
-
         for prefix in (f"{self.name}:", "azure:"):
             if provider_id.startswith(prefix):
                 provider_id = provider_id[len(prefix):]
@@ -273,16 +271,24 @@ class AzureProvider:
         if not rg or not name:
             raise ProviderError(f"{self.name}: {provider_id!r} is not RESOURCE_GROUP/VM_NAME or a VM's ARM id",
                                 provider=self.name, hint="e.g. skyplan import workload.x azure:my-rg/my-vm")
+        vm = self._vm(rg, name)
+        if vm is None:
+            raise ProviderError(f"{self.name}: no virtual machine {name!r} in resource group {rg!r}",
+                                provider=self.name, hint="check the name with 'az vm list -g RESOURCE_GROUP'")
+        return to_instance(vm, provider=self.name)
+
+    def _vm(self, rg: str, name: str) -> dict | None:
+        """One VM with its instance view; None when it does not exist."""
+        from azure.core.exceptions import ResourceNotFoundError
+
         compute, _, _ = self.clients()
         try:
             with self._guard(f"resource group {rg}"):
-                vm = _plain(compute.virtual_machines.get(rg, name, expand="instanceView"))
+                return _plain(compute.virtual_machines.get(rg, name, expand="instanceView"))
         except ProviderError as exc:
             if isinstance(exc.__cause__, ResourceNotFoundError):
-                raise ProviderError(f"{self.name}: no virtual machine {name!r} in resource group {rg!r}",
-                                    provider=self.name, hint="check the name with 'az vm list -g RESOURCE_GROUP'") from None
+                return None
             raise
-        return to_instance(vm, provider=self.name)
 
     # -- update / delete ------------------------------------------------------------------------
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
@@ -369,10 +375,23 @@ class AzureProvider:
             gone(lambda: compute.disks.begin_delete(rg, str(disk).rsplit("/", 1)[-1], polling_interval=poll))
 
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
-        """The node's serial console log from boot diagnostics (no follow)."""
+        """The node's serial console log from boot diagnostics. With ``follow``, read
+        again every ``poll_interval`` s, printing what is new, until the VM stops."""
+        if not follow:
+            return self._serial_lines(inst)
+        from skyplan.providers.follow import poll_follow
+
+        return poll_follow(lambda: self._serial_lines(inst), lambda: self._state_now(inst), self.poll)
+
+    def _serial_lines(self, inst: Instance) -> list[str]:
         text = self._serial_log(resource_group_of(inst.id), inst.id.rsplit("/", 1)[1])
         if text is None:
             raise ProviderError(f"{self.name}: logs are not available for {inst.id}: boot diagnostics has no "
                                 "serial log for this VM", provider=self.name,
                                 hint="boot diagnostics may still be starting; try again in a minute")
         return text.splitlines()
+
+    def _state_now(self, inst: Instance) -> str | None:
+        """The VM's state now (skyplan's names); None once it is gone."""
+        vm = self._vm(resource_group_of(inst.id), inst.id.rstrip("/").rsplit("/", 1)[1])
+        return None if vm is None else to_instance(vm, provider=self.name).state

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import ProviderConfig
@@ -250,15 +250,20 @@ class GcpProvider:
         return out
 
     def _console(self, project: str, zone: str, name: str) -> str:
+        return self._serial(project, zone, name, 0)[0]
+
+    def _serial(self, project: str, zone: str, name: str, start: int) -> tuple[str, int]:
+        """(serial port 1 output from byte ``start``, where the next read starts); ("", start)
+        for an instance that is gone."""
         ct = self._types()
         try:
             out = self._call(self.clients.instances.get_serial_port_output, ct.GetSerialPortOutputInstanceRequest(
-                project=project, zone=zone, instance=name, port=1), f"{zone} (serial port of {name})")
+                project=project, zone=zone, instance=name, port=1, start=start), f"{zone} (serial port of {name})")
         except ProviderError as exc:
             if gerr.is_not_found(exc.__cause__):
-                return ""
+                return "", start
             raise
-        return out.contents or ""
+        return out.contents or "", int(out.next_ or start)
 
     def read(self, provider_id: str) -> Instance:
         """Describe one instance for ``skyplan import``: ``gcp:PROJECT/ZONE/NAME``
@@ -375,9 +380,26 @@ class GcpProvider:
 
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
         """The node's serial port 1 output (what the boot and startup script print;
-        Compute Engine keeps the latest 1 MiB; no follow)."""
+        Compute Engine keeps the latest 1 MiB). With ``follow``, new output is read from
+        where the last read ended, every ``poll_interval`` s, until the instance stops."""
         project, zone, name = self._parse_id(inst.id)
-        return self._console(project, zone, name).splitlines()
+        if not follow:
+            return self._console(project, zone, name).splitlines()
+        return self._follow(project, zone, name)
+
+    def _follow(self, project: str, zone: str, name: str) -> Iterator[str]:
+        start, partial = 0, ""
+        while True:
+            raw = self._get(project, zone, name, f"{zone} ({name})")
+            text, start = self._serial(project, zone, name, start)  # after the status: nothing is missed
+            lines = (partial + text).split("\n")
+            partial = lines.pop()
+            yield from lines
+            if raw is None or stopped(raw):
+                if partial:
+                    yield partial
+                return
+            time.sleep(self.poll_interval)
 
 
 def request_id(req: LaunchRequest, name: str, attempt: int = 0) -> str:
