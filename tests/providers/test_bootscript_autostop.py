@@ -55,3 +55,27 @@ def test_the_last_autostop_line_tells_the_timer_from_someone():
     assert not stopped_by_autostop("skyplan: autostop stopped after 2h idle\nskyplan: autostop armed (2h)\n")
     assert not stopped_by_autostop("")
     assert [format_window(s) for s in (7200, 5400, 90, 5, 3600 * 24)] == ["2h", "1h30m", "1m30s", "5s", "24h"]
+
+
+def test_a_service_with_autostop_runs_again_on_every_boot_where_user_data_runs_once(tmp_path):
+    """EC2 and Azure run user data on the first boot only: the script copies itself to
+    cloud-init's per-boot scripts, so a node started again runs its service again."""
+    env = _stubs(tmp_path)
+    (tmp_path / "bin" / "curl").write_text("#!/bin/sh\necho 0\n")
+    (tmp_path / "bin" / "curl").chmod(0o755)
+    (tmp_path / "dev").mkdir()
+    script = user_data(request(kind="service", setup=None, run="echo served >> served.txt", autostop=1), root=str(tmp_path))
+    (tmp_path / "boot.sh").write_text(script)
+    subprocess.run(["bash", str(tmp_path / "boot.sh")], env=env, timeout=30, check=True)
+    copy = tmp_path / "var" / "lib" / "cloud" / "scripts" / "per-boot" / "skyplan-node.sh"
+    assert copy.read_text() == script and copy.stat().st_mode & 0o777 == 0o700
+    subprocess.run(["bash", str(copy)], env=env, timeout=30, check=True)  # the next boot
+    assert (tmp_path / "opt" / "skyplan" / "served.txt").read_text() == "served\nserved\n"
+    deadline = time.monotonic() + 15
+    while not (tmp_path / "powered-off").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert (tmp_path / "powered-off").exists()  # the timer the script started, idle for its 1s window
+    from skyplan.providers.gcp.launch import startup_script
+    from tests.providers.gcp.helpers import request as gcp_request
+
+    assert "per-boot" not in startup_script(gcp_request(kind="service", autostop=60), 0)  # GCE reruns it itself

@@ -97,7 +97,7 @@ def tags(req: LaunchRequest, rank: int, extra: Mapping[str, Any] | None = None) 
 def custom_data(req: LaunchRequest, rank: int, container_image: str | None = None, *, root: str = "") -> str:
     """The boot script of node ``rank`` (providers/bootscript.py)."""
     return boot_script(req, node_env(req, SKYPLAN_NODE_RANK=str(rank)), container_image=container_image,
-                       gpus=bool(req.accelerators), root=root)
+                       gpus=bool(req.accelerators), root=root, once=True)
 
 
 def nic_body(region: str, subnet_id: str, node_tags: Mapping[str, str]) -> dict:
