@@ -151,8 +151,10 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
         p = rec.placement
         hourly, reason = rec.hourly_cost, rec.reason
         if now_rec.reason == "autostop" and state == "stopped (autostop)":
-            # A stopped node's compute is not billed; its disks are, and the catalog has no disk prices.
-            hourly, reason = 0.0, "stopped by autostop: $0/h compute; its disks are still billed (not priced here)"
+            if any(i.attributes.get("compute_billed") for i in live):
+                reason = "stopped by autostop, but still allocated: its provider bills compute until it is deallocated"
+            else:  # a stopped node's compute is not billed; its disks are, and the catalog has no disk prices
+                hourly, reason = 0.0, "stopped by autostop: $0/h compute; its disks are still billed (not priced here)"
         rows.append({
             "address": address, "kind": rec.attributes.get("kind", rec.kind), "state": state,
             "recorded_status": rec.status, "placement": p.infra if p else None,

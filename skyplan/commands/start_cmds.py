@@ -49,7 +49,8 @@ def start_cmd(
     lock: bool = LOCK_OPT,
     lock_timeout: str = typer.Option("0s", "--lock-timeout", help="Wait this long for the state lock (e.g. 30s)."),
 ) -> int:
-    """Start a workload's stopped nodes again (one stopped by autostop or by hand)."""
+    """Start a workload's stopped nodes again: the same nodes, stopped by autostop or by hand
+    (`skyplan apply -replace ADDRESS` makes new ones instead)."""
     from skyplan import workflow
     from skyplan.addrs import Address
     from skyplan.commands.run_view import _context, refreshed_records
@@ -95,4 +96,5 @@ def start_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add start to the app."""
-    app.command("start", help="Start a workload's stopped nodes again (one stopped by autostop or by hand).")(start_cmd)
+    app.command("start", help="Start a workload's stopped nodes again: the same nodes, stopped by autostop or by "
+                              "hand (`skyplan apply -replace ADDRESS` makes new ones instead).")(start_cmd)

@@ -101,15 +101,24 @@ def _autostop_lines(window: int, console: str, root: str) -> list[str]:
 def boot_script(req: LaunchRequest, env: Mapping[str, str], *, container_image: str | None = None,
                 gpus: bool = False, console: str = "/dev/ttyS0", root: str = "",
                 discover: Iterable[str] = (), exports: Iterable[str] = (), before_steps: Iterable[str] = (),
-                passed: Iterable[str] = ()) -> str:
+                passed: Iterable[str] = (), once: bool = False) -> str:
     """The script. ``discover``: lines run before the env file is written (finding
     the node's rank); ``exports``: lines after it that append to it (values known
     only on the node); ``before_steps``: lines run in the work folder before
     ``setup``; ``passed``: env names, beyond ``env``'s, handed to the container;
-    ``gpus``: the container gets the node's GPUs."""
+    ``gpus``: the container gets the node's GPUs. ``once``: the cloud runs the
+    script on the first boot only (cloud-init user data: EC2, Azure); a service
+    with autostop then copies itself to cloud-init's per-boot scripts, so a node
+    started again runs ``setup`` and ``run`` again (cloud-init runs per-boot
+    scripts before the user data, so the first boot runs it once)."""
     env_file = f"{root}/etc/skyplan/env"
     lines = ["#!/bin/bash", "set -uo pipefail",
-             f"mkdir -p {root}/etc/skyplan {root}/var/log/skyplan {root}/opt/skyplan", *discover, f": > {env_file}"]
+             f"mkdir -p {root}/etc/skyplan {root}/var/log/skyplan {root}/opt/skyplan"]
+    if once and req.autostop and req.kind == "service":
+        per_boot = f"{root}/var/lib/cloud/scripts/per-boot"
+        lines += [f'[ "$0" -ef {per_boot}/skyplan-node.sh ] || '
+                  f'{{ mkdir -p {per_boot} && install -m 700 "$0" {per_boot}/skyplan-node.sh; }}']
+    lines += [*discover, f": > {env_file}"]
     for key, value in sorted(env.items()):
         lines.append(f"echo {shlex.quote(f'export {key}={shlex.quote(str(value))}')} >> {env_file}")
     lines += [*exports, f"source {env_file}", f"cd {root}/opt/skyplan", *before_steps, "code=0"]

@@ -103,3 +103,14 @@ def test_idle_service_stops_by_autostop_and_starts_again(applied, capsys):
 def test_start_refuses_an_address_not_in_state(applied, capsys):
     code, _, err = run(capsys, "start", "workload.nope", str(applied))
     assert code == 1 and "workload.nope is not in state" in err
+
+
+def test_apply_replace_brings_a_stopped_node_back_as_a_new_one(applied, capsys):
+    root = applied
+    first = record(root, "workload.dev").instances[0]
+    wait_for(capsys, root, "workload.dev", "stopped (autostop)")
+    code, out, err = run(capsys, "apply", str(root), "-replace", "workload.dev", "--auto-approve")
+    assert code == 0, out + err
+    rec = record(root, "workload.dev")
+    assert rec.status == "running" and rec.reason == "" and rec.instances[0].id != first.id
+    assert status(capsys, root)["workload.dev"]["state"] == "running"

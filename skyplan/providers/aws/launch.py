@@ -76,7 +76,7 @@ def user_data(req: LaunchRequest, container_image: str | None = None, *, root: s
     the instance metadata service; see providers/bootscript.py for the rest)."""
     return boot_script(
         req, node_env(req), container_image=container_image, gpus=bool(req.accelerators), console="/dev/console",
-        root=root, passed=("SKYPLAN_NODE_RANK",),
+        root=root, passed=("SKYPLAN_NODE_RANK",), once=True,
         discover=(f"TOKEN=$(curl -sX PUT {metadata}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
                   f"RANK=$(curl -s -H \"X-aws-ec2-metadata-token: $TOKEN\" {metadata}/latest/meta-data/ami-launch-index)"),
         exports=(f'echo "export SKYPLAN_NODE_RANK=$RANK" >> {root}/etc/skyplan/env',))

@@ -23,7 +23,10 @@ from skyplan.config.model import ProviderConfig
 from skyplan.errors import ProviderError
 from skyplan.providers.azure import errors as azerr
 from skyplan.providers.azure import netops, reservations
-from skyplan.providers.azure.instances import exit_code_of, job_finished, power_state, resource_group_of, to_instance
+from skyplan.providers.azure.instances import (
+    exit_code_of, has_autostop, job_finished, power_state, resource_group_of, to_instance,
+)
+from skyplan.providers.bootscript import stopped_by_autostop
 from skyplan.providers.azure.launch import TAG_LINEAGE, cloud_tag, nic_body, tags, vm_body, vm_name
 from skyplan.providers.azure.listing import pages
 from skyplan.providers.azure.network import NetworkPiece, pieces, resource_group_for
@@ -228,8 +231,10 @@ class AzureProvider:
         out = []
         for vm in found:
             view = views.get(str(vm.get("id", "")).lower())
-            code = self._exit_code(vm) if job_finished(vm, power_state(view)) else None
-            out.append(to_instance(vm, provider=self.name, view=view, exit_code=code))
+            power = power_state(view)
+            code = self._exit_code(vm) if job_finished(vm, power) else None
+            idle = has_autostop(vm) and power in ("stopped", "deallocated") and self._autostopped(vm)
+            out.append(to_instance(vm, provider=self.name, view=view, exit_code=code, autostopped=idle))
         return out + held
 
     def describe_reservation(self, reservation_id: str):
@@ -251,6 +256,13 @@ class AzureProvider:
                 return resp.read().decode("utf-8", "replace")
         except OSError:
             return None
+
+    def _autostopped(self, vm: Mapping[str, Any]) -> bool:
+        """The VM's serial log says its idle timer stopped it (bootscript.stopped_by_autostop)."""
+        try:
+            return stopped_by_autostop(self._serial_log(resource_group_of(str(vm["id"])), str(vm["name"])) or "")
+        except ProviderError:
+            return False
 
     def _exit_code(self, vm: Mapping[str, Any]) -> int | None:
         try:

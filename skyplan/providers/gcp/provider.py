@@ -21,12 +21,13 @@ from skyplan.catalog.offer import Offer
 from skyplan.config.model import ProviderConfig
 from skyplan.errors import CapacityError, ProviderError, TransientError
 from skyplan.providers.base import Instance, LaunchRequest
+from skyplan.providers.bootscript import stopped_by_autostop
 from skyplan.providers.gcp import errors as gerr
 from skyplan.providers.gcp import labels as lab
 from skyplan.providers.gcp import reservations
 from skyplan.providers.gcp.clients import Clients, as_dict, resolve, retry_policy
 from skyplan.providers.gcp.instances import (
-    PREEMPTED_OPERATION, is_job, is_spot, preempted_by, exit_code_of, stopped, to_instance,
+    PREEMPTED_OPERATION, has_autostop, is_job, is_spot, preempted_by, exit_code_of, stopped, to_instance,
 )
 from skyplan.providers.gcp.launch import instance_body, instance_names
 
@@ -208,7 +209,8 @@ class GcpProvider:
         lineage's reservations (one ``reservations.aggregatedList``). Only when
         a spot VM is found stopped, one ``globalOperations.aggregatedList`` for
         preemption operations; a job node found stopped costs one
-        ``getSerialPortOutput`` to read its exit code.
+        ``getSerialPortOutput`` to read its exit code, and so does a stopped node with
+        autostop (whether its idle timer stopped it).
 
         Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
         ct = self._types()
@@ -222,11 +224,13 @@ class GcpProvider:
         out = []
         for r in raws:
             preempted = preempted_by(r, operations)
-            code = None
-            if not preempted and stopped(r) and is_job(r):
-                code = exit_code_of(self._console(self.project, r["zone"].rsplit("/", 1)[-1], r["name"]))
+            code, idle = None, False
+            if not preempted and stopped(r) and (is_job(r) or has_autostop(r)):
+                console = self._console(self.project, r["zone"].rsplit("/", 1)[-1], r["name"])
+                code = exit_code_of(console) if is_job(r) else None
+                idle = not is_job(r) and stopped_by_autostop(console)
             out.append(to_instance(r, provider=self.name, project=self.project, preempted=preempted,
-                                   exit_code=code))
+                                   exit_code=code, autostopped=idle))
         return out + reservations.list_managed(self, lineage)
 
     def _preemptions(self) -> dict[str, list[dict]]:

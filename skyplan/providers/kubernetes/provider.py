@@ -184,8 +184,14 @@ class KubernetesProvider:
         other error the objects created so far are deleted before raising; if
         that cleanup fails they keep the address and lineage labels for refresh.
         An object of the same name that is already ours (a retried create) is
-        adopted, not duplicated.
+        adopted, not duplicated. A request with ``autostop`` is refused before anything
+        is created (ProviderError): a pod has no machine of its own to stop.
         """
+        if req.autostop:
+            raise ProviderError(f"{req.address}: autostop stops an idle machine; a Kubernetes pod has none of its "
+                                f"own to stop", provider=self.name,
+                                hint="place it on a cloud or the local provider (placement { providers = [...] }), "
+                                     "or drop autostop")
         objects = mf.workload_objects(
             req, default_image=str(self.settings.get("image") or mf.DEFAULT_IMAGE),
             accelerator_labels=self.accelerator_labels(req.accelerators),

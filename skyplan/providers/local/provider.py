@@ -242,8 +242,9 @@ class LocalProvider:
         """Apply ``changes`` (attribute -> new value). For a service a change of env, setup,
         run or ports restarts the node's processes with the new values (same id);
         ``tags`` (a None value removes one) are rewritten in the registry entry,
-        the lineage tag becoming the node's lineage. Other attributes (cost
-        limits, durations) have no local effect.
+        the lineage tag becoming the node's lineage; ``state`` "running" starts a
+        stopped node again (same id and spec), "stopped" stops it (a stop file
+        saying ``user``). Other attributes (cost limits, durations) have no local effect.
 
         Failure contract: ProviderError if the node is not registered, or if a job would
         need a restart (a finished or running job is replaced, not restarted); on a

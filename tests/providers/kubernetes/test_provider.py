@@ -269,3 +269,13 @@ def test_exceeded_namespace_quota_is_a_quota_error_not_an_auth_error(k8s, tmp_pa
         kp.create(request())
     assert err.value.scope == "region"
     assert k8s.list("jobs") == []
+
+
+def test_autostop_is_refused_before_anything_is_created(k8s, tmp_path):
+    from skyplan.errors import ProviderError
+
+    prov = provider(k8s, tmp_path)
+    with pytest.raises(ProviderError) as exc:
+        prov.create(request(kind="service", autostop=7200))
+    assert "a Kubernetes pod has none of its own to stop" in str(exc.value)
+    assert k8s.list("deployments") == [] and k8s.list("services") == []
