@@ -302,6 +302,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                                         unpriced=catalog_info.get("unpriced"),
                                         compare_single_cloud=operation in ("plan", "apply"))
         timings["solve"] = time.perf_counter() - t
+        from skyplan.drift.readiness import check_command_probes
+
+        check_command_probes(graph, solution)
 
         t = time.perf_counter()
         kwargs = dict(drift=refresh_result.drift if refresh_result is not None else (),

@@ -226,7 +226,6 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
         env=env, ports=ports, depends_on=depends_on, lifecycle=lifecycle(d.get("lifecycle")),
         sensitive_paths=sensitive_paths, source=source,
         readiness=service.readiness(d.get("readiness"), kind, ports, report),
-        spot=service.spot(d.get("spot"), kind, replicas, prices, report),
         update=service.update(d.get("update"), kind, replicas, report),
     )
 

@@ -172,7 +172,6 @@ class Workload:
     sensitive_paths: tuple[str, ...] = ()  # attribute paths whose value came from sensitive input
     source: SourceRange | None = None
     readiness: Any = None  # config.service.Readiness of a service, or None
-    spot: Any = None  # config.service.SpotBase of a service, or None
     update: Any = None  # config.service.UpdateStrategy of a service, or None
 
     def attributes(self) -> dict:

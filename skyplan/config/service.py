@@ -1,6 +1,5 @@
 """What a ``kind = "service"`` workload says about serving: how a replica is found
-ready (``readiness``), how many replicas stay on on-demand capacity under spot
-ones (``spot``) and how replicas are replaced (``update``).
+ready (``readiness``) and how replicas are replaced (``update``).
 
 Each block becomes a frozen value on ``Workload``; ``service_attributes`` is the
 part of ``Workload.attributes()`` they add (only the blocks written, so a
@@ -61,19 +60,6 @@ class Readiness:
 
 
 @dataclass(frozen=True)
-class SpotBase:
-    """The first ``base_on_demand_replicas`` replicas run on on-demand capacity, the rest
-    on spot; ``fallback_on_demand``: a preempted spot replica comes back on on-demand
-    until spot capacity is there again."""
-
-    base_on_demand_replicas: int = 0
-    fallback_on_demand: bool = False
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
 class UpdateStrategy:
     """``rolling``: a replacement creates up to ``max_surge`` new replicas at a time, waits
     for them to be ready, then removes old ones, never leaving fewer than
@@ -119,21 +105,6 @@ def readiness(d: dict | None, kind: str, ports: tuple, report: Report) -> Readin
     return r
 
 
-def spot(d: dict | None, kind: str, replicas: int, pricing: tuple, report: Report) -> SpotBase | None:
-    if d is None:
-        return None
-    if kind != "service":
-        report("spot applies to a service's replicas", "spot", 'set kind = "service", or drop the spot block')
-    base = int(d.get("base_on_demand_replicas", 0))
-    if base > replicas:
-        report(f"spot.base_on_demand_replicas = {base} is more than the {replicas} replica(s) declared",
-               "spot.base_on_demand_replicas", f"use at most {replicas}, or raise replicas")
-    if "spot" not in pricing or "on_demand" not in pricing:
-        report("a spot block places replicas on both spot and on-demand capacity; pricing must allow both",
-               "spot", 'set pricing = ["spot", "on_demand"]')
-    return SpotBase(base_on_demand_replicas=base, fallback_on_demand=bool(d.get("fallback_on_demand", False)))
-
-
 def update(d: dict | None, kind: str, replicas: int, report: Report) -> UpdateStrategy | None:
     if d is None:
         return None
@@ -153,8 +124,6 @@ def service_attributes(w) -> dict:
     out: dict = {}
     if w.readiness is not None:
         out["readiness"] = w.readiness.to_json()
-    if w.spot is not None:
-        out["spot"] = w.spot.to_json()
     if w.update is not None:
         out["update"] = w.update.to_json()
     return out

@@ -228,3 +228,25 @@ def remember(store, snapshot: Snapshot, prior: Mapping[str, Any]) -> None:
         counts[v["status"]] = counts.get(v["status"], 0) + 1
     detail = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no replica probed"
     store.journal_event(MEMORY_ADDRESS, "probe", "ok", detail=f"readiness: {detail}", after=memory)
+
+
+def check_command_probes(graph, solution) -> None:
+    """Refuse a plan that places a service probed by ``command`` on a provider that
+    cannot run a command on its nodes (DiagnosticsError at the readiness block)."""
+    from skyplan.errors import Diagnostic, DiagnosticsError
+    from skyplan.providers import COMMAND_PROBES
+
+    problems = []
+    for address, w in sorted(graph.workloads.items()):
+        if w.readiness is None or w.readiness.command is None or address not in solution.placements:
+            continue
+        keys = sorted({p.provider for g in solution.placements[address].groups for p in (g.chosen, *g.fallbacks)})
+        cannot = [k for k in keys if k.split(".")[0] not in COMMAND_PROBES]
+        if cannot:
+            problems.append(Diagnostic(
+                f"{address}: readiness.command cannot run on {', '.join(cannot)}, where it may be placed",
+                source=graph.source_of(address, "readiness.command"),
+                hint="probe over HTTP with path = \"/health\" on its first port, or restrict placement.providers "
+                     f"to {', '.join(sorted(COMMAND_PROBES))}"))
+    if problems:
+        raise DiagnosticsError(problems)
