@@ -171,3 +171,16 @@ def _answers(endpoint: str) -> bool:
         return answer(endpoint) == 200
     except OSError:
         return False
+
+
+def test_the_local_service_example_serves_its_endpoints(tmp_path):
+    from tests.examples import copy_example
+
+    folder = copy_example("local-service", tmp_path / "ex")
+    try:
+        ran = run_cli("apply", "-auto-approve", str(folder), cwd=folder)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        row = status(folder)
+        assert len(row["endpoints"]) == 3 and all(answer(e) == 200 for e in row["endpoints"])
+    finally:
+        run_cli("destroy", "-auto-approve", str(folder), cwd=folder)
