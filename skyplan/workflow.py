@@ -112,13 +112,18 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
     return offers, info
 
 
-def refresh(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider]):
-    """Ask the providers what exists (drift.refresh with the folder's .skyplanignore)."""
+def refresh(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider], store=None):
+    """Ask the providers what exists (drift.refresh with the folder's .skyplanignore);
+    the readiness verdicts carry on from, and are journalled into, ``store``."""
     from skyplan import drift
+    from skyplan.drift import readiness
     from skyplan.progress import phase
 
+    memory = readiness.recall(store)
     with phase("refresh", "Refreshing state"):
-        return drift.refresh(snapshot, providers, ignore=drift.IgnoreRules.load(graph.root))
+        result = drift.refresh(snapshot, providers, ignore=drift.IgnoreRules.load(graph.root), memory=memory)
+    readiness.remember(store, result.snapshot, memory)
+    return result
 
 
 def refresh_state(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
@@ -262,7 +267,7 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             # A refresh the caller made is used even when state holds nothing: it may have
             # found nodes of this lineage that state lost (drift --repair adopts them).
             providers = providers or build_providers(graph)
-            refresh_result = given if given is not None else refresh(graph, snapshot, providers)
+            refresh_result = given if given is not None else refresh(graph, snapshot, providers, store)
             refreshed = refresh_result.snapshot
         timings["refresh"] = time.perf_counter() - t
 
@@ -304,6 +309,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                                         unpriced=catalog_info.get("unpriced"),
                                         compare_single_cloud=operation in ("plan", "apply"))
         timings["solve"] = time.perf_counter() - t
+        from skyplan.drift.readiness import check_command_probes
+
+        check_command_probes(graph, solution)
 
         t = time.perf_counter()
         kwargs = dict(drift=refresh_result.drift if refresh_result is not None else (),

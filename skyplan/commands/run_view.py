@@ -129,10 +129,14 @@ def refreshed_records(snapshot, providers) -> tuple[dict, dict[str, str]]:
     return dict(classify(part, listings).snapshot.resources), errors
 
 
-def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
-    """One row per resource in state, with what the providers report now."""
+def status_rows(snapshot, providers, now: float | None = None, memory=None) -> list[dict]:
+    """One row per resource in state, with what the providers report now; a service
+    with a readiness block has its replicas probed (``memory``: ``readiness.recall``)."""
+    from skyplan.drift.readiness import probe_record
+
     now = time.time() if now is None else now
     refreshed, errors = refreshed_records(snapshot, providers)
+    refreshed = {a: probe_record(r, providers, memory, now) for a, r in refreshed.items()}
     rows = []
     for address, rec in sorted(snapshot.resources.items()):
         if rec.kind == "network":
@@ -162,8 +166,30 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
             "nodes": len(live) if live else len(rec.instances), "hourly_cost": round(hourly, 6),
             "uptime_seconds": round(uptime, 1), "cost_so_far": round(rec.hourly_cost * uptime / 3600.0, 6),
             "tainted": rec.tainted, "reason": reason,
+            **({"endpoints": now_rec.endpoints, "replicas": replica_rows(now_rec)}
+               if rec.attributes.get("kind") == "service" and rec.kind == "workload" else {}),
         })
     return rows
+
+
+def replica_rows(rec) -> list[dict]:
+    """Per replica of a service: its group, where it runs, its endpoint and readiness
+    (READY / NOT READY / STARTING with the last probe's answer; RUNNING etc. without a
+    readiness block)."""
+    from skyplan.drift.readiness import spec_of, target
+
+    probed = spec_of(rec) is not None
+    ports = list(rec.attributes.get("ports") or ())
+    out = []
+    for inst in sorted(rec.instances, key=lambda i: (i.group, i.rank)):
+        if inst.rank != 0:
+            continue
+        verdict = inst.attributes.get("readiness") or {}
+        ready = str(verdict.get("status") or "not probed yet") if probed and inst.state == "running" else inst.state
+        out.append({"group": inst.group, "id": inst.id, "zone": inst.zone or inst.region, "pricing": inst.pricing,
+                    "endpoint": target(inst, ports), "readiness": ready.upper(), "last_probe": verdict.get("last"),
+                    "failures": verdict.get("failures", 0)})
+    return out
 
 
 def live_statuses(graph, snapshot) -> tuple[dict[str, str], str]:
@@ -200,14 +226,16 @@ def status_cmd(
     from skyplan import workflow
     from skyplan.commands.table import format_table, terminal_width
 
+    from skyplan.drift import readiness
+
     graph, store = _context(dir, var, var_file)
     try:
         snap = store.snapshot()
+        keys = {g.placement.provider for r in snap.resources.values() for g in r.groups}
+        providers = workflow.build_providers(graph, only=keys) if keys else {}
+        rows = status_rows(snap, providers, memory=readiness.recall(store))  # a view: verdicts are not journalled
     finally:
         store.close()
-    keys = {g.placement.provider for r in snap.resources.values() for g in r.groups}
-    providers = workflow.build_providers(graph, only=keys) if keys else {}
-    rows = status_rows(snap, providers)
     if json_out:
         emit_json({"lineage": snap.lineage, "serial": snap.serial, "resources": rows,
                    "hourly_cost": round(sum(r["hourly_cost"] for r in rows), 6),
@@ -226,6 +254,13 @@ def status_cmd(
     for line in format_table(header, table[1:], right={4, 5, 6, 7}, reasons=3, wrap={0, 2},
                              width=terminal_width(), notes=[f"reason: {r['reason']}" if r["reason"] else "" for r in rows]):
         print(line)
+    for r in rows:
+        if r.get("replicas"):
+            print(f"\n{r['address']}: endpoints {', '.join(r['endpoints']) or '(none ready)'}")
+            for rep in r["replicas"]:
+                last = f"  last probe: {rep['last_probe']}" if rep["last_probe"] else ""
+                print(f"  [{rep['group']}] {rep['readiness']:<10} {rep['endpoint'] or '-':<22} {rep['zone']} "
+                      f"{rep['pricing']}{last}")
     total = sum(r["cost_so_far"] for r in rows)
     print(f"\n{len(rows)} resource(s); ${sum(r['hourly_cost'] for r in rows):.2f}/h now; ${total:.2f} spent so far.")
     return 0

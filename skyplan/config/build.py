@@ -17,6 +17,7 @@ from skyplan.config.model import (
     UNKNOWN, AcceleratorReq, Fleet, FleetCapacity, Lifecycle, PlacementSpec, ProviderConfig, Quantity,
     Quota, Resources, Workload,
 )
+from skyplan.config import service
 from skyplan.config.values import format_number
 
 Report = Callable[..., None]  # report(summary, path, hint="")
@@ -207,13 +208,16 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
     for k, v in (d.get("env") or {}).items():
         env[k] = v if v is UNKNOWN or isinstance(v, str) else (format_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else ("true" if v is True else "false" if v is False else str(v)))
     ports = tuple(int(_known(p, "ports", report)) for p in _list(d.get("ports")))
+    kind = d.get("kind") or "job"
+    replicas = int(d["replicas"]) if d.get("replicas") is not None else 1
+    prices = pricing(d.get("pricing"), "pricing", report, ("on_demand",))
     return Workload(
         address=address,
-        kind=d.get("kind") or "job",
+        kind=kind,
         resources=resources(_known(d.get("resources"), "resources", report), "resources", report),
         num_nodes=int(d.get("num_nodes") or 1),
-        replicas=int(d["replicas"]) if d.get("replicas") is not None else 1,
-        pricing=pricing(d.get("pricing"), "pricing", report, ("on_demand",)),
+        replicas=replicas,
+        pricing=prices,
         duration_hours=_num(d.get("duration_hours"), "duration_hours", report),
         max_hourly_cost=_num(d.get("max_hourly_cost"), "max_hourly_cost", report),
         data_gb=_num(d.get("data_gb"), "data_gb", report) or 0.0,
@@ -221,6 +225,8 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
         image=d.get("image"), setup=d.get("setup"), run=d.get("run"),
         env=env, ports=ports, autostop=autostop(d, report), depends_on=depends_on,
         lifecycle=lifecycle(d.get("lifecycle")), sensitive_paths=sensitive_paths, source=source,
+        readiness=service.readiness(d.get("readiness"), kind, ports, report),
+        update=service.update(d.get("update"), kind, replicas, report),
     )
 
 

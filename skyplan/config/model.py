@@ -172,11 +172,15 @@ class Workload:
     lifecycle: Lifecycle = Lifecycle()
     sensitive_paths: tuple[str, ...] = ()  # attribute paths whose value came from sensitive input
     source: SourceRange | None = None
+    readiness: Any = None  # config.service.Readiness of a service, or None
+    update: Any = None  # config.service.UpdateStrategy of a service, or None
 
     def attributes(self) -> dict:
         """The configuration view of this workload: what the planner diffs and
         what apply hands to the provider. Plain JSON data."""
-        return {
+        from skyplan.config.service import service_attributes
+
+        return {**service_attributes(self), 
             "kind": self.kind,
             "resources": self.resources.to_json(),
             "num_nodes": self.num_nodes,

@@ -20,7 +20,10 @@ Classification, per record:
 - ``missing``: nodes recorded in state are gone (the item's ``before`` lists
   each missing node's group, rank, id, zone and pricing); a job already
   recorded as finished whose nodes were cleaned up is not missing;
-- ``unmanaged``: objects carrying the lineage that state does not hold.
+- ``unmanaged``: objects carrying the lineage that state does not hold;
+- ``unhealthy`` (``unhealthy_items``, after refresh probed readiness): a service
+  replica that failed its readiness probe ``failure_threshold`` times in a row
+  after its initial delay; repair replaces it.
 
 A node state recorded (same provider id, same address tag) found under an empty
 or another lineage is ``changed`` at path ``lineage``, never missing; nodes of
@@ -358,3 +361,28 @@ def classify(snapshot: Snapshot, listings: Mapping[str, Iterable[Instance]],
     refreshed = replace(snapshot, resources=resources)
     return Refreshed(snapshot=refreshed, drift=tuple(drift), unmanaged=tuple(orphans),
                      managed=managed, providers=tuple(sorted(listings)))
+
+
+def unhealthy_items(snapshot: Snapshot, ignore: IgnoreRules | None = None,
+                    zones: Mapping[str, Mapping[str, int]] | None = None) -> list[DriftItem]:
+    """One ``unhealthy`` item per service whose replicas failed readiness past the
+    threshold (``drift.readiness`` put the verdicts on the nodes); ``zones``: address
+    -> "provider/region/zone" -> replicas that turned unhealthy there so far. Pure."""
+    from skyplan.drift.readiness import unhealthy, zone_key
+
+    ignore = ignore or IgnoreRules()
+    items = []
+    for address, rec in sorted(snapshot.resources.items()):
+        bad = unhealthy(rec)
+        if not bad or ignore.ignores_address(address):
+            continue
+        desc = "; ".join(f"group {i.group}: {i.attributes['readiness'].get('failures')} failed probes, "
+                         f"last {i.attributes['readiness'].get('last')}" for i in bad)
+        items.append(DriftItem(
+            address=address, category="unhealthy", provider=bad[0].provider, provider_ids=tuple(i.id for i in bad),
+            before={"nodes": [node_view(i) for i in bad]},
+            after={"readiness": {i.id: dict(i.attributes["readiness"]) for i in bad},
+                   "zone_failures": {zone_key(i): int(((zones or {}).get(address) or {}).get(zone_key(i), 1))
+                                     for i in bad}},
+            detail=f"{len(bad)} of {len(rec.groups)} replica(s) not ready: {desc}"))
+    return items

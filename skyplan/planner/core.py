@@ -314,7 +314,10 @@ def _decide(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec:
     sens = _sensitive(res)
     common = dict(address=addr, kind=res.address.kind, after_unknown=after_unknown, after_sensitive=sens,
                   depends_on=tuple(deps), placement=wp, lifecycle=lifecycle, config_hash=resource_hash(res))
-    replace_action = Action.CREATE_THEN_DELETE if res.lifecycle.create_before_destroy else Action.DELETE_THEN_CREATE
+    # a service updated "rolling" replaces its replicas new-first too (apply.rollout)
+    rolls = getattr(res, "kind", "") == "service" and getattr(res, "update", None) is not None and res.update.rolling
+    replace_action = Action.CREATE_THEN_DELETE if res.lifecycle.create_before_destroy or rolls \
+        else Action.DELETE_THEN_CREATE
     adopting = rec is None and bool(stray)
     if rec is None and stray:
         rec = _synthesise(addr, stray)

@@ -145,6 +145,12 @@ class SupportsNetworks(Protocol):
 
 
 @runtime_checkable
+class SupportsCommands(Protocol):
+    def run_command(self, inst: Instance, command: str, timeout: float) -> tuple[int, str]:
+        """Run ``command`` on the node (a readiness probe): (exit code, last line of output)."""
+
+
+@runtime_checkable
 class SupportsLogs(Protocol):
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
         """Lines of the node's output."""

@@ -170,6 +170,25 @@ def service_body(meta: Mapping[str, Any], name: str, ports) -> dict:
                      "ports": [{"name": f"p-{int(p)}", "port": int(p), "targetPort": int(p)} for p in ports]}}
 
 
+def stable_name(address: str, lineage: str) -> str:
+    """The one Service name of a service workload, across its replica groups."""
+    digest = hashlib.sha1(f"{lineage}\0{address}".encode()).hexdigest()[:8]
+    slug = re.sub(r"[^a-z0-9]+", "-", address.lower().removeprefix("workload.")).strip("-")[:30].strip("-")
+    return f"sp-{slug}-{digest}" if slug else f"sp-{digest}"
+
+
+def stable_service(req: LaunchRequest, extra_labels: Mapping[str, str] | None = None) -> dict:
+    """The Service that gives every replica group of a service one stable name: it selects
+    the pods of the address and lineage, whichever group they belong to."""
+    selector = {LABEL_ADDRESS: label_value(req.address), LABEL_LINEAGE: label_value(req.lineage)}
+    meta = {"name": stable_name(req.address, req.lineage),
+            "labels": {**{str(k): str(v) for k, v in (extra_labels or {}).items()}, **selector},
+            "annotations": {ANN_ADDRESS: req.address, ANN_LINEAGE: req.lineage, ANN_KIND: "service"}}
+    body = service_body(meta, meta["name"], req.ports)
+    body["spec"]["selector"] = selector
+    return body
+
+
 def tag_patch(tags: Mapping[str, Any]) -> dict:
     """Metadata patch for tags: skyplan's own tags become its labels and annotations
     (so an imported object is found by lineage); others are ``tags.skyplan.dev/`` annotations."""

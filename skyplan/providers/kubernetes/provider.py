@@ -207,6 +207,9 @@ class KubernetesProvider:
         except BaseException:
             self._delete_objects(made, wait=False, quiet=True)
             raise
+        if req.kind == "service" and req.ports:
+            # one stable name for all replica groups; shared, so kept out of this group's cleanup
+            self._create_one("services", mf.stable_service(req, self.settings.get("labels")))
         insts = to_instances(obj, workload_plural, provider=self.name, region=self.region)
         return [replace(i, state=pod_state(pods, i.rank, req.kind)) for i in insts]
 
@@ -355,6 +358,21 @@ class KubernetesProvider:
                 if (plural, f"{ns}/{name}") not in seen:
                     seen.append((plural, f"{ns}/{name}"))
         self._delete_objects(seen, wait=True)
+        self._delete_unused_stable_services(insts)
+
+    def _delete_unused_stable_services(self, insts: Sequence[Instance]) -> None:
+        """Delete the stable Service of each service address none of whose Deployments is left."""
+        _, _, apps = self._apis()
+        for address, lineage in sorted({(i.address, i.lineage) for i in insts
+                                        if i.attributes.get("kind") == "deployment" and i.address}):
+            selector = f"{mf.LABEL_ADDRESS}={mf.label_value(address)},{mf.LABEL_LINEAGE}={mf.label_value(lineage)}"
+            with self._guard("listing deployments"):
+                left = [d for d in self._call(apps.list_namespaced_deployment, self.namespace,
+                                              label_selector=selector).get("items", [])
+                        if not d["metadata"].get("deletionTimestamp")]
+            if not left:
+                self._delete_objects([("services", f"{self.namespace}/{mf.stable_name(address, lineage)}")],
+                                     wait=True)
 
     def _delete_objects(self, objects: Sequence[tuple[str, str]], *, wait: bool, quiet: bool = False) -> None:
         from kubernetes.client.exceptions import ApiException
