@@ -40,6 +40,7 @@ from skyplan.apply.jobs import JOB_GRACE, JOB_WAIT_LIMIT, JobFailed, JobSteps, j
 from skyplan.apply.networks import NetworkSteps
 from skyplan.apply.progress import Reporter
 from skyplan.apply.rollout import NeverReady, ServiceSteps, rolling
+from skyplan.config.service import SKYPLAN_ONLY
 from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
 from skyplan.errors import ApplyError, AuthError, LockLostError, ProviderError
@@ -434,7 +435,8 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
         if change.reason == "adopt_unmanaged":
             fields = []  # adopted nodes run as they are; only state learns of them
         changes = {f: after.get(f) for f in fields}
-        node_changes = {k: v for k, v in changes.items() if k != "replicas"}
+        # a readiness or update block is read by skyplan alone: no node changes for it
+        node_changes = {k: v for k, v in changes.items() if k != "replicas" and k not in SKYPLAN_ONLY}
         wp = change.placement
         want = len(wp.groups) if wp is not None and wp.groups else len(prior.groups)
         groups: list[GroupRecord] = []

@@ -32,7 +32,7 @@ from skyplan.config.service import UpdateStrategy
 from skyplan.drift.readiness import READY, is_unhealthy, probe_record, spec_of
 from skyplan.errors import ApplyError
 from skyplan.planner.model import Action, Change
-from skyplan.state.model import RUNNING, GroupRecord, ResourceRecord
+from skyplan.state.model import RUNNING, GroupRecord, ResourceRecord, Snapshot
 
 READY_SLACK = 5.0  # seconds past a replica's readiness deadline before apply gives up on it
 
@@ -74,6 +74,7 @@ class ServiceSteps:
             heads = [i for i in probe_rec.instances if i.rank == 0]
             verdicts = [i.attributes.get("readiness") or {} for i in heads]
             if all(v.get("status") == READY for v in verdicts):
+                self._remember(probe_rec)
                 return list(probe_rec.groups)
             bad = [i for i in heads if is_unhealthy(i.attributes.get("readiness"), spec)]
             if bad or time.time() > deadline or (self.cancel is not None and self.cancel.is_set()):
@@ -83,10 +84,20 @@ class ServiceSteps:
                                  hint=f"see the replica's output with: skyplan logs {change.address}; "
                                       "fix the service or its readiness block and apply again")
                 err.groups = list(probe_rec.groups)
+                self._remember(probe_rec)
                 raise err
             self.reporter.note(key, f"waiting for {sum(v.get('status') != READY for v in verdicts)} replica(s) "
                                     "to be ready")
             time.sleep(min(spec.period, max(0.05, deadline - time.time())))
+
+    def _remember(self, rec: ResourceRecord) -> None:
+        """Journal the verdicts, so the next refresh goes on from them (a refresh reads
+        nodes afresh from the providers)."""
+        from skyplan.drift import readiness
+
+        with self._state_lock:
+            readiness.remember(self.store, Snapshot(lineage="", serial=0, resources={rec.address: rec}),
+                               readiness.recall(self.store), whole=False)
 
     def roll(self, change: Change, key: str, strategy: UpdateStrategy) -> str:
         """Replace the service's replicas batch by batch (see the module docstring)."""

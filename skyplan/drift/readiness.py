@@ -107,7 +107,7 @@ def judge(prior: Mapping[str, Any] | None, ok: bool, detail: str, since: float, 
     prior = prior or {}
     if ok:
         status, failures = READY, 0
-    elif now - since < spec.initial_delay and prior.get("status") != READY:
+    elif now - since < spec.initial_delay and prior.get("status") in (None, STARTING):  # never answered yet
         status, failures = STARTING, 0
     else:
         status, failures = NOT_READY, int(prior.get("failures") or 0) + 1
@@ -199,9 +199,10 @@ def zone_key(inst: Instance) -> str:
     return f"{inst.provider}/{inst.region}/{inst.zone or ''}"
 
 
-def updated_memory(snapshot: Snapshot, prior: Mapping[str, Any]) -> dict[str, Any]:
+def updated_memory(snapshot: Snapshot, prior: Mapping[str, Any], whole: bool = True) -> dict[str, Any]:
     """``prior`` with the verdicts of ``snapshot``, and each replica that turned
-    unhealthy since counted against its zone (pure)."""
+    unhealthy since counted against its zone (pure). ``whole``: ``snapshot`` is all
+    of state, so nodes and addresses it does not hold are forgotten."""
     nodes = dict(prior.get("nodes") or {})
     zones = {a: dict(z) for a, z in (prior.get("zones") or {}).items()}
     for address, rec in snapshot.resources.items():
@@ -211,16 +212,19 @@ def updated_memory(snapshot: Snapshot, prior: Mapping[str, Any]) -> dict[str, An
                 per = zones.setdefault(address, {})
                 per[zone_key(inst)] = int(per.get(zone_key(inst), 0)) + 1
     nodes.update(verdicts(snapshot))
+    if not whole:
+        return {"nodes": nodes, "zones": zones}
     live = {i.id for r in snapshot.resources.values() for i in r.instances}
     nodes = {k: v for k, v in nodes.items() if k in live}  # forget nodes that are gone
     return {"nodes": nodes, "zones": {a: z for a, z in zones.items() if a in snapshot.resources}}
 
 
-def remember(store, snapshot: Snapshot, prior: Mapping[str, Any]) -> None:
-    """Journal the probe memory after ``snapshot`` when it changed (no serial change)."""
+def remember(store, snapshot: Snapshot, prior: Mapping[str, Any], whole: bool = True) -> None:
+    """Journal the probe memory after ``snapshot`` when it changed (no serial change);
+    ``whole=False`` when ``snapshot`` holds only some of state's records."""
     if store is None:
         return
-    memory = updated_memory(snapshot, prior)
+    memory = updated_memory(snapshot, prior, whole)
     if memory == {"nodes": dict(prior.get("nodes") or {}), "zones": dict(prior.get("zones") or {})}:
         return
     counts: dict[str, int] = {}

@@ -41,7 +41,7 @@ workload "api" {
   run      = "exec %(python)s %(server)s"
   readiness {
     path              = "/health"
-    initial_delay     = "0s"
+    initial_delay     = "3s"
     period            = "100ms"
     timeout           = "1s"
     failure_threshold = 2
@@ -184,3 +184,31 @@ def test_the_local_service_example_serves_its_endpoints(tmp_path):
         assert len(row["endpoints"]) == 3 and all(answer(e) == 200 for e in row["endpoints"])
     finally:
         run_cli("destroy", "-auto-approve", str(folder), cwd=folder)
+
+
+def test_a_changed_readiness_block_changes_no_node(folder):
+    assert run_cli("apply", "-auto-approve", str(folder), cwd=folder).returncode == 0
+    ids = sorted(r["id"] for r in status(folder)["replicas"])
+    text = (folder / "main.sky.hcl").read_text().replace("failure_threshold = 2", "failure_threshold = 3")
+    (folder / "main.sky.hcl").write_text(text)
+    ran = run_cli("apply", "-auto-approve", str(folder), cwd=folder)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "0 added, 1 changed, 0 destroyed" in ran.stdout
+    assert sorted(r["id"] for r in status(folder)["replicas"]) == ids
+
+
+def test_verdicts_starting_then_failures_in_a_row():
+    from skyplan.config.service import Readiness
+    from skyplan.drift.readiness import NOT_READY, READY, STARTING, is_unhealthy, judge
+
+    spec = Readiness(path="/h", initial_delay=10, period=1, failure_threshold=2)
+    v = judge(None, False, "no answer", since=0, spec=spec, now=5)
+    assert v["status"] == STARTING and not is_unhealthy(v, spec)
+    v = judge(v, False, "HTTP 500", since=0, spec=spec, now=11)
+    assert (v["status"], v["failures"]) == (NOT_READY, 1) and not is_unhealthy(v, spec)
+    v = judge(v, False, "HTTP 500", since=0, spec=spec, now=12)
+    assert is_unhealthy(v, spec)
+    v = judge(v, True, "HTTP 200", since=0, spec=spec, now=13)
+    assert (v["status"], v["failures"]) == (READY, 0)
+    # once it answered, a failure inside the initial delay counts too
+    assert judge(judge(None, True, "HTTP 200", 0, spec, 1), False, "HTTP 500", 0, spec, 2)["status"] == NOT_READY
