@@ -192,6 +192,8 @@ class AwsProvider:
         nodes with ``req.reservation_id`` launch into that reservation, and a full
         or inactive one is a CapacityError for the zone.
         """
+        if req.reserve == "capacity_block":
+            return reservations.buy_block(self, req)
         if req.reserve:
             return reservations.create(self, req)
         p = req.placement
@@ -203,6 +205,10 @@ class AwsProvider:
                                   client_token=f"skyplan-{req.token or uuid.uuid4().hex}", root_device=root)
         if req.reservation_id:
             held = reservations.describe(self, f"{p.region}/{req.reservation_id}")
+            waiting = held and reservations.not_started(held)
+            if waiting:
+                raise ProviderError(f"{req.address}: {waiting}; nothing launched before then",
+                                    provider=self.name, hint="apply again once the block has started")
             if held is not None and held.kind == "capacity-block":  # a block is its own market
                 args["InstanceMarketOptions"] = {"MarketType": "capacity-block"}
         with self._guard(f"{where} ({p.instance_type} x{p.nodes}, {p.pricing})"):
