@@ -111,14 +111,16 @@ class AwsProvider:
                                                           profile_name=self.profile)
             return self._session
 
-    def client(self, region: str, service: str = "ec2"):
-        """The boto3 client of ``service`` in ``region`` (cached; clients are thread-safe)."""
-        key = (service, region)
+    def client(self, region: str, service: str = "ec2", *, attempts: int = 2):
+        """The boto3 client of ``service`` in ``region`` (cached; clients are thread-safe).
+        ``attempts = 1`` for a call that must not be repeated blindly (one without a
+        client token, such as a purchase)."""
+        key = (service, region) if attempts == 2 else (service, region, attempts)
         if key not in self._clients:
             from botocore.config import Config
 
             session = self._get_session()
-            config = Config(retries={"mode": "standard", "total_max_attempts": 2},
+            config = Config(retries={"mode": "standard", "total_max_attempts": attempts},
                             connect_timeout=10, read_timeout=60, max_pool_connections=20)
             with self._guard(region):
                 made = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)

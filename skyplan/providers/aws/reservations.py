@@ -150,8 +150,8 @@ def buy_block(provider, req: LaunchRequest) -> list[Instance]:
                             scope="zone", provider=provider.name)
     offer = min(offers, key=lambda o: (float(o.get("UpfrontFee") or 0), o.get("StartDate")))
     spec = [{"ResourceType": RESERVATION_KIND, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
-    with provider._guard(where):
-        raw = ec2.purchase_capacity_block(CapacityBlockOfferingId=offer["CapacityBlockOfferingId"],
+    with provider._guard(where):  # no client token: never retried blindly, see the token tag above
+        raw = provider.client(p.region, attempts=1).purchase_capacity_block(CapacityBlockOfferingId=offer["CapacityBlockOfferingId"],
                                           InstancePlatform="Linux/UNIX", TagSpecifications=spec)
     raw = raw.get("CapacityReservation") or (raw.get("CapacityReservations") or [{}])[0]
     if "Tags" not in raw:
