@@ -273,6 +273,7 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
             workdir=self.plan.config_dir or None, token=uuid.uuid4().hex,
             reserve=after.get("reservation") if change.kind == "fleet" else None,
             reserve_hours=_number(after.get("duration_hours")) if change.kind == "fleet" else None,
+            reserve_start=after.get("start") if change.kind == "fleet" else None,
             reservation_id=self.reservation_of(placement) if placement.fleet else None,
             autostop=int(parse_duration(after["autostop"])) if after.get("autostop") else None,
         )

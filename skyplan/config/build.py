@@ -286,7 +286,7 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
     reservation = _known(d.get("reservation"), "reservation", report)
     reservation_id = _known(d.get("reservation_id"), "reservation_id", report)
     native = RESERVATION_KINDS.get(kind)  # the cloud's own reservation mechanism
-    if reservation not in (None, "none") and reservation != native:
+    if reservation not in (None, "none") and reservation != native and (kind, reservation) not in ALSO_RESERVED:
         what = {"odcr": "an EC2 capacity reservation", "specific": "a Compute Engine specific reservation",
                 "capacity_reservation": "an Azure capacity reservation"}
         report(f"reservation = \"{reservation}\" is {what.get(reservation, reservation)}; this fleet's provider is "
@@ -305,6 +305,22 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
     if existing and reservation is not None:
         report("reservation applies to a provisioned fleet; an existing one names its reservation_id",
                "reservation", 'drop reservation, or set existing = false to provision one')
+    if reservation == "capacity_block" and not existing and not d.get("duration_hours"):
+        report("A Capacity Block is bought for a fixed time", "reservation",
+               "set duration_hours (whole hours, as EC2 sells blocks) on the fleet")
+    if d.get("start") is not None and reservation != "capacity_block":
+        report("start is the earliest start of a Capacity Block", "start",
+               'set reservation = "capacity_block", or drop start')
+    elif d.get("start") is not None:
+        import datetime as _dt
+
+        try:
+            when = _dt.datetime.fromisoformat(str(_known(d["start"], "start", report)).replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            report(f'start = "{d["start"]}" is not an RFC 3339 time', "start",
+                   'write it with its zone, e.g. start = "2026-12-24T11:30:00Z"')
     if reservation_id is not None and not existing:
         report("reservation_id names a reservation that already exists", "reservation_id",
                "set existing = true to bring it, or drop reservation_id to provision one")
@@ -327,6 +343,7 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
 
 
 PROVIDER_FIELDS = ("alias", "regions", "quota")
+ALSO_RESERVED = {("aws", "capacity_block")}  # (provider kind, reservation) besides the native one
 RESERVATION_KINDS = {"aws": "odcr", "gcp": "specific", "azure": "capacity_reservation"}  # provider kind -> what holds a provisioned fleet
 
 

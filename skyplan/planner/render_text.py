@@ -28,6 +28,18 @@ _HEADER = {
     Action.DELETE: "will be destroyed",
 }
 
+def _block_kept(c: Change) -> str | None:
+    """What deleting a bought Capacity Block does: EC2 cannot cancel one."""
+    if c.kind != "fleet" or not (c.action is Action.DELETE or c.action.is_replace) or c.prior is None:
+        return None
+    ends = [i.attributes.get("end_date") for g in c.prior.groups for i in g.instances
+            if i.attributes.get("reservation") == "capacity_block"]
+    if not ends:
+        return None
+    return ("a Capacity Block cannot be cancelled on EC2: skyplan forgets it, and it stays billed until its end "
+            f"({ends[0] or 'unknown'})")
+
+
 _REASON_TEXT = {
     "delete_because_no_config": "because it is no longer in the configuration",
     "delete_because_not_bought": "because its workloads cost less bought directly (keep = true keeps it)",
@@ -232,6 +244,9 @@ def _resource(w: _Writer, c: Change) -> None:
     moved = f" (moved from {c.previous_address})" if c.previous_address else ""
     moved += f" (imported from {c.import_id})" if c.import_id else ""
     w.add(f"  # {addr}{moved} {header}" + (f" ({reason})" if reason else ""), "#")
+    kept = _block_kept(c)
+    if kept:
+        w.add(f"  # {kept}", "#")
     sym = c.action.symbol
     w.add(f"{sym.rjust(3)} {label} {{", sym)
     before = {k: v for k, v in (c.before or {}).items() if k != "placement"} if c.before is not None else None

@@ -49,6 +49,7 @@ class LaunchRequest:
     # for ``reserve_hours`` (None: until deleted) instead of launching them.
     reserve: str | None = None
     reserve_hours: float | None = None
+    reserve_start: str | None = None  # a Capacity Block's earliest start (ISO 8601; None: now)
     reservation_id: str | None = None  # launch the nodes into this cloud reservation (a fleet's)
     autostop: int | None = None  # seconds idle after which the node stops itself (see bootscript.py)
 

@@ -230,6 +230,13 @@ def is_reserved_instances(fleet: Fleet) -> bool:
     return bool(fleet.reservation or (fleet.existing and fleet.reservation_id))
 
 
+def block_too_short(fleet: Fleet, hours: float) -> bool:
+    """Whether a provisioned Capacity Block is bought for fewer hours than a
+    workload of ``hours`` runs (it could not finish in the block)."""
+    return (not fleet.existing and fleet.reservation == "capacity_block" and bool(fleet.duration_hours)
+            and hours > float(fleet.duration_hours) + 1e-9)
+
+
 def _share(per_node: float, need: float) -> float:
     """What one request of ``need`` takes from nodes of ``per_node``: the part of a
     node it leaves unusable (10 CPUs of a 16-CPU node take all 16, as only one fits)."""
@@ -270,7 +277,7 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
         itype = fleet.instance_type or f"fleet:{fleet_name(address)}"
         if not fleet.existing:
             region, zone, kind = "-", None, "fleet:" + address  # known once the fleet itself is placed
-        if fleet.hours_left is not None and item.hours > fleet.hours_left + 1e-9:
+        if fleet.hours_left is not None and item.hours > fleet.hours_left + 1e-9 or block_too_short(fleet, item.hours):
             continue  # a Capacity Block ends before this workload would
         for entry in rows.fleet_entries.get(address, ()):
             per_node = rows.fleet_nodes.get((address, entry[0]))

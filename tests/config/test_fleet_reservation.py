@@ -31,7 +31,13 @@ def test_a_provisioned_aws_fleet_is_an_odcr_unless_none(tmp_path):
 
 @pytest.mark.parametrize("attrs, message", [
     ({"provider": '"gcp"', "nodes": 2, "reservation": '"odcr"'}, "is an EC2 capacity reservation"),
-    ({"provider": '"aws"', "nodes": 2, "reservation": '"capacity_block"'}, 'Invalid value for "reservation"'),
+    ({"provider": '"aws"', "nodes": 2, "reservation": '"capacity_block"'}, "A Capacity Block is bought for a fixed time"),
+    ({"provider": '"aws"', "nodes": 2, "reservation": '"capacity_block"', "duration_hours": 24, "start": '"soon"'},
+     'start = "soon" is not an RFC 3339 time'),
+    ({"provider": '"aws"', "nodes": 2, "duration_hours": 24, "start": '"2026-12-24T11:30:00Z"'},
+     "start is the earliest start of a Capacity Block"),
+    ({"provider": '"gcp"', "nodes": 2, "reservation": '"capacity_block"', "duration_hours": 24},
+     "this fleet's provider is gcp"),
     ({"provider": '"aws"', "nodes": 2, "reservation_id": '"cr-1"'}, "reservation_id names a reservation"),
     ({"provider": '"aws"', "existing": "true", "reservation": '"odcr"', "reservation_id": '"cr-1"'},
      "reservation applies to a provisioned fleet"),

@@ -111,14 +111,16 @@ class AwsProvider:
                                                           profile_name=self.profile)
             return self._session
 
-    def client(self, region: str, service: str = "ec2"):
-        """The boto3 client of ``service`` in ``region`` (cached; clients are thread-safe)."""
-        key = (service, region)
+    def client(self, region: str, service: str = "ec2", *, attempts: int = 2):
+        """The boto3 client of ``service`` in ``region`` (cached; clients are thread-safe).
+        ``attempts = 1`` for a call that must not be repeated blindly (one without a
+        client token, such as a purchase)."""
+        key = (service, region) if attempts == 2 else (service, region, attempts)
         if key not in self._clients:
             from botocore.config import Config
 
             session = self._get_session()
-            config = Config(retries={"mode": "standard", "total_max_attempts": 2},
+            config = Config(retries={"mode": "standard", "total_max_attempts": attempts},
                             connect_timeout=10, read_timeout=60, max_pool_connections=20)
             with self._guard(region):
                 made = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
@@ -192,6 +194,8 @@ class AwsProvider:
         nodes with ``req.reservation_id`` launch into that reservation, and a full
         or inactive one is a CapacityError for the zone.
         """
+        if req.reserve == "capacity_block":
+            return reservations.buy_block(self, req)
         if req.reserve:
             return reservations.create(self, req)
         p = req.placement
@@ -203,6 +207,10 @@ class AwsProvider:
                                   client_token=f"skyplan-{req.token or uuid.uuid4().hex}", root_device=root)
         if req.reservation_id:
             held = reservations.describe(self, f"{p.region}/{req.reservation_id}")
+            waiting = held and reservations.not_started(held)
+            if waiting:
+                raise ProviderError(f"{req.address}: {waiting}; nothing launched before then",
+                                    provider=self.name, hint="apply again once the block has started")
             if held is not None and held.kind == "capacity-block":  # a block is its own market
                 args["InstanceMarketOptions"] = {"MarketType": "capacity-block"}
         with self._guard(f"{where} ({p.instance_type} x{p.nodes}, {p.pricing})"):
