@@ -65,6 +65,8 @@ def workloads(n: int, seed: int, catalog) -> list[str]:
             lines.append("    accelerators = [" + ", ".join(f'"{a}"' for a in accs) + "]")
             if rng.random() < 0.3:
                 lines.append(f'    cpus = "{_q(min(anchor.vcpus, rng.choice([4, 8, 16, 32])))}+"')
+            if anchor.arch != "x86_64":  # an arm GPU host: x86_64 is the default
+                lines.append('    arch = "any"')
             nodes = rng.choice([1, 1, 1, 2, 2, 4])
             hours = rng.choice([1, 2, 4, 8, 12, 24, 48, 72])
         else:  # CPU job or service

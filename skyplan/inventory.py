@@ -13,9 +13,17 @@ kubeconfig). Offers for a ``kubernetes`` provider then come, in this order:
    settings that fix it.
 
 A live read (a plan with refresh) records the inventory when it changed.
+
+An existing fleet on a Kubernetes provider that declares no capacity is the
+cluster's nodes as they are now (``live_node_fleets``): each node's allocatable
+CPU, memory and GPUs minus what other pods already request there, one
+capacity entry per node, so the solver packs per node and never promises a
+workload room that only exists summed over nodes.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from skyplan.catalog.kubernetes import NodeInfo, offers_from_nodes
 from skyplan.config.model import DesiredGraph, ProviderConfig
@@ -78,3 +86,78 @@ def offline_offers(graph: DesiredGraph, key: str, cfg: ProviderConfig, store) ->
             "`skyplan plan` with refresh once where the cluster is reachable (it records the node inventory "
             "in state)")
     return [], f"{key}: not priced", hint
+
+
+def is_live_node_fleet(fleet, providers_cfg) -> bool:
+    """An existing fleet on a Kubernetes provider that declares no capacity: its
+    nodes are read from the cluster (``live_node_fleets``)."""
+    cfg = providers_cfg.get(fleet.provider or "")
+    return bool(fleet.existing and not fleet.capacity and not fleet.reservation_id and cfg is not None
+                and cfg.kind == "kubernetes")
+
+
+def _requests(pod: dict) -> dict[str, float]:
+    """What one pod takes of its node: the sum of its containers' requests (a GPU
+    count may be given as a limit only, which Kubernetes then also requests)."""
+    from skyplan.catalog.kubernetes import GPU_RESOURCE, quantity
+
+    out = {"cpu": 0.0, "memory": 0.0, GPU_RESOURCE: 0.0}
+    for c in (pod.get("spec") or {}).get("containers") or ():
+        res = c.get("resources") or {}
+        asked = {**(res.get("limits") or {}), **(res.get("requests") or {})} if res.get("limits", {}).get(
+            GPU_RESOURCE) else dict(res.get("requests") or {})
+        for k in out:
+            try:
+                out[k] += quantity(asked.get(k))
+            except ValueError:
+                continue
+    return out
+
+
+def free_capacity(nodes, pods, lineage: str) -> tuple:
+    """One FleetCapacity per node: its allocatable minus what pods of others take
+    there (pods of this state's own workloads are placed again by the plan, so
+    their room stays theirs). Nodes with no CPU or memory left hold nothing."""
+    from skyplan.catalog.kubernetes import GPU_RESOURCE, accelerator_of, quantity
+    from skyplan.config.model import FleetCapacity
+    from skyplan.providers.kubernetes.manifests import LABEL_LINEAGE
+
+    used: dict[str, dict[str, float]] = {}
+    for pod in pods:
+        if lineage and ((pod.get("metadata") or {}).get("labels") or {}).get(LABEL_LINEAGE) == lineage:
+            continue
+        here = used.setdefault(pod["spec"]["nodeName"], {})
+        for k, v in _requests(pod).items():
+            here[k] = here.get(k, 0.0) + v
+    caps = []
+    for node in sorted(nodes, key=lambda n: n.name):
+        try:
+            cpus = quantity(node.allocatable.get("cpu"))
+            mem = quantity(node.allocatable.get("memory")) / 2**30
+            gpus = quantity(node.allocatable.get(GPU_RESOURCE))
+        except ValueError:
+            continue
+        u = used.get(node.name, {})
+        cpus, mem = cpus - u.get("cpu", 0.0), mem - u.get("memory", 0.0) / 2**30
+        gpus = gpus - u.get(GPU_RESOURCE, 0.0)
+        if cpus <= 0 or mem <= 0:
+            continue
+        accel = accelerator_of(node.labels) if gpus > 0 else None
+        caps.append(FleetCapacity(accel, int(gpus) if accel else 0, 1, round(cpus, 3), round(mem, 2), node.name))
+    return tuple(caps)
+
+
+def live_node_fleets(graph, snapshot, providers) -> dict:
+    """``graph.fleets`` with each live-node Kubernetes fleet's capacity read from its
+    cluster now: one entry per node, so the solver packs per node (fleet_packing)
+    instead of on summed capacity.
+
+    Raises ProviderError when the cluster cannot be read."""
+    out = dict(graph.fleets)
+    for address, fleet in sorted(graph.fleets.items()):
+        if not is_live_node_fleet(fleet, graph.providers):
+            continue
+        prov = providers[fleet.provider]
+        caps = free_capacity(prov.inventory(), prov.pods_on_nodes(), snapshot.lineage)
+        out[address] = replace(fleet, capacity=caps, region=fleet.region or getattr(prov, "region", None))
+    return out

@@ -112,13 +112,18 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
     return offers, info
 
 
-def refresh(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider]):
-    """Ask the providers what exists (drift.refresh with the folder's .skyplanignore)."""
+def refresh(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider], store=None):
+    """Ask the providers what exists (drift.refresh with the folder's .skyplanignore);
+    the readiness verdicts carry on from, and are journalled into, ``store``."""
     from skyplan import drift
+    from skyplan.drift import readiness
     from skyplan.progress import phase
 
+    memory = readiness.recall(store)
     with phase("refresh", "Refreshing state"):
-        return drift.refresh(snapshot, providers, ignore=drift.IgnoreRules.load(graph.root))
+        result = drift.refresh(snapshot, providers, ignore=drift.IgnoreRules.load(graph.root), memory=memory)
+    readiness.remember(store, result.snapshot, memory)
+    return result
 
 
 def refresh_state(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
@@ -200,15 +205,22 @@ def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapp
                         offers: Mapping[str, list]) -> tuple[DesiredGraph, dict[str, Provider]]:
     """The graph the solver sees: fleets that are cloud reservations (brought, or
     provisioned and in state) with what they hold free now (see
-    ``drift.reservations``), and the providers, with those it needed built."""
+    ``drift.reservations``), Kubernetes fleets without declared capacity with
+    each node's free room (``inventory.live_node_fleets``), and the providers,
+    with those it needed built."""
     from skyplan.drift.reservations import live_fleets, reservation_of_record
 
+    from skyplan.inventory import is_live_node_fleet, live_node_fleets
+
     providers = dict(providers)
+    nodes = sorted({f.provider for f in graph.fleets.values() if is_live_node_fleet(f, graph.providers)})
     keys = sorted({f.provider for a, f in graph.fleets.items() if f.provider and (
         (f.existing and f.reservation_id) or (f.reservation and reservation_of_record(snapshot, a)))})
-    missing = [k for k in keys if k not in providers and k in graph.providers]
+    missing = [k for k in keys + nodes if k not in providers and k in graph.providers]
     if missing:
         providers.update(build_providers(graph, only=missing))
+    if nodes:
+        graph = replace(graph, fleets=live_node_fleets(graph, snapshot, providers))
     if not keys:
         return graph, providers
     return replace(graph, fleets=live_fleets(graph.fleets, snapshot, providers, offers)), providers
@@ -258,7 +270,7 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             # A refresh the caller made is used even when state holds nothing: it may have
             # found nodes of this lineage that state lost (drift --repair adopts them).
             providers = providers or build_providers(graph)
-            refresh_result = given if given is not None else refresh(graph, snapshot, providers)
+            refresh_result = given if given is not None else refresh(graph, snapshot, providers, store)
             refreshed = refresh_result.snapshot
         timings["refresh"] = time.perf_counter() - t
 
@@ -300,6 +312,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                 g, offers, base, options, blocked, unpriced=catalog_info.get("unpriced"),
                 compare_single_cloud=operation in ("plan", "apply")))
         timings["solve"] = time.perf_counter() - t
+        from skyplan.drift.readiness import check_command_probes
+
+        check_command_probes(graph, solution)
 
         t = time.perf_counter()
         kwargs = dict(drift=refresh_result.drift if refresh_result is not None else (),

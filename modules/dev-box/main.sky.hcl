@@ -1,4 +1,5 @@
-# An interactive development node: one GPU machine, on-demand, with its port open.
+# An interactive development node: one GPU machine, on-demand, with its port open,
+# that stops itself when nobody has used it for `autostop`.
 
 variable "accelerators" {
   type    = list(string)
@@ -8,6 +9,12 @@ variable "accelerators" {
 variable "image" {
   type    = string
   default = null
+}
+
+variable "autostop" {
+  type        = string
+  default     = "2h"
+  description = "stop the node after it has been idle this long (no login session, nothing on its GPUs)"
 }
 
 variable "allowed_providers" {
@@ -27,7 +34,8 @@ workload "box" {
   }
   image = var.image
   run   = "sleep infinity"
-  ports = [22]
+  ports    = [22]
+  autostop = var.autostop
 }
 
 output "ip" {

@@ -9,6 +9,10 @@ delete      ``provider.delete`` the prior nodes (plus any found by lineage tag w
             only holds a crash marker), then forget the address
 delete-old  delete the nodes a create_before_destroy replacement superseded
 
+A new service's replicas are waited for until their readiness probe passes, and a
+rolling replacement of a service is carried out batch by batch by its create step
+(``rollout.ServiceSteps``).
+
 Network pieces (kind ``network``) are created and deleted by ``networks.NetworkSteps``.
 
 A job that depends on another job starts only after that job has succeeded, and a
@@ -35,10 +39,13 @@ from skyplan.apply.failover import Attempt, Blocklist, FailoverExhausted, launch
 from skyplan.apply.jobs import JOB_GRACE, JOB_WAIT_LIMIT, JobFailed, JobSteps, job_status, now_iso  # noqa: F401 (job_status re-exported)
 from skyplan.apply.networks import NetworkSteps
 from skyplan.apply.progress import Reporter
+from skyplan.apply.rollout import NeverReady, ServiceSteps, rolling
+from skyplan.config.service import SKYPLAN_ONLY
 from skyplan.apply.retry import RetryPolicy, call_with_retry
 from skyplan.apply.walker import Skip
 from skyplan.errors import ApplyError, AuthError, LockLostError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
+from skyplan.planner.options import parse_duration
 from skyplan.providers.base import Instance, LaunchRequest, Provider
 from skyplan.solver.model import Placement
 from skyplan.state.model import CREATING, FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
@@ -80,7 +87,7 @@ def failure_reason(error: BaseException) -> str:
 
 
 @dataclass
-class Executor(JobSteps, NetworkSteps):
+class Executor(JobSteps, NetworkSteps, ServiceSteps):
     plan: Plan
     store: Any  # StateStore
     providers: Mapping[str, Provider]
@@ -266,7 +273,9 @@ class Executor(JobSteps, NetworkSteps):
             workdir=self.plan.config_dir or None, token=uuid.uuid4().hex,
             reserve=after.get("reservation") if change.kind == "fleet" else None,
             reserve_hours=_number(after.get("duration_hours")) if change.kind == "fleet" else None,
+            reserve_start=after.get("start") if change.kind == "fleet" else None,
             reservation_id=self.reservation_of(placement) if placement.fleet else None,
+            autostop=int(parse_duration(after["autostop"])) if after.get("autostop") else None,
         )
 
     def reservation_of(self, placement: Placement) -> str | None:
@@ -301,6 +310,9 @@ class Executor(JobSteps, NetworkSteps):
         if self.cancel is not None and self.cancel.is_set():
             raise Skip("cancelled")
         prior = change.prior
+        strategy = rolling(change)
+        if strategy is not None and prior is not None and prior.groups:
+            return self.roll(change, key, strategy)
         replacing_in_place = change.action is Action.CREATE_THEN_DELETE
         if prior is not None and prior.status == CREATING and not replacing_in_place:
             # A crash left a marker: anything launched under it is found by tag and removed.
@@ -331,6 +343,14 @@ class Executor(JobSteps, NetworkSteps):
         # Recorded as running first: while apply watches a job, state shows the nodes it runs on.
         self._record(self._record_of(change, RUNNING, done, created_at=created_at), action="create", before=prior)
         status = RUNNING
+        if (change.after or {}).get("kind") == "service" and (change.after or {}).get("readiness"):
+            try:
+                done = self.wait_ready(change, done, key)
+            except NeverReady as e:
+                self._record(self._record_of(change, RUNNING, e.groups, created_at=created_at), action="refresh",
+                             before=None)
+                raise
+            self._record(self._record_of(change, RUNNING, done, created_at=created_at), action="refresh", before=None)
         if (change.after or {}).get("kind") == "job":
             done, status = self.watch_job(change, done, key)
             if status == RUNNING:
@@ -416,7 +436,8 @@ class Executor(JobSteps, NetworkSteps):
         if change.reason == "adopt_unmanaged":
             fields = []  # adopted nodes run as they are; only state learns of them
         changes = {f: after.get(f) for f in fields}
-        node_changes = {k: v for k, v in changes.items() if k != "replicas"}
+        # a readiness or update block is read by skyplan alone: no node changes for it
+        node_changes = {k: v for k, v in changes.items() if k != "replicas" and k not in SKYPLAN_ONLY}
         wp = change.placement
         want = len(wp.groups) if wp is not None and wp.groups else len(prior.groups)
         groups: list[GroupRecord] = []

@@ -13,10 +13,8 @@ loaded is reused while its inputs are unchanged.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
-import gc
 import json
 import marshal
 import os
@@ -30,6 +28,7 @@ from skyplan.catalog import csvformat
 from skyplan.catalog.catalog import Catalog
 from skyplan.catalog.offer import Offer
 from skyplan.errors import CatalogError
+from skyplan.gcpause import paused
 
 BUILTIN_NAME = "built-in snapshot"
 _COMPILED_VERSION = 2
@@ -64,7 +63,7 @@ def read_file(path: str | os.PathLike, *, provider: str | None = None, trusted: 
               consequence: str = "nothing was imported") -> csvformat.ParseResult:
     p = Path(path)
     try:
-        with open(p, newline="", encoding="utf-8") as f, _no_gc():
+        with open(p, newline="", encoding="utf-8") as f, paused():
             return csvformat.parse(f, name=str(path), provider=provider, trusted=trusted, consequence=consequence)
     except FileNotFoundError:
         raise CatalogError(f"catalog file {str(path)!r} not found",
@@ -143,7 +142,7 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
 
 def _read_compiled(path: Path, stamp) -> Catalog | None:
     """The compiled catalog if it was built from exactly these inputs, else None."""
-    with _no_gc():  # tens of thousands of small objects: the cyclic GC would rescan them all
+    with paused():  # tens of thousands of small objects: the cyclic GC would rescan them all
         try:
             with open(path, "rb") as f:
                 saved_stamp, source, observed, rows = marshal.loads(f.read())
@@ -158,17 +157,6 @@ def _read_compiled(path: Path, stamp) -> Catalog | None:
             o.__dict__.update(zip(fields, row))  # frozen dataclass: fill without __setattr__
             offers.append(o)
         return Catalog(offers, source=source, observed_at=observed)
-
-
-@contextlib.contextmanager
-def _no_gc():
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _write_compiled(path: Path, payload) -> None:

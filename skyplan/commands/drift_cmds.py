@@ -55,7 +55,7 @@ def drift(
     exit code says whether the declared state holds afterwards.
     """
     from skyplan import workflow
-    from skyplan.drift import IgnoreRules, refresh, report_json
+    from skyplan.drift import IgnoreRules, readiness, refresh, report_json
     from skyplan.progress import phase
     from skyplan.planner.options import parse_duration
 
@@ -80,8 +80,10 @@ def drift(
         with state_lock(store, "drift --repair" if repair else "drift", lock=lock, timeout=timeout):
             prior = store.snapshot()
             providers = workflow.build_providers(graph)
+            memory = readiness.recall(store)
             with phase("refresh", "Refreshing state"):
-                refreshed = refresh(prior, providers, ignore=ignore)
+                refreshed = refresh(prior, providers, ignore=ignore, memory=memory)
+            readiness.remember(store, refreshed.snapshot, memory)
             if not repair or refreshed.in_sync:
                 _emit(report_json(refreshed, timestamp=_now(),
                                   repair={"attempted": False, "summary": "nothing to repair"} if repair else None), fmt)
@@ -110,7 +112,7 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     from skyplan.apply import apply_plan, provider_limits
     from skyplan.apply.progress import PlainReporter, Reporter
     from skyplan.commands.apply_cmds import Interrupts
-    from skyplan.drift import refresh
+    from skyplan.drift import readiness, refresh
     from skyplan.drift.repair import accept_fixes, plan_repair, restore_in_place
     from skyplan.planner.options import PlanOptions
     from skyplan.planner.render_text import render_text as render_plan
@@ -175,7 +177,9 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
             summary += "; failed: " + "; ".join(errors)
         return EXIT_INTERRUPTED, {"attempted": True, "applied": False, "summary": summary, "counts": counts}, None
 
-    after = refresh(store.snapshot(), all_providers, ignore=ignore)
+    memory = readiness.recall(store)
+    after = refresh(store.snapshot(), all_providers, ignore=ignore, memory=memory)
+    readiness.remember(store, after.snapshot, memory)
     summary = (f"{counts['added']} added, {counts['changed']} changed, {counts['destroyed']} destroyed, "
                f"{counts['restored']} node(s) restored in place, {counts['recorded']} record(s) brought up to date")
     if errors:

@@ -92,6 +92,8 @@ def live_state(rec, live: list) -> str:
         if rec.status in ("succeeded", "failed", "creating") or not rec.groups:
             return rec.status
         return "missing"
+    if rec.reason == "autostop" and all(i.state == "stopped" for i in live):
+        return "stopped (autostop)"
     counts: dict[str, int] = {}
     for i in live:
         counts[i.state] = counts.get(i.state, 0) + 1
@@ -127,10 +129,14 @@ def refreshed_records(snapshot, providers) -> tuple[dict, dict[str, str]]:
     return dict(classify(part, listings).snapshot.resources), errors
 
 
-def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
-    """One row per resource in state, with what the providers report now."""
+def status_rows(snapshot, providers, now: float | None = None, memory=None) -> list[dict]:
+    """One row per resource in state, with what the providers report now; a service
+    with a readiness block has its replicas probed (``memory``: ``readiness.recall``)."""
+    from skyplan.drift.readiness import probe_record
+
     now = time.time() if now is None else now
     refreshed, errors = refreshed_records(snapshot, providers)
+    refreshed = {a: probe_record(r, providers, memory, now) for a, r in refreshed.items()}
     rows = []
     for address, rec in sorted(snapshot.resources.items()):
         if rec.kind == "network":
@@ -147,15 +153,43 @@ def status_rows(snapshot, providers, now: float | None = None) -> list[dict]:
         end = max(ends) if finished else now
         uptime = max(0.0, end - started) if started and rec.groups else 0.0  # nothing launched: no uptime
         p = rec.placement
+        hourly, reason = rec.hourly_cost, rec.reason
+        if now_rec.reason == "autostop" and state == "stopped (autostop)":
+            if any(i.attributes.get("compute_billed") for i in live):
+                reason = "stopped by autostop, but still allocated: its provider bills compute until it is deallocated"
+            else:  # a stopped node's compute is not billed; its disks are, and the catalog has no disk prices
+                hourly, reason = 0.0, "stopped by autostop: $0/h compute; its disks are still billed (not priced here)"
         rows.append({
             "address": address, "kind": rec.attributes.get("kind", rec.kind), "state": state,
             "recorded_status": rec.status, "placement": p.infra if p else None,
             "instance_type": p.instance_type if p else None, "pricing": p.pricing if p else None,
-            "nodes": len(live) if live else len(rec.instances), "hourly_cost": round(rec.hourly_cost, 6),
+            "nodes": len(live) if live else len(rec.instances), "hourly_cost": round(hourly, 6),
             "uptime_seconds": round(uptime, 1), "cost_so_far": round(rec.hourly_cost * uptime / 3600.0, 6),
-            "tainted": rec.tainted, "reason": rec.reason,
+            "tainted": rec.tainted, "reason": reason,
+            **({"endpoints": now_rec.endpoints, "replicas": replica_rows(now_rec)}
+               if rec.attributes.get("kind") == "service" and rec.kind == "workload" else {}),
         })
     return rows
+
+
+def replica_rows(rec) -> list[dict]:
+    """Per replica of a service: its group, where it runs, its endpoint and readiness
+    (READY / NOT READY / STARTING with the last probe's answer; RUNNING etc. without a
+    readiness block)."""
+    from skyplan.drift.readiness import spec_of, target
+
+    probed = spec_of(rec) is not None
+    ports = list(rec.attributes.get("ports") or ())
+    out = []
+    for inst in sorted(rec.instances, key=lambda i: (i.group, i.rank)):
+        if inst.rank != 0:
+            continue
+        verdict = inst.attributes.get("readiness") or {}
+        ready = str(verdict.get("status") or "not probed yet") if probed and inst.state == "running" else inst.state
+        out.append({"group": inst.group, "id": inst.id, "zone": inst.zone or inst.region, "pricing": inst.pricing,
+                    "endpoint": target(inst, ports), "readiness": ready.upper(), "last_probe": verdict.get("last"),
+                    "failures": verdict.get("failures", 0)})
+    return out
 
 
 def live_statuses(graph, snapshot) -> tuple[dict[str, str], str]:
@@ -192,14 +226,16 @@ def status_cmd(
     from skyplan import workflow
     from skyplan.commands.table import format_table, terminal_width
 
+    from skyplan.drift import readiness
+
     graph, store = _context(dir, var, var_file)
     try:
         snap = store.snapshot()
+        keys = {g.placement.provider for r in snap.resources.values() for g in r.groups}
+        providers = workflow.build_providers(graph, only=keys) if keys else {}
+        rows = status_rows(snap, providers, memory=readiness.recall(store))  # a view: verdicts are not journalled
     finally:
         store.close()
-    keys = {g.placement.provider for r in snap.resources.values() for g in r.groups}
-    providers = workflow.build_providers(graph, only=keys) if keys else {}
-    rows = status_rows(snap, providers)
     if json_out:
         emit_json({"lineage": snap.lineage, "serial": snap.serial, "resources": rows,
                    "hourly_cost": round(sum(r["hourly_cost"] for r in rows), 6),
@@ -218,6 +254,13 @@ def status_cmd(
     for line in format_table(header, table[1:], right={4, 5, 6, 7}, reasons=3, wrap={0, 2},
                              width=terminal_width(), notes=[f"reason: {r['reason']}" if r["reason"] else "" for r in rows]):
         print(line)
+    for r in rows:
+        if r.get("replicas"):
+            print(f"\n{r['address']}: endpoints {', '.join(r['endpoints']) or '(none ready)'}")
+            for rep in r["replicas"]:
+                last = f"  last probe: {rep['last_probe']}" if rep["last_probe"] else ""
+                print(f"  [{rep['group']}] {rep['readiness']:<10} {rep['endpoint'] or '-':<22} {rep['zone']} "
+                      f"{rep['pricing']}{last}")
     total = sum(r["cost_so_far"] for r in rows)
     print(f"\n{len(rows)} resource(s); ${sum(r['hourly_cost'] for r in rows):.2f}/h now; ${total:.2f} spent so far.")
     return 0

@@ -67,7 +67,11 @@ def optimize_cmd(
     if only:
         solution = replace(solution, placements={a: p for a, p in solution.placements.items() if a in only})
     if json_out:
-        emit_json(to_json(solution, info))
+        from skyplan.gcpause import paused
+
+        with paused():
+            doc = to_json(solution, info)
+        emit_json(doc)
     else:
         render(solution, graph, top, info)
     return 0

@@ -15,38 +15,49 @@ from skyplan.commands.common import (DIR_ARG, JSON_OPT, LOCK_OPT, VAR_FILE_OPT, 
                                      state_lock)
 from skyplan.errors import DiagnosticsError, StateError
 
-STATE_OPT = typer.Option(None, "--state", help="State file to use instead of the config folder's.")
+STATE_OPT = typer.Option(None, "--state", help="State to use instead of the config folder's: a state file, or "
+                         "postgresql://USER@HOST:PORT/DB (the state's name is the config's state { name }, "
+                         "else SKYPLAN_STATE_NAME, else \"default\").")
 LOCK_TIMEOUT_OPT = typer.Option("0s", "--lock-timeout", help="How long to wait for the state lock (e.g. 30s). Also -lock-timeout.")
 
 state_app = typer.Typer(help="Inspect and edit state: what skyplan has created, where, at what price.",
                         no_args_is_help=True, rich_markup_mode=None)
 
 
-def state_path(dir: Path, state: Optional[Path]):
-    """``--state`` if given; else the config's ``skyplan { state { path } }``; else
-    ``DIR/.skyplan/state.db``."""
+def state_path(dir: Path, state: Optional[str]):
+    """``--state`` if given (a file path or a PostgreSQL URL); else the config's
+    ``skyplan { state { ... } }``; else ``DIR/.skyplan/state.db``."""
     from skyplan.state import default_state_path
+    from skyplan.state.location import is_postgres_url, parse_location
 
-    if state is not None:
-        return Path(state)
     dir = Path(dir)
+    if state is not None and not is_postgres_url(state):
+        return parse_location(state)
     if not dir.is_dir():
         raise StateError(f"{dir} is not a folder", hint="pass the configuration folder, or --state PATH")
-    default = default_state_path(dir)
-    if not any(dir.glob("*.sky.hcl")):
-        return default
+    graph = _settings_graph(dir)
+    if state is not None:  # a database URL: the state's name still comes from the configuration
+        return parse_location(state, graph.settings.state_name if graph is not None else None)
+    return default_state_path(dir) if graph is None else default_state_path(dir, graph.settings)
+
+
+def _settings_graph(dir: Path):
+    """The folder's configuration, for its state settings; None without one (or when it
+    does not load but a default state file is there, e.g. a required variable not given)."""
+    from skyplan.state import default_state_path
     from skyplan.workflow import load_config
 
+    if not any(dir.glob("*.sky.hcl")):
+        return None
     try:
-        graph = load_config(dir)
+        return load_config(dir)
     except DiagnosticsError:
-        if default.exists():  # e.g. a required variable not given: the default location still answers
-            return default
+        if default_state_path(dir).exists():
+            return None
         raise
-    return default_state_path(dir, graph.settings)
 
 
-def _open(dir: Path, state: Optional[Path], *, create: bool = False):
+def _open(dir: Path, state: Optional[str], *, create: bool = False):
     from skyplan.state.location import open_store
 
     return open_store(state_path(dir, state), create=create)
@@ -65,7 +76,7 @@ REFRESH_OPT = typer.Option(True, "--refresh/--no-refresh",
                            help="Ask the providers what runs now, as status does (-refresh=false: state as last recorded).")
 
 
-def _config_graph(dir: Path, state: Optional[Path]):
+def _config_graph(dir: Path, state: Optional[str]):
     """The configuration whose providers can say what runs now: the folder's, else a
     bare one rooted there (providers state names are built with their defaults).
     None for an explicit --state beside a folder without configuration."""
@@ -84,7 +95,7 @@ def _config_graph(dir: Path, state: Optional[Path]):
     return DesiredGraph(root=str(dir.resolve()))
 
 
-def _live(dir: Path, state: Optional[Path], snap, refresh: bool) -> tuple[dict[str, str], str]:
+def _live(dir: Path, state: Optional[str], snap, refresh: bool) -> tuple[dict[str, str], str]:
     """(address -> status now, a note saying what the statuses are)."""
     from skyplan.commands.run_view import live_statuses
     from skyplan.state.views import last_recorded
@@ -103,7 +114,7 @@ def _live(dir: Path, state: Optional[Path], snap, refresh: bool) -> tuple[dict[s
 
 
 @state_app.command("list")
-def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT,
+def list_cmd(dir: Path = DIR_ARG, state: Optional[str] = STATE_OPT, as_json: bool = JSON_OPT,
              refresh: bool = REFRESH_OPT) -> None:
     """List the resources in state: address, status, where, pricing, $/h."""
     from skyplan.state.views import list_rows, render_list, spend
@@ -130,7 +141,7 @@ def list_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bo
 
 @state_app.command("show")
 def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. workload.train."),
-             dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, as_json: bool = JSON_OPT,
+             dir: Path = DIR_ARG, state: Optional[str] = STATE_OPT, as_json: bool = JSON_OPT,
              refresh: bool = REFRESH_OPT) -> None:
     """Show one resource in state: placement, nodes, provider ids, attributes."""
     from dataclasses import replace
@@ -161,7 +172,7 @@ def show_cmd(address: str = typer.Argument(..., help="Resource address, e.g. wor
 
 @state_app.command("mv")
 def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = typer.Argument(..., help="New address."),
-           dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT, lock: bool = LOCK_OPT,
+           dir: Path = DIR_ARG, state: Optional[str] = STATE_OPT, lock: bool = LOCK_OPT,
            lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Rename a resource in state without touching the cloud. An address without a
     key (workload.shard) moves every count/for_each instance, keeping the keys."""
@@ -186,7 +197,7 @@ def mv_cmd(src: str = typer.Argument(..., help="Current address."), dst: str = t
 
 @state_app.command("rm")
 def rm_cmd(address: str = typer.Argument(..., help="Address to forget."), dir: Path = DIR_ARG,
-           state: Optional[Path] = STATE_OPT, lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
+           state: Optional[str] = STATE_OPT, lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Forget a resource without destroying it (it keeps running, unmanaged). An
     address without a key (workload.shard) forgets every count/for_each instance of it."""
     address = _address(address)
@@ -224,7 +235,7 @@ def _instances_of(store, address: str) -> list:
 
 
 @state_app.command("pull")
-def pull_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT) -> None:
+def pull_cmd(dir: Path = DIR_ARG, state: Optional[str] = STATE_OPT) -> None:
     """Print the whole state as portable JSON (e.g. skyplan state pull > backup.json)."""
     with _open(dir, state) as store:
         data = store.export_json()
@@ -233,7 +244,7 @@ def pull_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT) -> None:
 
 @state_app.command("push")
 def push_cmd(file: str = typer.Argument(..., help="JSON written by state pull ('-' for stdin)."),
-             dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+             dir: Path = DIR_ARG, state: Optional[str] = STATE_OPT,
              force: bool = typer.Option(False, "--force", help="Push even if lineage differs or the serial is older."),
              lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
     """Replace state with a JSON document from state pull (lineage and serial checked)."""
@@ -254,7 +265,7 @@ def push_cmd(file: str = typer.Argument(..., help="JSON written by state pull ('
 
 
 @state_app.command("history")
-def history_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+def history_cmd(dir: Path = DIR_ARG, state: Optional[str] = STATE_OPT,
                 limit: int = typer.Option(20, "--limit", help="How many journal entries (newest first); 0 = all."),
                 address: Optional[str] = typer.Option(None, "--address", help="Only entries for this address."),
                 as_json: bool = JSON_OPT) -> None:
@@ -270,7 +281,7 @@ def history_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
 
 
 @state_app.command("migrate")
-def migrate_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+def migrate_cmd(dir: Path = DIR_ARG, state: Optional[str] = STATE_OPT,
                 to: str = typer.Option(..., "--to", help="Where to copy the state: postgresql://USER@HOST:PORT/DB "
                                        "(password from PGPASSWORD, ~/.pgpass or the URL) or a state file path."),
                 name: Optional[str] = typer.Option(None, "--name", help="The state's name in that database "
@@ -304,7 +315,7 @@ def migrate_cmd(dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
 
 
 def force_unlock_cmd(lock_id: str = typer.Argument(..., help="The lock ID shown in the lock error."),
-                     dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+                     dir: Path = DIR_ARG, state: Optional[str] = STATE_OPT,
                      force: bool = typer.Option(False, "--force", help="Do not ask for confirmation. Also -force.")) -> None:
     """Remove a state lock left by a process that is gone (never one whose holder runs on this host)."""
     from skyplan.state.lock import check_lock_id, refuse_live_holder
@@ -349,7 +360,7 @@ def _confirm_unlock(lock_id: str) -> None:
 
 def import_cmd(address: str = typer.Argument(..., help="Address declared in the configuration, e.g. workload.train."),
                provider_id: str = typer.Argument(..., help="The provider's id of the object, e.g. i-0abc123."),
-               dir: Path = DIR_ARG, state: Optional[Path] = STATE_OPT,
+               dir: Path = DIR_ARG, state: Optional[str] = STATE_OPT,
                provider: Optional[str] = typer.Option(None, "--provider", help="Provider key when it is ambiguous."),
                var: Optional[List[str]] = VAR_OPT, var_file: Optional[List[str]] = VAR_FILE_OPT,
                lock: bool = LOCK_OPT, lock_timeout: str = LOCK_TIMEOUT_OPT) -> None:
@@ -364,7 +375,7 @@ def import_cmd(address: str = typer.Argument(..., help="Address declared in the 
     graph = load_config(dir, vars=parse_vars(var), var_files=list(var_file or ()))
     key = provider_key_for(graph, address, provider)
     cfg = graph.providers[key]
-    path = Path(state) if state is not None else default_state_path(dir, graph.settings)
+    path = state_path(dir, state) if state is not None else default_state_path(dir, graph.settings)
     if path.exists():
         with open_store(path, create=False) as store:
             _not_in_state(store, address)

@@ -17,6 +17,7 @@ from skyplan.config.model import (
     UNKNOWN, AcceleratorReq, Fleet, FleetCapacity, Lifecycle, PlacementSpec, ProviderConfig, Quantity,
     Quota, Resources, Workload,
 )
+from skyplan.config import service
 from skyplan.config.values import format_number
 
 Report = Callable[..., None]  # report(summary, path, hint="")
@@ -226,21 +227,55 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
     for k, v in (d.get("env") or {}).items():
         env[k] = v if v is UNKNOWN or isinstance(v, str) else (format_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else ("true" if v is True else "false" if v is False else str(v)))
     ports = tuple(int(_known(p, "ports", report)) for p in _list(d.get("ports")))
+    kind = d.get("kind") or "job"
+    replicas = int(d["replicas"]) if d.get("replicas") is not None else 1
+    prices = pricing(d.get("pricing"), "pricing", report, ("on_demand",))
     return Workload(
         address=address,
-        kind=d.get("kind") or "job",
+        kind=kind,
         resources=resources(_known(d.get("resources"), "resources", report), "resources", report),
         num_nodes=int(d.get("num_nodes") or 1),
-        replicas=int(d["replicas"]) if d.get("replicas") is not None else 1,
-        pricing=pricing(d.get("pricing"), "pricing", report, ("on_demand",)),
+        replicas=replicas,
+        pricing=prices,
         duration_hours=_num(d.get("duration_hours"), "duration_hours", report),
         max_hourly_cost=_num(d.get("max_hourly_cost"), "max_hourly_cost", report),
         data_gb=_num(d.get("data_gb"), "data_gb", report) or 0.0,
         placement=placement(d.get("placement"), "placement", report, address.module),
         image=d.get("image"), setup=d.get("setup"), run=d.get("run"),
-        env=env, ports=ports, depends_on=depends_on, lifecycle=lifecycle(d.get("lifecycle")),
-        sensitive_paths=sensitive_paths, source=source, tags=tags(d.get("tags"), "tags", report),
+        env=env, ports=ports, autostop=autostop(d, report), depends_on=depends_on,
+        lifecycle=lifecycle(d.get("lifecycle")), sensitive_paths=sensitive_paths, source=source,
+        readiness=service.readiness(d.get("readiness"), kind, ports, report),
+        update=service.update(d.get("update"), kind, replicas, report), tags=tags(d.get("tags"), "tags", report),
     )
+
+
+AUTOSTOP_MIN_SECONDS = 1
+
+
+def autostop(d: dict, report: Report) -> str | None:
+    """``autostop = "2h"``: the idle time after which a service's node stops itself,
+    written with a unit (``90s``, ``30m``, ``2h``, ``1h30m``). None when unset."""
+    text = d.get("autostop")
+    if text is None:
+        return None
+    from skyplan.planner.options import parse_duration
+
+    how = 'write an idle time with its unit, e.g. autostop = "2h", "30m" or "90s"'
+    try:
+        seconds = parse_duration(text) if re.search(r"[a-z]\s*$", str(text).lower()) else None
+    except ValueError:
+        seconds = None
+    if seconds is None or "ms" in str(text).lower():
+        report(f'autostop = "{text}" is not an idle time', "autostop", how)
+        raise Invalid()
+    if seconds < AUTOSTOP_MIN_SECONDS:
+        report(f'autostop = "{text}" is shorter than {AUTOSTOP_MIN_SECONDS}s', "autostop", how)
+        raise Invalid()
+    if (d.get("kind") or "job") != "service":
+        report("autostop applies to a service: a job's node already powers itself off when its run ends",
+               "autostop", 'set kind = "service" (an interactive or serving node), or drop autostop')
+        raise Invalid()
+    return str(text).strip()
 
 
 def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, source) -> Fleet:
@@ -259,26 +294,29 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
             cpus_per_node=_num(c.get("cpus_per_node"), "capacity.cpus_per_node", report),
             memory_per_node=_num(c.get("memory_per_node"), "capacity.memory_per_node", report)))
     existing = bool(_known(d.get("existing", False), "existing", report))
-    if existing and not caps and d.get("reservation_id") is None:
+    provider_key = str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None
+    kind = (provider_key or "").split(".")[0]
+    if existing and not caps and d.get("reservation_id") is None and kind != "kubernetes":
         report("An existing fleet needs at least one capacity block", "existing",
-               "describe what it has: capacity { accelerator = \"A100\", per_node = 8, nodes = 4 }")
+               "describe what it has: capacity { accelerator = \"A100\", per_node = 8, nodes = 4 } "
+               "(a kubernetes fleet without one is the cluster's nodes, read live)")
     if not existing and not d.get("nodes") and not caps:
         report("A provisioned fleet needs nodes = N (or existing = true with capacity blocks)", "nodes")
-    provider_key = str(_known(d["provider"], "provider", report)) if d.get("provider") is not None else None
     reservation = _known(d.get("reservation"), "reservation", report)
     reservation_id = _known(d.get("reservation_id"), "reservation_id", report)
-    kind = (provider_key or "").split(".")[0]
     native = RESERVATION_KINDS.get(kind)  # the cloud's own reservation mechanism
-    if reservation not in (None, "none") and reservation != native:
-        what = {"odcr": "an EC2 capacity reservation", "specific": "a Compute Engine specific reservation"}
+    if reservation not in (None, "none") and reservation != native and (kind, reservation) not in ALSO_RESERVED:
+        what = {"odcr": "an EC2 capacity reservation", "specific": "a Compute Engine specific reservation",
+                "capacity_reservation": "an Azure capacity reservation"}
         report(f"reservation = \"{reservation}\" is {what.get(reservation, reservation)}; this fleet's provider is "
                f"{provider_key or 'not set'}", "reservation",
                f'use reservation = "{native}" on this provider' if native else
-               'reservations are made on aws (odcr) and gcp (specific) fleets; drop reservation')
+               'reservations are made on aws (odcr), gcp (specific) and azure (capacity_reservation) fleets; '
+               'drop reservation')
         reservation = None
     if reservation_id is not None and native is None:
         report(f"reservation_id names a cloud reservation; this fleet's provider is {provider_key or 'not set'}",
-               "reservation_id", "bring one on an aws or gcp fleet, or describe the fleet with capacity blocks")
+               "reservation_id", "bring one on an aws, gcp or azure fleet, or describe the fleet with capacity blocks")
     if reservation == "none":
         reservation = None
     elif reservation is None and not existing and native:
@@ -286,6 +324,22 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
     if existing and reservation is not None:
         report("reservation applies to a provisioned fleet; an existing one names its reservation_id",
                "reservation", 'drop reservation, or set existing = false to provision one')
+    if reservation == "capacity_block" and not existing and not d.get("duration_hours"):
+        report("A Capacity Block is bought for a fixed time", "reservation",
+               "set duration_hours (whole hours, as EC2 sells blocks) on the fleet")
+    if d.get("start") is not None and reservation != "capacity_block":
+        report("start is the earliest start of a Capacity Block", "start",
+               'set reservation = "capacity_block", or drop start')
+    elif d.get("start") is not None:
+        import datetime as _dt
+
+        try:
+            when = _dt.datetime.fromisoformat(str(_known(d["start"], "start", report)).replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            report(f'start = "{d["start"]}" is not an RFC 3339 time', "start",
+                   'write it with its zone, e.g. start = "2026-12-24T11:30:00Z"')
     if reservation_id is not None and not existing:
         report("reservation_id names a reservation that already exists", "reservation_id",
                "set existing = true to bring it, or drop reservation_id to provision one")
@@ -309,7 +363,8 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
 
 
 PROVIDER_FIELDS = ("alias", "regions", "quota")
-RESERVATION_KINDS = {"aws": "odcr", "gcp": "specific"}  # provider kind -> what holds a provisioned fleet
+ALSO_RESERVED = {("aws", "capacity_block")}  # (provider kind, reservation) besides the native one
+RESERVATION_KINDS = {"aws": "odcr", "gcp": "specific", "azure": "capacity_reservation"}  # provider kind -> what holds a provisioned fleet
 
 
 def provider(kind: str, d: dict, report: Report, source) -> ProviderConfig:

@@ -9,7 +9,8 @@ from skyplan.config.evaluator import did_you_mean
 
 
 IGNORABLE = ("kind", "resources", "num_nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
-             "image", "setup", "run", "env", "ports", "placement", "provider", "capacity", "hourly_cost", "region", "nodes")
+             "image", "setup", "run", "env", "ports", "autostop", "placement", "provider", "capacity", "hourly_cost",
+             "region", "nodes")
 
 
 def _path_of(x) -> str | None:

@@ -436,18 +436,21 @@ def _valid_name(s: str) -> bool:
 def load_graph(dir: str | os.PathLike, *, vars: Mapping[str, str] | None = None, var_files: Sequence[str] = (),
                env: Mapping[str, str] | None = None) -> tuple[DesiredGraph, list]:
     """Load a folder; returns (graph, diagnostics). The graph is partial when there are errors."""
+    from skyplan.gcpause import paused
+
     diags = Diags()
     ld = Loader(str(dir), diags)
-    try:
-        ld.run(vars, var_files, env)
-    except RecursionError:
-        diags.error("Configuration nested too deeply to evaluate", None, hint=_TOO_DEEP)
-    if not diags.has_errors:
-        from skyplan.config.checks import check_references, check_region_names
-
-        check_references(ld)
+    with paused():
+        try:
+            ld.run(vars, var_files, env)
+        except RecursionError:
+            diags.error("Configuration nested too deeply to evaluate", None, hint=_TOO_DEEP)
         if not diags.has_errors:
-            check_region_names(ld)
+            from skyplan.config.checks import check_references, check_region_names
+
+            check_references(ld)
+            if not diags.has_errors:
+                check_region_names(ld)
     policies = tuple(ld.policies)
     if ld.settings.policy_dirs and not diags.has_errors:
         from skyplan.policy.load import load_dirs

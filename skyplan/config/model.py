@@ -167,16 +167,21 @@ class Workload:
     run: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     ports: tuple[int, ...] = ()
+    autostop: str | None = None  # idle time after which the node stops itself ("2h"); services only
     depends_on: tuple[Address, ...] = ()  # explicit depends_on + references, resolved
     lifecycle: Lifecycle = Lifecycle()
     sensitive_paths: tuple[str, ...] = ()  # attribute paths whose value came from sensitive input
     source: SourceRange | None = None
     tags: Mapping[str, str] = field(default_factory=dict)  # the team's own tags; providers add default_tags
+    readiness: Any = None  # config.service.Readiness of a service, or None
+    update: Any = None  # config.service.UpdateStrategy of a service, or None
 
     def attributes(self) -> dict:
         """The configuration view of this workload: what the planner diffs and
         what apply hands to the provider. Plain JSON data."""
-        out = {
+        from skyplan.config.service import service_attributes
+
+        out = {**service_attributes(self),
             "kind": self.kind,
             "resources": self.resources.to_json(),
             "num_nodes": self.num_nodes,
@@ -190,6 +195,8 @@ class Workload:
             "run": self.run,
             "env": dict(self.env),
             "ports": list(self.ports),
+            # only when set, so configurations without it diff as before
+            **({"autostop": self.autostop} if self.autostop else {}),
         }
         if self.tags:  # only when set, so configurations without tags diff as before
             out["tags"] = dict(self.tags)
@@ -206,6 +213,7 @@ class FleetCapacity:
     nodes: int
     cpus_per_node: float | None = None
     memory_per_node: float | None = None
+    name: str | None = None  # the one node an entry read from a live cluster stands for
 
 
 @dataclass(frozen=True)

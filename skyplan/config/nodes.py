@@ -16,14 +16,14 @@ from skyplan.config.evaluator import POISON, EvalError, Poisoned, did_you_mean, 
 from skyplan.config.limits import hint as limit_hint
 from skyplan.config.limits import within_instances, within_sizes
 from skyplan.config.positions import value_positions
+from skyplan.config.outputs import AFTER_APPLY
 from skyplan.config.model import PROVIDER_KINDS, UNKNOWN, OutputSpec, Settings
 from skyplan.config.refs import as_ref, references
 from skyplan.config.values import SetValue, contains_unknown, to_number, type_name
 from skyplan.errors import SourceRange
 
 META = ("count", "for_each", "depends_on")
-SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state", "limits")
-AFTER_APPLY = ("id", "ip", "provider", "region", "zone", "instance_type", "hourly_cost")
+SINGLE_BLOCKS = schema.SINGLE_BLOCKS  # blocks written at most once
 
 
 def eval_expr(ld, expr, scope, file: str):

@@ -53,7 +53,8 @@ class OutputExpr:
         return self.evaluation.loader
 
 
-AFTER_APPLY = ("id", "ip", "provider", "region", "zone", "instance_type", "hourly_cost")
+# ``endpoints``: the host:port of every ready replica of a service (state.model.ResourceRecord.endpoints)
+AFTER_APPLY = ("id", "ip", "provider", "region", "zone", "instance_type", "hourly_cost", "endpoints")
 
 
 def after_apply(entry: Mapping[str, Any]) -> dict:
@@ -77,6 +78,8 @@ def after_apply(entry: Mapping[str, Any]) -> dict:
                     ips.append(ip)
         if ips:
             out["ip"] = ips[0]
+    if "endpoints" not in out and instances:
+        out["endpoints"] = []  # a job, or a service none of whose replicas is known to be ready
     return out
 
 

@@ -44,7 +44,7 @@ def as_ref(expr) -> Ref | None:
 
 
 def _refs(e, bound: frozenset, out: list) -> None:
-    if e is None or isinstance(e, str):
+    if e is None or type(e) is ast.Literal or isinstance(e, str):  # a literal (most values) refers to nothing
         return
     if isinstance(e, ast.Index):
         r = as_ref(e)

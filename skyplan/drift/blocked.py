@@ -25,6 +25,14 @@ def blocked_from_drift(refreshed: Refreshed) -> Mapping[str, tuple[Scope, ...]]:
     for item in refreshed.drift:
         if item.category == "missing":
             nodes = (item.before or {}).get("nodes", ())
+        elif item.category == "unhealthy":
+            # a zone where replicas of this service failed readiness twice is avoided
+            failures = (item.after or {}).get("zone_failures") or {}
+            nodes = [n for n in (item.before or {}).get("nodes", ())
+                     if failures.get(f"{n['provider']}/{n['region']}/{n.get('zone') or ''}", 0) >= 2 and n.get("zone")]
+            if nodes:
+                lost[item.address] = nodes
+            continue
         elif item.category == "changed" and (item.after or {}).get("state") == PREEMPTED:
             rec = refreshed.snapshot.resources.get(item.address)
             nodes = [node_view(i) for i in (rec.instances if rec else ()) if i.state == PREEMPTED]

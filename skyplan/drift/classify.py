@@ -13,11 +13,17 @@ Classification, per record:
 - ``changed``: a node exists but differs in instance type, state, pricing,
   region, zone or tags (attribute paths from deepdiff, e.g. ``tags.owner``);
   a job's nodes finishing (running -> succeeded/failed) is not drift, it
-  updates the record's status;
+  updates the record's status; nor is a service's node stopped by its idle
+  timer (``autostop``: the provider reports ``stopped_by = "autostop"``), nor
+  such a node started again: the record becomes ``stopped`` with reason
+  ``autostop`` (shown as ``stopped (autostop)``), and back;
 - ``missing``: nodes recorded in state are gone (the item's ``before`` lists
   each missing node's group, rank, id, zone and pricing); a job already
   recorded as finished whose nodes were cleaned up is not missing;
-- ``unmanaged``: objects carrying the lineage that state does not hold.
+- ``unmanaged``: objects carrying the lineage that state does not hold;
+- ``unhealthy`` (``unhealthy_items``, after refresh probed readiness): a service
+  replica that failed its readiness probe ``failure_threshold`` times in a row
+  after its initial delay; repair replaces it.
 
 A node state recorded (same provider id, same address tag) found under an empty
 or another lineage is ``changed`` at path ``lineage``, never missing; nodes of
@@ -32,7 +38,7 @@ from typing import Any, Iterable, Mapping
 
 from skyplan.drift.ignore import IgnoreRules
 from skyplan.planner.model import DriftItem
-from skyplan.providers.base import TAG_LINEAGE, Instance
+from skyplan.providers.base import STOPPED_BY_AUTOSTOP, TAG_LINEAGE, Instance
 from skyplan.state.model import CREATING, FAILED, RUNNING, STOPPED, SUCCEEDED, GroupRecord, ResourceRecord, Snapshot
 
 GONE_STATES = frozenset({"terminated", "deleted", "shutting-down", "gone"})
@@ -117,13 +123,27 @@ def diff_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]
     return sorted(paths)
 
 
+def autostopped(inst: Instance) -> bool:
+    """A node its idle timer stopped (``autostop``), as its provider reports it."""
+    return inst.state == "stopped" and inst.attributes.get("stopped_by") == STOPPED_BY_AUTOSTOP
+
+
 def _benign(rec: ResourceRecord, path: str, old: Instance, new: Instance) -> bool:
     """A difference that is the object's normal life, not drift."""
     if path != "state":
         return False
     if old.state in LIVE_STATES and new.state in LIVE_STATES:
         return True
+    if autostopped(new) or (autostopped(old) and new.state in LIVE_STATES):
+        return True
     return _is_job(rec) and new.state in FINISHED_STATES
+
+
+def _reason(rec: ResourceRecord, status: str, present: list[Instance]) -> str:
+    """``autostop`` while every node is stopped by its idle timer; otherwise what was recorded."""
+    if status == STOPPED and present and all(autostopped(i) for i in present):
+        return STOPPED_BY_AUTOSTOP
+    return "" if rec.reason == STOPPED_BY_AUTOSTOP else rec.reason
 
 
 def _status(rec: ResourceRecord, present: list[Instance], expected: int) -> str:
@@ -290,7 +310,8 @@ def _refresh_record(rec: ResourceRecord, pool: _Pool, ignore: IgnoreRules,
             provider_ids=tuple(i.id for i in gone), before={"nodes": missing_nodes},
             after={"nodes": [node_view(i) for i in present_all]}, detail=detail))
 
-    new_rec = replace(rec, groups=tuple(groups), status=_status(rec, present_all, expected))
+    status = _status(rec, present_all, expected)
+    new_rec = replace(rec, groups=tuple(groups), status=status, reason=_reason(rec, status, present_all))
     return new_rec, items
 
 
@@ -340,3 +361,28 @@ def classify(snapshot: Snapshot, listings: Mapping[str, Iterable[Instance]],
     refreshed = replace(snapshot, resources=resources)
     return Refreshed(snapshot=refreshed, drift=tuple(drift), unmanaged=tuple(orphans),
                      managed=managed, providers=tuple(sorted(listings)))
+
+
+def unhealthy_items(snapshot: Snapshot, ignore: IgnoreRules | None = None,
+                    zones: Mapping[str, Mapping[str, int]] | None = None) -> list[DriftItem]:
+    """One ``unhealthy`` item per service whose replicas failed readiness past the
+    threshold (``drift.readiness`` put the verdicts on the nodes); ``zones``: address
+    -> "provider/region/zone" -> replicas that turned unhealthy there so far. Pure."""
+    from skyplan.drift.readiness import unhealthy, zone_key
+
+    ignore = ignore or IgnoreRules()
+    items = []
+    for address, rec in sorted(snapshot.resources.items()):
+        bad = unhealthy(rec)
+        if not bad or ignore.ignores_address(address):
+            continue
+        desc = "; ".join(f"group {i.group}: {i.attributes['readiness'].get('failures')} failed probes, "
+                         f"last {i.attributes['readiness'].get('last')}" for i in bad)
+        items.append(DriftItem(
+            address=address, category="unhealthy", provider=bad[0].provider, provider_ids=tuple(i.id for i in bad),
+            before={"nodes": [node_view(i) for i in bad]},
+            after={"readiness": {i.id: dict(i.attributes["readiness"]) for i in bad},
+                   "zone_failures": {zone_key(i): int(((zones or {}).get(address) or {}).get(zone_key(i), 1))
+                                     for i in bad}},
+            detail=f"{len(bad)} of {len(rec.groups)} replica(s) not ready: {desc}"))
+    return items

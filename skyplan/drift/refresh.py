@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Mapping
 
-from skyplan.drift.classify import Refreshed, classify
+from skyplan.drift.classify import Refreshed, classify, unhealthy_items
+from skyplan.drift.readiness import probe_snapshot, updated_memory
 from skyplan.drift.ignore import IgnoreRules
 from skyplan.errors import ProviderError, SkyplanError
 from skyplan.providers.base import Instance, Provider
@@ -39,8 +40,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def refresh(snapshot: Snapshot, providers: Mapping[str, Provider], *, ignore: IgnoreRules | None = None,
-            max_workers: int = 8) -> Refreshed:
-    """Refresh ``snapshot`` against ``providers`` (keyed by provider key).
+            max_workers: int = 8, memory: Mapping | None = None) -> Refreshed:
+    """Refresh ``snapshot`` against ``providers`` (keyed by provider key), then probe
+    the readiness of every service replica that declares it (``drift.readiness``;
+    ``memory`` is what ``readiness.recall`` read back): a replica past its failure
+    threshold is drift ``unhealthy``.
 
     Raises ProviderError when a provider that holds something in state is not
     configured, or when any provider's list call fails.
@@ -81,6 +85,9 @@ def refresh(snapshot: Snapshot, providers: Mapping[str, Provider], *, ignore: Ig
     for key, found in probe_unlisted(snapshot, providers, listings).items():
         listings[key] = listings.get(key, []) + found
     result = classify(snapshot, listings, ignore)
+    probed = probe_snapshot(result.snapshot, providers, memory)
+    zones = updated_memory(probed, memory or {})["zones"]
+    result = replace(result, snapshot=probed, drift=result.drift + tuple(unhealthy_items(probed, ignore, zones)))
     return replace(result, seconds=round(time.monotonic() - started, 3))
 
 

@@ -53,6 +53,9 @@ def needs_replacement(refreshed: Refreshed, declared: Sequence[str]) -> tuple[st
     """Declared addresses whose live nodes differ in something only a replacement fixes."""
     out = []
     for item in refreshed.drift:
+        if item.category == "unhealthy" and item.address in declared:
+            out.append(item.address)  # a replica that runs but does not serve is replaced
+            continue
         if item.category != "changed" or item.address not in declared:
             continue
         after = item.after or {}

@@ -14,11 +14,12 @@ from typing import Any, Mapping
 from skyplan.drift.classify import Refreshed
 
 FORMAT_VERSION = "1.0"
-CATEGORIES = ("changed", "missing", "unmanaged")
+CATEGORIES = ("changed", "missing", "unmanaged", "unhealthy")
 MARKDOWN_LIMIT = 60_000  # GitHub comments stop at 65,536 characters
 
-_VERB = {"changed": "has changed", "missing": "has been deleted", "unmanaged": "is not managed by skyplan"}
-_SYMBOL = {"changed": "~", "missing": "-", "unmanaged": "?"}
+_VERB = {"changed": "has changed", "missing": "has been deleted", "unmanaged": "is not managed by skyplan",
+         "unhealthy": "runs but does not pass its readiness probe"}
+_SYMBOL = {"changed": "~", "missing": "-", "unmanaged": "?", "unhealthy": "!"}
 
 
 def report_json(refreshed: Refreshed, *, timestamp: str = "", repair: Mapping[str, Any] | None = None) -> dict:
@@ -107,7 +108,7 @@ def render_text(data: Mapping[str, Any], *, markup: bool = False) -> str:
             e(_summary_line(data)) + "\n"
     out = [m("Objects have changed outside of skyplan", "bold"), "",
            e('skyplan detected the following changes made outside of skyplan since the last "skyplan apply":'), ""]
-    colour = {"changed": "yellow", "missing": "red", "unmanaged": "magenta"}
+    colour = {"changed": "yellow", "missing": "red", "unmanaged": "magenta", "unhealthy": "red"}
     for item in data["items"]:
         cat = item["category"]
         out.append(m(f"  # {item['address']} {_verb(item)}", "bold"))

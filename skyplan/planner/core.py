@@ -35,6 +35,7 @@ from skyplan.planner.options import PlanOptions
 from skyplan.planner.outputs import output_changes
 from skyplan.planner.schema import REPLACE, provider_kind, rules_for
 from skyplan.planner.fleets import check_fleet_destroys
+from skyplan.planner.held import hold_behind_failed_jobs
 from skyplan.planner.targets import select
 from skyplan.providers.base import Instance
 from skyplan.solver.model import Solution, WorkloadPlacement
@@ -117,6 +118,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
             if any(r.covers(addr) for r in kept_running):
                 continue  # forgotten on purpose: its nodes still carry the lineage tag
             changes.append(_delete(_synthesise(addr, stray[addr]), "delete_because_unmanaged", None))
+        changes = hold_behind_failed_jobs(changes)  # before networks: a held create needs none
         changes += network_changes(desired, changes, base, options, wanted)
 
     for c in changes:
@@ -312,7 +314,10 @@ def _decide(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec:
     sens = _sensitive(res)
     common = dict(address=addr, kind=res.address.kind, after_unknown=after_unknown, after_sensitive=sens,
                   depends_on=tuple(deps), placement=wp, lifecycle=lifecycle, config_hash=resource_hash(res))
-    replace_action = Action.CREATE_THEN_DELETE if res.lifecycle.create_before_destroy else Action.DELETE_THEN_CREATE
+    # a service updated "rolling" replaces its replicas new-first too (apply.rollout)
+    rolls = getattr(res, "kind", "") == "service" and getattr(res, "update", None) is not None and res.update.rolling
+    replace_action = Action.CREATE_THEN_DELETE if res.lifecycle.create_before_destroy or rolls \
+        else Action.DELETE_THEN_CREATE
     adopting = rec is None and bool(stray)
     if rec is None and stray:
         rec = _synthesise(addr, stray)

@@ -58,6 +58,7 @@ class Change:
     previous_address: str | None = None  # renamed by a moved block: state's address before this plan
     import_id: str | None = None  # an import block: apply adopts this object at the address first
     forget: bool = False  # a removed block with destroy = false: apply forgets the address, nothing is deleted
+    held_by: str | None = None  # a no-op held behind this failed job (see planner/held.py)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def change_to_json(c: Change) -> dict:
         "placement": c.placement.to_json() if c.placement is not None else None,
         "prior": c.prior.to_json() if c.prior is not None else None,
         "lifecycle": dict(c.lifecycle), "config_hash": c.config_hash, "previous_address": c.previous_address,
-        "forget": c.forget, "import_id": c.import_id,
+        "forget": c.forget, "import_id": c.import_id, "held_by": c.held_by,
     }
 
 
@@ -51,7 +51,7 @@ def change_from_json(d: Mapping[str, Any]) -> Change:
         prior=ResourceRecord.from_json(d["prior"]) if d.get("prior") else None,
         lifecycle=d.get("lifecycle") or {}, config_hash=d.get("config_hash", ""),
         previous_address=d.get("previous_address"), forget=bool(d.get("forget", False)),
-        import_id=d.get("import_id"),
+        import_id=d.get("import_id"), held_by=d.get("held_by"),
     )
 
 

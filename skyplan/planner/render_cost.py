@@ -93,6 +93,8 @@ def fleet_lines(plan: Plan) -> list[str]:
         direct = ("no other place for the workloads on it" if c.get("direct_cost") is None else
                   f"{money(c['direct_cost'])} on demand for the workloads on it")
         verdict = "bought (keep = true)" if c.get("keep") else ("bought" if c["bought"] else "not bought")
+        est = (" (estimated at the list price: a Capacity Block costs its offering's upfront fee, "
+               "known when apply buys it)") if c.get("estimate") else ""
         out.append(f"  {c['address']}: {money(c['fleet_cost'])} for {c['nodes']} \u00d7 {c['instance_type']} "
-                   f"reserved {hours} vs {direct}: {verdict}")
+                   f"reserved {hours} vs {direct}: {verdict}{est}")
     return out

@@ -47,6 +47,7 @@ def resource_change(c: Change) -> dict:
         "address": c.address, "module_address": module, "mode": "managed", "type": kind, "name": name,
         **({"previous_address": c.previous_address} if c.previous_address else {}),
         **({"importing": {"id": c.import_id}} if c.import_id else {}),
+        **({"held_by": c.held_by} if c.held_by else {}),
         "index": index, "provider_name": _provider_name(c),
         "change": {
             "actions": ["forget"] if c.forget else c.action.actions,

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from skyplan.addrs import Address
 from skyplan.planner import attrs as A
+from skyplan.planner.held import held_lines
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.render_cost import comparison_lines, fleet_lines, spread_lines
 
@@ -26,6 +27,18 @@ _HEADER = {
     Action.CREATE_THEN_DELETE: "must be replaced",
     Action.DELETE: "will be destroyed",
 }
+
+def _block_kept(c: Change) -> str | None:
+    """What deleting a bought Capacity Block does: EC2 cannot cancel one."""
+    if c.kind != "fleet" or not (c.action is Action.DELETE or c.action.is_replace) or c.prior is None:
+        return None
+    ends = [i.attributes.get("end_date") for g in c.prior.groups for i in g.instances
+            if i.attributes.get("reservation") == "capacity_block"]
+    if not ends:
+        return None
+    return ("a Capacity Block cannot be cancelled on EC2: skyplan forgets it, and it stays billed until its end "
+            f"({ends[0] or 'unknown'})")
+
 
 _REASON_TEXT = {
     "delete_because_no_config": "because it is no longer in the configuration",
@@ -231,6 +244,9 @@ def _resource(w: _Writer, c: Change) -> None:
     moved = f" (moved from {c.previous_address})" if c.previous_address else ""
     moved += f" (imported from {c.import_id})" if c.import_id else ""
     w.add(f"  # {addr}{moved} {header}" + (f" ({reason})" if reason else ""), "#")
+    kept = _block_kept(c)
+    if kept:
+        w.add(f"  # {kept}", "#")
     sym = c.action.symbol
     w.add(f"{sym.rjust(3)} {label} {{", sym)
     before = {k: v for k, v in (c.before or {}).items() if k != "placement"} if c.before is not None else None
@@ -356,10 +372,16 @@ def _plan_lines(plan: Plan) -> list[tuple[str, str]]:
         w.add()
         w.add("Either nothing has been created yet, or what was created is already gone.")
         return w.lines
+    held = held_lines(plan.changes)
     if not acting and not outputs:
-        w.add("No changes. Your infrastructure matches the configuration.")
+        w.add("No changes. Your infrastructure matches the configuration." if not held else
+              "No changes that can be made now.")
         w.add()
-        w.add(f"skyplan has compared your configuration with state and found no differences. {cost_line(plan)}")
+        if held:
+            w.extend(f"Held: {line}" for line in held)
+            w.add()
+        w.add(f"skyplan has compared your configuration with state and found no differences. {cost_line(plan)}"
+              if not held else cost_line(plan))
         for line in price_notes(plan.catalog):
             w.add(line)
         return w.lines
@@ -412,6 +434,9 @@ def _plan_lines(plan: Plan) -> list[tuple[str, str]]:
     if fleets:
         w.add("Fleets:")
         w.extend(fleets)
+        w.add()
+    if held:
+        w.extend(f"Held: {line}" for line in held)
         w.add()
     w.add(summary_line(plan), "#")
     if plan.options.get("targets"):

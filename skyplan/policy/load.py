@@ -21,7 +21,7 @@ LISTS = ("addresses", "allowed_providers", "denied_providers", "allowed_regions"
 
 def read_blocks(ld) -> tuple[Policy, ...]:
     """The policies of a config Loader that has evaluated its folder (reports to its diags)."""
-    from skyplan.config import build, schema
+    from skyplan.config import schema
     from skyplan.config.nodes import eval_body, reporter
 
     out = []

@@ -71,6 +71,11 @@ NETWORK_LAYOUTS: dict[str, Callable[[ProviderConfig, str], list]] = {
 }
 
 
+# Kinds whose nodes can run a readiness probe's command (base.SupportsCommands); on the
+# others a readiness block probes over HTTP only.
+COMMAND_PROBES = frozenset({"local"})
+
+
 def network_pieces(cfg: ProviderConfig, region: str) -> list:
     """The network pieces a node of ``cfg``'s provider needs in ``region`` (none for most kinds)."""
     layout = NETWORK_LAYOUTS.get(cfg.kind)

@@ -21,6 +21,8 @@ TAG_ADDRESS = "skyplan:address"
 TAG_LINEAGE = "skyplan:lineage"
 TAG_GROUP = "skyplan:group"  # replica group index
 TAG_RANK = "skyplan:rank"  # node rank within the group
+TAG_AUTOSTOP = "skyplan:autostop"  # the idle window ("2h") of a node that stops itself
+STOPPED_BY_AUTOSTOP = "autostop"  # Instance.attributes["stopped_by"] of a node its idle timer stopped
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ class LaunchRequest:
     # for ``reserve_hours`` (None: until deleted) instead of launching them.
     reserve: str | None = None
     reserve_hours: float | None = None
+    reserve_start: str | None = None  # a Capacity Block's earliest start (ISO 8601; None: now)
     reservation_id: str | None = None  # launch the nodes into this cloud reservation (a fleet's)
+    autostop: int | None = None  # seconds idle after which the node stops itself (see bootscript.py)
 
     def tags(self) -> dict[str, str]:
         return {TAG_ADDRESS: self.address, TAG_LINEAGE: self.lineage, TAG_GROUP: str(self.group)}
@@ -139,6 +143,12 @@ class SupportsNetworks(Protocol):
 
     def delete_network(self, attributes: Mapping[str, Any]) -> str:
         """Delete a piece skyplan created; leave one it found existing. Says what it did."""
+
+
+@runtime_checkable
+class SupportsCommands(Protocol):
+    def run_command(self, inst: Instance, command: str, timeout: float) -> tuple[int, str]:
+        """Run ``command`` on the node (a readiness probe): (exit code, last line of output)."""
 
 
 @runtime_checkable

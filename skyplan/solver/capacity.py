@@ -61,7 +61,8 @@ class Rows:
             entries = fleet.capacity if fleet.existing else provisioned_capacity(fleet)
             for k, cap in enumerate(entries):
                 dims: dict[str, Row] = {}
-                what = f"fleet {address}" + (f" entry {k + 1}" if len(entries) > 1 else "")
+                what = f"fleet {address}" + (f" node {cap.name}" if cap.name else
+                                             f" entry {k + 1}" if len(entries) > 1 else "")
                 if is_reserved_instances(fleet):
                     # a cloud reservation holds whole instances: each workload node takes one
                     itype = f" {fleet.instance_type}" if fleet.instance_type else ""
@@ -229,6 +230,13 @@ def is_reserved_instances(fleet: Fleet) -> bool:
     return bool(fleet.reservation or (fleet.existing and fleet.reservation_id))
 
 
+def block_too_short(fleet: Fleet, hours: float) -> bool:
+    """Whether a provisioned Capacity Block is bought for fewer hours than a
+    workload of ``hours`` runs (it could not finish in the block)."""
+    return (not fleet.existing and fleet.reservation == "capacity_block" and bool(fleet.duration_hours)
+            and hours > float(fleet.duration_hours) + 1e-9)
+
+
 def _share(per_node: float, need: float) -> float:
     """What one request of ``need`` takes from nodes of ``per_node``: the part of a
     node it leaves unusable (10 CPUs of a 16-CPU node take all 16, as only one fits)."""
@@ -269,7 +277,7 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
         itype = fleet.instance_type or f"fleet:{fleet_name(address)}"
         if not fleet.existing:
             region, zone, kind = "-", None, "fleet:" + address  # known once the fleet itself is placed
-        if fleet.hours_left is not None and item.hours > fleet.hours_left + 1e-9:
+        if fleet.hours_left is not None and item.hours > fleet.hours_left + 1e-9 or block_too_short(fleet, item.hours):
             continue  # a Capacity Block ends before this workload would
         for entry in rows.fleet_entries.get(address, ()):
             per_node = rows.fleet_nodes.get((address, entry[0]))
@@ -279,10 +287,11 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
                 usage = fleet_usage(entry, item.resources, item.nodes)
                 where = [] if usage is None else [(-1, usage)]
             cap = entry[1]
+            node_type = cap.name or itype  # a live cluster node: the group goes onto that node
             counts = [a.count for a in item.resources.accelerators if a.name == cap.accelerator]
             acc = f"{cap.accelerator}:{min(counts)}" if counts else None  # what each workload node asks for
             for node, usage in where:
-                opt = Option(fleet.provider or "-", kind, region, zone, itype, "reserved",
+                opt = Option(fleet.provider or "-", kind, region, zone, node_type, "reserved",
                              0.0, item.nodes, 0.0, 0.0, fleet=address, fleet_entry=entry[0], accelerators=acc,
                              vcpus=cap.cpus_per_node or 0.0, memory_gib=cap.memory_per_node or 0.0,
                              reservation=fleet.reservation_id if fleet.existing else None, fleet_node=node)

@@ -62,7 +62,8 @@ def choose_fleets(problem: Problem, solve_once: Callable[[Problem], Solution]) -
         choices[address] = FleetChoice(
             address=address, bought=buy, kept_by_config=fleet.keep, fleet_cost=round(fleet_cost, 6),
             direct_cost=direct, nodes=chosen.nodes, instance_type=chosen.instance_type,
-            hours=fleet_hours(fleet), workloads=tuple(sorted(on_it)))
+            hours=fleet_hours(fleet), workloads=tuple(sorted(on_it)),
+            estimate=fleet.reservation == "capacity_block")
         if not buy:
             best, current = alt, without
     # a fleet dropped earlier leaves the placements of the ones kept unchanged in meaning

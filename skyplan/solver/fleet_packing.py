@@ -34,7 +34,7 @@ def node_dims(rows, what: str, cap: FleetCapacity) -> list[dict]:
     """The rows of each node of one entry: [{dimension: Row}] per node."""
     out = []
     for j in range(cap.nodes):
-        where = f"{what} node {j + 1}"
+        where = what if cap.name else f"{what} node {j + 1}"  # a named entry is that one node
         dims = {}
         if cap.accelerator:
             dims["gpu"] = rows._add(f"{where} {cap.accelerator}", float(cap.per_node), cap.accelerator)

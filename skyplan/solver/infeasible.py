@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from skyplan.config.model import Resources
 from skyplan.errors import InfeasibleError
-from skyplan.solver.capacity import Rows
+from skyplan.solver.capacity import Rows, block_too_short
 from skyplan.solver.items import (
     Item, hardware_fits, is_blocked, offer_price, provider_allowed, region_allowed,
 )
@@ -88,9 +88,16 @@ def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | N
         if fleet.hours_left is not None and item.hours > fleet.hours_left:
             return (f"{a} runs {item.hours:g} h, but the Capacity Block of {spec.fleet} holds its instances "
                     f"{fleet.hours_left:.1f} h more"), (a, "duration_hours")
+        if block_too_short(fleet, item.hours):
+            return (f"{a} runs {item.hours:g} h, but the Capacity Block of {spec.fleet} is bought for "
+                    f"{fleet.duration_hours:g} h"), (a, "duration_hours")
         if not caps and fleet.existing and fleet.reservation_id:  # what it holds is read from the cloud
             return (f"{a}: what reservation {fleet.reservation_id} of {spec.fleet} holds is read at refresh, "
                     "and this plan did not refresh"), None
+        cfg = problem.providers.get(fleet.provider or "")
+        if not caps and fleet.existing and cfg is not None and cfg.kind == "kubernetes":  # read from its nodes
+            return (f"{a}: {spec.fleet} is its cluster's nodes, read at refresh: none has room left for it "
+                    "(a plan without refresh reads none)"), None
         return (f"{a} needs {need} per node, which does not fit on {spec.fleet} ({have or 'no capacity declared'})",
                 (a, _resources_path(item.resources)))
     keys = []

@@ -99,7 +99,8 @@ class Option:
     @cached_property
     def key(self) -> tuple:
         key = (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
-        return key + (self.fleet_node,) if self.fleet_node >= 0 else key
+        # exact packing: a node is known by its capacity entry and its index in it
+        return key + (self.fleet_entry, self.fleet_node) if self.fleet_node >= 0 else key
 
     @cached_property
     def sort_key(self) -> tuple:

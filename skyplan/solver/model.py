@@ -162,11 +162,15 @@ class FleetChoice:
     instance_type: str
     hours: float
     workloads: tuple[str, ...] = ()
+    # a Capacity Block: fleet_cost is the catalog's list price over its hours, an
+    # estimate of the offering's upfront fee (known when apply buys it)
+    estimate: bool = False
 
     def to_json(self) -> dict:
         return {"address": self.address, "bought": self.bought, "keep": self.kept_by_config,
                 "fleet_cost": self.fleet_cost, "direct_cost": self.direct_cost, "nodes": self.nodes,
-                "instance_type": self.instance_type, "hours": self.hours, "workloads": list(self.workloads)}
+                "instance_type": self.instance_type, "hours": self.hours, "workloads": list(self.workloads),
+                **({"estimate": True} if self.estimate else {})}
 
 
 @dataclass(frozen=True)

@@ -51,13 +51,13 @@ The rules, where the configuration leaves a choice:
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from collections import Counter
 from dataclasses import replace
 
 from skyplan.errors import InfeasibleError, SolverError
+from skyplan.gcpause import paused
 from skyplan.solver.assemble import TABLE_EXTRA, assemble
 from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options
 from skyplan.solver.classes import Entry, Klass, build_classes
@@ -79,19 +79,15 @@ def solve(problem: Problem) -> Solution:
 
     # The solver builds many small acyclic values and frees them together; the
     # cycle collector's passes over them cost a third of a large solve.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        return choose_fleets(problem, _solve)
+        with paused():
+            return choose_fleets(problem, _solve)
     except InfeasibleError as e:
         if not problem.positions:
             raise
         from skyplan.config.model import source_in
 
         raise e.located(lambda owner, path: source_in(problem.positions, owner, path)) from None
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _solve(problem: Problem) -> Solution:

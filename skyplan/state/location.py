@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from skyplan.errors import StateError
 
 URL_ENV = "SKYPLAN_STATE_URL"
+NAME_ENV = "SKYPLAN_STATE_NAME"  # the state's name in the database when the configuration gives none
 DEFAULT_NAME = "default"
 _PASSWORD_IN_TEXT = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@")
 _PASSWORD_PARAM = re.compile(r"((?:^|[\s?&])password=)[^\s&]*", re.I)
@@ -80,7 +81,7 @@ def location_for(config_dir: str | os.PathLike, backend: str, path: str | None, 
         if not url:
             raise StateError("the state backend is \"postgres\" but no database URL is set",
                              hint=f'set skyplan {{ state {{ url = "postgresql://user@host:5432/db" }} }} or {URL_ENV}')
-        return PostgresLocation(url, name or DEFAULT_NAME)
+        return PostgresLocation(url, name or os.environ.get(NAME_ENV) or DEFAULT_NAME)
     if path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else base / p
@@ -90,7 +91,7 @@ def location_for(config_dir: str | os.PathLike, backend: str, path: str | None, 
 def parse_location(text: str, name: str | None = None) -> "Path | PostgresLocation":
     """A ``--state`` / ``--to`` argument: a PostgreSQL URL, else a SQLite file path."""
     if is_postgres_url(text):
-        return PostgresLocation(text, name or DEFAULT_NAME)
+        return PostgresLocation(text, name or os.environ.get(NAME_ENV) or DEFAULT_NAME)
     return Path(text).expanduser()
 
 

@@ -28,6 +28,25 @@ def _registered(root: Path, lineage: str) -> list[dict]:
     return [e for e in Registry(root / ".skyplan" / "local").entries() if e["lineage"] == lineage]
 
 
+def apply_seconds(root: Path, where: tuple[str, ...] = ()) -> float:
+    """How long one whole apply of the rig takes on this machine now, so the kills are
+    spread over an apply's real length however loaded the machine is."""
+    proc = subprocess.Popen([sys.executable, "-m", "tests.apply.crashrig", str(root), *where], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        start = time.monotonic()
+        proc.wait(120)
+        assert proc.returncode == 0, proc.stderr.read()
+        return time.monotonic() - start
+    finally:
+        proc.stdout.close()
+        proc.stderr.close()
+        g = crashrig.graph(str(root))
+        with open_store(crashrig.location(str(root), list(where))) as store:
+            crashrig.providers(g)["local"].delete(crashrig.providers(g)["local"].list_managed(store.lineage))
+
+
 def _one_run(root: Path, delay: float, where: tuple[str, ...] = ()) -> str:
     """Kill an apply after ``delay`` s, then check the next plan and apply (state in
     ROOT's SQLite file, or the PostgreSQL state ``where`` = (url, name))."""
@@ -88,11 +107,13 @@ def _one_run(root: Path, delay: float, where: tuple[str, ...] = ()) -> str:
 @pytest.mark.slow
 def test_sigkill_at_random_points_then_reapply_converges(tmp_path):
     rng = random.Random(20261128)
+    (tmp_path / "whole").mkdir()
+    length = apply_seconds(tmp_path / "whole")
     phases = []
     for n in range(RUNS):
         root = tmp_path / f"run{n}"
         root.mkdir()
-        phases.append(_one_run(root, rng.uniform(0.0, 0.25)))
+        phases.append(_one_run(root, rng.uniform(0.0, length)))
     # The kills must land mid-apply often enough for the test to mean something.
     print("kill phases:", {p: phases.count(p) for p in set(phases)})
     assert phases.count("partial") >= RUNS // 3, phases

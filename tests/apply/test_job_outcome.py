@@ -72,6 +72,38 @@ def test_retry_failed_false_keeps_the_failed_job(root, capsys):
     assert "No changes" in out
 
 
+def test_a_dependant_of_a_kept_failed_job_is_held_not_planned(root, capsys):
+    """With retry_failed = false the failed job stays; apply would skip what depends on
+    it, so the plan does not promise it: the dependant is held, and said to be."""
+    (root / "main.sky.hcl").write_text(BAD % NO_RETRY + """
+workload "report" {
+  kind       = "job"
+  run        = "echo report"
+  depends_on = [workload.bad]
+}
+
+workload "publish" {
+  kind       = "job"
+  run        = "echo publish"
+  depends_on = [workload.report]
+}
+""")
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 1 and "failed (exit 3)" in out + err
+    code, out, err = run(capsys, "plan", str(root), "-detailed-exitcode")
+    assert code == 0, out + err
+    assert "to add" not in out and "+ create" not in out, out
+    assert "workload.report is not planned: it depends on workload.bad" in out
+    assert "workload.publish is not planned: it depends on workload.bad" in out
+    code, out, err = run(capsys, "plan", str(root), "-json")
+    held = {c["address"]: c for c in json.loads(out)["resource_changes"] if c["address"] != "workload.bad"}
+    assert {a: (c["change"]["actions"], c["held_by"]) for a, c in held.items()} == {
+        "workload.report": (["no-op"], "workload.bad"), "workload.publish": (["no-op"], "workload.bad")}
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0 and "Skipped" not in err, out + err
+    assert listed(capsys, root) == {"workload.bad": "failed"}
+
+
 def test_a_job_declared_short_is_waited_for(root, capsys):
     (root / "main.sky.hcl").write_text("""
 workload "short" {

@@ -65,3 +65,17 @@ def test_llm_finetune_is_spot_first_and_resumable():
     w = g.workloads["module.finetune.workload.train"]
     assert w.pricing == ("spot", "on_demand") and w.num_nodes == 2 and w.max_hourly_cost == 200
     assert w.env["CHECKPOINT_URI"] == "s3://my-bucket/qwen-7b" and "resume" in w.env["RESUME_CMD"]
+
+
+def test_dev_box_stops_itself_after_its_autostop_window(tmp_path):
+    shutil.copytree(REPO / "modules", tmp_path / "modules")
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    call = 'provider "aws" {\n  regions = ["us-east-1"]\n}\nmodule "m" {\n  source = "../modules/dev-box"\n%s}\n'
+    (cfg / "main.sky.hcl").write_text(call % "")
+    assert load(cfg).workloads["module.m.workload.box"].autostop == "2h"
+    (cfg / "main.sky.hcl").write_text(call % '  autostop = "30m"\n')
+    assert load(cfg).workloads["module.m.workload.box"].attributes()["autostop"] == "30m"
+    (cfg / "main.sky.hcl").write_text(call % '  autostop = "soon"\n')
+    out = run_cli("validate", str(cfg), cwd=tmp_path)
+    assert out.returncode == 1 and 'autostop = "soon" is not an idle time' in out.stderr

@@ -7,7 +7,9 @@ DELETE as long-running operations: ``201``/``202`` + ``Azure-AsyncOperation``,
 ``provisioningState`` Creating -> Succeeded; GET; PATCH tags; list per
 resource group with ``nextLink`` pages; ``list_all?statusOnly=true`` with
 instance views; ``instanceView``; ``start``/``deallocate``/``powerOff``;
-``retrieveBootDiagnosticsData`` with a serial log blob it also serves).
+``retrieveBootDiagnosticsData`` with a serial log blob it also serves), and
+capacity reservation groups with their capacity reservations, counting the VMs
+allocated against them (``arm_reservations.py``).
 Errors are ARM bodies ``{"error": {"code", "message"}}``; a throttled call
 carries ``Retry-After``. Any api-version is accepted; every call is counted.
 
@@ -205,8 +207,11 @@ class ArmEmulator(ArmResources):
             if f.get("path") and not re.search(f["path"], path, re.I):
                 continue
             if f["kind"] in ("capacity", "quota"):
-                if method != "PUT" or "/virtualmachines/" not in path.lower():
+                reserving = "/capacityreservations/" in path.lower()  # a reservation needs capacity too
+                if method != "PUT" or ("/virtualmachines/" not in path.lower() and not reserving):
                     continue
+                if reserving:
+                    size = ((body or {}).get("sku") or {}).get("name")
                 if f.get("size") and f["size"] != size:
                     continue
                 if f.get("region") and f["region"] != region:

@@ -14,6 +14,8 @@ import urllib.parse
 import uuid
 from typing import Any
 
+from tests.providers.arm_reservations import ArmReservations
+
 VM = "microsoft.compute/virtualmachines"
 _RG = re.compile(r"^/subscriptions/([^/]+)/resourcegroups/([^/]+)(/.*)?$", re.I)
 _PROVIDER = re.compile(r"^/providers/([^/]+)/([^/]+)(?:/([^/]+))?(?:/([^/]+))?(?:/([^/]+))?$", re.I)
@@ -25,7 +27,7 @@ class ArmError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
-class ArmResources:
+class ArmResources(ArmReservations):
     """State and answers; the attributes are set by ``ArmEmulator.reset``."""
 
     subscription: str
@@ -65,6 +67,9 @@ class ArmResources:
         m = re.match(r"^/subscriptions/([^/]+)/providers/Microsoft\.Compute/virtualMachines$", path, re.I)
         if m and method == "GET":
             return self._list(None, query)
+        m = re.match(r"^/subscriptions/([^/]+)/providers/Microsoft\.Compute/capacityReservationGroups$", path, re.I)
+        if m and method == "GET":
+            return self._subscription_groups(query)
         m = re.match(r"^/subscriptions/([^/]+)/resourcegroups$", path, re.I)
         if m and method == "GET":
             tag = re.match(r"tagName eq '([^']+)'", query.get("$filter", ""))
@@ -85,6 +90,8 @@ class ArmResources:
             raise ArmError(404, "InvalidResourceType", f"no route for {path}")
         ns, type_, name, sub, extra = pm.groups()
         full_type = f"{ns}/{type_}"
+        if full_type.lower() == "microsoft.compute/capacityreservationgroups":
+            return self._reservation_route(method, rg, name, sub, extra, query, body)
         if name is None:
             if full_type.lower() == VM and method == "GET":
                 return self._list(rg, query)
@@ -236,6 +243,7 @@ class ArmResources:
             res = self.resources[key]
             res["tags"] = body.get("tags") or {}
             return 200, self._view(res), {"Azure-AsyncOperation": self._new_op("Succeeded"), "Retry-After": 0}
+        self._check_vm_reservation(body)
         props["provisioningState"] = "Creating"
         props["vmId"] = str(uuid.uuid4())
         props["timeCreated"] = "2026-12-01T00:00:00Z"

@@ -20,6 +20,11 @@ unmodified:
   ``InvalidCapacityReservationId.NotActive``), ``active`` until its end, then
   ``expired``; a launch into it must use ``InstanceMarketOptions.MarketType =
   capacity-block``, and into any other reservation must not;
+- ``DescribeCapacityBlockOfferings`` answers deterministic offerings for the
+  asked instance type, count and hours (``block_offers``: per zone suffix, hours
+  after the earliest start, and a fee factor; the fee is ``block_rate`` $/h per
+  instance), and ``PurchaseCapacityBlock`` of a described offering makes a
+  ``capacity-block`` reservation with the offering's zone, start and end;
 - every ``RunInstances`` honours ``ClientToken``: a repeat of an answered call
   returns the first call's reservation and launches nothing.
 
@@ -39,7 +44,8 @@ from xml.sax.saxutils import escape
 NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 ACCOUNT = "123456789012"
 _INSTANCE_ID = re.compile(rb"<instanceId>(i-[0-9a-f]+)</instanceId>")
-HANDLED = ("CreateCapacityReservation", "DescribeCapacityReservations", "CancelCapacityReservation")
+HANDLED = ("CreateCapacityReservation", "DescribeCapacityReservations", "CancelCapacityReservation",
+           "DescribeCapacityBlockOfferings", "PurchaseCapacityBlock")
 TARGET = "CapacityReservationSpecification.CapacityReservationTarget.CapacityReservationId"
 
 
@@ -106,6 +112,10 @@ class Reservations:
             self.items: dict[str, dict[str, Any]] = {}  # id -> reservation
             self.placed: dict[str, str] = {}  # instance id -> reservation id
             self.tokens: dict[tuple[str, str, str], Any] = {}  # (region, action, token) -> answer
+            self.offers: dict[str, dict[str, Any]] = {}  # capacity block offering id -> offering
+            self.block_offers = [("a", 0.0, 1.0), ("b", 24.0, 0.8)]  # (zone suffix, start after, fee factor)
+            self.block_rate = 4.0  # $/h per instance of a block before its factor
+            self.purchases = 0
 
     # -- state for tests ------------------------------------------------------------------------------
     def reservation(self, rid: str) -> dict[str, Any]:
@@ -140,6 +150,10 @@ class Reservations:
             return self._describe(region, params)
         if action == "CancelCapacityReservation":
             return self._cancel(region, params)
+        if action == "DescribeCapacityBlockOfferings":
+            return self._offerings(region, params)
+        if action == "PurchaseCapacityBlock":
+            return self._purchase(region, params)
         if action == "RunInstances":
             return self._run(region, params, forward)
         if action == "DescribeInstances":
@@ -213,6 +227,52 @@ class Reservations:
                 return _error("UnsupportedOperation", "Capacity Blocks cannot be cancelled")
             r["state"] = "cancelled"
         return _ok("CancelCapacityReservation", "<return>true</return>")
+
+    def _offerings(self, region: str, p: dict[str, str]):
+        if not p.get("CapacityDurationHours"):
+            return _error("MissingParameter", "The request must contain the parameter CapacityDurationHours")
+        hours = int(p["CapacityDurationHours"])
+        itype, count = p.get("InstanceType", ""), int(p.get("InstanceCount") or 1)
+        earliest = _parse_time(p["StartDateRange"]) if p.get("StartDateRange") else _now()
+        latest_end = _parse_time(p["EndDateRange"]) if p.get("EndDateRange") else None
+        earliest = max(earliest, _now()).replace(microsecond=0)
+        body = []
+        with self.lock:
+            for suffix, after, factor in self.block_offers:
+                start = earliest + dt.timedelta(hours=after)
+                end = start + dt.timedelta(hours=hours)
+                if latest_end is not None and end > latest_end:
+                    continue
+                oid = "cb-" + uuid.uuid5(uuid.NAMESPACE_OID, f"{region}{suffix}{itype}{count}{start}{hours}").hex[:17]
+                fee = f"{self.block_rate * factor * hours * count:.2f}"
+                self.offers[oid] = {"id": oid, "region": region, "zone": region + suffix, "instance_type": itype,
+                                    "count": count, "start": start, "end": end, "hours": hours, "fee": fee}
+                fields = [("capacityBlockOfferingId", oid), ("instanceType", itype),
+                          ("availabilityZone", region + suffix), ("instanceCount", str(count)),
+                          ("startDate", _iso(start)), ("endDate", _iso(end)),
+                          ("capacityBlockDurationHours", str(hours)), ("upfrontFee", fee),
+                          ("currencyCode", "USD"), ("tenancy", "default")]
+                body.append("<item>" + "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields) + "</item>")
+        return _ok("DescribeCapacityBlockOfferings",
+                   f"<capacityBlockOfferingSet>{''.join(body)}</capacityBlockOfferingSet>")
+
+    def _purchase(self, region: str, p: dict[str, str]):
+        for need in ("CapacityBlockOfferingId", "InstancePlatform"):
+            if not p.get(need):
+                return _error("MissingParameter", f"The request must contain the parameter {need}")
+        with self.lock:
+            o = self.offers.get(p["CapacityBlockOfferingId"])
+            if o is None or o["region"] != region:
+                return _error("InvalidCapacityBlockOfferingId.NotFound",
+                              f"The capacity block offering ID '{p['CapacityBlockOfferingId']}' does not exist")
+            rid = self.add(region, instance_type=o["instance_type"], zone=o["zone"], count=o["count"],
+                           tags=_tags(p, "TagSpecification"), start=o["start"], end=o["end"],
+                           kind="capacity-block")
+            self.items[rid]["fee"] = o["fee"]
+            self.purchases += 1
+            self._tick(self.items[rid])
+            return _ok("PurchaseCapacityBlock",
+                       _element("capacityReservation", self.items[rid], self._available(self.items[rid])))
 
     def _run(self, region: str, p: dict[str, str], forward):
         token = p.get("ClientToken", "")

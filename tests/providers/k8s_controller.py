@@ -114,7 +114,9 @@ def _requests(pod: dict) -> dict[str, float]:
     return total
 
 
-def _affinity_ok(pod: dict, labels: dict) -> bool:
+def _affinity_ok(pod: dict, labels: dict, name: str = "") -> bool:
+    """Required node affinity: terms ORed; within one, ``matchExpressions`` on labels
+    and ``matchFields`` on ``metadata.name`` ANDed."""
     terms = (((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {})
              .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms")
     if not terms:
@@ -126,6 +128,9 @@ def _affinity_ok(pod: dict, labels: dict) -> bool:
             op = e["operator"]
             if (op == "In" and have not in e.get("values", ())) or (op == "NotIn" and have in e.get("values", ())) \
                     or (op == "Exists" and have is None) or (op == "DoesNotExist" and have is not None):
+                ok = False
+        for f in term.get("matchFields") or ():
+            if f["key"] != "metadata.name" or (f["operator"] == "In") != (name in f.get("values", ())):
                 ok = False
         if ok:
             return True
@@ -148,7 +153,7 @@ def _schedule(emu, pod: dict) -> str | None:
             labels = node["metadata"].get("labels") or {}
             if node["spec"].get("unschedulable") or any(labels.get(k) != v for k, v in selector.items()):
                 continue
-            if not _affinity_ok(pod, labels):
+            if not _affinity_ok(pod, labels, node["metadata"]["name"]):
                 continue
             alloc = node["status"]["allocatable"]
             u = used.get(node["metadata"]["name"], {})

@@ -79,3 +79,36 @@ def test_a_repeated_client_token_returns_the_first_launch(ec2, moto):
     assert len(live) == 2
     other = ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1, MaxCount=1, ClientToken="tok-2")
     assert other["ReservationId"] != first["ReservationId"]
+
+
+def test_capacity_block_offerings_are_bought_as_a_scheduled_block_that_refuses_launches_until_it_starts(ec2, moto):
+    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2)
+    offers = ec2.describe_capacity_block_offerings(InstanceType="g5.xlarge", InstanceCount=2,
+                                                   CapacityDurationHours=24, StartDateRange=start)
+    offers = offers["CapacityBlockOfferings"]
+    assert [(o["AvailabilityZone"], o["UpfrontFee"], o["CurrencyCode"]) for o in offers] == [
+        ("us-east-1a", "192.00", "USD"), ("us-east-1b", "153.60", "USD")]
+    first = offers[0]
+    assert first["StartDate"] >= start.replace(microsecond=0) and first["CapacityBlockDurationHours"] == 24
+    assert first["EndDate"] - first["StartDate"] == dt.timedelta(hours=24)
+    again = ec2.describe_capacity_block_offerings(InstanceType="g5.xlarge", InstanceCount=2,
+                                                  CapacityDurationHours=24, StartDateRange=start)
+    assert [o["CapacityBlockOfferingId"] for o in again["CapacityBlockOfferings"]] == [
+        o["CapacityBlockOfferingId"] for o in offers]
+    short = ec2.describe_capacity_block_offerings(InstanceType="g5.xlarge", InstanceCount=2, CapacityDurationHours=24,
+                                                  StartDateRange=start, EndDateRange=start + dt.timedelta(hours=30))
+    assert [o["AvailabilityZone"] for o in short["CapacityBlockOfferings"]] == ["us-east-1a"]
+
+    cr = ec2.purchase_capacity_block(CapacityBlockOfferingId=first["CapacityBlockOfferingId"],
+                                     InstancePlatform="Linux/UNIX")["CapacityReservation"]
+    assert cr["ReservationType"] == "capacity-block" and cr["State"] == "scheduled"
+    assert cr["TotalInstanceCount"] == 2 and cr["AvailableInstanceCount"] == 0 and cr["StartDate"] == first["StartDate"]
+    with pytest.raises(ClientError) as exc:
+        _run(ec2, cr["CapacityReservationId"])
+    assert exc.value.response["Error"]["Code"] == "InvalidCapacityReservationId.NotActive"
+    with pytest.raises(ClientError) as exc:
+        ec2.cancel_capacity_reservation(CapacityReservationId=cr["CapacityReservationId"])
+    assert exc.value.response["Error"]["Code"] == "UnsupportedOperation"
+    with pytest.raises(ClientError) as exc:
+        ec2.purchase_capacity_block(CapacityBlockOfferingId="cb-0000000000000000a", InstancePlatform="Linux/UNIX")
+    assert exc.value.response["Error"]["Code"] == "InvalidCapacityBlockOfferingId.NotFound"

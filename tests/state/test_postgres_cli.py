@@ -170,3 +170,24 @@ def test_database_gone_mid_apply_stops_and_lists_what_was_not_recorded(tmp_path,
         snap = s.snapshot()
         assert {"workload.first", "workload.second"} <= set(snap.resources)
         assert len(snap.resources["workload.first"].instances) == 1, r.stdout
+
+
+def test_state_commands_take_a_database_url_as_state(tmp_path, pg_location, monkeypatch):
+    """``--state postgresql://...`` reaches the database (the URL is not a file path), with
+    the state's name from SKYPLAN_STATE_NAME when no configuration names it."""
+    with open_store(pg_location) as pg:
+        pg.record(make_record("workload.train", 2, nodes=2), action="create")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("SKYPLAN_STATE_NAME", pg_location.name)
+    listed = _ok(run("state", "list", str(empty), "--state", pg_location.url, "--no-refresh"))
+    assert "workload.train" in listed.stdout
+    assert not list(empty.rglob("*")), "nothing is written beside the folder"
+    shown = _ok(run("state", "show", "workload.train", str(empty), "--state", pg_location.url, "--no-refresh"))
+    assert "workload.train" in shown.stdout
+    _ok(run("state", "rm", "workload.train", str(empty), "--state", pg_location.url))
+    with open_store(pg_location) as pg:
+        assert pg.get("workload.train") is None
+    monkeypatch.delenv("SKYPLAN_STATE_NAME")
+    other = run("state", "list", str(empty), "--state", pg_location.url, "--no-refresh", "--json")
+    assert other.returncode == 0 and "workload.train" not in other.stdout and SECRET not in other.stderr

@@ -6,7 +6,9 @@ import re
 from typing import Any, Mapping
 
 from skyplan.providers.aws.launch import TAG_KIND, TAG_PRICING
-from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, TAG_RANK, Instance
+from skyplan.providers.base import (
+    STOPPED_BY_AUTOSTOP, TAG_ADDRESS, TAG_AUTOSTOP, TAG_GROUP, TAG_LINEAGE, TAG_RANK, Instance,
+)
 
 STATE_MAP = {
     "pending": "pending", "running": "running", "stopping": "stopped", "stopped": "stopped",
@@ -23,6 +25,7 @@ def _int(value: Any, default: int = 0) -> int:
 
 
 _EXIT = re.compile(r"skyplan: exit_code=(\d+)")
+_WHEN = re.compile(r"\((\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) GMT\)")
 
 
 def job_finished(raw: Mapping[str, Any]) -> bool:
@@ -41,6 +44,16 @@ def spot_interrupted(raw: Mapping[str, Any]) -> bool:
     reason = (raw.get("StateReason") or {}).get("Code", "")
     return raw.get("InstanceLifecycle") == "spot" and reason == "Server.SpotInstanceShutdown" and \
         raw.get("State", {}).get("Name") in ("stopping", "stopped")
+
+
+def autostopped(raw: Mapping[str, Any]) -> bool:
+    """A node stopped by its own idle timer: it carries ``skyplan:autostop`` and EC2
+    says the stop came from inside (``Client.InstanceInitiatedShutdown``, the reason
+    of a guest ``shutdown -h`` under ``InstanceInitiatedShutdownBehavior = stop``)."""
+    tags = {t["Key"]: t["Value"] for t in raw.get("Tags", ()) or ()}
+    reason = (raw.get("StateReason") or {}).get("Code", "")
+    return TAG_AUTOSTOP in tags and tags.get(TAG_KIND) != "job" and reason == "Client.InstanceInitiatedShutdown" \
+        and raw.get("State", {}).get("Name") in ("stopping", "stopped")
 
 
 def exit_code_of(console: str) -> int | None:
@@ -76,6 +89,11 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, region: str, exit_code
     }
     if raw.get("StateReason"):
         attributes["state_reason"] = raw["StateReason"].get("Message") or raw["StateReason"].get("Code")
+    if autostopped(raw):
+        attributes["stopped_by"] = STOPPED_BY_AUTOSTOP
+        when = _WHEN.search(raw.get("StateTransitionReason") or "")  # "User initiated (2026-01-02 03:04:05 GMT)"
+        if when:
+            attributes["ended_at"] = when.group(1).replace(" ", "T") + "+00:00"
     if job_finished(raw):
         # Finished by itself: succeeded only on a readable exit code 0. Without one
         # (EC2 posts console output minutes after a stop, or the script died before

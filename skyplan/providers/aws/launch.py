@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from skyplan.providers.base import TAG_RANK, LaunchRequest
-from skyplan.providers.bootscript import boot_script, node_env
+from skyplan.providers.base import TAG_AUTOSTOP, TAG_RANK, LaunchRequest
+from skyplan.providers.bootscript import boot_script, format_window, node_env
 
 TAG_KIND = "skyplan:kind"
 TAG_PRICING = "skyplan:pricing"
@@ -76,7 +76,7 @@ def user_data(req: LaunchRequest, container_image: str | None = None, *, root: s
     the instance metadata service; see providers/bootscript.py for the rest)."""
     return boot_script(
         req, node_env(req), container_image=container_image, gpus=bool(req.accelerators), console="/dev/console",
-        root=root, passed=("SKYPLAN_NODE_RANK",),
+        root=root, passed=("SKYPLAN_NODE_RANK",), once=True,
         discover=(f"TOKEN=$(curl -sX PUT {metadata}/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')",
                   f"RANK=$(curl -s -H \"X-aws-ec2-metadata-token: $TOKEN\" {metadata}/latest/meta-data/ami-launch-index)"),
         exports=(f'echo "export SKYPLAN_NODE_RANK=$RANK" >> {root}/etc/skyplan/env',))
@@ -93,6 +93,8 @@ def run_instances_args(req: LaunchRequest, *, image_id: str, settings: Mapping[s
     p = req.placement
     extra = {str(k): str(v) for k, v in dict(settings.get("tags") or {}).items()}
     tags = {**extra, **req.tags(), "Name": name_tag(req), TAG_KIND: req.kind, TAG_PRICING: p.pricing}
+    if req.autostop:
+        tags[TAG_AUTOSTOP] = format_window(req.autostop)
     tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
     container = req.image if req.image and not is_ami(req.image) else None
     args: dict[str, Any] = {
@@ -106,7 +108,8 @@ def run_instances_args(req: LaunchRequest, *, image_id: str, settings: Mapping[s
             {"ResourceType": "instance", "Tags": tag_list},
             {"ResourceType": "volume", "Tags": tag_list},
         ],
-        # A job powers itself off when done; stop keeps its disk and logs.
+        # A job powers itself off when done, a service's idle timer (autostop) when idle:
+        # stop keeps its disk and logs (a one-time spot node cannot stop).
         "InstanceInitiatedShutdownBehavior": "stop" if (req.kind == "service" or p.pricing != "spot") else "terminate",
     }
     if p.zone:

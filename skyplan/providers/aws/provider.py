@@ -111,14 +111,16 @@ class AwsProvider:
                                                           profile_name=self.profile)
             return self._session
 
-    def client(self, region: str, service: str = "ec2"):
-        """The boto3 client of ``service`` in ``region`` (cached; clients are thread-safe)."""
-        key = (service, region)
+    def client(self, region: str, service: str = "ec2", *, attempts: int = 2):
+        """The boto3 client of ``service`` in ``region`` (cached; clients are thread-safe).
+        ``attempts = 1`` for a call that must not be repeated blindly (one without a
+        client token, such as a purchase)."""
+        key = (service, region) if attempts == 2 else (service, region, attempts)
         if key not in self._clients:
             from botocore.config import Config
 
             session = self._get_session()
-            config = Config(retries={"mode": "standard", "total_max_attempts": 2},
+            config = Config(retries={"mode": "standard", "total_max_attempts": attempts},
                             connect_timeout=10, read_timeout=60, max_pool_connections=20)
             with self._guard(region):
                 made = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
@@ -192,6 +194,8 @@ class AwsProvider:
         nodes with ``req.reservation_id`` launch into that reservation, and a full
         or inactive one is a CapacityError for the zone.
         """
+        if req.reserve == "capacity_block":
+            return reservations.buy_block(self, req)
         if req.reserve:
             return reservations.create(self, req)
         p = req.placement
@@ -203,6 +207,10 @@ class AwsProvider:
                                   client_token=f"skyplan-{req.token or uuid.uuid4().hex}", root_device=root)
         if req.reservation_id:
             held = reservations.describe(self, f"{p.region}/{req.reservation_id}")
+            waiting = held and reservations.not_started(held)
+            if waiting:
+                raise ProviderError(f"{req.address}: {waiting}; nothing launched before then",
+                                    provider=self.name, hint="apply again once the block has started")
             if held is not None and held.kind == "capacity-block":  # a block is its own market
                 args["InstanceMarketOptions"] = {"MarketType": "capacity-block"}
         with self._guard(f"{where} ({p.instance_type} x{p.nodes}, {p.pricing})"):
@@ -435,8 +443,29 @@ class AwsProvider:
             time.sleep(self.poll_interval)
 
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
-        """The node's console output (EC2 keeps the latest 64 KiB; no follow).
-        botocore already decodes the base64 ``Output``."""
+        """The node's console output (EC2 keeps the latest 64 KiB; botocore already
+        decodes the base64 ``Output``). With ``follow``, read again every
+        ``poll_interval`` s, printing what is new, until the instance stops."""
+        if not follow:
+            return self._console_lines(inst)
+        from skyplan.providers.follow import poll_follow
+
+        return poll_follow(lambda: self._console_lines(inst), lambda: self._state_now(inst), self.poll_interval)
+
+    def _console_lines(self, inst: Instance) -> list[str]:
         with self._guard(inst.region):
             out = self.client(inst.region).get_console_output(InstanceId=inst.id).get("Output") or ""
         return out.splitlines()
+
+    def _state_now(self, inst: Instance) -> str | None:
+        """The instance's state now (skyplan's names); None once it is gone."""
+        from skyplan.providers.aws.instances import STATE_MAP
+
+        try:
+            with self._guard(inst.region):
+                raws = flatten([self.client(inst.region).describe_instances(InstanceIds=[inst.id])])
+        except ProviderError as exc:
+            if awserr.error_code(exc.__cause__) in awserr.NOT_FOUND:
+                return None
+            raise
+        return STATE_MAP.get(raws[0]["State"]["Name"]) if raws else None

@@ -11,6 +11,15 @@ scheduled) and its attributes the live counts refresh reads
 Expired, cancelled and failed reservations are not listed: to refresh they are
 gone, and the fleet is ``missing``.
 
+A Capacity Block for ML (``reservation = "capacity_block"``) is bought instead:
+``describe_capacity_block_offerings`` for ``nodes`` instances over
+``duration_hours`` from the fleet's ``start`` (or now), then
+``purchase_capacity_block`` of the cheapest offering in the plan's zone (the
+earliest start among equally priced ones). The block is ``scheduled`` until its
+start: a workload placed on it is not launched before (see
+``not_started``). EC2 cannot cancel a block, so deleting one cancels nothing: it
+is forgotten and billed until its end.
+
 Workloads on the fleet launch with
 ``CapacityReservationSpecification.CapacityReservationTarget`` (see
 ``launch.run_instances_args``); EC2 itself refuses a launch the reservation
@@ -20,9 +29,10 @@ cannot hold (``ReservationCapacityExceeded``), so nothing here counts slots.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any, Mapping
 
-from skyplan.errors import ProviderError
+from skyplan.errors import CapacityError, ProviderError
 from skyplan.providers.aws import errors as awserr
 from skyplan.providers.aws.launch import TAG_KIND, name_tag
 from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, Instance, LaunchRequest, ReservationInfo
@@ -47,8 +57,10 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, region: str) -> Instan
     r = of_raw(raw, region)
     tags = {t["Key"]: t["Value"] for t in raw.get("Tags", ()) or ()}
     group = tags.get(TAG_GROUP, "0")
-    attrs = {"reservation": "odcr", "reserved_count": r.total, "available_count": r.available,
-             "reservation_state": r.state, "end_date": r.end_date}
+    block = r.kind == "capacity-block"
+    attrs = {"reservation": "capacity_block" if block else "odcr", "reserved_count": r.total,
+             "available_count": r.available, "reservation_state": r.state, "end_date": r.end_date,
+             "start_date": r.start_date if block else None}
     return Instance(provider=provider, id=r.id, address=tags.get(TAG_ADDRESS, ""),
                     lineage=tags.get(TAG_LINEAGE, ""), group=int(group) if group.isdigit() else 0, rank=0,
                     region=region, zone=r.zone, instance_type=r.instance_type, pricing="reserved",
@@ -94,6 +106,66 @@ def create(provider, req: LaunchRequest) -> list[Instance]:
     if "Tags" not in raw:
         raw = {**raw, "Tags": args["TagSpecifications"][0]["Tags"]}
     return [to_instance(raw, provider=provider.name, region=p.region)]
+
+
+TAG_TOKEN = "skyplan:launch-token"
+
+
+def buy_block(provider, req: LaunchRequest) -> list[Instance]:
+    """Buy the cheapest Capacity Block offering of ``placement.nodes`` instances of
+    ``placement.instance_type`` in the plan's zone for ``reserve_hours`` hours,
+    starting at ``req.reserve_start`` (ISO 8601) or later.
+
+    Failure contract: the purchase is tagged with the launch's token and a retry
+    first looks for a block with that tag, so a lost answer never buys a second
+    block; no offering in the zone is a CapacityError for it, and nothing is bought."""
+    p = req.placement
+    if not req.reserve_hours:
+        raise ProviderError(f"{req.address}: a Capacity Block is bought for duration_hours; none is set",
+                            provider=provider.name, hint="set duration_hours on the fleet")
+    ec2 = provider.client(p.region)
+    zone = p.zone or first_zone(provider, p.region)
+    tags = {**{str(k): str(v) for k, v in dict(provider.settings.get("tags") or {}).items()},
+            **req.tags(), "Name": name_tag(req), TAG_KIND: "fleet"}
+    if req.token:
+        tags[TAG_TOKEN] = req.token
+        with provider._guard(f"{p.region} (describe_capacity_reservations)"):
+            raws = ec2.describe_capacity_reservations(Filters=[
+                {"Name": f"tag:{TAG_TOKEN}", "Values": [req.token]}])["CapacityReservations"]
+        if raws:
+            return [to_instance(raws[0], provider=provider.name, region=p.region)]
+    hours = int(-(-float(req.reserve_hours) // 1))
+    start = dt.datetime.fromisoformat(req.reserve_start.replace("Z", "+00:00")) if req.reserve_start else None
+    args: dict[str, Any] = {"InstanceType": p.instance_type, "InstanceCount": int(p.nodes),
+                            "CapacityDurationHours": hours}
+    if start is not None:
+        args["StartDateRange"] = start
+    where = f"{zone} (capacity block {p.instance_type} x{p.nodes}, {hours} h)"
+    with provider._guard(where):
+        offers = [o for o in ec2.describe_capacity_block_offerings(**args).get("CapacityBlockOfferings", ())
+                  if o.get("AvailabilityZone") == zone]
+    if not offers:
+        raise CapacityError(f"{provider.name}: no Capacity Block offering of {p.nodes} x {p.instance_type} "
+                            f"for {hours} h in {zone}" + (f" from {req.reserve_start}" if start else ""),
+                            scope="zone", provider=provider.name)
+    offer = min(offers, key=lambda o: (float(o.get("UpfrontFee") or 0), o.get("StartDate")))
+    spec = [{"ResourceType": RESERVATION_KIND, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+    with provider._guard(where):  # no client token: never retried blindly, see the token tag above
+        raw = provider.client(p.region, attempts=1).purchase_capacity_block(CapacityBlockOfferingId=offer["CapacityBlockOfferingId"],
+                                          InstancePlatform="Linux/UNIX", TagSpecifications=spec)
+    raw = raw.get("CapacityReservation") or (raw.get("CapacityReservations") or [{}])[0]
+    if "Tags" not in raw:
+        raw = {**raw, "Tags": spec[0]["Tags"]}
+    inst = to_instance(raw, provider=provider.name, region=p.region)
+    fee = {"upfront_fee": offer.get("UpfrontFee"), "currency": offer.get("CurrencyCode")}
+    return [replace(inst, attributes={**inst.attributes, **{k: v for k, v in fee.items() if v}})]
+
+
+def not_started(info: ReservationInfo) -> str | None:
+    """Why nothing can launch into ``info`` yet: a Capacity Block before its start."""
+    if info.kind == "capacity-block" and info.state in ("scheduled", "payment-pending"):
+        return f"Capacity Block {info.id} starts at {info.start_date or 'a time EC2 has not reported'}"
+    return None
 
 
 def first_zone(provider, region: str) -> str:
@@ -143,7 +215,10 @@ def cancel(provider, inst: Instance) -> None:
     is not an error.
 
     Failure contract: one ``cancel_capacity_reservation``; on error the
-    reservation keeps its tags and the next refresh still lists it."""
+    reservation keeps its tags and the next refresh still lists it. A Capacity
+    Block cannot be cancelled on EC2: nothing is called, it runs to its end."""
+    if inst.attributes.get("reservation") == "capacity_block":
+        return
     try:
         with provider._guard(f"{inst.region} (cancel_capacity_reservation {inst.id})"):
             provider.client(inst.region).cancel_capacity_reservation(CapacityReservationId=inst.id)

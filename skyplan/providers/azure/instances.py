@@ -3,6 +3,12 @@
 Azure carries skyplan's tags as ``skyplan-address``, ``skyplan-lineage``, ...;
 an Instance reports them under skyplan's own names (``skyplan:address``), as
 every provider does, and ``AzureProvider.update`` writes them back dashed.
+
+A guest ``shutdown -h`` (a node's idle timer, ``autostop``) leaves an Azure VM
+``PowerState/stopped``, not deallocated: Azure keeps billing its compute. Such
+a node carrying ``skyplan-autostop`` whose serial log's last autostop line says
+the timer stopped it is ``stopped`` with ``stopped_by = "autostop"`` and
+``compute_billed = True``.
 """
 
 from __future__ import annotations
@@ -11,9 +17,9 @@ import re
 from typing import Any, Mapping
 
 from skyplan.providers.azure.launch import (
-    TAG_ADDRESS, TAG_GROUP, TAG_KIND, TAG_LINEAGE, TAG_PRICING, TAG_RANK, skyplan_tag,
+    TAG_ADDRESS, TAG_AUTOSTOP, TAG_GROUP, TAG_KIND, TAG_LINEAGE, TAG_PRICING, TAG_RANK, skyplan_tag,
 )
-from skyplan.providers.base import Instance
+from skyplan.providers.base import STOPPED_BY_AUTOSTOP, Instance
 
 _EXIT = re.compile(r"skyplan: exit_code=(\d+)")
 
@@ -74,8 +80,12 @@ def state_of(vm: Mapping[str, Any], power: str | None) -> str:
     return "running"
 
 
+def has_autostop(vm: Mapping[str, Any]) -> bool:
+    return TAG_AUTOSTOP in (vm.get("tags") or {}) and (vm.get("tags") or {}).get(TAG_KIND) != "job"
+
+
 def to_instance(vm: Mapping[str, Any], *, provider: str, view: Mapping[str, Any] | None = None,
-                exit_code: int | None = None) -> Instance:
+                exit_code: int | None = None, autostopped: bool = False) -> Instance:
     """One VM as an Instance. A job node that powered itself off is ``succeeded`` when
     ``exit_code`` (read from its serial log) is 0, else ``failed``."""
     tags = {str(k): str(v) for k, v in (vm.get("tags") or {}).items()}
@@ -94,6 +104,8 @@ def to_instance(vm: Mapping[str, Any], *, provider: str, view: Mapping[str, Any]
         "power_state": power,
         "nic_ids": [n.get("id") for n in (props.get("networkProfile") or {}).get("networkInterfaces") or ()],
         "os_disk": (((props.get("storageProfile") or {}).get("osDisk") or {}).get("managedDisk") or {}).get("id"),
+        "capacity_reservation_id": ((props.get("capacityReservation") or {}).get("capacityReservationGroup")
+                                    or {}).get("id"),
     }
     if state == "preempted":
         attributes["state_reason"] = "spot VM evicted by Azure (deallocated)"
@@ -102,6 +114,9 @@ def to_instance(vm: Mapping[str, Any], *, provider: str, view: Mapping[str, Any]
         if exit_code is not None:
             attributes["exit_code"] = exit_code
         state = "succeeded" if exit_code == 0 else "failed"
+    elif autostopped and state == "stopped" and has_autostop(vm):
+        attributes["stopped_by"] = STOPPED_BY_AUTOSTOP
+        attributes["compute_billed"] = power in ("stopped", "stopping")  # allocated until deallocated
     return Instance(
         provider=provider, id=str(vm.get("id") or ""), address=tags.get(TAG_ADDRESS, ""),
         lineage=tags.get(TAG_LINEAGE, ""), group=_int(tags.get(TAG_GROUP)), rank=_int(tags.get(TAG_RANK)),

@@ -24,7 +24,7 @@ import secrets
 from typing import Any, Mapping
 
 from skyplan.providers.base import LaunchRequest
-from skyplan.providers.bootscript import boot_script, node_env
+from skyplan.providers.bootscript import boot_script, format_window, node_env
 
 TAG_ADDRESS = "skyplan-address"
 TAG_LINEAGE = "skyplan-lineage"
@@ -32,6 +32,7 @@ TAG_GROUP = "skyplan-group"
 TAG_RANK = "skyplan-rank"
 TAG_KIND = "skyplan-kind"
 TAG_PRICING = "skyplan-pricing"
+TAG_AUTOSTOP = "skyplan-autostop"
 
 
 def cloud_tag(key: str) -> str:
@@ -89,13 +90,14 @@ def vm_name(req: LaunchRequest, rank: int) -> str:
 def tags(req: LaunchRequest, rank: int, extra: Mapping[str, Any] | None = None) -> dict[str, str]:
     return {**{str(k): str(v) for k, v in dict(extra or {}).items()},
             TAG_ADDRESS: req.address, TAG_LINEAGE: req.lineage, TAG_GROUP: str(req.group),
-            TAG_RANK: str(rank), TAG_KIND: req.kind, TAG_PRICING: req.placement.pricing}
+            TAG_RANK: str(rank), TAG_KIND: req.kind, TAG_PRICING: req.placement.pricing,
+            **({TAG_AUTOSTOP: format_window(req.autostop)} if req.autostop else {})}
 
 
 def custom_data(req: LaunchRequest, rank: int, container_image: str | None = None, *, root: str = "") -> str:
     """The boot script of node ``rank`` (providers/bootscript.py)."""
     return boot_script(req, node_env(req, SKYPLAN_NODE_RANK=str(rank)), container_image=container_image,
-                       gpus=bool(req.accelerators), root=root)
+                       gpus=bool(req.accelerators), root=root, once=True)
 
 
 def nic_body(region: str, subnet_id: str, node_tags: Mapping[str, str]) -> dict:
@@ -137,6 +139,8 @@ def vm_body(req: LaunchRequest, rank: int, *, nic_id: str, settings: Mapping[str
                                                                               "deleteOption": "Delete"}}]},
         "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
     }
+    if req.reservation_id:  # into the fleet's capacity reservation group
+        props["capacityReservation"] = {"capacityReservationGroup": {"id": req.reservation_id}}
     if p.pricing == "spot":
         props["priority"] = "Spot"
         props["evictionPolicy"] = "Deallocate" if req.kind == "service" else "Delete"

@@ -22,8 +22,11 @@ from typing import Any, Iterable, Mapping, Sequence
 from skyplan.config.model import ProviderConfig
 from skyplan.errors import ProviderError
 from skyplan.providers.azure import errors as azerr
-from skyplan.providers.azure import netops
-from skyplan.providers.azure.instances import exit_code_of, job_finished, power_state, resource_group_of, to_instance
+from skyplan.providers.azure import netops, reservations
+from skyplan.providers.azure.instances import (
+    exit_code_of, has_autostop, job_finished, power_state, resource_group_of, to_instance,
+)
+from skyplan.providers.bootscript import stopped_by_autostop
 from skyplan.providers.azure.launch import TAG_LINEAGE, cloud_tag, nic_body, tags, vm_body, vm_name
 from skyplan.providers.azure.listing import pages
 from skyplan.providers.azure.network import NetworkPiece, pieces, resource_group_for
@@ -144,7 +147,11 @@ class AzureProvider:
         deleted before the error (CapacityError/QuotaError/TransientError/AuthError/
         ProviderError) is raised; if that cleanup fails too, what is left carries the
         address and lineage tags, so the next refresh finds it. Network pieces stay (they
-        are recorded in state by apply)."""
+        are recorded in state by apply). A fleet (``req.reserve``) is a capacity
+        reservation instead (``reservations.create``); nodes with ``req.reservation_id``
+        are associated with that capacity reservation group."""
+        if req.reserve:
+            return reservations.create(self, req)
         p = req.placement
         subnet = None
         for piece in self.network_pieces(p.region):
@@ -186,7 +193,8 @@ class AzureProvider:
 
     # -- list / read ----------------------------------------------------------------------------
     def list_managed(self, lineage: str) -> list[Instance]:
-        """Every VM tagged with ``lineage``: one paginated VM list per resource group,
+        """Every VM and capacity reservation group tagged with ``lineage``: one paginated
+        VM list per resource group and one of the subscription's reservation groups,
         filtered by tag here (ARM filters VM lists by scale set only, and gives instance
         views only with such a filter), plus, when any VM matched, one paginated
         ``listAll?statusOnly=true`` for the subscription's power states, and one
@@ -213,8 +221,9 @@ class AzureProvider:
         groups = self.resource_groups()
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(groups)))) as pool:  # groups concurrently
             found = [vm for part in pool.map(in_group, groups) for vm in part]
+        held = reservations.list_managed(self, lineage)
         if not found:
-            return []
+            return held
         with self._guard("power states"):
             views = {str(v.get("id", "")).lower(): (v.get("properties") or {}).get("instanceView")
                      for v in pages(compute, f"{base}/providers/Microsoft.Compute/virtualMachines",
@@ -222,9 +231,18 @@ class AzureProvider:
         out = []
         for vm in found:
             view = views.get(str(vm.get("id", "")).lower())
-            code = self._exit_code(vm) if job_finished(vm, power_state(view)) else None
-            out.append(to_instance(vm, provider=self.name, view=view, exit_code=code))
-        return out
+            power = power_state(view)
+            code = self._exit_code(vm) if job_finished(vm, power) else None
+            idle = has_autostop(vm) and power in ("stopped", "deallocated") and self._autostopped(vm)
+            out.append(to_instance(vm, provider=self.name, view=view, exit_code=code, autostopped=idle))
+        return out + held
+
+    def describe_reservation(self, reservation_id: str):
+        """A capacity reservation group (its ARM id or ``RESOURCE_GROUP/GROUP``) in any
+        state, with its live counts; None when Azure has no such group.
+
+        Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
+        return reservations.describe(self, reservation_id)
 
     def _serial_log(self, rg: str, name: str) -> str | None:
         compute, _, _ = self.clients()
@@ -239,6 +257,13 @@ class AzureProvider:
         except OSError:
             return None
 
+    def _autostopped(self, vm: Mapping[str, Any]) -> bool:
+        """The VM's serial log says its idle timer stopped it (bootscript.stopped_by_autostop)."""
+        try:
+            return stopped_by_autostop(self._serial_log(resource_group_of(str(vm["id"])), str(vm["name"])) or "")
+        except ProviderError:
+            return False
+
     def _exit_code(self, vm: Mapping[str, Any]) -> int | None:
         try:
             return exit_code_of(self._serial_log(resource_group_of(str(vm["id"])), str(vm["name"])) or "")
@@ -248,8 +273,6 @@ class AzureProvider:
     def read(self, provider_id: str) -> Instance:
         """One VM for ``skyplan import``: ``[azure:]RESOURCE_GROUP/VM_NAME`` or its full ARM id.
         Raises ProviderError if it does not exist."""
-        from azure.core.exceptions import ResourceNotFoundError
-
         for prefix in (f"{self.name}:", "azure:"):
             if provider_id.startswith(prefix):
                 provider_id = provider_id[len(prefix):]
@@ -261,16 +284,24 @@ class AzureProvider:
         if not rg or not name:
             raise ProviderError(f"{self.name}: {provider_id!r} is not RESOURCE_GROUP/VM_NAME or a VM's ARM id",
                                 provider=self.name, hint="e.g. skyplan import workload.x azure:my-rg/my-vm")
+        vm = self._vm(rg, name)
+        if vm is None:
+            raise ProviderError(f"{self.name}: no virtual machine {name!r} in resource group {rg!r}",
+                                provider=self.name, hint="check the name with 'az vm list -g RESOURCE_GROUP'")
+        return to_instance(vm, provider=self.name)
+
+    def _vm(self, rg: str, name: str) -> dict | None:
+        """One VM with its instance view; None when it does not exist."""
+        from azure.core.exceptions import ResourceNotFoundError
+
         compute, _, _ = self.clients()
         try:
             with self._guard(f"resource group {rg}"):
-                vm = _plain(compute.virtual_machines.get(rg, name, expand="instanceView"))
+                return _plain(compute.virtual_machines.get(rg, name, expand="instanceView"))
         except ProviderError as exc:
             if isinstance(exc.__cause__, ResourceNotFoundError):
-                raise ProviderError(f"{self.name}: no virtual machine {name!r} in resource group {rg!r}",
-                                    provider=self.name, hint="check the name with 'az vm list -g RESOURCE_GROUP'") from None
+                return None
             raise
-        return to_instance(vm, provider=self.name)
 
     # -- update / delete ------------------------------------------------------------------------
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
@@ -282,6 +313,10 @@ class AzureProvider:
         Failure contract: each change is one long-running operation; if one fails the VM is
         in whatever state Azure reports next."""
         unknown = set(changes) - {"tags", "state"} - BOOKKEEPING
+        if reservations.is_reservation(inst):
+            unknown = set(changes) - BOOKKEEPING
+            if not unknown:
+                return inst
         if unknown:
             raise ProviderError(f"{self.name}: cannot change {', '.join(sorted(unknown))} of {inst.id} in place",
                                 provider=self.name, hint="the plan should replace the resource instead")
@@ -304,16 +339,19 @@ class AzureProvider:
         return self.read(inst.id)
 
     def delete(self, insts: Sequence[Instance]) -> None:
-        """Delete each VM, then its NICs, OS disk and any public IP on those NICs, and wait.
-        Anything already gone is skipped.
+        """Delete each VM, then its NICs, OS disk and any public IP on those NICs, and wait;
+        then each capacity reservation group (a fleet's: its reservation first). Anything
+        already gone is skipped.
 
         Failure contract: on error some pieces may remain; the VM and NIC carry their tags,
         so a retry or the next refresh sees them."""
-        if not insts:
-            return
-        work = [(resource_group_of(i.id), i.id.rsplit("/", 1)[1], i.attributes) for i in insts]
-        with ThreadPoolExecutor(max_workers=min(8, len(work))) as pool:
-            list(pool.map(lambda w: self._delete_vm(*w), work))
+        work = [(resource_group_of(i.id), i.id.rsplit("/", 1)[1], i.attributes) for i in insts
+                if not reservations.is_reservation(i)]
+        if work:
+            with ThreadPoolExecutor(max_workers=min(8, len(work))) as pool:
+                list(pool.map(lambda w: self._delete_vm(*w), work))
+        for inst in [i for i in insts if reservations.is_reservation(i)]:
+            reservations.delete_instance(self, inst)
 
     def _delete_vm(self, rg: str, name: str, recorded: Mapping[str, Any]) -> None:
         from azure.core.exceptions import ResourceNotFoundError
@@ -357,10 +395,23 @@ class AzureProvider:
             gone(lambda: compute.disks.begin_delete(rg, str(disk).rsplit("/", 1)[-1], polling_interval=poll))
 
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
-        """The node's serial console log from boot diagnostics (no follow)."""
+        """The node's serial console log from boot diagnostics. With ``follow``, read
+        again every ``poll_interval`` s, printing what is new, until the VM stops."""
+        if not follow:
+            return self._serial_lines(inst)
+        from skyplan.providers.follow import poll_follow
+
+        return poll_follow(lambda: self._serial_lines(inst), lambda: self._state_now(inst), self.poll)
+
+    def _serial_lines(self, inst: Instance) -> list[str]:
         text = self._serial_log(resource_group_of(inst.id), inst.id.rsplit("/", 1)[1])
         if text is None:
             raise ProviderError(f"{self.name}: logs are not available for {inst.id}: boot diagnostics has no "
                                 "serial log for this VM", provider=self.name,
                                 hint="boot diagnostics may still be starting; try again in a minute")
         return text.splitlines()
+
+    def _state_now(self, inst: Instance) -> str | None:
+        """The VM's state now (skyplan's names); None once it is gone."""
+        vm = self._vm(resource_group_of(inst.id), inst.id.rstrip("/").rsplit("/", 1)[1])
+        return None if vm is None else to_instance(vm, provider=self.name).state

@@ -7,6 +7,10 @@ Compute Engine calls a stopped VM ``TERMINATED``. skyplan reads it as:
   started it again and only re-placing it elsewhere helps;
 - ``succeeded``/``failed`` for a job node that printed its exit line to the
   serial console and powered itself off;
+- ``stopped`` with ``stopped_by = "autostop"`` for a node whose idle timer
+  powered it off (a guest ``shutdown -h`` leaves a Compute Engine VM
+  ``TERMINATED``, its disks kept and billed): it carries the ``skyplan:autostop``
+  label and the last autostop line on its serial console says so;
 - ``stopped`` otherwise (someone stopped it).
 """
 
@@ -16,7 +20,9 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, TAG_RANK, Instance
+from skyplan.providers.base import (
+    STOPPED_BY_AUTOSTOP, TAG_ADDRESS, TAG_AUTOSTOP, TAG_GROUP, TAG_LINEAGE, TAG_RANK, Instance,
+)
 from skyplan.providers.gcp import labels as lab
 from skyplan.providers.gcp.launch import TAG_KIND, TAG_PRICING, region_of
 
@@ -99,10 +105,15 @@ def _reserved_by(raw: Mapping[str, Any], project: str, zone: str) -> str | None:
     return reserved_by(raw, project, zone)
 
 
+def has_autostop(raw: Mapping[str, Any]) -> bool:
+    return TAG_AUTOSTOP in lab.to_tags(raw.get("labels") or {})
+
+
 def to_instance(raw: Mapping[str, Any], *, provider: str, project: str, preempted: bool = False,
-                exit_code: int | None = None) -> Instance:
+                exit_code: int | None = None, autostopped: bool = False) -> Instance:
     """One instance resource as an Instance. ``exit_code`` is the one read from the
-    serial console of a stopped job node (it finished by itself)."""
+    serial console of a stopped job node (it finished by itself); ``autostopped``:
+    that console says the node's idle timer stopped it."""
     tags = lab.to_tags(raw.get("labels") or {})
     zone = zone_of(raw)
     if is_spot(raw):
@@ -129,6 +140,9 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, project: str, preempte
         attributes["finished"] = True
         attributes["exit_code"] = exit_code
         state = "succeeded" if exit_code == 0 else "failed"
+    elif autostopped and stopped(raw) and has_autostop(raw):
+        attributes["stopped_by"] = STOPPED_BY_AUTOSTOP
+        attributes["ended_at"] = raw.get("lastStopTimestamp")
     return Instance(
         provider=provider,
         id=provider_id(project_of(raw, project), zone, raw.get("name", "")),
@@ -146,5 +160,5 @@ def to_instance(raw: Mapping[str, Any], *, provider: str, project: str, preempte
     )
 
 
-__all__ = ["to_instance", "exit_code_of", "preempted_by", "provider_id", "is_spot", "is_job", "stopped",
+__all__ = ["to_instance", "has_autostop", "exit_code_of", "preempted_by", "provider_id", "is_spot", "is_job", "stopped",
            "PREEMPTED_OPERATION", "STATE_MAP", "zone_of", "last"]

@@ -30,8 +30,8 @@ import shlex
 from typing import Any, Mapping
 
 from skyplan.catalog.gcp_attach import fixed_gpus
-from skyplan.providers.base import TAG_RANK, LaunchRequest
-from skyplan.providers.bootscript import boot_script, node_env
+from skyplan.providers.base import TAG_AUTOSTOP, TAG_RANK, LaunchRequest
+from skyplan.providers.bootscript import boot_script, format_window, node_env
 from skyplan.providers.gcp import labels as lab
 
 TAG_KIND = "skyplan:kind"
@@ -121,6 +121,8 @@ def scheduling(kind: str, pricing: str, gpu: bool) -> dict:
 
 def node_labels(req: LaunchRequest, rank: int, extra: Mapping[str, Any] | None = None) -> dict[str, str]:
     tags = {**req.tags(), TAG_RANK: str(rank), TAG_KIND: req.kind}
+    if req.autostop:
+        tags[TAG_AUTOSTOP] = format_window(req.autostop)
     if req.placement.pricing == "reserved":
         tags[TAG_PRICING] = "reserved"
     return {**lab.to_labels({str(k): str(v) for k, v in dict(extra or {}).items()}), **lab.to_labels(tags)}

@@ -15,18 +15,19 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import ProviderConfig
 from skyplan.errors import CapacityError, ProviderError, TransientError
 from skyplan.providers.base import Instance, LaunchRequest
+from skyplan.providers.bootscript import stopped_by_autostop
 from skyplan.providers.gcp import errors as gerr
 from skyplan.providers.gcp import labels as lab
 from skyplan.providers.gcp import reservations
 from skyplan.providers.gcp.clients import Clients, as_dict, resolve, retry_policy
 from skyplan.providers.gcp.instances import (
-    PREEMPTED_OPERATION, is_job, is_spot, preempted_by, exit_code_of, stopped, to_instance,
+    PREEMPTED_OPERATION, has_autostop, is_job, is_spot, preempted_by, exit_code_of, stopped, to_instance,
 )
 from skyplan.providers.gcp.launch import instance_body, instance_names
 
@@ -208,7 +209,8 @@ class GcpProvider:
         lineage's reservations (one ``reservations.aggregatedList``). Only when
         a spot VM is found stopped, one ``globalOperations.aggregatedList`` for
         preemption operations; a job node found stopped costs one
-        ``getSerialPortOutput`` to read its exit code.
+        ``getSerialPortOutput`` to read its exit code, and so does a stopped node with
+        autostop (whether its idle timer stopped it).
 
         Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
         ct = self._types()
@@ -222,11 +224,13 @@ class GcpProvider:
         out = []
         for r in raws:
             preempted = preempted_by(r, operations)
-            code = None
-            if not preempted and stopped(r) and is_job(r):
-                code = exit_code_of(self._console(self.project, r["zone"].rsplit("/", 1)[-1], r["name"]))
+            code, idle = None, False
+            if not preempted and stopped(r) and (is_job(r) or has_autostop(r)):
+                console = self._console(self.project, r["zone"].rsplit("/", 1)[-1], r["name"])
+                code = exit_code_of(console) if is_job(r) else None
+                idle = not is_job(r) and stopped_by_autostop(console)
             out.append(to_instance(r, provider=self.name, project=self.project, preempted=preempted,
-                                   exit_code=code))
+                                   exit_code=code, autostopped=idle))
         return out + reservations.list_managed(self, lineage)
 
     def _preemptions(self) -> dict[str, list[dict]]:
@@ -246,15 +250,20 @@ class GcpProvider:
         return out
 
     def _console(self, project: str, zone: str, name: str) -> str:
+        return self._serial(project, zone, name, 0)[0]
+
+    def _serial(self, project: str, zone: str, name: str, start: int) -> tuple[str, int]:
+        """(serial port 1 output from byte ``start``, where the next read starts); ("", start)
+        for an instance that is gone."""
         ct = self._types()
         try:
             out = self._call(self.clients.instances.get_serial_port_output, ct.GetSerialPortOutputInstanceRequest(
-                project=project, zone=zone, instance=name, port=1), f"{zone} (serial port of {name})")
+                project=project, zone=zone, instance=name, port=1, start=start), f"{zone} (serial port of {name})")
         except ProviderError as exc:
             if gerr.is_not_found(exc.__cause__):
-                return ""
+                return "", start
             raise
-        return out.contents or ""
+        return out.contents or "", int(out.next_ or start)
 
     def read(self, provider_id: str) -> Instance:
         """Describe one instance for ``skyplan import``: ``gcp:PROJECT/ZONE/NAME``
@@ -371,9 +380,26 @@ class GcpProvider:
 
     def logs(self, inst: Instance, follow: bool = False) -> Iterable[str]:
         """The node's serial port 1 output (what the boot and startup script print;
-        Compute Engine keeps the latest 1 MiB; no follow)."""
+        Compute Engine keeps the latest 1 MiB). With ``follow``, new output is read from
+        where the last read ended, every ``poll_interval`` s, until the instance stops."""
         project, zone, name = self._parse_id(inst.id)
-        return self._console(project, zone, name).splitlines()
+        if not follow:
+            return self._console(project, zone, name).splitlines()
+        return self._follow(project, zone, name)
+
+    def _follow(self, project: str, zone: str, name: str) -> Iterator[str]:
+        start, partial = 0, ""
+        while True:
+            raw = self._get(project, zone, name, f"{zone} ({name})")
+            text, start = self._serial(project, zone, name, start)  # after the status: nothing is missed
+            lines = (partial + text).split("\n")
+            partial = lines.pop()
+            yield from lines
+            if raw is None or stopped(raw):
+                if partial:
+                    yield partial
+                return
+            time.sleep(self.poll_interval)
 
 
 def request_id(req: LaunchRequest, name: str, attempt: int = 0) -> str:

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, Instance
 from skyplan.providers.kubernetes.manifests import (
-    ANN_ADDRESS, ANN_INSTANCE_TYPE, ANN_LINEAGE, ANN_NODES, ANN_PRICING, LABEL_GROUP, TAG_PREFIX,
+    ANN_ADDRESS, ANN_INSTANCE_TYPE, ANN_LINEAGE, ANN_NODES, ANN_PRICING, LABEL_GROUP, TAG_PREFIX, stable_name,
 )
 
 KIND_OF_PLURAL = {"jobs": "job", "deployments": "deployment"}
@@ -72,7 +72,7 @@ def to_instances(obj: Mapping[str, Any], plural: str, *, provider: str, region: 
         if kind == "job" and nodes > 1:
             return {"dns_name": f"{name}-{rank}.{name}.{ns}.svc"}
         if kind != "job" and has_ports:
-            return {"dns_name": f"{name}.{ns}.svc"}
+            return {"dns_name": f"{name}.{ns}.svc", "service": f"{stable_name(address, lineage)}.{ns}.svc"}
         return {}
 
     return [Instance(

@@ -109,10 +109,22 @@ def container(req: LaunchRequest, name: str, default_image: str) -> dict:
     return out
 
 
-def node_affinity(choices: Mapping[str, list[str]]) -> dict | None:
-    """Require a node whose label ``key`` has one of the values (any key will do)."""
-    terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": sorted(set(v))}]}
-             for k, v in sorted(choices.items()) if v]
+def pinned_node(req: LaunchRequest) -> str | None:
+    """The node a group placed on a live-node fleet was packed onto (its placement's
+    instance type names it); None for any other placement."""
+    p = req.placement
+    return p.instance_type if p.fleet and p.instance_type and not p.instance_type.startswith("fleet:") else None
+
+
+def node_affinity(choices: Mapping[str, list[str]], node: str | None = None) -> dict | None:
+    """Require a node whose label ``key`` has one of the values (any key will do), and
+    when ``node`` is given, that very node (``matchFields`` on ``metadata.name``), so
+    the scheduler puts the pods where the plan packed them."""
+    terms: list[dict] = [{"matchExpressions": [{"key": k, "operator": "In", "values": sorted(set(v))}]}
+                         for k, v in sorted(choices.items()) if v]
+    if node:
+        pin = [{"key": "metadata.name", "operator": "In", "values": [node]}]
+        terms = [{**t, "matchFields": pin} for t in terms] or [{"matchFields": pin}]
     if not terms:
         return None
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
@@ -128,7 +140,7 @@ def workload_objects(req: LaunchRequest, *, default_image: str = DEFAULT_IMAGE,
     ann, nodes = annotations(req), req.placement.nodes
     meta = {"name": name, "labels": lab, "annotations": ann}
     pod_spec: dict[str, Any] = {"containers": [container(req, name, default_image)]}
-    affinity = node_affinity(accelerator_labels or {})
+    affinity = node_affinity(accelerator_labels or {}, pinned_node(req))
     if affinity:
         pod_spec["affinity"] = affinity
     out: list[tuple[str, dict]] = []
@@ -156,6 +168,25 @@ def service_body(meta: Mapping[str, Any], name: str, ports) -> dict:
     return {"apiVersion": "v1", "kind": "Service", "metadata": dict(meta),
             "spec": {"selector": {LABEL_NAME: name},
                      "ports": [{"name": f"p-{int(p)}", "port": int(p), "targetPort": int(p)} for p in ports]}}
+
+
+def stable_name(address: str, lineage: str) -> str:
+    """The one Service name of a service workload, across its replica groups."""
+    digest = hashlib.sha1(f"{lineage}\0{address}".encode()).hexdigest()[:8]
+    slug = re.sub(r"[^a-z0-9]+", "-", address.lower().removeprefix("workload.")).strip("-")[:30].strip("-")
+    return f"sp-{slug}-{digest}" if slug else f"sp-{digest}"
+
+
+def stable_service(req: LaunchRequest, extra_labels: Mapping[str, str] | None = None) -> dict:
+    """The Service that gives every replica group of a service one stable name: it selects
+    the pods of the address and lineage, whichever group they belong to."""
+    selector = {LABEL_ADDRESS: label_value(req.address), LABEL_LINEAGE: label_value(req.lineage)}
+    meta = {"name": stable_name(req.address, req.lineage),
+            "labels": {**{str(k): str(v) for k, v in (extra_labels or {}).items()}, **selector},
+            "annotations": {ANN_ADDRESS: req.address, ANN_LINEAGE: req.lineage, ANN_KIND: "service"}}
+    body = service_body(meta, meta["name"], req.ports)
+    body["spec"]["selector"] = selector
+    return body
 
 
 def tag_patch(tags: Mapping[str, Any]) -> dict:

@@ -133,6 +133,16 @@ class KubernetesProvider:
                                   allocatable=(node.get("status") or {}).get("allocatable") or {}))
         return infos
 
+    def pods_on_nodes(self) -> list[dict]:
+        """Every pending or running pod bound to a node, in every namespace (one list).
+
+        Failure contract: as ``inventory``; reads only."""
+        core, _, _ = self._apis()
+        with self._guard("listing pods"):
+            pods = self._call(core.list_pod_for_all_namespaces).get("items", [])
+        return [p for p in pods if (p.get("spec") or {}).get("nodeName")
+                and (p.get("status") or {}).get("phase") in ("Pending", "Running")]
+
     def offers(self) -> Iterable[Offer]:
         """One offer per schedulable, Ready node, read live from the cluster.
 
@@ -174,8 +184,14 @@ class KubernetesProvider:
         other error the objects created so far are deleted before raising; if
         that cleanup fails they keep the address and lineage labels for refresh.
         An object of the same name that is already ours (a retried create) is
-        adopted, not duplicated.
+        adopted, not duplicated. A request with ``autostop`` is refused before anything
+        is created (ProviderError): a pod has no machine of its own to stop.
         """
+        if req.autostop:
+            raise ProviderError(f"{req.address}: autostop stops an idle machine; a Kubernetes pod has none of its "
+                                f"own to stop", provider=self.name,
+                                hint="place it on a cloud or the local provider (placement { providers = [...] }), "
+                                     "or drop autostop")
         objects = mf.workload_objects(
             req, default_image=str(self.settings.get("image") or mf.DEFAULT_IMAGE),
             accelerator_labels=self.accelerator_labels(req.accelerators),
@@ -191,6 +207,9 @@ class KubernetesProvider:
         except BaseException:
             self._delete_objects(made, wait=False, quiet=True)
             raise
+        if req.kind == "service" and req.ports:
+            # one stable name for all replica groups; shared, so kept out of this group's cleanup
+            self._create_one("services", mf.stable_service(req, self.settings.get("labels")))
         insts = to_instances(obj, workload_plural, provider=self.name, region=self.region)
         return [replace(i, state=pod_state(pods, i.rank, req.kind)) for i in insts]
 
@@ -339,6 +358,21 @@ class KubernetesProvider:
                 if (plural, f"{ns}/{name}") not in seen:
                     seen.append((plural, f"{ns}/{name}"))
         self._delete_objects(seen, wait=True)
+        self._delete_unused_stable_services(insts)
+
+    def _delete_unused_stable_services(self, insts: Sequence[Instance]) -> None:
+        """Delete the stable Service of each service address none of whose Deployments is left."""
+        _, _, apps = self._apis()
+        for address, lineage in sorted({(i.address, i.lineage) for i in insts
+                                        if i.attributes.get("kind") == "deployment" and i.address}):
+            selector = f"{mf.LABEL_ADDRESS}={mf.label_value(address)},{mf.LABEL_LINEAGE}={mf.label_value(lineage)}"
+            with self._guard("listing deployments"):
+                left = [d for d in self._call(apps.list_namespaced_deployment, self.namespace,
+                                              label_selector=selector).get("items", [])
+                        if not d["metadata"].get("deletionTimestamp")]
+            if not left:
+                self._delete_objects([("services", f"{self.namespace}/{mf.stable_name(address, lineage)}")],
+                                     wait=True)
 
     def _delete_objects(self, objects: Sequence[tuple[str, str]], *, wait: bool, quiet: bool = False) -> None:
         from kubernetes.client.exceptions import ApiException

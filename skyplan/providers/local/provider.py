@@ -15,10 +15,18 @@ process can run at all, ``INHERITED_ENV`` from skyplan's own environment (the
 search path, home, user, shell, terminal, locale, time zone and temp folder):
 never skyplan's other variables, such as cloud credentials.
 
+A service that declares ports gets one free loopback port per replica, passed as
+``SKYPLAN_PORT`` (its first declared port maps to it), so replicas on one machine
+do not collide; the node's ``endpoint`` attribute is ``127.0.0.1:PORT``.
+
 What ``list_managed`` reports for a registered node:
 
 - supervisor alive, no exit code          -> ``running``
 - exit code recorded                      -> ``succeeded`` (0) or ``failed`` (non-zero)
+- stopped by its idle timer (``autostop``) -> ``stopped`` with ``stopped_by = "autostop"``:
+  the supervisor found its process group without CPU activity for the window
+  (see ``supervisor.py``), wrote the stop file and stopped the group;
+  ``update(state="running")`` (``skyplan start``) runs it again under the same id
 - supervisor dead without an exit code    -> not listed: it was killed from outside, so
   the node is gone and refresh reports it *missing*
 """
@@ -54,6 +62,15 @@ INHERITED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "LA
 def inherited_env(environ: Mapping[str, str]) -> dict[str, str]:
     """The part of ``environ`` a local node may see (see the module docstring)."""
     return {k: v for k, v in environ.items() if k in INHERITED_ENV or k.startswith("LC_")}
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on now (the kernel's pick)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
 
 _children: dict[int, subprocess.Popen] = {}  # supervisors this process started (reaped on sight)
 
@@ -104,7 +121,7 @@ class LocalProvider:
             raise
         return [self._instance(e) for e in started]
 
-    def _node_env(self, req: LaunchRequest, rank: int, nodes: int, node_id: str) -> dict[str, str]:
+    def _node_env(self, req: LaunchRequest, rank: int, nodes: int, node_id: str, port: int | None) -> dict[str, str]:
         env = inherited_env(os.environ)
         env.update({str(k): str(v) for k, v in req.env.items()})
         env.update({
@@ -113,6 +130,8 @@ class LocalProvider:
             "SKYPLAN_NODE_IPS": "\n".join(["127.0.0.1"] * nodes), "SKYPLAN_HEAD_IP": "127.0.0.1",
             "SKYPLAN_NODE_ID": node_id,
         })
+        if port is not None:
+            env["SKYPLAN_PORT"] = str(port)
         return env
 
     def _start_node(self, req: LaunchRequest, rank: int, nodes: int) -> dict:
@@ -121,26 +140,30 @@ class LocalProvider:
         workdir.mkdir(parents=True, exist_ok=True)
         self.registry.logs.mkdir(parents=True, exist_ok=True, mode=0o700)  # output may show secrets
         paths = self.registry.paths(node_id)
+        # Every replica of a service on this machine listens on its own port: the first
+        # declared port maps to a free one, handed to the node as SKYPLAN_PORT.
+        port = free_port() if req.kind == "service" and req.ports else None
         entry: dict[str, Any] = {
             "id": node_id, "address": req.address, "lineage": req.lineage, "group": req.group, "rank": rank,
             "num_nodes": nodes, "kind": req.kind, "region": req.placement.region, "zone": req.placement.zone,
             "instance_type": req.placement.instance_type, "pricing": req.placement.pricing,
             "workdir": str(workdir), "log": str(paths["log"]), "pid": None, "pgid": None, "proc_start": None,
             "started_at": time.time(), "creator": [os.getpid(), proc_start(os.getpid())], "tags": {**req.tags(), TAG_RANK: str(rank)},
-            "env": {str(k): str(v) for k, v in req.env.items()}, "ports": list(req.ports),
+            "env": {str(k): str(v) for k, v in req.env.items()}, "ports": list(req.ports), "port": port,
         }
         self.registry.write(entry)  # registered before anything runs
         spec = {
-            "workdir": str(workdir), "env": self._node_env(req, rank, nodes, node_id), "kind": req.kind,
+            "workdir": str(workdir), "env": self._node_env(req, rank, nodes, node_id, port), "kind": req.kind,
             "setup": req.setup, "run": req.run, "log": str(paths["log"]),
             "pid_file": str(paths["pid"]), "exit_file": str(paths["exit"]),
+            "stop_file": str(paths["stopped"]), "autostop": req.autostop if req.kind == "service" else None,
         }
         self._spawn(entry, spec)
         return entry
 
     def _spawn(self, entry: dict, spec: dict) -> None:
         paths = self.registry.paths(entry["id"])
-        for name in ("pid", "exit"):
+        for name in ("pid", "exit", "stopped"):
             paths[name].unlink(missing_ok=True)
         write_atomic(paths["spec"], json.dumps(spec))
         _reap()
@@ -178,6 +201,8 @@ class LocalProvider:
         pid = self.registry.pid_of(entry)
         if pid_alive(pid, entry.get("proc_start")):
             return "running"
+        if self.registry.stopped_by(entry["id"]) and not self.registry.anything_alive(entry):
+            return "stopped"
         if pid is None:
             creator = entry.get("creator") or [None, None]
             if pid_alive(creator[0], creator[1]) and time.time() - float(entry.get("started_at") or 0) < START_TIMEOUT:
@@ -188,9 +213,9 @@ class LocalProvider:
         state = state or self._state(entry) or "terminated"
         code = self.registry.exit_code(entry["id"])
         ended_at = None
-        if code is not None:
+        if code is not None or state == "stopped":
             try:
-                ended_at = self.registry.paths(entry["id"])["exit"].stat().st_mtime
+                ended_at = self.registry.paths(entry["id"])["exit" if code is not None else "stopped"].stat().st_mtime
             except OSError:
                 pass
         return Instance(
@@ -202,6 +227,8 @@ class LocalProvider:
                 "ip": "127.0.0.1", "pid": entry.get("pid"), "pgid": entry.get("pgid"), "kind": entry.get("kind"),
                 "workdir": entry.get("workdir"), "log": entry.get("log"), "exit_code": code,
                 "started_at": entry.get("started_at"), "ended_at": ended_at, "env": dict(entry.get("env") or {}),
+                **({"stopped_by": self.registry.stopped_by(entry["id"])} if state == "stopped" else {}),
+                **({"port": entry["port"], "endpoint": f"127.0.0.1:{entry['port']}"} if entry.get("port") else {}),
             },
         )
 
@@ -234,8 +261,9 @@ class LocalProvider:
         """Apply ``changes`` (attribute -> new value). For a service a change of env, setup,
         run or ports restarts the node's processes with the new values (same id);
         ``tags`` (a None value removes one) are rewritten in the registry entry,
-        the lineage tag becoming the node's lineage. Other attributes (cost
-        limits, durations) have no local effect.
+        the lineage tag becoming the node's lineage; ``state`` "running" starts a
+        stopped node again (same id and spec), "stopped" stops it (a stop file
+        saying ``user``). Other attributes (cost limits, durations) have no local effect.
 
         Failure contract: ProviderError if the node is not registered, or if a job would
         need a restart (a finished or running job is replaced, not restarted); on a
@@ -256,6 +284,8 @@ class LocalProvider:
             if TAG_LINEAGE in tags:
                 entry["lineage"] = tags[TAG_LINEAGE]
             self.registry.write(entry)
+        if changes.get("state") in ("running", "stopped"):
+            return self._set_state(inst, entry, changes["state"])
         restart = sorted(k for k in changes if k in RESTART_FIELDS)
         if not restart:
             return self._instance(entry)
@@ -277,6 +307,21 @@ class LocalProvider:
         self._terminate(entry)
         self._spawn(entry, spec)
         self._wait_started(entry)
+        return self._instance(entry)
+
+    def _set_state(self, inst: Instance, entry: dict, want: str) -> Instance:
+        """Start a stopped node again (same id, same spec), or stop a running one."""
+        state = self._state(entry)
+        if want == "running" and state == "stopped":
+            self._spawn(entry, json.loads(self.registry.paths(inst.id)["spec"].read_text()))
+            self._wait_started(entry)
+        elif want == "stopped" and state == "running":
+            write_atomic(self.registry.paths(inst.id)["stopped"], json.dumps({"by": "user", "at": time.time()}))
+            self._terminate(entry)
+        elif want == "running" and state != "running":
+            raise ProviderError(f"{inst.address}: local node {inst.id} is {state or 'gone'}, not stopped; "
+                                f"it cannot be started", provider=self.name,
+                                hint=f"re-create it: skyplan apply -replace {inst.address}")
         return self._instance(entry)
 
     # -- delete -------------------------------------------------------------------------------------
@@ -331,6 +376,24 @@ class LocalProvider:
             if self.registry.anything_alive(entry):
                 raise ProviderError(f"{inst.address}: local node {inst.id} survived SIGKILL", provider=self.name)
             self.registry.remove(inst.id)
+
+    # -- commands on a node -------------------------------------------------------------------------
+    def run_command(self, inst: Instance, command: str, timeout: float) -> tuple[int, str]:
+        """Run ``command`` with bash in the node's working directory and environment (a
+        readiness probe); (exit code, the last line of its output). Raises ProviderError
+        if the node is not registered; a command past ``timeout`` is killed and reported
+        as exit code 124, as timeout(1) does."""
+        entry = self.registry.read(inst.id)
+        if entry is None:
+            raise ProviderError(f"{inst.address}: local node {inst.id} is not registered", provider=self.name)
+        spec = json.loads(self.registry.paths(inst.id)["spec"].read_text())
+        try:
+            done = subprocess.run(["bash", "-c", command], cwd=spec["workdir"], env=spec["env"], capture_output=True,
+                                  text=True, errors="replace", timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return 124, f"timed out after {timeout:g}s"
+        lines = (done.stdout + done.stderr).strip().splitlines()
+        return done.returncode, (lines[-1] if lines else "")[:200]
 
     # -- logs ---------------------------------------------------------------------------------------
     def logs(self, inst: Instance, follow: bool = False) -> Iterator[str]:

@@ -107,6 +107,7 @@ class Registry:
             "spec": self.dir / f"{node_id}.spec.json",
             "pid": self.dir / f"{node_id}.pid",
             "exit": self.dir / f"{node_id}.exit",
+            "stopped": self.dir / f"{node_id}.stopped",  # who stopped the node: {"by": "autostop", ...}
             "log": self.logs / f"{node_id}.log",
         }
 
@@ -145,6 +146,13 @@ class Registry:
         try:
             return int(self.paths(node_id)["exit"].read_text().strip())
         except (FileNotFoundError, ValueError):
+            return None
+
+    def stopped_by(self, node_id: str) -> str | None:
+        """Who stopped the node (``autostop``), when a stop file says it was stopped."""
+        try:
+            return str(json.loads(self.paths(node_id)["stopped"].read_text()).get("by") or "") or None
+        except (FileNotFoundError, json.JSONDecodeError, AttributeError):
             return None
 
     def remove(self, node_id: str, *, keep_log: bool = False) -> None:

@@ -13,6 +13,14 @@ the node's working directory (stdout and stderr appended to the node's log), and
 
 SIGTERM (sent to the whole group by ``LocalProvider.delete``) stops it: the
 child gets SIGTERM as well and no exit code is written for a service.
+
+With ``autostop`` (a service's idle window, in seconds) a watcher thread reads,
+every minute (every fifth of the window when that is shorter, at least every
+second), the CPU time the kernel counts for the node's other processes (its
+process group, from ``/proc/PID/stat``). A window in which that total and the
+set of processes did not change is idle: the supervisor writes the stop file
+(``{"by": "autostop", ...}``) and sends SIGTERM to its own group, so the node
+stops as a cloud node stopped by its idle timer does, without an exit code.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -68,6 +77,36 @@ class Supervisor:
         self.event(f"exited with code {code}")
         return code
 
+    def activity(self) -> tuple[frozenset, int]:
+        """(pids, CPU ticks) of the other processes in this node's process group."""
+        pgid, me, pids, ticks = os.getpgid(0), os.getpid(), set(), 0
+        for d in Path("/proc").glob("[0-9]*"):
+            try:
+                text = (d / "stat").read_text()
+            except OSError:
+                continue
+            fields = text[text.rfind(")") + 2:].split()
+            if int(d.name) == me or int(fields[2]) != pgid or fields[0] in ("Z", "X"):
+                continue
+            pids.add(int(d.name))
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return frozenset(pids), ticks
+
+    def watch_idle(self, window: float) -> None:
+        every = max(1.0, min(60.0, window / 5))
+        seen, since = self.activity(), time.monotonic()
+        while not self.stopping:
+            time.sleep(every)
+            now = self.activity()
+            if now != seen:
+                seen, since = now, time.monotonic()
+            elif time.monotonic() - since >= window and not self.stopping:
+                write_atomic(Path(self.spec["stop_file"]),
+                             json.dumps({"by": "autostop", "at": time.time(), "window_seconds": window}))
+                self.event(f"autostop: no process activity for {window:g}s; stopping the node")
+                os.killpg(os.getpgid(0), signal.SIGTERM)
+                return
+
     def main(self) -> int:
         signal.signal(signal.SIGTERM, self.on_term)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -82,6 +121,8 @@ class Supervisor:
                 self.event(f"setup failed with code {code}")
                 return self.finish(code)
         run = self.spec.get("run") or ""
+        if self.spec.get("autostop") and self.spec.get("kind") == "service" and Path("/proc/self/stat").exists():
+            threading.Thread(target=self.watch_idle, args=(float(self.spec["autostop"]),), daemon=True).start()
         if self.spec.get("kind") != "service":
             code = self.bash(run) if run else 0
             return 0 if self.stopping else self.finish(code)

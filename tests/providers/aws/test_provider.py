@@ -269,3 +269,14 @@ def test_a_lost_run_instances_answer_is_retried_with_the_same_token_and_launches
     live = [i for r in _ec2(moto).describe_instances()["Reservations"] for i in r["Instances"]
             if i["State"]["Name"] != "terminated"]
     assert len(live) == 2 and sorted(i.id for i in insts) == sorted(i["InstanceId"] for i in live)
+
+
+def test_follow_prints_the_console_once_and_ends_when_the_instance_is_gone(moto):
+    aws = provider(moto)
+    (inst,) = aws.create(request())
+    lines = aws.logs(inst, follow=True)
+    first = next(lines)
+    assert first.startswith("Linux version")
+    aws.delete([inst])
+    rest = list(lines)  # moto's console never changes: nothing is printed twice
+    assert first not in rest and len(rest) == len(list(aws._console_lines(inst))) - 1

@@ -70,7 +70,8 @@ def test_list_managed_is_one_list_per_resource_group(arm):
     assert all(i.state == "running" for i in found)
     assert arm.count("GET", r"/resourceGroups/[^/]+/providers/Microsoft.Compute/virtualMachines$") == 2
     assert arm.count("GET", r"^/subscriptions/[^/]+/providers/Microsoft.Compute/virtualMachines$") == 1
-    assert len(arm.calls) == 3  # nothing per VM
+    assert arm.count("GET", r"^/subscriptions/[^/]+/providers/Microsoft.Compute/capacityReservationGroups$") == 1
+    assert len(arm.calls) == 4  # nothing per VM
 
 
 def test_list_follows_pages(arm):
@@ -236,3 +237,16 @@ def test_a_subnet_another_state_still_uses_is_kept_on_delete(arm):
     theirs.create(request(lineage="lin-2"))  # a second state in the same default resource group
     assert "still in use" in mine.delete_network(attrs[3])
     assert arm.of_type("Microsoft.Network/virtualNetworks/subnets")
+
+
+def test_follow_prints_each_serial_line_once_until_the_vm_is_gone(arm):
+    p = provider(arm)
+    [vm] = p.create(request(address="workload.svc", kind="service", token="f1"))
+    vid = vm.id.lower()
+    arm.serial[vid] = "cloud-init: start\n"
+    lines = p.logs(vm, follow=True)
+    assert next(lines) == "cloud-init: start"
+    arm.serial[vid] += "model loaded\n"
+    assert next(lines) == "model loaded"
+    p.delete([vm])
+    assert list(lines) == []

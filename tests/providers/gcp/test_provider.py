@@ -113,6 +113,23 @@ def test_logs_are_the_serial_console(gce):
     assert list(gcp.logs(inst))[-2:] == ["setup done", "skyplan: exit_code=0"]
 
 
+def test_follow_prints_new_serial_output_until_the_node_stops(gce):
+    """``logs --follow`` reads on from where the last read ended (the API's ``start`` and
+    ``next``), keeps a line written in two pieces whole, and ends when the VM stops."""
+    gcp = provider(gce)
+    (inst,) = gcp.create(request())
+    name = inst.attributes["name"]
+    gce.console(PROJECT, inst.zone, name, "booting\n")
+    lines = gcp.logs(inst, follow=True)
+    while next(lines) != "booting":  # the emulator's own boot lines come first
+        pass
+    gce.console(PROJECT, inst.zone, name, "epoch 1 loss ")
+    gce.console(PROJECT, inst.zone, name, "0.42\nepoch 2")
+    assert next(lines) == "epoch 1 loss 0.42"
+    gcp.update(inst, {"state": "stopped"})
+    assert list(lines) == ["epoch 2"]
+
+
 def test_a_job_node_that_powered_itself_off_reports_its_exit_code(gce):
     gcp = provider(gce)
     for code, state in ((0, "succeeded"), (3, "failed")):

@@ -70,11 +70,26 @@ def test_service_is_a_deployment_with_a_service_for_ports(k8s, tmp_path):
     assert len(insts) == 3 and {i.state for i in insts} == {"running"}
     (dep,) = k8s.list("deployments")
     assert dep["spec"]["replicas"] == 3
-    (svc,) = k8s.list("services")
+    (svc,) = [s for s in k8s.list("services") if s["metadata"]["name"] == dep["metadata"]["name"]]
     assert svc["spec"]["ports"][0]["port"] == 8000 and svc["spec"]["clusterIP"] != "None"
     assert {i.ip for i in insts} == {f"{svc['metadata']['name']}.{svc['metadata']['namespace']}.svc"}
     (single,) = kp.create(request("workload.one"))
     assert single.ip is None  # no Service names a single-node job: a dependant on its ip is not launched
+
+
+def test_a_service_has_one_stable_service_across_its_replica_groups(k8s, tmp_path):
+    kp = provider(k8s, tmp_path)
+    groups = [kp.create(request("workload.api", kind="service", group=g, ports=(8000,))) for g in (0, 1)]
+    per_group = {g[0].attributes["name"] for g in groups}
+    (stable,) = [s for s in k8s.list("services") if s["metadata"]["name"] not in per_group]
+    assert stable["spec"]["selector"] == {"skyplan.dev/address": "workload.api", "skyplan.dev/lineage": "lin-1"}
+    assert stable["spec"]["ports"][0]["port"] == 8000
+    name = f"{stable['metadata']['name']}.{stable['metadata']['namespace']}.svc"
+    assert {g[0].attributes["service"] for g in groups} == {name}
+    kp.delete(groups[0])  # another group still serves behind it
+    assert stable["metadata"]["name"] in {s["metadata"]["name"] for s in k8s.list("services")}
+    kp.delete(groups[1])
+    assert k8s.list("services") == []
 
 
 def test_list_managed_one_call_per_kind_and_filters_lineage(k8s, tmp_path):
@@ -269,3 +284,13 @@ def test_exceeded_namespace_quota_is_a_quota_error_not_an_auth_error(k8s, tmp_pa
         kp.create(request())
     assert err.value.scope == "region"
     assert k8s.list("jobs") == []
+
+
+def test_autostop_is_refused_before_anything_is_created(k8s, tmp_path):
+    from skyplan.errors import ProviderError
+
+    prov = provider(k8s, tmp_path)
+    with pytest.raises(ProviderError) as exc:
+        prov.create(request(kind="service", autostop=7200))
+    assert "a Kubernetes pod has none of its own to stop" in str(exc.value)
+    assert k8s.list("deployments") == [] and k8s.list("services") == []

@@ -1,0 +1,105 @@
+"""A Capacity Block for ML bought by skyplan, end to end through the CLI against
+the EC2 test server: apply buys the cheapest offering in the plan's zone, the
+workloads on it launch into it in the capacity-block market once it has
+started, and destroy says truthfully that EC2 cannot cancel it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from skyplan.state import StateStore
+from tests.providers.aws.test_e2e import run
+from tests.providers.aws.test_fleet_e2e import _timed_job, ec2, lineage_of, live, write
+
+BLOCK = """
+fleet "block" {
+  provider       = "aws"
+  reservation    = "capacity_block"
+  nodes          = 1
+  duration_hours = 24
+  keep           = true
+  resources {
+    accelerators = "A10G:1"
+  }
+}
+"""
+
+
+def blocks(moto, lineage: str) -> list[dict]:
+    return [r for r in ec2(moto).describe_capacity_reservations(Filters=[
+        {"Name": "tag:skyplan:lineage", "Values": [lineage]}])["CapacityReservations"]
+        if r["ReservationType"] == "capacity-block"]
+
+
+@pytest.mark.slow
+def test_a_bought_block_that_has_started_takes_its_workload_and_destroy_says_it_stays_billed(tmp_path, moto, capsys):
+    moto.reservations.block_offers = [("a", 0.0, 1.0), ("b", 0.0, 1.0)]
+    root = tmp_path / "cfg"
+    write(root, moto, BLOCK, _timed_job("short", "fleet.block", 4))
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    assert ("fleet.block: $24.14 for 1 \u00d7 g5.xlarge reserved 24 h vs $4.02 on demand for the workloads on it: "
+            "bought (keep = true) (estimated at the list price: a Capacity Block costs its offering's upfront fee, "
+            "known when apply buys it)") in out, out
+    lineage = lineage_of(root)
+    (block,) = blocks(moto, lineage)
+    assert block["State"] == "active" and block["TotalInstanceCount"] == 1
+    assert block["EndDate"] - block["StartDate"] == dt.timedelta(hours=24)
+    (inst,) = live(moto, lineage)
+    assert inst["CapacityReservationId"] == block["CapacityReservationId"]
+    assert inst["Placement"]["AvailabilityZone"] == block["AvailabilityZone"]
+    assert moto.reservations.reservation(block["CapacityReservationId"])["available"] == 0
+    assert moto.reservations.purchases == 1
+    with StateStore.open(root / ".skyplan" / "state.db") as store:
+        (held,) = store.get("fleet.block").groups[0].instances
+    assert (held.attributes["upfront_fee"], held.attributes["currency"]) == ("96.00", "USD")  # 4 $/h x 24 h
+
+    code, out = run(capsys, "destroy", str(root), "--auto-approve")
+    assert code == 0, out
+    assert "a Capacity Block cannot be cancelled on EC2: skyplan forgets it, and it stays billed until its end" in out
+    assert [b["State"] for b in blocks(moto, lineage)] == ["active"]  # nothing pretended to cancel it
+
+
+@pytest.mark.slow
+def test_a_workload_on_a_block_that_has_not_started_is_not_launched_and_says_when_it_starts(tmp_path, moto, capsys):
+    moto.reservations.block_offers = [("a", 5.0, 1.0), ("b", 5.0, 1.0)]
+    root = tmp_path / "cfg"
+    write(root, moto, BLOCK.replace("  keep", '  start          = "2026-01-01T00:00:00Z"\n  keep'),
+          _timed_job("short", "fleet.block", 4))
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    lineage = lineage_of(root)
+    (block,) = blocks(moto, lineage)
+    assert block["State"] == "scheduled"
+    assert code == 1, out
+    assert f"workload.short: Capacity Block {block['CapacityReservationId']} starts at " in out, out
+    assert "nothing launched before then" in out
+    assert live(moto, lineage) == []
+    assert moto.calls("RunInstances") == []
+
+
+def test_a_retried_purchase_finds_the_block_the_first_one_bought(moto):
+    from tests.providers.aws.helpers import provider, request
+
+    aws = provider(moto)
+    req = request("fleet.block", itype="g5.xlarge", zone="us-east-1b", reserve="capacity_block", reserve_hours=24,
+                  token="tok-1")
+    moto.inject("InternalError", action="PurchaseCapacityBlock", status=500, after=True, times=1)
+    with pytest.raises(Exception):
+        aws.create(req)  # bought, but its answer is lost
+    (inst,) = aws.create(req)
+    assert moto.reservations.purchases == 1
+    assert inst.zone == "us-east-1b" and inst.attributes["reservation"] == "capacity_block"
+    assert inst.attributes["reservation_state"] == "scheduled"  # the cheapest offering in 1b starts in 24 h
+
+
+def test_no_offering_in_the_planned_zone_is_a_capacity_error_and_buys_nothing(moto):
+    from skyplan.errors import CapacityError
+    from tests.providers.aws.helpers import provider, request
+
+    moto.reservations.block_offers = [("a", 0.0, 1.0)]
+    req = request("fleet.block", itype="g5.xlarge", zone="us-east-1b", reserve="capacity_block", reserve_hours=24)
+    with pytest.raises(CapacityError, match="no Capacity Block offering of 1 x g5.xlarge for 24 h in us-east-1b"):
+        provider(moto).create(req)
+    assert moto.reservations.purchases == 0
