@@ -292,6 +292,7 @@ def apply_cmd(
     var: Optional[List[str]] = VAR_OPT,
     var_file: Optional[List[Path]] = VAR_FILE_OPT,
     target: Optional[List[str]] = typer.Option(None, "--target", help="Apply only ADDRESS and what it depends on (repeatable)."),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Apply everything except ADDRESS and what depends on it (repeatable)."),
     replace: Optional[List[str]] = typer.Option(None, "--replace", help="Force replacement of ADDRESS (repeatable)."),
     catalog: Optional[Path] = typer.Option(None, "--catalog", help="Use this catalog CSV instead of the configured one."),
     lock: bool = LOCK_OPT,
@@ -310,9 +311,9 @@ def apply_cmd(
     if path.is_file():
         if not is_plan_file(path):
             fail(f"{path} is not a skyplan plan file", hint="give a configuration folder or a file from `skyplan plan -out FILE`")
-        if var or var_file or target or replace or refresh_only or destroy:
-            fail("a saved plan is applied exactly: -var, -var-file, -target, -replace, -destroy and --refresh-only "
-                 "cannot change it",
+        if var or var_file or target or exclude or replace or refresh_only or destroy:
+            fail("a saved plan is applied exactly: -var, -var-file, -target, -exclude, -replace, -destroy and "
+                 "--refresh-only cannot change it",
                  hint="make a new plan with those flags: skyplan plan -out FILE")
         try:
             timeout = parse_duration(lock_timeout)
@@ -324,7 +325,7 @@ def apply_cmd(
                             lock=lock)
     if not path.exists():
         fail(f"{path} does not exist", hint="give a configuration folder or a saved plan file")
-    options = plan_options(target=target, replace=replace, destroy=destroy, refresh=refresh,
+    options = plan_options(target=target, exclude=exclude, replace=replace, destroy=destroy, refresh=refresh,
                            refresh_only=refresh_only, reoptimize=reoptimize, var=var, var_file=var_file,
                            parallelism=10 if parallelism is None else parallelism,
                            catalog=catalog, lock=lock, lock_timeout=lock_timeout)
@@ -336,6 +337,7 @@ def destroy_cmd(
     dir: Path = typer.Argument(Path("."), help="Configuration folder (default: the current folder).", show_default=False),
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Destroy without asking for 'yes'."),
     target: Optional[List[str]] = typer.Option(None, "--target", help="Destroy only ADDRESS and what depends on it (repeatable)."),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Destroy everything except ADDRESS and what it depends on (repeatable)."),
     parallelism: int = typer.Option(10, "--parallelism", help="Provider operations at once. Also -parallelism."),
     json_out: bool = JSON_OPT,
     var: Optional[List[str]] = VAR_OPT,
@@ -350,7 +352,7 @@ def destroy_cmd(
 
     if not dir.exists():
         fail(f"{dir} does not exist", hint="give the configuration folder whose resources to destroy")
-    options = plan_options(target=target, destroy=True, refresh=refresh, var=var, var_file=var_file,
+    options = plan_options(target=target, exclude=exclude, destroy=True, refresh=refresh, var=var, var_file=var_file,
                            parallelism=parallelism, lock=lock, lock_timeout=lock_timeout)
     return _plan_and_apply(dir, options, auto_approve=auto_approve, as_json=json_out, no_color=no_color,
                            destroy=True)

@@ -19,7 +19,7 @@ def _color_wanted(flag_no_color: bool) -> bool:
     return sys.stdout.isatty()
 
 
-def plan_options(*, target=None, replace=None, destroy=False, refresh=True, refresh_only=False, reoptimize=False,
+def plan_options(*, target=None, exclude=None, replace=None, destroy=False, refresh=True, refresh_only=False, reoptimize=False,
                  migrate_threshold=None, var=None, var_file=None, parallelism=10, catalog=None, lock=True,
                  lock_timeout="0s", out=None, policy_dir=None):
     """PlanOptions from CLI flag values (shared with apply, destroy and drift)."""
@@ -45,16 +45,16 @@ def plan_options(*, target=None, replace=None, destroy=False, refresh=True, refr
 
     from skyplan.planner.targets import module_path
 
-    for flag, values in (("-target", target), ("-replace", replace)):
+    for flag, values in (("-target", target), ("-exclude", exclude), ("-replace", replace)):
         for v in values or ():
-            if flag == "-target" and module_path(v) is not None:
+            if flag != "-replace" and module_path(v) is not None:
                 continue
             try:
                 Address.parse(v)
             except ValueError as e:
                 fail(f"{flag}: {e}")
     return PlanOptions(
-        targets=tuple(list_opt(target)), replace=tuple(list_opt(replace)), destroy=destroy, refresh=refresh,
+        targets=tuple(list_opt(target)), excludes=tuple(list_opt(exclude)), replace=tuple(list_opt(replace)), destroy=destroy, refresh=refresh,
         refresh_only=refresh_only, reoptimize=reoptimize, migrate_threshold=migrate_threshold,
         parallelism=parallelism, catalog=str(catalog) if catalog else None, lock=lock, lock_timeout=timeout,
         vars=parse_vars(var), var_files=tuple(str(f) for f in list_opt(var_file)), out=str(out) if out else None,
@@ -70,6 +70,7 @@ def plan_cmd(
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                            help="Exit 0 when there are no changes, 2 when there are, 1 on error."),
     target: Optional[List[str]] = typer.Option(None, "--target", help="Plan only ADDRESS and what it depends on (repeatable)."),
+    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="Plan everything except ADDRESS and what depends on it (repeatable)."),
     replace: Optional[List[str]] = typer.Option(None, "--replace", help="Force replacement of ADDRESS (repeatable)."),
     destroy: bool = typer.Option(False, "--destroy", help="Plan to destroy everything in state."),
     refresh: bool = typer.Option(True, "--refresh/--no-refresh", help="Ask the providers what exists first (-refresh=false skips it)."),
@@ -94,7 +95,7 @@ def plan_cmd(
     fmt = "json" if json_out else fmt
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
-    options = plan_options(target=target, replace=replace, destroy=destroy, refresh=refresh,
+    options = plan_options(target=target, exclude=exclude, replace=replace, destroy=destroy, refresh=refresh,
                            refresh_only=refresh_only, reoptimize=reoptimize, migrate_threshold=migrate_threshold,
                            var=var, var_file=var_file, parallelism=parallelism, catalog=catalog, lock=lock,
                            lock_timeout=lock_timeout, out=out, policy_dir=policy_dir)

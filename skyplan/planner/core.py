@@ -77,7 +77,7 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
     deps = desired.dependencies()
     stray = _group_unmanaged(unmanaged)
 
-    wanted = select(options.targets, declared, base, deps, destroy=options.destroy)
+    wanted = select(options.targets, declared, base, deps, destroy=options.destroy, excludes=options.excludes)
     for addr in options.replace:
         if addr not in declared:
             raise PlanError(f"-replace {addr}: no such resource in the configuration",

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 @dataclass(frozen=True)
 class PlanOptions:
     targets: tuple[str, ...] = ()  # -target ADDRESS (plus its dependencies)
+    excludes: tuple[str, ...] = ()  # -exclude ADDRESS (plus what depends on it)
     replace: tuple[str, ...] = ()  # -replace ADDRESS
     destroy: bool = False  # -destroy: every managed address is deleted
     refresh: bool = True  # -refresh=false skips asking the providers
@@ -37,12 +38,13 @@ class PlanOptions:
             "catalog": self.catalog, "lock": self.lock, "lock_timeout": self.lock_timeout,
             "var_files": list(self.var_files), "out": self.out,
             **({"policy_dirs": list(self.policy_dirs)} if self.policy_dirs else {}),
+            **({"excludes": list(self.excludes)} if self.excludes else {}),
         }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> "PlanOptions":
         return cls(
-            targets=tuple(d.get("targets", ())), replace=tuple(d.get("replace", ())),
+            targets=tuple(d.get("targets", ())), excludes=tuple(d.get("excludes", ())), replace=tuple(d.get("replace", ())),
             destroy=bool(d.get("destroy", False)), refresh=bool(d.get("refresh", True)),
             refresh_only=bool(d.get("refresh_only", False)), reoptimize=bool(d.get("reoptimize", False)),
             migrate_threshold=d.get("migrate_threshold"), parallelism=int(d.get("parallelism", 10)),

@@ -127,7 +127,7 @@ def to_document(plan: Plan) -> dict:
         "options": dict(plan.options),
         "errored": plan.errored,
         "applyable": plan.applyable,
-        "complete": not plan.options.get("targets"),
+        "complete": not plan.options.get("targets") and not plan.options.get("excludes"),
         "policy_results": list(plan.policy_results),
     }
 

@@ -439,10 +439,11 @@ def _plan_lines(plan: Plan) -> list[tuple[str, str]]:
         w.extend(f"Held: {line}" for line in held)
         w.add()
     w.add(summary_line(plan), "#")
-    if plan.options.get("targets"):
-        w.add()
-        w.add("Warning: Resource targeting is in effect", "#")
-        w.add()
-        w.add("This plan was made with -target, so it may not show every change the configuration asks for;")
-        w.add("run `skyplan plan` without -target to see them all.")
+    for key, flag, what in (("targets", "-target", "targeting"), ("excludes", "-exclude", "exclusion")):
+        if plan.options.get(key):
+            w.add()
+            w.add(f"Warning: Resource {what} is in effect", "#")
+            w.add()
+            w.add(f"This plan was made with {flag}, so it may not show every change the configuration asks for;")
+            w.add(f"run `skyplan plan` without {flag} to see them all.")
     return w.lines

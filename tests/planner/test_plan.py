@@ -181,6 +181,29 @@ def test_target_a_module_call_selects_everything_inside_it():
         run(graph(inner, other), snapshot(), targets=("module.nope",))
 
 
+def test_exclude_leaves_out_the_address_and_what_depends_on_it():
+    base = workload("base")
+    app = workload("app", depends_on=(Address("workload", "base"),))
+    other = workload("other")
+    p = run(graph(base, app, other), snapshot(), excludes=("workload.base",))
+    assert [c.address for c in p.changes] == ["workload.other"]
+    p = run(graph(base, app, other), snapshot(), excludes=("workload.app",))
+    assert sorted(c.address for c in p.changes) == ["workload.base", "workload.other"]
+    # with -target: the targets and their needs, minus the excluded
+    p = run(graph(base, app, other), snapshot(), targets=("workload.other",), excludes=("workload.app",))
+    assert [c.address for c in p.changes] == ["workload.other"]
+    with pytest.raises(PlanError, match="workload.app is both targeted and excluded"):
+        run(graph(base, app, other), snapshot(), targets=("workload.app",), excludes=("workload.app",))
+    with pytest.raises(PlanError, match="-exclude workload.ghost matches no resource"):
+        run(graph(base), snapshot(), excludes=("workload.ghost",))
+    # destroying: the excluded stays, and so does what it needs
+    state = snapshot(record(base, P1), record(app, P1), record(other, P1))
+    p = run(graph(base, app, other), state, placements=[], destroy=True, excludes=("workload.app",))
+    assert [c.address for c in p.changes] == ["workload.other"]
+    p = run(graph(base, app, other), state, placements=[], destroy=True, excludes=("workload.base",))
+    assert sorted(c.address for c in p.changes) == ["workload.app", "workload.other"]
+
+
 def test_targeted_destroy_takes_dependants_and_leaves_dependencies():
     base = workload("base")
     app = workload("app", depends_on=(Address("workload", "base"),))

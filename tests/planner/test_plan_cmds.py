@@ -127,3 +127,19 @@ def test_plan_targets_a_module_call_from_the_command_line(tmp_path):
     out = skyplan("plan", "--json", "-target", "module.m", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert [r["address"] for r in json.loads(out.stdout)["resource_changes"]] == ["module.m.workload.w"]
+
+
+def test_apply_with_exclude_leaves_the_address_and_its_dependants_for_later(tmp_path):
+    (tmp_path / "main.sky.hcl").write_text(
+        'workload "prep" {\n  kind = "job"\n  run  = "true"\n}\n'
+        'workload "train" {\n  kind       = "job"\n  run        = "true"\n  depends_on = [workload.prep]\n}\n'
+        'workload "web" {\n  kind = "job"\n  run  = "true"\n}\n')
+    out = skyplan("plan", "-exclude", "workload.prep", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "Warning: Resource exclusion is in effect" in out.stdout and "1 to add" in out.stdout, out.stdout
+    out = skyplan("apply", "-auto-approve", "-exclude", "workload.prep", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    listed = skyplan("state", "list", "--json", "--no-refresh", cwd=tmp_path)
+    assert [r["address"] for r in json.loads(listed.stdout)["resources"]] == ["workload.web"]
+    out = skyplan("plan", "-target", "workload.prep", "-exclude", "workload.prep", cwd=tmp_path)
+    assert out.returncode == 1 and "both targeted and excluded" in out.stderr, out.stderr
