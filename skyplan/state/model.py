@@ -134,28 +134,6 @@ class Snapshot:
     # resources that have any; a destroy plan hides them without the config.
     sensitive: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    @property
-    def endpoints(self) -> list[str]:
-        """``host:port`` of each ready replica of a service (its rank-0 node): the node's
-        own ``endpoint`` attribute (the local provider's port per replica), else its
-        address and the first declared port. With a readiness block a replica counts
-        once its last probe said ready (``attributes["readiness"]["status"]``);
-        without one, while it runs. Empty for a job."""
-        if self.kind != "workload" or self.attributes.get("kind") != "service":
-            return []
-        ports = list(self.attributes.get("ports") or ())
-        probed = bool(self.attributes.get("readiness"))
-        out = []
-        for inst in self.instances:
-            if inst.rank != 0 or inst.state != RUNNING:
-                continue
-            if probed and (inst.attributes.get("readiness") or {}).get("status") != "ready":
-                continue
-            endpoint = inst.attributes.get("endpoint") or (f"{inst.ip}:{ports[0]}" if inst.ip and ports else None)
-            if endpoint:
-                out.append(str(endpoint))
-        return out
-
     def known_attributes(self) -> dict[str, dict[str, Any]]:
         """address -> ResourceRecord.known_attributes() for every resource."""
         return {address: rec.known_attributes() for address, rec in self.resources.items()}

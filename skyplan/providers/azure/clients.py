@@ -78,3 +78,12 @@ def make_clients(subscription: str, endpoint: str | None, tenant_id: str | None,
     kw = client_kwargs(endpoint, max_retries)
     return (ComputeManagementClient(cred, subscription, **kw), NetworkManagementClient(cred, subscription, **kw),
             ResourceManagementClient(cred, subscription, **kw))
+
+
+def plain(model: Any) -> dict:
+    """An SDK model (or a dict, or None) as a plain dict."""
+    if model is None:
+        return {}
+    if isinstance(model, dict):
+        return model
+    return model.as_dict() if hasattr(model, "as_dict") else dict(model)

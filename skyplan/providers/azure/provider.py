@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from skyplan.config.model import ProviderConfig
 from skyplan.errors import ProviderError
 from skyplan.providers.azure import errors as azerr
+from skyplan.providers.azure.clients import plain as _plain
 from skyplan.providers.azure import netops, reservations
 from skyplan.providers.azure.instances import (
     exit_code_of, has_autostop, job_finished, power_state, resource_group_of, to_instance,
@@ -33,14 +34,6 @@ from skyplan.providers.azure.network import NetworkPiece, pieces, resource_group
 from skyplan.providers.base import Instance, LaunchRequest
 
 BOOKKEEPING = frozenset({"max_hourly_cost", "duration_hours", "data_gb", "ports", "replicas"})
-
-
-def _plain(model: Any) -> dict:
-    if model is None:
-        return {}
-    if isinstance(model, dict):
-        return model
-    return model.as_dict() if hasattr(model, "as_dict") else dict(model)
 
 
 class AzureProvider:

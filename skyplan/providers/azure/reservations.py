@@ -32,6 +32,7 @@ import re
 from typing import Any, Mapping
 
 from skyplan.errors import ProviderError
+from skyplan.providers.azure.clients import plain as _plain
 from skyplan.providers.azure.instances import resource_group_of
 from skyplan.providers.azure.launch import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, cloud_tag, zone_number
 from skyplan.providers.azure.listing import pages
@@ -40,14 +41,6 @@ from skyplan.providers.base import Instance, LaunchRequest, ReservationInfo
 
 KIND = "capacity_reservation"
 GROUPS = "Microsoft.Compute/capacityReservationGroups"
-
-
-def _plain(model: Any) -> dict:
-    if model is None:
-        return {}
-    if isinstance(model, dict):
-        return model
-    return model.as_dict() if hasattr(model, "as_dict") else dict(model)
 
 
 def group_name(req: LaunchRequest) -> str:
