@@ -10,7 +10,8 @@ How it is built: ``parsecache`` (lark parser, grammar and tree caches) ->
 ``schema``/``fastcheck`` (JSON Schema checks) -> ``variables``/``typeexpr``
 (values, types, precedence) -> ``loader`` (files, blocks, the reference graph
 from ``refs``, cycles, evaluation order) -> ``nodes`` (each block evaluated with
-``evaluator``/``render``/``functions``/``values``; count/for_each; modules) -> ``build``
+``evaluator``/``render``/``functions``/``values``; count/for_each; module calls in
+``module_nodes``) -> ``build``
 (model values) -> ``checks`` (cross-references). After apply, ``outputs`` and
 ``resolve`` re-evaluate with known attributes; ``console`` evaluates one
 expression and formats values; ``dot`` draws the graph.

@@ -17,7 +17,7 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from skyplan.config import ast, nodes, schema
+from skyplan.config import ast, module_nodes, nodes, schema
 from skyplan.config.checks import redefined_attributes
 from skyplan.config.evaluator import Namespace, POISON, Scope, did_you_mean
 from skyplan.config.model import DesiredGraph, ProviderConfig, Settings, VariableValue
@@ -364,7 +364,7 @@ class Loader:
             elif kind in ("workload", "fleet"):
                 nodes.resource(self, kind, name)
             elif kind == "module":
-                nodes.module(self, name)
+                module_nodes.module(self, name)
             elif kind == "output":
                 nodes.output(self, name)
         for b in self.providers_blocks:
