@@ -231,8 +231,9 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "sky
     table = _table(plan)
     table_text = "\n".join(table) + "\n\n" if table else ""
     budget = max_chars - len(head)
-    if len(table_text) > budget - 600:  # the table must fit beside a (cut) plan block: shorten it
-        kept, size, room = [], 0, max(budget - 700, 0)
+    reserve = max(700, min(8_000, budget // 8))  # room kept for the (cut) plan block's head and tail
+    if len(table_text) > budget - reserve:  # the table must fit beside it: shorten the table
+        kept, size, room = [], 0, max(budget - reserve - 100, 0)
         for row in table:
             if size + len(row) + 1 > room:
                 break
