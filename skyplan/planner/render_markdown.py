@@ -244,7 +244,7 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "sky
                       if len(kept) > 2 else f"_The cost table ({len(table) - 2} rows) is not shown to fit the comment limit._\n\n")
     budget -= len(table_text)
     drift = "\n".join(drift_lines(plan)) if plan.drift else ""
-    drift_budget = min(len(drift) + 400, budget // 4) if drift else 0
+    drift_budget = max(150, min(len(drift) + 400, budget // 4)) if drift else 0  # 150: room for its note
     plan_block = _details("Show the full plan", _diff_body(render_text(plan, color=False)), budget - drift_budget)
     if not plan_block:
         plan_block = "_The full plan is not shown to fit the comment limit; run `skyplan plan` for it._\n"

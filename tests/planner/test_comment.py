@@ -145,3 +145,25 @@ def test_the_github_actions_example():
     assert "-out" in plan_line and plan_line[plan_line.index("-out") + 1] == apply_line[-1] == '$file'
     _parses([w.replace("$", "") for w in plan_line[1:]], "plan")  # the shell's variables as plain words
     _parses([w.replace("$", "") for w in apply_line[1:]], "apply")
+
+
+def test_any_limit_is_kept_and_leaves_the_comment_well_formed():
+    from tests.planner.test_render import _large_plan
+
+    for p in (mixed_plan(), _large_plan(60)):
+        for limit in (1_500, 2_500, 4_000, 6_000, 9_000, 15_000, 40_000):
+            md = render_markdown(p, max_chars=limit)
+            assert len(md) <= limit, limit
+            well_formed(md)
+
+
+def test_many_projects_share_the_limit():
+    from skyplan.planner.render_comment import Project, render_comment
+    from tests.planner.test_render import _large_plan
+
+    projects = [Project(f"p{i}", plan=_large_plan(30)) for i in range(8)] + [Project("bad", error="Error: x\n" * 5000)]
+    for limit in (3_000, 20_000, MAX_CHARS):
+        md = render_comment(projects, max_chars=limit)
+        assert len(md) <= limit and md.startswith(MARKER + "\n## skyplan plan: 9 projects, 8 with changes, 1 failed")
+        well_formed(md)
+    assert "### skyplan plan in `bad`: failed" in render_comment(projects)
