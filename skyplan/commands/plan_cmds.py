@@ -166,9 +166,14 @@ def _plan_projects(dirs: List[Path], options, detailed_exitcode: bool) -> int:
         projects.append(Project(_project_name(d), plan=result.plan))
     sys.stdout.write(render_comment(projects))
     sys.stdout.flush()
-    bad = [p.name for p in projects if p.failed or failures(p.plan.policy_results)]
-    if bad:
-        print(f"Error: {len(bad)} of {len(projects)} projects failed: {', '.join(bad)}", file=sys.stderr)
+    failed = [p.name for p in projects if p.failed]
+    refused = [p.name for p in projects if not p.failed and failures(p.plan.policy_results)]
+    if failed:
+        print(f"Error: {len(failed)} of {len(projects)} projects failed: {', '.join(failed)}", file=sys.stderr)
+    if refused:
+        print(f"Error: a mandatory policy fails in {', '.join(refused)} (see Policies in its section); "
+              "apply would refuse those plans", file=sys.stderr)
+    if failed or refused:
         return 1
     return 2 if detailed_exitcode and any(p.plan.has_changes for p in projects) else 0
 

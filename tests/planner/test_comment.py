@@ -167,3 +167,19 @@ def test_many_projects_share_the_limit():
         assert len(md) <= limit and md.startswith(MARKER + "\n## skyplan plan: 9 projects, 8 with changes, 1 failed")
         well_formed(md)
     assert "### skyplan plan in `bad`: failed" in render_comment(projects)
+
+
+def test_a_mandatory_policy_failing_in_one_project_is_exit_1_and_shown(tmp_path):
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "main.sky.hcl").write_text('workload "a" {\n  run = "true"\n}\n')
+    (tmp_path / "strict").mkdir()
+    (tmp_path / "strict" / "main.sky.hcl").write_text(
+        'workload "b" {\n  run = "true"\n}\n'
+        'policy "tiny" {\n  condition     = plan.add == 0\n  error_message = "nothing may be added"\n}\n')
+    r = run_cli("plan", "-refresh=false", "--format", "markdown", "ok", "strict", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "2 projects, 2 with changes, 0 failed" in r.stdout
+    strict = r.stdout.split("### skyplan plan in `strict`", 1)[1]
+    assert "❌ fail" in strict and "nothing may be added" in strict
+    well_formed(r.stdout)
+    assert "a mandatory policy fails in strict" in r.stderr
