@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from skyplan.config.model import DesiredGraph
+from skyplan.errors import AuthError
 from skyplan.planner.model import DriftItem, Plan
 from skyplan.planner.options import PlanOptions
 from skyplan.providers.base import Instance, Provider
@@ -226,6 +227,10 @@ def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapp
     return replace(graph, fleets=live_fleets(graph.fleets, snapshot, providers, offers)), providers
 
 
+PREVIEW_HINT = ("or run `skyplan plan -refresh=false` for a preview without credentials "
+                "(it contacts no provider)")
+
+
 def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: DesiredGraph | None = None,
               operation: str = "plan", create_state: bool = False,
               providers: Mapping[str, Provider] | None = None, refreshed=None) -> PlanResult:
@@ -270,7 +275,12 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             # A refresh the caller made is used even when state holds nothing: it may have
             # found nodes of this lineage that state lost (drift --repair adopts them).
             providers = providers or build_providers(graph)
-            refresh_result = given if given is not None else refresh(graph, snapshot, providers, store)
+            try:
+                refresh_result = given if given is not None else refresh(graph, snapshot, providers, store)
+            except AuthError as e:
+                if operation != "plan":
+                    raise
+                raise AuthError(str(e), provider=e.provider, hint=(e.hint + "; " if e.hint else "") + PREVIEW_HINT) from e
             refreshed = refresh_result.snapshot
         timings["refresh"] = time.perf_counter() - t
 

@@ -62,8 +62,12 @@ def plan_options(*, target=None, exclude=None, replace=None, destroy=False, refr
     )
 
 
+DIRS_ARG = typer.Argument(None, help="Configuration folder (default: the current folder); with --format markdown, "
+                                     "several folders make one comment with a section each.", show_default=False)
+
+
 def plan_cmd(
-    dir: Path = DIR_ARG,
+    dirs: Optional[List[Path]] = DIRS_ARG,
     out: Optional[Path] = typer.Option(None, "--out", help="Save the plan to FILE for `skyplan apply FILE`. Also -out."),
     json_out: bool = JSON_OPT,
     fmt: str = typer.Option("text", "--format", help="Output format: text, json or markdown (a pull-request comment)."),
@@ -95,16 +99,25 @@ def plan_cmd(
     fmt = "json" if json_out else fmt
     if fmt not in FORMATS:
         fail(f"--format {fmt!r} is not one of: {', '.join(FORMATS)}")
+    dirs = list(dirs or [Path(".")])
+    if len(dirs) > 1 and fmt != "markdown":
+        fail(f"plan takes one folder with --format {fmt} (got {len(dirs)})",
+             hint="use --format markdown to plan several folders into one comment, or run plan once per folder")
+    if len(dirs) > 1 and out is not None:
+        fail(f"-out saves one plan; it cannot be used with {len(dirs)} folders", hint="run plan -out FILE once per folder")
     options = plan_options(target=target, exclude=exclude, replace=replace, destroy=destroy, refresh=refresh,
                            refresh_only=refresh_only, reoptimize=reoptimize, migrate_threshold=migrate_threshold,
                            var=var, var_file=var_file, parallelism=parallelism, catalog=catalog, lock=lock,
                            lock_timeout=lock_timeout, out=out, policy_dir=policy_dir)
+    if len(dirs) > 1:
+        return _plan_projects(dirs, options, detailed_exitcode)
+    dir = dirs[0]
     result = workflow.make_plan(dir, options)
     try:
         plan = result.plan
         if out is not None:
             save_plan(plan, out)
-        _print_plan(plan, fmt, _color_wanted(plain))
+        _print_plan(plan, fmt, _color_wanted(plain), project=_project_name(dir))
         if out is not None and fmt == "text":
             print(f"\nSaved the plan to: {out}\n\nTo perform exactly these actions, run:\n    skyplan apply {out}")
     finally:
@@ -119,7 +132,53 @@ def plan_cmd(
     return 2 if detailed_exitcode and changed else 0
 
 
-def _print_plan(plan, fmt: str, color: bool) -> None:
+def _project_name(dir: Path) -> str:
+    return dir.resolve().name if str(dir) in (".", "") else str(dir)
+
+
+def _error_text(e) -> str:
+    """What the CLI would print for ``e`` (a SkyplanError), as plain text."""
+    from skyplan.errors import DiagnosticsError
+
+    if isinstance(e, DiagnosticsError):
+        return "\n".join(str(d) for d in e.diagnostics)
+    return f"Error: {e}" + (f"\n  hint: {e.hint}" if e.hint else "")
+
+
+def _plan_projects(dirs: List[Path], options, detailed_exitcode: bool) -> int:
+    """Plan each folder into one comment; a folder that fails is shown with its error.
+    Exit 1 when any failed (or fails a mandatory policy), else 2 with
+    -detailed-exitcode when any has changes."""
+    from skyplan import workflow
+    from skyplan.errors import SkyplanError
+    from skyplan.planner.render_comment import Project, render_comment
+    from skyplan.policy.check import failures
+
+    projects = []
+    for d in dirs:
+        try:
+            result = workflow.make_plan(d, options)
+        except SkyplanError as e:
+            projects.append(Project(_project_name(d), error=_error_text(e)))
+            continue
+        if result.store is not None:
+            result.store.close()
+        projects.append(Project(_project_name(d), plan=result.plan))
+    sys.stdout.write(render_comment(projects))
+    sys.stdout.flush()
+    failed = [p.name for p in projects if p.failed]
+    refused = [p.name for p in projects if not p.failed and failures(p.plan.policy_results)]
+    if failed:
+        print(f"Error: {len(failed)} of {len(projects)} projects failed: {', '.join(failed)}", file=sys.stderr)
+    if refused:
+        print(f"Error: a mandatory policy fails in {', '.join(refused)} (see Policies in its section); "
+              "apply would refuse those plans", file=sys.stderr)
+    if failed or refused:
+        return 1
+    return 2 if detailed_exitcode and any(p.plan.has_changes for p in projects) else 0
+
+
+def _print_plan(plan, fmt: str, color: bool, project: str | None = None) -> None:
     if fmt == "json":
         from skyplan.planner.render_json import render_json
 
@@ -127,7 +186,7 @@ def _print_plan(plan, fmt: str, color: bool) -> None:
     elif fmt == "markdown":
         from skyplan.planner.render_markdown import render_markdown
 
-        sys.stdout.write(render_markdown(plan))
+        sys.stdout.write(render_markdown(plan, project=project))
     elif color:
         from rich.text import Text
 

@@ -18,7 +18,7 @@ from typing import Mapping
 from skyplan.drift.classify import Refreshed, classify, unhealthy_items
 from skyplan.drift.readiness import probe_snapshot, updated_memory
 from skyplan.drift.ignore import IgnoreRules
-from skyplan.errors import ProviderError, SkyplanError
+from skyplan.errors import AuthError, ProviderError, SkyplanError
 from skyplan.providers.base import Instance, Provider
 from skyplan.state.model import Snapshot
 
@@ -77,6 +77,13 @@ def refresh(snapshot: Snapshot, providers: Mapping[str, Provider], *, ignore: Ig
                            for k, e in sorted(failures.items()))
         first = sorted(failures)[0]
         hint = getattr(failures[first], "hint", "") if isinstance(failures[first], SkyplanError) else ""
+        unauthorized = sorted(k for k, e in failures.items() if isinstance(e, AuthError))
+        if unauthorized:  # credentials, not the network: say so, with the provider's own hint
+            first = unauthorized[0]
+            raise AuthError(
+                f"cannot refresh: provider {', '.join(unauthorized)} has no usable credentials: {detail}",
+                provider=first, hint=getattr(failures[first], "hint", "") or "set the provider's credentials",
+            ) from failures[first]
         raise ProviderError(
             f"cannot refresh: provider {names} unreachable: {detail}",
             provider=first,

@@ -1,14 +1,20 @@
-"""The pull-request comment: a title with the summary, a table of changed
-workloads (action, placement before -> after, $/h before -> after), the cost
-before -> after (hourly, and estimated over the workloads' durations), a warning when anything is destroyed or replaced, and the full human
-plan folded in ``<details>`` as a ``diff`` block. Never longer than GitHub's
-65,536-character comment limit: the plan block keeps its head and tail and says
-how much was cut, and every fence and tag it opens is closed."""
+"""The pull-request comment for one project: a hidden marker (CI finds and updates
+the comment by it), a title with the project folder and the summary line, the
+cost before -> after and the monthly change with its sign and percentage, a
+warning when anything is destroyed or replaced, the policy results, a cost table
+per changed address (address | action | placement before -> after | $/h before
+-> after | monthly delta, at 730 h a month), then folded in ``<details>`` the
+full human plan as a ``diff`` block and the drift found during refresh.
+
+Never longer than ``max_chars`` (GitHub's 65,536-character comment limit): the
+folded blocks are cut first (head and tail kept, the cut said), then the cost
+table; every fence and tag opened is closed. Several projects in one comment:
+planner/render_comment.py."""
 
 from __future__ import annotations
 
 from skyplan.planner.model import Action, Change, Plan
-from skyplan.planner.render_text import cost_line, money, render_text, summary_line
+from skyplan.planner.render_text import HOURS_PER_MONTH, cost_line, drift_lines, money, render_text, summary_line
 from skyplan.planner.render_cost import groups_text, spread_rows, verdict
 
 MAX_CHARS = 65_536
@@ -51,27 +57,48 @@ def _where(c: Change, after: bool) -> str:
     return text
 
 
-def _cost(c: Change, after: bool) -> str:
+def _hourly(c: Change, after: bool) -> float | None:
+    """The change's $/h on one side (None: nothing runs there)."""
     if after:
-        return "—" if c.action is Action.DELETE or c.placement is None else money(c.placement.hourly_cost)
-    return money(c.prior.hourly_cost) if c.prior is not None and c.prior.groups else "—"
+        return None if c.action is Action.DELETE or c.placement is None else c.placement.hourly_cost
+    return c.prior.hourly_cost if c.prior is not None and c.prior.groups else None
+
+
+def _arrow(before: str, after: str) -> str:
+    return after if before == "—" else f"{before} → —" if after == "—" else (
+        before if before == after else f"{before} → {after}")
+
+
+def signed(x: float) -> str:
+    return f"{'-' if x < 0 else '+'}{money(abs(x))}"
+
+
+def monthly_change(plan: Plan) -> str:
+    """The total monthly change with its sign and percentage (730 h a month)."""
+    before, after = plan.cost_before * HOURS_PER_MONTH, plan.cost_after * HOURS_PER_MONTH
+    pct = f" ({'+' if after >= before else '-'}{abs(after - before) / before * 100:.1f}%)" if before else (
+        " (new)" if after else "")
+    return (f"**Monthly change: {signed(after - before)}{pct}** "
+            f"({money(before)} → {money(after)} a month at {HOURS_PER_MONTH} h)")
+
+
+TABLE_HEAD = ["| address | action | placement before → after | $/h before → after | monthly delta |",
+              "| --- | --- | --- | --- | --- |"]
 
 
 def _table(plan: Plan) -> list[str]:
     rows = [c for c in plan.changes if c.action is not Action.NOOP]
     if not rows:
         return []
-    out = ["| | address | action | placement | $/h |", "|---|---|---|---|---|"]
+    out = list(TABLE_HEAD)
     for c in rows:
-        sym = c.action.symbol.strip()
-        before, after = _where(c, False), _where(c, True)
-        where = after if before == "—" else before if after == "—" else (
-            before if before == after else f"{before} → {after}")
-        cb, ca = _cost(c, False), _cost(c, True)
-        cost = ca if cb == "—" else cb if ca == "—" else (cb if cb == ca else f"{cb} → {ca}")
+        where = _arrow(_where(c, False), _where(c, True))
+        hb, ha = _hourly(c, False), _hourly(c, True)
+        cost = _arrow("—" if hb is None else money(hb), "—" if ha is None else money(ha))
+        delta = ((ha or 0.0) - (hb or 0.0)) * HOURS_PER_MONTH
         reason = f" ({_NETWORK_REASONS.get(c.reason) or c.reason.replace('_', ' ')})" if c.reason else ""
-        out.append(f"| `{sym}` | `{_cell(c.address)}` | {_ACTION_WORD[c.action]}{_cell(reason)} | "
-                   f"{_cell(where)} | {cost} |")
+        out.append(f"| `{_cell(c.address)}` | `{c.action.symbol.strip()}` {_ACTION_WORD[c.action]}{_cell(reason)} | "
+                   f"{_cell(where)} | {cost} | {signed(delta)} |")
     return out
 
 
@@ -137,9 +164,20 @@ def _policy_rows(plan: Plan) -> list[str]:
     return out
 
 
-def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "skyplan plan") -> str:
+def _details(summary: str, text: str, budget: int) -> str:
+    """A folded ``diff`` block of ``text`` within ``budget`` characters (cut when it
+    must, saying so), or "" when not even the frame fits."""
+    fence = _fence(text)
+    frame = f"<details><summary>{summary}</summary>\n\n{fence}diff\n" + "{body}" + f"\n{fence}\n\n</details>\n"
+    room = budget - len(frame) + len("{body}")
+    if room < 200:
+        return ""
+    return frame.replace("{body}", _truncate(text, room))
+
+
+def _head(plan: Plan, title: str) -> list[str]:
     counts = plan.counts()
-    head: list[str] = [MARKER]
+    head: list[str] = []
     if not plan.has_changes and not plan.drift:
         head.append(f"### {title}: no changes")
         head.append("")
@@ -148,10 +186,12 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "sky
         head.append(f"### {title}: {counts['add']} to add, {counts['change']} to change, "
                     f"{counts['destroy']} to destroy")
         head.append("")
-        head.append(f"**{summary_line(plan)}**")
+        head.append(f"**{_cell(summary_line(plan))}**")
     head.append("")
     delta = plan.estimated_after - plan.estimated_before
-    head.append(f"{cost_line(plan, '→')[:-1]}: {'-' if delta < 0 else '+'}{money(abs(delta))}")
+    head.append(f"{cost_line(plan, '→')[:-1]}: {signed(delta)}")
+    head.append("")
+    head.append(monthly_change(plan))
     head.append("")
     spread = spread_rows(plan)
     if len({r["provider"] for r in spread}) > 1:
@@ -177,31 +217,44 @@ def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "sky
         head.append("")
     head.extend(_policy_rows(plan))
     if plan.drift:
-        head.append(f"> [!NOTE]\n> {len(plan.drift)} object(s) changed outside of skyplan (see the plan below).")
+        head.append(f"> [!NOTE]\n> {len(plan.drift)} object(s) changed outside of skyplan (see Drift below).")
         head.append("")
+    return head
+
+
+def render_markdown(plan: Plan, *, max_chars: int = MAX_CHARS, title: str = "skyplan plan",
+                    project: str | None = None, marker: bool = True) -> str:
+    """The comment (or, without ``marker``, one project's section of it)."""
+    if project:
+        title = f"{title} in `{_cell(project)}`"
+    head = "\n".join(([MARKER] if marker else []) + _head(plan, title)) + "\n"
     table = _table(plan)
-    text = render_text(plan, color=False)
-    fence = _fence(text)
-    open_block = ["<details><summary>Show the full plan</summary>", "", f"{fence}diff"]
-    close_block = [fence, "", "</details>", ""]
-    fixed = "\n".join(head) + "\n" + "\n".join(open_block) + "\n" + "\n".join(close_block)
-    # The table gets up to a third of the budget; the plan block the rest.
-    table_text = ""
-    if table:
-        table_budget = max_chars // 3
-        table_text = "\n".join(table) + "\n\n"
-        if len(table_text) > table_budget:
-            kept, size = [], 0
-            for row in table:
-                if size + len(row) + 1 > table_budget - 100:
-                    break
-                kept.append(row)
-                size += len(row) + 1
-            table_text = "\n".join(kept) + f"\n\n_{len(table) - len(kept)} more rows not shown._\n\n"
-    budget = max_chars - len(fixed) - len(table_text) - 1
-    body = _truncate(_diff_body(text), max(budget, 0))
-    doc = ("\n".join(head) + "\n" + table_text + "\n".join(open_block) + "\n" + body + "\n"
-           + "\n".join(close_block))
+    table_text = "\n".join(table) + "\n\n" if table else ""
+    budget = max_chars - len(head)
+    reserve = max(700, min(8_000, budget // 8))  # room kept for the (cut) plan block's head and tail
+    if len(table_text) > budget - reserve:  # the table must fit beside it: shorten the table
+        kept, size, room = [], 0, max(budget - reserve - 100, 0)
+        for row in table:
+            if size + len(row) + 1 > room:
+                break
+            kept.append(row)
+            size += len(row) + 1
+        rest = len(table) - len(kept)
+        table_text = ("\n".join(kept) + f"\n\n_{rest} more rows not shown (see the full plan)._\n\n"
+                      if len(kept) > 2 else f"_The cost table ({len(table) - 2} rows) is not shown to fit the comment limit._\n\n")
+    budget -= len(table_text)
+    drift = "\n".join(drift_lines(plan)) if plan.drift else ""
+    drift_budget = max(150, min(len(drift) + 400, budget // 4)) if drift else 0  # 150: room for its note
+    plan_block = _details("Show the full plan", _diff_body(render_text(plan, color=False)), budget - drift_budget)
+    if not plan_block:
+        plan_block = "_The full plan is not shown to fit the comment limit; run `skyplan plan` for it._\n"
+    drift_block = _details(f"Drift found during refresh ({len(plan.drift)})", drift,
+                           budget - len(plan_block)) if drift else ""
+    if drift and not drift_block:
+        drift_block = "_The drift found during refresh is not shown to fit the comment limit; run `skyplan drift`._\n"
+    doc = head + table_text + plan_block + ("\n" + drift_block if drift_block else "")
+    if len(doc) > max_chars:  # not even the head fits: keep what does, whole lines
+        doc = doc[:max_chars - 80].rsplit("\n", 1)[0] + "\n\n_Cut to fit the comment limit._\n"
     return doc
 
 

@@ -96,7 +96,7 @@ def test_json_for_an_empty_plan_is_valid():
 def test_markdown_comment_parts():
     md = render_markdown(mixed_plan())
     assert md.startswith("<!-- skyplan-plan -->\n### skyplan plan: 2 to add, 1 to change, 2 to destroy")
-    assert "| `-/+` | `workload.move` | replace" in md
+    assert "| `workload.move` | `-/+` replace" in md
     assert "aws/us-east-1/us-east-1a p5.48xlarge spot → aws/us-west-2/us-west-2b p5.48xlarge spot" in md
     assert "$41.20 → $37.85" in md
     assert "> [!WARNING]" in md and "**destroys** 1" in md

@@ -76,7 +76,8 @@ def translate(exc: BaseException, *, provider: str, profile: str | None, where: 
         return AuthError(
             f"{provider}: AWS credentials not usable with {_profile_text(profile)}: {exc}",
             provider=provider,
-            hint="check the 'profile' setting of the provider block, run 'aws sso login' or set AWS_PROFILE",
+            hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (or the provider block's "
+                 "'profile'), or run 'aws sso login'",
         )
     if isinstance(exc, (bx.ConnectionError, bx.HTTPClientError)):  # endpoint, proxy, timeouts, closed
         return TransientError(f"{provider}: cannot reach EC2 in {where}: {exc}", provider=provider)
