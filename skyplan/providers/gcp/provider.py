@@ -305,10 +305,14 @@ class GcpProvider:
                 labels = dict(raw.get("labels") or {})
                 try:
                     for key, value in tags.items():
-                        for old in lab.label_keys(str(key), labels):
+                        key = str(key)
+                        if not key.startswith(lab.PREFIX_TAG):  # a user's tag: made a valid label
+                            key = next(iter(lab.user_labels({key: ""})))
+                        for old in lab.label_keys(key, labels):
                             labels.pop(old)
                         if value is not None:
-                            labels.update(lab.to_labels({str(key): str(value)}))
+                            labels.update(lab.to_labels({key: str(value)}) if key.startswith(lab.PREFIX_TAG)
+                                          else lab.user_labels({key: str(value)}))
                 except ValueError as exc:
                     raise ProviderError(f"{self.name}: {exc}", provider=self.name,
                                         hint="GCP labels allow only lowercase keys and values") from None
