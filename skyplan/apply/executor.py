@@ -46,6 +46,7 @@ from skyplan.apply.walker import Skip
 from skyplan.errors import ApplyError, AuthError, LockLostError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.options import parse_duration
+from skyplan.policy.model import merge_tags
 from skyplan.providers.base import Instance, LaunchRequest, Provider
 from skyplan.solver.model import Placement
 from skyplan.state.model import CREATING, FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
@@ -276,6 +277,7 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
             reserve_start=after.get("start") if change.kind == "fleet" else None,
             reservation_id=self.reservation_of(placement) if placement.fleet else None,
             autostop=int(parse_duration(after["autostop"])) if after.get("autostop") else None,
+            user_tags=merge_tags(after.get("tags"), getattr(self.providers.get(placement.provider), "cfg", None)),
         )
 
     def reservation_of(self, placement: Placement) -> str | None:
@@ -438,6 +440,9 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
         changes = {f: after.get(f) for f in fields}
         # a readiness or update block is read by skyplan alone: no node changes for it
         node_changes = {k: v for k, v in changes.items() if k != "replicas" and k not in SKYPLAN_ONLY}
+        if "tags" in node_changes:  # nodes carry the tags over their provider's default_tags, as at launch
+            node_changes["tags"] = merge_tags(node_changes["tags"], getattr(
+                self.providers.get(prior.groups[0].placement.provider) if prior.groups else None, "cfg", None))
         wp = change.placement
         want = len(wp.groups) if wp is not None and wp.groups else len(prior.groups)
         groups: list[GroupRecord] = []

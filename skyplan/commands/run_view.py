@@ -129,10 +129,29 @@ def refreshed_records(snapshot, providers) -> tuple[dict, dict[str, str]]:
     return dict(classify(part, listings).snapshot.resources), errors
 
 
+UNTAGGED = "(untagged)"
+
+
+def cost_by(rows: list[dict], key: str) -> list[dict]:
+    """The $/h of running resources summed per value of tag ``key`` (``(untagged)``
+    for those without it), most expensive first."""
+    sums: dict[str, list] = {}
+    for r in rows:
+        if r["state"] != "running":
+            continue
+        acc = sums.setdefault(r["tags"].get(key) or UNTAGGED, [0.0, 0])
+        acc[0] += r["hourly_cost"]
+        acc[1] += 1
+    return [{"value": v, "hourly_cost": round(c, 6), "resources": n}
+            for v, (c, n) in sorted(sums.items(), key=lambda kv: (-kv[1][0], kv[0]))]
+
+
 def status_rows(snapshot, providers, now: float | None = None, memory=None) -> list[dict]:
     """One row per resource in state, with what the providers report now; a service
-    with a readiness block has its replicas probed (``memory``: ``readiness.recall``)."""
+    with a readiness block has its replicas probed (``memory``: ``readiness.recall``).
+    ``tags`` are the resource's own over its provider's ``default_tags``."""
     from skyplan.drift.readiness import probe_record
+    from skyplan.policy.model import merge_tags
 
     now = time.time() if now is None else now
     refreshed, errors = refreshed_records(snapshot, providers)
@@ -166,6 +185,7 @@ def status_rows(snapshot, providers, now: float | None = None, memory=None) -> l
             "nodes": len(live) if live else len(rec.instances), "hourly_cost": round(hourly, 6),
             "uptime_seconds": round(uptime, 1), "cost_so_far": round(rec.hourly_cost * uptime / 3600.0, 6),
             "tainted": rec.tainted, "reason": reason,
+            "tags": merge_tags(rec.attributes.get("tags"), getattr(providers.get(p.provider), "cfg", None) if p else None),
             **({"endpoints": now_rec.endpoints, "replicas": replica_rows(now_rec)}
                if rec.attributes.get("kind") == "service" and rec.kind == "workload" else {}),
         })
@@ -221,6 +241,8 @@ def status_cmd(
     json_out: bool = JSON_OPT,
     var: Optional[List[str]] = VAR_OPT,
     var_file: Optional[List[Path]] = VAR_FILE_OPT,
+    by: Optional[str] = typer.Option(None, "--by", metavar="KEY",
+                                     help="Also sum the $/h of running resources per value of tag KEY (e.g. team)."),
 ) -> int:
     """Every workload in state: placement, live state, uptime and cost so far."""
     from skyplan import workflow
@@ -236,22 +258,27 @@ def status_cmd(
         rows = status_rows(snap, providers, memory=readiness.recall(store))  # a view: verdicts are not journalled
     finally:
         store.close()
+    groups = cost_by(rows, by) if by else None
     if json_out:
         emit_json({"lineage": snap.lineage, "serial": snap.serial, "resources": rows,
                    "hourly_cost": round(sum(r["hourly_cost"] for r in rows), 6),
-                   "cost_so_far": round(sum(r["cost_so_far"] for r in rows), 6)})
+                   "cost_so_far": round(sum(r["cost_so_far"] for r in rows), 6),
+                   **({"by": {"key": by, "groups": groups}} if by else {})})
         return 0
     if not rows:
         print("No resources in state. Run `skyplan apply` to create some.")
         return 0
-    header = ("ADDRESS", "KIND", "PLACEMENT", "STATE", "NODES", "UPTIME", "$/H", "COST SO FAR")
+    tagged = any(r["tags"] for r in rows)  # a TAGS column only when something has tags
+    header = ("ADDRESS", "KIND", "PLACEMENT", "STATE", "NODES", "UPTIME", "$/H", "COST SO FAR") + (
+        ("TAGS",) if tagged else ())
     table = [header]
     for r in rows:
         where = f"{r['placement']} {r['instance_type']} {r['pricing']}" if r["placement"] else "-"
         state = r["state"] + (" (tainted)" if r["tainted"] else "")
+        tags = (",".join(f"{k}={v}" for k, v in sorted(r["tags"].items())) or "-",) if tagged else ()
         table.append((r["address"], r["kind"], where, state, str(r["nodes"]), _duration(r["uptime_seconds"]),
-                      f"${r['hourly_cost']:.2f}", f"${r['cost_so_far']:.2f}"))
-    for line in format_table(header, table[1:], right={4, 5, 6, 7}, reasons=3, wrap={0, 2},
+                      f"${r['hourly_cost']:.2f}", f"${r['cost_so_far']:.2f}") + tags)
+    for line in format_table(header, table[1:], right={4, 5, 6, 7}, reasons=3, wrap={0, 2} | ({8} if tagged else set()),
                              width=terminal_width(), notes=[f"reason: {r['reason']}" if r["reason"] else "" for r in rows]):
         print(line)
     for r in rows:
@@ -261,6 +288,12 @@ def status_cmd(
                 last = f"  last probe: {rep['last_probe']}" if rep["last_probe"] else ""
                 print(f"  [{rep['group']}] {rep['readiness']:<10} {rep['endpoint'] or '-':<22} {rep['zone']} "
                       f"{rep['pricing']}{last}")
+    if by:
+        print()
+        for line in format_table((by.upper(), "RUNNING", "$/H"),
+                                 [(g["value"], str(g["resources"]), f"${g['hourly_cost']:.2f}") for g in groups],
+                                 right={1, 2}, width=terminal_width()):
+            print(line)
     total = sum(r["cost_so_far"] for r in rows)
     print(f"\n{len(rows)} resource(s); ${sum(r['hourly_cost'] for r in rows):.2f}/h now; ${total:.2f} spent so far.")
     return 0

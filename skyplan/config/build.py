@@ -179,6 +179,10 @@ def tags(v, path: str, report: Report) -> dict[str, str]:
     out = {}
     for k, x in v.items():
         x = _known(x, f"{path}.{k}", report)
+        if str(k).lower().startswith(("skyplan:", "skyplan-")):
+            report(f"Tag \"{k}\" uses the prefix skyplan reserves for its own tags", f"{path}.{k}",
+                   "rename the tag: skyplan:* tags (address, lineage, ...) are set by skyplan and cannot be overridden")
+            continue
         if isinstance(x, (dict, list)) or x is None:
             report(f"Tag \"{k}\" must be a string, number or bool", f"{path}.{k}", "tags are flat key = value pairs")
             continue
@@ -386,6 +390,8 @@ def provider(kind: str, d: dict, report: Report, source) -> ProviderConfig:
             report("A quota block needs accelerator and max, or vcpus", "quota",
                    'e.g. quota { accelerator = "H100", region = "us-*", max = 16 }')
     settings = {k: v for k, v in d.items() if k not in PROVIDER_FIELDS}
+    if "default_tags" in settings:
+        settings["default_tags"] = tags(settings["default_tags"], "default_tags", report)
     return ProviderConfig(kind=kind, alias=d.get("alias"),
                           regions=tuple(str(_known(r, "regions", report)) for r in _list(d.get("regions"))),
                           quotas=tuple(quotas), settings=settings, source=source)

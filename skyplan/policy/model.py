@@ -102,5 +102,10 @@ def accelerator_passes(policy: Policy, name: str) -> bool:
 
 def effective_tags(resource, provider_cfg) -> dict[str, str]:
     """A workload's or fleet's tags over its provider's ``default_tags`` (its own win)."""
+    return merge_tags(getattr(resource, "tags", {}), provider_cfg)
+
+
+def merge_tags(own: Mapping[str, str] | None, provider_cfg) -> dict[str, str]:
+    """``own`` tags over the provider block's ``default_tags`` (``own`` win)."""
     defaults = dict((provider_cfg.settings.get("default_tags") or {}) if provider_cfg is not None else {})
-    return {**{str(k): str(v) for k, v in defaults.items()}, **dict(getattr(resource, "tags", {}) or {})}
+    return {**{str(k): str(v) for k, v in defaults.items()}, **{str(k): str(v) for k, v in dict(own or {}).items()}}

@@ -52,9 +52,14 @@ class LaunchRequest:
     reserve_start: str | None = None  # a Capacity Block's earliest start (ISO 8601; None: now)
     reservation_id: str | None = None  # launch the nodes into this cloud reservation (a fleet's)
     autostop: int | None = None  # seconds idle after which the node stops itself (see bootscript.py)
+    # The workload's or fleet's own tags over its provider's ``default_tags``: every
+    # object the provider creates carries them beside skyplan's own ``skyplan:*`` tags.
+    user_tags: Mapping[str, str] = field(default_factory=dict)
 
     def tags(self) -> dict[str, str]:
-        return {TAG_ADDRESS: self.address, TAG_LINEAGE: self.lineage, TAG_GROUP: str(self.group)}
+        """The user's tags, then skyplan's own (which they can never override)."""
+        own = {TAG_ADDRESS: self.address, TAG_LINEAGE: self.lineage, TAG_GROUP: str(self.group)}
+        return {**{k: v for k, v in self.user_tags.items() if not k.startswith("skyplan:")}, **own}
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,31 @@ def test_an_unreachable_provider_is_shown_per_row():
     snap = Snapshot("L", 1, {"workload.api": _rec("workload.api")})
     rows = status_rows(snap, {"sim": Listing(error=TransientError("endpoint timed out"))}, now=T0)
     assert rows[0]["state"] == "unknown (endpoint timed out)"
+
+
+def test_rows_carry_tags_over_default_tags_and_cost_sums_per_tag_value():
+    from skyplan.commands.run_view import cost_by
+    from skyplan.config.model import ProviderConfig
+
+    def rec(address, tags, price):
+        r = _rec(address, price=price)
+        return ResourceRecord(**{**r.__dict__, "attributes": {"kind": "service", **({"tags": tags} if tags else {})}})
+
+    snap = Snapshot("L", 2, {
+        "workload.a": rec("workload.a", {"team": "vision"}, 2.0),
+        "workload.b": rec("workload.b", {"team": "vision", "env": "dev"}, 3.0),
+        "workload.c": rec("workload.c", {"team": "nlp"}, 1.0),
+        "workload.d": rec("workload.d", None, 0.5),
+        "workload.e": rec("workload.e", {"team": "nlp"}, 9.0),  # not running: not summed
+    })
+    prov = Listing([_inst(a, "running", T0) for a in ("workload.a", "workload.b", "workload.c", "workload.d")])
+    prov.cfg = ProviderConfig(kind="sim", settings={"default_tags": {"env": "prod", "owner": "ml"}})
+    rows = status_rows(snap, {"sim": prov}, now=T0 + 60)
+    tags = {r["address"]: r["tags"] for r in rows}
+    assert tags["workload.b"] == {"env": "dev", "owner": "ml", "team": "vision"}  # its own win
+    assert tags["workload.d"] == {"env": "prod", "owner": "ml"}
+    assert cost_by(rows, "team") == [
+        {"value": "vision", "hourly_cost": 5.0, "resources": 2},
+        {"value": "nlp", "hourly_cost": 1.0, "resources": 1},
+        {"value": "(untagged)", "hourly_cost": 0.5, "resources": 1},
+    ]

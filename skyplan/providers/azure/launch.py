@@ -35,9 +35,13 @@ TAG_PRICING = "skyplan-pricing"
 TAG_AUTOSTOP = "skyplan-autostop"
 
 
+_AZ_BAD = re.compile(r"[<>%&\\?/]")  # characters Azure refuses in tag names
+
+
 def cloud_tag(key: str) -> str:
-    """skyplan's tag names (``skyplan:address``) as Azure carries them (``skyplan-address``)."""
-    return "skyplan-" + key[len("skyplan:"):] if key.startswith("skyplan:") else key
+    """skyplan's tag names (``skyplan:address``) as Azure carries them (``skyplan-address``);
+    a user's tag name with characters Azure refuses has them as ``_``."""
+    return "skyplan-" + key[len("skyplan:"):] if key.startswith("skyplan:") else _AZ_BAD.sub("_", key)
 
 
 def skyplan_tag(key: str) -> str:
@@ -89,6 +93,7 @@ def vm_name(req: LaunchRequest, rank: int) -> str:
 
 def tags(req: LaunchRequest, rank: int, extra: Mapping[str, Any] | None = None) -> dict[str, str]:
     return {**{str(k): str(v) for k, v in dict(extra or {}).items()},
+            **{cloud_tag(k): v for k, v in req.user_tags.items() if not k.startswith("skyplan:")},
             TAG_ADDRESS: req.address, TAG_LINEAGE: req.lineage, TAG_GROUP: str(req.group),
             TAG_RANK: str(rank), TAG_KIND: req.kind, TAG_PRICING: req.placement.pricing,
             **({TAG_AUTOSTOP: format_window(req.autostop)} if req.autostop else {})}

@@ -10,6 +10,11 @@ continues in ``KEY-2``, ``KEY-3``, ... so nothing is cut off.
 
 skyplan's tag ``skyplan:NAME`` is the label ``skyplan-NAME``; other labels
 are reported as tags under their own names.
+
+The user's tags (``tags`` and ``default_tags``) are made valid labels the way
+a person would: lowercased, other characters as ``_``, cut to 63 characters,
+keys not starting with a letter prefixed with ``t`` (``Team=Vision`` ->
+``team=vision``, ``2fa=On`` -> ``t2fa=on``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ MAX = 63
 PREFIX_TAG = "skyplan:"
 PREFIX_LABEL = "skyplan-"
 _KEEP = re.compile(r"[a-z0-9-]")
+_BAD = re.compile(r"[^a-z0-9_-]")
 _ESC = re.compile(r"_([0-9a-f]{2})")
 _KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
@@ -82,6 +88,21 @@ def to_labels(tags: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def _normal(text: str) -> str:
+    return _BAD.sub("_", str(text).lower())[:MAX]
+
+
+def user_labels(tags: Mapping[str, Any]) -> dict[str, str]:
+    """The user's tags as valid labels (see the module doc); skyplan's own are left out."""
+    out: dict[str, str] = {}
+    for key, value in tags.items():
+        if str(key).startswith(PREFIX_TAG):
+            continue
+        k = _normal(key)
+        out[k if k[:1].isalpha() else _normal("t" + k)] = _normal(value)
+    return out
+
+
 def label_keys(tag: str, labels: Mapping[str, str]) -> list[str]:
     """Every label key ``tag`` occupies in ``labels`` (its continuation parts too)."""
     if not tag.startswith(PREFIX_TAG):
@@ -108,4 +129,4 @@ def to_tags(labels: Mapping[str, str]) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-__all__ = ["encode", "decode", "to_labels", "to_tags", "label_keys", "valid_key", "valid_value"]
+__all__ = ["encode", "decode", "to_labels", "user_labels", "to_tags", "label_keys", "valid_key", "valid_value"]

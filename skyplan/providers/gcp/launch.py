@@ -120,12 +120,13 @@ def scheduling(kind: str, pricing: str, gpu: bool) -> dict:
 
 
 def node_labels(req: LaunchRequest, rank: int, extra: Mapping[str, Any] | None = None) -> dict[str, str]:
-    tags = {**req.tags(), TAG_RANK: str(rank), TAG_KIND: req.kind}
+    tags = {**{k: v for k, v in req.tags().items() if k.startswith(lab.PREFIX_TAG)}, TAG_RANK: str(rank), TAG_KIND: req.kind}
     if req.autostop:
         tags[TAG_AUTOSTOP] = format_window(req.autostop)
     if req.placement.pricing == "reserved":
         tags[TAG_PRICING] = "reserved"
-    return {**lab.to_labels({str(k): str(v) for k, v in dict(extra or {}).items()}), **lab.to_labels(tags)}
+    return {**lab.to_labels({str(k): str(v) for k, v in dict(extra or {}).items()}),
+            **lab.user_labels(req.user_tags), **lab.to_labels(tags)}
 
 
 def instance_body(req: LaunchRequest, name: str, rank: int, *, project: str,

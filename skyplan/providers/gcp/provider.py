@@ -303,15 +303,15 @@ class GcpProvider:
                 if raw is None:
                     raise ProviderError(f"{self.name}: instance {inst.id} no longer exists", provider=self.name)
                 labels = dict(raw.get("labels") or {})
-                try:
-                    for key, value in tags.items():
-                        for old in lab.label_keys(str(key), labels):
-                            labels.pop(old)
-                        if value is not None:
-                            labels.update(lab.to_labels({str(key): str(value)}))
-                except ValueError as exc:
-                    raise ProviderError(f"{self.name}: {exc}", provider=self.name,
-                                        hint="GCP labels allow only lowercase keys and values") from None
+                for key, value in tags.items():
+                    key = str(key)
+                    if not key.startswith(lab.PREFIX_TAG):  # a user's tag: made a valid label, as at launch
+                        key = next(iter(lab.user_labels({key: ""})))
+                    for old in lab.label_keys(key, labels):
+                        labels.pop(old)
+                    if value is not None:  # skyplan's own are encoded reversibly (never invalid)
+                        labels.update(lab.to_labels({key: str(value)}) if key.startswith(lab.PREFIX_TAG)
+                                      else lab.user_labels({key: str(value)}))
                 body = ct.InstancesSetLabelsRequest(labels=labels, label_fingerprint=raw.get("labelFingerprint", ""))
                 try:
                     op = self._call(self.clients.instances.set_labels_unary, ct.SetLabelsInstanceRequest(

@@ -62,9 +62,16 @@ def labels(req: LaunchRequest, name: str) -> dict[str, str]:
             LABEL_GROUP: str(req.group), LABEL_NAME: name}
 
 
+def user_labels(req: LaunchRequest) -> dict[str, str]:
+    """The user's tags as labels (label-key and label-value rules applied; the exact
+    values are kept in ``tags.skyplan.dev/`` annotations, which refresh reads)."""
+    return {label_key(k): label_value(v) for k, v in req.user_tags.items() if not k.startswith("skyplan:")}
+
+
 def annotations(req: LaunchRequest) -> dict[str, str]:
     p = req.placement
-    return {ANN_ADDRESS: req.address, ANN_LINEAGE: req.lineage, ANN_INSTANCE_TYPE: p.instance_type,
+    user = {TAG_PREFIX + label_key(k): str(v) for k, v in req.user_tags.items() if not k.startswith("skyplan:")}
+    return {**user, ANN_ADDRESS: req.address, ANN_LINEAGE: req.lineage, ANN_INSTANCE_TYPE: p.instance_type,
             ANN_PRICING: p.pricing, ANN_NODES: str(p.nodes), ANN_KIND: req.kind}
 
 
@@ -136,7 +143,7 @@ def workload_objects(req: LaunchRequest, *, default_image: str = DEFAULT_IMAGE,
     """``[(plural, body), ...]`` to create, in order (Service first, so DNS exists).
     ``extra_labels`` (the provider block's ``labels``) go on every object and pod."""
     name = object_name(req.address, req.lineage, req.group)
-    lab = {**{str(k): str(v) for k, v in (extra_labels or {}).items()}, **labels(req, name)}
+    lab = {**{str(k): str(v) for k, v in (extra_labels or {}).items()}, **user_labels(req), **labels(req, name)}
     ann, nodes = annotations(req), req.placement.nodes
     meta = {"name": name, "labels": lab, "annotations": ann}
     pod_spec: dict[str, Any] = {"containers": [container(req, name, default_image)]}
@@ -182,7 +189,7 @@ def stable_service(req: LaunchRequest, extra_labels: Mapping[str, str] | None = 
     the pods of the address and lineage, whichever group they belong to."""
     selector = {LABEL_ADDRESS: label_value(req.address), LABEL_LINEAGE: label_value(req.lineage)}
     meta = {"name": stable_name(req.address, req.lineage),
-            "labels": {**{str(k): str(v) for k, v in (extra_labels or {}).items()}, **selector},
+            "labels": {**{str(k): str(v) for k, v in (extra_labels or {}).items()}, **user_labels(req), **selector},
             "annotations": {ANN_ADDRESS: req.address, ANN_LINEAGE: req.lineage, ANN_KIND: "service"}}
     body = service_body(meta, meta["name"], req.ports)
     body["spec"]["selector"] = selector

@@ -86,7 +86,7 @@ class LocalProvider:
 
     def __init__(self, cfg: ProviderConfig | None = None):
         cfg = cfg or ProviderConfig(kind="local")
-        self.config = cfg
+        self.cfg = self.config = cfg
         self.name = cfg.key
         settings = dict(cfg.settings or {})
         self.root = Path(settings.get("root") or os.getcwd()).resolve()
