@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from skyplan.commands.common import DIR_ARG, JSON_OPT, VAR_FILE_OPT, VAR_OPT, emit_json, fail, list_opt, no_color
+from skyplan.commands.common import JSON_OPT, VAR_FILE_OPT, VAR_OPT, emit_json, fail, list_opt, no_color
 
 FORMATS = ("text", "json", "markdown")
 
