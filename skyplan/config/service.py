@@ -10,7 +10,7 @@ workload without them diffs as before). Problems go to ``report`` as
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable
 
 Report = Callable[..., None]
@@ -57,8 +57,7 @@ class Readiness:
     def from_json(cls, d: Any) -> "Readiness | None":
         if not isinstance(d, dict):
             return None
-        return cls(**{k: d[k] for k in ("path", "command", "initial_delay", "period", "timeout",
-                                         "failure_threshold") if k in d})
+        return _from_fields(cls, d)
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,12 @@ class UpdateStrategy:
     def from_json(cls, d: Any) -> "UpdateStrategy | None":
         if not isinstance(d, dict):
             return None
-        return cls(**{k: d[k] for k in ("strategy", "max_unavailable", "max_surge") if k in d})
+        return _from_fields(cls, d)
+
+
+def _from_fields(cls, d: dict):
+    """``cls`` from the keys of ``d`` that are its fields (a record's JSON)."""
+    return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
 def readiness(d: dict | None, kind: str, ports: tuple, report: Report) -> Readiness | None:
