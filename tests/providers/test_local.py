@@ -150,3 +150,16 @@ def test_a_registration_whose_creator_died_before_starting_is_dropped(prov):
 def test_reading_an_unregistered_node_fails(prov):
     with pytest.raises(ProviderError):
         prov.read("nope")
+
+
+def test_delete_kills_a_node_whose_creator_died_before_recording_its_pid(prov):
+    # An apply killed between starting the supervisor and writing its pid into the entry
+    # leaves an entry with no pid or group; the supervisor's own pid file names it.
+    insts = prov.create(_req("workload.svc", kind="service", run="sleep 30"))
+    entry = prov.registry.read(insts[0].id)
+    pgid = int(entry["pgid"])
+    prov.registry.write({**entry, "pid": None, "pgid": None, "proc_start": None})
+    assert [i.state for i in prov.list_managed("L")] == ["running"]
+    prov.delete(prov.list_managed("L"))
+    assert _states(prov, "workload.svc") == []
+    assert _wait(lambda: not _group_exists(pgid), timeout=3)

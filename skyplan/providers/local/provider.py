@@ -224,7 +224,7 @@ class LocalProvider:
             zone=entry.get("zone"), instance_type=entry.get("instance_type") or "local",
             pricing=entry.get("pricing") or "on_demand", state=state, tags=dict(entry.get("tags") or {}),
             attributes={
-                "ip": "127.0.0.1", "pid": entry.get("pid"), "pgid": entry.get("pgid"), "kind": entry.get("kind"),
+                "ip": "127.0.0.1", "pid": entry.get("pid"), "pgid": self.registry.pgid_of(entry), "kind": entry.get("kind"),
                 "workdir": entry.get("workdir"), "log": entry.get("log"), "exit_code": code,
                 "started_at": entry.get("started_at"), "ended_at": ended_at, "env": dict(entry.get("env") or {}),
                 **({"stopped_by": self.registry.stopped_by(entry["id"])} if state == "stopped" else {}),

@@ -72,21 +72,19 @@ def pid_alive(pid: int | None, start: str | None) -> bool:
         return True
 
 
+def runs_node(pid: int, node_id: str) -> bool:
+    """Whether live process ``pid`` carries ``SKYPLAN_NODE_ID=node_id`` in its environment."""
+    try:
+        env = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+    return f"SKYPLAN_NODE_ID={node_id}".encode() in env.split(b"\0")
+
+
 def group_members(pgid: int, node_id: str) -> list[int]:
     """Live processes in group ``pgid`` that carry ``SKYPLAN_NODE_ID=node_id`` in their environment."""
-    out = []
-    marker = f"SKYPLAN_NODE_ID={node_id}".encode()
-    for d in Path("/proc").glob("[0-9]*"):
-        pid = int(d.name)
-        if proc_pgrp(pid) != pgid:
-            continue
-        try:
-            env = (d / "environ").read_bytes()
-        except OSError:
-            continue
-        if marker in env.split(b"\0"):
-            out.append(pid)
-    return out
+    return [pid for pid in (int(d.name) for d in Path("/proc").glob("[0-9]*"))
+            if proc_pgrp(pid) == pgid and runs_node(pid, node_id)]
 
 
 class Registry:
@@ -135,12 +133,24 @@ class Registry:
                 continue
 
     def pid_of(self, entry: dict) -> int | None:
+        """The supervisor's pid: the one recorded at start, else the one its own pid file
+        names (the creator may have died before recording it), trusted only while that
+        process still runs this node, so a reused pid is never taken for it."""
         if entry.get("pid"):
             return int(entry["pid"])
         try:
-            return int(self.paths(entry["id"])["pid"].read_text().strip())
+            pid = int(self.paths(entry["id"])["pid"].read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
+        return pid if not Path("/proc/self/stat").exists() or runs_node(pid, entry["id"]) else None
+
+    def pgid_of(self, entry: dict) -> int | None:
+        """The node's process group. The supervisor starts its own session, so when the
+        entry never got its group recorded, the group is the supervisor's pid."""
+        if entry.get("pgid"):
+            return int(entry["pgid"])
+        pid = self.pid_of(entry)
+        return pid if pid and proc_pgrp(pid) == pid else None
 
     def exit_code(self, node_id: str) -> int | None:
         try:
@@ -166,18 +176,18 @@ class Registry:
 
     def signal_group(self, entry: dict, sig: int) -> bool:
         """Send ``sig`` to the node's process group; True if anything received it."""
-        pgid = entry.get("pgid")
+        pgid = self.pgid_of(entry)
         pid = self.pid_of(entry)
         if not pgid:
             return False
         if pid_alive(pid, entry.get("proc_start")):
             try:
-                os.killpg(int(pgid), sig)
+                os.killpg(pgid, sig)
                 return True
             except ProcessLookupError:
                 return False
         hit = False
-        for member in group_members(int(pgid), entry["id"]):
+        for member in group_members(pgid, entry["id"]):
             try:
                 os.kill(member, sig)
                 hit = True
@@ -188,7 +198,8 @@ class Registry:
     def anything_alive(self, entry: dict) -> bool:
         if pid_alive(self.pid_of(entry), entry.get("proc_start")):
             return True
-        return bool(entry.get("pgid")) and bool(group_members(int(entry["pgid"]), entry["id"]))
+        pgid = self.pgid_of(entry)
+        return bool(pgid) and bool(group_members(pgid, entry["id"]))
 
 
 SIGTERM = signal.SIGTERM
