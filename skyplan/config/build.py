@@ -249,7 +249,8 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
         env=env, ports=ports, autostop=autostop(d, report), depends_on=depends_on,
         lifecycle=lifecycle(d.get("lifecycle")), sensitive_paths=sensitive_paths, source=source,
         readiness=service.readiness(d.get("readiness"), kind, ports, report),
-        update=service.update(d.get("update"), kind, replicas, report), tags=tags(d.get("tags"), "tags", report),
+        update=service.update(d.get("update"), kind, replicas, report),
+        spot=service.spot(d.get("spot"), kind, replicas, prices, report), tags=tags(d.get("tags"), "tags", report),
     )
 
 

@@ -175,6 +175,7 @@ class Workload:
     tags: Mapping[str, str] = field(default_factory=dict)  # the team's own tags; providers add default_tags
     readiness: Any = None  # config.service.Readiness of a service, or None
     update: Any = None  # config.service.UpdateStrategy of a service, or None
+    spot: Any = None  # config.service.SpotBase of a service, or None
 
     def attributes(self) -> dict:
         """The configuration view of this workload: what the planner diffs and

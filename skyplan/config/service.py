@@ -1,5 +1,6 @@
 """What a ``kind = "service"`` workload says about serving: how a replica is found
-ready (``readiness``) and how replicas are replaced (``update``).
+ready (``readiness``), how many replicas stay on on-demand capacity under spot
+ones (``spot``) and how replicas are replaced (``update``).
 
 Each block becomes a frozen value on ``Workload``; ``service_attributes`` is the
 part of ``Workload.attributes()`` they add (only the blocks written, so a
@@ -15,7 +16,7 @@ from typing import Any, Callable
 
 Report = Callable[..., None]
 
-SKYPLAN_ONLY = ("readiness", "update")  # attributes skyplan reads and no node is told of
+SKYPLAN_ONLY = ("readiness", "update", "spot")  # attributes skyplan reads and no node is told of
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -55,6 +56,25 @@ class Readiness:
 
     @classmethod
     def from_json(cls, d: Any) -> "Readiness | None":
+        if not isinstance(d, dict):
+            return None
+        return _from_fields(cls, d)
+
+
+@dataclass(frozen=True)
+class SpotBase:
+    """``base_on_demand_replicas`` replicas run on on-demand capacity and the rest on
+    spot; with ``fallback_on_demand`` a preempted spot replica comes back on on-demand
+    while the zone it was lost in is remembered as blocked, and returns to spot after."""
+
+    base_on_demand_replicas: int = 0
+    fallback_on_demand: bool = False
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: Any) -> "SpotBase | None":
         if not isinstance(d, dict):
             return None
         return _from_fields(cls, d)
@@ -111,6 +131,22 @@ def readiness(d: dict | None, kind: str, ports: tuple, report: Report) -> Readin
     return r
 
 
+def spot(d: dict | None, kind: str, replicas: int, pricing: tuple, report: Report) -> SpotBase | None:
+    if d is None:
+        return None
+    if kind != "service":
+        report("spot applies to a service's replicas; a job lists spot in pricing", "spot",
+               'set kind = "service", or drop the spot block and write pricing = ["spot"]')
+    base = int(d.get("base_on_demand_replicas", 0))
+    if base > replicas:
+        report(f"spot.base_on_demand_replicas = {base} is more than the {replicas} replica(s) declared",
+               "spot.base_on_demand_replicas", f"use at most {replicas}, or raise replicas")
+    if "spot" not in pricing or "on_demand" not in pricing:
+        report("a spot block places replicas on both spot and on-demand capacity; pricing must allow both",
+               "spot", 'set pricing = ["spot", "on_demand"]')
+    return SpotBase(base_on_demand_replicas=base, fallback_on_demand=bool(d.get("fallback_on_demand", False)))
+
+
 def update(d: dict | None, kind: str, replicas: int, report: Report) -> UpdateStrategy | None:
     if d is None:
         return None
@@ -132,4 +168,6 @@ def service_attributes(w) -> dict:
         out["readiness"] = w.readiness.to_json()
     if w.update is not None:
         out["update"] = w.update.to_json()
+    if w.spot is not None:
+        out["spot"] = w.spot.to_json()
     return out

@@ -44,3 +44,39 @@ def test_blocks_that_cannot_hold_are_errors_with_a_position(tmp_path, text, line
     assert any(message in d.summary for d in diags), [d.summary for d in diags]
     hit = next(d for d in diags if message in d.summary)
     assert hit.source.file.endswith("main.sky.hcl") and hit.source.line == line, (hit.source, hit.summary)
+
+
+def _spot_service(spot: str, kind: str = "service", pricing: str = '["spot", "on_demand"]') -> str:
+    return (f'workload "api" {{\n  kind     = "{kind}"\n  replicas = 3\n  pricing  = {pricing}\n'
+            f'  run      = "serve"\n  spot {{\n{spot}  }}\n}}\n')
+
+
+def test_spot_block_is_read_into_the_workload(tmp_path):
+    (tmp_path / "main.sky.hcl").write_text(_spot_service(
+        "    base_on_demand_replicas = 1\n    fallback_on_demand = true\n"))
+    w = config.load(tmp_path).workloads["workload.api"]
+    assert (w.spot.base_on_demand_replicas, w.spot.fallback_on_demand) == (1, True)
+    assert w.attributes()["spot"] == {"base_on_demand_replicas": 1, "fallback_on_demand": True}
+
+
+def test_a_workload_without_a_spot_block_has_the_attributes_it_had(tmp_path):
+    (tmp_path / "main.sky.hcl").write_text(_service(""))
+    w = config.load(tmp_path).workloads["workload.api"]
+    assert w.spot is None and "spot" not in w.attributes()
+
+
+@pytest.mark.parametrize("text, line, message", [
+    (_spot_service("    base_on_demand_replicas = 4\n"), 7, "more than the 3 replica(s)"),
+    (_spot_service("    base_on_demand_replicas = 1\n", kind="job"), 6, "spot applies to a service"),
+    (_spot_service("    base_on_demand_replicas = 1\n", pricing='["on_demand"]'), 6, "pricing must allow both"),
+    (_spot_service("    base_on_demand_replicas = -1\n"), 7, 'Invalid value for "spot.base_on_demand_replicas"'),
+    (_spot_service("    fallback = true\n"), 7, "fallback"),
+])
+def test_spot_blocks_that_cannot_hold_are_errors_with_a_position(tmp_path, text, line, message):
+    (tmp_path / "main.sky.hcl").write_text(text)
+    diags = [d for d in config.validate(tmp_path) if d.severity == "error"]
+    assert diags, text
+    assert any(message in d.summary for d in diags), [d.summary for d in diags]
+    hit = next(d for d in diags if message in d.summary)
+    assert hit.source.file.endswith("main.sky.hcl") and hit.source.line == line, (hit.source, hit.summary)
+    assert hit.source.column >= 1
