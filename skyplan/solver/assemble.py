@@ -8,7 +8,9 @@ fallbacks, summed over groups; capped by the workload's ``max_hourly_cost``
 workload may use (distinct provider/region/zone/type/pricing, blocked scopes
 already removed), ranked by expected cost, at most ``top_fallbacks``; a
 fallback keeps the group's spread (no domain above ceil(r / D) groups, none
-left below floor(r / D)) and a colocated workload in its partner's regions.
+left below floor(r / D)) and a colocated workload in its partner's regions; a
+group of a service with an on-demand base falls back within its pricing class
+(a spot group to on-demand too, with ``fallback_on_demand``).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
                 fallback_cache[fkey] = tuple(_placement(f, fleet_home) for f in islice(
                     (f for f in e.options if f.fleet is None and f.key != o.key
                      and (regions is None or f.region_key in regions)
+                     and _keeps_pricing(e.item, o, f)
                      and (not spread or _keeps_spread(spread, domains, o, f, held))), opts.top_fallbacks))
             gps.append(GroupPlacement(_placement(o, fleet_home), fallback_cache[fkey]))
         approved = sum(max([g.chosen.hourly_cost] + [f.hourly_cost for f in g.fallbacks]) for g in gps)
@@ -80,6 +83,14 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
         total_cost=round(sum(p.expected_cost for p in placements.values()), 6),
         status=result.status if result.status in ("optimal", "feasible") else "optimal",
         gap=gap, backend=result.backend, solve_seconds=round(seconds, 4), candidates=candidates)
+
+
+def _keeps_pricing(item, o: Option, f: Option) -> bool:
+    """A fallback of a service with an on-demand base keeps its group's pricing class;
+    a spot group of one with fallback_on_demand may fall back to on-demand."""
+    if not item.spot_split or (f.pricing == "spot") == (o.pricing == "spot"):
+        return True
+    return o.pricing == "spot" and item.spot_fallback
 
 
 def _deal(k, pool: list[list], chosen: dict, current) -> None:

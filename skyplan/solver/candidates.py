@@ -35,7 +35,7 @@ from skyplan.catalog.index import SHARED_KINDS, OfferIndex
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import PlacementSpec, Resources
 from skyplan.solver.items import (
-    Item, Option, effective_price, hardware_fits, is_blocked, offer_price, region_allowed, served,
+    Item, Option, effective_price, group_cost, hardware_fits, is_blocked, offer_price, region_allowed, served,
 )
 
 Matcher = Callable[[str | None], bool]
@@ -304,8 +304,9 @@ class Candidates:
                 if grouping is None and not protected:
                     break  # one group, and everything after is dearer and dominated
                 continue
+            cost = group_cost(item, o, okey[4], eff) if item.spot_fallback else eff * nodes * hours
             opt = Option(okey[0], kind, o.region, o.zone, o.instance_type, okey[4], price, nodes, price * nodes,
-                         eff * nodes * hours, offer=o, accelerators=served(o, res), vcpus=o.vcpus,
+                         cost, offer=o, accelerators=served(o, res), vcpus=o.vcpus,
                          memory_gib=o.memory_gib)
             u = () if okey[0] in rowless and o.provider not in SHARED_KINDS else usage_of(opt, res)
             if beyond and any(_dominates(ko, ku, opt, u, self.budget) for ko, ku in mine):

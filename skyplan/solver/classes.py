@@ -21,6 +21,9 @@ whether it is the current placement) are interchangeable except for price, so
 only the cheapest stays (with a budget, every option that is cheaper per hour
 than all cheaper-in-expectation ones stays too).
 
+A service with an on-demand base (``spot`` block) is never merged and never
+answered in closed form: its spot row counts each member's groups.
+
 Closed form: a class whose cheapest option uses no capacity row, is cheapest
 per hour as well, and has no coupling is simply placed there.
 """
@@ -72,7 +75,7 @@ def build_classes(entries: list[Entry], coupled: set[str], budget: float | None,
     singles: list[Klass] = []
     merged: dict[tuple, list[Entry]] = {}
     for e in entries:
-        if e.item.address in coupled or not merge:
+        if e.item.address in coupled or not merge or e.item.spot_split:
             singles.append(Klass([e], e.item.groups, [], spread=_spread(e.item), current=dict(e.current)))
         elif _spread(e.item):  # spread items merge only with those running in the same places
             merged.setdefault((e.signature, tuple(sorted(e.current.items()))), []).append(e)
@@ -83,7 +86,7 @@ def build_classes(entries: list[Entry], coupled: set[str], budget: float | None,
                          for _, m in sorted(merged.items(), key=lambda kv: kv[1][0].item.address)]
     for k in classes:
         k.option_index = _prune(k, k.entry.item.address in coupled, budget)
-        if merge and k.entry.item.address not in coupled and not k.spread:
+        if merge and k.entry.item.address not in coupled and not k.spread and not k.entry.item.spot_split:
             k.closed = _closed_form(k, budget, threshold)
     return classes
 
@@ -110,6 +113,8 @@ def _prune(k: Klass, coupled: bool, budget: float | None) -> list[int]:
         is_current = opt.key in k.current
         foot = (e.usage[i], opt.domain(k.spread) if k.spread else None,
                 opt.region_key if coupled else None, opt.key if is_current else None)
+        if e.item.spot_split:  # the spot row tells spot and on-demand apart
+            foot += (opt.pricing == "spot",)
         seen = best_hourly.get(foot)
         if seen is None or (budget is not None and opt.group_hourly < seen - 1e-12):
             best_hourly[foot] = opt.group_hourly if seen is None else min(seen, opt.group_hourly)

@@ -8,7 +8,7 @@ optimum is then the union of each component's optimum, since no constraint
 and no objective term spans two components. Without a budget, a component of
 one class with one group is answered in closed form: the option of least objective (cost, tie
 rank, minus the stability bonus of its current option) whose usage fits every
-row. Every other component is its own small model (skyplan.solver.mip).
+row (and, for a service with an on-demand base, whose pricing its spot row admits). Every other component is its own small model (skyplan.solver.mip).
 
 Infeasibility is decided per component as well; the elastic model is solved
 for the infeasible ones only, which is what the whole elastic model would give
@@ -68,6 +68,8 @@ def _closed(inp: MipInput, ci: int) -> MipResult:
     for oi, usage in enumerate(c.usage):
         if any(amount > inp.limits[row] + 1e-9 for row, amount in usage):
             continue
+        if c.spot is not None and not c.spot_min <= int(c.spot[oi]) <= c.spot_max:
+            continue  # the on-demand base (or the spot rest) decides the pricing of the one group
         v = c.costs[oi] + TIE_EPS * oi - (c.bonus[oi][0] if oi in c.bonus and c.bonus[oi][1] >= 1 else 0.0)
         if best is None or v < value - 1e-12:
             best, value = oi, v

@@ -75,6 +75,21 @@ def explain_no_options(item: Item, problem, rows: Rows) -> Cause:
     return blamed(text, *blame)
 
 
+def explain_spot_split(item: Item, options) -> Cause | None:
+    """A service with an on-demand base that has options of only one pricing class
+    where its spot block needs both (None when both are there)."""
+    spot = sum(1 for o in options if o.pricing == "spot")
+    rest = item.groups - item.spot_base
+    a, need = item.address, describe(item.resources)
+    if rest and not spot and not item.in_fallback:
+        return blamed(f"{a}: spot.base_on_demand_replicas = {item.spot_base} leaves {rest} replica(s) for spot, "
+                      f"but no spot offer matches {need} where it may run", a, "spot.base_on_demand_replicas")
+    if item.spot_base and spot == len(options):
+        return blamed(f"{a}: spot.base_on_demand_replicas = {item.spot_base} needs on-demand capacity, "
+                      f"but no on-demand offer matches {need} where it may run", a, "spot.base_on_demand_replicas")
+    return None
+
+
 def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | None]:
     a, spec, need = item.address, item.placement, describe(item.resources)
     if spec.fleet:
@@ -197,6 +212,10 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
             budget = problem.options.budget or 0.0
             causes.append(blamed(f"budget: max_hourly_cost ${budget:.2f}/h, but the cheapest placement meeting "
                                  f"every other constraint costs ${budget + amount:.2f}/h", "skyplan", "max_hourly_cost"))
+        elif label.startswith("spot base of "):
+            who = label[len('spot base of '):]
+            causes.append(blamed(f"{who}: its on-demand base and spot replicas cannot both be placed with the "
+                                 "capacity left", who.split(" and ")[0], "spot.base_on_demand_replicas"))
         elif label.startswith("spread of "):
             who = label[len('spread of '):]
             causes.append(blamed(f"{who}: spread cannot be met with the capacity left",

@@ -19,6 +19,10 @@ from skyplan.config.model import Fleet, PlacementSpec, Resources, Workload
 SERVICE_HOURS = 730.0  # a month of a long-running service
 DEFAULT_JOB_HOURS = 1.0  # a job that declares no duration_hours is costed for one hour
 FLEET_HOURS = SERVICE_HOURS
+# A service with ``spot { fallback_on_demand = true }`` runs a preempted spot replica on
+# on-demand until the zone it was lost in is tried again; each interruption is costed
+# as this many hours at the offer's on-demand price instead of its spot price.
+FALLBACK_HOURS = 6.0
 
 
 @dataclass(frozen=True)
@@ -34,15 +38,27 @@ class Item:
     placement: PlacementSpec
     data_gb: float = 0.0
     depends_on: tuple[str, ...] = ()
+    spot_base: int | None = None  # a spot block's on-demand replicas (None: no spot block)
+    spot_fallback: bool = False  # its fallback_on_demand
+    in_fallback: bool = False  # spot was lost lately (blocked scopes): no new spot replica
+
+    @property
+    def spot_split(self) -> bool:
+        """Whether the model counts this item's groups on spot apart from the rest."""
+        return self.spot_base is not None
 
     @classmethod
-    def of_workload(cls, w: Workload) -> "Item":
+    def of_workload(cls, w: Workload, in_fallback: bool = False) -> "Item":
         hours = SERVICE_HOURS if w.kind == "service" else float(w.duration_hours or DEFAULT_JOB_HOURS)
         if w.kind == "service" and w.duration_hours:
             hours = float(w.duration_hours)
+        spot = getattr(w, "spot", None) if w.kind == "service" else None
         return cls(str(w.address), w.kind, w.resources, max(1, int(w.num_nodes)), max(1, int(w.replicas)),
                    tuple(w.pricing) or ("on_demand",), hours, w.max_hourly_cost, w.placement,
-                   float(w.data_gb or 0.0), tuple(str(d) for d in w.depends_on))
+                   float(w.data_gb or 0.0), tuple(str(d) for d in w.depends_on),
+                   spot_base=spot.base_on_demand_replicas if spot is not None else None,
+                   spot_fallback=bool(spot is not None and spot.fallback_on_demand),
+                   in_fallback=bool(spot is not None and spot.fallback_on_demand and in_fallback))
 
     @classmethod
     def of_fleet(cls, f: Fleet) -> "Item":
@@ -223,6 +239,23 @@ def is_blocked(provider: str, region: str, zone: str | None, blocked) -> bool:
         if b_region is None or (b_region == region and (b_zone is None or b_zone == zone)):
             return True
     return False
+
+
+def fallback_hours(offer: Offer, hours: float) -> float:
+    """Expected hours one spot replica of a fallback service spends on on-demand over
+    ``hours``: interruptions (the offer's rate per month, SERVICE_HOURS) x FALLBACK_HOURS."""
+    return min(hours, offer.interruption_rate * (hours / SERVICE_HOURS) * FALLBACK_HOURS)
+
+
+def group_cost(item: Item, offer: Offer, pricing: str, eff: float) -> float:
+    """Expected cost of one group of ``item`` on ``offer`` over its hours, at the
+    effective price ``eff``; a spot group of a fallback service counts its expected
+    fallback hours at the on-demand price."""
+    hours = item.hours
+    if pricing == "spot" and item.spot_fallback and offer.on_demand is not None:
+        fb = fallback_hours(offer, hours)
+        return item.nodes * (eff * (hours - fb) + offer.on_demand * fb)
+    return eff * item.nodes * hours
 
 
 def effective_price(offer: Offer, pricing: str, price: float, restart_overhead: float) -> float:

@@ -27,6 +27,9 @@ Constraints
                                                   for each spread domain d of c
                                                   (m_c members of r_c replicas each,
                                                   D_c = domains they can reach)
+    s_c^min <= sum_{o spot} x[c,o] <= s_c^max     for c with an on-demand base: both
+                                                  n_c - base when spot is there, else
+                                                  0 .. the spot groups still running
     sum_{o in g} x[a,o] <= n_a sum_{o in g} x[b,o]  for each region g, a colocated with b
     e[p,g] >= X_b(g)/n_b - X_a(g)/n_a           for dependant a of b, region g of b
     z[c,o] <= x[c,o]
@@ -63,6 +66,9 @@ class MipClass:
     label: str = ""
     spread_cap: int = 0  # most groups per spread domain (members * ceil(replicas / domains))
     spread_floor: int = 0  # fewest groups per spread domain (members * floor(replicas / domains))
+    spot: list[bool] | None = None  # per option, whether it is spot (a service with an on-demand base)
+    spot_min: int = 0  # fewest groups on spot options
+    spot_max: int = 0  # most groups on spot options
 
 
 @dataclass
@@ -181,6 +187,19 @@ def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False, backend: 
                         slack_vars.append((f"spread of {c.label}", s))
                     for var in by_domain[d]:
                         ct.SetCoefficient(var, 1.0)
+
+        if c.spot is not None:
+            ct = limited(float(c.spot_max), f"spot base of {c.label}")
+            low = solver.Constraint(float(c.spot_min), inf)
+            if elastic and c.spot_min:
+                s = solver.NumVar(0.0, inf, "")
+                low.SetCoefficient(s, 1.0)
+                objective.SetCoefficient(s, 1.0 / c.spot_min)
+                slack_vars.append((f"spot base of {c.label}", s))
+            for var, is_spot in zip(xs, c.spot):
+                if is_spot:
+                    ct.SetCoefficient(var, 1.0)
+                    low.SetCoefficient(var, 1.0)
 
     def region_sums(ci: int) -> dict[tuple, list]:
         out: dict[tuple, list] = {}

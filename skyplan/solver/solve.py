@@ -43,6 +43,14 @@ The rules, where the configuration leaves a choice:
   Cloud VMs match the accelerator count exactly. A cluster that an existing
   fleet declares is used through that fleet only (its live nodes are the
   fleet's capacity, not more of it).
+- Spot with an on-demand base (a service's ``spot`` block): exactly
+  ``base_on_demand_replicas`` groups on non-spot options and the rest on spot,
+  spread rules unchanged. With ``fallback_on_demand``, while the address has
+  blocked scopes (spot lost lately) no new spot group is placed: the spot
+  groups still running stay, a lost one comes back on on-demand, and once the
+  scopes are gone the spot count is exact again (it moves back). A spot
+  group of such a service is costed with its expected fallback hours at the
+  on-demand price (``items.fallback_hours``). These items are not merged.
 - Stability: a running item keeps its placement unless moving saves more than
   ``migrate_threshold`` of its cost (``reoptimize`` turns this off).
 - Ties are broken by provider, region, zone, instance type and pricing, so
@@ -62,7 +70,7 @@ from skyplan.solver.assemble import TABLE_EXTRA, assemble
 from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options
 from skyplan.solver.classes import Entry, Klass, build_classes
 from skyplan.solver.decompose import explain_parts, solve_parts
-from skyplan.solver.infeasible import explain_elastic, explain_no_options
+from skyplan.solver.infeasible import explain_elastic, explain_no_options, explain_spot_split
 from skyplan.solver.candidates import Candidates
 from skyplan.solver.items import Item, Option
 from skyplan.solver.mip import MipClass, MipInput, MipResult, solve_mip
@@ -95,7 +103,7 @@ def _solve(problem: Problem) -> Solution:
     problem = _without_fleet_nodes(problem)
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
-    items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
+    items += [Item.of_workload(w, in_fallback=bool(opts.blocked.get(a))) for a, w in sorted(problem.workloads.items())]
     rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
@@ -103,6 +111,9 @@ def _solve(problem: Problem) -> Solution:
     empty = [e for e in entries if not e.options]
     if empty:
         _raise([explain_no_options(e.item, problem, rows) for e in empty])
+    short = [c for e in entries if e.item.spot_split and (c := explain_spot_split(e.item, e.options))]
+    if short:
+        _raise(short)
     coupled = _couple(entries, by_address)
     colocate = [(e.item.address, e.item.placement.colocate_with) for e in entries
                 if e.item.placement.colocate_with and e.item.placement.colocate_with in by_address]
@@ -146,6 +157,8 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
         blocked = tuple(opts.blocked.get(item.address, ()))
         sig = (item.kind == "fleet", item.resources, item.nodes, item.groups, item.pricing, item.hours,
                item.max_hourly_cost, item.placement, blocked, item.address in by_region)
+        if item.spot_split:  # only then, so the signatures of everything else stay as they were
+            sig += (item.spot_base, item.spot_fallback, item.in_fallback)
         sigs.append(sig)
         if not opts.reoptimize:
             for p in problem.current.get(item.address, ()):
@@ -160,8 +173,10 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
             if not item.placement.fleet:
                 k = opts.top_fallbacks + TABLE_EXTRA + item.groups
                 spread = item.placement.spread if item.groups > 1 else None
-                pairs = source.options(item, sig[8], k, source.grouping(spread, sig[9]),
-                                       tuple(running.get(sig, {}).values()))
+                grouping = source.grouping(spread, sig[9])
+                if item.spot_split:  # spot and on-demand options are cut apart: the model needs both
+                    grouping = _by_spot(grouping)
+                pairs = source.options(item, sig[8], k, grouping, tuple(running.get(sig, {}).values()))
             pairs += fleet_options(item, rows, problem.fleets, problem.providers)
             pairs.sort(key=lambda p: p[0].sort_key)
             seen: set[tuple] = set()
@@ -176,6 +191,28 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
             entry.current = _current_keys(problem.current[item.address], *key_index[id(options)])
         entries.append(entry)
     return entries
+
+
+def _by_spot(grouping):
+    """``grouping`` with the option's pricing class (spot or not) added to its group."""
+    if grouping is None:
+        return lambda okey: (okey[4] == "spot",)
+    return lambda okey: grouping(okey) + (okey[4] == "spot",)
+
+
+def _spot_bounds(k: Klass, options: list[Option]) -> dict:
+    """The spot row of a class with an on-demand base: exactly ``replicas - base``
+    groups on spot; while spot was lost lately (``in_fallback``) at most the spot
+    groups still running, so a lost one comes back on on-demand."""
+    item = k.entry.item
+    if not item.spot_split:
+        return {}
+    rest = len(k.members) * (item.groups - item.spot_base)
+    spot = [o.pricing == "spot" for o in options]
+    if not item.in_fallback:
+        return {"spot": spot, "spot_min": rest, "spot_max": rest}
+    running = sum(k.current.get(o.key, 0) for o, s in zip(options, spot) if s)
+    return {"spot": spot, "spot_min": 0, "spot_max": min(rest, running)}
 
 
 def _region_priced(items: list[Item]) -> set[str]:
@@ -270,7 +307,7 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
             domains=[o.domain(k.spread) for o in options] if k.spread else None,
             region_keys=[o.region_key for o in options] if address in coupled else None,
             bonus=bonus, label=address + (f" and {len(k.members) - 1} like it" if len(k.members) > 1 else ""),
-            **_spread_bounds(k, options)))
+            **_spread_bounds(k, options), **_spot_bounds(k, options)))
     inp.colocate = [(slot[a], slot[b]) for a, b in colocate if a in slot and b in slot]
     inp.egress = [(slot[a], slot[b], gb) for a, b, gb in egress if a in slot and b in slot]
     if not inp.classes:

@@ -9,7 +9,8 @@ problem.json (compact)::
      "workloads": {"workload.x": {"kind", "accelerators": ["H100:8"], "cpus": "8+", "memory": "32",
                    "nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
                    "providers", "regions", "zones", "exclude_regions", "fleet", "spread",
-                   "colocate_with", "depends_on", "count", "arch"}},
+                   "colocate_with", "depends_on", "count", "arch",
+                   "spot": {"base_on_demand_replicas", "fallback_on_demand"}}},
      "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
                 "keep", "duration_hours", "reservation", "reservation_id", "instance_type", "zone",
                 "free_nodes", "hours_left",
@@ -41,6 +42,7 @@ from skyplan.catalog.offer import Offer
 from skyplan.config.model import (
     AcceleratorReq, Fleet, FleetCapacity, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload,
 )
+from skyplan.config.service import SpotBase
 from skyplan.solver import Problem, SolveOptions
 from skyplan.solver.model import Placement
 
@@ -96,7 +98,8 @@ def workloads(spec: dict) -> dict[str, Workload]:
                 replicas=d.get("replicas", 1), pricing=tuple(d.get("pricing", ("on_demand",))),
                 duration_hours=d.get("duration_hours"), max_hourly_cost=d.get("max_hourly_cost"),
                 data_gb=d.get("data_gb", 0.0), placement=placement_spec(d),
-                depends_on=tuple(Address.parse(x) for x in d.get("depends_on", ())))
+                depends_on=tuple(Address.parse(x) for x in d.get("depends_on", ())),
+                spot=SpotBase(**d["spot"]) if "spot" in d else None)
     return out
 
 
