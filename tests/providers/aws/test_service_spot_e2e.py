@@ -1,0 +1,144 @@
+"""A service with a spot block on moto's EC2 server, through the CLI: the on-demand
+base and the spot rest launched as EC2 says (``InstanceLifecycle``), its endpoints read
+from the instances' addresses, and a spot replica terminated through the EC2 API
+(a preemption) replaced by an on-demand one under ``fallback_on_demand``."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from skyplan.cli import main
+from skyplan.state import StateStore
+from tests.providers.aws.helpers import AMI, CONFIG_HEAD
+
+CATALOG = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud,InterruptionBand
+m5.large,,,2,8,0.096,0.035,us-east-1,us-east-1a,aws,<5%
+m5.large,,,2,8,0.096,0.036,us-east-1,us-east-1b,aws,<5%
+m5.large,,,2,8,0.096,0.037,us-east-1,us-east-1c,aws,<5%
+"""
+
+SERVICE = """
+workload "api" {{
+  kind     = "service"
+  replicas = 3
+  ports    = [8000]
+  pricing  = ["spot", "on_demand"]
+  run      = "python3 -m http.server 8000"
+  resources {{
+    instance_type = "m5.large"
+  }}
+  placement {{
+    spread = "zone"
+  }}
+  spot {{
+    base_on_demand_replicas = 1
+    fallback_on_demand      = {fallback}
+  }}
+}}
+
+output "endpoints" {{
+  value = workload.api.endpoints
+}}
+"""
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def record(root, address="workload.api"):
+    with StateStore.open(root / ".skyplan" / "state.db") as store:
+        return store.get(address)
+
+
+def lifecycles(ec2, ids) -> dict[str, str]:
+    """instance id -> "spot" or "on_demand", as EC2 reports it."""
+    out = {}
+    for r in ec2.describe_instances(InstanceIds=list(ids))["Reservations"]:
+        for i in r["Instances"]:
+            out[i["InstanceId"]] = "spot" if i.get("InstanceLifecycle") == "spot" else "on_demand"
+    return out
+
+
+def apply_service(tmp_path, moto, capsys, fallback: bool = True):
+    root = tmp_path / "cfg"
+    root.mkdir()
+    (root / "catalog.csv").write_text(CATALOG)
+    (root / "main.sky.hcl").write_text(CONFIG_HEAD.format(url=moto.url, ami=AMI) +
+                                       SERVICE.format(fallback="true" if fallback else "false"))
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out + err
+    return root
+
+
+@pytest.mark.slow
+def test_base_on_demand_and_spot_rest_with_endpoints_from_instance_addresses(tmp_path, moto, capsys):
+    root = apply_service(tmp_path, moto, capsys)
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    rec = record(root)
+    ids = [i.id for i in rec.instances]
+    assert len(ids) == 3 and len(moto.calls("RunInstances")) == 3
+    assert sorted(lifecycles(ec2, ids).values()) == ["on_demand", "spot", "spot"]
+    assert sorted(i.pricing for i in rec.instances) == ["on_demand", "spot", "spot"]
+    assert len({i.zone for i in rec.instances}) == 3  # the spread holds across pricing models
+
+    live = [i for r in ec2.describe_instances(InstanceIds=ids)["Reservations"] for i in r["Instances"]]
+    addresses = {i.get("PrivateIpAddress") or i.get("PublicIpAddress") for i in live}
+    code, out, err = run(capsys, "output", str(root), "--json")
+    assert code == 0, out + err
+    endpoints = json.loads(out)["endpoints"]
+    endpoints = endpoints.get("value", endpoints) if isinstance(endpoints, dict) else endpoints
+    assert sorted(endpoints) == sorted(f"{ip}:8000" for ip in addresses) and None not in addresses
+
+
+@pytest.mark.slow
+def test_a_preempted_spot_replica_comes_back_on_demand_under_fallback(tmp_path, moto, capsys):
+    root = apply_service(tmp_path, moto, capsys)
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    before = record(root)
+    spot = sorted((i for i in before.instances if i.pricing == "spot"), key=lambda i: i.zone)
+    lost, kept = spot[0], spot[1]
+    ec2.terminate_instances(InstanceIds=[lost.id])
+
+    code, out, err = run(capsys, "drift", str(root), "--json")
+    assert code == 2, out + err
+    items = {(i["address"], i["category"]) for i in json.loads(out)["items"]}
+    assert ("workload.api", "missing") in items
+
+    code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
+    assert code == 0, out + err
+    after = record(root)
+    assert sorted(i.pricing for i in after.instances) == ["on_demand", "on_demand", "spot"]
+    ids = [i.id for i in after.instances]
+    assert sorted(lifecycles(ec2, ids).values()) == ["on_demand", "on_demand", "spot"]
+    spot_after = [i for i in after.instances if i.pricing == "spot"]
+    assert spot_after[0].zone == kept.zone
+    assert lost.zone not in {i.zone for i in after.instances if i.pricing == "spot"}
+
+    # nothing remembers the lost zone any more: spot is there again, and the next plan moves back
+    code, out, err = run(capsys, "drift", str(root))
+    assert code == 0, out + err
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out + err
+    back = record(root)
+    assert sorted(i.pricing for i in back.instances) == ["on_demand", "spot", "spot"]
+    assert sorted(lifecycles(ec2, [i.id for i in back.instances]).values()) == ["on_demand", "spot", "spot"]
+
+
+@pytest.mark.slow
+def test_without_fallback_a_preempted_spot_replica_stays_on_spot_elsewhere(tmp_path, moto, capsys):
+    root = apply_service(tmp_path, moto, capsys, fallback=False)
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    lost = next(i for i in record(root).instances if i.pricing == "spot")
+    ec2.terminate_instances(InstanceIds=[lost.id])
+    code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
+    assert code == 0, out + err
+    after = record(root)
+    assert sorted(i.pricing for i in after.instances) == ["on_demand", "spot", "spot"]
+    assert lost.zone not in {i.zone for i in after.instances if i.pricing == "spot"}
