@@ -188,6 +188,25 @@ def _shares(groups: list[Option]) -> dict[tuple, float]:
 
 
 def _explain(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows) -> str:
+    text = _explain_first(problem, e, groups, kept, row_totals, egress_cost, rows)
+    return text + _spot_split_note(e.item, groups) if e.item.spot_split else text
+
+
+def _spot_split_note(item, groups: list[Option]) -> str:
+    """How a service with an on-demand base was split, and what its fallback hours add."""
+    from skyplan.solver.items import fallback_hours
+
+    spot = [g for g in groups if g.pricing == "spot"]
+    text = (f"; {len(groups) - len(spot)} replica(s) on on-demand (base {item.spot_base}), {len(spot)} on spot"
+            + (" (fallback on on-demand)" if item.in_fallback else ""))
+    hours = [fallback_hours(g.offer, item.hours) for g in spot if g.offer is not None]
+    if item.spot_fallback and hours:
+        text += (f"; expected cost counts {sum(hours):.3g} fallback hour(s) at on-demand prices "
+                 f"over {item.hours:g} h")
+    return text
+
+
+def _explain_first(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows) -> str:
     o = groups[0]
     text = f"{o.infra} {o.instance_type} {o.pricing} at ${o.group_hourly:.4g}/h per group"
     if o.fleet:
@@ -212,6 +231,10 @@ def _why(problem, e, alt: Option, chosen: Option, kept: bool, row_totals, rows) 
     if kept:
         return (f"kept on the running placement (moving saves less than "
                 f"{problem.options.migrate_threshold:.0%} of its cost)")
+    if e.item.spot_split and (alt.pricing == "spot") != (chosen.pricing == "spot"):
+        if e.item.in_fallback:
+            return "no new spot replica while spot is lost lately (fallback_on_demand)"
+        return f"spot.base_on_demand_replicas = {e.item.spot_base} keeps that many on on-demand"
     usage = e.usage[next(i for i, o in enumerate(e.options) if o.key == alt.key)]
     for row, amount in usage:
         if row_totals.get(row, 0.0) + amount > rows[row].limit + 1e-9:
