@@ -6,7 +6,11 @@ unmanaged objects, and raises PlanError rather than destroy anything with
 ``prevent_destroy``); addresses whose nodes drifted in what cannot change in
 place (instance type, region, zone, pricing, a service that is no longer
 running, a spot node stopped by its interruption) are planned as
-replacements. Drift that can be put back in place (tags, a stopped node, a node tagged with an empty or another lineage)
+replacements. A lost spot node's zone is handed to the solver as blocked
+(``blocked_from_drift``), so the replacement avoids it; a service with
+``spot { fallback_on_demand = true }`` gets no new spot replica while that holds,
+so its lost replica comes back on on-demand (and on spot again once nothing
+blocks it). Drift that can be put back in place (tags, a stopped node, a node tagged with an empty or another lineage)
 becomes ``Restore`` steps that ``restore_in_place`` carries out through
 ``Provider.update`` after apply; drift that is only state lagging the cloud
 (nodes adopted from an interrupted apply) is written to state. Every repaired

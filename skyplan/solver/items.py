@@ -52,7 +52,7 @@ class Item:
         hours = SERVICE_HOURS if w.kind == "service" else float(w.duration_hours or DEFAULT_JOB_HOURS)
         if w.kind == "service" and w.duration_hours:
             hours = float(w.duration_hours)
-        spot = getattr(w, "spot", None) if w.kind == "service" else None
+        spot = w.spot if w.kind == "service" else None
         return cls(str(w.address), w.kind, w.resources, max(1, int(w.num_nodes)), max(1, int(w.replicas)),
                    tuple(w.pricing) or ("on_demand",), hours, w.max_hourly_cost, w.placement,
                    float(w.data_gb or 0.0), tuple(str(d) for d in w.depends_on),

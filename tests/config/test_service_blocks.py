@@ -80,3 +80,14 @@ def test_spot_blocks_that_cannot_hold_are_errors_with_a_position(tmp_path, text,
     hit = next(d for d in diags if message in d.summary)
     assert hit.source.file.endswith("main.sky.hcl") and hit.source.line == line, (hit.source, hit.summary)
     assert hit.source.column >= 1
+
+
+def test_the_service_example_of_the_language_page_is_valid(tmp_path):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "README.md").read_text()
+    block = text.split("A service says how", 1)[1].split("```hcl\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "main.sky.hcl").write_text(block)
+    w = config.load(tmp_path).workloads["workload.api"]
+    assert (w.spot.base_on_demand_replicas, w.spot.fallback_on_demand) == (1, True)
+    assert w.readiness.initial_delay == 600.0 and w.update.max_surge == 1
