@@ -72,7 +72,7 @@ from skyplan.solver.classes import Entry, Klass, build_classes
 from skyplan.solver.decompose import explain_parts, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options, explain_spot_split
 from skyplan.solver.candidates import Candidates
-from skyplan.solver.items import Item, Option
+from skyplan.solver.items import Item, Option, is_blocked
 from skyplan.solver.mip import MipClass, MipInput, MipResult, solve_mip
 from skyplan.solver.model import Placement, Solution
 from skyplan.solver.problem import Problem
@@ -200,10 +200,11 @@ def _by_spot(grouping):
     return lambda okey: grouping(okey) + (okey[4] == "spot",)
 
 
-def _spot_bounds(k: Klass, options: list[Option]) -> dict:
+def _spot_bounds(k: Klass, options: list[Option], problem: Problem) -> dict:
     """The spot row of a class with an on-demand base: exactly ``replicas - base``
     groups on spot; while spot was lost lately (``in_fallback``) at most the spot
-    groups still running, so a lost one comes back on on-demand."""
+    groups still running outside the blocked scopes (``reoptimize`` or not), so a
+    lost one comes back on on-demand."""
     item = k.entry.item
     if not item.spot_split:
         return {}
@@ -211,7 +212,9 @@ def _spot_bounds(k: Klass, options: list[Option]) -> dict:
     spot = [o.pricing == "spot" for o in options]
     if not item.in_fallback:
         return {"spot": spot, "spot_min": rest, "spot_max": rest}
-    running = sum(k.current.get(o.key, 0) for o, s in zip(options, spot) if s)
+    blocked = problem.options.blocked.get(item.address, ())
+    running = sum(1 for p in problem.current.get(item.address, ())
+                  if p.pricing == "spot" and not is_blocked(p.provider, p.region, p.zone, blocked))
     return {"spot": spot, "spot_min": 0, "spot_max": min(rest, running)}
 
 
@@ -307,7 +310,7 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
             domains=[o.domain(k.spread) for o in options] if k.spread else None,
             region_keys=[o.region_key for o in options] if address in coupled else None,
             bonus=bonus, label=address + (f" and {len(k.members) - 1} like it" if len(k.members) > 1 else ""),
-            **_spread_bounds(k, options), **_spot_bounds(k, options)))
+            **_spread_bounds(k, options), **_spot_bounds(k, options, problem)))
     inp.colocate = [(slot[a], slot[b]) for a, b in colocate if a in slot and b in slot]
     inp.egress = [(slot[a], slot[b], gb) for a, b, gb in egress if a in slot and b in slot]
     if not inp.classes:

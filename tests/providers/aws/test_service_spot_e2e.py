@@ -142,3 +142,25 @@ def test_without_fallback_a_preempted_spot_replica_stays_on_spot_elsewhere(tmp_p
     after = record(root)
     assert sorted(i.pricing for i in after.instances) == ["on_demand", "spot", "spot"]
     assert lost.zone not in {i.zone for i in after.instances if i.pricing == "spot"}
+
+
+@pytest.mark.slow
+def test_a_spot_replica_stopped_by_its_interruption_comes_back_on_demand_under_fallback(tmp_path, moto, capsys):
+    """EC2 stops a persistent spot request's node to take its capacity back (the stop
+    reason ``Server.SpotInstanceShutdown``): preempted, and replaced on on-demand."""
+    root = apply_service(tmp_path, moto, capsys)
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=moto.url)
+    lost = next(i for i in record(root).instances if i.pricing == "spot")
+    ec2.stop_instances(InstanceIds=[lost.id])
+    moto.inject(action="DescribeInstances", times=1000,
+                replace=["Client.UserInitiatedShutdown", "Server.SpotInstanceShutdown"])
+
+    code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
+    assert code == 0, out + err
+    moto.clear_faults()
+    after = record(root)
+    assert lost.id not in {i.id for i in after.instances}
+    assert sorted(i.pricing for i in after.instances) == ["on_demand", "on_demand", "spot"]
+    assert sorted(lifecycles(ec2, [i.id for i in after.instances]).values()) == ["on_demand", "on_demand", "spot"]
+    old = ec2.describe_instances(InstanceIds=[lost.id])["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert old in ("shutting-down", "terminated")
