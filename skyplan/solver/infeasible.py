@@ -214,8 +214,12 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
                                  f"every other constraint costs ${budget + amount:.2f}/h", "skyplan", "max_hourly_cost"))
         elif label.startswith("spot base of "):
             who = label[len('spot base of '):]
-            causes.append(blamed(f"{who}: its on-demand base and spot replicas cannot both be placed with the "
-                                 "capacity left", who.split(" and ")[0], "spot.base_on_demand_replicas"))
+            w = problem.workloads.get(who)
+            rest = w.replicas - w.spot.base_on_demand_replicas if w is not None and w.spot is not None else None
+            need = f"{rest} replica(s) on spot" if rest is not None else "its spot replicas"
+            causes.append(blamed(f"{who}: its spot block needs {need} beside its on-demand base, but the spot "
+                                 f"capacity left holds {amount:g} fewer", who.split(" and ")[0],
+                                 "spot.base_on_demand_replicas"))
         elif label.startswith("spread of "):
             who = label[len('spread of '):]
             causes.append(blamed(f"{who}: spread cannot be met with the capacity left",

@@ -212,3 +212,41 @@ def test_unknown_arch_is_named_with_its_position(folder, capsys):
     assert code == 1
     assert "main.sky.hcl:" in err and "arch" in err and "sparc" in err
     assert "Traceback" not in err
+
+
+SPOT_SERVICE = """
+provider "aws" {
+  regions = ["us-east-1", "us-west-2"]
+}
+workload "web" {
+  kind     = "service"
+  replicas = 3
+  pricing  = ["spot", "on_demand"]
+  resources {
+    cpus   = 8
+    memory = 32
+  }
+  placement {
+    regions = ["us-west-2"]
+  }
+  spot {
+    base_on_demand_replicas = 1
+  }
+}
+"""
+
+
+def test_a_spot_block_without_spot_offers_is_named_at_its_position(folder, capsys):
+    (folder / "main.sky.hcl").write_text(SPOT_SERVICE)
+    code, _, err = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv")], capsys)
+    assert code == 1
+    assert "main.sky.hcl:17:5" in err and "no spot offer matches" in err, err
+    assert "Traceback" not in err
+
+
+def test_a_spot_block_places_its_base_on_demand_and_the_rest_on_spot(folder, capsys):
+    (folder / "main.sky.hcl").write_text(SPOT_SERVICE.replace('regions = ["us-west-2"]', 'regions = ["us-*"]'))
+    code, out, err = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv"), "--json"], capsys)
+    assert code == 0, err
+    groups = json.loads(out)["placements"]["workload.web"]["groups"]
+    assert sorted(g["chosen"]["pricing"] for g in groups) == ["on_demand", "spot", "spot"]
