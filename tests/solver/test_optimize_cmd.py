@@ -248,5 +248,6 @@ def test_a_spot_block_places_its_base_on_demand_and_the_rest_on_spot(folder, cap
     (folder / "main.sky.hcl").write_text(SPOT_SERVICE.replace('regions = ["us-west-2"]', 'regions = ["us-*"]'))
     code, out, err = run(["optimize", str(folder), "--catalog", str(folder / "catalog.csv"), "--json"], capsys)
     assert code == 0, err
-    groups = json.loads(out)["placements"]["workload.web"]["groups"]
+    (web,) = [p for p in json.loads(out)["placements"] if p["address"] == "workload.web"]
+    groups = web["groups"]
     assert sorted(g["chosen"]["pricing"] for g in groups) == ["on_demand", "spot", "spot"]
