@@ -100,6 +100,8 @@ def test_planner_case(case, tmp_path):
     assert actual == want
     if "counts" in expected:
         assert result.counts() == expected["counts"]
+    if "estimated_after" in expected:
+        assert result.estimated_after == pytest.approx(expected["estimated_after"], abs=1e-4)
     for addr, v in expected["changes"].items():
         c = next(c for c in result.changes if c.address == addr)
         if "replace_paths" in v:
