@@ -1,4 +1,5 @@
-"""The solver's cost equals the true optimum on small random instances.
+"""The solver's cost equals the true optimum on small random instances (and on the same
+instances with services given a spot block: an on-demand base, the rest on spot).
 
 Each seeded instance has at most 6 workloads (some identical twins, which the
 solver merges) and 8 offers, with quotas, a budget, spot pricing, spread, an
@@ -108,7 +109,11 @@ def _options(w: Workload, problem: Problem):
                     continue
                 hours = w.duration_hours or (730.0 if w.kind == "service" else 1.0)
                 eff = price * (1 + BAND_RATE[o.interruption_band] * 0.5) if p == "spot" else price
-                out.append((key, o, p, price, eff * hours))
+                cost = eff * hours
+                if p == "spot" and w.spot is not None and w.spot.fallback_on_demand and o.on_demand is not None:
+                    fb = min(hours, BAND_RATE[o.interruption_band] * hours / 730.0 * 6.0)  # hours on on-demand
+                    cost = eff * (hours - fb) + o.on_demand * fb
+                out.append((key, o, p, price, cost))
     for address, fleet in problem.fleets.items():
         cap = fleet.capacity[0]
         if need and need.name == cap.accelerator and need.count <= cap.per_node:
@@ -131,7 +136,8 @@ def _brute_force(problem: Problem) -> float | None:
             continue
         if problem.options.budget is not None and sum(c[3] for c in combo) > problem.options.budget + 1e-9:
             continue
-        if not _quotas_ok(problem, combo) or not _spread_ok(problem, groups, combo) or not _fleets_ok(problem, combo):
+        if not _quotas_ok(problem, combo) or not _spread_ok(problem, groups, combo) or not _fleets_ok(problem, combo) \
+                or not _spot_base_ok(problem, combo):
             continue
         by = _regions_by_workload(problem, combo)
         if not _colocated(problem, by):
@@ -197,6 +203,17 @@ def _fleets_ok(problem, combo) -> bool:
     return True
 
 
+def _spot_base_ok(problem, combo) -> bool:
+    """A service with a spot block has exactly replicas - base groups on spot."""
+    i = 0
+    for w in problem.workloads.values():
+        if w.spot is not None and sum(1 for c in combo[i:i + w.replicas] if c[2] == "spot") != \
+                w.replicas - w.spot.base_on_demand_replicas:
+            return False
+        i += w.replicas
+    return True
+
+
 def _domain(spread, k, o):
     return {"provider": (k,), "region": (k, o.region), "zone": (k, o.region, o.zone)}[spread]
 
@@ -231,3 +248,36 @@ def test_solver_matches_brute_force(seed):
     assert solution.total_cost == pytest.approx(truth, rel=1e-6, abs=1e-3)
     if problem.options.budget is not None:
         assert solution.total_hourly_cost <= problem.options.budget + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_solver_matches_brute_force_with_spot_bases(seed):
+    """The same instances with every service given a spot block (a random base, with or
+    without fallback): the count row and the per-pricing cut keep the optimum."""
+    from skyplan.config.service import SpotBase
+
+    rng = random.Random(1000 + seed)
+    problem = _instance(rng)
+    workloads = dict(problem.workloads)
+    for a, w in sorted(workloads.items()):
+        if rng.random() < 0.3 or w.placement.colocate_with:
+            continue
+        more = sum(x.replicas for x in workloads.values()) - w.replicas
+        replicas = max(w.replicas, min(3, MAX_GROUPS - more))
+        workloads[a] = replace(w, kind="service", pricing=("spot", "on_demand"), replicas=replicas,
+                               spot=SpotBase(rng.randint(0, replicas), rng.random() < 0.5),
+                               placement=replace(w.placement, spread=w.placement.spread if replicas > 1 else None))
+    offers = {k: [o if o.spot is not None or o.on_demand is None else replace(o, spot=round(o.on_demand * 0.4, 3))
+                  for o in v] for k, v in problem.offers.items()}  # spot somewhere for every shape
+    problem = replace(problem, workloads=workloads, offers=offers)
+    truth = _brute_force(problem)
+    if truth is None:
+        with pytest.raises(InfeasibleError):
+            solve(problem)
+        return
+    solution = solve(problem)
+    assert solution.total_cost == pytest.approx(truth, rel=1e-6, abs=1e-3)
+    for a, w in workloads.items():
+        if w.spot is not None:
+            spot = sum(1 for g in solution.placements[a].groups if g.chosen.pricing == "spot")
+            assert spot == w.replicas - w.spot.base_on_demand_replicas
