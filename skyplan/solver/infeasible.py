@@ -81,6 +81,8 @@ def explain_spot_split(item: Item, options) -> Cause | None:
     spot = sum(1 for o in options if o.pricing == "spot")
     rest = item.groups - item.spot_base
     a, need = item.address, describe(item.resources)
+    if item.max_hourly_cost is not None:
+        need += f" at ${item.max_hourly_cost / item.groups:.4g}/h or less a replica (max_hourly_cost)"
     if rest and not spot and not item.in_fallback:
         return blamed(f"{a}: spot.base_on_demand_replicas = {item.spot_base} leaves {rest} replica(s) for spot, "
                       f"but no spot offer matches {need} where it may run", a, "spot.base_on_demand_replicas")
