@@ -95,6 +95,9 @@ def test_base_on_demand_and_spot_rest_with_endpoints_from_instance_addresses(tmp
     endpoints = json.loads(out)["endpoints"]
     endpoints = endpoints.get("value", endpoints) if isinstance(endpoints, dict) else endpoints
     assert sorted(endpoints) == sorted(f"{ip}:8000" for ip in addresses) and None not in addresses
+    code, out, err = run(capsys, "status", str(root))
+    assert code == 0, out + err
+    assert all(e in out for e in endpoints), out
 
 
 @pytest.mark.slow
