@@ -175,6 +175,8 @@ class Workload:
     tags: Mapping[str, str] = field(default_factory=dict)  # the team's own tags; providers add default_tags
     readiness: Any = None  # config.service.Readiness of a service, or None
     update: Any = None  # config.service.UpdateStrategy of a service, or None
+    # RFC 3339: the latest time it may start; a Capacity Block that starts later is not waited for
+    start_by: str | None = None
 
     def attributes(self) -> dict:
         """The configuration view of this workload: what the planner diffs and
@@ -197,6 +199,7 @@ class Workload:
             "ports": list(self.ports),
             # only when set, so configurations without it diff as before
             **({"autostop": self.autostop} if self.autostop else {}),
+            **({"start_by": self.start_by} if self.start_by else {}),
         }
         if self.tags:  # only when set, so configurations without tags diff as before
             out["tags"] = dict(self.tags)
@@ -246,6 +249,9 @@ class Fleet:
     free_nodes: int | None = None  # of a provisioned reservation: instances workloads may take now
     reservation_state: str | None = None  # of a brought reservation: active, cancelled, expired, ...
     hours_left: float | None = None  # of a brought Capacity Block: hours from now (or its start) to its end
+    # RFC 3339: when a Capacity Block starts holding its instances, when that is after
+    # the plan (read at refresh, or the block to buy's start); None: it holds them now
+    starts_at: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def attributes(self) -> dict:

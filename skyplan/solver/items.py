@@ -34,6 +34,8 @@ class Item:
     placement: PlacementSpec
     data_gb: float = 0.0
     depends_on: tuple[str, ...] = ()
+    start_by: str | None = None  # RFC 3339: a Capacity Block starting later is not waited for
+    late_fleet: str | None = None  # the fleet it names, dropped because its block starts after start_by
 
     @classmethod
     def of_workload(cls, w: Workload) -> "Item":
@@ -42,7 +44,7 @@ class Item:
             hours = float(w.duration_hours)
         return cls(str(w.address), w.kind, w.resources, max(1, int(w.num_nodes)), max(1, int(w.replicas)),
                    tuple(w.pricing) or ("on_demand",), hours, w.max_hourly_cost, w.placement,
-                   float(w.data_gb or 0.0), tuple(str(d) for d in w.depends_on))
+                   float(w.data_gb or 0.0), tuple(str(d) for d in w.depends_on), w.start_by)
 
     @classmethod
     def of_fleet(cls, f: Fleet) -> "Item":

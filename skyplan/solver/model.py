@@ -22,6 +22,7 @@ class Placement:
     vcpus: float = 0
     memory_gib: float = 0
     reservation: str | None = None  # the fleet's cloud reservation when known at plan time (brought)
+    starts_at: str | None = None  # RFC 3339: on a Capacity Block not started yet, when it starts (the group waits)
 
     @property
     def hourly_cost(self) -> float:
@@ -38,13 +39,14 @@ class Placement:
             "hourly_price": self.hourly_price, "nodes": self.nodes, "fleet": self.fleet,
             "accelerators": self.accelerators, "vcpus": self.vcpus, "memory_gib": self.memory_gib,
             **({"reservation": self.reservation} if self.reservation else {}),
+            **({"starts_at": self.starts_at} if self.starts_at else {}),
         }
 
     @classmethod
     def from_json(cls, d: Mapping) -> "Placement":
         return cls(**{k: d.get(k) for k in (
             "provider", "region", "zone", "instance_type", "pricing", "hourly_price",
-            "nodes", "fleet", "accelerators", "vcpus", "memory_gib", "reservation") if k in d})
+            "nodes", "fleet", "accelerators", "vcpus", "memory_gib", "reservation", "starts_at") if k in d})
 
 
 @dataclass(frozen=True)

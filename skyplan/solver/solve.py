@@ -59,7 +59,7 @@ from dataclasses import replace
 from skyplan.errors import InfeasibleError, SolverError
 from skyplan.gcpause import paused
 from skyplan.solver.assemble import TABLE_EXTRA, assemble
-from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options
+from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options, starts_late
 from skyplan.solver.classes import Entry, Klass, build_classes
 from skyplan.solver.decompose import explain_parts, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options
@@ -95,7 +95,7 @@ def _solve(problem: Problem) -> Solution:
     problem = _without_fleet_nodes(problem)
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
-    items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
+    items += [_on_time(Item.of_workload(w), problem) for _, w in sorted(problem.workloads.items())]
     rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
@@ -124,6 +124,15 @@ def _solve(problem: Problem) -> Solution:
     return solution
 
 
+def _on_time(item: Item, problem: Problem) -> Item:
+    """A workload naming a Capacity Block that starts after its ``start_by`` goes
+    elsewhere: the fleet is dropped from its placement (and named in its explanation)."""
+    named = problem.fleets.get(item.placement.fleet or "")
+    if named is None or not starts_late(named, item.start_by):
+        return item
+    return replace(item, placement=replace(item.placement, fleet=None), late_fleet=item.placement.fleet)
+
+
 def _without_fleet_nodes(problem: Problem) -> Problem:
     """The problem without the live nodes of clusters an existing fleet declares:
     the fleet's capacity is those nodes, and counting both would fill them twice."""
@@ -145,7 +154,7 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
     for item in items:
         blocked = tuple(opts.blocked.get(item.address, ()))
         sig = (item.kind == "fleet", item.resources, item.nodes, item.groups, item.pricing, item.hours,
-               item.max_hourly_cost, item.placement, blocked, item.address in by_region)
+               item.max_hourly_cost, item.placement, blocked, item.address in by_region, item.start_by)
         sigs.append(sig)
         if not opts.reoptimize:
             for p in problem.current.get(item.address, ()):

@@ -12,7 +12,7 @@ problem.json (compact)::
                    "colocate_with", "depends_on", "count", "arch"}},
      "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
                 "keep", "duration_hours", "reservation", "reservation_id", "instance_type", "zone",
-                "free_nodes", "hours_left",
+                "free_nodes", "hours_left", "starts_at",
                 "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
      "current": {"workload.x": [placement json, ...]},
      "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
@@ -95,7 +95,7 @@ def workloads(spec: dict) -> dict[str, Workload]:
                 a, kind=d.get("kind", "job"), resources=resources(d), num_nodes=d.get("nodes", 1),
                 replicas=d.get("replicas", 1), pricing=tuple(d.get("pricing", ("on_demand",))),
                 duration_hours=d.get("duration_hours"), max_hourly_cost=d.get("max_hourly_cost"),
-                data_gb=d.get("data_gb", 0.0), placement=placement_spec(d),
+                data_gb=d.get("data_gb", 0.0), placement=placement_spec(d), start_by=d.get("start_by"),
                 depends_on=tuple(Address.parse(x) for x in d.get("depends_on", ())))
     return out
 
@@ -111,7 +111,8 @@ def fleets(spec: dict) -> dict[str, Fleet]:
                              keep=d.get("keep", False), duration_hours=d.get("duration_hours"),
                              reservation=d.get("reservation"), reservation_id=d.get("reservation_id"),
                              instance_type=d.get("instance_type"), zone=d.get("zone"),
-                             free_nodes=d.get("free_nodes"), hours_left=d.get("hours_left"))
+                             free_nodes=d.get("free_nodes"), hours_left=d.get("hours_left"),
+                             starts_at=d.get("starts_at"))
     return out
 
 
