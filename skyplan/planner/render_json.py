@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from skyplan import __version__
 from skyplan.addrs import Address
+from skyplan.planner.fleets import block_kept, waits_for
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.render_text import HOURS_PER_MONTH
 
@@ -64,6 +65,9 @@ def resource_change(c: Change) -> dict:
         entry["change"]["after_unknown"]["instances"] = True
     if c.reason:
         entry["action_reason"] = c.reason
+    kept = block_kept(c)
+    if kept:
+        entry["capacity_block_kept"] = kept
     return entry
 
 
@@ -82,6 +86,9 @@ def placements(plan: Plan) -> list[dict]:
                     "fallbacks": [len(g.fallbacks) for g in c.placement.groups],
                     "approved_hourly_cost": round(c.placement.approved_hourly_cost, 6),
                     "hourly_cost": round(c.placement.hourly_cost, 6), "kept": c.placement.kept})
+        wait = waits_for(c)
+        if wait:
+            out[-1]["waits_for"] = wait
     return out
 
 
