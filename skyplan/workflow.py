@@ -315,9 +315,11 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                 from skyplan.planner.core import moved_state
 
                 base = moved_state(graph, base, None)[0]
-            solve_graph = graph
+            from skyplan.drift.reservations import planned_starts
+
+            solve_graph = replace(graph, fleets=planned_starts(graph.fleets, base))
             if options.refresh:
-                solve_graph, providers = live_fleet_capacity(graph, base, providers, offers)
+                solve_graph, providers = live_fleet_capacity(solve_graph, base, providers, offers)
             solution = solve_within(solve_graph, policies, offers, lambda g: solve_placements(
                 g, offers, base, options, blocked, unpriced=catalog_info.get("unpriced"),
                 compare_single_cloud=operation in ("plan", "apply")))

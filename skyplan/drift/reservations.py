@@ -14,8 +14,12 @@ provider describes it (``SupportsReservations.describe_reservation``; AWS:
   those again, so their slots are theirs to keep). A reservation that is not
   ``active`` (cancelled, expired) holds nothing;
 - for a brought Capacity Block, the hours it still holds its instances
-  (``hours_left``): only workloads whose duration fits go onto it, and a block
-  that has not started yet holds nothing and says when it starts.
+  (``hours_left``): only workloads whose duration fits go onto it. A block
+  that has not started yet (``scheduled``) holds all its instances from its
+  start (``starts_at``): a workload placed on it waits for it, unless its
+  ``start_by`` is earlier (then the solver places it elsewhere). The same
+  holds for a block skyplan bought that has not started, and for one to buy
+  whose ``start`` is later than now.
 
 A brought reservation the cloud does not know is an error naming the fleet. A
 provisioned one that is gone is not handled here: refresh already reports the
@@ -79,6 +83,30 @@ def live_fleets(fleets: Mapping[str, Fleet], snapshot: Snapshot, providers: Mapp
         elif info is not None and info.usable and info.total == fleet.nodes:
             out[address] = replace(fleet, free_nodes=info.available + own_use(snapshot, info.id),
                                    instance_type=info.instance_type, zone=info.zone)
+        elif info is not None and info.total == fleet.nodes and later_start(info):
+            out[address] = replace(fleet, free_nodes=info.total, instance_type=info.instance_type,
+                                   zone=info.zone, starts_at=later_start(info))
+    return out
+
+
+def later_start(info: ReservationInfo, now: dt.datetime | None = None) -> str | None:
+    """When a scheduled Capacity Block starts, if that is after ``now``; else None."""
+    if info.kind != "capacity-block" or info.state != "scheduled" or not info.start_date:
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return info.start_date if _parse(info.start_date) > now else None
+
+
+def planned_starts(fleets: Mapping[str, Fleet], snapshot: Snapshot,
+                   now: dt.datetime | None = None) -> dict[str, Fleet]:
+    """``fleets`` where a Capacity Block to buy (not in state) has a ``start`` after
+    ``now``: its workloads wait for that start (``starts_at``)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    out = dict(fleets)
+    for address, fleet in fleets.items():
+        if (fleet.reservation == "capacity_block" and not fleet.existing and fleet.start and not fleet.starts_at
+                and reservation_of_record(snapshot, address) is None and _parse(fleet.start) > now):
+            out[address] = replace(fleet, starts_at=fleet.start)
     return out
 
 
@@ -98,7 +126,8 @@ def _parse(text: str) -> dt.datetime:
 
 
 def _brought(fleet: Fleet, info: ReservationInfo, snapshot: Snapshot, offers: Sequence[Offer]) -> Fleet:
-    free = info.available + own_use(snapshot, info.id) if info.usable else 0
+    starts = later_start(info)
+    free = info.available + own_use(snapshot, info.id) if info.usable else (info.total if starts else 0)
     state = info.state
     if info.kind == "capacity-block" and state == "scheduled" and info.start_date:
         state = f"scheduled: the block starts {info.start_date}"
@@ -108,4 +137,4 @@ def _brought(fleet: Fleet, info: ReservationInfo, snapshot: Snapshot, offers: Se
                         offer.vcpus if offer else None, offer.memory_gib if offer else None)
     return replace(fleet, capacity=(cap,), region=info.region, zone=info.zone, instance_type=info.instance_type,
                    reservation_state=state, reservation_id=info.id,  # the cloud's own spelling of the id
-                   hours_left=hours_left(info))
+                   hours_left=hours_left(info), starts_at=starts)
