@@ -220,6 +220,24 @@ class FleetCapacity:
 
 
 @dataclass(frozen=True)
+class BlockQuote:
+    """A Capacity Block offering the cloud sells now, read at plan time: ``count``
+    instances of ``instance_type`` in ``zone`` for ``hours`` hours, from
+    ``starts_at`` to ``ends_at`` (RFC 3339), for ``upfront_fee`` paid once."""
+
+    region: str
+    zone: str
+    instance_type: str
+    count: int
+    hours: float
+    upfront_fee: float
+    starts_at: str
+    ends_at: str
+    currency: str = "USD"
+    later: bool = False  # it starts after the plan is made: workloads on it wait for starts_at
+
+
+@dataclass(frozen=True)
 class Fleet:
     """A pool of capacity: existing (only placed onto) or provisioned by skyplan."""
 
@@ -252,6 +270,9 @@ class Fleet:
     # RFC 3339: when a Capacity Block starts holding its instances, when that is after
     # the plan (read at refresh, or the block to buy's start); None: it holds them now
     starts_at: str | None = None
+    # of a Capacity Block to buy: the offerings the cloud sells for it, read at plan
+    # time (None: not asked, priced at the catalog's list price as an estimate)
+    offerings: tuple[BlockQuote, ...] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def attributes(self) -> dict:

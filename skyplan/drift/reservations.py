@@ -21,6 +21,18 @@ provider describes it (``SupportsReservations.describe_reservation``; AWS:
   holds for a block skyplan bought that has not started, and for one to buy
   whose ``start`` is later than now.
 
+A Capacity Block to buy (provisioned, not in state) is priced by what the
+cloud sells now: its provider's ``block_offerings``
+(``SupportsBlockOfferings``; AWS: ``describe_capacity_block_offerings``) for
+each instance type of the catalog that fits the fleet, ``nodes`` instances for
+``duration_hours`` from its ``start``. The fleet handed to the solver carries
+the offerings (``offerings``): the solver prices the block by the cheapest
+offering of each zone and type (as apply buys), its upfront fee once, and its
+workloads wait for that offering's start. A block no offering sells has none,
+and the plan says so; without provider access (``plan -refresh=false``)
+offerings stay None and the plan prices the block at the list price, saying
+it is an estimate.
+
 A brought reservation the cloud does not know is an error naming the fleet. A
 provisioned one that is gone is not handled here: refresh already reports the
 fleet ``missing`` and the plan makes a new one.
@@ -35,7 +47,7 @@ from typing import Mapping, Sequence
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import Fleet, FleetCapacity
 from skyplan.errors import ProviderError
-from skyplan.providers.base import Provider, ReservationInfo, SupportsReservations
+from skyplan.providers.base import Provider, ReservationInfo, SupportsBlockOfferings, SupportsReservations
 from skyplan.state.model import Snapshot
 
 HOLDING = ("pending", "running")  # instance states that take a reserved slot
@@ -86,6 +98,34 @@ def live_fleets(fleets: Mapping[str, Fleet], snapshot: Snapshot, providers: Mapp
         elif info is not None and info.total == fleet.nodes and later_start(info):
             out[address] = replace(fleet, free_nodes=info.total, instance_type=info.instance_type,
                                    zone=info.zone, starts_at=later_start(info))
+    return out
+
+
+def to_buy(fleet: Fleet, snapshot: Snapshot, address: str) -> bool:
+    """Whether ``fleet`` is a Capacity Block this plan would buy (none in state yet)."""
+    return (fleet.reservation == "capacity_block" and not fleet.existing and bool(fleet.duration_hours)
+            and reservation_of_record(snapshot, address) is None)
+
+
+def quoted_blocks(fleets: Mapping[str, Fleet], snapshot: Snapshot, providers: Mapping[str, Provider],
+                  offers: Mapping[str, Sequence[Offer]], now: dt.datetime | None = None) -> dict[str, Fleet]:
+    """``fleets`` with the offerings of each Capacity Block to buy (module docstring)."""
+    from skyplan.solver.items import hardware_fits
+
+    out = dict(fleets)
+    for address, fleet in sorted(fleets.items()):
+        prov = providers.get(fleet.provider or "")
+        if not to_buy(fleet, snapshot, address) or not isinstance(prov, SupportsBlockOfferings):
+            continue
+        kinds = sorted({(o.region, o.instance_type) for o in offers.get(fleet.provider or "", ())
+                        if hardware_fits(o, fleet.resources) and (not fleet.region or o.region == fleet.region)})
+        quotes = tuple(q for region, itype in kinds for q in prov.block_offerings(
+            region, itype, max(1, int(fleet.nodes or 1)), float(fleet.duration_hours), fleet.start))
+        after = now or dt.datetime.now(dt.timezone.utc)  # read after asking: "now" is when the cloud answered
+        quotes = tuple(replace(q, later=_parse(q.starts_at) > after) for q in quotes)
+        starts = [q.starts_at for q in quotes if q.later]
+        out[address] = replace(fleet, offerings=quotes,
+                               starts_at=max(starts, key=_parse) if starts else None)
     return out
 
 

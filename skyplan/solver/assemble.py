@@ -69,7 +69,8 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
         expected = sum(o.group_cost for o in groups) + egress_cost.get(address, 0.0)
         placements[address] = WorkloadPlacement(
             address, tuple(gps), round(approved, 6), round(expected, 6),
-            _explain(problem, e, groups, kept, row_totals, egress_cost.get(address, 0.0), rows.rows), kept)
+            _explain(problem, e, groups, kept, row_totals, egress_cost.get(address, 0.0), rows.rows,
+                     gps[0].chosen.starts_at), kept)
         if not opts.only or address in opts.only:
             candidates[address] = _candidates(e, groups, opts.top_fallbacks + TABLE_EXTRA)
     gap = 0.0
@@ -142,7 +143,9 @@ def _placement(o: Option, fleet_home: dict[str, Option], fleets) -> Placement:
         provider, region, zone, itype = home.provider, home.region, home.zone, home.instance_type
         if home.offer is not None:
             vcpus, mem = home.offer.vcpus, home.offer.memory_gib
-    starts = fleets[o.fleet].starts_at if o.fleet and o.fleet in fleets else None
+    starts = o.starts_at or (fleets[o.fleet].starts_at if o.fleet and o.fleet in fleets else None)
+    if o.fleet and o.fleet in fleet_home and fleets[o.fleet].offerings is not None:
+        starts = fleet_home[o.fleet].starts_at  # a block to buy: the start of the offering it is priced by
     return Placement(provider, region, zone, itype, o.pricing, o.price, o.nodes, o.fleet,
                      o.accelerators, vcpus, mem, o.reservation, starts)
 
@@ -178,12 +181,12 @@ def _shares(groups: list[Option]) -> dict[tuple, float]:
     return {g: n / len(groups) for g, n in c.items()}
 
 
-def _explain(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows) -> str:
+def _explain(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows,
+             starts: str | None = None) -> str:
     o = groups[0]
     text = f"{o.infra} {o.instance_type} {o.pricing} at ${o.group_hourly:.4g}/h per group"
     if o.fleet:
         text = f"packed onto {o.fleet} (already paid: $0/h)"
-        starts = problem.fleets[o.fleet].starts_at if o.fleet in problem.fleets else None
         if starts:
             text += f"; waits for {o.fleet}: its Capacity Block starts {starts}"
     for address in late_fleets(e.item, problem.fleets, problem.providers):

@@ -97,6 +97,7 @@ class Option:
     memory_gib: float = 0.0
     reservation: str | None = None  # a fleet's cloud reservation, when known at plan time
     fleet_node: int = -1  # exact fleet packing: the (first) fleet node the group is packed onto
+    starts_at: str | None = None  # a Capacity Block to buy: its offering's start, when later than the plan
 
     @cached_property
     def key(self) -> tuple:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
@@ -167,12 +167,16 @@ class FleetChoice:
     # a Capacity Block: fleet_cost is the catalog's list price over its hours, an
     # estimate of the offering's upfront fee (known when apply buys it)
     estimate: bool = False
+    offering: Any = None  # config.model.BlockQuote: the Capacity Block offering fleet_cost is the fee of
 
     def to_json(self) -> dict:
+        q = self.offering
         return {"address": self.address, "bought": self.bought, "keep": self.kept_by_config,
                 "fleet_cost": self.fleet_cost, "direct_cost": self.direct_cost, "nodes": self.nodes,
                 "instance_type": self.instance_type, "hours": self.hours, "workloads": list(self.workloads),
-                **({"estimate": True} if self.estimate else {})}
+                **({"estimate": True} if self.estimate else {}),
+                **({"offering": {"zone": q.zone, "upfront_fee": q.upfront_fee, "currency": q.currency,
+                                 "starts_at": q.starts_at, "ends_at": q.ends_at}} if q is not None else {})}
 
 
 @dataclass(frozen=True)

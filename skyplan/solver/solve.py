@@ -177,6 +177,11 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
             unique = [p for p in pairs if not (p[0].key in seen or seen.add(p[0].key))]
             cache[sig] = ([p[0] for p in unique], [p[1] for p in unique])
         options, usage = cache[sig]
+        fleet = problem.fleets.get(item.address) if item.kind == "fleet" else None
+        if fleet is not None and fleet.offerings is not None:  # priced by what the cloud sells now
+            from skyplan.solver.fleet_choice import priced_by_offerings
+
+            options, usage = priced_by_offerings(fleet, options, usage)
         entry = Entry(item, sig, options, usage)
         if not opts.reoptimize and item.address in problem.current:
             if id(options) not in key_index:

@@ -13,6 +13,7 @@ problem.json (compact)::
      "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
                 "keep", "duration_hours", "reservation", "reservation_id", "instance_type", "zone",
                 "free_nodes", "hours_left", "starts_at",
+                "offerings": [{"region", "zone", "type", "count", "hours", "fee", "starts_at", "ends_at", "later"}],
                 "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
      "current": {"workload.x": [placement json, ...]},
      "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
@@ -39,7 +40,7 @@ from pathlib import Path
 from skyplan.addrs import Address
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import (
-    AcceleratorReq, Fleet, FleetCapacity, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload,
+    AcceleratorReq, BlockQuote, Fleet, FleetCapacity, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload,
 )
 from skyplan.solver import Problem, SolveOptions
 from skyplan.solver.model import Placement
@@ -100,6 +101,13 @@ def workloads(spec: dict) -> dict[str, Workload]:
     return out
 
 
+def offerings(rows) -> tuple[BlockQuote, ...] | None:
+    if rows is None:
+        return None
+    return tuple(BlockQuote(q["region"], q["zone"], q["type"], q["count"], q["hours"], q["fee"], q["starts_at"],
+                            q["ends_at"], later=q.get("later", False)) for q in rows)
+
+
 def fleets(spec: dict) -> dict[str, Fleet]:
     out = {}
     for address, d in spec.items():
@@ -112,7 +120,7 @@ def fleets(spec: dict) -> dict[str, Fleet]:
                              reservation=d.get("reservation"), reservation_id=d.get("reservation_id"),
                              instance_type=d.get("instance_type"), zone=d.get("zone"),
                              free_nodes=d.get("free_nodes"), hours_left=d.get("hours_left"),
-                             starts_at=d.get("starts_at"))
+                             starts_at=d.get("starts_at"), offerings=offerings(d.get("offerings")))
     return out
 
 
