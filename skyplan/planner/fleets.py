@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Sequence
 
-from skyplan.errors import PlanError
+from skyplan.errors import FleetInUseError
 from skyplan.planner.model import Action, Change
 from skyplan.state.model import FAILED, SUCCEEDED, Snapshot
 
@@ -28,12 +28,12 @@ def _on(change: Change, fleet: str) -> bool:
 
 
 def check_fleet_destroys(changes: Sequence[Change], base: Snapshot) -> None:
-    """Raise PlanError naming each fleet the plan deletes while workloads still run on it."""
+    """Raise FleetInUseError (a PlanError) naming each fleet the plan deletes while workloads still run on it."""
     leaving = sorted(c.address for c in changes if c.kind == "fleet" and c.action is Action.DELETE)
     if not leaving:
         return
     by_addr = {c.address: c for c in changes}
-    problems = []
+    problems, in_use = [], {}
     for fleet in leaving:
         staying = []
         for address, rec in sorted(base.resources.items()):
@@ -48,8 +48,9 @@ def check_fleet_destroys(changes: Sequence[Change], base: Snapshot) -> None:
             staying.append(address)
         if staying:
             problems.append(f"{fleet} would be destroyed while {', '.join(staying)} still run on it")
+            in_use[fleet] = staying
     if problems:
-        raise PlanError("; ".join(problems),
+        raise FleetInUseError("; ".join(problems), in_use=in_use,
                         hint="destroy those workloads in the same plan (workloads go first, then the fleet), "
                              "or place them elsewhere before removing the fleet")
 

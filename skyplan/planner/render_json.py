@@ -139,6 +139,24 @@ def to_document(plan: Plan) -> dict:
     }
 
 
+def error_document(error) -> dict:
+    """What ``plan --json`` prints when no plan could be made (a SkyplanError):
+    ``errored``, not ``applyable``, and the ``diagnostics`` (config errors with
+    their file, line and column; a fleet refused for the workloads still on it
+    with ``fleets_in_use``)."""
+    from skyplan.errors import DiagnosticsError, FleetInUseError
+
+    if isinstance(error, DiagnosticsError):
+        diags = [d.to_json() for d in error.diagnostics]
+    else:
+        diags = [{"file": None, "line": None, "col": None, "severity": "error", "summary": str(error),
+                  "detail": "", "hint": error.hint}]
+    if isinstance(error, FleetInUseError):
+        diags[0]["fleets_in_use"] = [{"fleet": f, "workloads": w} for f, w in sorted(error.in_use.items())]
+    return {"format_version": FORMAT_VERSION, "skyplan_version": __version__, "errored": True,
+            "applyable": False, "diagnostics": diags}
+
+
 def render_json(plan: Plan, *, indent: int | None = None) -> str:
     """One compact JSON document (like ``terraform show -json``); ``indent`` for people."""
     import json

@@ -303,3 +303,40 @@ def test_a_workload_waits_for_a_brought_block_that_has_not_started_or_with_start
     explanation = change["change"]["after"]["placement"]["explanation"]
     assert "not on fleet.block: its Capacity Block starts " in explanation, explanation
     assert f"after start_by {start_by}" in explanation
+
+
+def test_a_fleet_its_workloads_still_run_on_is_refused_in_the_json_plan_and_the_markdown_comment_too(
+        tmp_path, moto, capsys):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from skyplan.cli import main
+    from skyplan.planner.render_markdown import MARKER
+
+    def cli(*argv: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exc:
+            main(list(argv))
+        out, err = capsys.readouterr()
+        return exc.value.code, out, err
+
+    root = tmp_path / "cfg"
+    write(root, moto, POOL, job("train"))
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    write(root, moto, job("train", None))  # the fleet goes, but only it is targeted: the job stays on it
+    refused = "fleet.pool would be destroyed while workload.train still run on it"
+    code, out, err = cli("plan", str(root), "-target", "fleet.pool", "--json")
+    assert code == 1 and refused in err
+    doc = json.loads(out)
+    schema = json.loads((Path(__file__).resolve().parents[3] / "schemas" / "plan.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    assert doc["errored"] is True and doc["applyable"] is False
+    (diag,) = doc["diagnostics"]
+    assert refused in diag["summary"] and "workloads go first" in diag["hint"]
+    assert diag["fleets_in_use"] == [{"fleet": "fleet.pool", "workloads": ["workload.train"]}]
+
+    code, out, err = cli("plan", str(root), "-target", "fleet.pool", "--format", "markdown")
+    assert code == 1 and out.startswith(MARKER), out
+    assert ": failed" in out and refused in out and "workloads go first" in out
