@@ -30,8 +30,8 @@ the offerings (``offerings``): the solver prices the block by the cheapest
 offering of each zone and type (as apply buys), its upfront fee once, and its
 workloads wait for that offering's start. A block no offering sells has none,
 and the plan says so; without provider access (``plan -refresh=false``)
-offerings stay None and the plan prices the block at the list price, saying
-it is an estimate.
+or with credentials not allowed to read offerings, offerings stay None and
+the plan prices the block at the list price, saying it is an estimate.
 
 A brought reservation the cloud does not know is an error naming the fleet. A
 provisioned one that is gone is not handled here: refresh already reports the
@@ -46,7 +46,7 @@ from typing import Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import Fleet, FleetCapacity
-from skyplan.errors import ProviderError
+from skyplan.errors import AuthError, ProviderError
 from skyplan.providers.base import Provider, ReservationInfo, SupportsBlockOfferings, SupportsReservations
 from skyplan.state.model import Snapshot
 
@@ -119,8 +119,11 @@ def quoted_blocks(fleets: Mapping[str, Fleet], snapshot: Snapshot, providers: Ma
             continue
         kinds = sorted({(o.region, o.instance_type) for o in offers.get(fleet.provider or "", ())
                         if hardware_fits(o, fleet.resources) and (not fleet.region or o.region == fleet.region)})
-        quotes = tuple(q for region, itype in kinds for q in prov.block_offerings(
-            region, itype, max(1, int(fleet.nodes or 1)), float(fleet.duration_hours), fleet.start))
+        try:
+            quotes = tuple(q for region, itype in kinds for q in prov.block_offerings(
+                region, itype, max(1, int(fleet.nodes or 1)), float(fleet.duration_hours), fleet.start))
+        except AuthError:
+            continue  # not allowed to read them: priced at the list price, which the plan calls an estimate
         after = now or dt.datetime.now(dt.timezone.utc)  # read after asking: "now" is when the cloud answered
         quotes = tuple(replace(q, later=_parse(q.starts_at) > after) for q in quotes)
         starts = [q.starts_at for q in quotes if q.later]

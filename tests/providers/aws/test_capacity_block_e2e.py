@@ -137,3 +137,14 @@ def test_plan_prices_a_block_to_buy_by_its_offering_and_says_it_estimates_only_w
     assert code == 0, out
     assert "fleet.block: $24.14 for 1 \u00d7 g5.xlarge reserved 24 h" in out
     assert "(estimated at the list price: a Capacity Block costs its offering's upfront fee" in out
+
+
+def test_a_plan_not_allowed_to_read_offerings_prices_the_block_at_the_list_price_and_says_so(tmp_path, moto, capsys):
+    root = tmp_path / "cfg"
+    write(root, moto, BLOCK, _timed_job("short", "fleet.block", 4))
+    moto.inject("UnauthorizedOperation", action="DescribeCapacityBlockOfferings", status=403)
+    code, out = run(capsys, "plan", str(root))
+    assert code == 0, out
+    assert moto.calls("DescribeCapacityBlockOfferings")  # it asked, and was refused
+    assert "fleet.block: $24.14 for 1 \u00d7 g5.xlarge reserved 24 h" in out
+    assert "(estimated at the list price: a Capacity Block costs its offering's upfront fee" in out
