@@ -148,3 +148,29 @@ def test_a_plan_not_allowed_to_read_offerings_prices_the_block_at_the_list_price
     assert moto.calls("DescribeCapacityBlockOfferings")  # it asked, and was refused
     assert "fleet.block: $24.14 for 1 \u00d7 g5.xlarge reserved 24 h" in out
     assert "(estimated at the list price: a Capacity Block costs its offering's upfront fee" in out
+
+
+def test_a_block_to_buy_that_starts_later_is_waited_for_unless_start_by_is_earlier(tmp_path, moto, capsys):
+    import json
+
+    moto.reservations.block_offers = [("a", 0.0, 1.0)]  # sold from the start asked for
+    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=10)).replace(microsecond=0)
+    fleet = BLOCK.replace("  keep", f'  start          = "{start.isoformat()}"\n  keep')
+    root = tmp_path / "cfg"
+    write(root, moto, fleet, _timed_job("short", "fleet.block", 4))
+    for refresh in ("-refresh=false", "-refresh=true"):  # the configured start, or the offering's
+        code, out = run(capsys, "plan", str(root), refresh)
+        assert code == 0, out
+        assert f"waits for fleet.block, starts {start.strftime('%Y-%m-%dT%H:%MZ')}" in out, out
+
+    start_by = (start - dt.timedelta(hours=9)).isoformat()
+    write(root, moto, fleet, _timed_job("short", "fleet.block", 4).replace(
+        "  duration_hours", f'  start_by = "{start_by}"\n  duration_hours'))
+    code, out = run(capsys, "plan", str(root), "-refresh=false", "--json")
+    assert code == 0, out
+    doc = json.loads(out[out.index("{"):])
+    change = next(c for c in doc["resource_changes"] if c["address"] == "workload.short")
+    placement = change["change"]["after"]["placement"]
+    assert placement["groups"][0]["chosen"]["fleet"] is None
+    assert f"not on fleet.block: its Capacity Block starts {start.isoformat()}, after start_by {start_by}" \
+        in placement["explanation"]
