@@ -29,7 +29,6 @@ from dataclasses import replace
 from typing import Callable, Sequence
 
 from skyplan.config.model import BlockQuote, Fleet
-
 from skyplan.errors import InfeasibleError
 from skyplan.solver.items import FLEET_HOURS
 from skyplan.solver.model import FleetChoice, Solution

@@ -174,3 +174,17 @@ def test_a_block_to_buy_that_starts_later_is_waited_for_unless_start_by_is_earli
     assert placement["groups"][0]["chosen"]["fleet"] is None
     assert f"not on fleet.block: its Capacity Block starts {start.isoformat()}, after start_by {start_by}" \
         in placement["explanation"]
+
+
+def test_block_offerings_are_read_as_ec2_answers_them_and_buy_nothing(moto):
+    from tests.providers.aws.helpers import provider
+
+    moto.reservations.block_offers = [("a", 0.0, 1.0), ("b", 24.0, 0.8)]
+    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=3)).replace(microsecond=0)
+    quotes = provider(moto).block_offerings("us-east-1", "g5.xlarge", 2, 23.5, start.isoformat())
+    assert [(q.zone, q.count, q.hours, q.upfront_fee, q.currency) for q in quotes] == [
+        ("us-east-1a", 2, 24.0, 192.0, "USD"), ("us-east-1b", 2, 24.0, 153.6, "USD")]  # whole hours, as EC2 sells
+    a, b = (dt.datetime.fromisoformat(q.starts_at) for q in quotes)
+    assert a == start and b == start + dt.timedelta(hours=24)
+    assert dt.datetime.fromisoformat(quotes[0].ends_at) - a == dt.timedelta(hours=24)
+    assert moto.reservations.purchases == 0
