@@ -28,7 +28,9 @@ each instance type of the catalog that fits the fleet, ``nodes`` instances for
 ``duration_hours`` from its ``start``. The fleet handed to the solver carries
 the offerings (``offerings``): the solver prices the block by the cheapest
 offering of each zone and type (as apply buys), its upfront fee once, and its
-workloads wait for that offering's start. A block no offering sells has none,
+workloads wait for that offering's start (a workload's ``start_by`` is held
+against the latest start among the offerings: the block is never promised
+earlier than one it could be bought from). A block no offering sells has none,
 and the plan says so; without provider access (``plan -refresh=false``)
 or with credentials not allowed to read offerings, offerings stay None and
 the plan prices the block at the list price, saying it is an estimate.

@@ -32,6 +32,11 @@ The rules, where the configuration leaves a choice:
   workload whose provider/region allow lists admit it, before buying capacity;
   a workload naming a fleet runs only there. Workload nodes on fleets use no
   provider quota.
+- Capacity Blocks: a workload goes onto one only if its hours fit before the
+  block's end; a block that starts later than the plan (``Fleet.starts_at``)
+  is waited for (the placement carries ``starts_at``) unless the workload's
+  ``start_by`` is earlier, in which case the block is not an option for it
+  (a fleet it names is dropped) and its explanation says why.
 - CPU architecture: ``resources { arch }`` is x86_64 unless it says arm64 or
   any (then the cheaper of both); a workload that does not say takes a named
   instance type as it is, and the local machine as it is.
