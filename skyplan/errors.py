@@ -14,7 +14,8 @@ Exceptions are for faults; every one skyplan raises derives from SkyplanError::
     ├── SolverError
     │   └── InfeasibleError           no placement satisfies the constraints (names why)
     ├── PlanError                     e.g. prevent_destroy would be violated
-    │   └── PolicyError               a mandatory policy fails (apply refuses)
+    │   ├── PolicyError               a mandatory policy fails (apply refuses)
+    │   └── FleetInUseError           a fleet would be destroyed under workloads still on it
     ├── ApplyError                    some actions failed (summary already shown)
     └── ProviderError                 a provider call failed (not retryable as such)
         ├── AuthError                 credentials missing or refused
@@ -154,6 +155,15 @@ class PlanError(SkyplanError):
 
 class PolicyError(PlanError):
     """A mandatory policy fails: plan exits 1, apply refuses."""
+
+
+class FleetInUseError(PlanError):
+    """The plan deletes fleets that workloads still run on. ``in_use`` maps each
+    such fleet to those workloads' addresses."""
+
+    def __init__(self, message: str, *, in_use: dict[str, list[str]], hint: str = ""):
+        super().__init__(message, hint=hint)
+        self.in_use = {k: list(v) for k, v in in_use.items()}
 
 
 class ApplyError(SkyplanError):

@@ -209,7 +209,7 @@ def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapp
     ``drift.reservations``), Kubernetes fleets without declared capacity with
     each node's free room (``inventory.live_node_fleets``), and the providers,
     with those it needed built."""
-    from skyplan.drift.reservations import live_fleets, reservation_of_record
+    from skyplan.drift.reservations import live_fleets, quoted_blocks, reservation_of_record, to_buy
 
     from skyplan.inventory import is_live_node_fleet, live_node_fleets
 
@@ -217,11 +217,14 @@ def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapp
     nodes = sorted({f.provider for f in graph.fleets.values() if is_live_node_fleet(f, graph.providers)})
     keys = sorted({f.provider for a, f in graph.fleets.items() if f.provider and (
         (f.existing and f.reservation_id) or (f.reservation and reservation_of_record(snapshot, a)))})
-    missing = [k for k in keys + nodes if k not in providers and k in graph.providers]
+    buying = sorted({f.provider for a, f in graph.fleets.items() if f.provider and to_buy(f, snapshot, a)})
+    missing = [k for k in sorted(set(keys + buying)) + nodes if k not in providers and k in graph.providers]
     if missing:
         providers.update(build_providers(graph, only=missing))
     if nodes:
         graph = replace(graph, fleets=live_node_fleets(graph, snapshot, providers))
+    if buying:
+        graph = replace(graph, fleets=quoted_blocks(graph.fleets, snapshot, providers, offers))
     if not keys:
         return graph, providers
     return replace(graph, fleets=live_fleets(graph.fleets, snapshot, providers, offers)), providers
@@ -315,9 +318,11 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                 from skyplan.planner.core import moved_state
 
                 base = moved_state(graph, base, None)[0]
-            solve_graph = graph
+            from skyplan.drift.reservations import planned_starts
+
+            solve_graph = replace(graph, fleets=planned_starts(graph.fleets, base))
             if options.refresh:
-                solve_graph, providers = live_fleet_capacity(graph, base, providers, offers)
+                solve_graph, providers = live_fleet_capacity(solve_graph, base, providers, offers)
             solution = solve_within(solve_graph, policies, offers, lambda g: solve_placements(
                 g, offers, base, options, blocked, unpriced=catalog_info.get("unpriced"),
                 compare_single_cloud=operation in ("plan", "apply")))

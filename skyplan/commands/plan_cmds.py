@@ -112,7 +112,7 @@ def plan_cmd(
     if len(dirs) > 1:
         return _plan_projects(dirs, options, detailed_exitcode)
     dir = dirs[0]
-    result = workflow.make_plan(dir, options)
+    result = _plan_or_report(dir, options, fmt)
     try:
         plan = result.plan
         if out is not None:
@@ -130,6 +130,29 @@ def plan_cmd(
         return 1
     changed = plan.has_changes or (options.refresh_only and bool(plan.drift))
     return 2 if detailed_exitcode and changed else 0
+
+
+def _plan_or_report(dir: Path, options, fmt: str):
+    """``workflow.make_plan``; when it fails under --format json or markdown, the
+    error is also written where the plan would be (a JSON error document, or a
+    comment that says the project failed), so a machine or a pull request sees it."""
+    from skyplan import workflow
+    from skyplan.errors import SkyplanError
+
+    try:
+        return workflow.make_plan(dir, options)
+    except SkyplanError as e:
+        if fmt == "json":
+            from skyplan.commands.common import emit_json
+            from skyplan.planner.render_json import error_document
+
+            emit_json(error_document(e))
+        elif fmt == "markdown":
+            from skyplan.planner.render_comment import Project, render_failed
+
+            sys.stdout.write(render_failed(Project(_project_name(dir), error=_error_text(e))))
+            sys.stdout.flush()
+        raise
 
 
 def _project_name(dir: Path) -> str:

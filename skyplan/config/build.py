@@ -251,7 +251,28 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
         readiness=service.readiness(d.get("readiness"), kind, ports, report),
         update=service.update(d.get("update"), kind, replicas, report),
         spot=service.spot(d.get("spot"), kind, replicas, prices, report), tags=tags(d.get("tags"), "tags", report),
+        start_by=rfc3339(d, "start_by", report),
     )
+
+
+def rfc3339(d: dict, name: str, report: Report) -> str | None:
+    """``name = "2026-12-24T11:30:00Z"``: an RFC 3339 time with its zone, kept as
+    written; None when unset. Anything else is reported at the attribute."""
+    value = d.get(name)
+    if value is None:
+        return None
+    text = _known(value, name, report)
+    import datetime as _dt
+
+    try:
+        when = _dt.datetime.fromisoformat(text.replace("Z", "+00:00")) if isinstance(text, str) else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        report(f'{name} = "{value}" is not an RFC 3339 time', name,
+               f'write it with its zone, e.g. {name} = "2026-12-24T11:30:00Z"')
+        return None
+    return text
 
 
 AUTOSTOP_MIN_SECONDS = 1
@@ -336,15 +357,7 @@ def fleet(address: Address, d: dict, report: Report, *, depends_on: tuple, sourc
         report("start is the earliest start of a Capacity Block", "start",
                'set reservation = "capacity_block", or drop start')
     elif d.get("start") is not None:
-        import datetime as _dt
-
-        try:
-            when = _dt.datetime.fromisoformat(str(_known(d["start"], "start", report)).replace("Z", "+00:00"))
-        except ValueError:
-            when = None
-        if when is None or when.tzinfo is None:
-            report(f'start = "{d["start"]}" is not an RFC 3339 time', "start",
-                   'write it with its zone, e.g. start = "2026-12-24T11:30:00Z"')
+        rfc3339(d, "start", report)
     if reservation_id is not None and not existing:
         report("reservation_id names a reservation that already exists", "reservation_id",
                "set existing = true to bring it, or drop reservation_id to provision one")

@@ -9,7 +9,7 @@ from skyplan.config.evaluator import did_you_mean
 
 
 IGNORABLE = ("kind", "resources", "num_nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
-             "image", "setup", "run", "env", "ports", "autostop", "placement", "provider", "capacity", "hourly_cost",
+             "image", "setup", "run", "env", "ports", "autostop", "start_by", "placement", "provider", "capacity", "hourly_cost",
              "region", "nodes")
 
 

@@ -176,6 +176,8 @@ class Workload:
     readiness: Any = None  # config.service.Readiness of a service, or None
     update: Any = None  # config.service.UpdateStrategy of a service, or None
     spot: Any = None  # config.service.SpotBase of a service, or None
+    # RFC 3339: the latest time it may start; a Capacity Block that starts later is not waited for
+    start_by: str | None = None
 
     def attributes(self) -> dict:
         """The configuration view of this workload: what the planner diffs and
@@ -198,6 +200,7 @@ class Workload:
             "ports": list(self.ports),
             # only when set, so configurations without it diff as before
             **({"autostop": self.autostop} if self.autostop else {}),
+            **({"start_by": self.start_by} if self.start_by else {}),
         }
         if self.tags:  # only when set, so configurations without tags diff as before
             out["tags"] = dict(self.tags)
@@ -215,6 +218,24 @@ class FleetCapacity:
     cpus_per_node: float | None = None
     memory_per_node: float | None = None
     name: str | None = None  # the one node an entry read from a live cluster stands for
+
+
+@dataclass(frozen=True)
+class BlockQuote:
+    """A Capacity Block offering the cloud sells now, read at plan time: ``count``
+    instances of ``instance_type`` in ``zone`` for ``hours`` hours, from
+    ``starts_at`` to ``ends_at`` (RFC 3339), for ``upfront_fee`` paid once."""
+
+    region: str
+    zone: str
+    instance_type: str
+    count: int
+    hours: float
+    upfront_fee: float
+    starts_at: str
+    ends_at: str
+    currency: str = "USD"
+    later: bool = False  # it starts after the plan is made: workloads on it wait for starts_at
 
 
 @dataclass(frozen=True)
@@ -247,6 +268,12 @@ class Fleet:
     free_nodes: int | None = None  # of a provisioned reservation: instances workloads may take now
     reservation_state: str | None = None  # of a brought reservation: active, cancelled, expired, ...
     hours_left: float | None = None  # of a brought Capacity Block: hours from now (or its start) to its end
+    # RFC 3339: when a Capacity Block starts holding its instances, when that is after
+    # the plan (read at refresh, or the block to buy's start); None: it holds them now
+    starts_at: str | None = None
+    # of a Capacity Block to buy: the offerings the cloud sells for it, read at plan
+    # time (None: not asked, priced at the catalog's list price as an estimate)
+    offerings: tuple[BlockQuote, ...] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def attributes(self) -> dict:

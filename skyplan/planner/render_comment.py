@@ -50,6 +50,11 @@ def _failed_section(p: Project, budget: int) -> str:
             f"This project could not be planned:\n\n{fence}text\n{body}\n{fence}\n")
 
 
+def render_failed(project: Project) -> str:
+    """The comment for one folder that could not be planned: the marker and its error."""
+    return f"{MARKER}\n" + _failed_section(project, MAX_CHARS - len(MARKER) - 1)
+
+
 def render_comment(projects: list[Project], *, max_chars: int = MAX_CHARS) -> str:
     head = [MARKER, f"## skyplan plan: {overall_summary(projects)}", "",
             "| project | result | monthly change |", "| --- | --- | --- |"]

@@ -95,6 +95,12 @@ def fleet_lines(plan: Plan) -> list[str]:
         verdict = "bought (keep = true)" if c.get("keep") else ("bought" if c["bought"] else "not bought")
         est = (" (estimated at the list price: a Capacity Block costs its offering's upfront fee, "
                "known when apply buys it)") if c.get("estimate") else ""
+        q = c.get("offering")
+        if q:
+            from skyplan.planner.fleets import short_time
+
+            est = (f" (the upfront fee of its Capacity Block offering in {q['zone']}, "
+                   f"{short_time(q['starts_at'])} to {short_time(q['ends_at'])})")
         out.append(f"  {c['address']}: {money(c['fleet_cost'])} for {c['nodes']} \u00d7 {c['instance_type']} "
                    f"reserved {hours} vs {direct}: {verdict}{est}")
     return out

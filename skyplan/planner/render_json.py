@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from skyplan import __version__
 from skyplan.addrs import Address
+from skyplan.planner.fleets import block_kept, waits_for
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.render_text import HOURS_PER_MONTH
 
@@ -64,6 +65,9 @@ def resource_change(c: Change) -> dict:
         entry["change"]["after_unknown"]["instances"] = True
     if c.reason:
         entry["action_reason"] = c.reason
+    kept = block_kept(c)
+    if kept:
+        entry["capacity_block_kept"] = kept
     return entry
 
 
@@ -82,6 +86,9 @@ def placements(plan: Plan) -> list[dict]:
                     "fallbacks": [len(g.fallbacks) for g in c.placement.groups],
                     "approved_hourly_cost": round(c.placement.approved_hourly_cost, 6),
                     "hourly_cost": round(c.placement.hourly_cost, 6), "kept": c.placement.kept})
+        wait = waits_for(c)
+        if wait:
+            out[-1]["waits_for"] = wait
     return out
 
 
@@ -130,6 +137,24 @@ def to_document(plan: Plan) -> dict:
         "complete": not plan.options.get("targets") and not plan.options.get("excludes"),
         "policy_results": list(plan.policy_results),
     }
+
+
+def error_document(error) -> dict:
+    """What ``plan --json`` prints when no plan could be made (a SkyplanError):
+    ``errored``, not ``applyable``, and the ``diagnostics`` (config errors with
+    their file, line and column; a fleet refused for the workloads still on it
+    with ``fleets_in_use``)."""
+    from skyplan.errors import DiagnosticsError, FleetInUseError
+
+    if isinstance(error, DiagnosticsError):
+        diags = [d.to_json() for d in error.diagnostics]
+    else:
+        diags = [{"file": None, "line": None, "col": None, "severity": "error", "summary": str(error),
+                  "detail": "", "hint": error.hint}]
+    if isinstance(error, FleetInUseError):
+        diags[0]["fleets_in_use"] = [{"fleet": f, "workloads": w} for f, w in sorted(error.in_use.items())]
+    return {"format_version": FORMAT_VERSION, "skyplan_version": __version__, "errored": True,
+            "applyable": False, "diagnostics": diags}
 
 
 def render_json(plan: Plan, *, indent: int | None = None) -> str:

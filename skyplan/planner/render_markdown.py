@@ -1,7 +1,9 @@
 """The pull-request comment for one project: a hidden marker (CI finds and updates
 the comment by it), a title with the project folder and the summary line, the
 cost before -> after and the monthly change with its sign and percentage, a
-warning when anything is destroyed or replaced, the policy results, a cost table
+warning when anything is destroyed or replaced (and that a Capacity Block
+destroyed stays billed), a note per workload waiting for a Capacity Block to
+start, the policy results, a cost table
 per changed address (address | action | placement before -> after | $/h before
 -> after | monthly delta, at 730 h a month), then folded in ``<details>`` the
 full human plan as a ``diff`` block and the drift found during refresh.
@@ -13,6 +15,7 @@ planner/render_comment.py."""
 
 from __future__ import annotations
 
+from skyplan.planner.fleets import block_kept, wait_text, waits_for
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.render_text import HOURS_PER_MONTH, cost_line, drift_lines, money, render_text, summary_line
 from skyplan.planner.render_cost import groups_text, spread_rows, verdict
@@ -214,6 +217,17 @@ def _head(plan: Plan, title: str) -> list[str]:
         if replaced:
             head.append(f"> This plan **replaces** {len(replaced)} resource(s): "
                         + ", ".join(f"`{a}`" for a in replaced[:20]) + (" …" if len(replaced) > 20 else ""))
+        for c in plan.changes:
+            kept = block_kept(c)
+            if kept:
+                head.append(">")
+                head.append(f"> `{_cell(c.address)}`: {_cell(kept['message'])}")
+        head.append("")
+    waits = [(c.address, w) for c in plan.changes for w in (waits_for(c),) if w]
+    if waits:
+        head.append("> [!NOTE]")
+        head.extend(f"> `{_cell(a)}` {wait_text(w)}" + ("" if i == len(waits) - 1 else "  ")
+                    for i, (a, w) in enumerate(waits))
         head.append("")
     head.extend(_policy_rows(plan))
     if plan.drift:

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from skyplan.addrs import Address
 from skyplan.planner import attrs as A
+from skyplan.planner.fleets import block_kept, wait_text, waits_for
 from skyplan.planner.held import held_lines
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.render_cost import comparison_lines, fleet_lines, spread_lines
@@ -27,18 +28,6 @@ _HEADER = {
     Action.CREATE_THEN_DELETE: "must be replaced",
     Action.DELETE: "will be destroyed",
 }
-
-def _block_kept(c: Change) -> str | None:
-    """What deleting a bought Capacity Block does: EC2 cannot cancel one."""
-    if c.kind != "fleet" or not (c.action is Action.DELETE or c.action.is_replace) or c.prior is None:
-        return None
-    ends = [i.attributes.get("end_date") for g in c.prior.groups for i in g.instances
-            if i.attributes.get("reservation") == "capacity_block"]
-    if not ends:
-        return None
-    return ("a Capacity Block cannot be cancelled on EC2: skyplan forgets it, and it stays billed until its end "
-            f"({ends[0] or 'unknown'})")
-
 
 _REASON_TEXT = {
     "delete_because_no_config": "because it is no longer in the configuration",
@@ -244,9 +233,9 @@ def _resource(w: _Writer, c: Change) -> None:
     moved = f" (moved from {c.previous_address})" if c.previous_address else ""
     moved += f" (imported from {c.import_id})" if c.import_id else ""
     w.add(f"  # {addr}{moved} {header}" + (f" ({reason})" if reason else ""), "#")
-    kept = _block_kept(c)
+    kept = block_kept(c)
     if kept:
-        w.add(f"  # {kept}", "#")
+        w.add(f"  # {kept['message']}", "#")
     sym = c.action.symbol
     w.add(f"{sym.rjust(3)} {label} {{", sym)
     before = {k: v for k, v in (c.before or {}).items() if k != "placement"} if c.before is not None else None
@@ -299,8 +288,9 @@ def placement_lines(plan: Plan) -> list[str]:
             acc = f" {p.accelerators}" if p.accelerators else ""
             kept = " (kept)" if c.placement.kept else ""
             fall = f", {len(g.fallbacks)} fallback(s)" if g.fallbacks else ""
+            wait = f", {wait_text({'fleet': p.fleet, 'starts_at': p.starts_at})}" if p.starts_at and p.fleet else ""
             out.append(f"  {name}: {p.infra} {p.instance_type}{acc} {p.pricing} x{p.nodes} "
-                       f"{money(p.hourly_cost)}/h{kept}{fall}")
+                       f"{money(p.hourly_cost)}/h{kept}{fall}{wait}")
     return out
 
 

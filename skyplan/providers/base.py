@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 
 from skyplan.catalog.offer import Offer
+from skyplan.config.model import BlockQuote
 from skyplan.solver.model import Placement
 
 TAG_ADDRESS = "skyplan:address"
@@ -181,6 +182,14 @@ class ReservationInfo:
     @property
     def usable(self) -> bool:
         return self.state == "active"
+
+
+@runtime_checkable
+class SupportsBlockOfferings(Protocol):
+    def block_offerings(self, region: str, instance_type: str, count: int, hours: float,
+                        start: str | None = None) -> "list[BlockQuote]":
+        """The Capacity Block offerings of ``count`` x ``instance_type`` for ``hours``
+        hours in ``region``, starting at ``start`` (RFC 3339) or later. Read-only."""
 
 
 @runtime_checkable

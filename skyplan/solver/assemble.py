@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from itertools import islice
 
+from skyplan.solver.capacity import late_fleets, late_note
 from skyplan.solver.items import Option
 from skyplan.solver.mip import egress_price
 from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution, WorkloadPlacement
@@ -56,12 +57,12 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
             held = Counter(g.domain(spread) for j, g in enumerate(groups) if j != gi) if spread else Counter()
             fkey = (e.signature, o.key, regions, tuple(sorted(held.items())))
             if fkey not in fallback_cache:
-                fallback_cache[fkey] = tuple(_placement(f, fleet_home) for f in islice(
+                fallback_cache[fkey] = tuple(_placement(f, fleet_home, problem.fleets) for f in islice(
                     (f for f in e.options if f.fleet is None and f.key != o.key
                      and (regions is None or f.region_key in regions)
                      and _keeps_pricing(e.item, o, f)
                      and (not spread or _keeps_spread(spread, domains, o, f, held))), opts.top_fallbacks))
-            gps.append(GroupPlacement(_placement(o, fleet_home), fallback_cache[fkey]))
+            gps.append(GroupPlacement(_placement(o, fleet_home, problem.fleets), fallback_cache[fkey]))
         approved = sum(max([g.chosen.hourly_cost] + [f.hourly_cost for f in g.fallbacks]) for g in gps)
         hourly = sum(g.chosen.hourly_cost for g in gps)
         if e.item.max_hourly_cost is not None:
@@ -71,7 +72,8 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
         expected = sum(o.group_cost for o in groups) + egress_cost.get(address, 0.0)
         placements[address] = WorkloadPlacement(
             address, tuple(gps), round(approved, 6), round(expected, 6),
-            _explain(problem, e, groups, kept, row_totals, egress_cost.get(address, 0.0), rows.rows), kept)
+            _explain(problem, e, groups, kept, row_totals, egress_cost.get(address, 0.0), rows.rows,
+                     gps[0].chosen.starts_at), kept)
         if not opts.only or address in opts.only:
             candidates[address] = _candidates(e, groups, opts.top_fallbacks + TABLE_EXTRA)
     gap = 0.0
@@ -144,7 +146,7 @@ def _keeps_spread(spread: str, domains: int, o: Option, f: Option, held: Counter
     return held[f.domain(spread)] < -(-r // d) and held[o.domain(spread)] >= r // d
 
 
-def _placement(o: Option, fleet_home: dict[str, Option]) -> Placement:
+def _placement(o: Option, fleet_home: dict[str, Option], fleets) -> Placement:
     provider, region, zone, itype, vcpus, mem = o.provider, o.region, o.zone, o.instance_type, o.vcpus, o.memory_gib
     if o.fleet and o.fleet in fleet_home:
         # onto a provisioned fleet: where the fleet lands, on the instances it holds
@@ -152,8 +154,11 @@ def _placement(o: Option, fleet_home: dict[str, Option]) -> Placement:
         provider, region, zone, itype = home.provider, home.region, home.zone, home.instance_type
         if home.offer is not None:
             vcpus, mem = home.offer.vcpus, home.offer.memory_gib
+    starts = o.starts_at or (fleets[o.fleet].starts_at if o.fleet and o.fleet in fleets else None)
+    if o.fleet and o.fleet in fleet_home and fleets[o.fleet].offerings is not None:
+        starts = fleet_home[o.fleet].starts_at  # a block to buy: the start of the offering it is priced by
     return Placement(provider, region, zone, itype, o.pricing, o.price, o.nodes, o.fleet,
-                     o.accelerators, vcpus, mem, o.reservation)
+                     o.accelerators, vcpus, mem, o.reservation, starts)
 
 
 def _row_totals(entries, chosen) -> dict:
@@ -187,8 +192,9 @@ def _shares(groups: list[Option]) -> dict[tuple, float]:
     return {g: n / len(groups) for g, n in c.items()}
 
 
-def _explain(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows) -> str:
-    text = _explain_first(problem, e, groups, kept, row_totals, egress_cost, rows)
+def _explain(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows,
+             starts: str | None = None) -> str:
+    text = _explain_first(problem, e, groups, kept, row_totals, egress_cost, rows, starts)
     return text + _spot_split_note(e.item, groups) if e.item.spot_split else text
 
 
@@ -206,11 +212,16 @@ def _spot_split_note(item, groups: list[Option]) -> str:
     return text
 
 
-def _explain_first(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows) -> str:
+def _explain_first(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows,
+                   starts: str | None = None) -> str:
     o = groups[0]
     text = f"{o.infra} {o.instance_type} {o.pricing} at ${o.group_hourly:.4g}/h per group"
     if o.fleet:
         text = f"packed onto {o.fleet} (already paid: $0/h)"
+        if starts:
+            text += f"; waits for {o.fleet}: its Capacity Block starts {starts}"
+    for address in late_fleets(e.item, problem.fleets, problem.providers):
+        text += "; " + late_note(address, problem.fleets[address], e.item.start_by)
     if o.pricing == "spot" and o.offer is not None:
         text += f" (spot, interruption {o.offer.interruption_band or 'unknown'}: expected ${o.group_cost:.4g})"
     if egress_cost:

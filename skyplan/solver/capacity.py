@@ -18,6 +18,7 @@ node needing ``a`` accelerators on fleet nodes of ``P`` uses ``P / floor(P / a)`
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -237,6 +238,22 @@ def block_too_short(fleet: Fleet, hours: float) -> bool:
             and hours > float(fleet.duration_hours) + 1e-9)
 
 
+def starts_late(fleet: Fleet, start_by: str | None) -> bool:
+    """Whether ``fleet`` is a Capacity Block that starts holding its instances
+    after ``start_by`` (RFC 3339 both): a workload that must start by then does
+    not wait for it."""
+    return bool(start_by and fleet.starts_at) and _when(fleet.starts_at) > _when(start_by)
+
+
+def late_note(address: str, fleet: Fleet, start_by: str) -> str:
+    return f"not on {address}: its Capacity Block starts {fleet.starts_at}, after start_by {start_by}"
+
+
+def _when(text: str) -> dt.datetime:
+    t = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
 def _share(per_node: float, need: float) -> float:
     """What one request of ``need`` takes from nodes of ``per_node``: the part of a
     node it leaves unusable (10 CPUs of a 16-CPU node take all 16, as only one fits)."""
@@ -250,19 +267,14 @@ def fleet_name(address: str) -> str:
     return address[len("fleet."):] if address.startswith("fleet.") else address
 
 
-def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
-                  providers: Mapping[str, ProviderConfig]) -> list[tuple[Option, tuple]]:
-    """Fleet slots ``item`` may use, each with its usage. A workload naming a
-    fleet uses only that fleet; others may fill any existing fleet that their
-    provider and region allow lists admit. Marginal cost is 0."""
-    if item.kind == "fleet":
-        return []
+def _eligible(item: Item, fleets: Mapping[str, Fleet], providers: Mapping[str, ProviderConfig]):
+    """The fleets ``item`` may go onto, each with its provider kind and region: the
+    one it names, else every existing fleet its provider and region lists admit."""
     spec = item.placement
     if spec.fleet:
         names = [spec.fleet] if spec.fleet in fleets else []
     else:
         names = [a for a in sorted(fleets) if fleets[a].existing]
-    out = []
     for address in names:
         fleet = fleets[address]
         cfg = providers.get(fleet.provider or "")
@@ -273,12 +285,37 @@ def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
                 continue
             if fleet.region and not region_allowed(fleet.region, None, spec):
                 continue
+        yield address, kind, region
+
+
+def late_fleets(item: Item, fleets: Mapping[str, Fleet], providers: Mapping[str, ProviderConfig]) -> list[str]:
+    """The fleets ``item`` could go onto but does not, their Capacity Blocks
+    starting after its ``start_by`` (the one it names first)."""
+    if not item.start_by or item.kind == "fleet":
+        return []
+    out = [item.late_fleet] if item.late_fleet else []
+    return out + [a for a, _, _ in _eligible(item, fleets, providers)
+                  if a not in out and starts_late(fleets[a], item.start_by)]
+
+
+def fleet_options(item: Item, rows: Rows, fleets: Mapping[str, Fleet],
+                  providers: Mapping[str, ProviderConfig]) -> list[tuple[Option, tuple]]:
+    """Fleet slots ``item`` may use, each with its usage. A workload naming a
+    fleet uses only that fleet; others may fill any existing fleet that their
+    provider and region allow lists admit. Marginal cost is 0."""
+    if item.kind == "fleet":
+        return []
+    out = []
+    for address, kind, region in _eligible(item, fleets, providers):
+        fleet = fleets[address]
         zone = fleet.zone
         itype = fleet.instance_type or f"fleet:{fleet_name(address)}"
         if not fleet.existing:
             region, zone, kind = "-", None, "fleet:" + address  # known once the fleet itself is placed
         if fleet.hours_left is not None and item.hours > fleet.hours_left + 1e-9 or block_too_short(fleet, item.hours):
             continue  # a Capacity Block ends before this workload would
+        if starts_late(fleet, item.start_by):
+            continue  # it starts after the workload must have started
         for entry in rows.fleet_entries.get(address, ()):
             per_node = rows.fleet_nodes.get((address, entry[0]))
             if per_node is not None:  # exact: one option per node (or window of nodes) it fits on

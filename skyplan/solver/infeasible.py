@@ -94,6 +94,13 @@ def explain_spot_split(item: Item, options) -> Cause | None:
 
 def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | None]:
     a, spec, need = item.address, item.placement, describe(item.resources)
+    block = problem.fleets.get(a) if item.kind == "fleet" else None
+    if block is not None and block.offerings is not None:
+        start = f" from {block.start}" if block.start else ""
+        sold = sorted({f"{q.instance_type} in {q.zone}" for q in block.offerings})
+        return (f"{a}: no Capacity Block offering sells {item.nodes} x {need} for {item.hours:g} h{start} in a zone "
+                f"and instance type the catalog lists for it (offered now: {', '.join(sold) or 'nothing'})",
+                (a, "duration_hours"))
     if spec.fleet:
         if spec.fleet not in problem.fleets:
             return f"{a}: placement fleet {spec.fleet} is not declared", (a, "placement.fleet")

@@ -41,6 +41,8 @@ class Item:
     spot_base: int | None = None  # a spot block's on-demand replicas (None: no spot block)
     spot_fallback: bool = False  # its fallback_on_demand
     in_fallback: bool = False  # spot was lost lately (blocked scopes): no new spot replica
+    start_by: str | None = None  # RFC 3339: a Capacity Block starting later is not waited for
+    late_fleet: str | None = None  # the fleet it names, dropped because its block starts after start_by
 
     @property
     def spot_split(self) -> bool:
@@ -58,7 +60,8 @@ class Item:
                    float(w.data_gb or 0.0), tuple(str(d) for d in w.depends_on),
                    spot_base=spot.base_on_demand_replicas if spot is not None else None,
                    spot_fallback=bool(spot is not None and spot.fallback_on_demand),
-                   in_fallback=bool(spot is not None and spot.fallback_on_demand and in_fallback))
+                   in_fallback=bool(spot is not None and spot.fallback_on_demand and in_fallback),
+                   start_by=w.start_by)
 
     @classmethod
     def of_fleet(cls, f: Fleet) -> "Item":
@@ -111,6 +114,7 @@ class Option:
     memory_gib: float = 0.0
     reservation: str | None = None  # a fleet's cloud reservation, when known at plan time
     fleet_node: int = -1  # exact fleet packing: the (first) fleet node the group is packed onto
+    starts_at: str | None = None  # a Capacity Block to buy: its offering's start, when later than the plan
 
     @cached_property
     def key(self) -> tuple:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Placement:
     vcpus: float = 0
     memory_gib: float = 0
     reservation: str | None = None  # the fleet's cloud reservation when known at plan time (brought)
+    starts_at: str | None = None  # RFC 3339: on a Capacity Block not started yet, when it starts (the group waits)
 
     @property
     def hourly_cost(self) -> float:
@@ -38,13 +39,14 @@ class Placement:
             "hourly_price": self.hourly_price, "nodes": self.nodes, "fleet": self.fleet,
             "accelerators": self.accelerators, "vcpus": self.vcpus, "memory_gib": self.memory_gib,
             **({"reservation": self.reservation} if self.reservation else {}),
+            **({"starts_at": self.starts_at} if self.starts_at else {}),
         }
 
     @classmethod
     def from_json(cls, d: Mapping) -> "Placement":
         return cls(**{k: d.get(k) for k in (
             "provider", "region", "zone", "instance_type", "pricing", "hourly_price",
-            "nodes", "fleet", "accelerators", "vcpus", "memory_gib", "reservation") if k in d})
+            "nodes", "fleet", "accelerators", "vcpus", "memory_gib", "reservation", "starts_at") if k in d})
 
 
 @dataclass(frozen=True)
@@ -165,12 +167,16 @@ class FleetChoice:
     # a Capacity Block: fleet_cost is the catalog's list price over its hours, an
     # estimate of the offering's upfront fee (known when apply buys it)
     estimate: bool = False
+    offering: Any = None  # config.model.BlockQuote: the Capacity Block offering fleet_cost is the fee of
 
     def to_json(self) -> dict:
+        q = self.offering
         return {"address": self.address, "bought": self.bought, "keep": self.kept_by_config,
                 "fleet_cost": self.fleet_cost, "direct_cost": self.direct_cost, "nodes": self.nodes,
                 "instance_type": self.instance_type, "hours": self.hours, "workloads": list(self.workloads),
-                **({"estimate": True} if self.estimate else {})}
+                **({"estimate": True} if self.estimate else {}),
+                **({"offering": {"zone": q.zone, "upfront_fee": q.upfront_fee, "currency": q.currency,
+                                 "starts_at": q.starts_at, "ends_at": q.ends_at}} if q is not None else {})}
 
 
 @dataclass(frozen=True)

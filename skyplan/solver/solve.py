@@ -32,6 +32,11 @@ The rules, where the configuration leaves a choice:
   workload whose provider/region allow lists admit it, before buying capacity;
   a workload naming a fleet runs only there. Workload nodes on fleets use no
   provider quota.
+- Capacity Blocks: a workload goes onto one only if its hours fit before the
+  block's end; a block that starts later than the plan (``Fleet.starts_at``)
+  is waited for (the placement carries ``starts_at``) unless the workload's
+  ``start_by`` is earlier, in which case the block is not an option for it
+  (a fleet it names is dropped) and its explanation says why.
 - CPU architecture: ``resources { arch }`` is x86_64 unless it says arm64 or
   any (then the cheaper of both); a workload that does not say takes a named
   instance type as it is, and the local machine as it is.
@@ -67,7 +72,7 @@ from dataclasses import replace
 from skyplan.errors import InfeasibleError, SolverError
 from skyplan.gcpause import paused
 from skyplan.solver.assemble import TABLE_EXTRA, assemble
-from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options
+from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options, starts_late
 from skyplan.solver.classes import Entry, Klass, build_classes
 from skyplan.solver.decompose import explain_parts, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options, explain_spot_split
@@ -103,7 +108,8 @@ def _solve(problem: Problem) -> Solution:
     problem = _without_fleet_nodes(problem)
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
-    items += [Item.of_workload(w, in_fallback=bool(opts.blocked.get(a))) for a, w in sorted(problem.workloads.items())]
+    items += [_on_time(Item.of_workload(w, in_fallback=bool(opts.blocked.get(a))), problem)
+              for a, w in sorted(problem.workloads.items())]
     rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
@@ -135,6 +141,15 @@ def _solve(problem: Problem) -> Solution:
     return solution
 
 
+def _on_time(item: Item, problem: Problem) -> Item:
+    """A workload naming a Capacity Block that starts after its ``start_by`` goes
+    elsewhere: the fleet is dropped from its placement (and named in its explanation)."""
+    named = problem.fleets.get(item.placement.fleet or "")
+    if named is None or not starts_late(named, item.start_by):
+        return item
+    return replace(item, placement=replace(item.placement, fleet=None), late_fleet=item.placement.fleet)
+
+
 def _without_fleet_nodes(problem: Problem) -> Problem:
     """The problem without the live nodes of clusters an existing fleet declares:
     the fleet's capacity is those nodes, and counting both would fill them twice."""
@@ -156,7 +171,7 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
     for item in items:
         blocked = tuple(opts.blocked.get(item.address, ()))
         sig = (item.kind == "fleet", item.resources, item.nodes, item.groups, item.pricing, item.hours,
-               item.max_hourly_cost, item.placement, blocked, item.address in by_region)
+               item.max_hourly_cost, item.placement, blocked, item.address in by_region, item.start_by)
         if item.spot_split:  # only then, so the signatures of everything else stay as they were
             sig += (item.spot_base, item.spot_fallback, item.in_fallback)
         sigs.append(sig)
@@ -183,6 +198,11 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
             unique = [p for p in pairs if not (p[0].key in seen or seen.add(p[0].key))]
             cache[sig] = ([p[0] for p in unique], [p[1] for p in unique])
         options, usage = cache[sig]
+        fleet = problem.fleets.get(item.address) if item.kind == "fleet" else None
+        if fleet is not None and fleet.offerings is not None:  # priced by what the cloud sells now
+            from skyplan.solver.fleet_choice import priced_by_offerings
+
+            options, usage = priced_by_offerings(fleet, options, usage)
         entry = Entry(item, sig, options, usage)
         if not opts.reoptimize and item.address in problem.current:
             if id(options) not in key_index:

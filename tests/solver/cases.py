@@ -13,7 +13,8 @@ problem.json (compact)::
                    "spot": {"base_on_demand_replicas", "fallback_on_demand"}}},
      "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
                 "keep", "duration_hours", "reservation", "reservation_id", "instance_type", "zone",
-                "free_nodes", "hours_left",
+                "free_nodes", "hours_left", "starts_at",
+                "offerings": [{"region", "zone", "type", "count", "hours", "fee", "starts_at", "ends_at", "later"}],
                 "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
      "current": {"workload.x": [placement json, ...]},
      "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
@@ -40,7 +41,7 @@ from pathlib import Path
 from skyplan.addrs import Address
 from skyplan.catalog.offer import Offer
 from skyplan.config.model import (
-    AcceleratorReq, Fleet, FleetCapacity, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload,
+    AcceleratorReq, BlockQuote, Fleet, FleetCapacity, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload,
 )
 from skyplan.config.service import SpotBase
 from skyplan.solver import Problem, SolveOptions
@@ -97,10 +98,17 @@ def workloads(spec: dict) -> dict[str, Workload]:
                 a, kind=d.get("kind", "job"), resources=resources(d), num_nodes=d.get("nodes", 1),
                 replicas=d.get("replicas", 1), pricing=tuple(d.get("pricing", ("on_demand",))),
                 duration_hours=d.get("duration_hours"), max_hourly_cost=d.get("max_hourly_cost"),
-                data_gb=d.get("data_gb", 0.0), placement=placement_spec(d),
+                data_gb=d.get("data_gb", 0.0), placement=placement_spec(d), start_by=d.get("start_by"),
                 depends_on=tuple(Address.parse(x) for x in d.get("depends_on", ())),
                 spot=SpotBase(**d["spot"]) if "spot" in d else None)
     return out
+
+
+def offerings(rows) -> tuple[BlockQuote, ...] | None:
+    if rows is None:
+        return None
+    return tuple(BlockQuote(q["region"], q["zone"], q["type"], q["count"], q["hours"], q["fee"], q["starts_at"],
+                            q["ends_at"], later=q.get("later", False)) for q in rows)
 
 
 def fleets(spec: dict) -> dict[str, Fleet]:
@@ -114,7 +122,8 @@ def fleets(spec: dict) -> dict[str, Fleet]:
                              keep=d.get("keep", False), duration_hours=d.get("duration_hours"),
                              reservation=d.get("reservation"), reservation_id=d.get("reservation_id"),
                              instance_type=d.get("instance_type"), zone=d.get("zone"),
-                             free_nodes=d.get("free_nodes"), hours_left=d.get("hours_left"))
+                             free_nodes=d.get("free_nodes"), hours_left=d.get("hours_left"),
+                             starts_at=d.get("starts_at"), offerings=offerings(d.get("offerings")))
     return out
 
 

@@ -322,6 +322,13 @@ class AwsProvider:
         raise ProviderError(f"{self.name}: no instance {iid!r} in {', '.join((region,) if region else self.regions)}",
                             provider=self.name, hint="give the id as REGION/i-... if it lives outside the configured regions")
 
+    def block_offerings(self, region: str, instance_type: str, count: int, hours: float,
+                        start: str | None = None):
+        """The Capacity Block offerings EC2 sells now (``describe_capacity_block_offerings``).
+
+        Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
+        return reservations.block_offerings(self, region, instance_type, count, hours, start)
+
     def describe_reservation(self, reservation_id: str):
         """A capacity reservation (``cr-…`` or ``REGION/cr-…``) in any state, with
         its live ``AvailableInstanceCount``; None when no configured region has it.

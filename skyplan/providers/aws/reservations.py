@@ -32,6 +32,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any, Mapping
 
+from skyplan.config.model import BlockQuote
 from skyplan.errors import CapacityError, ProviderError
 from skyplan.providers.aws import errors as awserr
 from skyplan.providers.aws.launch import TAG_KIND, name_tag
@@ -134,19 +135,13 @@ def buy_block(provider, req: LaunchRequest) -> list[Instance]:
                 {"Name": f"tag:{TAG_TOKEN}", "Values": [req.token]}])["CapacityReservations"]
         if raws:
             return [to_instance(raws[0], provider=provider.name, region=p.region)]
-    hours = int(-(-float(req.reserve_hours) // 1))
-    start = dt.datetime.fromisoformat(req.reserve_start.replace("Z", "+00:00")) if req.reserve_start else None
-    args: dict[str, Any] = {"InstanceType": p.instance_type, "InstanceCount": int(p.nodes),
-                            "CapacityDurationHours": hours}
-    if start is not None:
-        args["StartDateRange"] = start
+    hours = block_hours(req.reserve_hours)
     where = f"{zone} (capacity block {p.instance_type} x{p.nodes}, {hours} h)"
-    with provider._guard(where):
-        offers = [o for o in ec2.describe_capacity_block_offerings(**args).get("CapacityBlockOfferings", ())
-                  if o.get("AvailabilityZone") == zone]
+    offers = [o for o in _offerings(provider, p.region, p.instance_type, int(p.nodes), hours, req.reserve_start)
+              if o.get("AvailabilityZone") == zone]
     if not offers:
         raise CapacityError(f"{provider.name}: no Capacity Block offering of {p.nodes} x {p.instance_type} "
-                            f"for {hours} h in {zone}" + (f" from {req.reserve_start}" if start else ""),
+                            f"for {hours} h in {zone}" + (f" from {req.reserve_start}" if req.reserve_start else ""),
                             scope="zone", provider=provider.name)
     offer = min(offers, key=lambda o: (float(o.get("UpfrontFee") or 0), o.get("StartDate")))
     spec = [{"ResourceType": RESERVATION_KIND, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
@@ -159,6 +154,37 @@ def buy_block(provider, req: LaunchRequest) -> list[Instance]:
     inst = to_instance(raw, provider=provider.name, region=p.region)
     fee = {"upfront_fee": offer.get("UpfrontFee"), "currency": offer.get("CurrencyCode")}
     return [replace(inst, attributes={**inst.attributes, **{k: v for k, v in fee.items() if v}})]
+
+
+def block_hours(hours: float) -> int:
+    """EC2 sells blocks by whole hours: ``hours`` rounded up."""
+    return int(-(-float(hours) // 1))
+
+
+def _offerings(provider, region: str, itype: str, count: int, hours: int, start: str | None) -> list[dict]:
+    args: dict[str, Any] = {"InstanceType": itype, "InstanceCount": count, "CapacityDurationHours": hours}
+    if start:
+        args["StartDateRange"] = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    with provider._guard(f"{region} (capacity block offerings {itype} x{count}, {hours} h)"):
+        return list(provider.client(region).describe_capacity_block_offerings(**args)
+                    .get("CapacityBlockOfferings", ()))
+
+
+def block_offerings(provider, region: str, itype: str, count: int, hours: float,
+                    start: str | None = None) -> list[BlockQuote]:
+    """What ``buy_block`` would choose from, read without buying: every offering of
+    ``count`` x ``itype`` for ``hours`` (rounded up to whole hours) from ``start``.
+
+    Failure contract: read-only; raises TransientError/AuthError/ProviderError."""
+    def iso(v):
+        return v.isoformat() if isinstance(v, dt.datetime) else str(v)
+
+    whole = block_hours(hours)
+    return [BlockQuote(region, o.get("AvailabilityZone", ""), o.get("InstanceType") or itype,
+                       int(o.get("InstanceCount") or count), float(o.get("CapacityBlockDurationHours") or whole),
+                       float(o.get("UpfrontFee") or 0), iso(o.get("StartDate")), iso(o.get("EndDate")),
+                       o.get("CurrencyCode") or "USD")
+            for o in _offerings(provider, region, itype, count, whole, start) if o.get("StartDate")]
 
 
 def not_started(info: ReservationInfo) -> str | None:

@@ -40,9 +40,9 @@ def test_a_bought_block_that_has_started_takes_its_workload_and_destroy_says_it_
     write(root, moto, BLOCK, _timed_job("short", "fleet.block", 4))
     code, out = run(capsys, "apply", str(root), "--auto-approve")
     assert code == 0, out
-    assert ("fleet.block: $24.14 for 1 \u00d7 g5.xlarge reserved 24 h vs $4.02 on demand for the workloads on it: "
-            "bought (keep = true) (estimated at the list price: a Capacity Block costs its offering's upfront fee, "
-            "known when apply buys it)") in out, out
+    assert ("fleet.block: $96.00 for 1 \u00d7 g5.xlarge reserved 24 h vs $4.02 on demand for the workloads on it: "
+            "bought (keep = true) (the upfront fee of its Capacity Block offering in us-east-1a, ") in out, out
+    assert "waits for fleet.block" not in out  # the offering starts when bought
     lineage = lineage_of(root)
     (block,) = blocks(moto, lineage)
     assert block["State"] == "active" and block["TotalInstanceCount"] == 1
@@ -104,4 +104,87 @@ def test_no_offering_in_the_planned_zone_is_a_capacity_error_and_buys_nothing(mo
     req = request("fleet.block", itype="g5.xlarge", zone="us-east-1b", reserve="capacity_block", reserve_hours=24)
     with pytest.raises(CapacityError, match="no Capacity Block offering of 1 x g5.xlarge for 24 h in us-east-1b"):
         provider(moto).create(req)
+    assert moto.reservations.purchases == 0
+
+
+def test_plan_prices_a_block_to_buy_by_its_offering_and_says_it_estimates_only_without_access(
+        tmp_path, moto, capsys):
+    import json
+
+    moto.reservations.block_offers = [("a", 2.0, 1.0), ("b", 0.0, 1.25)]  # 1a: $96 in 2 h; 1b: $120 now
+    root = tmp_path / "cfg"
+    write(root, moto, BLOCK, _timed_job("short", "fleet.block", 4))
+    code, out = run(capsys, "plan", str(root))
+    assert code == 0, out
+    asked = moto.calls("DescribeCapacityBlockOfferings")
+    assert asked and moto.calls("PurchaseCapacityBlock") == []  # a plan asks, it never buys
+    assert "fleet.block: $96.00 for 1 \u00d7 g5.xlarge reserved 24 h vs $4.02 on demand for the workloads on it: " \
+           "bought (keep = true) (the upfront fee of its Capacity Block offering in us-east-1a, " in out, out
+    assert "estimated at the list price" not in out
+    code, out = run(capsys, "plan", str(root), "--json")
+    doc = json.loads(out[out.index("{"):])
+    (choice,) = doc["solver"]["fleets"]
+    offering = choice["offering"]
+    assert offering["zone"] == "us-east-1a" and offering["upfront_fee"] == 96.0
+    starts = dt.datetime.fromisoformat(offering["starts_at"])
+    ends = dt.datetime.fromisoformat(offering["ends_at"])
+    assert ends - starts == dt.timedelta(hours=24)
+    assert dt.timedelta(hours=1.9) < starts - dt.datetime.now(dt.timezone.utc) < dt.timedelta(hours=2.1)
+    (entry,) = [p for p in doc["placements"] if p["address"] == "workload.short"]
+    assert entry["waits_for"] == {"fleet": "fleet.block", "starts_at": offering["starts_at"]}
+
+    code, out = run(capsys, "plan", str(root), "-refresh=false")
+    assert code == 0, out
+    assert "fleet.block: $24.14 for 1 \u00d7 g5.xlarge reserved 24 h" in out
+    assert "(estimated at the list price: a Capacity Block costs its offering's upfront fee" in out
+
+
+def test_a_plan_not_allowed_to_read_offerings_prices_the_block_at_the_list_price_and_says_so(tmp_path, moto, capsys):
+    root = tmp_path / "cfg"
+    write(root, moto, BLOCK, _timed_job("short", "fleet.block", 4))
+    moto.inject("UnauthorizedOperation", action="DescribeCapacityBlockOfferings", status=403)
+    code, out = run(capsys, "plan", str(root))
+    assert code == 0, out
+    assert moto.calls("DescribeCapacityBlockOfferings")  # it asked, and was refused
+    assert "fleet.block: $24.14 for 1 \u00d7 g5.xlarge reserved 24 h" in out
+    assert "(estimated at the list price: a Capacity Block costs its offering's upfront fee" in out
+
+
+def test_a_block_to_buy_that_starts_later_is_waited_for_unless_start_by_is_earlier(tmp_path, moto, capsys):
+    import json
+
+    moto.reservations.block_offers = [("a", 0.0, 1.0)]  # sold from the start asked for
+    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=10)).replace(microsecond=0)
+    fleet = BLOCK.replace("  keep", f'  start          = "{start.isoformat()}"\n  keep')
+    root = tmp_path / "cfg"
+    write(root, moto, fleet, _timed_job("short", "fleet.block", 4))
+    for refresh in ("-refresh=false", "-refresh=true"):  # the configured start, or the offering's
+        code, out = run(capsys, "plan", str(root), refresh)
+        assert code == 0, out
+        assert f"waits for fleet.block, starts {start.strftime('%Y-%m-%dT%H:%MZ')}" in out, out
+
+    start_by = (start - dt.timedelta(hours=9)).isoformat()
+    write(root, moto, fleet, _timed_job("short", "fleet.block", 4).replace(
+        "  duration_hours", f'  start_by = "{start_by}"\n  duration_hours'))
+    code, out = run(capsys, "plan", str(root), "-refresh=false", "--json")
+    assert code == 0, out
+    doc = json.loads(out[out.index("{"):])
+    change = next(c for c in doc["resource_changes"] if c["address"] == "workload.short")
+    placement = change["change"]["after"]["placement"]
+    assert placement["groups"][0]["chosen"]["fleet"] is None
+    assert f"not on fleet.block: its Capacity Block starts {start.isoformat()}, after start_by {start_by}" \
+        in placement["explanation"]
+
+
+def test_block_offerings_are_read_as_ec2_answers_them_and_buy_nothing(moto):
+    from tests.providers.aws.helpers import provider
+
+    moto.reservations.block_offers = [("a", 0.0, 1.0), ("b", 24.0, 0.8)]
+    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=3)).replace(microsecond=0)
+    quotes = provider(moto).block_offerings("us-east-1", "g5.xlarge", 2, 23.5, start.isoformat())
+    assert [(q.zone, q.count, q.hours, q.upfront_fee, q.currency) for q in quotes] == [
+        ("us-east-1a", 2, 24.0, 192.0, "USD"), ("us-east-1b", 2, 24.0, 153.6, "USD")]  # whole hours, as EC2 sells
+    a, b = (dt.datetime.fromisoformat(q.starts_at) for q in quotes)
+    assert a == start and b == start + dt.timedelta(hours=24)
+    assert dt.datetime.fromisoformat(quotes[0].ends_at) - a == dt.timedelta(hours=24)
     assert moto.reservations.purchases == 0

@@ -272,10 +272,71 @@ def test_a_brought_capacity_block_takes_only_what_fits_in_its_time_and_launches_
     assert moto.reservations.reservation(rid)["available"] == 0
 
 
-def test_a_capacity_block_that_has_not_started_holds_nothing_and_says_when_it_starts(tmp_path, moto, capsys):
+def test_a_workload_waits_for_a_brought_block_that_has_not_started_or_with_start_by_goes_elsewhere(
+        tmp_path, moto, capsys):
+    import datetime as dt
+    import json
+
     rid = _block(moto, 5, 29)
+    starts = moto.reservations.reservation(rid)["start"].astimezone(dt.timezone.utc)
+    block = f'fleet "block" {{\n  provider = "aws"\n  existing = true\n  reservation_id = "{rid}"\n}}\n'
     root = tmp_path / "cfg"
-    write(root, moto, f'fleet "block" {{\n  provider = "aws"\n  existing = true\n  reservation_id = "{rid}"\n}}\n',
-          _timed_job("short", "fleet.block", 4))
+    write(root, moto, block, _timed_job("short", "fleet.block", 4))
     code, out = run(capsys, "plan", str(root))
-    assert code == 1 and "(reservation scheduled: the block starts " in out, out
+    assert code == 0, out
+    assert f"waits for fleet.block, starts {starts.strftime('%Y-%m-%dT%H:%MZ')}" in out, out
+
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 1 and f"Capacity Block {rid} starts at " in out and "nothing launched before then" in out, out
+    assert moto.calls("RunInstances") == []  # apply never launches before the block starts
+
+    start_by = (starts - dt.timedelta(hours=1)).isoformat()
+    write(root, moto, block, _timed_job("short", "fleet.block", 4).replace(
+        "  duration_hours", f'  start_by = "{start_by}"\n  duration_hours'))
+    code, out = run(capsys, "plan", str(root), "--json")
+    assert code == 0, out
+    doc = json.loads(out[out.index("{"):])
+    (entry,) = [p for p in doc["placements"] if p["address"] == "workload.short"]
+    assert entry["after"][0]["fleet"] is None and "waits_for" not in entry
+    change = next(c for c in doc["resource_changes"] if c["address"] == "workload.short")
+    assert change["change"]["after"]["start_by"] == start_by
+    explanation = change["change"]["after"]["placement"]["explanation"]
+    assert "not on fleet.block: its Capacity Block starts " in explanation, explanation
+    assert f"after start_by {start_by}" in explanation
+
+
+def test_a_fleet_its_workloads_still_run_on_is_refused_in_the_json_plan_and_the_markdown_comment_too(
+        tmp_path, moto, capsys):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from skyplan.cli import main
+    from skyplan.planner.render_markdown import MARKER
+
+    def cli(*argv: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exc:
+            main(list(argv))
+        out, err = capsys.readouterr()
+        return exc.value.code, out, err
+
+    root = tmp_path / "cfg"
+    write(root, moto, POOL, job("train"))
+    code, out = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out
+    write(root, moto, job("train", None))  # the fleet goes, but only it is targeted: the job stays on it
+    refused = "fleet.pool would be destroyed while workload.train still run on it"
+    code, out, err = cli("plan", str(root), "-target", "fleet.pool", "--json")
+    assert code == 1 and refused in err
+    doc = json.loads(out)
+    schema = json.loads((Path(__file__).resolve().parents[3] / "schemas" / "plan.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    assert doc["errored"] is True and doc["applyable"] is False
+    (diag,) = doc["diagnostics"]
+    assert refused in diag["summary"] and "workloads go first" in diag["hint"]
+    assert diag["fleets_in_use"] == [{"fleet": "fleet.pool", "workloads": ["workload.train"]}]
+
+    code, out, err = cli("plan", str(root), "-target", "fleet.pool", "--format", "markdown")
+    assert code == 1 and out.startswith(MARKER), out
+    assert ": failed" in out and refused in out and "workloads go first" in out
