@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from skyplan.addrs import Address
 from skyplan.planner import attrs as A
-from skyplan.planner.fleets import block_kept, wait_text, waits_for
+from skyplan.planner.fleets import block_kept, wait_text
 from skyplan.planner.held import held_lines
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.render_cost import comparison_lines, fleet_lines, spread_lines
