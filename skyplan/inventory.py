@@ -14,8 +14,10 @@ kubeconfig). Offers for a ``kubernetes`` provider then come, in this order:
 
 A live read (a plan with refresh) records the inventory when it changed.
 
-An existing fleet on a Kubernetes provider that declares no capacity is the
-cluster's nodes as they are now (``live_node_fleets``): each node's allocatable
+A live read offers each node as free as it is now: its allocatable minus what
+pods other than this state's own request there, so a plan never stacks work on
+room someone else's pods hold. An existing fleet on a Kubernetes provider that
+declares no capacity is likewise the cluster's nodes as they are now (``live_node_fleets``): each node's allocatable
 CPU, memory and GPUs minus what other pods already request there, one
 capacity entry per node, so the solver packs per node and never promises a
 workload room that only exists summed over nodes.
@@ -60,14 +62,17 @@ def record(store, key: str, region: str, nodes: list[NodeInfo]) -> None:
 
 
 def live_offers(provider, key: str, store) -> list:
-    """Offers read from the cluster now; the inventory is recorded in ``store``."""
+    """Offers read from the cluster now, each node as free as it is (``free_nodes``);
+    the inventory as the cluster reports it is recorded in ``store``."""
     read = getattr(provider, "inventory", None)
     if read is None:
         return list(provider.offers())
     nodes = read()
     region = provider.region
     record(store, key, region, nodes)
-    return offers_from_nodes(nodes, float(getattr(provider, "price", 0.0) or 0.0), region=region, provider="kubernetes")
+    pods = provider.pods_on_nodes() if hasattr(provider, "pods_on_nodes") else ()
+    free = free_nodes(nodes, pods, store.lineage if store is not None else "")
+    return offers_from_nodes(free, float(getattr(provider, "price", 0.0) or 0.0), region=region, provider="kubernetes")
 
 
 def offline_offers(graph: DesiredGraph, key: str, cfg: ProviderConfig, store) -> tuple[list, str, str]:
@@ -114,12 +119,9 @@ def _requests(pod: dict) -> dict[str, float]:
     return out
 
 
-def free_capacity(nodes, pods, lineage: str) -> tuple:
-    """One FleetCapacity per node: its allocatable minus what pods of others take
-    there (pods of this state's own workloads are placed again by the plan, so
-    their room stays theirs). Nodes with no CPU or memory left hold nothing."""
-    from skyplan.catalog.kubernetes import GPU_RESOURCE, accelerator_of, quantity
-    from skyplan.config.model import FleetCapacity
+def _used_by_others(pods, lineage: str) -> dict[str, dict[str, float]]:
+    """Per node name, what pods other than this state's own request there (its own
+    pods are placed again by the plan, so their room stays theirs)."""
     from skyplan.providers.kubernetes.manifests import LABEL_LINEAGE
 
     used: dict[str, dict[str, float]] = {}
@@ -129,19 +131,42 @@ def free_capacity(nodes, pods, lineage: str) -> tuple:
         here = used.setdefault(pod["spec"]["nodeName"], {})
         for k, v in _requests(pod).items():
             here[k] = here.get(k, 0.0) + v
-    caps = []
+    return used
+
+
+def free_nodes(nodes, pods, lineage: str) -> list[NodeInfo]:
+    """Each node with its allocatable CPU, memory and GPUs reduced by what other
+    pods request there. A node with no CPU or memory left is dropped."""
+    from skyplan.catalog.kubernetes import GPU_RESOURCE, quantity
+
+    used = _used_by_others(pods, lineage)
+    out = []
     for node in sorted(nodes, key=lambda n: n.name):
         try:
             cpus = quantity(node.allocatable.get("cpu"))
-            mem = quantity(node.allocatable.get("memory")) / 2**30
+            mem = quantity(node.allocatable.get("memory"))
             gpus = quantity(node.allocatable.get(GPU_RESOURCE))
         except ValueError:
             continue
         u = used.get(node.name, {})
-        cpus, mem = cpus - u.get("cpu", 0.0), mem - u.get("memory", 0.0) / 2**30
-        gpus = gpus - u.get(GPU_RESOURCE, 0.0)
+        cpus, mem, gpus = cpus - u.get("cpu", 0.0), mem - u.get("memory", 0.0), gpus - u.get(GPU_RESOURCE, 0.0)
         if cpus <= 0 or mem <= 0:
             continue
+        free = {**node.allocatable, "cpu": f"{cpus:g}", "memory": f"{mem:.0f}", GPU_RESOURCE: f"{max(gpus, 0):g}"}
+        out.append(replace(node, allocatable=free))
+    return out
+
+
+def free_capacity(nodes, pods, lineage: str) -> tuple:
+    """One FleetCapacity per node: what ``free_nodes`` leaves of it."""
+    from skyplan.catalog.kubernetes import GPU_RESOURCE, accelerator_of, quantity
+    from skyplan.config.model import FleetCapacity
+
+    caps = []
+    for node in free_nodes(nodes, pods, lineage):
+        cpus = quantity(node.allocatable["cpu"])
+        mem = quantity(node.allocatable["memory"]) / 2**30
+        gpus = quantity(node.allocatable[GPU_RESOURCE])
         accel = accelerator_of(node.labels) if gpus > 0 else None
         caps.append(FleetCapacity(accel, int(gpus) if accel else 0, 1, round(cpus, 3), round(mem, 2), node.name))
     return tuple(caps)

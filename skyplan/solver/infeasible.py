@@ -250,9 +250,10 @@ def _row_cause(problem, classes, rows: Rows, row, users, slack_by_row, done: set
         entry = _entry(classes, address)
         related.update(r for u in entry.usage for r, _ in u if rows.rows[r].unit == row.unit)
     done.update(related)
-    slack = sum(slack_by_row.get(r, 0.0) for r in related)
     # a cluster node's row is named through the pool of nodes like it, when both are involved
+    # (and its shortfall is the pool's, not counted twice)
     related = {r for r in related if rows.covered.get(r) not in related}
+    slack = sum(slack_by_row.get(r, 0.0) for r in related)
     if len(related) == 1:
         row = rows.rows[next(iter(related))]
     names = ", ".join(f"{a} ({v:g} {row.unit}{f' per group x {n}' if n > 1 else ''})"

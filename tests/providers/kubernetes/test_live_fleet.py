@@ -109,3 +109,25 @@ def test_without_refresh_the_nodes_are_not_read_and_the_plan_says_so(tmp_path, k
     code, out = run(capsys, "plan", str(root), "-refresh=false")
     assert code == 1, out
     assert "fleet.cluster is its cluster's nodes, read at refresh" in out and "Traceback" not in out, out
+
+
+def without_fleet(job_text: str) -> str:
+    return job_text.replace("  placement {\n    fleet = fleet.cluster\n  }\n", "")
+
+
+def test_without_a_fleet_block_the_nodes_are_offered_as_free_as_they_are(tmp_path, k8s, capsys):
+    cluster(k8s)
+    root = tmp_path / "cfg"
+    root.mkdir()
+    path = k8s.kubeconfig(tmp_path / "kubeconfig")
+    provider_only = CONFIG.split("fleet ")[0]
+    # 4 of the big node's 8 GPUs are someone else's: 3 + 3 cannot both go there
+    (root / "main.sky.hcl").write_text(provider_only.format(kubeconfig=path)
+                                       + without_fleet(job("a", 3)) + without_fleet(job("b", 3)))
+    code, out = run(capsys, "plan", str(root))
+    assert code == 1, out
+    assert "kubernetes/big A100 allows 4 A100 but at least 6 are needed" in out and "Traceback" not in out, out
+    (root / "main.sky.hcl").write_text(provider_only.format(kubeconfig=path)
+                                       + without_fleet(job("a", 3)) + without_fleet(job("b", 2)))
+    code, out = run(capsys, "plan", str(root))
+    assert code == 0, out
