@@ -175,6 +175,7 @@ class Workload:
     tags: Mapping[str, str] = field(default_factory=dict)  # the team's own tags; providers add default_tags
     readiness: Any = None  # config.service.Readiness of a service, or None
     update: Any = None  # config.service.UpdateStrategy of a service, or None
+    deadline: Any = None  # config.deadline.DeadlineSpec (deadline, changeover, recovery), or None
 
     def attributes(self) -> dict:
         """The configuration view of this workload: what the planner diffs and
@@ -198,6 +199,8 @@ class Workload:
             # only when set, so configurations without it diff as before
             **({"autostop": self.autostop} if self.autostop else {}),
         }
+        if self.deadline is not None:  # only when written, so jobs without a deadline diff as before
+            out.update(self.deadline.attributes())
         if self.tags:  # only when set, so configurations without tags diff as before
             out["tags"] = dict(self.tags)
         return out
