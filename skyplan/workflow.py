@@ -97,7 +97,7 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
                 "observed_at": str(getattr(cat, "observed_at", "") or "")}
     for key, cfg in sorted(graph.providers.items()):
         if cfg.kind == "local":
-            offers[key] = list(catalog_pkg.local_offers())
+            offers[key] = list(catalog_pkg.local_offers((cfg.settings or {}).get("price")))
         elif cfg.kind == "kubernetes" and not live:
             offers[key], note, hint = inventory.offline_offers(graph, key, cfg, store)
             info.setdefault("providers", {})[key] = note

@@ -29,6 +29,12 @@ What ``list_managed`` reports for a registered node:
   ``update(state="running")`` (``skyplan start``) runs it again under the same id
 - supervisor dead without an exit code    -> not listed: it was killed from outside, so
   the node is gone and refresh reports it *missing*
+- preempted (a spot node only)            -> ``preempted``, as a cloud reports a spot node
+  stopped by an interruption: its process group was stopped and its stop file says
+  ``preemption``. ``preempt(node_id)`` does it; so does a line in the file
+  ``.skyplan/local/preempt`` (a node id or an address, e.g. ``workload.train``),
+  consumed by the next ``list_managed``. It lets a deadline job's recovery be run
+  end to end on one machine.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ START_TIMEOUT = 15.0  # seconds for a supervisor to report in
 KILL_TIMEOUT = 10.0  # seconds to wait for SIGKILLed processes to disappear
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
 RESTART_FIELDS = ("env", "setup", "run", "ports", "image")
+PREEMPTION = "preemption"  # who stopped a preempted spot node (its stop file)
 
 # Run by path: the supervisor imports only the standard library, so it starts fast.
 SUPERVISOR = str(Path(__file__).with_name("supervisor.py"))
@@ -98,7 +105,7 @@ class LocalProvider:
         """This machine as one offer at price 0. Never raises for a readable machine."""
         from skyplan.catalog import local_offers
 
-        return list(local_offers())
+        return list(local_offers((self.cfg.settings or {}).get("price")))
 
     # -- create -------------------------------------------------------------------------------------
     def create(self, req: LaunchRequest) -> list[Instance]:
@@ -202,7 +209,7 @@ class LocalProvider:
         if pid_alive(pid, entry.get("proc_start")):
             return "running"
         if self.registry.stopped_by(entry["id"]) and not self.registry.anything_alive(entry):
-            return "stopped"
+            return "preempted" if self.registry.stopped_by(entry["id"]) == PREEMPTION else "stopped"
         if pid is None:
             creator = entry.get("creator") or [None, None]
             if pid_alive(creator[0], creator[1]) and time.time() - float(entry.get("started_at") or 0) < START_TIMEOUT:
@@ -213,7 +220,7 @@ class LocalProvider:
         state = state or self._state(entry) or "terminated"
         code = self.registry.exit_code(entry["id"])
         ended_at = None
-        if code is not None or state == "stopped":
+        if code is not None or state in ("stopped", "preempted"):
             try:
                 ended_at = self.registry.paths(entry["id"])["exit" if code is not None else "stopped"].stat().st_mtime
             except OSError:
@@ -237,6 +244,7 @@ class LocalProvider:
         exit code (see the module docstring). Reads local files only; raises nothing
         for a missing registry (an empty list)."""
         _reap()
+        self._preempt_requested()
         out = []
         for entry in self.registry.entries():
             if entry.get("lineage") != lineage:
@@ -255,6 +263,37 @@ class LocalProvider:
             raise ProviderError(f"no local node {provider_id!r} is registered under {self.registry.dir}",
                                 provider=self.name)
         return self._instance(entry)
+
+    # -- preemption ---------------------------------------------------------------------------------
+    def preempt(self, node_id: str) -> Instance:
+        """Take a running spot node away as a cloud does: its process group is stopped and
+        it reads ``preempted`` from now on (it cannot be started again).
+
+        Failure contract: ProviderError if the node is not registered, not spot or not
+        running; then nothing is changed."""
+        entry = self.registry.read(node_id)
+        if entry is None:
+            raise ProviderError(f"no local node {node_id!r} is registered under {self.registry.dir}",
+                                provider=self.name)
+        if entry.get("pricing") != "spot" or self._state(entry) != "running":
+            raise ProviderError(f"local node {node_id} is not a running spot node; only those are preempted",
+                                provider=self.name)
+        write_atomic(self.registry.paths(node_id)["stopped"], json.dumps({"by": PREEMPTION, "at": time.time()}))
+        self._terminate(entry)
+        return self._instance(entry)
+
+    def _preempt_requested(self) -> None:
+        """Preempt what ``.skyplan/local/preempt`` names (node ids or addresses), then empty it."""
+        path = self.registry.base / "preempt"
+        try:
+            wanted = {line.strip() for line in path.read_text().splitlines() if line.strip()}
+        except FileNotFoundError:
+            return
+        path.unlink(missing_ok=True)
+        for entry in list(self.registry.entries()):
+            if (entry["id"] in wanted or entry.get("address") in wanted) and entry.get("pricing") == "spot" \
+                    and self._state(entry) == "running":
+                self.preempt(entry["id"])
 
     # -- update -------------------------------------------------------------------------------------
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
