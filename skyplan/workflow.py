@@ -233,7 +233,8 @@ PREVIEW_HINT = ("or run `skyplan plan -refresh=false` for a preview without cred
 
 def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: DesiredGraph | None = None,
               operation: str = "plan", create_state: bool = False,
-              providers: Mapping[str, Provider] | None = None, refreshed=None) -> PlanResult:
+              providers: Mapping[str, Provider] | None = None, refreshed=None,
+              steer: Mapping[str, tuple[str, ...]] | None = None) -> PlanResult:
     """Plan ``dir`` with ``options``.
 
     With ``store`` the caller holds (or will hold) the lock for plan and apply
@@ -243,6 +244,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
     unless ``create_state``. ``providers`` are used instead of building them;
     ``refreshed`` (a drift.Refreshed of this store's snapshot, made under the
     same lock, e.g. by ``skyplan drift``) is used instead of refreshing again.
+    ``steer``: address -> the pricing the solver may use for it (a deadline job's
+    decided mode, ``watch``; ``()``: a job held where it is, no scope blocked for
+    it); the plan still diffs the configuration as written.
     Raises SkyplanError subclasses only."""
     import time
     from datetime import datetime, timezone
@@ -265,6 +269,10 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         t = time.perf_counter()
         snapshot = store.snapshot() if store is not None else Snapshot.empty()
         timings["state"] = time.perf_counter() - t
+        if not options.destroy:
+            from skyplan.config.deadline import check_new_jobs
+
+            check_new_jobs(graph, snapshot, datetime.now(timezone.utc))
 
         given = refreshed
         providers = dict(providers or {})
@@ -308,16 +316,22 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             t = time.perf_counter()
             blocked = {}
             if refresh_result is not None:
-                from skyplan.drift import blocked_from_drift
+                from skyplan.drift.blocked import durable_blocked
 
-                blocked = dict(blocked_from_drift(refresh_result))
+                blocked = durable_blocked(store, refresh_result, datetime.now(timezone.utc),
+                                          options.capacity_memory)
+            if steer:  # capacity memory is about spot: a job sent to on-demand may use any scope
+                blocked = {a: s for a, s in blocked.items() if "spot" in steer.get(a, ("spot",))}  # () too: held
             if graph.moves:  # the solver keeps a moved object where it runs
                 from skyplan.planner.core import moved_state
 
                 base = moved_state(graph, base, None)[0]
             solve_graph = graph
+            if steer:
+                solve_graph = replace(graph, workloads={a: replace(w, pricing=tuple(steer[a])) if steer.get(a) else w
+                                                        for a, w in graph.workloads.items()})
             if options.refresh:
-                solve_graph, providers = live_fleet_capacity(graph, base, providers, offers)
+                solve_graph, providers = live_fleet_capacity(solve_graph, base, providers, offers)
             solution = solve_within(solve_graph, policies, offers, lambda g: solve_placements(
                 g, offers, base, options, blocked, unpriced=catalog_info.get("unpriced"),
                 compare_single_cloud=operation in ("plan", "apply")))

@@ -131,3 +131,21 @@ def from_json(d: Any) -> DeadlineSpec | None:
     return DeadlineSpec(deadline=d.get("deadline"), deadline_hours=d.get("deadline_hours"),
                         changeover_hours=float(d.get("changeover_hours") or 0.0),
                         strategy=rec.get("strategy", "eager_next_region"), max_restarts=rec.get("max_restarts"))
+
+
+def check_new_jobs(graph, snapshot, now: datetime) -> None:
+    """Refuse to plan a job not yet in state whose written deadline it can no longer
+    make (DiagnosticsError at its ``deadline`` attribute)."""
+    from skyplan.errors import Diagnostic, DiagnosticsError
+
+    problems = []
+    for address, w in sorted(graph.workloads.items()):
+        if w.deadline is None or address in snapshot.resources or w.duration_hours is None:
+            continue
+        why = too_late(w.deadline, w.duration_hours, now)
+        if why:
+            problems.append(Diagnostic(f"{address}: {why}", source=graph.source_of(address, "deadline"),
+                                       hint="move the deadline later, shorten duration_hours, or use "
+                                            "deadline_hours (counted from the first apply)"))
+    if problems:
+        raise DiagnosticsError(problems)

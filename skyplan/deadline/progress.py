@@ -7,7 +7,8 @@ minus one changeover per (re)start (provisioning, setup and the work lost since
 the last checkpoint), is the work done; C(t) = duration - work done. A node's own
 ``started_at`` (epoch seconds, when its provider reports it) is preferred to the
 journal's time for the start of its run; the run still going ends now, or at the
-node's ``ended_at`` when refresh finds it gone.
+node's ``ended_at`` when refresh finds it gone (``control`` journals such a
+finding as an ``observe`` row, so a later run knows when the node stopped).
 
 A job may say better itself: a line ``SKYPLAN_PROGRESS=0.42`` in its output (read
 through the provider's logs API, ``reported_fraction``) is the fraction done, and
@@ -87,7 +88,10 @@ def measure(rows: Iterable[Mapping], now: datetime, changeover: float, duration:
         if ids == open_ids:
             continue
         if open_at is not None:
-            ran += max(0.0, (at - open_at).total_seconds()) / 3600
+            by_id = {n.get("id"): n for n in nodes}
+            ends = [_epoch(by_id[i].get("attributes", {}).get("ended_at")) for i in open_ids if i in by_id]
+            end = min(at, max(t for t in ends if t)) if any(ends) else at  # a node seen gone says when
+            ran += max(0.0, (end - open_at).total_seconds()) / 3600
         open_ids, open_nodes, open_at = ids, live, None
         if live:
             starts += 1
