@@ -73,3 +73,29 @@ def test_a_deadline_before_now_plus_duration_says_so(tmp_path):
     assert too_late(spec, 48, parse_instant("2026-12-17T00:00:00Z")) is None  # 90 h left
     why = too_late(spec, 48, parse_instant("2026-12-19T00:00:00Z"))  # 42 h left
     assert "before now + duration_hours" in why and "42.00 h left" in why
+
+
+def _plan(capsys, folder):
+    from skyplan.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", str(folder)])
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def test_planning_a_new_job_past_its_deadline_is_refused_at_its_line(tmp_path, capsys):
+    _write(tmp_path, '  deadline = "2020-01-01T00:00:00Z"\n')
+    code, out, err = _plan(capsys, tmp_path)
+    assert code == 1 and "main.sky.hcl:4:3" in err and "before now + duration_hours" in err
+    assert not (tmp_path / ".skyplan").exists()  # nothing written
+
+
+def test_the_plan_shows_deadline_slack_mode_and_why(tmp_path, capsys):
+    (tmp_path / "main.sky.hcl").write_text(
+        'provider "local" {\n  price = { on_demand = 3, spot = 1 }\n}\n' + JOB % (
+            '  deadline_hours = 70\n  changeover_hours = 0.2\n  pricing = ["spot", "on_demand"]\n'))
+    code, out, err = _plan(capsys, tmp_path)
+    assert code == 0, err
+    line = next(x for x in out.splitlines() if x.startswith("  workload.train: deadline"))
+    assert "70.00 h left for 48.00 h of work, slack 22.00 h; starts on spot: ahead by" in line
