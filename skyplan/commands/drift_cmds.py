@@ -103,8 +103,17 @@ def drift(
         store.close()
 
 
-def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, timeout, parallelism, variables,
-            var_files, catalog, ignore):
+def _repair(graph, store, prior, refreshed, providers, **kw):
+    """``_repair_steps``, its report carrying the deadline jobs' decisions when there are any."""
+    decided: list = []
+    code, info, after = _repair_steps(graph, store, prior, refreshed, providers, decided=decided, **kw)
+    if decided:
+        info = {**info, "decisions": decided}
+    return code, info, after
+
+
+def _repair_steps(graph, store, prior, refreshed, providers, *, fmt, auto_approve, timeout, parallelism, variables,
+                  var_files, catalog, ignore, decided):
     """Plan, confirm and apply the repair; returns (exit code, repair summary, drift after)."""
     import sys
     from dataclasses import replace as dc_replace
@@ -125,8 +134,8 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     decisions = deadline_decisions(graph, store, refreshed, providers, options)
     rp = plan_repair(graph, store, prior, refreshed, options, providers=providers, decisions=decisions)
     out = err if fmt != "text" else console()
-    shown_decisions = [d.to_json(datetime.now(timezone.utc)) for d in decisions]
-    for d in shown_decisions:
+    decided.extend(d.to_json(datetime.now(timezone.utc)) for d in decisions)
+    for d in decided:
         out.print(f"  {d['address']}: {d['mode']} ({d['action']}): {d['reason']}; slack {d['slack_hours']:.2f} h",
                   markup=False, highlight=False)
     if rp.plan is not None and rp.plan.has_changes:
@@ -194,8 +203,7 @@ def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, tim
     summary += "; in sync afterwards" if after.in_sync else \
         f"; still drifted afterwards: {', '.join(sorted({d.address for d in after.drift}))}"
     info = {"attempted": True, "applied": not errors, "summary": summary, "counts": counts,
-            "after": {"in_sync": after.in_sync, **after.counts()},
-            **({"decisions": shown_decisions} if shown_decisions else {})}
+            "after": {"in_sync": after.in_sync, **after.counts()}}
     if errors:
         return EXIT_ERROR, info, after
     return (EXIT_IN_SYNC if after.in_sync else EXIT_DRIFT), info, after

@@ -97,3 +97,32 @@ def test_watch_moves_a_preempted_job_between_spot_and_on_demand_and_it_finishes_
     assert checkpoint.read_text().strip() == str(WORK)  # every restart went on from the checkpoint
     assert seen[-1]["time_left_hours"] > 0  # finished before its deadline
     assert "on_demand" in modes and modes[-1] == "spot"
+
+
+@pytest.mark.slow
+def test_drift_repair_makes_the_same_decision_and_reports_it(tmp_path, capsys):
+    script = tmp_path / "job.sh"
+    script.write_text(JOB.format(work=WORK))
+    (tmp_path / "main.sky.hcl").write_text(CONFIG.format(script=script, work=WORK))
+    code, out, err = run(capsys, "apply", str(tmp_path), "--auto-approve")
+    assert code == 0, err + out
+    first = record(tmp_path).instances[0]
+    (tmp_path / ".skyplan" / "local" / "preempt").write_text(first.id + "\n")
+    code, out, err = run(capsys, "drift", str(tmp_path), "--repair", "--auto-approve", "--json")
+    report = json.loads(out)
+    import jsonschema
+
+    import skyplan
+
+    jsonschema.validate(report, json.loads((Path(skyplan.__file__).parent / "schemas" / "drift.schema.json").read_text()))
+    [decision] = report["repair"]["decisions"]
+    # just started: ahead of its pace it waits (nothing launched, the preempted node stays
+    # drift), behind it goes on-demand, the only zone's spot being lost; either way the
+    # repair did what the decision said
+    if decision["action"] == "hold":
+        assert decision["mode"] == "wait" and record(tmp_path).instances[0].id == first.id and code == 2
+    else:
+        assert (decision["mode"], decision["action"]) == ("on_demand", "replace"), decision
+        now = record(tmp_path).instances[0]
+        assert now.pricing == "on_demand" and now.id != first.id and code == 0, report
+    assert decision["previous"] == "wait" and "no spot" in decision["reason"]
