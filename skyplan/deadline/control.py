@@ -123,5 +123,8 @@ def observe(store, recorded, now_rec) -> None:
     gone = [i for i in now_rec.instances if before.get(i.id) in ("pending", "running")
             and i.state not in ("pending", "running")]
     if gone:
-        store.journal_event(now_rec.address, "observe", "ok",
-                            detail="not running: " + ", ".join(f"{i.id} {i.state}" for i in gone), after=now_rec)
+        detail = "not running: " + ", ".join(f"{i.id} {i.state}" for i in gone)
+        last = store.history(limit=1, address=now_rec.address)
+        if last and last[0]["action"] == "observe" and last[0]["detail"] == detail:
+            return  # already journalled by an earlier tick
+        store.journal_event(now_rec.address, "observe", "ok", detail=detail, after=now_rec)

@@ -68,3 +68,24 @@ def test_rows_from_a_real_journal_are_read(tmp_path):
     rows = list(reversed(store.history(address="workload.j")))
     m = measure(rows, datetime.now(timezone.utc) + timedelta(hours=1), changeover=0.1, duration=5)
     assert m.starts == 1 and 0.99 < m.ran_hours < 1.01 and m.mode is Mode.SPOT
+
+
+def test_a_node_seen_gone_is_journalled_once(tmp_path):
+    from dataclasses import replace
+
+    from skyplan.deadline.control import observe
+    from skyplan.providers.base import Instance
+    from skyplan.solver.model import Placement
+    from skyplan.state import StateStore
+    from skyplan.state.model import GroupRecord, ResourceRecord
+
+    store = StateStore.open(tmp_path / "state.db")
+    p = Placement("local", "local", None, "local", "spot", 1.0)
+    inst = Instance(provider="local", id="n1", address="workload.j", lineage="", pricing="spot")
+    rec = ResourceRecord("workload.j", "workload", groups=(GroupRecord(p, (inst,)),))
+    store.record(rec, action="create")
+    gone = replace(rec, groups=(GroupRecord(p, (replace(inst, state="preempted"),)),))
+    observe(store, store.get("workload.j"), gone)
+    observe(store, store.get("workload.j"), gone)
+    rows = store.history(address="workload.j")
+    assert [r["action"] for r in rows] == ["observe", "create"] and "n1 preempted" in rows[0]["detail"]
