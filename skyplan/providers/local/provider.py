@@ -57,7 +57,6 @@ START_TIMEOUT = 15.0  # seconds for a supervisor to report in
 KILL_TIMEOUT = 10.0  # seconds to wait for SIGKILLed processes to disappear
 STOP_TIMEOUT = 5.0  # seconds between SIGTERM and SIGKILL
 RESTART_FIELDS = ("env", "setup", "run", "ports", "image")
-PREEMPTION = "preemption"  # who stopped a preempted spot node (its stop file)
 
 # Run by path: the supervisor imports only the standard library, so it starts fast.
 SUPERVISOR = str(Path(__file__).with_name("supervisor.py"))
@@ -209,7 +208,7 @@ class LocalProvider:
         if pid_alive(pid, entry.get("proc_start")):
             return "running"
         if self.registry.stopped_by(entry["id"]) and not self.registry.anything_alive(entry):
-            return "preempted" if self.registry.stopped_by(entry["id"]) == PREEMPTION else "stopped"
+            return "preempted" if self.registry.stopped_by(entry["id"]) == "preemption" else "stopped"  # preempt.py
         if pid is None:
             creator = entry.get("creator") or [None, None]
             if pid_alive(creator[0], creator[1]) and time.time() - float(entry.get("started_at") or 0) < START_TIMEOUT:
@@ -244,7 +243,9 @@ class LocalProvider:
         exit code (see the module docstring). Reads local files only; raises nothing
         for a missing registry (an empty list)."""
         _reap()
-        self._preempt_requested()
+        from skyplan.providers.local.preempt import preempt_requested
+
+        preempt_requested(self)
         out = []
         for entry in self.registry.entries():
             if entry.get("lineage") != lineage:
@@ -266,34 +267,10 @@ class LocalProvider:
 
     # -- preemption ---------------------------------------------------------------------------------
     def preempt(self, node_id: str) -> Instance:
-        """Take a running spot node away as a cloud does: its process group is stopped and
-        it reads ``preempted`` from now on (it cannot be started again).
+        """Take a running spot node away as a cloud does (``preempt.preempt``: its failure contract)."""
+        from skyplan.providers.local.preempt import preempt
 
-        Failure contract: ProviderError if the node is not registered, not spot or not
-        running; then nothing is changed."""
-        entry = self.registry.read(node_id)
-        if entry is None:
-            raise ProviderError(f"no local node {node_id!r} is registered under {self.registry.dir}",
-                                provider=self.name)
-        if entry.get("pricing") != "spot" or self._state(entry) != "running":
-            raise ProviderError(f"local node {node_id} is not a running spot node; only those are preempted",
-                                provider=self.name)
-        write_atomic(self.registry.paths(node_id)["stopped"], json.dumps({"by": PREEMPTION, "at": time.time()}))
-        self._terminate(entry)
-        return self._instance(entry)
-
-    def _preempt_requested(self) -> None:
-        """Preempt what ``.skyplan/local/preempt`` names (node ids or addresses), then empty it."""
-        path = self.registry.base / "preempt"
-        try:
-            wanted = {line.strip() for line in path.read_text().splitlines() if line.strip()}
-        except FileNotFoundError:
-            return
-        path.unlink(missing_ok=True)
-        for entry in list(self.registry.entries()):
-            if (entry["id"] in wanted or entry.get("address") in wanted) and entry.get("pricing") == "spot" \
-                    and self._state(entry) == "running":
-                self.preempt(entry["id"])
+        return preempt(self, node_id)
 
     # -- update -------------------------------------------------------------------------------------
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
