@@ -45,11 +45,11 @@ def _root(
 def _register() -> None:
     from skyplan.commands import (
         apply_cmds, catalog_cmds, config_cmds, drift_cmds, module_cmds, plan_cmds, solver_cmds, start_cmds,
-        state_cmds,
+        state_cmds, watch_cmds,
     )
 
-    for module in (config_cmds, module_cmds, plan_cmds, apply_cmds, start_cmds, drift_cmds, solver_cmds,
-                   catalog_cmds, state_cmds):
+    for module in (config_cmds, module_cmds, plan_cmds, apply_cmds, start_cmds, drift_cmds, watch_cmds,
+                   solver_cmds, catalog_cmds, state_cmds):
         module.register(app)
 
 

@@ -97,7 +97,7 @@ def build_offers(graph: DesiredGraph, catalog_path: str | None = None,
                 "observed_at": str(getattr(cat, "observed_at", "") or "")}
     for key, cfg in sorted(graph.providers.items()):
         if cfg.kind == "local":
-            offers[key] = list(catalog_pkg.local_offers())
+            offers[key] = list(catalog_pkg.local_offers((cfg.settings or {}).get("price")))
         elif cfg.kind == "kubernetes" and not live:
             offers[key], note, hint = inventory.offline_offers(graph, key, cfg, store)
             info.setdefault("providers", {})[key] = note
@@ -236,7 +236,8 @@ PREVIEW_HINT = ("or run `skyplan plan -refresh=false` for a preview without cred
 
 def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: DesiredGraph | None = None,
               operation: str = "plan", create_state: bool = False,
-              providers: Mapping[str, Provider] | None = None, refreshed=None) -> PlanResult:
+              providers: Mapping[str, Provider] | None = None, refreshed=None,
+              steer: Mapping[str, tuple[str, ...]] | None = None) -> PlanResult:
     """Plan ``dir`` with ``options``.
 
     With ``store`` the caller holds (or will hold) the lock for plan and apply
@@ -246,6 +247,9 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
     unless ``create_state``. ``providers`` are used instead of building them;
     ``refreshed`` (a drift.Refreshed of this store's snapshot, made under the
     same lock, e.g. by ``skyplan drift``) is used instead of refreshing again.
+    ``steer``: address -> the pricing the solver may use for it (a deadline job's
+    decided mode, ``watch``; ``()``: a job held where it is, no scope blocked for
+    it); the plan still diffs the configuration as written.
     Raises SkyplanError subclasses only."""
     import time
     from datetime import datetime, timezone
@@ -268,6 +272,10 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
         t = time.perf_counter()
         snapshot = store.snapshot() if store is not None else Snapshot.empty()
         timings["state"] = time.perf_counter() - t
+        if not options.destroy:
+            from skyplan.config.deadline import check_new_jobs
+
+            check_new_jobs(graph, snapshot, datetime.now(timezone.utc))
 
         given = refreshed
         providers = dict(providers or {})
@@ -311,9 +319,12 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             t = time.perf_counter()
             blocked = {}
             if refresh_result is not None:
-                from skyplan.drift import blocked_from_drift
+                from skyplan.drift.blocked import durable_blocked
 
-                blocked = dict(blocked_from_drift(refresh_result))
+                blocked = durable_blocked(store, refresh_result, datetime.now(timezone.utc),
+                                          options.capacity_memory)
+            if steer:  # capacity memory is about spot: a job sent to on-demand may use any scope
+                blocked = {a: s for a, s in blocked.items() if "spot" in steer.get(a, ("spot",))}  # () too: held
             if graph.moves:  # the solver keeps a moved object where it runs
                 from skyplan.planner.core import moved_state
 
@@ -321,6 +332,10 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             from skyplan.drift.reservations import planned_starts
 
             solve_graph = replace(graph, fleets=planned_starts(graph.fleets, base))
+            if steer:
+                solve_graph = replace(solve_graph, workloads={
+                    a: replace(w, pricing=tuple(steer[a])) if steer.get(a) else w
+                    for a, w in solve_graph.workloads.items()})
             if options.refresh:
                 solve_graph, providers = live_fleet_capacity(solve_graph, base, providers, offers)
             solution = solve_within(solve_graph, policies, offers, lambda g: solve_placements(

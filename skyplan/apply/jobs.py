@@ -111,10 +111,14 @@ class JobSteps:
         """Seconds to wait for a new job's outcome: to its end when a step of this plan
         depends on it or its declared ``duration_hours`` fits within
         ``job_wait_limit``, else ``job_grace`` (long enough to catch a command that
-        fails at once)."""
+        fails at once). A job with a deadline is paced by ``skyplan watch``, which may
+        move it while it runs: apply does not wait for it to end."""
         if change.address in self._awaited:
             return float("inf")
-        hours = _hours((change.after or {}).get("duration_hours"))
+        after = change.after or {}
+        if after.get("deadline") is not None or after.get("deadline_hours") is not None:
+            return self.job_grace
+        hours = _hours(after.get("duration_hours"))
         if hours is not None and hours * 3600.0 <= self.job_wait_limit:
             return hours * 3600.0 + self.job_grace
         return self.job_grace

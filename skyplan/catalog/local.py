@@ -76,9 +76,15 @@ def detect_gpus() -> tuple[str | None, int, float | None]:
     return parse_nvidia_smi(out.stdout)
 
 
-def local_offers() -> list[Offer]:
-    """One offer: this machine, provider/region ``local``, price 0."""
+def local_offers(price=None) -> list[Offer]:
+    """One offer: this machine, provider/region ``local``, price 0; a provider block's
+    ``price = { on_demand = 3, spot = 1 }`` prices it (and offers it as spot), so a
+    deadline job's spot/on-demand choices can be run and seen on one machine."""
     import platform
+
+    prices = price if isinstance(price, dict) else ({"on_demand": price} if price is not None else {})
+    on_demand = float(prices.get("on_demand", 0.0) or 0.0)
+    spot = float(prices["spot"]) if prices.get("spot") is not None else None
 
     accel, count, mem = detect_gpus()
     machine = platform.machine().lower()
@@ -87,5 +93,5 @@ def local_offers() -> list[Offer]:
         accelerator=accel, accelerator_count=count, accelerator_memory_gib=mem if accel else None,
         vcpus=float(os.cpu_count() or 1), memory_gib=memory_gib(),
         arch="arm64" if machine in ("arm64", "aarch64") else "x86_64",
-        on_demand=0.0, spot=None, reserved=0.0, interruption_band=None,
+        on_demand=on_demand, spot=spot, reserved=on_demand, interruption_band=None,
     )]

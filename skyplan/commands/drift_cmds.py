@@ -103,25 +103,41 @@ def drift(
         store.close()
 
 
-def _repair(graph, store, prior, refreshed, providers, *, fmt, auto_approve, timeout, parallelism, variables,
-            var_files, catalog, ignore):
+def _repair(graph, store, prior, refreshed, providers, **kw):
+    """``_repair_steps``, its report carrying the deadline jobs' decisions when there are any."""
+    decided: list = []
+    code, info, after = _repair_steps(graph, store, prior, refreshed, providers, decided=decided, **kw)
+    if decided:
+        info = {**info, "decisions": decided}
+    return code, info, after
+
+
+def _repair_steps(graph, store, prior, refreshed, providers, *, fmt, auto_approve, timeout, parallelism, variables,
+                  var_files, catalog, ignore, decided):
     """Plan, confirm and apply the repair; returns (exit code, repair summary, drift after)."""
     import sys
     from dataclasses import replace as dc_replace
+    from datetime import datetime, timezone
 
     from skyplan.apply import apply_plan, provider_limits
     from skyplan.apply.progress import PlainReporter, Reporter
     from skyplan.commands.apply_cmds import Interrupts
     from skyplan.drift import readiness, refresh
-    from skyplan.drift.repair import accept_fixes, plan_repair, restore_in_place
+    from skyplan.drift.repair import accept_fixes, restore_in_place
+    from skyplan.watch import deadline_decisions, plan_repair
     from skyplan.planner.options import PlanOptions
     from skyplan.planner.render_text import render_text as render_plan
 
     err = console(stderr=True)
     options = PlanOptions(lock=False, lock_timeout=timeout, parallelism=parallelism, vars=variables,
                           var_files=tuple(var_files), catalog=catalog)
-    rp = plan_repair(graph, store, prior, refreshed, options, providers=providers)
+    decisions = deadline_decisions(graph, store, refreshed, providers, options)
+    rp = plan_repair(graph, store, prior, refreshed, options, providers=providers, decisions=decisions)
     out = err if fmt != "text" else console()
+    decided.extend(d.to_json(datetime.now(timezone.utc)) for d in decisions)
+    for d in decided:
+        out.print(f"  {d['address']}: {d['mode']} ({d['action']}): {d['reason']}; slack {d['slack_hours']:.2f} h",
+                  markup=False, highlight=False)
     if rp.plan is not None and rp.plan.has_changes:
         shown = dc_replace(rp.plan, drift=()) if fmt == "text" else rp.plan  # drift was just reported
         out.print(render_plan(shown, color=False), markup=False, highlight=False)

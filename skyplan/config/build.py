@@ -17,7 +17,7 @@ from skyplan.config.model import (
     UNKNOWN, AcceleratorReq, Fleet, FleetCapacity, Lifecycle, PlacementSpec, ProviderConfig, Quantity,
     Quota, Resources, Workload,
 )
-from skyplan.config import service
+from skyplan.config import deadline, service
 from skyplan.config.values import format_number
 
 Report = Callable[..., None]  # report(summary, path, hint="")
@@ -234,6 +234,7 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
     kind = d.get("kind") or "job"
     replicas = int(d["replicas"]) if d.get("replicas") is not None else 1
     prices = pricing(d.get("pricing"), "pricing", report, ("on_demand",))
+    duration = _num(d.get("duration_hours"), "duration_hours", report)
     return Workload(
         address=address,
         kind=kind,
@@ -241,7 +242,7 @@ def workload(address: Address, d: dict, report: Report, *, depends_on: tuple, so
         num_nodes=int(d.get("num_nodes") or 1),
         replicas=replicas,
         pricing=prices,
-        duration_hours=_num(d.get("duration_hours"), "duration_hours", report),
+        duration_hours=duration, deadline=deadline.spec(d, kind, duration, report),
         max_hourly_cost=_num(d.get("max_hourly_cost"), "max_hourly_cost", report),
         data_gb=_num(d.get("data_gb"), "data_gb", report) or 0.0,
         placement=placement(d.get("placement"), "placement", report, address.module),

@@ -10,7 +10,7 @@ from skyplan.config.evaluator import did_you_mean
 
 IGNORABLE = ("kind", "resources", "num_nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
              "image", "setup", "run", "env", "ports", "autostop", "start_by", "placement", "provider", "capacity", "hourly_cost",
-             "region", "nodes")
+             "region", "nodes", "deadline", "deadline_hours", "changeover_hours", "recovery")
 
 
 def _path_of(x) -> str | None:

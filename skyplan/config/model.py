@@ -178,6 +178,7 @@ class Workload:
     spot: Any = None  # config.service.SpotBase of a service, or None
     # RFC 3339: the latest time it may start; a Capacity Block that starts later is not waited for
     start_by: str | None = None
+    deadline: Any = None  # config.deadline.DeadlineSpec (deadline, changeover, recovery), or None
 
     def attributes(self) -> dict:
         """The configuration view of this workload: what the planner diffs and
@@ -202,6 +203,8 @@ class Workload:
             **({"autostop": self.autostop} if self.autostop else {}),
             **({"start_by": self.start_by} if self.start_by else {}),
         }
+        if self.deadline is not None:  # only when written, so jobs without a deadline diff as before
+            out.update(self.deadline.attributes())
         if self.tags:  # only when set, so configurations without tags diff as before
             out["tags"] = dict(self.tags)
         return out

@@ -18,7 +18,7 @@ from skyplan.config import ast
 from skyplan.config.model import UNKNOWN
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
-SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state", "limits", "readiness", "update", "spot")
+SINGLE_BLOCKS = ("resources", "placement", "lifecycle", "state", "limits", "readiness", "update", "spot", "recovery")
 _UNKNOWN_MARK = "${(known after apply)}"
 NULL_IS_UNSET = ("workload", "fleet", "provider", "skyplan")  # blocks where attr = null means "not set"
 

@@ -16,7 +16,8 @@ from typing import Any, Callable
 
 Report = Callable[..., None]
 
-SKYPLAN_ONLY = ("readiness", "update", "spot")  # attributes skyplan reads and no node is told of
+SKYPLAN_ONLY = ("readiness", "update", "spot",  # attributes skyplan reads and no node is told of
+                "deadline", "deadline_hours", "changeover_hours", "recovery")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}

@@ -48,6 +48,8 @@ class Decision:
 
 
 def _h(x: float) -> str:
+    if abs(x) < 1:  # under an hour reads better in minutes, or seconds
+        return f"{x * 60:.1f} min" if abs(x) * 60 >= 1 else f"{x * 3600:.0f} s"
     return f"{x:.2f}".rstrip("0").rstrip(".") + " h"
 
 

@@ -65,3 +65,23 @@ def blocked_scopes(refreshed: Refreshed) -> tuple[Scope, ...]:
     for scopes in blocked_from_drift(refreshed).values():
         seen.extend(s for s in scopes if s not in seen)
     return tuple(seen)
+
+
+def durable_blocked(store, refreshed: Refreshed, now, ttl_seconds: float = 3600.0) -> dict[str, tuple[Scope, ...]]:
+    """``blocked_from_drift`` made durable: this refresh's losses are remembered in
+    state (``state.capacity``, with an expiry), a scope where a spot node of the
+    address runs again is forgotten, and every scope still remembered is returned.
+    Without a store, this refresh's losses only."""
+    fresh = dict(blocked_from_drift(refreshed))
+    if store is None:
+        return fresh
+    from skyplan.state import capacity
+
+    from datetime import timedelta
+
+    capacity.remember(store, fresh, now, ttl=timedelta(seconds=ttl_seconds))
+    for address, rec in refreshed.snapshot.resources.items():
+        for inst in rec.instances:
+            if inst.pricing == "spot" and inst.state == "running":
+                capacity.clear(store, address, inst.provider, inst.region, inst.zone)
+    return dict(capacity.recall(store, now))

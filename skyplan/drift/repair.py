@@ -1,9 +1,10 @@
 """Repair: plan and apply what restores the declared state after drift.
 
-The caller holds the state lock for the whole repair. ``plan_repair`` asks the
-workflow for a plan (the planner recreates missing nodes, adopts or deletes
-unmanaged objects, and raises PlanError rather than destroy anything with
-``prevent_destroy``); addresses whose nodes drifted in what cannot change in
+The caller holds the state lock for the whole repair. ``skyplan.watch.plan_repair``
+asks the workflow for a plan with what this module decides (the planner recreates
+missing nodes, adopts or deletes unmanaged objects, and raises PlanError rather
+than destroy anything with ``prevent_destroy``); this module calls nothing in
+``workflow``. Addresses whose nodes drifted in what cannot change in
 place (instance type, region, zone, pricing, a service that is no longer
 running, a spot node stopped by its interruption) are planned as
 replacements. A lost spot node's zone is handed to the solver as blocked
@@ -134,27 +135,6 @@ def check_envelope(plan: Plan) -> None:
                 f"repairing {c.address} would cost ${c.placement.hourly_cost:.4f}/h, above its approved "
                 f"${c.placement.approved_hourly_cost:.4f}/h",
                 hint="raise max_hourly_cost for it, or repair by hand with skyplan plan/apply")
-
-
-def plan_repair(graph, store, prior, refreshed: Refreshed, options,
-                providers: Mapping[str, Provider] | None = None) -> RepairPlan:
-    """Make the repair plan (the caller holds the lock on ``store``). The plan
-    starts from ``refreshed`` (made by ``providers`` under the same lock): the
-    providers are not asked a second time."""
-    from skyplan import workflow
-
-    declared = set(graph.workloads) | set(graph.fleets)
-    replace_addrs = needs_replacement(refreshed, sorted(declared))
-    opts = replace(options, replace=tuple(sorted(set(options.replace) | set(replace_addrs))),
-                   refresh=True, refresh_only=False, destroy=False)
-    result = workflow.make_plan(graph.root, opts, store=store, graph=graph, operation="drift",
-                                providers=providers, refreshed=refreshed)
-    check_envelope(result.plan)
-    touched = {c.address for c in result.plan.changes if c.action is not Action.NOOP}
-    restores = in_place_restores(prior, refreshed, skip=sorted(touched))
-    accept = state_fixes(refreshed, skip=sorted(touched | {r.address for r in restores}))
-    return RepairPlan(plan=result.plan, replace=replace_addrs, restores=restores, accept=accept,
-                      providers=dict(result.providers))
 
 
 def restore_in_place(store, restores: Sequence[Restore], providers: Mapping[str, Provider]) -> list[str]:

@@ -28,6 +28,7 @@ class PlanOptions:
     var_files: tuple[str, ...] = ()
     out: str | None = None
     policy_dirs: tuple[str, ...] = ()  # -policy-dir DIR: shared policy folders checked with the configuration's
+    capacity_memory: float = 3600.0  # seconds a zone where spot was lost is avoided (state.capacity)
 
     def to_json(self) -> dict:
         """What a plan file records of the options (apply reads parallelism back)."""

@@ -408,6 +408,13 @@ def _plan_lines(plan: Plan) -> list[tuple[str, str]]:
         w.add("Placements:")
         w.extend(lines)
         w.add()
+    from skyplan.planner.render_deadline import deadline_lines
+
+    due = deadline_lines(plan)
+    if due:
+        w.add("Deadlines:")
+        w.extend(due)
+        w.add()
     spread = spread_lines(plan)
     if spread:
         w.add("Spread across providers:")

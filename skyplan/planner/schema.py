@@ -31,7 +31,8 @@ class AttributeRules:
 
 # What only the solver or bookkeeping reads: recorded, never sent to a node.
 _BOOKKEEPING = {"max_hourly_cost": UPDATE, "duration_hours": UPDATE, "data_gb": UPDATE, "tags": UPDATE,
-                "readiness": UPDATE, "update": UPDATE, "spot": UPDATE, "start_by": UPDATE}
+                "readiness": UPDATE, "update": UPDATE, "spot": UPDATE, "start_by": UPDATE,
+                "deadline": UPDATE, "deadline_hours": UPDATE, "changeover_hours": UPDATE, "recovery": UPDATE}
 
 # A node group is made from these; changing any of them means new nodes.
 _SHAPE = {"kind": REPLACE, "resources": REPLACE, "num_nodes": REPLACE, "pricing": REPLACE, "image": REPLACE}

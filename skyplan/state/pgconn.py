@@ -13,6 +13,7 @@ from typing import Any
 
 from skyplan.errors import StateError
 from skyplan.state.location import PostgresLocation, redact_text
+from skyplan.state.schema import CAPACITY_MEMORY
 
 REGISTRY = "public.skyplan_states"
 
@@ -44,7 +45,11 @@ _INITIAL = [
         id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, serial BIGINT NOT NULL, document TEXT NOT NULL)""",
 ]
 # (name, statements). Append only; never edit a migration that has shipped.
-MIGRATIONS: list[tuple[str, list[str]]] = [("0001_initial", _INITIAL)]
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("0001_initial", _INITIAL),
+    # where spot capacity was lost, remembered across runs until it expires (state/capacity.py)
+    ("0004_capacity_memory", [CAPACITY_MEMORY]),
+]
 
 
 def _driver():

@@ -60,6 +60,12 @@ _INITIAL = [
         heartbeat REAL NOT NULL, version TEXT NOT NULL)""",
 ]
 
+CAPACITY_MEMORY = """CREATE TABLE capacity_memory (
+        address TEXT NOT NULL, provider TEXT NOT NULL, region TEXT NOT NULL, zone TEXT NOT NULL DEFAULT '',
+        pricing TEXT NOT NULL DEFAULT 'spot', reason TEXT NOT NULL DEFAULT '',
+        observed_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+        PRIMARY KEY (address, provider, region, zone, pricing))"""
+
 # (name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
@@ -69,6 +75,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "ALTER TABLE lock ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE journal ADD COLUMN generation INTEGER NOT NULL DEFAULT 0",
     ]),
+    # where spot capacity was lost, remembered across runs until it expires (state/capacity.py)
+    ("0004_capacity_memory", [CAPACITY_MEMORY]),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

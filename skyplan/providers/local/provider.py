@@ -29,6 +29,12 @@ What ``list_managed`` reports for a registered node:
   ``update(state="running")`` (``skyplan start``) runs it again under the same id
 - supervisor dead without an exit code    -> not listed: it was killed from outside, so
   the node is gone and refresh reports it *missing*
+- preempted (a spot node only)            -> ``preempted``, as a cloud reports a spot node
+  stopped by an interruption: its process group was stopped and its stop file says
+  ``preemption``. ``preempt(node_id)`` does it; so does a line in the file
+  ``.skyplan/local/preempt`` (a node id or an address, e.g. ``workload.train``),
+  consumed by the next ``list_managed``. It lets a deadline job's recovery be run
+  end to end on one machine.
 """
 
 from __future__ import annotations
@@ -98,7 +104,7 @@ class LocalProvider:
         """This machine as one offer at price 0. Never raises for a readable machine."""
         from skyplan.catalog import local_offers
 
-        return list(local_offers())
+        return list(local_offers((self.cfg.settings or {}).get("price")))
 
     # -- create -------------------------------------------------------------------------------------
     def create(self, req: LaunchRequest) -> list[Instance]:
@@ -202,7 +208,7 @@ class LocalProvider:
         if pid_alive(pid, entry.get("proc_start")):
             return "running"
         if self.registry.stopped_by(entry["id"]) and not self.registry.anything_alive(entry):
-            return "stopped"
+            return "preempted" if self.registry.stopped_by(entry["id"]) == "preemption" else "stopped"  # preempt.py
         if pid is None:
             creator = entry.get("creator") or [None, None]
             if pid_alive(creator[0], creator[1]) and time.time() - float(entry.get("started_at") or 0) < START_TIMEOUT:
@@ -213,7 +219,7 @@ class LocalProvider:
         state = state or self._state(entry) or "terminated"
         code = self.registry.exit_code(entry["id"])
         ended_at = None
-        if code is not None or state == "stopped":
+        if code is not None or state in ("stopped", "preempted"):
             try:
                 ended_at = self.registry.paths(entry["id"])["exit" if code is not None else "stopped"].stat().st_mtime
             except OSError:
@@ -237,6 +243,9 @@ class LocalProvider:
         exit code (see the module docstring). Reads local files only; raises nothing
         for a missing registry (an empty list)."""
         _reap()
+        from skyplan.providers.local.preempt import preempt_requested
+
+        preempt_requested(self)
         out = []
         for entry in self.registry.entries():
             if entry.get("lineage") != lineage:
@@ -255,6 +264,13 @@ class LocalProvider:
             raise ProviderError(f"no local node {provider_id!r} is registered under {self.registry.dir}",
                                 provider=self.name)
         return self._instance(entry)
+
+    # -- preemption ---------------------------------------------------------------------------------
+    def preempt(self, node_id: str) -> Instance:
+        """Take a running spot node away as a cloud does (``preempt.preempt``: its failure contract)."""
+        from skyplan.providers.local.preempt import preempt
+
+        return preempt(self, node_id)
 
     # -- update -------------------------------------------------------------------------------------
     def update(self, inst: Instance, changes: Mapping[str, Any]) -> Instance:
