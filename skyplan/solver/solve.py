@@ -63,6 +63,7 @@ from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options
 from skyplan.solver.classes import Entry, Klass, build_classes
 from skyplan.solver.decompose import explain_parts, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options
+from skyplan.solver import memo
 from skyplan.solver.candidates import Candidates
 from skyplan.solver.items import Item, Option
 from skyplan.solver.mip import MipClass, MipInput, MipResult, solve_mip
@@ -92,7 +93,10 @@ def solve(problem: Problem) -> Solution:
 
 def _solve(problem: Problem) -> Solution:
     started = time.perf_counter()
-    problem = _without_fleet_nodes(problem)
+    problem = whole = _without_fleet_nodes(problem)
+    found = memo.split(problem, problem.memo)
+    if found.kept:  # kept as they were solved: nothing of theirs is built again
+        problem = replace(problem, workloads={a: w for a, w in problem.workloads.items() if a not in found.kept})
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
     items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
@@ -117,11 +121,31 @@ def _solve(problem: Problem) -> Solution:
     classes = build_classes(entries, coupled, opts.budget, threshold, merge=opts.merge)
     result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled)
     solution = assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
+    if found.kept:
+        solution = _with_kept(solution, found, time.perf_counter() - started)
+    spreads = {a: bool(w.placement.spread) for a, w in whole.workloads.items()}
+    solution = replace(solution, reused=len(found.kept), memo=memo.entries(found.groups, solution, spreads))
     if opts.compare_single_cloud:
         from skyplan.solver.single_cloud import compare
 
-        solution = replace(solution, single_cloud=compare(problem, solution))
+        sink = dict(solution.memo)
+        solution = replace(solution, single_cloud=compare(whole, solution, sink), memo=sink)
     return solution
+
+
+def _with_kept(solution: Solution, found: memo.Split, seconds: float) -> Solution:
+    """The solution of the rest joined with the placements kept from the memo,
+    in the order and with the totals a full solve gives."""
+    placements = dict(sorted({**solution.placements, **{a: wp for a, (wp, _) in found.kept.items()}}.items()))
+    candidates = dict(sorted({**solution.candidates,
+                              **{a: c for a, (_, c) in found.kept.items() if c is not None}}.items()))
+    backend = solution.backend
+    if backend == "closed-form":
+        backend = min((b for b in found.backends if b != "closed-form"), default=backend)
+    return replace(solution, placements=placements, candidates=candidates, backend=backend,
+                   total_hourly_cost=round(sum(p.hourly_cost for p in placements.values()), 6),
+                   total_cost=round(sum(p.expected_cost for p in placements.values()), 6),
+                   solve_seconds=round(seconds, 4))
 
 
 def _without_fleet_nodes(problem: Problem) -> Problem:
