@@ -44,7 +44,7 @@ def test_migrations_are_named_and_recorded_in_a_table(pg_location):
 
 def test_unknown_migration_names_are_refused(pg_location):
     with open_store(pg_location) as s:
-        s._conn.execute("UPDATE migrations SET name = '0001_something_else'")
+        s._conn.execute("UPDATE migrations SET name = '0001_something_else' WHERE name = '0001_initial'")
     with pytest.raises(StateError, match="migrations this skyplan does not know"):
         open_store(pg_location)
 
