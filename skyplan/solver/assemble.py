@@ -23,7 +23,9 @@ from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution,
 TABLE_EXTRA = 3  # candidates shown beyond the fallbacks
 
 
-def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution:
+def assemble(problem, classes, result, egress, seconds: float, rows, kept_usage=None) -> Solution:
+    """``kept_usage``: row -> what placements kept from the memo use of it (the
+    explanations weigh it like the rest)."""
     opts = problem.options
     chosen: dict[str, list[Option]] = {}
     for k, counts in zip(classes, result.counts):
@@ -35,6 +37,8 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
     entries = {m.item.address: m for k in classes for m in k.members}
     fleet_home = {a: groups[0] for a, groups in chosen.items() if entries[a].item.kind == "fleet"}
     row_totals = _row_totals(entries, chosen)
+    for row, amount in (kept_usage or {}).items():
+        row_totals[row] = row_totals.get(row, 0.0) + amount
     row_totals["hourly"] = sum(o.group_hourly for groups in chosen.values() for o in groups)
     egress_cost = _egress(chosen, egress)
     placements: dict[str, WorkloadPlacement] = {}

@@ -50,6 +50,9 @@ class Split:
     kept: dict[str, tuple[WorkloadPlacement, tuple[Candidate, ...] | None]] = field(default_factory=dict)
     backends: set[str] = field(default_factory=set)  # the backends that solved the kept groups
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # digest -> member addresses
+    docs: dict[str, Mapping[str, dict]] = field(default_factory=dict)  # digest -> the kept group's entries
+    usage: dict[str, float] = field(default_factory=dict)  # row label -> what the kept placements use of it
+    rows: set[str] = field(default_factory=set)  # labels of every row an option of a kept workload uses
 
 
 def split(problem, memo: Memo) -> Split:
@@ -72,6 +75,8 @@ def split(problem, memo: Memo) -> Split:
         allowed = keys.allowed(spec.providers)
         if allowed is None or any(keys.admits(k, spec) for k in fleet_keys):
             continue
+        if item.groups > 1 and spec.spread and any(quotas for _, _, _, quotas in allowed):
+            continue  # its explanation may weigh how full a shared row is
         blocked = tuple(opts.blocked.get(address, ()))
         sig = (item.resources, item.nodes, item.groups, item.pricing, item.hours, item.max_hourly_cost,
                spec, blocked)
@@ -91,11 +96,17 @@ def split(problem, memo: Memo) -> Split:
             continue
         try:
             decoded = {a: decode(found[a]) for a in addresses}
-        except (KeyError, TypeError, ValueError):
+            use = [(tuple(found[a].get("rows", ())), dict(found[a].get("usage", {}))) for a in addresses]
+        except (KeyError, TypeError, ValueError, AttributeError):
             continue  # an entry this build cannot read is a miss, not an error
         for a, (wp, cands, backend) in decoded.items():
             out.kept[a] = (wp, cands)
             out.backends.add(backend)
+        for labels, usage in use:
+            out.rows.update(labels)
+            for label, amount in usage.items():
+                out.usage[label] = out.usage.get(label, 0.0) + float(amount)
+        out.docs[digest] = {a: found[a] for a in addresses}
     return out
 
 
@@ -111,16 +122,16 @@ class _Keys:
         self._globs: dict[tuple, object] = {}
 
     def _digest(self, key: str) -> str | None:
-        """The digest of one key's offers; None when the key has capacity rows."""
+        """The digest of one key's offers; None when they are live cluster nodes (rows of their own)."""
         if key not in self._digests:
-            cfg = self.problem.providers.get(key)
             offers = tuple(self.problem.offers.get(key, ()))
-            rowed = (cfg is not None and cfg.quotas) or any(o.provider in NODE_KINDS for o in offers)
-            self._digests[key] = None if rowed else hashlib.sha256(repr(offers).encode()).hexdigest()
+            nodes = any(o.provider in NODE_KINDS for o in offers)
+            self._digests[key] = None if nodes else hashlib.sha256(repr(offers).encode()).hexdigest()
         return self._digests[key]
 
     def allowed(self, providers: tuple[str, ...]) -> tuple | None:
-        """(key, kind, offers digest) of every key the allow list admits; None when one has rows."""
+        """(key, kind, offers digest, quotas) of every key the allow list admits; None
+        when one offers live cluster nodes."""
         if providers not in self._allowed:
             ok = self._match(providers)
             found = []
@@ -131,7 +142,8 @@ class _Keys:
                 if d is None:
                     found = None
                     break
-                found.append((k, self.kinds[k], d))
+                cfg = self.problem.providers.get(k)
+                found.append((k, self.kinds[k], d, tuple(cfg.quotas) if cfg is not None else ()))
             self._allowed[providers] = None if found is None else tuple(found)
         return self._allowed[providers]
 
@@ -176,18 +188,75 @@ def decode(doc: Mapping) -> tuple[WorkloadPlacement, tuple[Candidate, ...] | Non
             None if cands is None else tuple(Candidate(**c) for c in cands), str(doc["backend"]))
 
 
-def entries(groups: Mapping[str, tuple[str, ...]], solution, spreads: Mapping[str, bool]
+def alone_classes(classes, result) -> set[int]:
+    """Indexes of the classes at their own optimum: closed form, or a component the
+    shared rows did not bind (skyplan.solver.decompose)."""
+    return {i for i, k in enumerate(classes) if k.closed is not None} | set(result.alone)
+
+
+def rows_kept_apart(classes, alone: set[int], rows, kept_rows: set[str]) -> bool:
+    """Whether every class that could use a row a kept workload could use is at its
+    own optimum: then the kept ones are at theirs in the full model too."""
+    for i, k in enumerate(classes):
+        if i in alone:
+            continue
+        if any(rows.rows[r].label in kept_rows for u in k.entry.usage for r, _ in u):
+            return False
+    return True
+
+
+def row_use(found: Split, classes, alone: set[int], rows, solution
+            ) -> dict[str, tuple[tuple[str, ...], dict[str, float]]]:
+    """address -> (labels of the rows its options use, what its chosen groups use of
+    each), for the self-contained workloads of classes at their own optimum."""
+    eligible = {a for addresses in found.groups.values() for a in addresses}
+    out: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {}
+    for i in alone:
+        for e in classes[i].members:
+            wp = solution.placements.get(e.item.address)
+            if wp is None or e.item.address not in eligible:
+                continue
+            labels = tuple(sorted({rows.rows[r].label for u in e.usage for r, _ in u}))
+            usage: dict[str, float] = {}
+            if labels:
+                index = {o.key: j for j, o in enumerate(e.options)}
+                for g in wp.groups:
+                    p = g.chosen
+                    j = index[(p.provider, p.region, p.zone or "", p.instance_type, p.pricing, p.fleet or "")]
+                    for r, amount in e.usage[j]:
+                        label = rows.rows[r].label
+                        usage[label] = usage.get(label, 0.0) + amount
+            out[e.item.address] = (labels, usage)
+    return out
+
+
+def entries(found: Split, solution, spreads: Mapping[str, bool], use: Mapping[str, tuple]
             ) -> dict[str, dict[str, dict]]:
-    """The memo of a solution's self-contained groups (only of an optimal one:
-    a time-limited answer is not what solving again gives)."""
+    """The memo of a solution's self-contained groups at their own optimum (only of
+    an optimal solution: a time-limited answer is not what solving again gives).
+    A workload on a shared row whose explanation names why a cheaper option is
+    not used may be naming that row's fill, so its group is not kept."""
     if solution.status != "optimal":
         return {}
     out: dict[str, dict[str, dict]] = {}
-    for digest, addresses in groups.items():
-        if not all(a in solution.placements for a in addresses):
+    for digest, addresses in found.groups.items():
+        if digest in found.docs:
+            out[digest] = dict(found.docs[digest])
+            continue
+        if not all(a in solution.placements and a in use for a in addresses):
+            continue
+        if any(use[a][0] and "not used:" in solution.placements[a].explanation
+               and "kept on the running placement" not in solution.placements[a].explanation for a in addresses):
             continue
         # a group is a model of its own only when it spreads replicas; else the closed form answers it
         spread = any(len(solution.placements[a].groups) > 1 and spreads.get(a) for a in addresses)
         backend = solution.backend if spread else "closed-form"
-        out[digest] = {a: encode(solution.placements[a], solution.candidates.get(a), backend) for a in addresses}
+        group = {}
+        for a in addresses:
+            doc = encode(solution.placements[a], solution.candidates.get(a), backend)
+            labels, usage = use[a]
+            if labels:
+                doc["rows"], doc["usage"] = list(labels), usage
+            group[a] = doc
+        out[digest] = group
     return out

@@ -93,14 +93,33 @@ def solve(problem: Problem) -> Solution:
 
 def _solve(problem: Problem) -> Solution:
     started = time.perf_counter()
-    problem = whole = _without_fleet_nodes(problem)
+    problem = _without_fleet_nodes(problem)
     found = memo.split(problem, problem.memo)
+    if found.kept:
+        try:
+            solution = _solve_rest(problem, found, started)
+        except InfeasibleError:
+            solution = None  # said by the full solve below, in its own words
+        if solution is not None:
+            return solution
+        found = memo.split(problem, {})  # the kept ones' rows bind now: solve everything
+    solution = _solve_rest(problem, found, started)
+    assert solution is not None
+    return solution
+
+
+def _solve_rest(whole: Problem, found: memo.Split, started: float) -> Solution | None:
+    """Solve what ``found`` does not keep, with the shared rows less what the kept
+    ones use; None when a class sharing a row with them is not at its own optimum
+    (then keeping them may not be what a full solve gives)."""
+    problem = whole
     if found.kept:  # kept as they were solved: nothing of theirs is built again
         problem = replace(problem, workloads={a: w for a, w in problem.workloads.items() if a not in found.kept})
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
     items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
     rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
+    kept_usage = {r.id: found.usage[r.label] for r in rows.rows if r.label in found.usage}
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
 
@@ -119,12 +138,16 @@ def _solve(problem: Problem) -> Solution:
 
     threshold = 0.0 if opts.reoptimize else opts.migrate_threshold
     classes = build_classes(entries, coupled, opts.budget, threshold, merge=opts.merge)
-    result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled)
-    solution = assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
+    result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled, kept_usage)
+    alone = memo.alone_classes(classes, result)
+    if found.rows and not memo.rows_kept_apart(classes, alone, rows, found.rows):
+        return None
+    solution = assemble(problem, classes, result, egress, time.perf_counter() - started, rows, kept_usage)
     if found.kept:
         solution = _with_kept(solution, found, time.perf_counter() - started)
     spreads = {a: bool(w.placement.spread) for a, w in whole.workloads.items()}
-    solution = replace(solution, reused=len(found.kept), memo=memo.entries(found.groups, solution, spreads))
+    solution = replace(solution, reused=len(found.kept),
+                       memo=memo.entries(found, solution, spreads, memo.row_use(found, classes, alone, rows, solution)))
     if opts.compare_single_cloud:
         from skyplan.solver.single_cloud import compare
 
@@ -276,11 +299,15 @@ def _spread_bounds(k: Klass, options: list[Option]) -> dict[str, int]:
 
 
 def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egress, threshold: float,
-               coupled: set[str]) -> MipResult:
+               coupled: set[str], kept_usage: dict[int, float] | None = None) -> MipResult:
+    """The model's counts per class; ``kept_usage`` (row -> amount) is what placements
+    kept from the memo use of each row. ``alone`` holds indexes into ``classes``."""
     opts = problem.options
+    kept_usage = kept_usage or {}
     todo = [i for i, k in enumerate(classes) if k.closed is None]
     fixed = sum(o.group_hourly * n for k in classes if k.closed is not None for o, n in zip(k.options, k.closed))
-    inp = MipInput([], [r.limit for r in rows.rows], [r.label for r in rows.rows], opts.budget, fixed)
+    inp = MipInput([], [r.limit - kept_usage.get(r.id, 0.0) for r in rows.rows], [r.label for r in rows.rows],
+                   opts.budget, fixed)
     slot = {}
     for i in todo:
         k = classes[i]
@@ -321,4 +348,5 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
     for k in classes:
         counts.append(k.closed if k.closed is not None else next(it))
     result.counts = counts
+    result.alone = {todo[i] for i in result.alone}
     return result
