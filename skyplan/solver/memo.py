@@ -30,7 +30,7 @@ skyplan.state.placements).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from skyplan.solver.candidates import compile_globs
@@ -41,6 +41,8 @@ from skyplan.solver.model import Candidate, WorkloadPlacement
 MEMO_VERSION = "1"  # bump when a change to the solver changes its answers
 
 Memo = Mapping[str, Mapping[str, dict]]
+NOT_USED = " not used: "  # in an explanation, before why a cheaper option is not used
+KEPT = "kept on the running placement"
 
 
 @dataclass
@@ -53,6 +55,9 @@ class Split:
     docs: dict[str, Mapping[str, dict]] = field(default_factory=dict)  # digest -> the kept group's entries
     usage: dict[str, float] = field(default_factory=dict)  # row label -> what the kept placements use of it
     rows: set[str] = field(default_factory=set)  # labels of every row an option of a kept workload uses
+    # address -> why its cheaper alternative is not used, when that weighs shared rows:
+    # (the explanation up to the reason, [(row label, amount the alternative uses)], the reason otherwise)
+    whys: dict[str, tuple[str, list, str]] = field(default_factory=dict)
 
 
 def split(problem, memo: Memo) -> Split:
@@ -75,8 +80,6 @@ def split(problem, memo: Memo) -> Split:
         allowed = keys.allowed(spec.providers)
         if allowed is None or any(keys.admits(k, spec) for k in fleet_keys):
             continue
-        if item.groups > 1 and spec.spread and any(quotas for _, _, _, quotas in allowed):
-            continue  # its explanation may weigh how full a shared row is
         blocked = tuple(opts.blocked.get(address, ()))
         sig = (item.resources, item.nodes, item.groups, item.pricing, item.hours, item.max_hourly_cost,
                spec, blocked)
@@ -102,6 +105,11 @@ def split(problem, memo: Memo) -> Split:
         for a, (wp, cands, backend) in decoded.items():
             out.kept[a] = (wp, cands)
             out.backends.add(backend)
+        for a in addresses:
+            why = found[a].get("why")
+            if why is not None:
+                head = decoded[a][0].explanation.rsplit(NOT_USED, 1)[0] + NOT_USED
+                out.whys[a] = (head, [(str(label), float(v)) for label, v in why["rows"]], str(why["else"]))
         for labels, usage in use:
             out.rows.update(labels)
             for label, amount in usage.items():
@@ -205,12 +213,11 @@ def rows_kept_apart(classes, alone: set[int], rows, kept_rows: set[str]) -> bool
     return True
 
 
-def row_use(found: Split, classes, alone: set[int], rows, solution
-            ) -> dict[str, tuple[tuple[str, ...], dict[str, float]]]:
+def row_use(problem, found: Split, classes, alone: set[int], rows, solution) -> dict[str, tuple]:
     """address -> (labels of the rows its options use, what its chosen groups use of
     each), for the self-contained workloads of classes at their own optimum."""
     eligible = {a for addresses in found.groups.values() for a in addresses}
-    out: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {}
+    out: dict[str, tuple] = {}
     for i in alone:
         for e in classes[i].members:
             wp = solution.placements.get(e.item.address)
@@ -218,16 +225,52 @@ def row_use(found: Split, classes, alone: set[int], rows, solution
                 continue
             labels = tuple(sorted({rows.rows[r].label for u in e.usage for r, _ in u}))
             usage: dict[str, float] = {}
+            why = None
             if labels:
                 index = {o.key: j for j, o in enumerate(e.options)}
+                chosen = []
                 for g in wp.groups:
                     p = g.chosen
                     j = index[(p.provider, p.region, p.zone or "", p.instance_type, p.pricing, p.fleet or "")]
+                    chosen.append(e.options[j])
                     for r, amount in e.usage[j]:
                         label = rows.rows[r].label
                         usage[label] = usage.get(label, 0.0) + amount
-            out[e.item.address] = (labels, usage)
+                if NOT_USED in wp.explanation and KEPT not in wp.explanation:
+                    why = _why(problem, e, chosen, rows)
+            out[e.item.address] = (labels, usage, why)
     return out
+
+
+def _why(problem, e, chosen, rows) -> dict:
+    """What the explanation's reason depends on: the alternative's rows (one full names
+    itself) and the reason when none is."""
+    from skyplan.solver.assemble import alt_usage, why_else
+
+    used = {o.key for o in chosen}
+    alt = next(a for a in e.options if a.key not in used)
+    return {"rows": [[rows.rows[r].label, amount] for r, amount in alt_usage(e, alt)],
+            "else": why_else(problem, e, alt, chosen[0], {})}
+
+
+def explain_kept(found: Split, placements: dict, row_totals: Mapping[int, float], rows) -> None:
+    """Put the reason back into the explanations of kept placements that weigh shared
+    rows, as the full solve's totals give it (in ``placements`` and the kept entries)."""
+    by_label = {r.label: r for r in rows.rows}
+    for a, (head, alt_rows, otherwise) in found.whys.items():
+        reason = otherwise
+        for label, amount in alt_rows:
+            r = by_label.get(label)
+            if r is not None and row_totals.get(r.id, 0.0) + amount > r.limit + 1e-9:
+                reason = f"{label} is full"
+                break
+        text = head + reason
+        placements[a] = replace(placements[a], explanation=text)
+        for digest, members in found.docs.items():
+            if a in members:
+                doc = dict(members[a])
+                doc["placement"] = {**doc["placement"], "explanation": text}
+                found.docs[digest] = {**members, a: doc}
 
 
 def entries(found: Split, solution, spreads: Mapping[str, bool], use: Mapping[str, tuple]
@@ -235,7 +278,8 @@ def entries(found: Split, solution, spreads: Mapping[str, bool], use: Mapping[st
     """The memo of a solution's self-contained groups at their own optimum (only of
     an optimal solution: a time-limited answer is not what solving again gives).
     A workload on a shared row whose explanation names why a cheaper option is
-    not used may be naming that row's fill, so its group is not kept."""
+    not used keeps what that reason depends on (``why``), since a row's fill is
+    known only once everything is placed (``explain_kept``)."""
     if solution.status != "optimal":
         return {}
     out: dict[str, dict[str, dict]] = {}
@@ -245,18 +289,17 @@ def entries(found: Split, solution, spreads: Mapping[str, bool], use: Mapping[st
             continue
         if not all(a in solution.placements and a in use for a in addresses):
             continue
-        if any(use[a][0] and "not used:" in solution.placements[a].explanation
-               and "kept on the running placement" not in solution.placements[a].explanation for a in addresses):
-            continue
         # a group is a model of its own only when it spreads replicas; else the closed form answers it
         spread = any(len(solution.placements[a].groups) > 1 and spreads.get(a) for a in addresses)
         backend = solution.backend if spread else "closed-form"
         group = {}
         for a in addresses:
             doc = encode(solution.placements[a], solution.candidates.get(a), backend)
-            labels, usage = use[a]
+            labels, usage, why = use[a]
             if labels:
                 doc["rows"], doc["usage"] = list(labels), usage
+            if why is not None:
+                doc["why"] = why
             group[a] = doc
         out[digest] = group
     return out

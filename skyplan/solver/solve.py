@@ -142,12 +142,13 @@ def _solve_rest(whole: Problem, found: memo.Split, started: float) -> Solution |
     alone = memo.alone_classes(classes, result)
     if found.rows and not memo.rows_kept_apart(classes, alone, rows, found.rows):
         return None
-    solution = assemble(problem, classes, result, egress, time.perf_counter() - started, rows, kept_usage)
+    solution, row_totals = assemble(problem, classes, result, egress, time.perf_counter() - started, rows,
+                                    kept_usage)
+    use = memo.row_use(problem, found, classes, alone, rows, solution)
     if found.kept:
-        solution = _with_kept(solution, found, time.perf_counter() - started)
+        solution = _with_kept(solution, found, time.perf_counter() - started, row_totals, rows)
     spreads = {a: bool(w.placement.spread) for a, w in whole.workloads.items()}
-    solution = replace(solution, reused=len(found.kept),
-                       memo=memo.entries(found, solution, spreads, memo.row_use(found, classes, alone, rows, solution)))
+    solution = replace(solution, reused=len(found.kept), memo=memo.entries(found, solution, spreads, use))
     if opts.compare_single_cloud:
         from skyplan.solver.single_cloud import compare
 
@@ -156,10 +157,12 @@ def _solve_rest(whole: Problem, found: memo.Split, started: float) -> Solution |
     return solution
 
 
-def _with_kept(solution: Solution, found: memo.Split, seconds: float) -> Solution:
+def _with_kept(solution: Solution, found: memo.Split, seconds: float, row_totals, rows) -> Solution:
     """The solution of the rest joined with the placements kept from the memo,
-    in the order and with the totals a full solve gives."""
-    placements = dict(sorted({**solution.placements, **{a: wp for a, (wp, _) in found.kept.items()}}.items()))
+    in the order, with the totals and the explanations a full solve gives."""
+    kept = {a: wp for a, (wp, _) in found.kept.items()}
+    memo.explain_kept(found, kept, row_totals, rows)
+    placements = dict(sorted({**solution.placements, **kept}.items()))
     candidates = dict(sorted({**solution.candidates,
                               **{a: c for a, (_, c) in found.kept.items() if c is not None}}.items()))
     backend = solution.backend
