@@ -36,7 +36,7 @@ from typing import Mapping
 from skyplan.solver.candidates import compile_globs
 from skyplan.solver.capacity import NODE_KINDS
 from skyplan.solver.items import Item
-from skyplan.solver.model import Candidate, WorkloadPlacement
+from skyplan.solver.model import Candidate, GroupPlacement, Placement, WorkloadPlacement
 
 MEMO_VERSION = "1"  # bump when a change to the solver changes its answers
 
@@ -85,7 +85,7 @@ def split(problem, memo: Memo) -> Split:
                spec, blocked)
         current = () if opts.reoptimize else problem.current.get(address, ())
         table = not opts.only or address in opts.only
-        mine = repr((item, blocked, current, table, allowed))
+        mine = repr((item, blocked, current, table)) + keys.text(spec.providers)
         by_sig.setdefault(sig, []).append((address, mine))
     for members in by_sig.values():
         h = hashlib.sha256(common.encode())
@@ -128,6 +128,7 @@ class _Keys:
         self._digests: dict[str, str | None] = {}
         self._allowed: dict[tuple, tuple | None] = {}
         self._globs: dict[tuple, object] = {}
+        self._texts: dict[tuple, str] = {}
 
     def _digest(self, key: str) -> str | None:
         """The digest of one key's offers; None when they are live cluster nodes (rows of their own)."""
@@ -154,6 +155,12 @@ class _Keys:
                 found.append((k, self.kinds[k], d, tuple(cfg.quotas) if cfg is not None else ()))
             self._allowed[providers] = None if found is None else tuple(found)
         return self._allowed[providers]
+
+    def text(self, providers: tuple[str, ...]) -> str:
+        """``allowed(providers)`` as the text a digest takes (worked out once per allow list)."""
+        if providers not in self._texts:
+            self._texts[providers] = repr(self.allowed(providers))
+        return self._texts[providers]
 
     def admits(self, key: str, spec) -> bool:
         """Whether an existing fleet on ``key`` may take a workload of ``spec`` (region aside)."""
@@ -191,9 +198,15 @@ def encode(wp: WorkloadPlacement, candidates, backend: str) -> dict:
 
 
 def decode(doc: Mapping) -> tuple[WorkloadPlacement, tuple[Candidate, ...] | None, str]:
+    """An entry's values. The documents are this module's own (every field written), so
+    the fields are passed as they are; a document of another shape is a miss (TypeError)."""
     cands = doc.get("candidates")
-    return (WorkloadPlacement.from_json(doc["placement"]),
-            None if cands is None else tuple(Candidate(**c) for c in cands), str(doc["backend"]))
+    d = doc["placement"]
+    groups = tuple(GroupPlacement(Placement(**g["chosen"]), tuple(Placement(**f) for f in g["fallbacks"]))
+                   for g in d["groups"])
+    wp = WorkloadPlacement(d["address"], groups, d["approved_hourly_cost"], d["expected_cost"], d["explanation"],
+                           d["kept"])
+    return wp, None if cands is None else tuple(Candidate(**c) for c in cands), str(doc["backend"])
 
 
 def alone_classes(classes, result) -> set[int]:
@@ -273,8 +286,7 @@ def explain_kept(found: Split, placements: dict, row_totals: Mapping[int, float]
                 found.docs[digest] = {**members, a: doc}
 
 
-def entries(found: Split, solution, spreads: Mapping[str, bool], use: Mapping[str, tuple]
-            ) -> dict[str, dict[str, dict]]:
+def entries(found: Split, solution, use: Mapping[str, tuple]) -> dict[str, dict[str, dict]]:
     """The memo of a solution's self-contained groups at their own optimum (only of
     an optimal solution: a time-limited answer is not what solving again gives).
     A workload on a shared row whose explanation names why a cheaper option is
@@ -289,9 +301,7 @@ def entries(found: Split, solution, spreads: Mapping[str, bool], use: Mapping[st
             continue
         if not all(a in solution.placements and a in use for a in addresses):
             continue
-        # a group is a model of its own only when it spreads replicas; else the closed form answers it
-        spread = any(len(solution.placements[a].groups) > 1 and spreads.get(a) for a in addresses)
-        backend = solution.backend if spread else "closed-form"
+        backend = "closed-form"  # each class at its own optimum: no model answered it
         group = {}
         for a in addresses:
             doc = encode(solution.placements[a], solution.candidates.get(a), backend)

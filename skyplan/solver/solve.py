@@ -147,8 +147,7 @@ def _solve_rest(whole: Problem, found: memo.Split, started: float) -> Solution |
     use = memo.row_use(problem, found, classes, alone, rows, solution)
     if found.kept:
         solution = _with_kept(solution, found, time.perf_counter() - started, row_totals, rows)
-    spreads = {a: bool(w.placement.spread) for a, w in whole.workloads.items()}
-    solution = replace(solution, reused=len(found.kept), memo=memo.entries(found, solution, spreads, use))
+    solution = replace(solution, reused=len(found.kept), memo=memo.entries(found, solution, use))
     if opts.compare_single_cloud:
         from skyplan.solver.single_cloud import compare
 
