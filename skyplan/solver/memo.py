@@ -30,6 +30,7 @@ skyplan.state.placements).
 from __future__ import annotations
 
 import hashlib
+from operator import attrgetter
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
@@ -85,7 +86,7 @@ def split(problem, memo: Memo) -> Split:
                spec, blocked)
         current = () if opts.reoptimize else problem.current.get(address, ())
         table = not opts.only or address in opts.only
-        mine = repr((item, blocked, current, table)) + keys.text(spec.providers)
+        mine = repr(_plain((item, blocked, current, table))) + keys.text(spec.providers)
         by_sig.setdefault(sig, []).append((address, mine))
     for members in by_sig.values():
         h = hashlib.sha256(common.encode())
@@ -116,6 +117,30 @@ def split(problem, memo: Memo) -> Split:
                 out.usage[label] = out.usage.get(label, 0.0) + float(amount)
         out.docs[digest] = {a: found[a] for a in addresses}
     return out
+
+
+_LEAVES = frozenset((str, int, float, bool, type(None)))
+_GETTERS: dict[type, object] = {}
+
+
+def _plain(v):
+    """``v`` with every dataclass as (its name, its fields' values): what a digest takes,
+    without the recursion guard of the generated reprs."""
+    t = type(v)
+    if t in _LEAVES:
+        return v
+    if t is tuple:
+        return tuple(x if type(x) in _LEAVES else _plain(x) for x in v)
+    get = _GETTERS.get(t)
+    if get is None:
+        names = tuple(getattr(t, "__dataclass_fields__", ()))
+        get = _GETTERS[t] = (lambda o, names=names: tuple(getattr(o, n) for n in names)) if len(names) < 2 \
+            else attrgetter(*names) if names else False
+    if get:
+        return (t.__name__,) + tuple(x if type(x) in _LEAVES else _plain(x) for x in get(v))
+    if isinstance(v, Mapping):
+        return tuple((k, _plain(x)) for k, x in sorted(v.items()))
+    return v
 
 
 class _Keys:
@@ -197,12 +222,25 @@ def encode(wp: WorkloadPlacement, candidates, backend: str) -> dict:
     return doc
 
 
+_PLACEMENTS: dict[tuple, Placement] = {}  # one value per distinct placement: fallbacks repeat across workloads
+
+
+def _placement(d: dict) -> Placement:
+    key = tuple(d.items())
+    p = _PLACEMENTS.get(key)
+    if p is None:
+        if len(_PLACEMENTS) > 200_000:
+            _PLACEMENTS.clear()
+        p = _PLACEMENTS[key] = Placement(**d)
+    return p
+
+
 def decode(doc: Mapping) -> tuple[WorkloadPlacement, tuple[Candidate, ...] | None, str]:
     """An entry's values. The documents are this module's own (every field written), so
     the fields are passed as they are; a document of another shape is a miss (TypeError)."""
     cands = doc.get("candidates")
     d = doc["placement"]
-    groups = tuple(GroupPlacement(Placement(**g["chosen"]), tuple(Placement(**f) for f in g["fallbacks"]))
+    groups = tuple(GroupPlacement(_placement(g["chosen"]), tuple(_placement(f) for f in g["fallbacks"]))
                    for g in d["groups"])
     wp = WorkloadPlacement(d["address"], groups, d["approved_hourly_cost"], d["expected_cost"], d["explanation"],
                            d["kept"])
