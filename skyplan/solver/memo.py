@@ -1,30 +1,38 @@
 """Incremental re-plan: placements kept from an earlier solve whose inputs did not change.
 
-A workload is *self-contained* when no coupling constraint ties it to anything
-else: no budget over the plan, no capacity row it could use (no quota on a
-provider key it may run on, no live cluster node there, no existing fleet its
-allow lists admit, no fleet it names), no colocation and no egress term either
-way. Its placement, fallbacks, explanation and candidate table are then a
-function of its own inputs alone. The solver may merge alike workloads into one
-class, so the unit kept is a *group*: the self-contained workloads of one
-requirement signature, solved together in the full model.
+A workload is *self-contained* when nothing but shared provider quotas can tie
+it to others: no budget over the plan, no live cluster node on a provider key
+it may run on, no existing fleet its allow lists admit, no fleet it names, no
+colocation and no egress term either way. The solver may merge alike workloads
+into one class, so the unit kept is a *group*: the self-contained workloads of
+one requirement signature.
 
 A group's digest covers everything its answer depends on: each member's item
 (resources, nodes, replicas, pricing, hours, cost cap, placement spec, the
 policies already folded into them), its blocked scopes, its running placements,
 whether its candidate table is asked for, the solve options that change an
 answer (stability threshold, reoptimize, fallbacks, restart overhead), every
-provider key the group may run on (its kind and a digest of its offers: a
-catalog change misses) and ``MEMO_VERSION``. A memo entry found under the
-digest is what solving the group again would give, so it is reused without
-building or solving anything; anything else is solved. Reuse is only taken
-when the solver decomposes and merges (the defaults), since that is the model
-whose answers the entries are.
+provider key the group may run on (its kind, its quotas and a digest of its
+offers: a catalog or quota change misses) and ``MEMO_VERSION``.
+
+Only answers at a class's own optimum are kept: the closed form, or a component
+whose classes' own optima fit its quotas together (skyplan.solver.decompose).
+Such an entry records the rows its options could use and what its placement
+uses of each. A re-plan keeps every group whose digest it finds and solves the
+rest against the rows less what the kept ones use. When every class of the rest
+that could use one of the kept ones' rows is again at its own optimum, the
+whole is each class at its own optimum within every row, which is what the
+full model gives; otherwise (a quota binds now, or the rest is infeasible) the
+solve starts again without the memo. A kept explanation that says why a
+cheaper option is not used names a full row only when the final totals fill
+it, so its reason is worked out again from them (``explain_kept``). Reuse is
+only taken when the solver decomposes and merges (the defaults), since that is
+the model whose answers the entries are.
 
 The memo is plain data: ``{digest: {address: document}}``, documents being the
-JSON of a WorkloadPlacement, its candidate table and the backend that solved
-it. Pure: reading and writing it is the caller's (state keeps it,
-skyplan.state.placements).
+JSON of a WorkloadPlacement, its candidate table, the rows and usage above and
+the backend that answered it. Pure: reading and writing it is the caller's
+(state keeps it, skyplan.state.placements).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 workloads found in an earlier solve's memo gives exactly what a full solve gives,
 and keeps exactly the workloads whose inputs did not change.
 
-Random small configurations are solved, changed (one workload, one key's
-offers, a quota, what runs) and solved again with and without the first memo;
+Random small configurations (some providers with quotas) are solved, changed
+(one workload, one key's offers, a quota, what runs, a workload dropped) and
+solved again with and without the first memo;
 every data case of tests/cases/solver is solved again with its own memo; the
 re-plan cases under tests/cases/replan/<name>/ ({problem.json, change.json,
 expected.json}: change.json is merged into the problem, expected.json names the
