@@ -109,16 +109,15 @@ def split(problem, memo: Memo) -> Split:
         try:
             decoded = {a: decode(found[a]) for a in addresses}
             use = [(tuple(found[a].get("rows", ())), dict(found[a].get("usage", {}))) for a in addresses]
+            whys = {a: (decoded[a][0].explanation.rsplit(NOT_USED, 1)[0] + NOT_USED,
+                        [(str(label), float(v)) for label, v in why["rows"]], str(why["else"]))
+                    for a in addresses if (why := found[a].get("why")) is not None}
         except (KeyError, TypeError, ValueError, AttributeError):
             continue  # an entry this build cannot read is a miss, not an error
         for a, (wp, cands, backend) in decoded.items():
             out.kept[a] = (wp, cands)
             out.backends.add(backend)
-        for a in addresses:
-            why = found[a].get("why")
-            if why is not None:
-                head = decoded[a][0].explanation.rsplit(NOT_USED, 1)[0] + NOT_USED
-                out.whys[a] = (head, [(str(label), float(v)) for label, v in why["rows"]], str(why["else"]))
+        out.whys.update(whys)
         for labels, usage in use:
             out.rows.update(labels)
             for label, amount in usage.items():

@@ -181,3 +181,17 @@ def test_replan_case(name):
 def _kept(memo, solution) -> set[str]:
     """Addresses whose stored entry the re-plan found unchanged (same digest in both memos)."""
     return {a for digest, members in solution.memo.items() if digest in memo for a in members}
+
+
+def test_an_entry_of_another_shape_is_solved_again_not_an_error():
+    rng = random.Random(5)
+    problem = _base(rng)
+    while isinstance(_solve(problem), InfeasibleError):
+        problem = _base(rng)
+    first = solve(problem)
+    assert first.memo
+    damaged = {d: {a: {**doc, "placement": {"address": a}} for a, doc in members.items()}
+               for d, members in first.memo.items()}
+    again = solve(replace(problem, memo=damaged))
+    assert again.reused == 0
+    _identical(again, first)
