@@ -65,6 +65,7 @@ def run_distinct(sizes: list[int], seed: int) -> None:
     print("times are wall seconds, with CPU seconds after the slash (the machine may be shared)")
     print(f"{'workloads':>9} {'load s':>7} {'candidates s':>13} {'scan s':>13} {'ratio':>6} {'solve s':>11} "
           f"{'optimize s':>11} {'peak MiB':>9} {'status':>8} {'backend':>11} {'total $':>14}")
+    replans: list[tuple] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             folder = write_config(Path(tmp) / f"team{n}", n, seed, catalog)
@@ -91,6 +92,43 @@ def run_distinct(sizes: list[int], seed: int) -> None:
             print(f"{n:>9} {load_s:>7.2f} {_pair(cands):>13} {mark + _pair(scan):>13} "
                   f"{scan[1] / max(cands[1], 1e-9):>5.1f}x {_pair(solved):>11} {_pair((wall, cpu)):>11} {peak:>9.0f} "
                   f"{solution.status:>8} {solution.backend:>11} {solution.total_cost:>14,.2f}", flush=True)
+            replans.append((n, solved, wall) + _replan(folder, graph, solution))
+    print("\nre-plan after a one-line change (one job's duration_hours), the last plan's placements in state:")
+    print(f"{'workloads':>9} {'kept':>6} {'full solve s':>13} {'re-plan solve s':>16} {'full optimize s':>16} "
+          f"{'re-plan optimize s':>19} {'same':>5}")
+    for n, solved, wall, kept, full_s, re_s, re_wall, same in replans:
+        print(f"{n:>9} {kept:>6} {_pair(full_s):>13} {_pair(re_s):>16} {wall:>16.2f} {re_wall:>19.2f} "
+              f"{'yes' if same else 'NO':>5}", flush=True)
+
+
+def _replan(folder: Path, graph, solution) -> tuple:
+    """Keep ``solution``'s memo in the folder's state as a plan does, change one
+    workload's duration_hours, and re-plan: in process (solve with the memo against a
+    full solve of the changed config) and end to end (`skyplan optimize`)."""
+    import re
+
+    from skyplan import workflow
+    from skyplan.solver import build_problem, solve
+    from skyplan.state.location import open_store
+
+    with open_store(workflow.state_path(graph), create=True) as store:
+        store.keep_placements(solution.memo)
+    main = folder / "main.sky.hcl"
+    main.write_text(re.sub(r"(duration_hours = )(\d+)", lambda m: m.group(1) + str(int(m.group(2)) + 1),
+                           main.read_text(), count=1))
+    changed = workflow.load_config(folder, {}, [])
+    offers, _ = workflow.build_offers(changed)
+    with open_store(workflow.state_path(changed), create=False) as store:
+        memo = store.placement_memo()
+    t, c = time.perf_counter(), time.process_time()
+    full = solve(build_problem(changed, offers))
+    full_s = (time.perf_counter() - t, time.process_time() - c)
+    t, c = time.perf_counter(), time.process_time()
+    again = solve(build_problem(changed, offers, memo=memo))
+    re_s = (time.perf_counter() - t, time.process_time() - c)
+    same = dict(again.placements) == dict(full.placements) and again.total_cost == full.total_cost
+    wall = _optimize(folder)[0]
+    return again.reused, full_s, re_s, wall, same
 
 
 def _pair(v: tuple[float, float]) -> str:

@@ -24,7 +24,12 @@ for each size it prints the candidate-generation time, the solve time, the
 wall time and peak memory of `skyplan optimize` on the written config folder,
 and the candidate generation of the scan the solver used before its offer
 index (bench/scan_baseline.py), measured in the same run (beyond 2,000
-workloads, measured on the first 2,000 and scaled, marked ~).
+workloads, measured on the first 2,000 and scaled, marked ~). Then, per size, the
+re-plan after a one-line change: the first solve's placements kept in the
+folder's state as a plan keeps them, one job's duration_hours changed, and the
+changed config solved in full and with the kept placements (solve time, how many
+kept, whether both give the same placements), and `skyplan optimize` end to end
+on it (which reads the kept placements from state).
 
     python bench/solver_scale.py --distinct [--sizes 100,1000,10000] [--seed 7]
 """

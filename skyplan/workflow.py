@@ -184,11 +184,13 @@ def maybe_lock(store, options: PlanOptions, operation: str):
 
 def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: Snapshot,
                      options: PlanOptions, blocked: Mapping[str, tuple] | None = None,
-                     unpriced: Mapping[str, str] | None = None, compare_single_cloud: bool = False) -> Solution:
+                     unpriced: Mapping[str, str] | None = None, compare_single_cloud: bool = False,
+                     memo: Mapping[str, Mapping[str, dict]] | None = None) -> Solution:
     """Build the solver problem and solve it (OR-Tools is imported by the solver).
     ``blocked``: address -> (provider, region, zone) scopes to avoid; ``unpriced``:
     provider key -> why it has no offers (named when nothing else fits);
-    ``compare_single_cloud``: also price the cheapest plan on each single cloud."""
+    ``compare_single_cloud``: also price the cheapest plan on each single cloud;
+    ``memo``: the placements state keeps from the last plan (skyplan.solver.memo)."""
     from skyplan.solver.problem import SolveOptions, build_problem
     from skyplan.solver.solve import solve
 
@@ -199,7 +201,7 @@ def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: 
     from skyplan.progress import phase
 
     with phase("solve", "Solving placements"):
-        return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs), unpriced=unpriced))
+        return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs), unpriced=unpriced, memo=memo))
 
 
 def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
@@ -338,9 +340,12 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                     for a, w in solve_graph.workloads.items()})
             if options.refresh:
                 solve_graph, providers = live_fleet_capacity(solve_graph, base, providers, offers)
+            memo = store.placement_memo() if store is not None else {}
             solution = solve_within(solve_graph, policies, offers, lambda g: solve_placements(
                 g, offers, base, options, blocked, unpriced=catalog_info.get("unpriced"),
-                compare_single_cloud=operation in ("plan", "apply")))
+                compare_single_cloud=operation in ("plan", "apply"), memo=memo))
+            if store is not None and (solution.memo or memo):
+                store.keep_placements(solution.memo)  # the next plan keeps what this one solved
         timings["solve"] = time.perf_counter() - t
         from skyplan.drift.readiness import check_command_probes
 

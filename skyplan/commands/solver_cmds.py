@@ -51,9 +51,11 @@ def optimize_cmd(
         fail(f"--workload {missing[0]} is not in the configuration",
              hint="known: " + ", ".join(sorted(known)[:10]) + (", ..." if len(known) > 10 else ""))
     snapshot = None
+    memo: dict = {}
     store = workflow.open_state(graph, create=False) if workflow.state_path(graph).exists() else None
     try:  # read only: stability uses what runs now; clusters are priced without contacting them
         snapshot = store.snapshot() if store is not None else None
+        memo = store.placement_memo() if store is not None else {}  # the last plan's placements, kept when unchanged
         offers, info = workflow.build_offers(graph, str(catalog) if catalog else None, store=store, live=False)
     finally:
         if store is not None:
@@ -63,7 +65,7 @@ def optimize_cmd(
     from skyplan.progress import phase
 
     with phase("solve", "Solving placements"):
-        solution = solve(build_problem(graph, offers, snapshot, options, unpriced=info.get("unpriced")))
+        solution = solve(build_problem(graph, offers, snapshot, options, unpriced=info.get("unpriced"), memo=memo))
     if only:
         solution = replace(solution, placements={a: p for a, p in solution.placements.items() if a in only})
     if json_out:

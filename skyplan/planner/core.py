@@ -163,7 +163,8 @@ def _solver_info(solution: Solution) -> dict:
     from skyplan.solver.single_cloud import provider_spread
 
     info = {"status": solution.status, "gap": solution.gap, "backend": solution.backend,
-            "seconds": round(solution.solve_seconds, 3), "spread": provider_spread(solution)}
+            "seconds": round(solution.solve_seconds, 3), "spread": provider_spread(solution),
+            "reused": solution.reused}
     if solution.single_cloud is not None:
         info["single_cloud"] = solution.single_cloud.to_json()
     if solution.fleets:

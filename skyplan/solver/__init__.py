@@ -7,7 +7,8 @@ ones that can matter; ``capacity.py`` quotas and fleets; ``classes.py``
 merging, pruning and the closed form; ``decompose.py`` the split into
 independent components; ``mip.py`` the OR-Tools model (written out in its
 docstring); ``infeasible.py`` the explanations of infeasibility;
-``assemble.py`` the Solution; ``model.py`` the output values.
+``assemble.py`` the Solution; ``model.py`` the output values; ``memo.py`` the
+placements kept from an earlier solve whose inputs did not change (incremental re-plan).
 """
 
 from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution, WorkloadPlacement

@@ -26,7 +26,9 @@ from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution,
 TABLE_EXTRA = 3  # candidates shown beyond the fallbacks
 
 
-def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution:
+def assemble(problem, classes, result, egress, seconds: float, rows, kept_usage=None) -> tuple[Solution, dict]:
+    """The Solution and the usage of each row (with ``kept_usage``, row -> what the
+    placements kept from the memo use of it, which the explanations weigh like the rest)."""
     opts = problem.options
     chosen: dict[str, list[Option]] = {}
     for k, counts in zip(classes, result.counts):
@@ -38,6 +40,8 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
     entries = {m.item.address: m for k in classes for m in k.members}
     fleet_home = {a: groups[0] for a, groups in chosen.items() if entries[a].item.kind == "fleet"}
     row_totals = _row_totals(entries, chosen)
+    for row, amount in (kept_usage or {}).items():
+        row_totals[row] = row_totals.get(row, 0.0) + amount
     row_totals["hourly"] = sum(o.group_hourly for groups in chosen.values() for o in groups)
     egress_cost = _egress(chosen, egress)
     placements: dict[str, WorkloadPlacement] = {}
@@ -79,12 +83,13 @@ def assemble(problem, classes, result, egress, seconds: float, rows) -> Solution
     gap = 0.0
     if result.backend != "closed-form" and result.objective:
         gap = max(0.0, (result.objective - result.bound) / max(abs(result.objective), 1e-9))
-    return Solution(
+    solution = Solution(
         placements=placements,
         total_hourly_cost=round(sum(p.hourly_cost for p in placements.values()), 6),
         total_cost=round(sum(p.expected_cost for p in placements.values()), 6),
         status=result.status if result.status in ("optimal", "feasible") else "optimal",
         gap=gap, backend=result.backend, solve_seconds=round(seconds, 4), candidates=candidates)
+    return solution, row_totals
 
 
 def _keeps_pricing(item, o: Option, f: Option) -> bool:
@@ -246,10 +251,24 @@ def _why(problem, e, alt: Option, chosen: Option, kept: bool, row_totals, rows) 
         if e.item.in_fallback:
             return "no new spot replica while spot is lost lately (fallback_on_demand)"
         return f"spot.base_on_demand_replicas = {e.item.spot_base} keeps that many on on-demand"
-    usage = e.usage[next(i for i, o in enumerate(e.options) if o.key == alt.key)]
+    full = row_full(alt_usage(e, alt), row_totals, rows)
+    return full if full is not None else why_else(problem, e, alt, chosen, row_totals)
+
+
+def alt_usage(e, alt: Option) -> tuple:
+    return e.usage[next(i for i, o in enumerate(e.options) if o.key == alt.key)]
+
+
+def row_full(usage, row_totals, rows) -> str | None:
+    """The first row of ``usage`` that one more group would overfill, as the explanation names it."""
     for row, amount in usage:
         if row_totals.get(row, 0.0) + amount > rows[row].limit + 1e-9:
             return f"{rows[row].label} is full"
+    return None
+
+
+def why_else(problem, e, alt: Option, chosen: Option, row_totals) -> str:
+    """Why a cheaper option is not used when no row it needs is full."""
     if e.region_filter is not None and alt.region_key not in e.region_filter:
         return f"colocate_with {e.item.placement.colocate_with}"
     if e.item.placement.spread and e.item.groups > 1:

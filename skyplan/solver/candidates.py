@@ -51,6 +51,23 @@ def compile_globs(patterns: tuple[str, ...]) -> Matcher:
     return lambda v: v is not None and (v in exact or rx(v) is not None)
 
 
+class _Lazy(dict):
+    """provider key -> OfferIndex of its offers, built on first read."""
+
+    def __init__(self, offers):
+        super().__init__()
+        self.offers = offers
+
+    def __missing__(self, key):
+        if key not in self.offers:
+            raise KeyError(key)
+        idx = self[key] = OfferIndex(self.offers[key])
+        return idx
+
+    def __contains__(self, key) -> bool:
+        return key in self.offers
+
+
 class Candidates:
     """The options of the items of one problem; memoised, built once per solve."""
 
@@ -59,7 +76,7 @@ class Candidates:
         self.rows = rows
         self.overhead = problem.options.restart_overhead
         self.budget = problem.options.budget is not None
-        self.index = {key: OfferIndex(offers) for key, offers in problem.offers.items()}
+        self.index = _Lazy(problem.offers)  # a key's offers are indexed when an item first asks for them
         self.kinds = {key: (cfg.kind if (cfg := problem.providers.get(key)) else key.split(".")[0])
                       for key in problem.offers}
         # key -> (a vCPU quota applies, an accelerator quota applies)

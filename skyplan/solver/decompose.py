@@ -10,6 +10,12 @@ one class with one group is answered in closed form: the option of least objecti
 rank, minus the stability bonus of its current option) whose usage fits every
 row (and, for a service with an on-demand base, whose pricing its spot row admits). Every other component is its own small model (skyplan.solver.mip).
 
+A component whose classes, each at its own optimum with the shared rows left
+out (``alone``: a greedy over per-group slots, exact for one class), fit every
+row together is answered by those optima: they are optimal for a relaxation
+and feasible. Without a budget, colocation or egress this answers most
+components that share a quota with room to spare, without a model.
+
 Infeasibility is decided per component as well; the elastic model is solved
 for the infeasible ones only, which is what the whole elastic model would give
 there (its slacks elsewhere are zero), so explanations are unchanged.
@@ -80,6 +86,82 @@ def _closed(inp: MipInput, ci: int) -> MipResult:
     return MipResult([counts], "optimal", value, value, backend="closed-form")
 
 
+def alone(c) -> tuple[list[int], float] | None:
+    """The optimum of class ``c`` by itself, rows left out: counts per option and
+    the objective; None when its spread cannot be met. Each group takes the
+    cheapest slot left: an option at its cost (plus its tie rank), or, for as
+    many groups as run there now, at its cost less the stability bonus; with a
+    spread, every domain first gets its floor, then each further group goes to
+    the domain whose next slot is cheapest among those below the cap. A class whose
+    groups are counted on spot apart (a service's on-demand base) has a row of its
+    own this leaves out: None."""
+    if c.spot is not None:
+        return None
+    by_domain: dict[tuple, list[tuple[float, int, int]]] = {}
+    for oi, cost in enumerate(c.costs):
+        v = cost + TIE_EPS * oi
+        d = c.domains[oi] if c.domains is not None else ()
+        slots = by_domain.setdefault(d, [])
+        slots.append((v, oi, c.groups))
+        if oi in c.bonus and c.bonus[oi][1] >= 1:
+            slots.append((v - c.bonus[oi][0], oi, min(c.groups, int(c.bonus[oi][1]))))
+    counts = [0] * len(c.costs)
+    value = 0.0
+    taken = {d: 0 for d in by_domain}
+    queues = {d: sorted(v) for d, v in by_domain.items()}
+
+    def take(d) -> None:
+        nonlocal value
+        q = queues[d]
+        v, oi, cap = q[0]
+        counts[oi] += 1
+        value += v
+        taken[d] += 1
+        q[0] = (v, oi, cap - 1)
+        if cap - 1 == 0:
+            q.pop(0)
+
+    left = c.groups
+    if c.domains is not None:
+        for d in sorted(queues):
+            for _ in range(c.spread_floor):
+                if not queues[d] or left == 0:
+                    return None
+                take(d)
+                left -= 1
+    cap = c.spread_cap if c.domains is not None else c.groups
+    for _ in range(left):
+        open_ = [(queues[d][0][0], d) for d in queues if queues[d] and taken[d] < cap]
+        if not open_:
+            return None
+        take(min(open_)[1])
+    return counts, value
+
+
+def _relaxed(inp: MipInput, members: list[int]) -> MipResult | None:
+    """The component answered by each class's own optimum, when those fit every row together."""
+    if inp.budget is not None or any(a in members for a, _ in inp.colocate) or \
+            any(a in members or b in members for a, b, _ in inp.egress):
+        return None
+    totals: dict[int, float] = {}
+    rows, value = [], 0.0
+    for ci in members:
+        c = inp.classes[ci]
+        best = alone(c)
+        if best is None:
+            return None
+        counts, v = best
+        for oi, n in enumerate(counts):
+            if n:
+                for row, amount in c.usage[oi]:
+                    totals[row] = totals.get(row, 0.0) + amount * n
+        rows.append(counts)
+        value += v
+    if any(amount > inp.limits[row] + 1e-9 for row, amount in totals.items()):
+        return None
+    return MipResult(rows, "optimal", value, value, backend="closed-form")
+
+
 def _part(inp: MipInput, members: list[int]) -> MipInput:
     local = {ci: i for i, ci in enumerate(members)}
     return replace(inp, classes=[inp.classes[ci] for ci in members],
@@ -95,9 +177,13 @@ def solve_parts(inp: MipInput, time_limit: float, backend: str | None = None
     counts: list[list[int] | None] = [None] * len(inp.classes)
     status, objective, bound, used = "optimal", 0.0, 0.0, ""
     infeasible: list[tuple[list[int], MipInput]] = []
+    alone_classes: set[int] = set()
     for members in components(inp):
-        if len(members) == 1 and inp.classes[members[0]].groups == 1 and inp.classes[members[0]].domains is None \
-                and inp.budget is None:
+        if (result := _relaxed(inp, members)) is not None:
+            part = None
+            alone_classes.update(members)
+        elif len(members) == 1 and inp.classes[members[0]].groups == 1 and inp.classes[members[0]].domains is None \
+                and inp.classes[members[0]].spot is None and inp.budget is None:
             part = None
             result = _closed(inp, members[0])
         else:
@@ -117,7 +203,8 @@ def solve_parts(inp: MipInput, time_limit: float, backend: str | None = None
             counts[ci] = row
     if infeasible:
         return MipResult([], "infeasible", backend=used or "closed-form"), infeasible
-    return MipResult([c or [] for c in counts], status, objective, bound, used or "closed-form"), []
+    return MipResult([c or [] for c in counts], status, objective, bound, used or "closed-form",
+                     alone=alone_classes), []
 
 
 def explain_parts(parts: list[tuple[list[int], MipInput]], time_limit: float, backend: str | None = None

@@ -90,6 +90,8 @@ class MipResult:
     bound: float = 0.0
     backend: str = ""
     slacks: dict[str, float] = field(default_factory=dict)
+    # classes answered at their own optimum, shared rows aside (skyplan.solver.decompose.alone)
+    alone: set[int] = field(default_factory=set)
 
 
 def choose_backend(num_vars: int) -> str:

@@ -191,6 +191,9 @@ class Solution:
     candidates: Mapping[str, tuple] = field(default_factory=dict)  # address -> considered candidates (for display)
     single_cloud: SingleCloudComparison | None = None  # with SolveOptions.compare_single_cloud, when >= 2 clouds are used
     fleets: tuple[FleetChoice, ...] = ()  # per provisioned fleet: bought or not, and why
+    reused: int = 0  # workloads kept from the memo without being solved again (skyplan.solver.memo)
+    # the memo of this solve's self-contained workloads (and of its single-cloud solves), to store
+    memo: Mapping[str, Mapping[str, dict]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def unbought(self) -> frozenset[str]:

@@ -64,13 +64,18 @@ class Problem:
     positions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     # provider key -> why it has no offers although it is configured (a cluster not contacted)
     unpriced: Mapping[str, str] = field(default_factory=dict)
+    # placements of an earlier solve by the digest of their inputs (skyplan.solver.memo): the
+    # self-contained workloads found there are kept without being solved again
+    memo: Mapping[str, Mapping[str, dict]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], snapshot=None,
-                  options: SolveOptions = SolveOptions(), unpriced: Mapping[str, str] | None = None) -> Problem:
+                  options: SolveOptions = SolveOptions(), unpriced: Mapping[str, str] | None = None,
+                  memo: Mapping[str, Mapping[str, dict]] | None = None) -> Problem:
     """The Problem for ``graph``: current placements come from ``snapshot`` (a
     skyplan.state.model.Snapshot or None) for addresses still in the graph and
-    not tainted; the budget defaults to the ``skyplan { max_hourly_cost }``."""
+    not tainted; the budget defaults to the ``skyplan { max_hourly_cost }``;
+    ``memo`` holds earlier placements to keep (skyplan.solver.memo)."""
     current: dict[str, tuple[Placement, ...]] = {}
     if snapshot is not None:
         wanted = set(graph.workloads) | set(graph.fleets)
@@ -84,5 +89,5 @@ def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], sn
     return Problem(
         workloads=dict(graph.workloads), fleets=dict(graph.fleets), providers=dict(graph.providers),
         offers={k: tuple(v) for k, v in offers.items()}, current=current, options=options,
-        positions=getattr(graph, "positions", {}), unpriced=dict(unpriced or {}),
+        positions=getattr(graph, "positions", {}), unpriced=dict(unpriced or {}), memo=memo or {},
     )

@@ -65,9 +65,10 @@ def _reason(e: InfeasibleError) -> str:
     return str(text).splitlines()[0]
 
 
-def compare(problem: Problem, solution: Solution) -> SingleCloudComparison | None:
+def compare(problem: Problem, solution: Solution, memo: dict | None = None) -> SingleCloudComparison | None:
     """The solution against the cheapest plan on each single cloud, or None when
-    it buys from fewer than two clouds."""
+    it buys from fewer than two clouds. Each cloud's solve adds its memo entries
+    to ``memo`` (skyplan.solver.memo), so a re-plan reuses them too."""
     from skyplan.solver.solve import solve
 
     used = clouds_used(problem, solution)
@@ -85,6 +86,8 @@ def compare(problem: Problem, solution: Solution) -> SingleCloudComparison | Non
         except SolverError as e:
             plans.append(CloudPlan(cloud, None, None, "unsolved", str(e.args[0] if e.args else e)))
             continue
+        if memo is not None:
+            memo.update(s.memo)
         plans.append(CloudPlan(cloud, round(s.total_hourly_cost, 6), round(s.total_cost, 6), s.status))
     plans.sort(key=lambda p: (not p.feasible, p.total_cost or 0.0, p.hourly_cost or 0.0, p.cloud))
     return SingleCloudComparison(round(solution.total_hourly_cost, 6), round(solution.total_cost, 6), used,

@@ -76,6 +76,7 @@ from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options, starts_late
 from skyplan.solver.classes import Entry, Klass, build_classes
 from skyplan.solver.decompose import explain_parts, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options, explain_spot_split
+from skyplan.solver import memo
 from skyplan.solver.candidates import Candidates
 from skyplan.solver.items import Item, Option, is_blocked
 from skyplan.solver.mip import MipClass, MipInput, MipResult, solve_mip
@@ -106,11 +107,33 @@ def solve(problem: Problem) -> Solution:
 def _solve(problem: Problem) -> Solution:
     started = time.perf_counter()
     problem = _without_fleet_nodes(problem)
+    found = memo.split(problem, problem.memo)
+    if found.kept:
+        try:
+            solution = _solve_rest(problem, found, started)
+        except InfeasibleError:
+            solution = None  # said by the full solve below, in its own words
+        if solution is not None:
+            return solution
+        found = memo.split(problem, {})  # the kept ones' rows bind now: solve everything
+    solution = _solve_rest(problem, found, started)
+    assert solution is not None
+    return solution
+
+
+def _solve_rest(whole: Problem, found: memo.Split, started: float) -> Solution | None:
+    """Solve what ``found`` does not keep, with the shared rows less what the kept
+    ones use; None when a class sharing a row with them is not at its own optimum
+    (then keeping them may not be what a full solve gives)."""
+    problem = whole
+    if found.kept:  # kept as they were solved: nothing of theirs is built again
+        problem = replace(problem, workloads={a: w for a, w in problem.workloads.items() if a not in found.kept})
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
     items += [_on_time(Item.of_workload(w, in_fallback=bool(opts.blocked.get(a))), problem)
               for a, w in sorted(problem.workloads.items())]
     rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
+    kept_usage = {r.id: found.usage[r.label] for r in rows.rows if r.label in found.usage}
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
 
@@ -132,12 +155,21 @@ def _solve(problem: Problem) -> Solution:
 
     threshold = 0.0 if opts.reoptimize else opts.migrate_threshold
     classes = build_classes(entries, coupled, opts.budget, threshold, merge=opts.merge)
-    result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled)
-    solution = assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
+    result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled, kept_usage)
+    alone = memo.alone_classes(classes, result)
+    if found.rows and not memo.rows_kept_apart(classes, alone, rows, found.rows):
+        return None
+    solution, row_totals = assemble(problem, classes, result, egress, time.perf_counter() - started, rows,
+                                    kept_usage)
+    use = memo.row_use(problem, found, classes, alone, rows, solution)
+    if found.kept:
+        solution = _with_kept(solution, found, time.perf_counter() - started, row_totals, rows)
+    solution = replace(solution, reused=len(found.kept), memo=memo.entries(found, solution, use))
     if opts.compare_single_cloud:
         from skyplan.solver.single_cloud import compare
 
-        solution = replace(solution, single_cloud=compare(problem, solution))
+        sink = dict(solution.memo)
+        solution = replace(solution, single_cloud=compare(whole, solution, sink), memo=sink)
     return solution
 
 
@@ -148,6 +180,23 @@ def _on_time(item: Item, problem: Problem) -> Item:
     if named is None or not starts_late(named, item.start_by):
         return item
     return replace(item, placement=replace(item.placement, fleet=None), late_fleet=item.placement.fleet)
+
+
+def _with_kept(solution: Solution, found: memo.Split, seconds: float, row_totals, rows) -> Solution:
+    """The solution of the rest joined with the placements kept from the memo,
+    in the order, with the totals and the explanations a full solve gives."""
+    kept = {a: wp for a, (wp, _) in found.kept.items()}
+    memo.explain_kept(found, kept, row_totals, rows)
+    placements = dict(sorted({**solution.placements, **kept}.items()))
+    candidates = dict(sorted({**solution.candidates,
+                              **{a: c for a, (_, c) in found.kept.items() if c is not None}}.items()))
+    backend = solution.backend
+    if backend == "closed-form":
+        backend = min((b for b in found.backends if b != "closed-form"), default=backend)
+    return replace(solution, placements=placements, candidates=candidates, backend=backend,
+                   total_hourly_cost=round(sum(p.hourly_cost for p in placements.values()), 6),
+                   total_cost=round(sum(p.expected_cost for p in placements.values()), 6),
+                   solve_seconds=round(seconds, 4))
 
 
 def _without_fleet_nodes(problem: Problem) -> Problem:
@@ -312,11 +361,15 @@ def _spread_bounds(k: Klass, options: list[Option]) -> dict[str, int]:
 
 
 def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egress, threshold: float,
-               coupled: set[str]) -> MipResult:
+               coupled: set[str], kept_usage: dict[int, float] | None = None) -> MipResult:
+    """The model's counts per class; ``kept_usage`` (row -> amount) is what placements
+    kept from the memo use of each row. ``alone`` holds indexes into ``classes``."""
     opts = problem.options
+    kept_usage = kept_usage or {}
     todo = [i for i, k in enumerate(classes) if k.closed is None]
     fixed = sum(o.group_hourly * n for k in classes if k.closed is not None for o, n in zip(k.options, k.closed))
-    inp = MipInput([], [r.limit for r in rows.rows], [r.label for r in rows.rows], opts.budget, fixed)
+    inp = MipInput([], [r.limit - kept_usage.get(r.id, 0.0) for r in rows.rows], [r.label for r in rows.rows],
+                   opts.budget, fixed)
     slot = {}
     for i in todo:
         k = classes[i]
@@ -357,4 +410,5 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
     for k in classes:
         counts.append(k.closed if k.closed is not None else next(it))
     result.counts = counts
+    result.alone = {todo[i] for i in result.alone}
     return result

@@ -47,6 +47,10 @@ _INITIAL = [
 # (name, statements). Append only; never edit a migration that has shipped.
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _INITIAL),
+    # the placement memo (skyplan.state.placements); numbered as SQLite's, which needed a 0002
+    ("0003_placement_spec", ["""CREATE TABLE placement_specs (
+        digest TEXT NOT NULL, address TEXT NOT NULL, document TEXT NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (digest, address))"""]),
     # where spot capacity was lost, remembered across runs until it expires (state/capacity.py)
     ("0004_capacity_memory", [CAPACITY_MEMORY]),
 ]

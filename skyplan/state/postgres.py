@@ -185,6 +185,9 @@ class PostgresStore(StateStore):
     def forget(self, *a, **k):
         return self._retrying(super().forget, *a, **k)
 
+    def keep_placements(self, *a, **k):
+        return self._retrying(super().keep_placements, *a, **k)
+
     def journal_event(self, *a, **k):
         return self._retrying(super().journal_event, *a, **k)
 

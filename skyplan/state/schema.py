@@ -23,6 +23,10 @@ counts every acquisition of the lock, ``lock.generation`` is the holder's, and
 the holder's process start time as the kernel gives it, so a reused pid is told
 apart from the holder. A write by a holder
 whose lock row is gone is refused (see ``StateStore.check_lock``).
+
+Migration ``0003_placement_spec`` adds ``placement_specs``: each self-contained
+workload's solved placement under the digest of its inputs, which the next plan
+keeps instead of solving again (skyplan.state.placements, skyplan.solver.memo).
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ import uuid
 from datetime import datetime, timezone
 
 from skyplan.errors import StateError
+
+# migration 0003_placement_spec: the placement memo (skyplan.state.placements)
+_PLACEMENT_SPECS = """CREATE TABLE placement_specs (
+    digest TEXT NOT NULL, address TEXT NOT NULL, document TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (digest, address))"""
 
 _INITIAL = [
     """CREATE TABLE migrations (
@@ -75,6 +84,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "ALTER TABLE lock ADD COLUMN pid_start TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE journal ADD COLUMN generation INTEGER NOT NULL DEFAULT 0",
     ]),
+    ("0003_placement_spec", [_PLACEMENT_SPECS]),
     # where spot capacity was lost, remembered across runs until it expires (state/capacity.py)
     ("0004_capacity_memory", [CAPACITY_MEMORY]),
 ]

@@ -261,6 +261,18 @@ class StateStore(LockingMixin):
             self._journal(conn, address, action, outcome, detail,
                           redact_record(plain(before), paths), redact_record(plain(after), paths), bump=False)
 
+    def placement_memo(self) -> dict[str, dict[str, dict]]:
+        """The placements the last plan solved, by input digest (skyplan.state.placements)."""
+        from skyplan.state import placements
+
+        return placements.load(self)
+
+    def keep_placements(self, memo: Mapping[str, Mapping[str, dict]]) -> None:
+        """Replace the placement memo with ``memo``; no serial change."""
+        from skyplan.state import placements
+
+        placements.save(self, memo)
+
     def set_outputs(self, outputs: Mapping[str, Mapping]) -> int:
         """Replace the outputs (name -> {"value", "sensitive"}); serial += 1 if they changed."""
         new = {name: (dumps(o.get("value")), bool(o.get("sensitive", False))) for name, o in outputs.items()}
