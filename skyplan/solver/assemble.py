@@ -203,7 +203,12 @@ def _why(problem, e, alt: Option, chosen: Option, kept: bool, row_totals, rows) 
                 f"{problem.options.migrate_threshold:.0%} of its cost)")
     usage = e.usage[next(i for i, o in enumerate(e.options) if o.key == alt.key)]
     for row, amount in usage:
-        if row_totals.get(row, 0.0) + amount > rows[row].limit + 1e-9:
+        if rows[row].unit == "$/h":  # a group budget: what moving there adds against what is left
+            spare = rows[row].limit - row_totals.get(row, 0.0)
+            if alt.group_hourly - chosen.group_hourly > spare + 1e-9:
+                return (f"it costs more per hour and the {rows[row].label} (${rows[row].limit:.2f}/h) "
+                        f"has only ${max(spare, 0):.2f}/h left")
+        elif row_totals.get(row, 0.0) + amount > rows[row].limit + 1e-9:
             return f"{rows[row].label} is full"
     if e.region_filter is not None and alt.region_key not in e.region_filter:
         return f"colocate_with {e.item.placement.colocate_with}"

@@ -19,7 +19,8 @@ The rules, where the configuration leaves a choice:
   on_demand), so spot is used only when listed: jobs opt in by listing it, and
   a service only runs on spot when its own list says so.
 - ``max_hourly_cost`` bounds the whole workload: each of its replica groups may
-  cost at most max_hourly_cost / replicas per hour.
+  cost at most max_hourly_cost / replicas per hour. A group budget (a mandatory
+  policy over several workloads) bounds their summed $/h (a capacity row).
 - Spread: with r replicas over D reachable domains, every domain gets between
   floor(r / D) and ceil(r / D) of them: all distinct when r <= D, otherwise
   every domain used and as even as possible (so at least min(r, D) distinct).
@@ -97,6 +98,7 @@ def _solve(problem: Problem) -> Solution:
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
     items += [Item.of_workload(w) for _, w in sorted(problem.workloads.items())]
     rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
+    rows.add_budgets(opts.group_budgets)
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
 
@@ -145,7 +147,8 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
     for item in items:
         blocked = tuple(opts.blocked.get(item.address, ()))
         sig = (item.kind == "fleet", item.resources, item.nodes, item.groups, item.pricing, item.hours,
-               item.max_hourly_cost, item.placement, blocked, item.address in by_region)
+               item.max_hourly_cost, item.placement, blocked, item.address in by_region,
+               tuple(rows.budget_rows.get(item.address, ())))
         sigs.append(sig)
         if not opts.reoptimize:
             for p in problem.current.get(item.address, ()):
@@ -163,6 +166,7 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
                 pairs = source.options(item, sig[8], k, source.grouping(spread, sig[9]),
                                        tuple(running.get(sig, {}).values()))
             pairs += fleet_options(item, rows, problem.fleets, problem.providers)
+            pairs = rows.with_budget(item.address, pairs)
             pairs.sort(key=lambda p: p[0].sort_key)
             seen: set[tuple] = set()
             unique = [p for p in pairs if not (p[0].key in seen or seen.add(p[0].key))]
