@@ -64,7 +64,8 @@ def constrain(graph: DesiredGraph, policies: Sequence[Policy], offers: Mapping[s
             owner = f"policy.{p.name}"
             positions.setdefault(owner, {})[cap[1]] = p.positions.get(cap[1]) or p.source
             blame[(owner, cap[1])] = p.name
-            groups.append(GroupBudget(p.name, cap[0], tuple(sorted(covered)), owner, cap[1]))
+            stated = f"max_monthly_cost ${p.max_monthly_cost:,.2f}/month" if cap[1] == "max_monthly_cost" else ""
+            groups.append(GroupBudget(p.name, cap[0], tuple(sorted(covered)), owner, cap[1], stated))
         for address in covered:
             w = _narrow(workloads[address], p, graph, regions_of, positions.setdefault(address, {}), blame,
                         per_workload=p.per == "workload" or single)

@@ -31,6 +31,7 @@ class GroupBudget:
     addresses: tuple[str, ...]
     owner: str = ""
     path: str = ""
+    stated: str = ""  # the cap as written, when not in $/h ("max_monthly_cost $1,000.00/month")
 
 
 @dataclass(frozen=True)
