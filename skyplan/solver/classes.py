@@ -18,8 +18,9 @@ alike (spread items merge only with those running in the same places).
 Pruning: two options of one class with the same footprint (the capacity rows
 they use and how much, the spread domain, the region for colocation/egress,
 whether it is the current placement) are interchangeable except for price, so
-only the cheapest stays (with a budget, every option that is cheaper per hour
-than all cheaper-in-expectation ones stays too).
+only the cheapest stays (with a budget, the plan's or a group's over the item,
+every option that is cheaper per hour than all cheaper-in-expectation ones stays
+too; a group budget's row is left out of the footprint, the $/h standing for it).
 
 Closed form: a class whose cheapest option uses no capacity row, is cheapest
 per hour as well, and has no coupling is simply placed there.
@@ -28,6 +29,7 @@ per hour as well, and has no coupling is simply placed there.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 from skyplan.solver.items import Item, Option
 
@@ -68,7 +70,10 @@ class Klass:
 
 
 def build_classes(entries: list[Entry], coupled: set[str], budget: float | None,
-                  threshold: float = 0.0, merge: bool = True) -> list[Klass]:
+                  threshold: float = 0.0, merge: bool = True,
+                  budget_rows: Mapping[str, Sequence[int]] | None = None) -> list[Klass]:
+    """``budget_rows``: address -> the group budget rows over it (capacity.Rows.budget_rows)."""
+    budget_rows = budget_rows or {}
     singles: list[Klass] = []
     merged: dict[tuple, list[Entry]] = {}
     for e in entries:
@@ -82,7 +87,8 @@ def build_classes(entries: list[Entry], coupled: set[str], budget: float | None,
                                current=_summed(m))
                          for _, m in sorted(merged.items(), key=lambda kv: kv[1][0].item.address)]
     for k in classes:
-        k.option_index = _prune(k, k.entry.item.address in coupled, budget)
+        k.option_index = _prune(k, k.entry.item.address in coupled, budget,
+                                frozenset(budget_rows.get(k.entry.item.address, ())))
         if merge and k.entry.item.address not in coupled and not k.spread:
             k.closed = _closed_form(k, budget, threshold)
     return classes
@@ -100,18 +106,23 @@ def _spread(item: Item) -> str | None:
     return item.placement.spread if item.groups > 1 and item.placement.spread else None
 
 
-def _prune(k: Klass, coupled: bool, budget: float | None) -> list[int]:
+def _prune(k: Klass, coupled: bool, budget: float | None, group_rows: frozenset = frozenset()) -> list[int]:
+    """The options kept; under a group budget (``group_rows``, whose usage is the
+    option's $/h) the footprint leaves those rows out and the $/h decides, as under
+    the plan's budget."""
     e = k.entry
     keep: list[int] = []
     best_hourly: dict[tuple, float] = {}
+    budgeted = budget is not None or bool(group_rows)
     for i, opt in enumerate(e.options):
         if e.region_filter is not None and opt.region_key not in e.region_filter:
             continue
         is_current = opt.key in k.current
-        foot = (e.usage[i], opt.domain(k.spread) if k.spread else None,
+        usage = tuple(u for u in e.usage[i] if u[0] not in group_rows) if group_rows else e.usage[i]
+        foot = (usage, opt.domain(k.spread) if k.spread else None,
                 opt.region_key if coupled else None, opt.key if is_current else None)
         seen = best_hourly.get(foot)
-        if seen is None or (budget is not None and opt.group_hourly < seen - 1e-12):
+        if seen is None or (budgeted and opt.group_hourly < seen - 1e-12):
             best_hourly[foot] = opt.group_hourly if seen is None else min(seen, opt.group_hourly)
             keep.append(i)
     return keep

@@ -82,13 +82,29 @@ def solve(problem: Problem) -> Solution:
     # cycle collector's passes over them cost a third of a large solve.
     try:
         with paused():
-            return choose_fleets(problem, _solve)
+            return choose_fleets(problem, _within_group_budgets)
     except InfeasibleError as e:
         if not problem.positions:
             raise
         from skyplan.config.model import source_in
 
         raise e.located(lambda owner, path: source_in(problem.positions, owner, path)) from None
+
+
+def _within_group_budgets(problem: Problem) -> Solution:
+    """``_solve`` under the group budgets. Caps are guardrails that seldom bind, and
+    their rows make the model much slower (measured: 1,000 workloads under 4 team
+    caps that do not bind, 8 s against 0.5 s), so the problem is solved without them
+    first: when that optimum keeps within every cap it is the optimum with them (and
+    infeasible without them is infeasible with them); only otherwise are they rows."""
+    budgets = problem.options.group_budgets
+    if not budgets:
+        return _solve(problem)
+    loose = _solve(replace(problem, options=replace(problem.options, group_budgets=())))
+    hourly = {a: p.hourly_cost for a, p in loose.placements.items()}
+    if all(sum(hourly.get(a, 0.0) for a in b.addresses) <= b.limit + 1e-9 for b in budgets):
+        return loose
+    return _solve(problem)
 
 
 def _solve(problem: Problem) -> Solution:
@@ -116,7 +132,7 @@ def _solve(problem: Problem) -> Solution:
         coupled.update((a, b))
 
     threshold = 0.0 if opts.reoptimize else opts.migrate_threshold
-    classes = build_classes(entries, coupled, opts.budget, threshold, merge=opts.merge)
+    classes = build_classes(entries, coupled, opts.budget, threshold, merge=opts.merge, budget_rows=rows.budget_rows)
     result = _run_model(problem, classes, rows, colocate, egress, threshold, coupled)
     solution = assemble(problem, classes, result, egress, time.perf_counter() - started, rows)
     if opts.compare_single_cloud:
