@@ -139,6 +139,8 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
     cost_after += sum(_running_cost(r) for a, r in base.resources.items() if a not in changed)
     estimated_before, estimated_after = estimated(changes, solution, prior, base)
     has_resource_changes = any(c.action is not Action.NOOP for c in changes)
+    from skyplan.planner.tags import with_tags
+
     changes = [with_tags(c, desired) for c in changes]
     if previous:
         from dataclasses import replace as _replace
@@ -156,25 +158,6 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
         estimated_before=round(estimated_before, 6), estimated_after=round(estimated_after, 6), created_at=created_at,
         config_dir=desired.root,
     )
-
-
-def with_tags(c: Change, desired: DesiredGraph) -> Change:
-    """``c`` with the tags its object carries before and after apply (its own over the
-    ``default_tags`` of the provider block it runs on), as every provider writes them."""
-    from dataclasses import replace as _replace
-
-    from skyplan.policy.model import merge_tags
-
-    if c.kind not in ("workload", "fleet") or c.forget:
-        return c
-    before = after = None
-    if c.after is not None and c.action is not Action.DELETE:
-        key = _provider_key(c.placement, None) or _provider_key(None, c.prior)
-        after = merge_tags(c.after.get("tags"), desired.providers.get(key) if key else None)
-    if c.before is not None and c.action is not Action.CREATE:
-        key = _provider_key(None, c.prior)
-        before = merge_tags(c.before.get("tags"), desired.providers.get(key) if key else None)
-    return _replace(c, tags_before=before, tags_after=after) if before or after else c
 
 
 def _solver_info(solution: Solution) -> dict:
