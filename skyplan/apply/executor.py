@@ -46,7 +46,7 @@ from skyplan.apply.walker import Skip
 from skyplan.errors import ApplyError, AuthError, LockLostError, ProviderError
 from skyplan.planner.model import Action, Change, Plan
 from skyplan.planner.options import parse_duration
-from skyplan.policy.model import merge_tags
+from skyplan.policy.model import merge_tags, tag_update
 from skyplan.providers.base import Instance, LaunchRequest, Provider
 from skyplan.solver.model import Placement
 from skyplan.state.model import CREATING, FAILED, RUNNING, SUCCEEDED, GroupRecord, ResourceRecord
@@ -440,8 +440,9 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
         changes = {f: after.get(f) for f in fields}
         # a readiness or update block is read by skyplan alone: no node changes for it
         node_changes = {k: v for k, v in changes.items() if k != "replicas" and k not in SKYPLAN_ONLY}
-        if "tags" in node_changes:  # nodes carry the tags over their provider's default_tags, as at launch
-            node_changes["tags"] = merge_tags(node_changes["tags"], getattr(
+        if "tags" in node_changes:  # nodes carry the tags over their provider's default_tags, as at launch;
+            # a tag no longer there is removed (None)
+            node_changes["tags"] = tag_update((change.before or {}).get("tags"), node_changes["tags"], getattr(
                 self.providers.get(prior.groups[0].placement.provider) if prior.groups else None, "cfg", None))
         wp = change.placement
         want = len(wp.groups) if wp is not None and wp.groups else len(prior.groups)

@@ -189,7 +189,7 @@ def _show_plan(plan, as_json: bool, no_color: bool) -> None:
 
 
 def _apply_saved(path: Path, *, parallelism: Optional[int], as_json: bool, no_color: bool,
-                 lock_timeout: float, lock: bool = True) -> int:
+                 lock_timeout: float, lock: bool = True, policy_dirs: tuple[str, ...] = ()) -> int:
     from skyplan import workflow
     from skyplan.commands.run_view import graph_for_plan
     from skyplan.planner.planfile import check_plan_against_state, load_plan
@@ -205,7 +205,8 @@ def _apply_saved(path: Path, *, parallelism: Optional[int], as_json: bool, no_co
                 from skyplan.policy.check import check_plan
                 from skyplan.policy.gate import policies_for, refuse_failed
 
-                refuse_failed(check_plan(plan, graph, policies_for(graph, plan.options.get("policy_dirs", ()))))
+                dirs = tuple(dict.fromkeys(tuple(plan.options.get("policy_dirs", ())) + policy_dirs))
+                refuse_failed(check_plan(plan, graph, policies_for(graph, dirs)))
             if not plan.has_changes:
                 print("\nNo changes. Nothing to apply.")
                 if not as_json:
@@ -302,8 +303,17 @@ def apply_cmd(
     reoptimize: bool = typer.Option(False, "--reoptimize", help="Move running workloads when a cheaper placement exists."),
     destroy: bool = typer.Option(False, "--destroy", help="Destroy everything this configuration manages (as `skyplan destroy`)."),
     no_color: bool = typer.Option(False, "--no-color", help="Plain output without colour."),
+    policy_dir: Optional[List[Path]] = typer.Option(
+        None, "--policy-dir", help="Also apply the policy blocks of this folder (repeatable); with a saved plan, "
+                                   "the plan must pass them too."),
 ) -> int:
-    """Carry out a plan: create, update and delete workloads in dependency order."""
+    """Carry out a plan: create, update and delete workloads in dependency order.
+
+    ``-policy-dir DIR`` with a folder plans within those policies as ``plan -policy-dir``
+    does. With a saved plan file the plan is never re-solved: it is checked against the
+    policy folders it was made with and also against each ``-policy-dir`` given, and
+    refused when a mandatory policy of either fails (a policy added at apply can make
+    apply stricter, never change what it does)."""
     from skyplan.commands.plan_cmds import plan_options
     from skyplan.planner.options import parse_duration
     from skyplan.planner.planfile import is_plan_file
@@ -322,13 +332,13 @@ def apply_cmd(
         if parallelism is not None and parallelism < 1:
             fail(f"-parallelism must be at least 1 (got {parallelism})")
         return _apply_saved(path, parallelism=parallelism, as_json=json_out, no_color=no_color, lock_timeout=timeout,
-                            lock=lock)
+                            lock=lock, policy_dirs=tuple(str(Path(d).resolve()) for d in policy_dir or ()))
     if not path.exists():
         fail(f"{path} does not exist", hint="give a configuration folder or a saved plan file")
     options = plan_options(target=target, exclude=exclude, replace=replace, destroy=destroy, refresh=refresh,
                            refresh_only=refresh_only, reoptimize=reoptimize, var=var, var_file=var_file,
                            parallelism=10 if parallelism is None else parallelism,
-                           catalog=catalog, lock=lock, lock_timeout=lock_timeout)
+                           catalog=catalog, lock=lock, lock_timeout=lock_timeout, policy_dir=policy_dir)
     return _plan_and_apply(path, options, auto_approve=auto_approve, as_json=json_out, no_color=no_color,
                            destroy=destroy)
 

@@ -64,8 +64,10 @@ def optimize_cmd(
                            only=tuple(only))
     from skyplan.progress import phase
 
-    with phase("solve", "Solving placements"):
-        solution = solve(build_problem(graph, offers, snapshot, options, unpriced=info.get("unpriced"), memo=memo))
+    from skyplan.policy.gate import policies_for, solve_within
+    with phase("solve", "Solving placements"):  # within the mandatory policies, as plan solves
+        solution = solve_within(graph, policies_for(graph), offers, lambda g: solve(
+            build_problem(g, offers, snapshot, options, unpriced=info.get("unpriced"), memo=memo)))
     if only:
         solution = replace(solution, placements={a: p for a, p in solution.placements.items() if a in only})
     if json_out:

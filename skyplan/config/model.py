@@ -336,6 +336,9 @@ class Settings:
     state_url: str | None = None  # backend "postgres": the database URL (None: SKYPLAN_STATE_URL)
     state_name: str | None = None  # backend "postgres": the state's name in that database
     policy_dirs: tuple[str, ...] = ()  # shared folders of policy blocks, resolved against the config folder
+    # caps over groups of workloads the solver keeps (skyplan.solver.problem.GroupBudget); never
+    # written in the skyplan block: skyplan.policy.constrain sets them from mandatory policies
+    group_budgets: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,9 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
     cost_after += sum(_running_cost(r) for a, r in base.resources.items() if a not in changed)
     estimated_before, estimated_after = estimated(changes, solution, prior, base)
     has_resource_changes = any(c.action is not Action.NOOP for c in changes)
+    from skyplan.planner.tags import with_tags
+
+    changes = [with_tags(c, desired) for c in changes]
     if previous:
         from dataclasses import replace as _replace
 

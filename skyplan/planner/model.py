@@ -59,6 +59,10 @@ class Change:
     import_id: str | None = None  # an import block: apply adopts this object at the address first
     forget: bool = False  # a removed block with destroy = false: apply forgets the address, nothing is deleted
     held_by: str | None = None  # a no-op held behind this failed job (see planner/held.py)
+    # the tags the object carries before / after apply: its own over its provider's default_tags
+    # (Terraform's ``tags_all``); None where there is no such object (planner/tags.py ``with_tags``)
+    tags_before: Mapping[str, str] | None = None
+    tags_after: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ def change_to_json(c: Change) -> dict:
         "prior": c.prior.to_json() if c.prior is not None else None,
         "lifecycle": dict(c.lifecycle), "config_hash": c.config_hash, "previous_address": c.previous_address,
         "forget": c.forget, "import_id": c.import_id, "held_by": c.held_by,
+        "tags_before": c.tags_before, "tags_after": c.tags_after,
     }
 
 
@@ -52,6 +53,7 @@ def change_from_json(d: Mapping[str, Any]) -> Change:
         lifecycle=d.get("lifecycle") or {}, config_hash=d.get("config_hash", ""),
         previous_address=d.get("previous_address"), forget=bool(d.get("forget", False)),
         import_id=d.get("import_id"), held_by=d.get("held_by"),
+        tags_before=d.get("tags_before"), tags_after=d.get("tags_after"),
     )
 
 

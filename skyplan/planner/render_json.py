@@ -63,6 +63,11 @@ def resource_change(c: Change) -> dict:
     if c.action in (Action.CREATE, Action.DELETE_THEN_CREATE, Action.CREATE_THEN_DELETE) \
             and c.after is not None and "instances" not in entry["change"]["after_unknown"]:
         entry["change"]["after_unknown"]["instances"] = True
+    change = entry["change"]
+    if c.tags_before is not None and change["before"] is not None:  # Terraform's tags_all: own over default_tags
+        change["before"] = {**change["before"], "tags_all": dict(c.tags_before)}
+    if c.tags_after is not None and change["after"] is not None:
+        change["after"] = {**change["after"], "tags_all": dict(c.tags_after)}
     if c.reason:
         entry["action_reason"] = c.reason
     kept = block_kept(c)

@@ -244,6 +244,11 @@ def _resource(w: _Writer, c: Change) -> None:
         before_shown = before
     else:
         before_shown = before if c.action is not Action.CREATE else None
+    if c.tags_before or c.tags_after:  # what the object carries: its tags over default_tags
+        if before_shown is not None:
+            before_shown = {**before_shown, "tags_all": dict(c.tags_before or {}) or None}
+        if after is not None:
+            after = {**after, "tags_all": dict(c.tags_after or {}) or None}
     _attr_lines(w, 6, before_shown, after if c.action is not Action.DELETE else None, c)
     bp, ap = (c.before or {}).get("placement"), (c.after or {}).get("placement")
     n = max(len((bp or {}).get("groups") or []), len((ap or {}).get("groups") or []))

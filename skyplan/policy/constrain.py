@@ -10,13 +10,15 @@ plan it finds is the cheapest that passes:
   ``resources.accelerators`` — the solver's candidate filters do the rest;
 - a cap over the whole plan becomes the solver's budget row (the tighter of it and
   ``skyplan { max_hourly_cost }``), a cap per workload (``per = "workload"``, or a
-  group that covers one workload) that workload's ``max_hourly_cost``.
+  group that covers one workload) that workload's ``max_hourly_cost``, a cap over a
+  group of several workloads (by address glob or tag) one of the solver's group
+  budgets (``Settings.group_budgets``, a row over their summed $/h).
 
 Each narrowed value's position is the policy attribute it comes from, so an
 infeasibility blames the policy at its file:line:col; ``blamed_policies`` turns
 the solver's blame back into the policies that bind. A rule that leaves a
-workload nothing at all is reported here, before solving. Caps over a group of
-several workloads are not solver rows: check.py checks them on the plan.
+workload nothing at all is reported here, before solving. check.py still checks
+every cap on the plan (the costs it reads are the ones the solver kept within).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from skyplan.policy.model import (
     Policy, accelerator_passes, glob_match, pricing_passes, provider_passes, region_passes,
 )
 from skyplan.solver.items import provider_allowed
+from skyplan.solver.problem import GroupBudget
 
 HINT = "change the workload's placement or pricing, or relax the policy named above"
 
@@ -52,13 +55,23 @@ def constrain(graph: DesiredGraph, policies: Sequence[Policy], offers: Mapping[s
             blame[("skyplan", "max_hourly_cost")] = p.name
     workloads = dict(graph.workloads)
     regions_of = _regions(offers)
+    groups = list(settings.group_budgets)
     for p in active:
         covered = [a for a, w in workloads.items() if p.covers(a, w.tags)]
         single = len(covered) == 1 and p.per == "plan" and not p.selects_all
+        cap = p.hourly_cap
+        if cap is not None and len(covered) > 1 and p.per == "plan" and not p.selects_all:
+            owner = f"policy.{p.name}"
+            positions.setdefault(owner, {})[cap[1]] = p.positions.get(cap[1]) or p.source
+            blame[(owner, cap[1])] = p.name
+            stated = f"max_monthly_cost ${p.max_monthly_cost:,.2f}/month" if cap[1] == "max_monthly_cost" else ""
+            groups.append(GroupBudget(p.name, cap[0], tuple(sorted(covered)), owner, cap[1], stated))
         for address in covered:
             w = _narrow(workloads[address], p, graph, regions_of, positions.setdefault(address, {}), blame,
                         per_workload=p.per == "workload" or single)
             workloads[address] = w
+    if groups:
+        settings = replace(settings, group_budgets=tuple(groups))
     return replace(graph, settings=settings, workloads=workloads, positions=positions), blame
 
 

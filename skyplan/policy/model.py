@@ -109,3 +109,12 @@ def merge_tags(own: Mapping[str, str] | None, provider_cfg) -> dict[str, str]:
     """``own`` tags over the provider block's ``default_tags`` (``own`` win)."""
     defaults = dict((provider_cfg.settings.get("default_tags") or {}) if provider_cfg is not None else {})
     return {**{str(k): str(v) for k, v in defaults.items()}, **{str(k): str(v) for k, v in dict(own or {}).items()}}
+
+
+def tag_update(before_own: Mapping[str, str] | None, after_own: Mapping[str, str] | None,
+               provider_cfg) -> dict[str, str | None]:
+    """The ``tags`` change a provider's ``update`` is given when a resource's own tags
+    change: every tag it carries after (over ``default_tags``), and None for each it
+    carried before and no longer does, which the provider removes."""
+    before, after = merge_tags(before_own, provider_cfg), merge_tags(after_own, provider_cfg)
+    return {**after, **{k: None for k in before if k not in after}}

@@ -251,7 +251,7 @@ def _why(problem, e, alt: Option, chosen: Option, kept: bool, row_totals, rows) 
         if e.item.in_fallback:
             return "no new spot replica while spot is lost lately (fallback_on_demand)"
         return f"spot.base_on_demand_replicas = {e.item.spot_base} keeps that many on on-demand"
-    full = row_full(alt_usage(e, alt), row_totals, rows)
+    full = row_full(alt_usage(e, alt), row_totals, rows, alt.group_hourly - chosen.group_hourly)
     return full if full is not None else why_else(problem, e, alt, chosen, row_totals)
 
 
@@ -259,10 +259,16 @@ def alt_usage(e, alt: Option) -> tuple:
     return e.usage[next(i for i, o in enumerate(e.options) if o.key == alt.key)]
 
 
-def row_full(usage, row_totals, rows) -> str | None:
-    """The first row of ``usage`` that one more group would overfill, as the explanation names it."""
+def row_full(usage, row_totals, rows, more_hourly: float) -> str | None:
+    """The first row of ``usage`` that one more group would overfill (``more_hourly``:
+    the $/h moving there adds), as the explanation names it."""
     for row, amount in usage:
-        if row_totals.get(row, 0.0) + amount > rows[row].limit + 1e-9:
+        if rows[row].unit == "$/h":  # a group budget: what moving there adds against what is left
+            spare = rows[row].limit - row_totals.get(row, 0.0)
+            if more_hourly > spare + 1e-9:
+                return (f"it costs more per hour and the {rows[row].label} (${rows[row].limit:.2f}/h) "
+                        f"has only ${max(spare, 0):.2f}/h left")
+        elif row_totals.get(row, 0.0) + amount > rows[row].limit + 1e-9:
             return f"{rows[row].label} is full"
     return None
 

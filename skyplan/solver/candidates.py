@@ -17,8 +17,8 @@ item's groups, so the fallbacks (filtered only by domain and region), the
 candidate table and the explanation's alternative are what a full list would
 give. Beyond K, an option is kept only when no kept option of its group
 dominates it: costs no more, uses no more of any capacity row, and (under a
-budget) costs no more per hour. A dominated option can be swapped for its
-dominator in any placement without breaking a constraint or raising the cost,
+budget: the plan's, or a group budget over the item) costs no more per hour. A
+dominated option can be swapped for its dominator in any placement without breaking a constraint or raising the cost,
 so the optimum is the one the full list has. The running placements of the
 item are always kept (stability).
 """
@@ -76,6 +76,8 @@ class Candidates:
         self.rows = rows
         self.overhead = problem.options.restart_overhead
         self.budget = problem.options.budget is not None
+        # workloads under a group budget: their options are pruned as under a plan budget
+        self.budgeted = {a for b in problem.options.group_budgets for a in b.addresses}
         self.index = _Lazy(problem.offers)  # a key's offers are indexed when an item first asks for them
         self.kinds = {key: (cfg.kind if (cfg := problem.providers.get(key)) else key.split(".")[0])
                       for key in problem.offers}
@@ -91,6 +93,10 @@ class Candidates:
         self._interned: dict[tuple, int] = {}
         self._places: dict[tuple, dict[str, list[tuple]]] = {}
         self._seq = itertools.count()
+
+    def budgeted_item(self, item: Item) -> bool:
+        """Whether a budget row (the plan's, or a group's over it) counts ``item``'s $/h."""
+        return self.budget or item.address in self.budgeted
 
     # -- compiled filters -------------------------------------------------
     def globs(self, patterns: tuple[str, ...]) -> Matcher:
@@ -154,7 +160,7 @@ class Candidates:
         else:
             what = res
         cap = (item.max_hourly_cost / item.groups, item.nodes) if item.max_hourly_cost is not None else None
-        mk = (key, what, pricing, item.kind == "fleet", zone_pats, blocked, k, per_zone, cap)
+        mk = (key, what, pricing, item.kind == "fleet", zone_pats, blocked, k, per_zone, cap, self.budgeted_item(item))
         hit = self._places.get(mk)
         if hit is None:
             hit = self._places[mk] = {}
@@ -197,12 +203,12 @@ class Candidates:
         else:
             label = pricing + ("/fleet" if fleet else "")
             lists = [idx.ranked(region, b, label, price_of, rank_of) for b in self.buckets(key, res)]
-            if shaped and not (per_zone or self.budget or zone_ok or blocked or cap is not None):
+            if shaped and not (per_zone or self.budgeted_item(item) or zone_ok or blocked or cap is not None):
                 return self._shapes(lists, k, self.quotas.get(key, (False, False))[0])
             else:
                 merged = heapq.merge(*lists) if len(lists) > 1 else iter(lists[0] if lists else ())
         quotas = self.quotas.get(key, (False, False))
-        vcpus_vary, budget = quotas[0], self.budget
+        vcpus_vary, budget = quotas[0], self.budgeted_item(item)
         early = not (per_zone or any(quotas) or budget)  # every option here uses the same capacity
         out: list[tuple[float, float, Offer]] = []
         kept: dict = {}  # group (zone or None) -> [(eff, price, vcpus, accelerator class)]
@@ -309,6 +315,7 @@ class Candidates:
         kth: dict[tuple, float] = {}  # group -> effective price of its k-th kept option
         free: set[tuple] = set()  # groups holding a kept option that uses no capacity row
         usage_of, rowless = self.rows.usage, self.rowless
+        budget = self.budgeted_item(item)
         seen: set[tuple] = set()
         for eff, price, okey, _, o, kind in raw:
             if okey in seen:
@@ -317,7 +324,7 @@ class Candidates:
             g = grouping(okey) if grouping is not None else ()
             mine = kept.setdefault(g, [])
             beyond = len(mine) >= k and eff > kth[g] + tie and okey not in protected
-            if beyond and g in free and not self.budget:
+            if beyond and g in free and not budget:
                 if grouping is None and not protected:
                     break  # one group, and everything after is dearer and dominated
                 continue
@@ -326,7 +333,7 @@ class Candidates:
                          cost, offer=o, accelerators=served(o, res), vcpus=o.vcpus,
                          memory_gib=o.memory_gib)
             u = () if okey[0] in rowless and o.provider not in SHARED_KINDS else usage_of(opt, res)
-            if beyond and any(_dominates(ko, ku, opt, u, self.budget) for ko, ku in mine):
+            if beyond and any(_dominates(ko, ku, opt, u, budget) for ko, ku in mine):
                 continue
             if not u:
                 free.add(g)

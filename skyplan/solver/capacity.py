@@ -1,4 +1,4 @@
-"""Capacity rows: provider quotas and fleet capacity, and what each option uses.
+"""Capacity rows: provider quotas, fleet capacity and group budgets, and what each option uses.
 
 A *row* is one ``sum(usage * groups) <= limit`` constraint shared by every item
 that can use it. Quotas come from provider blocks (per region glob or global,
@@ -7,6 +7,9 @@ entry (accelerators, CPUs, memory, or nodes); each live cluster node offered by
 a provider of NODE_KINDS bounds the requests of the pods packed onto it (CPUs,
 memory, accelerators), so a plan never stacks more on a node than it holds.
 The local machine is not bounded: its workloads are processes that share it.
+A group budget (a mandatory policy capping several workloads' $/h together) is
+a row too: each group of a covered workload uses its option's hourly cost of it,
+so the workloads under one are coupled like users of one quota.
 
 Fleet packing is exact per node (``fleet_packing``): every fleet node has its
 own rows and a group takes slots of the nodes it is packed onto; a cloud
@@ -45,6 +48,8 @@ class Rows:
     def __init__(self, providers: Mapping[str, ProviderConfig], fleets: Mapping[str, Fleet],
                  offers: Mapping[str, Sequence[Offer]] | None = None, exact: bool = True):
         self.rows: list[Row] = []
+        self.budget_of: dict[int, object] = {}  # row id -> its GroupBudget (add_budgets)
+        self.budget_rows: dict[str, list[int]] = {}  # address -> the budget rows over it
         self.exact = exact  # per-node fleet packing (fleet_packing); False: summed per entry (the old model)
         # (fleet address, entry index) -> [{dimension: Row}] per node, with exact packing
         self.fleet_nodes: dict[tuple[str, int], list[dict[str, Row]]] = {}
@@ -115,6 +120,22 @@ class Rows:
                 self.pools[(key, o.instance_type)] = dims
                 for dim, row in self.nodes[(key, o.instance_type)].items():
                     self.covered[row.id] = dims[dim].id
+
+    def add_budgets(self, budgets) -> None:
+        """One row per group budget (skyplan.solver.problem.GroupBudget), in $/h: a
+        group of each workload it covers uses its option's hourly cost of it."""
+        for b in budgets:
+            row = self._add(f'budget of policy "{b.name}"', float(b.limit), "$/h")
+            self.budget_of[row.id] = b
+            for address in b.addresses:
+                self.budget_rows.setdefault(address, []).append(row.id)
+
+    def with_budget(self, address: str, pairs: list[tuple]) -> list[tuple]:
+        """(option, usage) pairs of ``address`` with its budget rows added to each usage."""
+        ids = self.budget_rows.get(address)
+        if not ids:
+            return pairs
+        return [(o, tuple(u) + tuple((r, o.group_hourly) for r in ids) if o.group_hourly > 0 else u) for o, u in pairs]
 
     def _in(self, region: str, pattern: str) -> bool:
         hit = self._matched.get((region, pattern))

@@ -18,8 +18,9 @@ alike (spread items merge only with those running in the same places).
 Pruning: two options of one class with the same footprint (the capacity rows
 they use and how much, the spread domain, the region for colocation/egress,
 whether it is the current placement) are interchangeable except for price, so
-only the cheapest stays (with a budget, every option that is cheaper per hour
-than all cheaper-in-expectation ones stays too).
+only the cheapest stays (with a budget, the plan's or a group's over the item,
+every option that is cheaper per hour than all cheaper-in-expectation ones stays
+too; a group budget's row is left out of the footprint, the $/h standing for it).
 
 A service with an on-demand base (``spot`` block) is never merged and never
 answered in closed form: its spot row counts each member's groups.
@@ -31,6 +32,7 @@ per hour as well, and has no coupling is simply placed there.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 from skyplan.solver.items import Item, Option
 
@@ -71,7 +73,10 @@ class Klass:
 
 
 def build_classes(entries: list[Entry], coupled: set[str], budget: float | None,
-                  threshold: float = 0.0, merge: bool = True) -> list[Klass]:
+                  threshold: float = 0.0, merge: bool = True,
+                  budget_rows: Mapping[str, Sequence[int]] | None = None) -> list[Klass]:
+    """``budget_rows``: address -> the group budget rows over it (capacity.Rows.budget_rows)."""
+    budget_rows = budget_rows or {}
     singles: list[Klass] = []
     merged: dict[tuple, list[Entry]] = {}
     for e in entries:
@@ -85,7 +90,8 @@ def build_classes(entries: list[Entry], coupled: set[str], budget: float | None,
                                current=_summed(m))
                          for _, m in sorted(merged.items(), key=lambda kv: kv[1][0].item.address)]
     for k in classes:
-        k.option_index = _prune(k, k.entry.item.address in coupled, budget)
+        k.option_index = _prune(k, k.entry.item.address in coupled, budget,
+                                frozenset(budget_rows.get(k.entry.item.address, ())))
         if merge and k.entry.item.address not in coupled and not k.spread and not k.entry.item.spot_split:
             k.closed = _closed_form(k, budget, threshold)
     return classes
@@ -103,20 +109,25 @@ def _spread(item: Item) -> str | None:
     return item.placement.spread if item.groups > 1 and item.placement.spread else None
 
 
-def _prune(k: Klass, coupled: bool, budget: float | None) -> list[int]:
+def _prune(k: Klass, coupled: bool, budget: float | None, group_rows: frozenset = frozenset()) -> list[int]:
+    """The options kept; under a group budget (``group_rows``, whose usage is the
+    option's $/h) the footprint leaves those rows out and the $/h decides, as under
+    the plan's budget."""
     e = k.entry
     keep: list[int] = []
     best_hourly: dict[tuple, float] = {}
+    budgeted = budget is not None or bool(group_rows)
     for i, opt in enumerate(e.options):
         if e.region_filter is not None and opt.region_key not in e.region_filter:
             continue
         is_current = opt.key in k.current
-        foot = (e.usage[i], opt.domain(k.spread) if k.spread else None,
+        usage = tuple(u for u in e.usage[i] if u[0] not in group_rows) if group_rows else e.usage[i]
+        foot = (usage, opt.domain(k.spread) if k.spread else None,
                 opt.region_key if coupled else None, opt.key if is_current else None)
         if e.item.spot_split:  # the spot row tells spot and on-demand apart
             foot += (opt.pricing == "spot",)
         seen = best_hourly.get(foot)
-        if seen is None or (budget is not None and opt.group_hourly < seen - 1e-12):
+        if seen is None or (budgeted and opt.group_hourly < seen - 1e-12):
             best_hourly[foot] = opt.group_hourly if seen is None else min(seen, opt.group_hourly)
             keep.append(i)
     return keep

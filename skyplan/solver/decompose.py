@@ -3,7 +3,8 @@ constraint, each answered on its own.
 
 Two classes are coupled when an option of each uses the same capacity row
 (quota, fleet, cluster node or pool), when one is colocated with the other, or
-when an egress term joins them; a budget couples every class. The model's
+when an egress term joins them; a budget couples every class, a group budget
+(a capacity row in $/h) the classes of the workloads it covers. The model's
 optimum is then the union of each component's optimum, since no constraint
 and no objective term spans two components. Without a budget, a component of
 one class with one group is answered in closed form: the option of least objective (cost, tie

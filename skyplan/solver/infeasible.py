@@ -233,6 +233,14 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
             who = label[len('spread of '):]
             causes.append(blamed(f"{who}: spread cannot be met with the capacity left",
                                  who.split(" and ")[0], "placement.spread"))
+        elif by_label[label].id in rows.budget_of:
+            b = rows.budget_of[by_label[label].id]
+            names = ", ".join(b.addresses[:6]) + (f" and {len(b.addresses) - 6} more" if len(b.addresses) > 6 else "")
+            d = 2 if amount >= 0.005 else 4  # a shortfall under a cent still shows
+            cap = f"${b.limit:,.{d}f}/h" + (f" ({b.stated})" if b.stated else "")
+            causes.append(blamed(f"{label}: {cap} over {names}, but the cheapest placement of them "
+                                 f"meeting every other constraint costs ${b.limit + amount:,.{d}f}/h",
+                                 b.owner or None, b.path))
         elif by_label[label].id not in done:
             causes.append(_row_cause(problem, classes, rows, by_label[label], users, slack_by_row, done))
     if not causes:

@@ -209,9 +209,9 @@ class _Keys:
 
 
 def _tied(problem) -> set[str]:
-    """Workloads in a colocation or an egress term, on either side."""
+    """Workloads in a colocation or an egress term, on either side, or under a group budget."""
     data = {a: float(w.data_gb or 0.0) for a, w in problem.workloads.items()}
-    out: set[str] = set()
+    out: set[str] = {a for b in problem.options.group_budgets for a in b.addresses}
     for a, w in problem.workloads.items():
         if w.placement.colocate_with:
             out.update((a, w.placement.colocate_with))

@@ -13,7 +13,8 @@ Sets
                (candidates.py: the first of each group and the undominated) after
                pruning (classes.py) (an offer x pricing on a provider key, or a
                slot on a fleet)
-    R          capacity rows: provider quotas and fleet capacity entries
+    R          capacity rows: provider quotas, fleet capacity entries and group
+               budgets (u[c,o,r] = h[c,o] for a workload the group covers)
 Variables
     x[c,o] in {0..n_c}    groups of class c placed on option o
     z[c,o] in [0, k_co]   groups of c kept on their current option o, where k_co

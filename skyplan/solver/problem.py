@@ -21,6 +21,20 @@ Blocked = tuple[tuple[str, "str | None", "str | None"], ...]
 
 
 @dataclass(frozen=True)
+class GroupBudget:
+    """A cap in $/h over the summed hourly cost of a set of workloads (a mandatory
+    policy over a group): one capacity row of the model (skyplan.solver.capacity).
+    ``owner``/``path`` locate the value in ``Problem.positions`` for an infeasibility."""
+
+    name: str
+    limit: float
+    addresses: tuple[str, ...]
+    owner: str = ""
+    path: str = ""
+    stated: str = ""  # the cap as written, when not in $/h ("max_monthly_cost $1,000.00/month")
+
+
+@dataclass(frozen=True)
 class SolveOptions:
     """Knobs of one solve.
 
@@ -32,9 +46,11 @@ class SolveOptions:
     (bench/solver_scale.py) and to check one against another (tests/solver).
     ``compare_single_cloud`` also finds the cheapest plan on each single cloud when
     the solution buys from several (skyplan.solver.single_cloud).
+    ``budget`` caps the whole plan's $/h; each of ``group_budgets`` caps its workloads'.
     """
 
     budget: float | None = None
+    group_budgets: tuple[GroupBudget, ...] = ()
     migrate_threshold: float = 0.2
     reoptimize: bool = False
     top_fallbacks: int = 5
@@ -74,7 +90,8 @@ def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], sn
                   memo: Mapping[str, Mapping[str, dict]] | None = None) -> Problem:
     """The Problem for ``graph``: current placements come from ``snapshot`` (a
     skyplan.state.model.Snapshot or None) for addresses still in the graph and
-    not tainted; the budget defaults to the ``skyplan { max_hourly_cost }``;
+    not tainted; the budget defaults to the ``skyplan { max_hourly_cost }``, the
+    group budgets to the graph's (``Settings.group_budgets``, set by skyplan.policy);
     ``memo`` holds earlier placements to keep (skyplan.solver.memo)."""
     current: dict[str, tuple[Placement, ...]] = {}
     if snapshot is not None:
@@ -82,10 +99,12 @@ def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], sn
         for address, record in snapshot.resources.items():
             if address in wanted and not record.tainted and record.status in _LIVE_STATUSES and record.groups:
                 current[address] = tuple(g.placement for g in record.groups)
-    if options.budget is None and graph.settings.max_hourly_cost is not None:
-        from dataclasses import replace
+    from dataclasses import replace
 
+    if options.budget is None and graph.settings.max_hourly_cost is not None:
         options = replace(options, budget=graph.settings.max_hourly_cost)
+    if not options.group_budgets and graph.settings.group_budgets:
+        options = replace(options, group_budgets=tuple(graph.settings.group_budgets))
     return Problem(
         workloads=dict(graph.workloads), fleets=dict(graph.fleets), providers=dict(graph.providers),
         offers={k: tuple(v) for k, v in offers.items()}, current=current, options=options,

@@ -77,3 +77,27 @@ def test_a_tag_named_like_skyplans_own_is_a_config_error(tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     assert "main.sky.hcl:3:3" in r.stderr and "skyplan:address" in r.stderr and "reserves" in r.stderr
     assert "Traceback" not in r.stderr and not (d / ".skyplan" / "state.db").exists()
+
+
+def test_a_tag_removed_or_changed_is_updated_in_place_on_the_running_node(tmp_path):
+    d = _dir(tmp_path, CONFIG.replace('tags = { team = "vision" }', 'tags = { team = "vision", owner = "ana" }'))
+    r = run("apply", str(d), "--auto-approve")
+    assert r.returncode == 0, r.stdout + r.stderr
+    with StateStore.open(d / ".skyplan" / "state.db") as s:
+        lineage = s.snapshot().lineage
+    prov = LocalProvider(ProviderConfig(kind="local", settings={"root": str(d)}))
+    try:
+        before = {e["address"]: e for e in prov.registry.entries()}["workload.api"]
+        assert before["tags"]["owner"] == "ana"
+        # owner goes, team changes, and a removed own tag falls back to the provider's default
+        (d / "main.sky.hcl").write_text(CONFIG.replace('tags = { team = "vision" }', 'tags = { cost_center = "ml-7" }'))
+        r = run("apply", str(d), "--auto-approve")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "0 to add, 1 to change, 0 to destroy" in r.stdout, r.stdout
+        after = {e["address"]: e for e in prov.registry.entries()}["workload.api"]
+        assert after["id"] == before["id"]  # the same node, not a replacement
+        assert "owner" not in after["tags"]
+        assert after["tags"]["team"] == "platform" and after["tags"]["cost_center"] == "ml-7"
+        assert any(k.startswith("skyplan") for k in after["tags"])  # skyplan's own stay
+    finally:
+        prov.delete(prov.list_managed(lineage))

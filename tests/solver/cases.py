@@ -17,7 +17,7 @@ problem.json (compact)::
                 "offerings": [{"region", "zone", "type", "count", "hours", "fee", "starts_at", "ends_at", "later"}],
                 "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
      "current": {"workload.x": [placement json, ...]},
-     "options": {"budget", "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
+     "options": {"budget", "group_budgets": [{"name", "limit", "addresses"}], "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
                  "fleet_packing": "exact" | "aggregate",
                  "blocked": {"workload.x": [["aws", "us-east-1", null]]}}}
 
@@ -46,6 +46,7 @@ from skyplan.config.model import (
 from skyplan.config.service import SpotBase
 from skyplan.solver import Problem, SolveOptions
 from skyplan.solver.model import Placement
+from skyplan.solver.problem import GroupBudget
 
 ROOT = Path(__file__).resolve().parents[1] / "cases" / "solver"
 
@@ -162,7 +163,8 @@ def load_problem(spec: dict) -> Problem:
         budget=o.get("budget"), migrate_threshold=o.get("migrate_threshold", 0.2), reoptimize=o.get("reoptimize", False),
         top_fallbacks=o.get("top_fallbacks", 5), compare_single_cloud=o.get("compare_single_cloud", False),
         fleet_packing=o.get("fleet_packing", "exact"),
-        blocked={a: tuple(tuple(b) for b in v) for a, v in o.get("blocked", {}).items()})
+        blocked={a: tuple(tuple(b) for b in v) for a, v in o.get("blocked", {}).items()},
+        group_budgets=tuple(GroupBudget(g["name"], g["limit"], tuple(g["addresses"])) for g in o.get("group_budgets", ())))
     current = {a: tuple(Placement.from_json(p) for p in v) for a, v in spec.get("current", {}).items()}
     return Problem(workloads(spec.get("workloads", {})), fleets(spec.get("fleets", {})), providers, allowed,
                    current, options)

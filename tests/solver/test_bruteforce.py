@@ -25,6 +25,7 @@ from skyplan.config.model import (
 )
 from skyplan.errors import InfeasibleError
 from skyplan.solver import Problem, SolveOptions, solve
+from skyplan.solver.problem import GroupBudget
 
 ACCS = [None, ("H100", 8), ("A100", 8), ("L4", 1)]
 BANDS = list(BAND_RATE)
@@ -136,6 +137,8 @@ def _brute_force(problem: Problem) -> float | None:
             continue
         if problem.options.budget is not None and sum(c[3] for c in combo) > problem.options.budget + 1e-9:
             continue
+        if not _group_budgets_ok(problem, groups, combo):
+            continue
         if not _quotas_ok(problem, combo) or not _spread_ok(problem, groups, combo) or not _fleets_ok(problem, combo) \
                 or not _spot_base_ok(problem, combo):
             continue
@@ -179,6 +182,13 @@ def _egress(problem, by) -> float:
                 share = theirs.count(g) / len(theirs) - mine.count(g) / len(mine)
                 total += src.data_gb * EGRESS.get(g[0], 0.0) * max(0.0, share)
     return total
+
+
+def _group_budgets_ok(problem, groups, combo) -> bool:
+    for b in problem.options.group_budgets:
+        if sum(c[3] for (w, _), c in zip(groups, combo) if str(w.address) in b.addresses) > b.limit + 1e-9:
+            return False
+    return True
 
 
 def _quotas_ok(problem, combo) -> bool:
@@ -281,3 +291,42 @@ def test_solver_matches_brute_force_with_spot_bases(seed):
         if w.spot is not None:
             spot = sum(1 for g in solution.placements[a].groups if g.chosen.pricing == "spot")
             assert spot == w.replicas - w.spot.base_on_demand_replicas
+
+
+def _with_group_budgets(problem: Problem, rng: random.Random) -> Problem:
+    """``problem`` with one or two budgets over random groups of its workloads,
+    each between its members' least $/h and the $/h of their cheapest-in-expectation
+    choices, so it often binds. Spot offers are made nearly as dear as on demand and
+    often interrupted, so the cheapest in expectation is not the cheapest per hour."""
+    offers = {k: [replace(o, spot=round(o.on_demand * rng.uniform(0.88, 0.99), 3), interruption_band=">20%")
+                  if o.spot is not None else o for o in v] for k, v in problem.offers.items()}
+    problem = replace(problem, offers=offers)
+    names = sorted(problem.workloads)
+    budgets = []
+    for i in range(rng.randint(1, 2)):
+        members = rng.sample(names, rng.randint(min(2, len(names)), len(names)))
+        lo = hi = 0.0
+        for a in members:
+            opts, n = _options(problem.workloads[a], problem), problem.workloads[a].replicas
+            if opts:
+                lo += min(c[3] for c in opts) * n
+                hi += min(opts, key=lambda c: c[4])[3] * n
+        budgets.append(GroupBudget(f"g{i}", round(lo + (hi - lo) * rng.uniform(0.0, 1.1), 3), tuple(sorted(members))))
+    return replace(problem, options=replace(problem.options, group_budgets=tuple(budgets)))
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_group_budgets_match_brute_force(seed):
+    """Budgets over groups of workloads (mandatory group cost policies) keep the
+    optimum: pruning, merging and decomposition stay exact under them."""
+    problem = _with_group_budgets(_instance(random.Random(seed)), random.Random(1000 + seed))
+    truth = _brute_force(problem)
+    if truth is None:
+        with pytest.raises(InfeasibleError):
+            solve(problem)
+        return
+    solution = solve(problem)
+    assert solution.total_cost == pytest.approx(truth, rel=1e-6, abs=1e-3)
+    for b in problem.options.group_budgets:
+        spent = sum(solution.placements[a].hourly_cost for a in b.addresses)
+        assert spent <= b.limit + 1e-6, (b, spent)

@@ -6,11 +6,13 @@ the offers, independently of the index."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
 from skyplan.solver.candidates import Candidates, compile_globs
 from skyplan.solver.capacity import Rows
+from skyplan.solver.problem import GroupBudget
 from skyplan.solver.items import (
     Item, Option, effective_price, hardware_fits, is_blocked, offer_price, provider_allowed, region_allowed, served,
 )
@@ -53,15 +55,22 @@ def _dominated(o: Option, u: tuple, by: Option, bu: tuple, budget: bool) -> bool
         all(r in have and a <= have[r] + 1e-9 for r, a in bu)
 
 
+@pytest.mark.parametrize("grouped", [False, True])
 @pytest.mark.parametrize("seed", range(40))
-def test_cut_keeps_the_first_k_of_each_group_and_every_undominated_option(seed):
+def test_cut_keeps_the_first_k_of_each_group_and_every_undominated_option(seed, grouped):
+    """``grouped``: a group budget covers every other workload, which must then be
+    cut as under a plan budget (no option dearer per hour than its dominator left out)."""
     rng = random.Random(seed)
     problem = _problem(rng) if seed % 2 else _team(rng)
+    if grouped:
+        members = tuple(sorted(problem.workloads)[::2])
+        problem = replace(problem, options=replace(problem.options, budget=None,
+                                                   group_budgets=(GroupBudget("g", 1.0, members),)))
     rows = Rows(problem.providers, problem.fleets, problem.offers)
     source = Candidates(problem, rows)
-    budget = problem.options.budget is not None
     for w in problem.workloads.values():
         item = Item.of_workload(w)
+        budget = problem.options.budget is not None or (grouped and item.address in members)
         if item.placement.fleet:
             continue
         k = rng.choice([1, 2, 4, 9])

@@ -131,3 +131,32 @@ def test_decomposed_matches_one_model_when_replanning_what_runs(seed):
              for k, v in problem.offers.items()}
     current = {a: tuple(g.chosen for g in wp.groups) for a, wp in first.placements.items()}
     _same(replace(problem, offers=moved, current=current))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_decomposed_matches_one_model_under_group_budgets(seed):
+    """Budgets over groups of workloads couple exactly their workloads: the split and
+    merged solve costs what one unmerged model does, feasible or not."""
+    from skyplan.solver.problem import GroupBudget
+
+    rng = random.Random(seed)
+    problem = _team(rng)
+    names = sorted(problem.workloads)
+    budgets = []
+    for i in range(rng.randint(1, 3)):
+        members = tuple(sorted(rng.sample(names, rng.randint(min(2, len(names)), len(names)))))
+        budgets.append(GroupBudget(f"g{i}", round(rng.uniform(2, 150), 2), members))
+    _same(replace(problem, options=replace(problem.options, group_budgets=tuple(budgets))))
+
+
+def test_classes_under_one_group_budget_share_a_component():
+    from skyplan.solver.capacity import Rows
+    from skyplan.solver.problem import GroupBudget
+
+    rows = Rows({}, {})
+    rows.add_budgets((GroupBudget("g", 5.0, ("workload.a", "workload.c")),))
+    (row,) = rows.budget_rows["workload.a"]
+    assert rows.rows[row].unit == "$/h" and rows.budget_rows["workload.c"] == [row]
+    inp = MipInput([_cls([((row, 1.0),)]), _cls([()]), _cls([((row, 2.0),)])], [5.0], ["g"])
+    assert components(inp) == [[0, 2], [1]]

@@ -251,3 +251,23 @@ def test_a_spot_block_places_its_base_on_demand_and_the_rest_on_spot(folder, cap
     (web,) = [p for p in json.loads(out)["placements"] if p["address"] == "workload.web"]
     groups = web["groups"]
     assert sorted(g["chosen"]["pricing"] for g in groups) == ["on_demand", "spot", "spot"]
+
+
+def test_optimize_places_within_the_mandatory_policies_as_plan_does(tmp_path, capsys):
+    """A group cap forces the group's workloads to spot in optimize too; a cap nothing
+    fits is the same error, naming the policy, as in plan."""
+    from pathlib import Path
+
+    case = Path(__file__).resolve().parents[1] / "cases" / "policy"
+    for name in ("group_cap_forces_spot", "group_cap_infeasible"):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "main.sky.hcl").write_text((case / name / "main.sky.hcl").read_text())
+    catalog = str(case / "catalog.csv")
+    code, out, _ = run(["optimize", str(tmp_path / "group_cap_forces_spot"), "--catalog", catalog, "--json"], capsys)
+    assert code == 0
+    pricing = {p["address"]: p["pricing"] for p in json.loads(out)["placements"]}
+    assert pricing == {"workload.a": "spot", "workload.b": "spot", "workload.other": "on_demand"}
+    code, _, err = run(["optimize", str(tmp_path / "group_cap_infeasible"), "--catalog", catalog], capsys)
+    assert code == 1
+    assert 'No placement satisfies mandatory policy "vision-budget"' in err and "main.sky.hcl:36:3" in err

@@ -198,7 +198,10 @@ def stable_service(req: LaunchRequest, extra_labels: Mapping[str, str] | None = 
 
 def tag_patch(tags: Mapping[str, Any]) -> dict:
     """Metadata patch for tags: skyplan's own tags become its labels and annotations
-    (so an imported object is found by lineage); others are ``tags.skyplan.dev/`` annotations."""
+    (so an imported object is found by lineage); a user's tag its label (label rules
+    applied) and its ``tags.skyplan.dev/`` annotation; None removes both. Only the
+    object's own metadata: its pods keep the labels they started with, since
+    changing a pod template would restart them."""
     labels: dict[str, Any] = {}
     ann: dict[str, Any] = {}
     for key, value in tags.items():
@@ -213,6 +216,7 @@ def tag_patch(tags: Mapping[str, Any]) -> dict:
             labels[LABEL_GROUP] = text
         elif key.startswith("skyplan:"):
             continue  # rank is the position in the object, not a tag
-        else:
+        else:  # a user's tag: its label (as at launch) and its exact value
+            labels[label_key(key)] = None if text is None else label_value(text)
             ann[TAG_PREFIX + label_key(key)] = text
     return {k: v for k, v in (("labels", labels), ("annotations", ann)) if v}

@@ -6,12 +6,13 @@ from the instances' addresses, and a spot replica terminated through the EC2 API
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
 
 from skyplan.cli import main
-from skyplan.state import StateStore
+from skyplan.state import StateStore, capacity
 from tests.providers.aws.helpers import AMI, CONFIG_HEAD
 
 CATALOG = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud,InterruptionBand
@@ -124,7 +125,15 @@ def test_a_preempted_spot_replica_comes_back_on_demand_under_fallback(tmp_path, 
     assert spot_after[0].zone == kept.zone
     assert lost.zone not in {i.zone for i in after.instances if i.pricing == "spot"}
 
-    # nothing remembers the lost zone any more: spot is there again, and the next plan moves back
+    # the lost zone is remembered in state: the next plan keeps the replica on on-demand
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out + err
+    assert sorted(i.pricing for i in record(root).instances) == ["on_demand", "on_demand", "spot"]
+
+    # once the memory has expired spot counts as there again, and the next plan moves back
+    with StateStore.open(root / ".skyplan" / "state.db") as store:
+        later = datetime.now(timezone.utc) + timedelta(hours=2)
+        assert capacity.recall(store, later) == {}  # reading past the expiry deletes what expired
     code, out, err = run(capsys, "drift", str(root))
     assert code == 0, out + err
     code, out, err = run(capsys, "apply", str(root), "--auto-approve")

@@ -18,3 +18,14 @@ def test_instances_carry_the_user_tags_as_normalised_labels(gce):
 def test_user_labels_follow_the_rules():
     out = user_labels({"K" * 80: "V" * 80, "skyplan:address": "x", "a/b": "c:d"})
     assert out == {"k" * 63: "v" * 63, "a_b": "c_d"}
+
+
+def test_a_user_tag_changed_and_one_removed_in_place_through_set_labels(gce):
+    gp = provider(gce)
+    [inst] = gp.create(request(user_tags={"Team": "Vision", "owner": "ana"}))
+    inst = gp.update(inst, {"tags": {"Team": "NLP", "owner": None}})
+    [raw] = gce.all_instances(PROJECT)
+    labels = raw["labels"]
+    assert labels["team"] == "nlp" and "owner" not in labels
+    assert labels["skyplan-lineage"] == "lin-1"  # skyplan's own stay
+    assert "owner" not in inst.tags and inst.tags["team"] == "nlp"
