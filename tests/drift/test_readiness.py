@@ -100,8 +100,10 @@ def test_replicas_get_their_own_ports_and_endpoints(folder):
 def test_a_replica_answering_500_is_unhealthy_and_replaced(folder):
     assert run_cli("apply", "-auto-approve", str(folder), cwd=folder).returncode == 0
     sick = status(folder)["replicas"][0]
-    workdirs = list((folder / ".skyplan" / "local").glob("*/0-0"))
-    assert workdirs, "the replica's working folder"
+    # that replica's own working folder, as the registry records it (status lists
+    # replicas in no particular group order)
+    entry = json.loads((folder / ".skyplan" / "local" / "registry" / f"{sick['id']}.json").read_text())
+    workdirs = [Path(entry["workdir"])]
     (workdirs[0] / "sick").write_text("")
     assert answer(sick["endpoint"]) == 500
     found = None
