@@ -116,7 +116,7 @@ def tick(dir: str | Path, options: PlanOptions, *, emit: Callable[[dict], None],
                          "configuration yet", hint="run skyplan apply first")
     store = workflow.open_state(graph, create=False)
     try:
-        with store.lock("watch", timeout=options.lock_timeout):
+        with workflow.maybe_lock(store, options, "watch"):
             now = now or datetime.now(timezone.utc)
             prior = store.snapshot()
             providers = workflow.build_providers(graph)

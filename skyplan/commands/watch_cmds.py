@@ -15,13 +15,14 @@ from typing import List, Optional
 
 import typer
 
-from skyplan.commands.common import DIR_ARG, VAR_FILE_OPT, VAR_OPT, fail, list_opt, parse_vars
+from skyplan.commands.common import DIR_ARG, LOCK_OPT, VAR_FILE_OPT, VAR_OPT, fail, list_opt, parse_vars
 
 
 def watch(
     dir: Path = DIR_ARG,
     interval: str = typer.Option("60s", "--interval", help="Time between ticks (e.g. 30s, 5m)."),
     once: bool = typer.Option(False, "--once", help="Run one tick and exit."),
+    lock: bool = LOCK_OPT,
     lock_timeout: str = typer.Option("60s", "--lock-timeout", help="How long each tick waits for the state lock."),
     parallelism: int = typer.Option(10, "--parallelism", help="Repair actions run at once."),
     capacity_memory: str = typer.Option("1h", "--capacity-memory",
@@ -45,7 +46,7 @@ def watch(
         fail(f"{e}", hint="write a duration with its unit, e.g. --interval 60s")
     if every <= 0 or parallelism < 1:
         fail("--interval must be longer than zero and --parallelism at least 1")
-    options = PlanOptions(lock=True, lock_timeout=timeout, parallelism=parallelism, vars=parse_vars(var),
+    options = PlanOptions(lock=lock, lock_timeout=timeout, parallelism=parallelism, vars=parse_vars(var),
                           var_files=tuple(list_opt(var_file)), catalog=catalog, capacity_memory=memory)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
