@@ -24,7 +24,7 @@ from typing import Callable, Mapping, Sequence
 from skyplan import workflow
 from skyplan.drift.classify import Refreshed
 from skyplan.drift.repair import (RepairPlan, accept_fixes, check_envelope, in_place_restores, needs_replacement,
-                                  restore_in_place, state_fixes)
+                                  replica_groups, restore_in_place, state_fixes)
 from skyplan.planner.model import Action
 from skyplan.planner.options import PlanOptions
 from skyplan.providers.base import Provider
@@ -59,8 +59,9 @@ def plan_repair(graph, store, prior, refreshed: Refreshed, options: PlanOptions,
     moved = {d.address for d in decisions if d.action == "replace" and d.address in refreshed.snapshot.resources}
     replace_addrs = (replace_addrs - never - held) | moved
     steer = {d.address: d.pricing for d in decisions}
-    opts = replace(options, replace=tuple(sorted(set(options.replace) | replace_addrs)),
-                   refresh=True, refresh_only=False, destroy=False)
+    some = replica_groups(refreshed, sorted(replace_addrs - moved))  # services: only the replicas that need it
+    opts = replace(options, replace=tuple(sorted(set(options.replace) | (replace_addrs - set(some)))),
+                   replace_groups={**options.replace_groups, **some}, refresh=True, refresh_only=False, destroy=False)
     result = workflow.make_plan(graph.root, opts, store=store, graph=graph, operation="drift",
                                 providers=providers, refreshed=refreshed, steer=steer)
     check_envelope(result.plan)

@@ -395,34 +395,41 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
         done = list(done)
         blocklist = Blocklist()
         for n in indices:
-            gp = wp.groups[n]
             others = sum(d.placement.hourly_cost for d in done) + sum(x.chosen.hourly_cost for x in wp.groups[n + 1:])
-
-            def launch(p: Placement, n: int = n) -> list[Instance]:
-                self.check_lock()
-                req = self.launch_request(change, n, p)
-                return list(self._retry(key, lambda: self.provider(p.provider).create(req)))
-
-            def on_attempt(a: Attempt, n: int = n) -> None:
-                self.reporter.note(key, f"group {n}: {a.placement.infra} {a.placement.instance_type}: {a.reason}")
-                if not a.reason.startswith(("skipped", "refused")):
-                    self.record_networks(a.placement)  # a launch was tried there: what it set up stays known
-
             try:
-                placement, insts = launch_group(
-                    gp, launch, address=change.address, index=n, other_groups_cost=others,
-                    approved_hourly_cost=wp.approved_hourly_cost, blocklist=blocklist, on_attempt=on_attempt,
-                    cancel=self.cancel)
+                done.append(self.launch_group(change, key, n, others, blocklist))
             except BaseException:
                 if done:  # keep what exists, marked for replacement on the next plan
                     self._record(self._record_of(change, RUNNING, done, tainted=True, created_at=created_at),
                                  action=action, before=None)
                 raise
-            if placement != gp.chosen:
-                self.reporter.note(key, f"group {n}: failed over to {placement.infra} {placement.instance_type}")
-            self.record_networks(placement)
-            done.append(GroupRecord(placement, tuple(insts)))
         return done
+
+    def launch_group(self, change: Change, key: str, n: int, others: float, blocklist: Blocklist) -> GroupRecord:
+        """Group ``n`` of the change's placement, launched through failover (its
+        fallbacks, within the approved cost given what the ``others`` groups cost)."""
+        wp = change.placement
+        assert wp is not None
+        gp = wp.groups[n]
+
+        def launch(p: Placement) -> list[Instance]:
+            self.check_lock()
+            req = self.launch_request(change, n, p)
+            return list(self._retry(key, lambda: self.provider(p.provider).create(req)))
+
+        def on_attempt(a: Attempt) -> None:
+            self.reporter.note(key, f"group {n}: {a.placement.infra} {a.placement.instance_type}: {a.reason}")
+            if not a.reason.startswith(("skipped", "refused")):
+                self.record_networks(a.placement)  # a launch was tried there: what it set up stays known
+
+        placement, insts = launch_group(
+            gp, launch, address=change.address, index=n, other_groups_cost=others,
+            approved_hourly_cost=wp.approved_hourly_cost, blocklist=blocklist, on_attempt=on_attempt,
+            cancel=self.cancel)
+        if placement != gp.chosen:
+            self.reporter.note(key, f"group {n}: failed over to {placement.infra} {placement.instance_type}")
+        self.record_networks(placement)
+        return GroupRecord(placement, tuple(insts))
 
     # -- update ----------------------------------------------------------------------------------------
     def update(self, change: Change) -> str:
@@ -450,6 +457,9 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
         adopting = change.reason == "adopt_unmanaged" and wp is not None
         for n, grp in enumerate(prior.groups[:want]):
             new = list(grp.instances)
+            if n in change.relaunch_groups:  # replaced below: its nodes are not changed first
+                groups.append(grp)
+                continue
             if node_changes:
                 new = [self._retry(key, lambda i=i: self.provider(i.provider or grp.placement.provider).update(
                     i, node_changes)) for i in grp.instances]
@@ -463,10 +473,15 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
         if len(groups) < want:  # more replicas: launch the new groups at their approved placements
             groups = self._launch_groups(change, key, groups, range(len(groups), want),
                                          created_at=prior.created_at, action="update")
+        if change.relaunch_groups:
+            groups = self.relaunch(change, key, groups)
         rec = self._record_of(change, prior.status if prior.status != CREATING else RUNNING, groups,
                               created_at=prior.created_at)
         self._record(rec, action="update", before=prior)
-        return f"updated {', '.join(fields) or 'nothing'}"
+        done = [f"updated {', '.join(fields)}"] if fields else []
+        if change.relaunch_groups:
+            done.append(f"replaced {len(change.relaunch_groups)} of {len(groups)} replica(s)")
+        return "; ".join(done) or "updated nothing"
 
     def _without_strays(self, change: Change, key: str) -> ResourceRecord:
         """Delete the nodes refresh found with the address and lineage but that state

@@ -142,6 +142,46 @@ class ServiceSteps:
                      before=prior)
         return f"rolled {n} replica(s), never fewer than {min_ready} ready"
 
+    def relaunch(self, change: Change, key: str, groups: list[GroupRecord]) -> list[GroupRecord]:
+        """Replace groups ``change.relaunch_groups`` of ``groups`` (some replicas of a
+        service, planner/replicas.py), new first: a batch (``max_surge`` of a rolling
+        update, else all of them) is launched at its planned placements, waited for
+        until ready, and only then are the old nodes deleted; the other replicas are
+        not touched. A launch that fails or a new replica that never becomes ready:
+        the batch's new nodes are deleted, the old ones kept, the error raised."""
+        from skyplan.apply.failover import Blocklist
+
+        prior = change.prior
+        assert prior is not None
+        u = UpdateStrategy.from_json((change.after or {}).get("update"))
+        todo = [n for n in change.relaunch_groups if n < len(groups)]
+        size = max(1, u.max_surge) if u is not None and u.rolling else max(1, len(todo))
+        groups = list(groups)
+        blocklist = Blocklist()
+        for start in range(0, len(todo), size):
+            batch = todo[start:start + size]
+            fresh: dict[int, GroupRecord] = {}
+            try:
+                for n in batch:
+                    others = sum(g.placement.hourly_cost for i, g in enumerate(groups) if i != n)
+                    fresh[n] = self.launch_group(change, key, n, others, blocklist)
+                ready = self.wait_ready(change, list(fresh.values()), key)
+            except BaseException as e:
+                self._delete_instances(change.address, [i for g in fresh.values() for i in g.instances])
+                self._record(replace(prior, groups=tuple(groups), status=RUNNING), action="update", before=None)
+                if isinstance(e, NeverReady):
+                    self.reporter.note(key, f"stopping the replacement: {e}")
+                    raise RolloutStopped(f"{change.address}: replacing replicas stopped, the others still serving; "
+                                         f"{e}", hint=e.hint) from None
+                raise
+            for n, g in zip(batch, ready):
+                self._delete_instances(change.address, list(groups[n].instances))
+                self.reporter.note(key, f"group {n}: replaced on {g.placement.infra} {g.placement.instance_type} "
+                                        f"{g.placement.pricing}")
+                groups[n] = g
+            self._record(replace(prior, groups=tuple(groups), status=RUNNING), action="update", before=None)
+        return groups
+
     def _record_mixed(self, change: Change, prior: ResourceRecord, old: list, new: list) -> None:
         """State during a rollout: the new groups first (their group numbers), then the old
         ones left, under the old attributes, so an interrupted rollout is planned again."""

@@ -38,12 +38,10 @@ from typing import Any, Iterable, Mapping
 
 from skyplan.drift.ignore import IgnoreRules
 from skyplan.planner.model import DriftItem
-from skyplan.providers.base import STOPPED_BY_AUTOSTOP, TAG_LINEAGE, Instance
+from skyplan.providers.base import GONE_STATES, PREEMPTED, STOPPED_BY_AUTOSTOP, TAG_LINEAGE, Instance  # noqa: F401 (PREEMPTED re-exported)
 from skyplan.state.model import CREATING, FAILED, RUNNING, STOPPED, SUCCEEDED, GroupRecord, ResourceRecord, Snapshot
 
-GONE_STATES = frozenset({"terminated", "deleted", "shutting-down", "gone"})
 FINISHED_STATES = frozenset({"succeeded", "failed"})
-PREEMPTED = "preempted"  # a spot node its provider stopped to take the capacity back; it cannot be started
 LIVE_STATES = frozenset({"pending", "running"})
 COMPARED = ("instance_type", "state", "pricing", "region", "zone", "tags")
 LINEAGE_TAG_PATH = f"tags.{TAG_LINEAGE}"

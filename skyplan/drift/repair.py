@@ -7,7 +7,7 @@ than destroy anything with ``prevent_destroy``); this module calls nothing in
 ``workflow``. Addresses whose nodes drifted in what cannot change in
 place (instance type, region, zone, pricing, a service that is no longer
 running, a spot node stopped by its interruption) are planned as
-replacements. A lost spot node's zone is handed to the solver as blocked
+replacements (of a service, only its replicas that need it: ``replica_groups``). A lost spot node's zone is handed to the solver as blocked
 (``blocked_from_drift``), so the replacement avoids it; a service with
 ``spot { fallback_on_demand = true }`` gets no new spot replica while that holds,
 so its lost replica comes back on on-demand (and on spot again once nothing
@@ -72,6 +72,24 @@ def needs_replacement(refreshed: Refreshed, declared: Sequence[str]) -> tuple[st
         if immutable or exited or preempted:
             out.append(item.address)
     return tuple(sorted(set(out)))
+
+
+def replica_groups(refreshed: Refreshed, addresses: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """For the services among ``addresses``: the replicas (group numbers) that need
+    replacing, when that is not all of them: those whose nodes the drift names
+    (unhealthy, preempted) or that stopped running. The planner replaces those alone
+    (``PlanOptions.replace_groups``); the others keep serving."""
+    out: dict[str, tuple[int, ...]] = {}
+    for address in addresses:
+        rec = refreshed.snapshot.resources.get(address)
+        if rec is None or rec.attributes.get("kind") != "service" or len(rec.groups) < 2:
+            continue
+        named = {pid for d in refreshed.drift if d.address == address for pid in d.provider_ids}
+        bad = sorted({n for n, g in enumerate(rec.groups) for i in g.instances
+                      if i.id in named or i.state == PREEMPTED or i.state in FINISHED_STATES})
+        if bad and len(bad) < len(rec.groups):
+            out[address] = tuple(bad)
+    return out
 
 
 def in_place_restores(prior_snapshot, refreshed: Refreshed, skip: Sequence[str]) -> tuple[Restore, ...]:

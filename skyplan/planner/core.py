@@ -32,6 +32,7 @@ from skyplan.planner.costs import estimated
 from skyplan.planner.model import Action, Change, DriftItem, Plan
 from skyplan.planner.networks import is_network, network_changes
 from skyplan.planner.options import PlanOptions
+from skyplan.planner.replicas import align, relaunched
 from skyplan.planner.outputs import output_changes
 from skyplan.planner.schema import REPLACE, provider_kind, rules_for
 from skyplan.planner.fleets import check_fleet_destroys
@@ -313,6 +314,7 @@ def _declared_change(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | N
 def _decide(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec: ResourceRecord | None,
             stray: list[Instance] | None, deps: tuple[str, ...], options: PlanOptions,
             recorded_sensitive: Sequence[str] = ()) -> Change:
+    wp = align(wp, rec)  # a group placed where it runs keeps its number
     after, after_unknown = _after(res, wp)
     lifecycle = _lifecycle(res)
     sens = _sensitive(res)
@@ -348,10 +350,11 @@ def _decide(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec:
         return Change(action=Action.CREATE, after=after, reason="replace_because_missing", **common)
     if not rec.groups and not adopting:
         return Change(action=Action.CREATE, after=after, reason="replace_because_missing", **common)
-    if have < expected and rec.status not in FINISHED:
+    ignore = [A.parse_path(p) for p in res.lifecycle.ignore_changes]
+    some = () if adopting else _some_replicas(addr, res, wp, rec, options, ignore)
+    if have < expected and rec.status not in FINISHED and not some:
         return Change(action=replace_action, after=after, reason="replace_because_nodes_missing", **common)
 
-    ignore = [A.parse_path(p) for p in res.lifecycle.ignore_changes]
     after = A.keep_ignored(before, after, ignore)
     attr_before = {k: v for k, v in before.items() if k != "placement"}
     attr_after = {k: v for k, v in after.items() if k != "placement"}
@@ -373,6 +376,9 @@ def _decide(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec:
     if replace_paths:
         return Change(action=replace_action, after=after, replace_paths=replace_paths, update_paths=update_paths,
                       reason="replace_because_cannot_update", **common)
+    if some:
+        return Change(action=Action.UPDATE, after=after, update_paths=update_paths, relaunch_groups=some,
+                      reason="replace_some_replicas", **common)
     if placement_moved:
         return Change(action=replace_action, after=after, replace_paths=(("placement",),),
                       update_paths=update_paths, reason="replace_because_placement_changed", **common)
@@ -382,6 +388,16 @@ def _decide(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec:
     if update_paths:
         return Change(action=Action.UPDATE, after=after, update_paths=update_paths, **common)
     return Change(action=Action.NOOP, after=after, **common)
+
+
+def _some_replicas(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec: ResourceRecord,
+                   options: PlanOptions, ignore) -> tuple[int, ...]:
+    """The replicas of a service to launch afresh when only some of them need it
+    (planner/replicas.py); () when none do, or all do (then the whole is replaced)."""
+    if not isinstance(res, Workload) or res.kind != "service" or wp is None or not rec.groups:
+        return ()
+    again = relaunched(wp, rec, options.replace_groups.get(addr, ()), A.under(("placement",), ignore))
+    return again if len(again) < min(len(wp.groups), len(rec.groups)) else ()
 
 
 def _provider_key(wp: WorkloadPlacement | None, rec: ResourceRecord | None) -> str | None:

@@ -63,6 +63,9 @@ class Change:
     # (Terraform's ``tags_all``); None where there is no such object (planner/tags.py ``with_tags``)
     tags_before: Mapping[str, str] | None = None
     tags_after: Mapping[str, str] | None = None
+    # an update of a service that replaces some of its replicas (planner/replicas.py): the group
+    # numbers launched afresh, each replacing the recorded group of that number; the rest run on
+    relaunch_groups: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ class PlanOptions:
     targets: tuple[str, ...] = ()  # -target ADDRESS (plus its dependencies)
     excludes: tuple[str, ...] = ()  # -exclude ADDRESS (plus what depends on it)
     replace: tuple[str, ...] = ()  # -replace ADDRESS
+    # replicas of a service to replace, by group number (drift repair: unhealthy or preempted ones)
+    replace_groups: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     destroy: bool = False  # -destroy: every managed address is deleted
     refresh: bool = True  # -refresh=false skips asking the providers
     refresh_only: bool = False  # record what the providers report; change nothing
@@ -40,6 +42,8 @@ class PlanOptions:
             "var_files": list(self.var_files), "out": self.out,
             **({"policy_dirs": list(self.policy_dirs)} if self.policy_dirs else {}),
             **({"excludes": list(self.excludes)} if self.excludes else {}),
+            **({"replace_groups": {a: list(g) for a, g in self.replace_groups.items()}}
+               if self.replace_groups else {}),
         }
 
     @classmethod
@@ -52,6 +56,7 @@ class PlanOptions:
             catalog=d.get("catalog"), lock=bool(d.get("lock", True)),
             lock_timeout=float(d.get("lock_timeout", 0.0)), var_files=tuple(d.get("var_files", ())),
             out=d.get("out"), policy_dirs=tuple(d.get("policy_dirs", ())),
+            replace_groups={a: tuple(g) for a, g in (d.get("replace_groups") or {}).items()},
         )
 
 

@@ -37,6 +37,7 @@ def change_to_json(c: Change) -> dict:
         "lifecycle": dict(c.lifecycle), "config_hash": c.config_hash, "previous_address": c.previous_address,
         "forget": c.forget, "import_id": c.import_id, "held_by": c.held_by,
         "tags_before": c.tags_before, "tags_after": c.tags_after,
+        **({"relaunch_groups": list(c.relaunch_groups)} if c.relaunch_groups else {}),
     }
 
 
@@ -54,6 +55,7 @@ def change_from_json(d: Mapping[str, Any]) -> Change:
         previous_address=d.get("previous_address"), forget=bool(d.get("forget", False)),
         import_id=d.get("import_id"), held_by=d.get("held_by"),
         tags_before=d.get("tags_before"), tags_after=d.get("tags_after"),
+        relaunch_groups=tuple(int(n) for n in d.get("relaunch_groups", ())),
     )
 
 

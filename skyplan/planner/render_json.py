@@ -70,6 +70,8 @@ def resource_change(c: Change) -> dict:
         change["after"] = {**change["after"], "tags_all": dict(c.tags_after)}
     if c.reason:
         entry["action_reason"] = c.reason
+    if c.relaunch_groups:
+        entry["relaunch_groups"] = list(c.relaunch_groups)
     kept = block_kept(c)
     if kept:
         entry["capacity_block_kept"] = kept

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from skyplan.planner.fleets import block_kept, wait_text, waits_for
 from skyplan.planner.model import Action, Change, Plan
+from skyplan.planner.replicas import describe
 from skyplan.planner.render_text import HOURS_PER_MONTH, cost_line, drift_lines, money, render_text, summary_line
 from skyplan.planner.render_cost import groups_text, spread_rows, verdict
 
@@ -100,6 +101,8 @@ def _table(plan: Plan) -> list[str]:
         cost = _arrow("—" if hb is None else money(hb), "—" if ha is None else money(ha))
         delta = ((ha or 0.0) - (hb or 0.0)) * HOURS_PER_MONTH
         reason = f" ({_NETWORK_REASONS.get(c.reason) or c.reason.replace('_', ' ')})" if c.reason else ""
+        if c.relaunch_groups and c.placement is not None:
+            reason = f" ({describe(c.relaunch_groups, len(c.placement.groups))})"
         out.append(f"| `{_cell(c.address)}` | `{c.action.symbol.strip()}` {_ACTION_WORD[c.action]}{_cell(reason)} | "
                    f"{_cell(where)} | {cost} | {signed(delta)} |")
     return out

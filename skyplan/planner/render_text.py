@@ -14,6 +14,7 @@ from skyplan.planner import attrs as A
 from skyplan.planner.fleets import block_kept, wait_text
 from skyplan.planner.held import held_lines
 from skyplan.planner.model import Action, Change, Plan
+from skyplan.planner.replicas import describe
 from skyplan.planner.render_cost import comparison_lines, fleet_lines, spread_lines
 
 HOURS_PER_MONTH = 730
@@ -230,6 +231,8 @@ def _resource(w: _Writer, c: Change) -> None:
     if c.reason == "forget_because_not_created":
         header = "will be removed from state"
     reason = _REASON_TEXT.get(c.reason or "")
+    if c.relaunch_groups and c.placement is not None:
+        reason = describe(c.relaunch_groups, len(c.placement.groups))
     moved = f" (moved from {c.previous_address})" if c.previous_address else ""
     moved += f" (imported from {c.import_id})" if c.import_id else ""
     w.add(f"  # {addr}{moved} {header}" + (f" ({reason})" if reason else ""), "#")

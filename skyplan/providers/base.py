@@ -63,6 +63,11 @@ class LaunchRequest:
         return {**{k: v for k, v in self.user_tags.items() if not k.startswith("skyplan:")}, **own}
 
 
+# Node states a provider reports that mean the node no longer exists or serves.
+GONE_STATES = frozenset({"terminated", "deleted", "shutting-down", "gone"})
+PREEMPTED = "preempted"  # a spot node its provider stopped to take the capacity back; it cannot be started
+
+
 @dataclass(frozen=True)
 class Instance:
     """One node as a provider reports it."""

@@ -99,7 +99,8 @@ def test_replicas_get_their_own_ports_and_endpoints(folder):
 
 def test_a_replica_answering_500_is_unhealthy_and_replaced(folder):
     assert run_cli("apply", "-auto-approve", str(folder), cwd=folder).returncode == 0
-    sick = status(folder)["replicas"][0]
+    replicas = status(folder)["replicas"]
+    sick, healthy = replicas[0], replicas[1]
     # that replica's own working folder, as the registry records it (status lists
     # replicas in no particular group order)
     entry = json.loads((folder / ".skyplan" / "local" / "registry" / f"{sick['id']}.json").read_text())
@@ -120,7 +121,10 @@ def test_a_replica_answering_500_is_unhealthy_and_replaced(folder):
     repaired = run_cli("drift", "--repair", "-auto-approve", str(folder), cwd=folder)
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     row = status(folder)
-    assert sick["id"] not in [r["id"] for r in row["replicas"]]
+    ids = [r["id"] for r in row["replicas"]]
+    assert sick["id"] not in ids
+    assert healthy["id"] in ids, "only the unhealthy replica is replaced; the one that serves keeps running"
+    assert "replacing replica" in repaired.stdout, repaired.stdout
     assert len(row["endpoints"]) == 2 and all(answer(e) == 200 for e in row["endpoints"])
 
 

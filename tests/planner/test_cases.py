@@ -108,5 +108,9 @@ def test_planner_case(case, tmp_path):
             assert [list(p) for p in c.replace_paths] == v["replace_paths"]
         if "update_paths" in v:
             assert [list(p) for p in c.update_paths] == v["update_paths"]
+        if "relaunch_groups" in v:
+            assert list(c.relaunch_groups) == v["relaunch_groups"]
+        if "pricing" in v:  # the planned pricing of each group, in group order
+            assert [g.chosen.pricing for g in c.placement.groups] == v["pricing"]
         if c.action not in (Action.DELETE, Action.NOOP):
             assert c.placement is not None and c.after["placement"] == c.placement.to_json()

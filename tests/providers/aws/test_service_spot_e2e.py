@@ -115,11 +115,15 @@ def test_a_preempted_spot_replica_comes_back_on_demand_under_fallback(tmp_path, 
     items = {(i["address"], i["category"]) for i in json.loads(out)["items"]}
     assert ("workload.api", "missing") in items
 
+    launched = len(moto.calls("RunInstances"))
     code, out, err = run(capsys, "drift", str(root), "--repair", "--auto-approve", "--json")
     assert code == 0, out + err
     after = record(root)
     assert sorted(i.pricing for i in after.instances) == ["on_demand", "on_demand", "spot"]
     ids = [i.id for i in after.instances]
+    # only the lost replica is launched again; the two that serve keep running
+    assert {i.id for i in before.instances if i.id != lost.id} <= set(ids)
+    assert len(moto.calls("RunInstances")) == launched + 1
     assert sorted(lifecycles(ec2, ids).values()) == ["on_demand", "on_demand", "spot"]
     spot_after = [i for i in after.instances if i.pricing == "spot"]
     assert spot_after[0].zone == kept.zone
@@ -140,6 +144,8 @@ def test_a_preempted_spot_replica_comes_back_on_demand_under_fallback(tmp_path, 
     assert code == 0, out + err
     back = record(root)
     assert sorted(i.pricing for i in back.instances) == ["on_demand", "spot", "spot"]
+    fallback = {i.id for i in after.instances} - {i.id for i in before.instances}
+    assert {i.id for i in after.instances} - fallback <= {i.id for i in back.instances}  # only it moved back
     assert sorted(lifecycles(ec2, [i.id for i in back.instances]).values()) == ["on_demand", "spot", "spot"]
 
 
