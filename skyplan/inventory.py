@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from skyplan.catalog.kubernetes import NodeInfo, offers_from_nodes
+from skyplan.catalog.kubernetes import NodeInfo, node_prices, offers_from_nodes
 from skyplan.config.model import DesiredGraph, ProviderConfig
 
 ACTION = "inventory"
@@ -72,7 +72,8 @@ def live_offers(provider, key: str, store) -> list:
     record(store, key, region, nodes)
     pods = provider.pods_on_nodes() if hasattr(provider, "pods_on_nodes") else ()
     free = free_nodes(nodes, pods, store.lineage if store is not None else "")
-    return offers_from_nodes(free, float(getattr(provider, "price", 0.0) or 0.0), region=region, provider="kubernetes")
+    return offers_from_nodes(free, region=region, provider="kubernetes",
+                             **node_prices(getattr(getattr(provider, "cfg", None), "settings", None)))
 
 
 def offline_offers(graph: DesiredGraph, key: str, cfg: ProviderConfig, store) -> tuple[list, str, str]:
@@ -83,8 +84,7 @@ def offline_offers(graph: DesiredGraph, key: str, cfg: ProviderConfig, store) ->
     last = latest(store, key)
     if last is not None:
         region = cfg.regions[0] if cfg.regions else last["region"]
-        price = float((cfg.settings or {}).get("price", 0.0) or 0.0)
-        offers = offers_from_nodes(last["nodes"], price, region=region, provider="kubernetes")
+        offers = offers_from_nodes(last["nodes"], region=region, provider="kubernetes", **node_prices(cfg.settings))
         return offers, f"{key}: from the node inventory recorded in state at {last['at']}", ""
     hint = (f"{key} could not be priced without contacting the cluster: declare its capacity with "
             f'fleet "NAME" {{ provider = "{key}", existing = true, capacity {{ ... }} }}, or run '

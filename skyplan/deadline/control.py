@@ -60,7 +60,7 @@ def spot_offered(workload, offers: Mapping[str, list], lost: Sequence[tuple]) ->
         if allowed and key not in allowed and key.split(".")[0] not in allowed:
             continue
         for o in items:
-            if o.spot is not None and not is_blocked(key, o.region, o.zone, tuple(lost)):
+            if o.spot is not None and not is_blocked(key, o.region, o.zone, tuple(lost), "spot"):
                 return True
     return False
 

@@ -7,21 +7,26 @@ moves on for the same reason). ``blocked_from_drift`` maps each address that
 lost spot nodes to the scopes its repair must avoid: the zone each node was
 lost in, or the whole region when nodes were lost in two or more zones of it
 in this refresh (capacity there is scarce, not just in one zone). A scope is
-``(provider, region, zone)`` with ``zone`` None for a whole region.
+``(provider, region, zone, "spot")`` with ``zone`` None for a whole region: it
+blocks spot there, not on-demand (``solver.items.is_blocked``); a zone where
+replicas of a service failed readiness twice is ``(provider, region, zone)``,
+avoided whatever the pricing.
 """
 
 from __future__ import annotations
 
 from typing import Mapping
 
-from skyplan.drift.classify import PREEMPTED, Refreshed, node_view
+from skyplan.drift.classify import Refreshed, node_view
+from skyplan.providers.base import PREEMPTED
 
-Scope = tuple  # (provider, region, zone | None)
+Scope = tuple  # (provider, region, zone | None, "spot")
 
 
 def blocked_from_drift(refreshed: Refreshed) -> Mapping[str, tuple[Scope, ...]]:
     """address -> scopes (provider, region, zone-or-None) a repair must not use."""
     lost: dict[str, list[dict]] = {}
+    sick: set[str] = set()  # addresses whose scopes come from readiness: every pricing model is avoided there
     for item in refreshed.drift:
         if item.category == "missing":
             nodes = (item.before or {}).get("nodes", ())
@@ -32,6 +37,7 @@ def blocked_from_drift(refreshed: Refreshed) -> Mapping[str, tuple[Scope, ...]]:
                      if failures.get(f"{n['provider']}/{n['region']}/{n.get('zone') or ''}", 0) >= 2 and n.get("zone")]
             if nodes:
                 lost[item.address] = nodes
+                sick.add(item.address)
             continue
         elif item.category == "changed" and (item.after or {}).get("state") == PREEMPTED:
             rec = refreshed.snapshot.resources.get(item.address)
@@ -53,6 +59,8 @@ def blocked_from_drift(refreshed: Refreshed) -> Mapping[str, tuple[Scope, ...]]:
             zones = zones_by_region[key]
             zone = n.get("zone") if len(zones) < 2 and None not in zones else None
             scope = (n["provider"], n["region"], zone)
+            if address not in sick:
+                scope += ("spot",)  # spot capacity was lost there; on-demand is still there
             if scope not in scopes:
                 scopes.append(scope)
         out[address] = tuple(scopes)
@@ -84,4 +92,4 @@ def durable_blocked(store, refreshed: Refreshed, now, ttl_seconds: float = 3600.
         for inst in rec.instances:
             if inst.pricing == "spot" and inst.state == "running":
                 capacity.clear(store, address, inst.provider, inst.region, inst.zone)
-    return dict(capacity.recall(store, now))
+    return {a: tuple((*s, "spot") for s in scopes) for a, scopes in capacity.recall(store, now).items()}

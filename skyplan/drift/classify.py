@@ -38,7 +38,7 @@ from typing import Any, Iterable, Mapping
 
 from skyplan.drift.ignore import IgnoreRules
 from skyplan.planner.model import DriftItem
-from skyplan.providers.base import GONE_STATES, PREEMPTED, STOPPED_BY_AUTOSTOP, TAG_LINEAGE, Instance  # noqa: F401 (PREEMPTED re-exported)
+from skyplan.providers.base import GONE_STATES, STOPPED_BY_AUTOSTOP, TAG_LINEAGE, Instance
 from skyplan.state.model import CREATING, FAILED, RUNNING, STOPPED, SUCCEEDED, GroupRecord, ResourceRecord, Snapshot
 
 FINISHED_STATES = frozenset({"succeeded", "failed"})

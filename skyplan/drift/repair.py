@@ -23,10 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
-from skyplan.drift.classify import FINISHED_STATES, PREEMPTED, Refreshed
+from skyplan.drift.classify import FINISHED_STATES, Refreshed
 from skyplan.errors import PlanError
 from skyplan.planner.model import Action, Plan
-from skyplan.providers.base import TAG_LINEAGE, Instance, Provider
+from skyplan.providers.base import PREEMPTED, TAG_LINEAGE, Instance, Provider
 
 REPLACE_PATHS = ("instance_type", "region", "zone", "pricing")
 BOOKKEEPING_PATHS = frozenset({"instances", "id"})  # state lags the cloud; nothing to change there

@@ -220,7 +220,7 @@ class Candidates:
                 continue
             if zone_ok is not None and not zone_ok(o.zone):
                 continue
-            if blocked and is_blocked(key, o.region, o.zone, blocked):
+            if blocked and is_blocked(key, o.region, o.zone, blocked, pricing):
                 continue
             if cap is not None and price * item.nodes > cap + 1e-9:
                 continue
@@ -292,10 +292,10 @@ class Candidates:
             mine = tuple(b for b in blocked if b[0] == key)
             idx = self.index[key]
             for o in idx.shared:
-                if hardware_fits(o, res) and region_allowed(o.region, o.zone, spec) and \
-                        not (mine and is_blocked(key, o.region, o.zone, mine)):
+                if hardware_fits(o, res) and region_allowed(o.region, o.zone, spec):
                     for pricing in item.pricing:
-                        self._raw(raw, item, key, kind, o, pricing)
+                        if not (mine and is_blocked(key, o.region, o.zone, mine, pricing)):
+                            self._raw(raw, item, key, kind, o, pricing)
             regions = self.regions(key, spec)
             for pricing in item.pricing:
                 table = self.table(key, item, pricing, zone_pats, mine, k, per_zone)
@@ -365,7 +365,7 @@ class Candidates:
                 continue
             if zone_ok is not None and not zone_ok(o.zone):
                 continue
-            if blocked and is_blocked(p.provider, o.region, o.zone, blocked):
+            if blocked and is_blocked(p.provider, o.region, o.zone, blocked, p.pricing):
                 continue
             self._raw(raw, item, p.provider, self.kinds[p.provider], o, p.pricing)
 

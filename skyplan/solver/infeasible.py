@@ -172,11 +172,12 @@ def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | N
         return (f"{a}: no offer matches {need} {where} within {' and '.join(rules)}; "
                 f"matching offers are in {_list(o.region for _, o in fit)}"), (a, _placement_path(spec))
     blocked = problem.options.blocked.get(a, ())
-    free = [(k, o) for k, o in placed if not is_blocked(k, o.region, o.zone, blocked)]
+    free = [(k, o) for k, o in placed if not all(is_blocked(k, o.region, o.zone, blocked, p) for p in item.pricing)]
     if not free:
         return (f"{a}: every offer matching {need} is in a scope blocked after capacity failures "
                 f"({', '.join('/'.join(x for x in b if x) for b in blocked)})"), None
-    priced = [(k, o, p, offer_price(o, p, item.kind)) for k, o in free for p in item.pricing]
+    priced = [(k, o, p, offer_price(o, p, item.kind)) for k, o in free for p in item.pricing
+              if not is_blocked(k, o.region, o.zone, blocked, p)]
     priced = [(k, o, p, v) for k, o, p, v in priced if v is not None and v >= 0]
     if not priced:
         models = sorted({p for _, o in free for p in ("on_demand", "spot", "reserved") if o.price(p) is not None})

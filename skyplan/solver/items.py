@@ -236,9 +236,15 @@ def offer_price(offer: Offer, pricing: str, kind: str) -> float | None:
     return price
 
 
-def is_blocked(provider: str, region: str, zone: str | None, blocked) -> bool:
-    for b_provider, b_region, b_zone in blocked:
-        if b_provider != provider:
+def is_blocked(provider: str, region: str, zone: str | None, blocked, pricing: str | None = None) -> bool:
+    """Whether a scope of ``blocked`` covers the place: (provider, region or None, zone
+    or None), blocking every pricing model, or with a fourth element, only that one
+    (where spot capacity was lost, on-demand is still there); ``pricing`` None asks
+    whether every pricing model is blocked there."""
+    for b in blocked:
+        b_provider, b_region, b_zone = b[:3]
+        only = b[3] if len(b) > 3 else None
+        if b_provider != provider or (only is not None and only != pricing):
             continue
         if b_region is None or (b_region == region and (b_zone is None or b_zone == zone)):
             return True

@@ -304,7 +304,7 @@ def _spot_bounds(k: Klass, options: list[Option], problem: Problem) -> dict:
         return {"spot": spot, "spot_min": rest, "spot_max": rest}
     blocked = problem.options.blocked.get(item.address, ())
     running = sum(1 for p in problem.current.get(item.address, ())
-                  if p.pricing == "spot" and not is_blocked(p.provider, p.region, p.zone, blocked))
+                  if p.pricing == "spot" and not is_blocked(p.provider, p.region, p.zone, blocked, "spot"))
     return {"spot": spot, "spot_min": 0, "spot_max": min(rest, running)}
 
 

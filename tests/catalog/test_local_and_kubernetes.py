@@ -63,3 +63,17 @@ def test_skyplan_label_wins():
 ])
 def test_gpu_product_labels_name_the_accelerator_and_its_memory(label, expected):
     assert accelerator_of({"nvidia.com/gpu.product": label}) == expected
+
+
+def test_a_node_labelled_as_spot_capacity_is_a_spot_offer_only():
+    from skyplan.catalog.kubernetes import NodeInfo, node_prices, offers_from_nodes
+
+    alloc = {"cpu": "8", "memory": "32Gi"}
+    nodes = [NodeInfo("od", {}, alloc), NodeInfo("k", {"karpenter.sh/capacity-type": "spot"}, alloc),
+             NodeInfo("eks", {"eks.amazonaws.com/capacityType": "SPOT"}, alloc),
+             NodeInfo("ondemand", {"karpenter.sh/capacity-type": "on-demand"}, alloc)]
+    prices = node_prices({"price": 0.4, "spot_price": 0.1})
+    got = {o.instance_type: (o.on_demand, o.spot) for o in offers_from_nodes(nodes, **prices)}
+    assert got == {"od": (0.4, None), "k": (None, 0.1), "eks": (None, 0.1), "ondemand": (0.4, None)}
+    # without spot_price a spot node costs what any node does
+    assert {o.spot for o in offers_from_nodes(nodes[1:2], **node_prices({"price": 0.4}))} == {0.4}

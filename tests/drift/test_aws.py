@@ -58,7 +58,7 @@ def test_in_sync_then_each_kind_of_drift(world, moto):
     assert "rank(s) 1" in got[("workload.api", "missing")].detail
     assert got[("workload.tagged", "changed")].paths == ("tags.owner",)
     assert got[("workload.crashed", "unmanaged")].provider_ids == (orphan,)
-    assert blocked_from_drift(r) == {"workload.spot": (("aws", "us-east-1", "us-east-1b"),)}
+    assert blocked_from_drift(r) == {"workload.spot": (("aws", "us-east-1", "us-east-1b", "spot"),)}
     assert [i.id for i in r.snapshot.resources["workload.api"].instances] == \
         [snap.resources["workload.api"].instances[0].id]
 
@@ -120,4 +120,4 @@ def test_spot_service_stopped_by_an_interruption_is_preempted_and_replaced_elsew
     assert item.after == {"state": "preempted"}
     assert needs_replacement(r, list(snap.resources)) == ("workload.spot",)
     assert in_place_restores(snap, r, skip=()) == ()
-    assert blocked_from_drift(r) == {"workload.spot": (("aws", "us-east-1", "us-east-1b"),)}
+    assert blocked_from_drift(r) == {"workload.spot": (("aws", "us-east-1", "us-east-1b", "spot"),)}

@@ -13,8 +13,8 @@ def test_preempted_spot_zone_is_blocked_on_demand_is_not():
     snap = snapshot(record("workload.spot", [[s]], pricing="spot"), record("workload.od", [[o]]))
     mem.delete([s, o])
     r = refresh(snap, {"mem": mem})
-    assert blocked_from_drift(r) == {"workload.spot": (("mem", "r1", "r1b"),)}
-    assert blocked_scopes(r) == (("mem", "r1", "r1b"),)
+    assert blocked_from_drift(r) == {"workload.spot": (("mem", "r1", "r1b", "spot"),)}
+    assert blocked_scopes(r) == (("mem", "r1", "r1b", "spot"),)
 
 
 def test_losses_in_two_zones_block_the_region():
@@ -24,7 +24,7 @@ def test_losses_in_two_zones_block_the_region():
     snap = snapshot(record("workload.a", [[a]], pricing="spot"), record("workload.b", [[b]], pricing="spot"))
     mem.delete([a, b])
     r = refresh(snap, {"mem": mem})
-    assert blocked_from_drift(r) == {"workload.a": (("mem", "r1", None),), "workload.b": (("mem", "r1", None),)}
+    assert blocked_from_drift(r) == {"workload.a": (("mem", "r1", None, "spot"),), "workload.b": (("mem", "r1", None, "spot"),)}
 
 
 def test_no_drift_no_blocks():

@@ -9,7 +9,7 @@ creates pods for Jobs and Deployments, schedules them onto nodes that fit
 (node selector, CPU, memory, GPUs) and moves Job and Deployment status along.
 Errors are ``Status`` objects. Bearer-token auth is required.
 
-Test handles: ``unschedulable`` (leave pods Pending/Unschedulable),
+Test handles: ``unschedulable`` (leave pods Pending/Unschedulable), ``remove_node``,
 ``finish_job``, ``fail_next`` (answer the next matching request with a status
 code), ``requests`` (the log of calls), ``kubeconfig()`` (for the real client).
 """
@@ -86,6 +86,18 @@ class KubeEmulator:
                            "conditions": [{"type": "Ready", "status": "True"}]}}
         with self.lock:
             self.put("nodes", "", node, "ADDED")
+
+    def remove_node(self, name: str) -> None:
+        """The node leaves the cluster (a spot node taken back by its cloud): the node
+        object goes, and so do the pods bound to it, as the node lifecycle controller
+        does; their Deployments make new, Pending pods."""
+        with self.lock:
+            for (plural, ns, _), obj in list(self.objects.items()):
+                if plural == "pods" and (obj.get("spec") or {}).get("nodeName") == name:
+                    self.put("pods", ns, obj, "DELETED")
+            node = self.objects.get(("nodes", "", name))
+            if node is not None:
+                self.put("nodes", "", node, "DELETED")
 
     def kubeconfig(self, path, *, context: str = "emulator", token: str = TOKEN) -> str:
         doc = {"apiVersion": "v1", "kind": "Config", "current-context": context,

@@ -6,11 +6,13 @@ stable for the object's life, whatever happens to individual pods.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from dataclasses import replace
+from typing import Any, Mapping, Sequence
 
-from skyplan.providers.base import TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, Instance
+from skyplan.providers.base import PREEMPTED, TAG_ADDRESS, TAG_GROUP, TAG_LINEAGE, Instance
 from skyplan.providers.kubernetes.manifests import (
-    ANN_ADDRESS, ANN_INSTANCE_TYPE, ANN_LINEAGE, ANN_NODES, ANN_PRICING, LABEL_GROUP, TAG_PREFIX, stable_name,
+    ANN_ADDRESS, ANN_INSTANCE_TYPE, ANN_LINEAGE, ANN_NODES, ANN_PRICING, LABEL_GROUP, LABEL_NAME, TAG_PREFIX,
+    stable_name,
 )
 
 KIND_OF_PLURAL = {"jobs": "job", "deployments": "deployment"}
@@ -81,6 +83,18 @@ def to_instances(obj: Mapping[str, Any], plural: str, *, provider: str, region: 
         pricing=ann.get(ANN_PRICING, "on_demand"), state=state_of(obj, rank), tags=tags,
         attributes={"namespace": ns, "kind": kind, "name": name, "nodes": nodes, **dns_name(rank)},
     ) for rank in range(nodes)]
+
+
+def preempted_spot(insts: Sequence[Instance], pods: Sequence[Mapping[str, Any]]) -> list[Instance]:
+    """A spot Deployment's node whose pod is pending on no node is preempted: its spot
+    node was taken back (the pod it ran went with the node) and no spot node has room
+    for it now. Drift repair replaces it (on-demand under ``fallback_on_demand``)."""
+    placed = {((p.get("metadata") or {}).get("labels") or {}).get(LABEL_NAME)
+              for p in pods if (p.get("spec") or {}).get("nodeName")
+              and (p.get("status") or {}).get("phase") in ("Pending", "Running")}
+    return [replace(i, state=PREEMPTED) if i.pricing == "spot" and i.state == "pending"
+            and i.attributes.get("kind") == "deployment" and i.attributes.get("name") not in placed else i
+            for i in insts]
 
 
 def parse_id(provider_id: str, default_ns: str) -> tuple[str, str, str, int]:

@@ -49,10 +49,13 @@ def label_key(text: str) -> str:
     return label_value(text) or "tag"
 
 
-def object_name(address: str, lineage: str, group: int) -> str:
-    """A DNS-1035 label (valid for Jobs, Deployments and Services), unique per lineage/address/group,
-    short enough (<= 50) that an Indexed Job's pod hostnames (NAME-INDEX) stay valid labels."""
-    digest = hashlib.sha1(f"{lineage}\0{address}\0{group}".encode()).hexdigest()[:8]
+def object_name(address: str, lineage: str, group: int, token: str = "") -> str:
+    """A DNS-1035 label (valid for Jobs, Deployments and Services), unique per lineage/address/group
+    and launch (``token``, the same for every retry of one launch, so a retried create
+    finds its object, while a replacement launched before its old group is deleted gets
+    a name of its own), short enough (<= 50) that an Indexed Job's pod hostnames
+    (NAME-INDEX) stay valid labels."""
+    digest = hashlib.sha1(f"{lineage}\0{address}\0{group}\0{token}".encode()).hexdigest()[:8]
     slug = re.sub(r"[^a-z0-9]+", "-", address.lower().removeprefix("workload.")).strip("-")[:30].strip("-")
     return f"sp-{slug}-{group}-{digest}" if slug else f"sp-{group}-{digest}"
 
@@ -123,12 +126,28 @@ def pinned_node(req: LaunchRequest) -> str | None:
     return p.instance_type if p.fleet and p.instance_type and not p.instance_type.startswith("fleet:") else None
 
 
-def node_affinity(choices: Mapping[str, list[str]], node: str | None = None) -> dict | None:
-    """Require a node whose label ``key`` has one of the values (any key will do), and
-    when ``node`` is given, that very node (``matchFields`` on ``metadata.name``), so
-    the scheduler puts the pods where the plan packed them."""
+def capacity_expressions(pricing: str, spot_labels: Mapping[str, str]) -> list[list[dict]]:
+    """The node-selector expressions that keep a group on the capacity its pricing
+    names, given the spot labels (key -> value) the cluster's nodes carry: spot, any
+    of them (one alternative each); on-demand, none of them. [] when the cluster
+    has no spot nodes (every node is on-demand)."""
+    if not spot_labels:
+        return []
+    if pricing == "spot":
+        return [[{"key": k, "operator": "In", "values": [v]}] for k, v in sorted(spot_labels.items())]
+    return [[{"key": k, "operator": "NotIn", "values": [v]} for k, v in sorted(spot_labels.items())]]
+
+
+def node_affinity(choices: Mapping[str, list[str]], node: str | None = None,
+                  capacity: list[list[dict]] | None = None) -> dict | None:
+    """Require a node whose label ``key`` has one of the values (any key will do),
+    that is of the capacity (``capacity_expressions``: each alternative is ANDed with
+    each choice), and when ``node`` is given, that very node (``matchFields`` on
+    ``metadata.name``), so the scheduler puts the pods where the plan packed them."""
     terms: list[dict] = [{"matchExpressions": [{"key": k, "operator": "In", "values": sorted(set(v))}]}
                          for k, v in sorted(choices.items()) if v]
+    if capacity:
+        terms = [{"matchExpressions": t.get("matchExpressions", []) + alt} for t in (terms or [{}]) for alt in capacity]
     if node:
         pin = [{"key": "metadata.name", "operator": "In", "values": [node]}]
         terms = [{**t, "matchFields": pin} for t in terms] or [{"matchFields": pin}]
@@ -139,15 +158,19 @@ def node_affinity(choices: Mapping[str, list[str]], node: str | None = None) -> 
 
 def workload_objects(req: LaunchRequest, *, default_image: str = DEFAULT_IMAGE,
                      accelerator_labels: Mapping[str, list[str]] | None = None,
-                     backoff_limit: int = 0, extra_labels: Mapping[str, str] | None = None) -> list[tuple[str, dict]]:
+                     backoff_limit: int = 0, extra_labels: Mapping[str, str] | None = None,
+                     spot_labels: Mapping[str, str] | None = None) -> list[tuple[str, dict]]:
     """``[(plural, body), ...]`` to create, in order (Service first, so DNS exists).
-    ``extra_labels`` (the provider block's ``labels``) go on every object and pod."""
-    name = object_name(req.address, req.lineage, req.group)
+    ``extra_labels`` (the provider block's ``labels``) go on every object and pod;
+    ``spot_labels`` (what marks the cluster's spot nodes) keep the pods on the
+    capacity of their pricing."""
+    name = object_name(req.address, req.lineage, req.group, req.token)
     lab = {**{str(k): str(v) for k, v in (extra_labels or {}).items()}, **user_labels(req), **labels(req, name)}
     ann, nodes = annotations(req), req.placement.nodes
     meta = {"name": name, "labels": lab, "annotations": ann}
     pod_spec: dict[str, Any] = {"containers": [container(req, name, default_image)]}
-    affinity = node_affinity(accelerator_labels or {}, pinned_node(req))
+    affinity = node_affinity(accelerator_labels or {}, pinned_node(req),
+                             capacity_expressions(req.placement.pricing, spot_labels or {}))
     if affinity:
         pod_spec["affinity"] = affinity
     out: list[tuple[str, dict]] = []

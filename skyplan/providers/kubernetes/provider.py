@@ -5,7 +5,9 @@ client's own lookup, else in-cluster config), ``context``, ``namespace``
 (default "default"), ``regions`` (its first entry names the cluster in offers
 and plans; default the context name), ``labels`` (added to every object and
 pod), ``price`` ($/h per node for offers, default 0: the cluster is paid
-for), ``image`` (container image when a workload names none),
+for), ``spot_price`` ($/h per spot node, default ``price``: nodes labelled as spot
+capacity, see ``catalog.kubernetes.SPOT_LABELS``, are offered as spot only, and a
+spot group's pods are kept on them, an on-demand group's off them), ``image`` (container image when a workload names none),
 ``backoff_limit`` (default 0), ``unschedulable_timeout`` (seconds a pod may
 stay Unschedulable before create gives up, default 120), ``launch_timeout``
 (default 900) and ``poll_interval`` (default 1).
@@ -25,7 +27,7 @@ from skyplan.errors import CapacityError, ProviderError
 from skyplan.providers.base import Instance, LaunchRequest
 from skyplan.providers.kubernetes import manifests as mf
 from skyplan.providers.kubernetes.errors import api_status, translated
-from skyplan.providers.kubernetes.instances import parse_id, to_instances
+from skyplan.providers.kubernetes.instances import parse_id, preempted_spot, to_instances
 from skyplan.providers.kubernetes.rollout import pod_state, wait_ready
 
 PLURAL_OF_KIND = {"job": "jobs", "deployment": "deployments"}
@@ -43,7 +45,6 @@ class KubernetesProvider:
         self.kubeconfig: str | None = s.get("kubeconfig") or None
         self.context: str | None = s.get("context") or None
         self.namespace: str = s.get("namespace") or "default"
-        self.price = float(s.get("price", 0.0))
         self.unschedulable_timeout = float(s.get("unschedulable_timeout", 120))
         self.launch_timeout = float(s.get("launch_timeout", 900))
         self.poll_interval = float(s.get("poll_interval", 1))
@@ -147,9 +148,23 @@ class KubernetesProvider:
         """One offer per schedulable, Ready node, read live from the cluster.
 
         Failure contract: as ``inventory``; reads only."""
-        from skyplan.catalog.kubernetes import offers_from_nodes
+        from skyplan.catalog.kubernetes import node_prices, offers_from_nodes
 
-        return offers_from_nodes(self.inventory(), self.price, region=self.region, provider="kubernetes")
+        return offers_from_nodes(self.inventory(), region=self.region, provider="kubernetes",
+                                 **node_prices(self.settings))
+
+    def spot_labels(self) -> dict[str, str]:
+        """The labels (key -> value, as the nodes spell it) that mark the cluster's spot
+        nodes (``catalog.kubernetes.SPOT_LABELS``); {} when it has none."""
+        from skyplan.catalog.kubernetes import SPOT_LABELS
+
+        found: dict[str, str] = {}
+        for node in self.nodes():
+            labels = node["metadata"].get("labels") or {}
+            for key, value in SPOT_LABELS.items():
+                if str(labels.get(key, "")).lower() == value.lower():
+                    found[key] = labels[key]
+        return found
 
     def accelerator_labels(self, accelerators: str | None) -> dict[str, list[str]]:
         """Node label values naming the requested accelerator, by label key."""
@@ -195,9 +210,10 @@ class KubernetesProvider:
         objects = mf.workload_objects(
             req, default_image=str(self.settings.get("image") or mf.DEFAULT_IMAGE),
             accelerator_labels=self.accelerator_labels(req.accelerators),
-            backoff_limit=int(self.settings.get("backoff_limit", 0)), extra_labels=self.settings.get("labels"))
+            backoff_limit=int(self.settings.get("backoff_limit", 0)), extra_labels=self.settings.get("labels"),
+            spot_labels=self.spot_labels())
         made: list[tuple[str, str]] = []
-        name = mf.object_name(req.address, req.lineage, req.group)
+        name = mf.object_name(req.address, req.lineage, req.group, req.token)
         try:
             for plural, body in objects:
                 self._create_one(plural, body)
@@ -250,6 +266,11 @@ class KubernetesProvider:
                 if (obj["metadata"].get("annotations") or {}).get(mf.ANN_LINEAGE) == lineage \
                         and not obj["metadata"].get("deletionTimestamp"):
                     out.extend(to_instances(obj, plural, provider=self.name, region=region))
+        if any(i.pricing == "spot" and i.state == "pending" for i in out):
+            core, _, _ = self._apis()
+            with self._guard("listing pods"):
+                pods = self._call(core.list_namespaced_pod, self.namespace, label_selector=selector).get("items", [])
+            out = preempted_spot(out, pods)
         return out
 
     def read(self, provider_id: str) -> Instance:

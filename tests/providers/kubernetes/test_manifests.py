@@ -34,3 +34,22 @@ def test_fractional_cpu_and_memory_quantities():
                if p == "deployments"]
     res = body["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
     assert res == {"cpu": "500m", "memory": "1536Mi"}
+
+
+def test_spot_and_on_demand_groups_are_kept_on_their_capacity():
+    spot = {"karpenter.sh/capacity-type": "spot", "cloud.google.com/gke-spot": "true"}
+    assert mf.capacity_expressions("spot", {}) == [] and mf.capacity_expressions("on_demand", {}) == []
+    on_spot = mf.node_affinity({"nvidia.com/gpu.product": ["A100"]}, None, mf.capacity_expressions("spot", spot))
+    terms = on_spot["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    # any spot label will do, each ANDed with the accelerator
+    assert [[e["key"] for e in t["matchExpressions"]] for t in terms] == [
+        ["nvidia.com/gpu.product", "cloud.google.com/gke-spot"], ["nvidia.com/gpu.product", "karpenter.sh/capacity-type"]]
+    off_spot = mf.node_affinity({}, "node-a", mf.capacity_expressions("on_demand", spot))
+    (term,) = off_spot["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert {e["operator"] for e in term["matchExpressions"]} == {"NotIn"} and len(term["matchExpressions"]) == 2
+    assert term["matchFields"] == [{"key": "metadata.name", "operator": "In", "values": ["node-a"]}]
+
+
+def test_a_relaunched_group_gets_a_name_of_its_own_and_a_retry_the_same():
+    assert mf.object_name("workload.api", "lin", 0, "t1") == mf.object_name("workload.api", "lin", 0, "t1")
+    assert mf.object_name("workload.api", "lin", 0, "t1") != mf.object_name("workload.api", "lin", 0, "t2")
