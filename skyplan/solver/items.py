@@ -251,6 +251,13 @@ def is_blocked(provider: str, region: str, zone: str | None, blocked, pricing: s
     return False
 
 
+def spot_lost(blocked) -> bool:
+    """Whether some scope of ``blocked`` is one where spot capacity was lost (it names
+    spot): what puts a ``fallback_on_demand`` service in fallback. A zone avoided for
+    failed readiness blocks every pricing model and is no reason to leave spot."""
+    return any(len(b) > 3 and b[3] == "spot" for b in blocked)
+
+
 def fallback_hours(offer: Offer, hours: float) -> float:
     """Expected hours one spot replica of a fallback service spends on on-demand over
     ``hours``: interruptions (the offer's rate per month, SERVICE_HOURS) x FALLBACK_HOURS."""

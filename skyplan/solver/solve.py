@@ -79,7 +79,7 @@ from skyplan.solver.decompose import explain_parts, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options, explain_spot_split
 from skyplan.solver import memo
 from skyplan.solver.candidates import Candidates
-from skyplan.solver.items import Item, Option, is_blocked
+from skyplan.solver.items import Item, Option, is_blocked, spot_lost
 from skyplan.solver.mip import MipClass, MipInput, MipResult, solve_mip
 from skyplan.solver.model import Placement, Solution
 from skyplan.solver.problem import Problem
@@ -147,7 +147,7 @@ def _solve_rest(whole: Problem, found: memo.Split, started: float) -> Solution |
         problem = replace(problem, workloads={a: w for a, w in problem.workloads.items() if a not in found.kept})
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
-    items += [_on_time(Item.of_workload(w, in_fallback=bool(opts.blocked.get(a))), problem)
+    items += [_on_time(Item.of_workload(w, in_fallback=spot_lost(opts.blocked.get(a, ()))), problem)
               for a, w in sorted(problem.workloads.items())]
     rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
     rows.add_budgets(opts.group_budgets)
