@@ -7,6 +7,7 @@ test can silently depend on the internet.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 
 import pytest
@@ -74,3 +75,10 @@ def _no_cloud_credentials(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(home / "gcloud"))  # no gcloud login is found
     monkeypatch.setenv("NO_GCE_CHECK", "true")  # google-auth does not ask a GCE metadata server
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+# Parallel workers (pytest -n) inherit COLUMNS=80/LINES=24 from their launcher; the
+# commands the tests run must see the same environment as in a single process.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
