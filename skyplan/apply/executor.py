@@ -76,6 +76,13 @@ def _marked_paths(tree: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]
     return []
 
 
+def _tags_change(change: Change) -> dict[str, str | None]:
+    """Every tag the nodes carry after (own over default_tags), and None for each they
+    carried before and no longer do."""
+    after = dict(change.tags_after or {})
+    return {**after, **{k: None for k in (change.tags_before or {}) if k not in after}}
+
+
 def failure_reason(error: BaseException) -> str:
     """One line saying why a create failed: the error's first line, and for a failover
     that ran out of placements what each one answered."""
@@ -447,10 +454,12 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
         changes = {f: after.get(f) for f in fields}
         # a readiness or update block is read by skyplan alone: no node changes for it
         node_changes = {k: v for k, v in changes.items() if k != "replicas" and k not in SKYPLAN_ONLY}
-        if "tags" in node_changes:  # nodes carry the tags over their provider's default_tags, as at launch;
-            # a tag no longer there is removed (None)
-            node_changes["tags"] = tag_update((change.before or {}).get("tags"), node_changes["tags"], getattr(
-                self.providers.get(prior.groups[0].placement.provider) if prior.groups else None, "cfg", None))
+        if node_changes.pop("default_tags", None) is not None or "tags" in node_changes:
+            # nodes carry their own tags over their provider's default_tags, as at launch;
+            # a tag no longer there (own or default) is removed (None)
+            node_changes["tags"] = _tags_change(change) if change.tags_after is not None else tag_update(
+                (change.before or {}).get("tags"), node_changes.get("tags"), getattr(
+                    self.providers.get(prior.groups[0].placement.provider) if prior.groups else None, "cfg", None))
         wp = change.placement
         want = len(wp.groups) if wp is not None and wp.groups else len(prior.groups)
         groups: list[GroupRecord] = []

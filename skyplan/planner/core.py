@@ -139,10 +139,10 @@ def plan(desired: DesiredGraph, solution: Solution, prior: Snapshot, refreshed: 
     cost_after = sum(_cost_after(c) for c in changes)
     cost_after += sum(_running_cost(r) for a, r in base.resources.items() if a not in changed)
     estimated_before, estimated_after = estimated(changes, solution, prior, base)
-    has_resource_changes = any(c.action is not Action.NOOP for c in changes)
     from skyplan.planner.tags import with_tags
 
     changes = [with_tags(c, desired) for c in changes]
+    has_resource_changes = any(c.action is not Action.NOOP for c in changes)
     if previous:
         from dataclasses import replace as _replace
 
@@ -356,8 +356,9 @@ def _decide(addr: str, res: Workload | Fleet, wp: WorkloadPlacement | None, rec:
         return Change(action=replace_action, after=after, reason="replace_because_nodes_missing", **common)
 
     after = A.keep_ignored(before, after, ignore)
-    attr_before = {k: v for k, v in before.items() if k != "placement"}
-    attr_after = {k: v for k, v in after.items() if k != "placement"}
+    # default_tags come from the provider block: planner/tags.py compares them
+    attr_before = {k: v for k, v in before.items() if k not in ("placement", "default_tags")}
+    attr_after = {k: v for k, v in after.items() if k not in ("placement", "default_tags")}
     # Adopted nodes carry no recorded configuration: only their placement is compared.
     paths = [] if adopting else [p for p in A.diff_paths(attr_before, attr_after) if not A.under(p, ignore)]
 

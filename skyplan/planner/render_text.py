@@ -49,6 +49,7 @@ _REASON_TEXT = {
     "delete_because_unused": "because no node needs it any more",
     "forget_because_not_created": "skyplan did not create it, so it is kept in the cloud",
     "delete_unmanaged_nodes": "to delete nodes carrying its address and this state's lineage that state does not hold",
+    "update_because_default_tags": "because its provider's default_tags changed",
 }
 
 
@@ -241,8 +242,11 @@ def _resource(w: _Writer, c: Change) -> None:
         w.add(f"  # {kept['message']}", "#")
     sym = c.action.symbol
     w.add(f"{sym.rjust(3)} {label} {{", sym)
-    before = {k: v for k, v in (c.before or {}).items() if k != "placement"} if c.before is not None else None
-    after = {k: v for k, v in (c.after or {}).items() if k != "placement"} if c.after is not None else None
+    # default_tags are shown merged into tags_all, below
+    before = {k: v for k, v in (c.before or {}).items() if k not in ("placement", "default_tags")} \
+        if c.before is not None else None
+    after = {k: v for k, v in (c.after or {}).items() if k not in ("placement", "default_tags")} \
+        if c.after is not None else None
     if c.action.is_replace:
         before_shown = before
     else:

@@ -101,3 +101,30 @@ def test_a_tag_removed_or_changed_is_updated_in_place_on_the_running_node(tmp_pa
         assert any(k.startswith("skyplan") for k in after["tags"])  # skyplan's own stay
     finally:
         prov.delete(prov.list_managed(lineage))
+
+
+def test_a_change_of_default_tags_alone_updates_the_nodes_in_place(tmp_path):
+    """Terraform's tags_all: editing a provider's default_tags re-tags what it made."""
+    d = _dir(tmp_path, CONFIG)
+    assert run("apply", str(d), "--auto-approve").returncode == 0
+    with StateStore.open(d / ".skyplan" / "state.db") as s:
+        snap = s.snapshot()
+    ids = {a: r.instances[0].id for a, r in snap.resources.items()}
+    prov = LocalProvider(ProviderConfig(kind="local", settings={"root": str(d)}))
+    try:
+        (d / "main.sky.hcl").write_text(CONFIG.replace('default_tags = { cost_center = "ml-42", team = "platform" }',
+                                                       'default_tags = { team = "platform", env = "prod" }'))
+        plan = run("plan", str(d), "-detailed-exitcode")
+        assert plan.returncode == 2, plan.stdout + plan.stderr
+        assert "2 to change" in plan.stdout and "default_tags changed" in plan.stdout, plan.stdout
+        assert "to add" in plan.stdout and "0 to add" in plan.stdout and "0 to destroy" in plan.stdout
+        r = run("apply", str(d), "--auto-approve")
+        assert r.returncode == 0, r.stdout + r.stderr
+        entries = {e["address"]: e for e in prov.registry.entries()}
+        assert {a: e["id"] for a, e in entries.items()} == ids  # updated in place, not replaced
+        api = {k: v for k, v in entries["workload.api"]["tags"].items() if not k.startswith("skyplan:")}
+        assert api == {"team": "vision", "env": "prod"}  # cost_center, a default no more, is removed
+        again = run("plan", str(d), "-detailed-exitcode")
+        assert again.returncode == 0, again.stdout + again.stderr
+    finally:
+        prov.delete(prov.list_managed(snap.lineage))

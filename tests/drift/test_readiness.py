@@ -43,7 +43,7 @@ workload "api" {
     path              = "/health"
     initial_delay     = "3s"
     period            = "100ms"
-    timeout           = "1s"
+    timeout           = "3s"
     failure_threshold = 2
   }
   update {
