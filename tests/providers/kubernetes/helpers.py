@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from skyplan.config.model import ProviderConfig
 from skyplan.providers.base import LaunchRequest
 from skyplan.providers.kubernetes import KubernetesProvider
@@ -22,3 +24,23 @@ def request(address="workload.train", *, nodes=1, kind="job", group=0, lineage="
     return LaunchRequest(address=address, lineage=lineage, group=group, placement=placement, kind=kind,
                          setup="pip install -r requirements.txt", run="python train.py", env={"EPOCHS": "3"},
                          accelerators=accelerators, cpus=kw.pop("cpus", 2), memory_gib=kw.pop("memory_gib", 4), **kw)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """The CLI in this process: (exit code, stdout, stderr)."""
+    from skyplan.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def applied(tmp_path, k8s, capsys, config: str):
+    """A config folder for ``config`` (formatted with the emulator's kubeconfig), applied."""
+    root = tmp_path / "cfg"
+    root.mkdir()
+    (root / "main.sky.hcl").write_text(config.format(kubeconfig=k8s.kubeconfig(tmp_path / "kubeconfig")))
+    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
+    assert code == 0, out + err
+    return root

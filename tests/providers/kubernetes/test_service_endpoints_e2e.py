@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from skyplan.cli import main
 from skyplan.state import StateStore
+from tests.providers.kubernetes.helpers import applied, run
 
 CONFIG = """
 provider "kubernetes" {{
@@ -34,20 +34,10 @@ output "endpoints" {{
 """
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
-
 
 @pytest.mark.slow
 def test_endpoints_are_the_service_objects_of_the_replica_groups(tmp_path, k8s, capsys):
-    root = tmp_path / "cfg"
-    root.mkdir()
-    (root / "main.sky.hcl").write_text(CONFIG.format(kubeconfig=k8s.kubeconfig(tmp_path / "kubeconfig")))
-    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
-    assert code == 0, out + err
+    root = applied(tmp_path, k8s, capsys, CONFIG)
     with StateStore.open(root / ".skyplan" / "state.db") as store:
         rec = store.get("workload.api")
     groups = {i.attributes["name"] for i in rec.instances}

@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from skyplan.cli import main
 from skyplan.state import StateStore
+from tests.providers.kubernetes.helpers import applied, run
 from tests.providers.k8s_emulator import KubeEmulator
 
 SPOT = {"karpenter.sh/capacity-type": "spot"}
@@ -53,12 +53,6 @@ def k8s():
     emu.stop()
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
-
 
 def record(root):
     with StateStore.open(root / ".skyplan" / "state.db") as store:
@@ -73,11 +67,7 @@ def pods_by_deployment(k8s) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_spot_base_on_spot_nodes_and_preempted_replicas_come_back_on_demand(tmp_path, k8s, capsys):
-    root = tmp_path / "cfg"
-    root.mkdir()
-    (root / "main.sky.hcl").write_text(CONFIG.format(kubeconfig=k8s.kubeconfig(tmp_path / "kubeconfig")))
-    code, out, err = run(capsys, "apply", str(root), "--auto-approve")
-    assert code == 0, out + err
+    root = applied(tmp_path, k8s, capsys, CONFIG)
     rec = record(root)
     assert sorted(i.pricing for i in rec.instances) == ["on_demand", "spot", "spot"]
     where = pods_by_deployment(k8s)
