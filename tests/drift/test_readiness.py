@@ -13,13 +13,14 @@ import pytest
 
 from tests.planner.cli_runner import run_cli
 
-# Answers /health with 200, or 500 once a file named "sick" is in its working folder
-# or when VERSION is "bad".
+# Answers /health with 200, or 500 once a file named "sick-PORT" (its own port) is in
+# its working folder, or when VERSION is "bad". A replacement listens on another port,
+# so it starts healthy in the same folder.
 SERVER = '''
 import http.server, os, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        bad = os.path.exists("sick") or os.environ.get("VERSION") == "bad"
+        bad = os.path.exists("sick-" + os.environ["SKYPLAN_PORT"]) or os.environ.get("VERSION") == "bad"
         self.send_response(500 if bad else 200)
         self.end_headers()
         self.wfile.write(os.environ.get("VERSION", "").encode())
@@ -105,7 +106,7 @@ def test_a_replica_answering_500_is_unhealthy_and_replaced(folder):
     # replicas in no particular group order)
     entry = json.loads((folder / ".skyplan" / "local" / "registry" / f"{sick['id']}.json").read_text())
     workdirs = [Path(entry["workdir"])]
-    (workdirs[0] / "sick").write_text("")
+    (workdirs[0] / f"sick-{sick['endpoint'].rsplit(':', 1)[1]}").write_text("")
     assert answer(sick["endpoint"]) == 500
     found = None
     for _ in range(10):  # failures add up across refreshes, one probe per period
@@ -117,7 +118,7 @@ def test_a_replica_answering_500_is_unhealthy_and_replaced(folder):
             break
     assert found and found[0]["address"] == "workload.api", report
     assert ran.returncode == 2 and "HTTP 500" in found[0]["detail"]
-    (workdirs[0] / "sick").unlink()  # the replacement starts clean
+    # the sick replica stays sick, so every refresh, the repair's too, finds it unhealthy
     repaired = run_cli("drift", "--repair", "-auto-approve", str(folder), cwd=folder)
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     row = status(folder)
