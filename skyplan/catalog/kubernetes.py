@@ -78,9 +78,14 @@ def accelerator_of(labels: Mapping[str, str]) -> str | None:
     return None
 
 
+def spot_labels_of(labels: Mapping[str, str]) -> dict[str, str]:
+    """The labels among a node's that mark it as spot capacity (``SPOT_LABELS``), as it spells them."""
+    return {k: labels[k] for k, v in SPOT_LABELS.items() if str(labels.get(k, "")).lower() == v.lower()}
+
+
 def is_spot(labels: Mapping[str, str]) -> bool:
     """Whether a node's labels mark it as spot capacity (``SPOT_LABELS``)."""
-    return any(str(labels.get(k, "")).lower() == v.lower() for k, v in SPOT_LABELS.items())
+    return bool(spot_labels_of(labels))
 
 
 def kubernetes_offer(node: NodeInfo, *, region: str = "cluster", price: float = 0.0,

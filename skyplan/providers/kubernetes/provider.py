@@ -156,14 +156,11 @@ class KubernetesProvider:
     def spot_labels(self) -> dict[str, str]:
         """The labels (key -> value, as the nodes spell it) that mark the cluster's spot
         nodes (``catalog.kubernetes.SPOT_LABELS``); {} when it has none."""
-        from skyplan.catalog.kubernetes import SPOT_LABELS
+        from skyplan.catalog.kubernetes import spot_labels_of
 
         found: dict[str, str] = {}
         for node in self.nodes():
-            labels = node["metadata"].get("labels") or {}
-            for key, value in SPOT_LABELS.items():
-                if str(labels.get(key, "")).lower() == value.lower():
-                    found[key] = labels[key]
+            found.update(spot_labels_of(node["metadata"].get("labels") or {}))
         return found
 
     def accelerator_labels(self, accelerators: str | None) -> dict[str, list[str]]:
