@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 from operator import attrgetter
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Mapping
 
 from skyplan.solver.candidates import compile_globs
@@ -58,7 +58,8 @@ KEPT = "kept on the running placement"
 class Split:
     """A problem's self-contained groups: which were found in the memo."""
 
-    kept: dict[str, tuple[WorkloadPlacement, tuple[Candidate, ...] | None]] = field(default_factory=dict)
+    # address -> (its placement, the documents of its candidate table or None)
+    kept: dict[str, tuple[WorkloadPlacement, list | None]] = field(default_factory=dict)
     backends: set[str] = field(default_factory=set)  # the backends that solved the kept groups
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # digest -> member addresses
     docs: dict[str, Mapping[str, dict]] = field(default_factory=dict)  # digest -> the kept group's entries
@@ -230,6 +231,35 @@ def encode(wp: WorkloadPlacement, candidates, backend: str) -> dict:
 
 
 _PLACEMENTS: dict[tuple, Placement] = {}  # one value per distinct placement: fallbacks repeat across workloads
+_FIELDS: dict[type, tuple[dict, frozenset]] = {}
+_CHECKED: set[tuple] = set()  # (class, the keys of a document) known to be its fields
+
+
+def _check(cls, d: Mapping) -> dict:
+    """The defaults of ``cls``'s fields, once ``d``'s keys are known to be its fields
+    (every one without a default among them); else a TypeError."""
+    defaults, names = _FIELDS.get(cls) or _FIELDS.setdefault(cls, (
+        {f.name: f.default for f in fields(cls) if f.default is not MISSING},
+        frozenset(f.name for f in fields(cls))))
+    keys = (cls, tuple(d))
+    if keys not in _CHECKED:
+        if not isinstance(d, dict) or not set(d) <= names or not names <= set(d) | set(defaults):
+            raise TypeError(f"not a {cls.__name__} document")
+        _CHECKED.add(keys)
+    return defaults
+
+
+def _build(cls, d: Mapping):
+    """A frozen dataclass ``cls`` from a document of this module's own: its fields set
+    directly (the generated __init__, which sets each through object.__setattr__, is
+    most of a re-plan's reading time at 10^4 workloads); a key that is not a field of
+    ``cls`` is a TypeError, as the __init__ would raise."""
+    defaults = _check(cls, d)
+    obj = object.__new__(cls)
+    state = obj.__dict__
+    state.update(defaults)
+    state.update(d)
+    return obj
 
 
 def _placement(d: dict) -> Placement:
@@ -238,20 +268,50 @@ def _placement(d: dict) -> Placement:
     if p is None:
         if len(_PLACEMENTS) > 200_000:
             _PLACEMENTS.clear()
-        p = _PLACEMENTS[key] = Placement(**d)
+        p = _PLACEMENTS[key] = _build(Placement, d)
     return p
 
 
-def decode(doc: Mapping) -> tuple[WorkloadPlacement, tuple[Candidate, ...] | None, str]:
-    """An entry's values. The documents are this module's own (every field written), so
+def decode(doc: Mapping) -> tuple[WorkloadPlacement, list | None, str]:
+    """An entry's values, its candidate table left as documents (``Tables`` reads
+    them when shown). The documents are this module's own (every field written), so
     the fields are passed as they are; a document of another shape is a miss (TypeError)."""
     cands = doc.get("candidates")
+    if cands is not None:
+        if not isinstance(cands, list):
+            raise TypeError("candidates: not a list")
+        for c in cands:  # checked now, read when shown
+            _check(Candidate, c)
     d = doc["placement"]
     groups = tuple(GroupPlacement(_placement(g["chosen"]), tuple(_placement(f) for f in g["fallbacks"]))
                    for g in d["groups"])
     wp = WorkloadPlacement(d["address"], groups, d["approved_hourly_cost"], d["expected_cost"], d["explanation"],
                            d["kept"])
-    return wp, None if cands is None else tuple(Candidate(**c) for c in cands), str(doc["backend"])
+    return wp, cands, str(doc["backend"])
+
+
+class Tables(Mapping):
+    """address -> candidate table: the tables of this solve, and those kept from the
+    memo as their documents, read on first use (a plan never shows them; at 10^4
+    kept workloads reading them all is a third of a re-plan)."""
+
+    def __init__(self, tables: Mapping[str, tuple], docs: Mapping[str, list]):
+        self._tables = dict(tables)
+        self._docs = {a: d for a, d in docs.items() if a not in self._tables}
+        self._order = sorted(set(self._tables) | set(self._docs))
+
+    def __getitem__(self, address: str) -> tuple:
+        hit = self._tables.get(address)
+        if hit is None:
+            hit = self._tables[address] = tuple(_build(Candidate, c) for c in self._docs[address])
+        return hit
+
+    def __iter__(self):
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
 
 
 def alone_classes(classes, result) -> set[int]:

@@ -207,8 +207,7 @@ def _with_kept(solution: Solution, found: memo.Split, seconds: float, row_totals
     kept = {a: wp for a, (wp, _) in found.kept.items()}
     memo.explain_kept(found, kept, row_totals, rows)
     placements = dict(sorted({**solution.placements, **kept}.items()))
-    candidates = dict(sorted({**solution.candidates,
-                              **{a: c for a, (_, c) in found.kept.items() if c is not None}}.items()))
+    candidates = memo.Tables(solution.candidates, {a: c for a, (_, c) in found.kept.items() if c is not None})
     backend = solution.backend
     if backend == "closed-form":
         backend = min((b for b in found.backends if b != "closed-form"), default=backend)

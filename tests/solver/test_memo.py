@@ -183,15 +183,17 @@ def _kept(memo, solution) -> set[str]:
     return {a for digest, members in solution.memo.items() if digest in memo for a in members}
 
 
-def test_an_entry_of_another_shape_is_solved_again_not_an_error():
+@pytest.mark.parametrize("part", ["placement", "candidates"])
+def test_an_entry_of_another_shape_is_solved_again_not_an_error(part):
+    """A kept candidate table is read only when shown, so its shape is checked when kept."""
     rng = random.Random(5)
     problem = _base(rng)
     while isinstance(_solve(problem), InfeasibleError):
         problem = _base(rng)
     first = solve(problem)
     assert first.memo
-    damaged = {d: {a: {**doc, "placement": {"address": a}} for a, doc in members.items()}
-               for d, members in first.memo.items()}
+    bad = {"placement": lambda a: {"address": a}, "candidates": lambda a: [{"infra": "aws/us-east-1"}]}[part]
+    damaged = {d: {a: {**doc, part: bad(a)} for a, doc in members.items()} for d, members in first.memo.items()}
     again = solve(replace(problem, memo=damaged))
     assert again.reused == 0
     _identical(again, first)
