@@ -32,6 +32,16 @@ kept, whether both give the same placements), and `skyplan optimize` end to end
 on it (which reads the kept placements from state).
 
     python bench/solver_scale.py --distinct [--sizes 100,1000,10000] [--seed 7]
+
+``--caps`` measures group cost caps (mandatory policies over a team's workloads):
+the 1,000-workload team mix split into 4 teams, each capped at a fraction of
+what it costs per hour without caps: 1.005 (met), 0.97 (a few percent too low
+for all four together, though each alone can be met). For each it prints the
+solve time and the outcome; for the failing one also the time of the older
+explanation (the elastic model alone, measured in the same run, stopped at its
+time limit).
+
+    python bench/solver_scale.py --caps [--seed 7]
 """
 
 from __future__ import annotations
@@ -269,6 +279,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fleets", action="store_true", help="fleet packing: exact per node against aggregate")
     parser.add_argument("--distinct", action="store_true", help="all-different workloads, end to end")
+    parser.add_argument("--caps", action="store_true", help="group cost caps: met, and failing together")
     args = parser.parse_args()
     if args.distinct:
         from distinct_bench import run_distinct
@@ -278,6 +289,9 @@ def main() -> None:
     catalog = load_catalog()
     if args.fleets:
         fleet_mode(catalog, args.seed)
+        return
+    if args.caps:
+        caps_mode(catalog, args.seed)
         return
     print(f"catalog: {len(catalog.offers)} offers ({catalog.source}, {catalog.observed_at})")
     print(f"{'workloads':>9} {'solve s':>8} {'status':>8} {'gap':>8} {'backend':>11} {'skyplan $':>14} "
@@ -317,6 +331,43 @@ def main() -> None:
     for n, seconds, sol in replans:
         kept = sum(p.kept for p in sol.placements.values())
         print(f"{n:>9} {seconds:>8.2f} {sol.status:>8} {sol.gap:>8.4%} {kept / n:>7.1%}")
+
+
+def caps_mode(catalog, seed: int, n: int = 1000) -> None:
+    from skyplan.errors import InfeasibleError
+    from skyplan.solver import decompose
+    from skyplan.solver.problem import GroupBudget
+
+    providers, fleets, workloads = team(n, seed)
+    base = Problem(workloads, fleets, providers, offers_for(catalog, providers),
+                   options=SolveOptions(time_limit=25.0))
+    loose = solve(base)
+    teams = [tuple(sorted(loose.placements)[i::4]) for i in range(4)]
+    print(f"{n:,} workloads, 4 teams of {len(teams[0])}; without caps {loose.total_hourly_cost:,.2f} $/h")
+    print(f"{'caps at':>8} {'solve s':>8}  outcome")
+
+    def run(frac: float):
+        budgets = tuple(GroupBudget(f"team{i}", round(sum(loose.placements[a].hourly_cost for a in t) * frac, 2), t)
+                        for i, t in enumerate(teams))
+        capped = replace(base, options=replace(base.options, group_budgets=budgets))
+        t = time.perf_counter()
+        try:
+            sol = solve(capped)
+            outcome = f"{sol.status}, {sol.total_hourly_cost:,.2f} $/h"
+        except InfeasibleError as e:
+            outcome = "infeasible: " + (e.causes[0] if e.causes else str(e))[:150] + "..."
+        return time.perf_counter() - t, outcome
+
+    for frac in (1.005, 0.97):
+        seconds, outcome = run(frac)
+        print(f"{frac:>8} {seconds:>8.2f}  {outcome}")
+    kept = decompose.shortfalls
+    decompose.shortfalls = lambda *a, **k: None  # the elastic model alone, as before
+    try:
+        seconds, outcome = run(0.97)
+    finally:
+        decompose.shortfalls = kept
+    print(f"{'0.97':>8} {seconds:>8.2f}  elastic model alone (before): {outcome}")
 
 
 def replan(problem: Problem, solution, seed: int):

@@ -218,10 +218,13 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
     slack_by_row = {by_label[k].id: v for k, v in result.slacks.items() if k in by_label}
     done: set[int] = set()
     for label, amount in sorted(result.slacks.items()):
+        # a cap's least worked out without the other caps is a lower bound of its least with them
+        costs = "costs at least" if label in result.lower else "costs"
+        other = "every constraint but the other caps" if label in result.lower else "every other constraint"
         if label == "budget":
             budget = problem.options.budget or 0.0
             causes.append(blamed(f"budget: max_hourly_cost ${budget:.2f}/h, but the cheapest placement meeting "
-                                 f"every other constraint costs ${budget + amount:.2f}/h", "skyplan", "max_hourly_cost"))
+                                 f"{other} {costs} ${budget + amount:.2f}/h", "skyplan", "max_hourly_cost"))
         elif label.startswith("spot base of "):
             who = label[len('spot base of '):]
             w = problem.workloads.get(who)
@@ -236,19 +239,37 @@ def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> N
                                  who.split(" and ")[0], "placement.spread"))
         elif by_label[label].id in rows.budget_of:
             b = rows.budget_of[by_label[label].id]
-            names = ", ".join(b.addresses[:6]) + (f" and {len(b.addresses) - 6} more" if len(b.addresses) > 6 else "")
             d = 2 if amount >= 0.005 else 4  # a shortfall under a cent still shows
-            cap = f"${b.limit:,.{d}f}/h" + (f" ({b.stated})" if b.stated else "")
-            causes.append(blamed(f"{label}: {cap} over {names}, but the cheapest placement of them "
-                                 f"meeting every other constraint costs ${b.limit + amount:,.{d}f}/h",
+            causes.append(blamed(f"{label}: {_cap(b, d)} over {_names(b)}, but the cheapest placement of them "
+                                 f"meeting {other} {costs} ${b.limit + amount:,.{d}f}/h",
                                  b.owner or None, b.path))
         elif by_label[label].id not in done:
             causes.append(_row_cause(problem, classes, rows, by_label[label], users, slack_by_row, done))
+    for labels, allowed, least in result.together:
+        caps = [rows.budget_of[by_label[lb].id] for lb in labels]
+        d = 2 if least - allowed >= 0.005 else 4
+        kept = sum(b.limit for b in caps) - allowed  # what placements kept from an earlier plan use of them
+        first = caps[0]
+        causes.append(blamed(
+            f"{labels[0]}: {_cap(first, d)} over {_names(first)}: each of the caps of "
+            + ", ".join(f'"{b.name}"' for b in caps) + f" can be met alone, but together they allow "
+            f"${allowed + kept:,.{d}f}/h and the cheapest placement of their workloads meeting every other "
+            f"constraint costs ${least + kept:,.{d}f}/h", first.owner or None, first.path))
+        causes += [blamed(f"{lb}: {_cap(b, d)} over {_names(b)}, one of the caps above", b.owner or None, b.path)
+                   for lb, b in zip(labels[1:], caps[1:])]
     if not causes:
         causes.append("spread, colocation and capacity cannot all hold together")
     if len(causes) == 1:
         raise InfeasibleError(causes[0], hint=HINT)
     raise InfeasibleError("no placement satisfies every constraint", causes=causes, hint=HINT)
+
+
+def _names(b) -> str:
+    return ", ".join(b.addresses[:6]) + (f" and {len(b.addresses) - 6} more" if len(b.addresses) > 6 else "")
+
+
+def _cap(b, digits: int) -> str:
+    return f"${b.limit:,.{digits}f}/h" + (f" ({b.stated})" if b.stated else "")
 
 
 def _row_cause(problem, classes, rows: Rows, row, users, slack_by_row, done: set) -> str:

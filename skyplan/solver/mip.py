@@ -52,6 +52,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 TIE_EPS = 1e-6
+LEAST_BUDGET = -1  # solve_mip(least=...): the plan's $/h
 EGRESS_PER_GB = {"aws": 0.09, "gcp": 0.12, "azure": 0.087}
 
 
@@ -93,6 +94,11 @@ class MipResult:
     slacks: dict[str, float] = field(default_factory=dict)
     # classes answered at their own optimum, shared rows aside (skyplan.solver.decompose.alone)
     alone: set[int] = field(default_factory=set)
+    # explanations (skyplan.solver.decompose.shortfalls): labels whose slack is a lower
+    # bound (a cap's least worked out without the other caps), and caps that fail only
+    # together: (their labels, the $/h they allow together, the least their workloads cost)
+    lower: frozenset[str] = frozenset()
+    together: tuple = ()
 
 
 def choose_backend(num_vars: int) -> str:
@@ -117,7 +123,13 @@ def egress_price(kind: str) -> float:
     return EGRESS_PER_GB.get(kind, 0.0)
 
 
-def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False, backend: str | None = None) -> MipResult:
+def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False, backend: str | None = None,
+              least: frozenset[int] | None = None, without: frozenset[int] = frozenset()) -> MipResult:
+    """Solve ``inp``. ``least``, when given, holds the rows whose summed use is
+    minimised instead of the cost (LEAST_BUDGET: the plan's $/h), and the rows in
+    ``without`` (LEAST_BUDGET: the plan's budget) are left out: the least the
+    workloads of caps can cost per hour meeting the other constraints
+    (skyplan.solver.decompose.shortfalls)."""
     from ortools.linear_solver import pywraplp
 
     num_vars = sum(len(c.costs) for c in inp.classes)
@@ -151,7 +163,7 @@ def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False, backend: 
         return ct
 
     budget_ct = None
-    if inp.budget is not None:
+    if inp.budget is not None and LEAST_BUDGET not in without:
         budget_ct = limited(inp.budget - inp.budget_fixed, "budget")
     x: list[list] = []
     for c in inp.classes:
@@ -160,13 +172,17 @@ def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False, backend: 
         total = solver.Constraint(c.groups, c.groups)
         for oi, var in enumerate(xs):
             total.SetCoefficient(var, 1.0)
-            if not elastic:
+            if least is not None:
+                used = sum(a for r, a in c.usage[oi] if r in least)
+                objective.SetCoefficient(var, used + (c.hourly[oi] if LEAST_BUDGET in least else 0.0))
+            elif not elastic:
                 objective.SetCoefficient(var, c.costs[oi] + TIE_EPS * oi)
             for row, amount in c.usage[oi]:
-                row_ct(row).SetCoefficient(var, amount)
+                if row not in without:
+                    row_ct(row).SetCoefficient(var, amount)
             if budget_ct is not None and c.hourly[oi]:
                 budget_ct.SetCoefficient(var, c.hourly[oi])
-        if not elastic:
+        if not elastic and least is None:
             for oi, (bonus, count) in sorted(c.bonus.items()):
                 z = solver.NumVar(0.0, float(count), "")
                 keep = solver.Constraint(-inf, 0.0)
@@ -218,7 +234,7 @@ def solve_mip(inp: MipInput, time_limit: float, elastic: bool = False, backend: 
                 ct.SetCoefficient(var, 1.0)
             for var in rb.get(g, []):
                 ct.SetCoefficient(var, -float(na))
-    if not elastic:
+    if not elastic and least is None:
         for a, b, data_gb in inp.egress:
             ra, rb = region_sums(a), region_sums(b)
             na, nb = inp.classes[a].groups, inp.classes[b].groups

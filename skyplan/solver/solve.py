@@ -75,7 +75,7 @@ from skyplan.gcpause import paused
 from skyplan.solver.assemble import TABLE_EXTRA, assemble
 from skyplan.solver.capacity import NODE_KINDS, Rows, fleet_options, starts_late
 from skyplan.solver.classes import Entry, Klass, build_classes
-from skyplan.solver.decompose import explain_parts, solve_parts
+from skyplan.solver.decompose import explain_parts, shortfalls, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options, explain_spot_split
 from skyplan.solver import memo
 from skyplan.solver.candidates import Candidates
@@ -413,12 +413,14 @@ def _run_model(problem: Problem, classes: list[Klass], rows: Rows, colocate, egr
     elif opts.decompose:
         result, infeasible = solve_parts(inp, opts.time_limit, backend=opts.backend)
         if result.status == "infeasible":
-            order, elastic = explain_parts(infeasible, opts.time_limit, backend=opts.backend)
+            order, elastic = explain_parts(infeasible, opts.time_limit, backend=opts.backend,
+                                           caps=frozenset(rows.budget_of))
             explain_elastic(problem, classes, rows, elastic, [classes[todo[i]] for i in order])
     else:
         result = solve_mip(inp, opts.time_limit, backend=opts.backend)
         if result.status == "infeasible":
-            elastic = solve_mip(inp, opts.time_limit, elastic=True, backend=opts.backend)
+            elastic = shortfalls(inp, opts.time_limit, opts.backend, frozenset(rows.budget_of)) or \
+                solve_mip(inp, opts.time_limit, elastic=True, backend=opts.backend)
             explain_elastic(problem, classes, rows, elastic, [classes[i] for i in todo])
     if inp.classes:
         if result.status == "unsolved":
