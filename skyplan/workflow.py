@@ -320,11 +320,18 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             timings["offers"] = time.perf_counter() - t
             t = time.perf_counter()
             blocked = {}
+            # recovery "failover": a preempted job is relaunched where it ran first
+            in_place = frozenset(a for a, w in graph.workloads.items()
+                                 if w.deadline is not None and w.deadline.strategy == "failover")
             if refresh_result is not None:
                 from skyplan.drift.blocked import durable_blocked
 
                 blocked = durable_blocked(store, refresh_result, datetime.now(timezone.utc),
-                                          options.capacity_memory)
+                                          options.capacity_memory, in_place)
+            elif options.refresh and store is not None:  # nothing to refresh: what the memory still holds
+                from skyplan.drift.blocked import remembered
+
+                blocked = remembered(store, datetime.now(timezone.utc), in_place)
             if steer:  # capacity memory is about spot: a job sent to on-demand may use any scope
                 blocked = {a: s for a, s in blocked.items() if "spot" in steer.get(a, ("spot",))}  # () too: held
             if graph.moves:  # the solver keeps a moved object where it runs

@@ -428,6 +428,8 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
             self.reporter.note(key, f"group {n}: {a.placement.infra} {a.placement.instance_type}: {a.reason}")
             if not a.reason.startswith(("skipped", "refused")):
                 self.record_networks(a.placement)  # a launch was tried there: what it set up stays known
+            if a.no_capacity and a.placement.pricing == "spot":
+                self.remember_no_spot(change.address, a.placement, a.no_capacity)
 
         placement, insts = launch_group(
             gp, launch, address=change.address, index=n, other_groups_cost=others,
@@ -437,6 +439,20 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
             self.reporter.note(key, f"group {n}: failed over to {placement.infra} {placement.instance_type}")
         self.record_networks(placement)
         return GroupRecord(placement, tuple(insts))
+
+    def remember_no_spot(self, address: str, p: Placement, scope: str) -> None:
+        """A spot launch the cloud had no capacity for is kept in the state's capacity
+        memory (``state.capacity``), as a preemption is: the next plan, repair or
+        watch tick avoids that zone (or region) for this workload until it expires."""
+        if scope == "provider" or not hasattr(self.store, "atomic"):
+            return
+        from datetime import datetime, timezone
+
+        from skyplan.state import capacity
+
+        where = (p.provider, p.region, p.zone if scope == "zone" else None)
+        with self._state_lock:
+            capacity.remember(self.store, {address: [where]}, datetime.now(timezone.utc), reason=capacity.NO_CAPACITY)
 
     # -- update ----------------------------------------------------------------------------------------
     def update(self, change: Change) -> str:

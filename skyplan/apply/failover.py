@@ -25,6 +25,7 @@ _EPS = 1e-9
 class Attempt:
     placement: Placement
     reason: str  # why it was not used ("" when it succeeded)
+    no_capacity: str = ""  # the scope a capacity error named (zone | region | provider), when one did
 
     @property
     def resources(self) -> str:
@@ -134,5 +135,6 @@ def launch_group(
             kind = "no capacity" if isinstance(e, CapacityError) else "quota exceeded"
             first_line = str(e).splitlines()[0] if str(e) else kind
             blocklist.block(cand, e.scope, kind)
-            note(Attempt(cand, f"{kind} ({e.scope}): {first_line}"))
+            note(Attempt(cand, f"{kind} ({e.scope}): {first_line}",
+                         no_capacity=e.scope if isinstance(e, CapacityError) else ""))
     raise FailoverExhausted(address, index, attempts)

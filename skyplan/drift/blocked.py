@@ -75,14 +75,16 @@ def blocked_scopes(refreshed: Refreshed) -> tuple[Scope, ...]:
     return tuple(seen)
 
 
-def durable_blocked(store, refreshed: Refreshed, now, ttl_seconds: float = 3600.0) -> dict[str, tuple[Scope, ...]]:
+def durable_blocked(store, refreshed: Refreshed, now, ttl_seconds: float = 3600.0,
+                    in_place: frozenset[str] = frozenset()) -> dict[str, tuple[Scope, ...]]:
     """``blocked_from_drift`` made durable: this refresh's losses are remembered in
     state (``state.capacity``, with an expiry), a scope where a spot node of the
-    address runs again is forgotten, and every scope still remembered is returned.
+    address runs again is forgotten, and every scope still remembered is returned
+    (``remembered``: for the addresses ``in_place``, only launches without capacity).
     Without a store, this refresh's losses only."""
     fresh = dict(blocked_from_drift(refreshed))
     if store is None:
-        return fresh
+        return {a: s for a, s in fresh.items() if a not in in_place}
     from skyplan.state import capacity
 
     from datetime import timedelta
@@ -92,4 +94,19 @@ def durable_blocked(store, refreshed: Refreshed, now, ttl_seconds: float = 3600.
         for inst in rec.instances:
             if inst.pricing == "spot" and inst.state == "running":
                 capacity.clear(store, address, inst.provider, inst.region, inst.zone)
-    return {a: tuple((*s, "spot") for s in scopes) for a, scopes in capacity.recall(store, now).items()}
+    return remembered(store, now, in_place)
+
+
+def remembered(store, now, in_place: frozenset[str] = frozenset()) -> dict[str, tuple[Scope, ...]]:
+    """Every scope the state's capacity memory still holds (spot lost there, at a
+    preemption or a launch without capacity), as spot-only scopes. The addresses
+    ``in_place`` (``recovery { strategy = "failover" }``: relaunched where they were
+    preempted first, as SkyPilot's FAILOVER retries its region) are kept only off
+    the scopes a launch found without capacity."""
+    from skyplan.state import capacity
+
+    out = capacity.recall(store, now)
+    if in_place:
+        launches = capacity.recall(store, now, reason=capacity.NO_CAPACITY)
+        out = {a: (launches.get(a, ()) if a in in_place else s) for a, s in out.items()}
+    return {a: tuple((*s, "spot") for s in scopes) for a, scopes in out.items() if scopes}

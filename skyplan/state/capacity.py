@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
 DEFAULT_TTL = timedelta(hours=1)  # how long a lost zone is avoided
+NO_CAPACITY = "no capacity"  # the reason of a spot launch the cloud had no capacity for
 _FMT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -48,12 +49,16 @@ def remember(store, blocked: Mapping[str, Iterable[tuple]], now: datetime, *, tt
     return _retry(store, write)
 
 
-def recall(store, now: datetime, pricing: str = "spot") -> dict[str, tuple[tuple, ...]]:
-    """address -> scopes (provider, region, zone-or-None) still remembered at ``now``;
-    expired rows are deleted on the way."""
+def recall(store, now: datetime, pricing: str = "spot", reason: str | None = None) -> dict[str, tuple[tuple, ...]]:
+    """address -> scopes (provider, region, zone-or-None) still remembered at ``now``
+    (only those recorded for ``reason`` when given); expired rows are deleted on the way."""
     def read():
         with store.atomic() as conn:
             conn.execute("DELETE FROM capacity_memory WHERE expires_at <= ?", (_iso(now),))
+            if reason is not None:
+                return conn.execute("SELECT address, provider, region, zone FROM capacity_memory WHERE pricing = ?"
+                                    " AND reason = ? ORDER BY address, provider, region, zone",
+                                    (pricing, reason)).fetchall()
             return conn.execute("SELECT address, provider, region, zone FROM capacity_memory WHERE pricing = ?"
                                 " ORDER BY address, provider, region, zone", (pricing,)).fetchall()
 
