@@ -9,23 +9,10 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from skyplan.cli import main
 from skyplan.state import StateStore
-from tests.providers.aws.helpers import AMI
+from tests.providers.aws.helpers import AMI, CATALOG_M5_SPOT, CONFIG_HEAD, run_cli as run
 
-CONFIG = """
-skyplan {{
-  catalog = "catalog.csv"
-}}
-
-provider "aws" {{
-  regions        = ["us-east-1"]
-  endpoint_url   = "{url}"
-  image_id       = "{ami}"
-  poll_interval  = 0.05
-  launch_timeout = 30
-}}
-
+CONFIG = CONFIG_HEAD + """
 workload "train" {{
   kind           = "job"
   pricing        = ["spot"]
@@ -37,18 +24,6 @@ workload "train" {{
 {recovery}}}
 """
 
-CATALOG = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud
-m5.large,,,2,8,0.096,0.030,us-east-1,us-east-1a,aws
-m5.large,,,2,8,0.096,0.034,us-east-1,us-east-1b,aws
-"""
-
-
-def run(capsys, *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return exc.value.code, out + err
-
 
 def instance(root):
     with StateStore.open(root / ".skyplan" / "state.db") as store:
@@ -59,7 +34,7 @@ def preempt_and_repair(tmp_path, moto, capsys, recovery: str):
     root = tmp_path / "cfg"
     root.mkdir()
     (root / "main.sky.hcl").write_text(CONFIG.format(url=moto.url, ami=AMI, recovery=recovery))
-    (root / "catalog.csv").write_text(CATALOG)
+    (root / "catalog.csv").write_text(CATALOG_M5_SPOT)
     code, out = run(capsys, "apply", str(root), "--auto-approve")
     assert code == 0, out
     lost = instance(root)

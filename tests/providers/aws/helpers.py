@@ -24,6 +24,11 @@ provider "aws" {{
   launch_timeout = 30
 }}
 """
+# m5.large on spot in two zones of us-east-1, us-east-1a the cheaper
+CATALOG_M5_SPOT = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud
+m5.large,,,2,8,0.096,0.030,us-east-1,us-east-1a,aws
+m5.large,,,2,8,0.096,0.034,us-east-1,us-east-1b,aws
+"""
 CATALOG_M5 = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud
 m5.large,,,2,8,0.096,,us-east-1,us-east-1a,aws
 """
@@ -42,3 +47,15 @@ def request(address="workload.train", *, region="us-east-1", zone="us-east-1a", 
                           pricing=pricing, hourly_price=0.01, nodes=nodes)
     fields = {"run": "python train.py", "setup": "pip install -r requirements.txt", "env": {"EPOCHS": "3"}, **kw}
     return LaunchRequest(address=address, lineage=lineage, group=group, placement=placement, kind=kind, **fields)
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str]:
+    """Exit code and output (stdout then stderr) of one ``skyplan`` command."""
+    import pytest
+
+    from skyplan.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return exc.value.code, out + err

@@ -9,9 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from skyplan.cli import main
 from skyplan.state import StateStore, capacity
-from tests.providers.aws.helpers import AMI, CONFIG_HEAD
+from tests.providers.aws.helpers import AMI, CATALOG_M5_SPOT, CONFIG_HEAD, run_cli as run
 
 CONFIG = CONFIG_HEAD + """
 workload "train" {{
@@ -25,20 +24,6 @@ workload "train" {{
 }}
 """
 
-# us-east-1a is the cheaper spot zone
-CATALOG = """InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,SpotPrice,Region,AvailabilityZone,Cloud
-m5.large,,,2,8,0.096,0.030,us-east-1,us-east-1a,aws
-m5.large,,,2,8,0.096,0.034,us-east-1,us-east-1b,aws
-"""
-
-
-def run(capsys, *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return exc.value.code, out + err
-
-
 def zone(root) -> str:
     with StateStore.open(root / ".skyplan" / "state.db") as store:
         return store.get("workload.train").groups[0].placement.zone
@@ -49,7 +34,7 @@ def test_a_spot_launch_without_capacity_is_remembered_and_the_next_plan_avoids_t
     root = tmp_path / "cfg"
     root.mkdir()
     (root / "main.sky.hcl").write_text(CONFIG.format(url=moto.url, ami=AMI))
-    (root / "catalog.csv").write_text(CATALOG)
+    (root / "catalog.csv").write_text(CATALOG_M5_SPOT)
     moto.inject("InsufficientInstanceCapacity", action="RunInstances", zone="us-east-1a")
     code, out = run(capsys, "apply", str(root), "--auto-approve")
     assert code == 0, out
