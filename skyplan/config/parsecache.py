@@ -5,7 +5,9 @@ cached in a user cache folder (``$SKYPLAN_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/skyplan`` or ``~/.cache/skyplan``; the temp folder if none is
 writable): the first parse on a machine builds them (about 3 s), later processes
 load them in milliseconds. The syntax trees of large files are cached there too,
-keyed by content, path and the code that builds them.
+keyed by content, path and the code that builds them; a file of several
+top-level blocks is kept block by block as well (``parse_blocks``), so editing
+one workload of a large file re-parses that block alone.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def _tree_version() -> str:
     import hcl2
 
     h = hashlib.sha256(getattr(hcl2, "__version__", "").encode())
-    for mod in ("ast.py", "syntax.py", "templates.py", "parsecache.py"):
+    for mod in ("ast.py", "syntax.py", "templates.py", "parsecache.py", "chunks.py"):
         h.update((Path(__file__).parent / mod).read_bytes())
     return h.hexdigest()[:16]
 
@@ -69,11 +71,17 @@ def _tree_version() -> str:
 def parse_file(text: str, path: str) -> ast.File:
     """parse_text, with the trees of large files kept in the user cache folder
     (keyed by content, path and parser code), since parsing is the slow part of
-    loading a large configuration. Set SKYPLAN_NO_CACHE=1 to turn it off."""
+    loading a large configuration; a file of many blocks is kept block by block
+    (``parse_blocks``), so an edit re-parses only the blocks it touched. Set
+    SKYPLAN_NO_CACHE=1 to turn it off."""
     if len(text) < CACHE_MIN_CHARS or os.environ.get("SKYPLAN_NO_CACHE"):
         return _parse(text, path)
     import hashlib
     import pickle
+
+    tree = parse_blocks(text, path)
+    if tree is not None:
+        return tree
 
     folder = Path(cache_dir()) / "trees"
     key = hashlib.sha256(f"{_tree_version()}\0{path}\0".encode() + text.encode()).hexdigest()
@@ -86,17 +94,80 @@ def parse_file(text: str, path: str) -> ast.File:
     except Exception:  # noqa: BLE001 - a missing or unreadable cache entry: parse instead
         pass
     tree = _parse(text, path)
+    _store(entry, tree)
+    return tree
+
+
+def _store(entry: Path, value) -> None:
+    """Write ``value`` to the cache file ``entry`` (atomically), keeping the newest
+    CACHE_MAX_ENTRIES of its folder; a cache that cannot be written is no error."""
+    import pickle
+
+    folder = entry.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp = folder / f".{entry.name}.{os.getpid()}.tmp"
         with open(tmp, "wb") as f:
-            pickle.dump(tree, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, entry)
         entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-CACHE_MAX_ENTRIES]:
             old.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+def parse_blocks(text: str, path: str) -> ast.File | None:
+    """The tree of ``text`` from its top-level blocks (``chunks.split``), each parsed
+    on its own or taken from this path's entry in the block cache: the tree of
+    the file as last read, and each of its blocks by its text (with the line it
+    began on: a block that moved is shifted, not parsed). None when the file is
+    not one of several blocks, or a part does not parse as exactly one block (the
+    whole file is then parsed, and any error is said as the whole parse says it)."""
+    import hashlib
+    import pickle
+
+    from skyplan.config import chunks
+    from skyplan.config.syntax import SyntaxProblem, parse_text
+
+    folder = Path(cache_dir()) / "blocks"
+    entry = folder / (hashlib.sha256(f"{_tree_version()}\0{path}".encode()).hexdigest() + ".pickle")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    known: dict[str, tuple[int, ast.Block]] = {}  # block text -> (its first line, its tree there)
+    try:
+        with open(entry, "rb") as f:
+            loaded = pickle.load(f)
+        if isinstance(loaded, dict) and isinstance(loaded.get("blocks"), dict):
+            last = loaded.get("file")
+            if loaded.get("digest") == digest and isinstance(last, ast.File) and last.text == text:
+                return last
+            known = loaded["blocks"]
+    except Exception:  # noqa: BLE001 - a missing or unreadable cache entry: parse instead
+        pass
+    parts = chunks.split(text)
+    if parts is None or len(parts) < 2:
+        return None
+    fresh: dict[str, tuple[int, ast.Block]] = {}
+    blocks = []
+    for first, part in parts:
+        hit = fresh.get(part) or known.get(part)
+        if hit is None:
+            try:
+                f = parse_text(part, path, line_offset=first - 1)
+            except SyntaxProblem:
+                return None
+            if f.body.attributes or len(f.body.blocks) != 1:
+                return None
+            hit = (first, f.body.blocks[0])
+        at, block = hit
+        if at != first:  # lines were added or removed above it
+            block = chunks.shift(block, first - at)
+        fresh[part] = (first, block)
+        blocks.append(block)
+    # the file's body ends where the whole parse ends it: past the newline parse_text adds
+    end = (text.count("\n") + 2, 1)
+    tree = ast.File(path=path, body=ast.Body(attributes=(), blocks=tuple(blocks), end=end), text=text)
+    _store(entry, {"digest": digest, "file": tree, "blocks": fresh})  # only this version's blocks are kept
     return tree
 
 

@@ -59,10 +59,14 @@ def test_trees_of_large_files_are_cached_by_content(tmp_path, monkeypatch):
     monkeypatch.setenv("SKYPLAN_CACHE_DIR", str(tmp_path))
     text = "".join(f'workload "w{i}" {{\n  run = "echo ${{{i} + 1}}"\n}}\n' for i in range(CACHE_MIN_CHARS // 20))
     first = parse_file(text, "big.sky.hcl")
-    (entry,) = (tmp_path / "trees").glob("*.pickle")
+    (entry,) = (tmp_path / "blocks").glob("*.pickle")  # many blocks: kept block by block, one entry per path
     assert parse_file(text, "big.sky.hcl") == first
     entry.write_bytes(b"not a pickle")
     assert parse_file(text, "big.sky.hcl") == first  # a broken entry is parsed again and replaced
     changed = text.replace('"w0"', '"w_zero"')
     assert parse_file(changed, "big.sky.hcl").body.blocks[0].labels == ("w_zero",)
-    assert len(list((tmp_path / "trees").glob("*.pickle"))) == 2
+    assert len(list((tmp_path / "blocks").glob("*.pickle"))) == 1
+    # one large block cannot be cut: its tree is kept whole, by content
+    one = "locals {\n" + "".join(f"  v{i} = {i}\n" for i in range(CACHE_MIN_CHARS // 8)) + "}\n"
+    tree = parse_file(one, "one.sky.hcl")
+    assert parse_file(one, "one.sky.hcl") == tree and len(list((tmp_path / "trees").glob("*.pickle"))) == 1

@@ -1,0 +1,102 @@
+"""A large file read block by block gives the tree the whole parse gives, on
+every configuration of the project and on the constructs that could fool the
+cut (braces in strings, interpolations holding strings, heredocs, comments);
+an edit re-parses only the block it touched; a file that is not only blocks,
+or a block that does not parse, is parsed whole, so errors read as before."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from skyplan.config import chunks
+from skyplan.config.parsecache import parse_blocks, parse_file
+from skyplan.config.syntax import SyntaxProblem, parse_text
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT_FILES = sorted(p for d in ("examples", "modules", "tests/cases") for p in (ROOT / d).rglob("*.sky.hcl"))
+
+TRICKY = '''# a comment with a brace {
+workload "a" {
+  run = "echo '{' ${var.x} }"  // braces in a string
+  env = { MSG = "${join("}", ["a", "b"])}" }
+  /* a block comment
+     with a } in it */
+  setup = <<-EOT
+    echo "}" {
+    ${upper("x")}
+  EOT
+}
+
+# between blocks
+
+workload "b" { run = "x" }
+resource_like "c" "d" {
+  list = [
+    1,
+    2,
+  ]
+  nested {
+    deep = { k = [{ x = 1 }] }
+  }
+}
+# trailing comment
+'''
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKYPLAN_CACHE_DIR", str(tmp_path))
+
+
+def test_the_cut_keeps_every_block_whole_on_tricky_text():
+    parts = chunks.split(TRICKY)
+    assert [first for first, _ in parts] == [1, 12, 16]
+    assert "".join(part for _, part in parts) == TRICKY
+    assert parse_blocks(TRICKY, "t.sky.hcl") == parse_text(TRICKY, "t.sky.hcl")
+
+
+@pytest.mark.parametrize("path", PROJECT_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_block_by_block_equals_the_whole_parse_on_the_projects_files(path):
+    text = path.read_text()
+    parts = chunks.split(text)
+    if parts is None or len(parts) < 2:
+        pytest.skip("not several blocks: parsed whole")
+    whole = parse_text(text, "main.sky.hcl")
+    assert parse_blocks(text, "main.sky.hcl") == whole
+    assert parse_blocks(text, "main.sky.hcl") == whole  # from the cache
+
+
+def test_edits_reparse_only_what_changed_and_moved_blocks_are_shifted():
+    rng = random.Random(3)
+    blocks = [f'workload "w{i}" {{\n  kind = "job"\n  duration_hours = {i}\n  run = "echo {i}"\n}}\n' for i in range(60)]
+    text = "\n".join(blocks)
+    assert parse_file(text, "big.sky.hcl") == parse_text(text, "big.sky.hcl")
+    for _ in range(5):
+        i = rng.randrange(len(blocks))
+        blocks[i] = blocks[i].replace("kind", "# an added line\n  kind") if rng.random() < 0.5 else \
+            blocks[i].replace("echo", "echo again")
+        text = "\n".join(blocks)
+        assert parse_file(text, "big.sky.hcl") == parse_text(text, "big.sky.hcl")
+
+
+def test_text_outside_blocks_is_parsed_whole():
+    mixed = 'a = 1\nworkload "w" {\n}\nworkload "v" {\n}\n'
+    assert len(chunks.split(mixed)) == 2 and parse_blocks(mixed, "m.sky.hcl") is None  # an attribute among them
+    assert chunks.split('a = [\n1]\nworkload "w" {\n}\n') is None
+    assert chunks.split('workload "w" {\n  run = "unclosed\n}\n') is None
+    assert chunks.split('workload "w" {\n') is None
+
+
+def test_a_syntax_error_reads_as_the_whole_parse_says_it():
+    good = "".join(f'workload "w{i}" {{\n  run = "x"\n}}\n' for i in range(400))
+    parse_file(good, "big.sky.hcl")
+    bad = good.replace('workload "w7" {\n  run = "x"', 'workload "w7" {\n  run = = "x"')
+    with pytest.raises(SyntaxProblem) as whole:
+        parse_text(bad, "big.sky.hcl")
+    with pytest.raises(SyntaxProblem) as cached:
+        parse_file(bad, "big.sky.hcl")
+    assert (cached.value.line, cached.value.col, cached.value.summary) == \
+        (whole.value.line, whole.value.col, whole.value.summary)
