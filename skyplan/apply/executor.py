@@ -444,7 +444,7 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
         """A spot launch the cloud had no capacity for is kept in the state's capacity
         memory (``state.capacity``), as a preemption is: the next plan, repair or
         watch tick avoids that zone (or region) for this workload until it expires."""
-        if scope == "provider" or not hasattr(self.store, "atomic"):
+        if scope == "provider":  # a whole provider is no zone or region to avoid
             return
         from datetime import datetime, timezone
 

@@ -15,10 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import fields, is_dataclass, replace
 
-
 _TOKEN = re.compile(r'"|\$\{|%\{|[{}\[\]()]|#|//|/\*|<<-?[A-Za-z_][A-Za-z0-9_-]*|\n')
 _IN_STRING = re.compile(r'\\.|"|\$\{|%\{|\n', re.S)
-_OPEN, _CLOSE = "{[(", "}])"
+_OPEN = "{[("
 
 
 def split(text: str) -> list[tuple[int, str]] | None:

@@ -313,7 +313,6 @@ class Tables(Mapping):
         return len(self._order)
 
 
-
 def alone_classes(classes, result) -> set[int]:
     """Indexes of the classes at their own optimum: closed form, or a component the
     shared rows did not bind (skyplan.solver.decompose)."""
