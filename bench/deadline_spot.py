@@ -1,7 +1,7 @@
 """Deadline-aware spot: Uniform Progress against greedy and the omniscient optimum.
 
-A discrete-time simulator drives skyplan's own decision function
-(`skyplan.deadline.decide`) over spot-availability traces: synthetic ones with
+skyplan's own simulator (`skyplan.deadline.simulate`, the decision function
+`skyplan watch` runs, stepped over a trace) is run over spot-availability traces: synthetic ones with
 the public benchmark's settings (48 h job, deadlines 52 h and 70 h, changeover
 0.05 h and 0.2 h, availability high 43-78% and low 4-40%, fixed seeds) or
 trace files (`--trace FILE`, JSON {"step_hours": 0.1, "available": [1, 0, ...]}).
@@ -15,53 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 
 import numpy as np
 
-from skyplan.deadline import Mode, Progress, decide
-
-
-def synthetic(seed: int, low: float, high: float, hours: float, step: float) -> list[int]:
-    """Spot availability as alternating runs whose mean fraction lies in [low, high]."""
-    rng = random.Random(seed)
-    target = rng.uniform(low, high)
-    out: list[int] = []
-    up = rng.random() < target
-    while len(out) * step < hours:
-        mean = (target if up else 1 - target) * 4.0  # hours per run, around 4 h per cycle
-        run = max(1, int(rng.expovariate(1 / max(mean, step)) / step))
-        out.extend([1 if up else 0] * run)
-        up = not up
-    return out[: int(round(hours / step))]
-
-
-def simulate(avail, step, job, deadline, d, ratio, greedy=False):
-    remaining, t, mode, cost = job, 0.0, Mode.WAIT, 0.0
-    n = int(round(deadline / step))
-    for i in range(n):
-        if remaining <= 1e-9:
-            break
-        a = avail[i] if i < len(avail) else 0
-        if mode is Mode.SPOT and not a:
-            mode = Mode.WAIT  # preempted
-        left = deadline - t
-        if greedy:
-            if mode is Mode.ON_DEMAND or left < remaining + 2 * d:
-                new = Mode.ON_DEMAND
-            else:
-                new = Mode.SPOT if a else Mode.WAIT
-        else:
-            new = decide(Progress(remaining, left, d, job, deadline, mode, int(a), 1)).mode
-        if new in (Mode.SPOT, Mode.ON_DEMAND):
-            if new is not mode:
-                remaining += d
-            remaining -= step
-            cost += step * (1.0 if new is Mode.SPOT else ratio)
-        mode = new
-        t += step
-    return remaining <= 1e-9, cost
+from skyplan.deadline.simulate import simulate, synthetic
 
 
 def optimal(avail, step, job, deadline, d, ratio) -> float:
@@ -122,8 +80,9 @@ def main(argv=None) -> int:
         for deadline in deadlines:
             for d in changeovers:
                 for name, step, avail in traces:
-                    met, cost = simulate(avail, step, job, deadline, d, args.price_ratio)
-                    _, greedy = simulate(avail, step, job, deadline, d, args.price_ratio, greedy=True)
+                    run = simulate(avail, step, job, deadline, d)
+                    met, cost = run.met, run.cost(args.price_ratio)
+                    greedy = simulate(avail, step, job, deadline, d, greedy=True).cost(args.price_ratio)
                     best = optimal(avail, step, job, deadline, d, args.price_ratio)
                     od = job * args.price_ratio
                     all_met &= met

@@ -64,11 +64,12 @@ def plan_repair(graph, store, prior, refreshed: Refreshed, options: PlanOptions,
                    replace_groups={**options.replace_groups, **some}, refresh=True, refresh_only=False, destroy=False)
     result = workflow.make_plan(graph.root, opts, store=store, graph=graph, operation="drift",
                                 providers=providers, refreshed=refreshed, steer=steer)
-    check_envelope(result.plan)
-    touched = {c.address for c in result.plan.changes if c.action is not Action.NOOP}
+    plan = replace(result.plan, options={**result.plan.options, "repair": True})  # keeps the approved envelopes
+    check_envelope(plan)
+    touched = {c.address for c in plan.changes if c.action is not Action.NOOP}
     restores = in_place_restores(prior, refreshed, skip=sorted(touched))
     accept = state_fixes(refreshed, skip=sorted(touched | {r.address for r in restores}))
-    return RepairPlan(plan=result.plan, replace=tuple(sorted(replace_addrs)), restores=restores, accept=accept,
+    return RepairPlan(plan=plan, replace=tuple(sorted(replace_addrs)), restores=restores, accept=accept,
                       providers=dict(result.providers))
 
 

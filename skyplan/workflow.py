@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -254,7 +255,6 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
     it); the plan still diffs the configuration as written.
     Raises SkyplanError subclasses only."""
     import time
-    from datetime import datetime, timezone
 
     from skyplan import planner
 

@@ -144,15 +144,34 @@ def accept_fixes(store, refreshed: Refreshed, addresses: Sequence[str]) -> int:
 
 
 def check_envelope(plan: Plan) -> None:
-    """Refuse a repair whose new placements exceed what was approved for them."""
+    """Refuse a repair whose new placements exceed what was approved for them: the
+    envelope the applied plan recorded with the object (``ResourceRecord.envelope``),
+    else, for an object state has none for, the repair plan's own approval. A job
+    Uniform Progress paces may go up to its recorded on-demand $/h when it is moved
+    to on-demand (a deadline switch), and no further."""
     for c in plan.changes:
         if c.placement is None or c.action in (Action.NOOP, Action.DELETE):
             continue
-        if c.placement.hourly_cost > c.placement.approved_hourly_cost + 1e-9:
+        hourly = c.placement.hourly_cost
+        env = c.prior.envelope if c.prior is not None else {}
+        if "hourly" not in env:
+            if hourly > c.placement.approved_hourly_cost + 1e-9:
+                raise PlanError(
+                    f"repairing {c.address} would cost ${hourly:.4f}/h, above its approved "
+                    f"${c.placement.approved_hourly_cost:.4f}/h",
+                    hint="raise max_hourly_cost for it, or repair by hand with skyplan plan/apply")
+            continue
+        limit, what = float(env["hourly"]), f"the ${float(env['hourly']):.4f}/h approved for it"
+        on_demand = all(g.chosen.pricing == "on_demand" for g in c.placement.groups)
+        if on_demand and env.get("on_demand_hourly") is not None:
+            limit = max(limit, float(env["on_demand_hourly"]))
+            what = (f"the ${float(env['on_demand_hourly']):.4f}/h of on-demand its approved plan allowed for a "
+                    f"deadline switch")
+        if hourly > limit + 1e-9:
+            approved = f" on {env['approved_at']}" if env.get("approved_at") else ""
             raise PlanError(
-                f"repairing {c.address} would cost ${c.placement.hourly_cost:.4f}/h, above its approved "
-                f"${c.placement.approved_hourly_cost:.4f}/h",
-                hint="raise max_hourly_cost for it, or repair by hand with skyplan plan/apply")
+                f"repairing {c.address} would cost ${hourly:.4f}/h, above {what}{approved}",
+                hint="apply a plan that places it again (skyplan plan/apply), which approves a new envelope")
 
 
 def restore_in_place(store, restores: Sequence[Restore], providers: Mapping[str, Provider]) -> list[str]:

@@ -1,5 +1,8 @@
 """What the text plan says of a deadline job: its deadline, the time left for its
-work, the slack, the mode it is placed in and why (Uniform Progress's own reason).
+work, the slack, the mode it is placed in and why (Uniform Progress's own reason),
+and for a job the policy paces its cost envelope: the $/h approved for the
+placement and the on-demand $/h a deadline switch may reach for the work left,
+which ``skyplan watch`` and ``drift --repair`` keep within.
 
 Pure: the time is the plan's ``created_at``; a job not yet run has all its work
 ahead of it; for one already running, the work left is what ``skyplan watch``
@@ -15,6 +18,32 @@ from skyplan.planner.model import Action, Plan
 
 def _hours(x: float) -> str:
     return f"{x:.2f} h"
+
+
+def envelope_text(hourly: float, on_demand: float | None, work: float) -> str:
+    """The envelope in words: the approved $/h (its fallbacks included), the on-demand
+    $/h a deadline switch may reach when that is more, and what the work costs at most."""
+    text = f"envelope ${hourly:.4g}/h"
+    top = hourly
+    if on_demand is not None and on_demand > hourly + 1e-9:
+        text += f", a deadline switch to on-demand up to ${on_demand:.4g}/h for the work left"
+        top = on_demand
+    if on_demand is not None and work > 0:
+        text += f" (at most ${top * work:.4g} for all {_hours(work)} of work)"
+    return text
+
+
+def _envelope(c) -> str:
+    """The envelope this plan approves for the job, or the one state holds for it."""
+    wp = c.placement
+    if wp is not None and wp.on_demand_ceiling is not None and c.action is not Action.NOOP:
+        duration = float((c.after or {}).get("duration_hours") or 0.0)
+        return "; " + envelope_text(wp.approved_hourly_cost, wp.on_demand_ceiling, duration)
+    env = c.prior.envelope if c.prior is not None else {}
+    if "hourly" not in env:
+        return ""
+    text = envelope_text(float(env["hourly"]), env.get("on_demand_hourly"), float(env.get("work_hours") or 0.0))
+    return "; " + text + (f", approved {env['approved_at']}" if env.get("approved_at") else "")
 
 
 def deadline_lines(plan: Plan) -> list[str]:
@@ -47,13 +76,16 @@ def deadline_lines(plan: Plan) -> list[str]:
         pricing = c.placement.groups[0].chosen.pricing if c.placement and c.placement.groups else ""
         if c.prior is not None:
             out.append(f"  {c.address}: deadline {due:%Y-%m-%dT%H:%M:%SZ} ({written}), {_hours(left)} left; "
-                       f"on {pricing or 'its placement'}, paced by skyplan watch")
+                       f"on {pricing or 'its placement'}, paced by skyplan watch{_envelope(c)}")
             continue
         window = max(left, 1e-9)
         mode = Mode.SPOT if pricing == "spot" else Mode.ON_DEMAND if pricing else Mode.WAIT
         d = decide(Progress(remaining=duration, time_left=left, changeover=spec.changeover_hours, total=duration,
                             window=window, mode=Mode.WAIT, spot_nodes=1 if mode is Mode.SPOT else 0, nodes=1))
+        expected = ""
+        if c.placement is not None and c.placement.on_demand_ceiling is not None:
+            expected = f"; expected ${c.placement.expected_cost:.4g} under Uniform Progress"
         out.append(f"  {c.address}: deadline {due:%Y-%m-%dT%H:%M:%SZ} ({written}), {_hours(left)} left for "
                    f"{_hours(duration)} of work, slack {_hours(left - duration)}; starts on "
-                   f"{pricing or 'nothing'}: {d.reason}")
+                   f"{pricing or 'nothing'}: {d.reason}{expected}{_envelope(c)}")
     return out

@@ -93,6 +93,8 @@ def placements(plan: Plan) -> list[dict]:
                     "fallbacks": [len(g.fallbacks) for g in c.placement.groups],
                     "approved_hourly_cost": round(c.placement.approved_hourly_cost, 6),
                     "hourly_cost": round(c.placement.hourly_cost, 6), "kept": c.placement.kept})
+        if c.placement.on_demand_ceiling is not None:  # a job Uniform Progress paces
+            out[-1]["on_demand_ceiling"] = round(c.placement.on_demand_ceiling, 6)
         wait = waits_for(c)
         if wait:
             out[-1]["waits_for"] = wait

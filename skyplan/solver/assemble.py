@@ -77,7 +77,7 @@ def assemble(problem, classes, result, egress, seconds: float, rows, kept_usage=
         placements[address] = WorkloadPlacement(
             address, tuple(gps), round(approved, 6), round(expected, 6),
             _explain(problem, e, groups, kept, row_totals, egress_cost.get(address, 0.0), rows.rows,
-                     gps[0].chosen.starts_at), kept)
+                     gps[0].chosen.starts_at), kept, _ceiling(groups, approved) if e.item.paced else None)
         if not opts.only or address in opts.only:
             candidates[address] = _candidates(e, groups, opts.top_fallbacks + TABLE_EXTRA)
     gap = 0.0
@@ -90,6 +90,15 @@ def assemble(problem, classes, result, egress, seconds: float, rows, kept_usage=
         status=result.status if result.status in ("optimal", "feasible") else "optimal",
         gap=gap, backend=result.backend, solve_seconds=round(seconds, 4), candidates=candidates)
     return solution, row_totals
+
+
+def _ceiling(groups: list[Option], approved: float) -> float:
+    """The $/h a paced job's deadline switch to on-demand may reach: each group's machine
+    at its on-demand price (what its expected cost counts the on-demand hours at), and
+    never below what is approved for the placement."""
+    od = sum(o.offer.on_demand * o.nodes if o.pricing == "spot" and o.offer is not None
+             and o.offer.on_demand is not None else o.group_hourly for o in groups)
+    return round(max(od, approved), 6)
 
 
 def _keeps_pricing(item, o: Option, f: Option) -> bool:
@@ -217,6 +226,19 @@ def _spot_split_note(item, groups: list[Option]) -> str:
     return text
 
 
+def paced_note(item, o: Option) -> str:
+    """How a job paced by Uniform Progress was costed on the spot option ``o``."""
+    from skyplan.deadline.expected import availability, expected_hours
+
+    if o.offer is None or o.offer.on_demand is None:
+        return f"spot, expected ${o.group_cost:.4g}"
+    share = availability(o.offer.interruption_band)
+    spot_h, on_demand_h = expected_hours(item.hours, item.window, item.changeover, share)
+    return (f"spot under Uniform Progress, deadline in {item.window:g} h: spot assumed available {share:.0%} of "
+            f"the time (interruption {o.offer.interruption_band or 'unknown'}), expected {spot_h:.1f} h on spot "
+            f"and {on_demand_h:.1f} h on on-demand at ${o.offer.on_demand * o.nodes:.4g}/h: ${o.group_cost:.4g}")
+
+
 def _explain_first(problem, e, groups: list[Option], kept: bool, row_totals, egress_cost: float, rows,
                    starts: str | None = None) -> str:
     o = groups[0]
@@ -227,7 +249,9 @@ def _explain_first(problem, e, groups: list[Option], kept: bool, row_totals, egr
             text += f"; waits for {o.fleet}: its Capacity Block starts {starts}"
     for address in late_fleets(e.item, problem.fleets, problem.providers):
         text += "; " + late_note(address, problem.fleets[address], e.item.start_by)
-    if o.pricing == "spot" and o.offer is not None:
+    if o.pricing == "spot" and o.offer is not None and e.item.window is not None:
+        text += " (" + paced_note(e.item, o) + ")"
+    elif o.pricing == "spot" and o.offer is not None:
         text += f" (spot, interruption {o.offer.interruption_band or 'unknown'}: expected ${o.group_cost:.4g})"
     if egress_cost:
         text += f"; egress ${egress_cost:.4g}"

@@ -328,7 +328,7 @@ class Candidates:
                 if grouping is None and not protected:
                     break  # one group, and everything after is dearer and dominated
                 continue
-            cost = group_cost(item, o, okey[4], eff) if item.spot_fallback else eff * nodes * hours
+            cost = group_cost(item, o, okey[4], eff) if item.spot_fallback or item.window is not None else eff * nodes * hours
             opt = Option(okey[0], kind, o.region, o.zone, o.instance_type, okey[4], price, nodes, price * nodes,
                          cost, offer=o, accelerators=served(o, res), vcpus=o.vcpus,
                          memory_gib=o.memory_gib)

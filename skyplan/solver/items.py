@@ -43,6 +43,12 @@ class Item:
     in_fallback: bool = False  # spot was lost lately (blocked scopes): no new spot replica
     start_by: str | None = None  # RFC 3339: a Capacity Block starting later is not waited for
     late_fleet: str | None = None  # the fleet it names, dropped because its block starts after start_by
+    # a job Uniform Progress paces between spot and on-demand: its placement carries the
+    # on-demand $/h a deadline switch may reach; not started yet, the hours to its deadline
+    # (spot is then costed with the on-demand hours the policy is expected to need, ``group_cost``)
+    paced: bool = False
+    window: float | None = None
+    changeover: float = 0.0
 
     @property
     def spot_split(self) -> bool:
@@ -50,7 +56,9 @@ class Item:
         return self.spot_base is not None
 
     @classmethod
-    def of_workload(cls, w: Workload, in_fallback: bool = False) -> "Item":
+    def of_workload(cls, w: Workload, in_fallback: bool = False, window: float | None = None) -> "Item":
+        """``window``: hours to the deadline of a job not started yet (``SolveOptions.windows``);
+        it counts only for a job Uniform Progress paces between spot and on-demand."""
         hours = SERVICE_HOURS if w.kind == "service" else float(w.duration_hours or DEFAULT_JOB_HOURS)
         if w.kind == "service" and w.duration_hours:
             hours = float(w.duration_hours)
@@ -61,7 +69,7 @@ class Item:
                    spot_base=spot.base_on_demand_replicas if spot is not None else None,
                    spot_fallback=bool(spot is not None and spot.fallback_on_demand),
                    in_fallback=bool(spot is not None and spot.fallback_on_demand and in_fallback),
-                   start_by=w.start_by)
+                   start_by=w.start_by, **paced(w, window))
 
     @classmethod
     def of_fleet(cls, f: Fleet) -> "Item":
@@ -77,6 +85,18 @@ class Item:
         return cls(str(f.address), "fleet", f.resources, max(1, int(f.nodes or 1)), 1,
                    tuple(f.pricing) or ("reserved",), float(f.duration_hours or FLEET_HOURS), None, placement,
                    0.0, tuple(str(d) for d in f.depends_on))
+
+
+def paced(w: Workload, window: float | None) -> dict:
+    """The ``paced``/``window``/``changeover`` fields of a job Uniform Progress paces, else none."""
+    spec = w.deadline
+    if (spec is None or not spec.has_deadline or spec.strategy != "uniform_progress" or w.kind != "job"
+            or not {"spot", "on_demand"} <= set(w.pricing)):
+        return {}
+    from skyplan.deadline.expected import rounded
+
+    return {"paced": True, "window": None if window is None else rounded(window),
+            "changeover": float(spec.changeover_hours)}
 
 
 class cached_property:  # noqa: N801 - functools' has a lock per first read, which shows at 10^5 options
@@ -267,8 +287,15 @@ def fallback_hours(offer: Offer, hours: float) -> float:
 def group_cost(item: Item, offer: Offer, pricing: str, eff: float) -> float:
     """Expected cost of one group of ``item`` on ``offer`` over its hours, at the
     effective price ``eff``; a spot group of a fallback service counts its expected
-    fallback hours at the on-demand price."""
+    fallback hours at the on-demand price, one of a job paced by Uniform Progress
+    the spot and on-demand hours the policy is expected to run (``deadline.expected``)."""
     hours = item.hours
+    if pricing == "spot" and item.window is not None and offer.on_demand is not None and offer.spot is not None:
+        from skyplan.deadline.expected import availability, expected_hours
+
+        spot_h, on_demand_h = expected_hours(hours, item.window, item.changeover,
+                                             availability(offer.interruption_band))
+        return item.nodes * (offer.spot * spot_h + offer.on_demand * on_demand_h)
     if pricing == "spot" and item.spot_fallback and offer.on_demand is not None:
         fb = fallback_hours(offer, hours)
         return item.nodes * (eff * (hours - fb) + offer.on_demand * fb)

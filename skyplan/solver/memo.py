@@ -47,7 +47,7 @@ from skyplan.solver.capacity import NODE_KINDS
 from skyplan.solver.items import Item
 from skyplan.solver.model import Candidate, GroupPlacement, Placement, WorkloadPlacement
 
-MEMO_VERSION = "1"  # bump when a change to the solver changes its answers
+MEMO_VERSION = "2"  # bump when a change to the solver changes its answers
 
 Memo = Mapping[str, Mapping[str, dict]]
 NOT_USED = " not used: "  # in an explanation, before why a cheaper option is not used
@@ -83,7 +83,7 @@ def split(problem, memo: Memo) -> Split:
                    opts.top_fallbacks, opts.restart_overhead))
     by_sig: dict[tuple, list[tuple[str, str]]] = {}
     for address, w in sorted(problem.workloads.items()):
-        item = Item.of_workload(w)
+        item = Item.of_workload(w, window=opts.windows.get(address))
         spec = item.placement
         if address in tied or spec.fleet or spec.colocate_with:
             continue
@@ -92,7 +92,7 @@ def split(problem, memo: Memo) -> Split:
             continue
         blocked = tuple(opts.blocked.get(address, ()))
         sig = (item.resources, item.nodes, item.groups, item.pricing, item.hours, item.max_hourly_cost,
-               spec, blocked)
+               spec, blocked, item.window, item.changeover)
         current = () if opts.reoptimize else problem.current.get(address, ())
         table = not opts.only or address in opts.only
         mine = repr(_plain((item, blocked, current, table))) + keys.text(spec.providers)
@@ -285,8 +285,9 @@ def decode(doc: Mapping) -> tuple[WorkloadPlacement, list | None, str]:
     d = doc["placement"]
     groups = tuple(GroupPlacement(_placement(g["chosen"]), tuple(_placement(f) for f in g["fallbacks"]))
                    for g in d["groups"])
+    ceiling = d.get("on_demand_ceiling")
     wp = WorkloadPlacement(d["address"], groups, d["approved_hourly_cost"], d["expected_cost"], d["explanation"],
-                           d["kept"])
+                           d["kept"], None if ceiling is None else float(ceiling))
     return wp, cands, str(doc["backend"])
 
 

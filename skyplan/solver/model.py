@@ -74,6 +74,9 @@ class WorkloadPlacement:
     expected_cost: float = 0.0  # over duration_hours (services: 730 h), incl. spot overhead and egress
     explanation: str = ""
     kept: bool = False  # True when stability kept the prior placement
+    # a job Uniform Progress paces: the $/h a deadline switch to on-demand may reach (the
+    # on-demand price of the machines it is placed on), beyond the approved $/h; else None
+    on_demand_ceiling: float | None = None
 
     @property
     def hourly_cost(self) -> float:
@@ -84,6 +87,7 @@ class WorkloadPlacement:
             "address": self.address, "groups": [g.to_json() for g in self.groups],
             "approved_hourly_cost": self.approved_hourly_cost, "expected_cost": self.expected_cost,
             "explanation": self.explanation, "kept": self.kept,
+            **({"on_demand_ceiling": self.on_demand_ceiling} if self.on_demand_ceiling is not None else {}),
         }
 
     @classmethod
@@ -91,6 +95,7 @@ class WorkloadPlacement:
         return cls(
             d["address"], tuple(GroupPlacement.from_json(g) for g in d["groups"]),
             d["approved_hourly_cost"], d.get("expected_cost", 0.0), d.get("explanation", ""), d.get("kept", False),
+            d.get("on_demand_ceiling"),
         )
 
 

@@ -8,6 +8,7 @@ the pure function that answers it. The caller does every piece of I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
 from skyplan.catalog.offer import Offer
@@ -57,6 +58,9 @@ class SolveOptions:
     time_limit: float = 20.0
     restart_overhead: float = 0.5
     blocked: Mapping[str, Blocked] = field(default_factory=dict)
+    # address -> hours to the deadline of a job Uniform Progress paces and not started yet:
+    # its spot options are costed with the on-demand hours the policy is expected to need
+    windows: Mapping[str, float] = field(default_factory=dict)
     only: tuple[str, ...] = ()
     backend: str | None = None  # OR-Tools solver name; None = skyplan.solver.mip.choose_backend
     merge: bool = True  # merge alike workloads and answer unconstrained ones in closed form
@@ -85,14 +89,32 @@ class Problem:
     memo: Mapping[str, Mapping[str, dict]] = field(default_factory=dict, repr=False, compare=False)
 
 
+def deadline_windows(graph: DesiredGraph, snapshot, now: datetime) -> dict[str, float]:
+    """Hours to the deadline of each job Uniform Progress paces that has not started
+    (no record in ``snapshot``): the solver prices its spot options by the policy's
+    expected hours. A started one is paced by ``skyplan watch``, which steers its pricing."""
+    out: dict[str, float] = {}
+    for address, w in graph.workloads.items():
+        spec = w.deadline
+        if spec is None or not spec.has_deadline or spec.strategy != "uniform_progress":
+            continue
+        if snapshot is not None and address in snapshot.resources:
+            continue
+        due = spec.due(now)
+        if due is not None:
+            out[address] = max(0.0, (due - now).total_seconds() / 3600)
+    return out
+
+
 def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], snapshot=None,
                   options: SolveOptions = SolveOptions(), unpriced: Mapping[str, str] | None = None,
-                  memo: Mapping[str, Mapping[str, dict]] | None = None) -> Problem:
+                  memo: Mapping[str, Mapping[str, dict]] | None = None, now: datetime | None = None) -> Problem:
     """The Problem for ``graph``: current placements come from ``snapshot`` (a
     skyplan.state.model.Snapshot or None) for addresses still in the graph and
     not tainted; the budget defaults to the ``skyplan { max_hourly_cost }``, the
     group budgets to the graph's (``Settings.group_budgets``, set by skyplan.policy);
-    ``memo`` holds earlier placements to keep (skyplan.solver.memo)."""
+    ``memo`` holds earlier placements to keep (skyplan.solver.memo); the windows of
+    deadline jobs not started are counted from ``now`` (default: the clock)."""
     current: dict[str, tuple[Placement, ...]] = {}
     if snapshot is not None:
         wanted = set(graph.workloads) | set(graph.fleets)
@@ -105,6 +127,10 @@ def build_problem(graph: DesiredGraph, offers: Mapping[str, Sequence[Offer]], sn
         options = replace(options, budget=graph.settings.max_hourly_cost)
     if not options.group_budgets and graph.settings.group_budgets:
         options = replace(options, group_budgets=tuple(graph.settings.group_budgets))
+    if not options.windows:
+        windows = deadline_windows(graph, snapshot, now or datetime.now(timezone.utc))
+        if windows:
+            options = replace(options, windows=windows)
     return Problem(
         workloads=dict(graph.workloads), fleets=dict(graph.fleets), providers=dict(graph.providers),
         offers={k: tuple(v) for k, v in offers.items()}, current=current, options=options,

@@ -15,6 +15,12 @@ The rules, where the configuration leaves a choice:
 - Hours costed: a job's ``duration_hours`` (1 h when it declares none); a
   service's ``duration_hours`` if set, else 730 h (a month); a provisioned fleet
   730 h. Spot is costed at price x (1 + interruption rate x restart overhead).
+- Deadline jobs: a job Uniform Progress paces (``recovery.strategy =
+  "uniform_progress"``, spot and on-demand listed) that has not started is costed
+  on spot by the policy's expected spot and on-demand hours over its window
+  (``SolveOptions.windows``; ``skyplan.deadline.expected``), the on-demand hours at
+  the same machine's on-demand price; its placement carries that on-demand $/h
+  (``on_demand_ceiling``), the most a deadline switch may cost.
 - Pricing: ``pricing`` is the list of models a workload accepts (default
   on_demand), so spot is used only when listed: jobs opt in by listing it, and
   a service only runs on spot when its own list says so.
@@ -147,7 +153,8 @@ def _solve_rest(whole: Problem, found: memo.Split, started: float) -> Solution |
         problem = replace(problem, workloads={a: w for a, w in problem.workloads.items() if a not in found.kept})
     opts = problem.options
     items = [Item.of_fleet(f) for _, f in sorted(problem.fleets.items()) if not f.existing]
-    items += [_on_time(Item.of_workload(w, in_fallback=spot_lost(opts.blocked.get(a, ()))), problem)
+    items += [_on_time(Item.of_workload(w, in_fallback=spot_lost(opts.blocked.get(a, ())), window=opts.windows.get(a)),
+                       problem)
               for a, w in sorted(problem.workloads.items())]
     rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
     rows.add_budgets(opts.group_budgets)
@@ -242,6 +249,8 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
                tuple(rows.budget_rows.get(item.address, ())))
         if item.spot_split:  # only then, so the signatures of everything else stay as they were
             sig += (item.spot_base, item.spot_fallback, item.in_fallback)
+        if item.paced:
+            sig += (item.window, item.changeover)
         sigs.append(sig)
         if not opts.reoptimize:
             for p in problem.current.get(item.address, ()):

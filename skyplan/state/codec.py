@@ -63,8 +63,9 @@ def _extra(cls, known: tuple[str, ...]) -> tuple[str, ...]:
 _P_EXTRA = _extra(Placement, PLACEMENT_FIELDS)
 _I_EXTRA = _extra(Instance, NODE_FIELDS + INHERITED)
 _R_EXTRA = _extra(ResourceRecord, RECORD_FIELDS + ("groups",))
-_R_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ResourceRecord)
-               if f.name in _R_EXTRA and f.default is not dataclasses.MISSING}  # not stored when default
+_R_DEFAULTS = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+               for f in dataclasses.fields(ResourceRecord) if f.name in _R_EXTRA and (
+                   f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING)}  # not stored when default
 _NP = len(PLACEMENT_FIELDS)
 _NI = len(dataclasses.fields(Instance))
 _NR = len(dataclasses.fields(ResourceRecord))

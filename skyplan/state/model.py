@@ -53,6 +53,10 @@ class ResourceRecord:
     created_at: str = ""
     updated_at: str = ""
     reason: str = ""  # why a create failed with nothing launched (status FAILED, no groups)
+    # what the plan that placed it approved (``Envelope``: $/h; for a job Uniform Progress
+    # paces, the on-demand $/h a deadline switch may reach): drift repair and watch keep
+    # within it, and carry it over to the placements they make
+    envelope: Mapping[str, Any] = field(default_factory=dict)
 
     # The first group's placement, for the flat columns (provider, region, ...).
     @property
@@ -108,6 +112,7 @@ class ResourceRecord:
             "config_hash": self.config_hash, "tainted": self.tainted, "depends_on": list(self.depends_on),
             "created_at": self.created_at, "updated_at": self.updated_at,
             **({"reason": self.reason} if self.reason else {}),
+            **({"envelope": dict(self.envelope)} if self.envelope else {}),
         }
 
     @classmethod
@@ -119,6 +124,7 @@ class ResourceRecord:
             tainted=bool(d.get("tainted", False)), depends_on=tuple(d.get("depends_on", ())),
             created_at=d.get("created_at", ""), updated_at=d.get("updated_at", ""),
             reason=d.get("reason", "") or "",
+            envelope=dict(d.get("envelope") or {}),
         )
 
 

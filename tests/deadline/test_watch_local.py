@@ -70,6 +70,11 @@ def test_watch_moves_a_preempted_job_between_spot_and_on_demand_and_it_finishes_
     assert code == 0, err + out
     started = time.time()
     assert record(tmp_path).placement.pricing == "spot"
+    # the plan showed the envelope it approved, and state keeps it with the job
+    assert "expected $" in out and "under Uniform Progress; envelope $3/h" in out, out
+    approved = dict(record(tmp_path).envelope)
+    assert approved["hourly"] == 3.0 and approved["on_demand_hourly"] == 3.0
+    assert approved["work_hours"] == pytest.approx(WORK / 3600)
 
     first = tick(capsys, tmp_path)
     assert (first["mode"], first["action"]) == ("spot", "keep") and first["deadline"]
@@ -85,6 +90,7 @@ def test_watch_moves_a_preempted_job_between_spot_and_on_demand_and_it_finishes_
         seen.append(line)
         rec = record(tmp_path)
         modes.append(rec.placement.pricing)
+        assert dict(rec.envelope) == approved  # a repair carries the approval over, never widens it
         if line["mode"] == "done":
             break
         time.sleep(1)

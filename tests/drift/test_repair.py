@@ -75,3 +75,33 @@ def test_adopted_nodes_are_written_to_state_and_nothing_else(tmp_path):
         assert store.get("workload.train").status == "running"
         assert "x" not in store.get("workload.other").instances[0].tags  # not accepted: it is repaired instead
         assert refresh(store.snapshot(), {"mem": mem}).counts()["changed"] == 1
+
+
+def _repair(pricing: str, cost: float, envelope: dict, approved: float = 100.0) -> Plan:
+    from skyplan.state.model import ResourceRecord
+
+    p = placement()
+    wp = WorkloadPlacement("workload.a", (GroupPlacement(p.__class__(**{**p.to_json(), "hourly_price": cost,
+                                                                         "pricing": pricing})),),
+                           approved_hourly_cost=approved)
+    prior = ResourceRecord("workload.a", "workload", envelope=envelope)
+    return Plan(changes=(Change("workload.a", Action.DELETE_THEN_CREATE, placement=wp, prior=prior),), lineage="l", serial=1,
+                options={"repair": True})
+
+
+def test_a_repair_keeps_within_the_envelope_recorded_with_the_object_not_its_own():
+    env = {"hourly": 1.0, "approved_at": "2026-12-01T10:00:00+00:00"}
+    check_envelope(_repair("spot", 1.0, env))
+    with pytest.raises(PlanError, match=r"above the \$1.0000/h approved for it on 2026-12-01"):
+        check_envelope(_repair("spot", 1.5, env))  # the repair plan itself would approve $100/h
+    with pytest.raises(PlanError, match="above the"):
+        check_envelope(_repair("on_demand", 1.5, env))  # no deadline switch was approved
+
+
+def test_a_deadline_switch_to_on_demand_may_reach_the_approved_on_demand_rate_and_no_more():
+    env = {"hourly": 1.0, "on_demand_hourly": 3.0, "work_hours": 48.0}
+    check_envelope(_repair("on_demand", 3.0, env))
+    with pytest.raises(PlanError, match=r"above the \$3.0000/h of on-demand its approved plan allowed"):
+        check_envelope(_repair("on_demand", 3.5, env))
+    with pytest.raises(PlanError, match="above the"):
+        check_envelope(_repair("spot", 2.0, env))  # on spot, the spot envelope holds

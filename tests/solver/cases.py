@@ -10,7 +10,8 @@ problem.json (compact)::
                    "nodes", "replicas", "pricing", "duration_hours", "max_hourly_cost", "data_gb",
                    "providers", "regions", "zones", "exclude_regions", "fleet", "spread",
                    "colocate_with", "depends_on", "count", "arch",
-                   "spot": {"base_on_demand_replicas", "fallback_on_demand"}}},
+                   "spot": {"base_on_demand_replicas", "fallback_on_demand"},
+                   "deadline": {"deadline_hours", "changeover_hours", "strategy"}}},
      "fleets": {"fleet.p": {"provider", "existing", "region", "nodes", "accelerators", "pricing",
                 "keep", "duration_hours", "reservation", "reservation_id", "instance_type", "zone",
                 "free_nodes", "hours_left", "starts_at",
@@ -18,7 +19,7 @@ problem.json (compact)::
                 "capacity": [{"accelerator", "per_node", "nodes", "cpus_per_node", "memory_per_node"}]}},
      "current": {"workload.x": [placement json, ...]},
      "options": {"budget", "group_budgets": [{"name", "limit", "addresses"}], "migrate_threshold", "reoptimize", "top_fallbacks", "compare_single_cloud",
-                 "fleet_packing": "exact" | "aggregate",
+                 "fleet_packing": "exact" | "aggregate", "windows": {"workload.x": hours to its deadline},
                  "blocked": {"workload.x": [["aws", "us-east-1", null]]}}}
 
 An offer is ``{"provider": KEY, "region", "zone", "type", "acc": "H100:8", "vcpus", "mem",
@@ -43,6 +44,7 @@ from skyplan.catalog.offer import Offer
 from skyplan.config.model import (
     AcceleratorReq, BlockQuote, Fleet, FleetCapacity, PlacementSpec, ProviderConfig, Quantity, Quota, Resources, Workload,
 )
+from skyplan.config.deadline import DeadlineSpec
 from skyplan.config.service import SpotBase
 from skyplan.solver import Problem, SolveOptions
 from skyplan.solver.model import Placement
@@ -101,7 +103,8 @@ def workloads(spec: dict) -> dict[str, Workload]:
                 duration_hours=d.get("duration_hours"), max_hourly_cost=d.get("max_hourly_cost"),
                 data_gb=d.get("data_gb", 0.0), placement=placement_spec(d), start_by=d.get("start_by"),
                 depends_on=tuple(Address.parse(x) for x in d.get("depends_on", ())),
-                spot=SpotBase(**d["spot"]) if "spot" in d else None)
+                spot=SpotBase(**d["spot"]) if "spot" in d else None,
+                deadline=DeadlineSpec(**{"strategy": "uniform_progress", **d["deadline"]}) if "deadline" in d else None)
     return out
 
 
@@ -164,6 +167,7 @@ def load_problem(spec: dict) -> Problem:
         top_fallbacks=o.get("top_fallbacks", 5), compare_single_cloud=o.get("compare_single_cloud", False),
         fleet_packing=o.get("fleet_packing", "exact"),
         blocked={a: tuple(tuple(b) for b in v) for a, v in o.get("blocked", {}).items()},
+        windows=dict(o.get("windows", {})),
         group_budgets=tuple(GroupBudget(g["name"], g["limit"], tuple(g["addresses"])) for g in o.get("group_budgets", ())))
     current = {a: tuple(Placement.from_json(p) for p in v) for a, v in spec.get("current", {}).items()}
     return Problem(workloads(spec.get("workloads", {})), fleets(spec.get("fleets", {})), providers, allowed,
