@@ -205,6 +205,19 @@ def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: 
         return solve(build_problem(graph, offers, snapshot, SolveOptions(**kwargs), unpriced=unpriced, memo=memo))
 
 
+def paced_decisions(graph: DesiredGraph, refreshed, store, providers: Mapping[str, Provider],
+                    offers: Mapping[str, list], blocked: Mapping[str, tuple]) -> tuple[dict, ...]:
+    """What ``skyplan watch`` would decide now for each deadline job that runs
+    (``deadline.control``, as JSON), for the plan to show; nothing is journalled."""
+    if not any(w.deadline is not None and w.deadline.has_deadline for w in graph.workloads.values()):
+        return ()
+    from skyplan.deadline.control import job_decisions
+
+    now = datetime.now(timezone.utc)
+    decisions = job_decisions(graph, refreshed.snapshot, store, providers, offers, blocked, now, journal=False)
+    return tuple(d.to_json(now) for d in decisions if d.address in refreshed.snapshot.resources)
+
+
 def live_fleet_capacity(graph: DesiredGraph, snapshot: Snapshot, providers: Mapping[str, Provider],
                         offers: Mapping[str, list]) -> tuple[DesiredGraph, dict[str, Provider]]:
     """The graph the solver sees: fleets that are cloud reservations (brought, or
@@ -310,6 +323,7 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                                                          **{a: base.resources[a] for a in import_ids}})
                 refreshed = base if refreshed is not None else None
         catalog_info: dict[str, Any] = {}
+        paced: tuple = ()
         t = time.perf_counter()
         if options.destroy or options.refresh_only:
             solution = Solution()
@@ -332,6 +346,8 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                 from skyplan.drift.blocked import remembered
 
                 blocked = remembered(store, datetime.now(timezone.utc), in_place)
+            if refresh_result is not None and not steer:  # what watch would decide now, for the plan to show
+                paced = paced_decisions(graph, refresh_result, store, providers, offers, blocked)
             if steer:  # capacity memory is about spot: a job sent to on-demand may use any scope
                 blocked = {a: s for a, s in blocked.items() if "spot" in steer.get(a, ("spot",))}  # () too: held
             if graph.moves:  # the solver keeps a moved object where it runs
@@ -370,6 +386,8 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
             from skyplan import imports
 
             result_plan = imports.mark(result_plan, import_ids)
+        if paced:
+            result_plan = replace(result_plan, deadlines=paced)
         if policies and not options.destroy and not options.refresh_only:
             from skyplan.policy.check import check_plan
 

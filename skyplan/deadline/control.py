@@ -40,10 +40,14 @@ class JobDecision:
         return {Mode.SPOT: ("spot",), Mode.ON_DEMAND: ("on_demand",)}.get(mode, ())
 
     def to_json(self, now: datetime) -> dict:
+        from datetime import timedelta
+
+        hours = self.decision.hours
         return {
             "at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "address": self.address,
             "mode": self.decision.mode.value, "previous": self.previous.value, "action": self.action,
             "reason": self.decision.reason,
+            **({"until": (now + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")} if hours is not None else {}),
             "deadline": self.deadline.strftime("%Y-%m-%dT%H:%M:%SZ") if self.deadline else None,
             "remaining_hours": round(self.remaining, 4), "time_left_hours": round(self.time_left, 4),
             "slack_hours": round(self.time_left - self.remaining, 4),
@@ -66,9 +70,11 @@ def spot_offered(workload, offers: Mapping[str, list], lost: Sequence[tuple]) ->
 
 
 def job_decisions(graph, snapshot, store, providers: Mapping, offers: Mapping[str, list],
-                  lost: Mapping[str, Sequence[tuple]], now: datetime | None = None) -> list[JobDecision]:
+                  lost: Mapping[str, Sequence[tuple]], now: datetime | None = None,
+                  journal: bool = True) -> list[JobDecision]:
     """One decision per deadline job with the uniform_progress strategy (sorted by address).
-    ``snapshot``: as refresh read it now; ``lost``: address -> scopes remembered as lost."""
+    ``snapshot``: as refresh read it now; ``lost``: address -> scopes remembered as lost;
+    ``journal``: write that nodes stopped (``observe``; a plan only reads)."""
     now = now or datetime.now(timezone.utc)
     out = []
     for address, w in sorted(graph.workloads.items()):
@@ -76,7 +82,7 @@ def job_decisions(graph, snapshot, store, providers: Mapping, offers: Mapping[st
         if spec is None or not spec.has_deadline or spec.strategy != "uniform_progress":
             continue
         rec = snapshot.resources.get(address)
-        if store is not None and rec is not None:
+        if journal and store is not None and rec is not None:
             observe(store, store.get(address), rec)
         rows = list(reversed(store.history(address=address))) if store is not None and rec is not None else []
         nodes = [i.to_json() for i in rec.instances] if rec is not None else None

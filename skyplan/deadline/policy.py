@@ -45,6 +45,7 @@ class Progress:
 class Decision:
     mode: Mode
     reason: str
+    hours: float | None = None  # on on-demand: how long the policy expects to stay there
 
 
 def _h(x: float) -> str:
@@ -63,6 +64,7 @@ def decide(p: Progress) -> Decision:
             Mode.ON_DEMAND,
             f"safety net: {_h(slack)} of slack left, under two changeovers "
             f"({_h(2 * p.changeover)}): on-demand to the end",
+            p.remaining,
         )
     rate = p.total / p.window if p.window > 0 else 1.0
     elapsed = p.window - p.time_left
@@ -77,6 +79,7 @@ def decide(p: Progress) -> Decision:
                 Mode.ON_DEMAND,
                 f"behind by {_h(target - done)} of expected progress in 2 changeovers: "
                 f"on-demand for {_h(hours)} more",
+                hours,
             )
     if spot_ok:
         if done < expected:
@@ -89,5 +92,6 @@ def decide(p: Progress) -> Decision:
         return Decision(
             Mode.ON_DEMAND,
             f"behind by {_h(behind)}, no spot for {p.nodes} node(s): on-demand for {_h(hours)}",
+            hours,
         )
     return Decision(Mode.WAIT, f"ahead by {_h(done - expected)}, no spot for {p.nodes} node(s): waiting")

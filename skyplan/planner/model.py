@@ -114,6 +114,9 @@ class Plan:
     config_dir: str = ""
     errored: bool = False
     policy_results: tuple = ()  # one JSON result per policy (skyplan.policy.check)
+    # one decision per running deadline job Uniform Progress paces, as refresh found it
+    # (``deadline.control.JobDecision.to_json``): what ``skyplan watch`` would do now
+    deadlines: tuple = ()
 
     @property
     def has_changes(self) -> bool:

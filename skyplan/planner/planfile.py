@@ -76,6 +76,7 @@ def plan_to_json(plan: Plan) -> dict:
         "estimated_before": plan.estimated_before, "estimated_after": plan.estimated_after,
         "config_dir": plan.config_dir, "errored": plan.errored,
         "policy_results": list(plan.policy_results),
+        **({"deadlines": list(plan.deadlines)} if plan.deadlines else {}),
     }
 
 
@@ -90,7 +91,7 @@ def plan_from_json(d: Mapping[str, Any]) -> Plan:
         cost_after=float(d.get("cost_after", 0.0)), created_at=d.get("created_at", ""),
         estimated_before=float(d.get("estimated_before", 0.0)), estimated_after=float(d.get("estimated_after", 0.0)),
         config_dir=d.get("config_dir", ""), errored=bool(d.get("errored", False)),
-        policy_results=tuple(d.get("policy_results", ())),
+        policy_results=tuple(d.get("policy_results", ())), deadlines=tuple(d.get("deadlines", ())),
     )
 
 

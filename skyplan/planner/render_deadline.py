@@ -5,8 +5,10 @@ placement and the on-demand $/h a deadline switch may reach for the work left,
 which ``skyplan watch`` and ``drift --repair`` keep within.
 
 Pure: the time is the plan's ``created_at``; a job not yet run has all its work
-ahead of it; for one already running, the work left is what ``skyplan watch``
-measures from the journal, so only the deadline and the time left are shown.
+ahead of it; for one already running, the plan carries what ``skyplan watch``
+would decide now (``Plan.deadlines``: the work left measured from the journal,
+the slack, the mode it runs on and the policy's reason, and until when it stays
+on on-demand); without a refresh only the deadline and the time left are shown.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from skyplan.planner.model import Action, Plan
 
 
 def _hours(x: float) -> str:
+    if abs(x) < 0.1:  # a job of seconds or minutes (the local provider's) reads in them
+        from skyplan.deadline.policy import _h
+
+        return _h(x)
     return f"{x:.2f} h"
 
 
@@ -46,6 +52,27 @@ def _envelope(c) -> str:
     return "; " + text + (f", approved {env['approved_at']}" if env.get("approved_at") else "")
 
 
+def _decided(d: dict, now: datetime) -> str:
+    """A running job as ``skyplan watch`` sees it now: work left, slack, mode and why."""
+    from skyplan.deadline.progress import parse_time
+
+    text = (f"{_hours(d['time_left_hours'])} left for {_hours(d['remaining_hours'])} of work, "
+            f"slack {_hours(d['slack_hours'])}; ")
+    mode, previous, reason = d["mode"], d["previous"], d["reason"]
+    if d["action"] == "none":
+        return text + reason
+    runs = f"runs on {previous}" if previous not in ("wait", "done") else "not running"
+    if mode == previous or d["action"] in ("keep", "hold"):
+        text += f"{runs}: {reason}"
+    else:
+        text += f"{runs}, skyplan watch moves it to {mode}: {reason}"
+    if d.get("until"):
+        until = parse_time(d["until"])
+        shown = "%H:%M:%S" if (until - now).total_seconds() < 360 else "%H:%M"
+        text += f" (until {until.strftime(shown if until.date() == now.date() else '%Y-%m-%d ' + shown)} UTC)"
+    return text
+
+
 def deadline_lines(plan: Plan) -> list[str]:
     from skyplan.config.deadline import from_json
     from skyplan.deadline.policy import Mode, Progress, decide
@@ -56,6 +83,7 @@ def deadline_lines(plan: Plan) -> list[str]:
         now = parse_time(plan.created_at) if plan.created_at else None
     except ValueError:
         now = None
+    decided = {d.get("address"): d for d in plan.deadlines}
     for c in plan.changes:
         after: dict = dict(c.after or {})
         spec = from_json(after)
@@ -74,6 +102,10 @@ def deadline_lines(plan: Plan) -> list[str]:
             continue
         left = (due - now).total_seconds() / 3600
         pricing = c.placement.groups[0].chosen.pricing if c.placement and c.placement.groups else ""
+        if c.prior is not None and c.address in decided:
+            out.append(f"  {c.address}: deadline {due:%Y-%m-%dT%H:%M:%SZ} ({written}), "
+                       + _decided(decided[c.address], now) + _envelope(c))
+            continue
         if c.prior is not None:
             out.append(f"  {c.address}: deadline {due:%Y-%m-%dT%H:%M:%SZ} ({written}), {_hours(left)} left; "
                        f"on {pricing or 'its placement'}, paced by skyplan watch{_envelope(c)}")

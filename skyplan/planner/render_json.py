@@ -145,6 +145,7 @@ def to_document(plan: Plan) -> dict:
         "applyable": plan.applyable,
         "complete": not plan.options.get("targets") and not plan.options.get("excludes"),
         "policy_results": list(plan.policy_results),
+        "deadlines": list(plan.deadlines),
     }
 
 

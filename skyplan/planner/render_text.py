@@ -349,6 +349,16 @@ def render_lines(plan: Plan) -> list[tuple[str, str]]:
     return lines
 
 
+def _deadlines(w: "_Writer", plan: Plan) -> None:
+    from skyplan.planner.render_deadline import deadline_lines
+
+    due = deadline_lines(plan)
+    if due:
+        w.add("Deadlines:")
+        w.extend(due)
+        w.add()
+
+
 def _plan_lines(plan: Plan) -> list[tuple[str, str]]:
     w = _Writer()
     if plan.drift:
@@ -382,6 +392,7 @@ def _plan_lines(plan: Plan) -> list[tuple[str, str]]:
         if held:
             w.extend(f"Held: {line}" for line in held)
             w.add()
+        _deadlines(w, plan)
         w.add(f"skyplan has compared your configuration with state and found no differences. {cost_line(plan)}"
               if not held else cost_line(plan))
         for line in price_notes(plan.catalog):
@@ -420,13 +431,7 @@ def _plan_lines(plan: Plan) -> list[tuple[str, str]]:
         w.add("Placements:")
         w.extend(lines)
         w.add()
-    from skyplan.planner.render_deadline import deadline_lines
-
-    due = deadline_lines(plan)
-    if due:
-        w.add("Deadlines:")
-        w.extend(due)
-        w.add()
+    _deadlines(w, plan)
     spread = spread_lines(plan)
     if spread:
         w.add("Spread across providers:")

@@ -132,3 +132,33 @@ def test_drift_repair_makes_the_same_decision_and_reports_it(tmp_path, capsys):
         now = record(tmp_path).instances[0]
         assert now.pricing == "on_demand" and now.id != first.id and code == 0, report
     assert decision["previous"] == "wait" and "no spot" in decision["reason"]
+
+
+def test_plan_shows_what_watch_would_decide_for_a_running_job_and_writes_nothing(tmp_path, capsys):
+    script = tmp_path / "job.sh"
+    script.write_text(JOB.format(work=WORK))
+    # a tight deadline (20 s of work in 30 s), so a few seconds without spot put it behind
+    (tmp_path / "main.sky.hcl").write_text(CONFIG.format(script=script, work=WORK).replace("60 / 3600", "30 / 3600"))
+    code, out, err = run(capsys, "apply", str(tmp_path), "--auto-approve")
+    assert code == 0, err + out
+    code, out, err = run(capsys, "plan", str(tmp_path))
+    assert code == 0, err + out
+    [line] = [x for x in out.splitlines() if x.strip().startswith("workload.train: deadline")]
+    assert "of work, slack" in line and "runs on spot: ahead by" in line and "envelope $3/h" in line, line
+
+    first = record(tmp_path).instances[0]
+    (tmp_path / ".skyplan" / "local" / "preempt").write_text(first.id + "\n")
+    with StateStore.open(tmp_path / ".skyplan" / "state.db", create=False) as store:
+        before = len(store.history(address="workload.train"))
+    before_at = time.time()
+    lines = []
+    while time.time() - before_at < 25:  # ahead, it waits; a few seconds on, behind with no spot: on-demand
+        code, out, err = run(capsys, "plan", str(tmp_path))
+        [line] = [x for x in out.splitlines() if x.strip().startswith("workload.train: deadline")]
+        lines.append(line)
+        if "moves it to on_demand" in line:
+            break
+        time.sleep(1)
+    assert "not running, skyplan watch moves it to on_demand: behind by" in line and "(until " in line, line
+    with StateStore.open(tmp_path / ".skyplan" / "state.db", create=False) as store:
+        assert len(store.history(address="workload.train")) == before  # a plan journals nothing
