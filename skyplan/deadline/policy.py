@@ -5,10 +5,16 @@ changeover (restart overhead), cp = C(0) - C(t) the progress made and
 ep(t) = t * C(0) / R(0) the expected progress:
 
 - safety net: when R(t) < C(t) + 2d, run on on-demand and stay to the end;
-- rule 3 (hysteresis): once on on-demand, stay until cp >= ep(t + 2d);
-- rule 2: take spot whenever spot capacity is available, even when behind;
-- rule 1: when not running on spot and behind (cp < ep(t)), run on on-demand;
+- rule 2: take spot whenever spot capacity is available, even when behind (and
+  even from on-demand);
+- rule 3 (hysteresis): without spot, once on on-demand, stay until cp >= ep(t + 2d),
+  so the job does not go back and forth between on-demand and waiting;
+- rule 1: when not running and behind (cp < ep(t)), run on on-demand;
 - otherwise wait (idle costs nothing).
+
+Spot before the hysteresis: over the benchmark's 24 settings (``bench/deadline_spot.py``)
+the other order, staying on on-demand while spot is there, cost 81% of on-demand on
+average against 74%, and more in 22 of them; every deadline is met either way.
 
 A multi-node job is all or nothing: spot counts as available only when all its
 nodes can be had on spot.
@@ -71,20 +77,20 @@ def decide(p: Progress) -> Decision:
     done = p.total - p.remaining
     expected = elapsed * rate
     spot_ok = p.spot_nodes >= p.nodes
+    if spot_ok:
+        if done < expected:
+            return Decision(Mode.SPOT, f"behind by {_h(expected - done)}: spot is available, taking it")
+        return Decision(Mode.SPOT, f"ahead by {_h(done - expected)}: spot is available")
     if p.mode is Mode.ON_DEMAND:
         target = (elapsed + 2 * p.changeover) * rate
         if done < target:
             hours = (target - done) / (1 - rate) if rate < 1 else p.remaining
             return Decision(
                 Mode.ON_DEMAND,
-                f"behind by {_h(target - done)} of expected progress in 2 changeovers: "
-                f"on-demand for {_h(hours)} more",
+                f"behind by {_h(target - done)} of expected progress in 2 changeovers, no spot for "
+                f"{p.nodes} node(s): on-demand for {_h(hours)} more",
                 hours,
             )
-    if spot_ok:
-        if done < expected:
-            return Decision(Mode.SPOT, f"behind by {_h(expected - done)}: spot is available, taking it")
-        return Decision(Mode.SPOT, f"ahead by {_h(done - expected)}: spot is available")
     if done < expected:
         behind = expected - done
         target = (elapsed + 2 * p.changeover) * rate
