@@ -162,3 +162,27 @@ def test_plan_shows_what_watch_would_decide_for_a_running_job_and_writes_nothing
     assert "not running, skyplan watch moves it to on_demand: behind by" in line and "(until " in line, line
     with StateStore.open(tmp_path / ".skyplan" / "state.db", create=False) as store:
         assert len(store.history(address="workload.train")) == before  # a plan journals nothing
+
+
+@pytest.mark.slow
+def test_a_deadline_switch_dearer_than_the_approved_on_demand_rate_is_refused(tmp_path, capsys):
+    script = tmp_path / "job.sh"
+    script.write_text(JOB.format(work=WORK))
+    config = CONFIG.format(script=script, work=WORK).replace("60 / 3600", "30 / 3600")
+    (tmp_path / "main.sky.hcl").write_text(config)
+    code, out, err = run(capsys, "apply", str(tmp_path), "--auto-approve")
+    assert code == 0, err + out
+    first = record(tmp_path).instances[0]
+    # on-demand has become dearer than the plan that approved the job allowed for a switch
+    (tmp_path / "main.sky.hcl").write_text(config.replace("on_demand = 3", "on_demand = 5"))
+    (tmp_path / ".skyplan" / "local" / "preempt").write_text(first.id + "\n")
+    started = time.time()
+    while time.time() - started < 25:  # ahead it waits; behind with no spot it would go on-demand
+        code, out, err = run(capsys, "watch", str(tmp_path), "--once", "--capacity-memory", "1h")
+        if code != 0:
+            break
+        time.sleep(1)
+    assert code == 1, out + err
+    assert "would cost $5.0000/h, above the $3.0000/h of on-demand its approved plan allowed" in err, err
+    assert "Traceback" not in err
+    assert record(tmp_path).instances[0].id == first.id  # nothing was launched
