@@ -148,9 +148,18 @@ def check_region_names(ld) -> None:
     if found is None:
         return
     names, source = found
+    known_of: dict[tuple, tuple[list, frozenset]] = {}  # (kinds, what) -> the names, sorted and as a set
+    fine: set[tuple] = set()  # (kinds, what, name) found already: 10^4 workloads repeat a few names
     for kinds, what, name, owner, path in todo:
-        known = sorted({n for k in kinds for n in names.get((k, what), ())})
-        if _matches(name, known):
+        if (kinds, what, name) in fine:
+            continue
+        hit = known_of.get((kinds, what))
+        if hit is None:
+            listed = sorted({n for k in kinds for n in names.get((k, what), ())})
+            hit = known_of[(kinds, what)] = (listed, frozenset(listed))
+        known = hit[0]
+        if _matches(name, hit[1]):
+            fine.add((kinds, what, name))
             continue
         src = source_in(ld.positions, owner, path)
         where = (src.file, (src.line, src.column)) if src else (None, None)

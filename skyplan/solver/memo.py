@@ -38,7 +38,6 @@ the backend that answered it. Pure: reading and writing it is the caller's
 from __future__ import annotations
 
 import hashlib
-from operator import attrgetter
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Mapping
 
@@ -95,7 +94,7 @@ def split(problem, memo: Memo) -> Split:
                spec, blocked, item.window, item.changeover)
         current = () if opts.reoptimize else problem.current.get(address, ())
         table = not opts.only or address in opts.only
-        mine = repr(_plain((item, blocked, current, table))) + keys.text(spec.providers)
+        mine = repr((item, blocked, current, table)) + keys.text(spec.providers)
         by_sig.setdefault(sig, []).append((address, mine))
     for members in by_sig.values():
         h = hashlib.sha256(common.encode())
@@ -125,30 +124,6 @@ def split(problem, memo: Memo) -> Split:
                 out.usage[label] = out.usage.get(label, 0.0) + float(amount)
         out.docs[digest] = {a: found[a] for a in addresses}
     return out
-
-
-_LEAVES = frozenset((str, int, float, bool, type(None)))
-_GETTERS: dict[type, object] = {}
-
-
-def _plain(v):
-    """``v`` with every dataclass as (its name, its fields' values): what a digest takes,
-    without the recursion guard of the generated reprs."""
-    t = type(v)
-    if t in _LEAVES:
-        return v
-    if t is tuple:
-        return tuple(x if type(x) in _LEAVES else _plain(x) for x in v)
-    get = _GETTERS.get(t)
-    if get is None:
-        names = tuple(getattr(t, "__dataclass_fields__", ()))
-        get = _GETTERS[t] = (lambda o, names=names: tuple(getattr(o, n) for n in names)) if len(names) < 2 \
-            else attrgetter(*names) if names else False
-    if get:
-        return (t.__name__,) + tuple(x if type(x) in _LEAVES else _plain(x) for x in get(v))
-    if isinstance(v, Mapping):
-        return tuple((k, _plain(x)) for k, x in sorted(v.items()))
-    return v
 
 
 class _Keys:
@@ -283,11 +258,18 @@ def decode(doc: Mapping) -> tuple[WorkloadPlacement, list | None, str]:
         for c in cands:  # checked now, read when shown
             _check(Candidate, c)
     d = doc["placement"]
-    groups = tuple(GroupPlacement(_placement(g["chosen"]), tuple(_placement(f) for f in g["fallbacks"]))
-                   for g in d["groups"])
+    new, group = object.__new__, GroupPlacement
+    groups = []
+    for g in d["groups"]:
+        gp = new(group)
+        gp.__dict__.update(chosen=_placement(g["chosen"]), fallbacks=tuple(_placement(f) for f in g["fallbacks"]))
+        groups.append(gp)
     ceiling = d.get("on_demand_ceiling")
-    wp = WorkloadPlacement(d["address"], groups, d["approved_hourly_cost"], d["expected_cost"], d["explanation"],
-                           d["kept"], None if ceiling is None else float(ceiling))
+    wp = _build(WorkloadPlacement, {"address": str(d["address"]), "groups": tuple(groups),
+                                    "approved_hourly_cost": float(d["approved_hourly_cost"]),
+                                    "expected_cost": float(d["expected_cost"]), "explanation": str(d["explanation"]),
+                                    "kept": bool(d["kept"]),
+                                    "on_demand_ceiling": None if ceiling is None else float(ceiling)})
     return wp, cands, str(doc["backend"])
 
 
