@@ -39,9 +39,17 @@ def _optimize(folder: Path) -> tuple[float, float, float, int]:
     err = p.stderr.read().decode() if p.stderr else ""
     code = os.waitstatus_to_exitcode(status)
     peak = usage.ru_maxrss / 1024.0
+    phases = []
     for line in err.splitlines():
         if line.startswith("peak-kib "):
             peak = int(line.split()[1]) / 1024.0
+        elif line.startswith('{"type": "progress"'):  # the phases that took over a second
+            import json
+
+            doc = json.loads(line)
+            phases.append(f"{doc['phase']} {doc['seconds']:.1f} s")
+    if phases:
+        print(f"    ({folder.name}: skyplan optimize {', '.join(phases)})", flush=True)
     if code:
         print(f"    skyplan optimize exited {code}: {err.strip()[:400]}")
     return wall, usage.ru_utime + usage.ru_stime, peak, code
