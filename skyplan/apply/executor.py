@@ -310,20 +310,18 @@ class Executor(JobSteps, NetworkSteps, ServiceSteps):
         )
 
     def envelope_of(self, change: Change) -> dict:
-        """What the record keeps as approved: a repair (drift --repair, watch) carries the
-        prior record's over, since it was approved by the user and the repair was not; a
-        plan the user applied approves its own placement's $/h, and for a job Uniform
-        Progress paces the on-demand $/h a deadline switch may reach for its work."""
+        """What the record of a job Uniform Progress paces keeps as approved: a repair
+        (drift --repair, watch) carries the prior record's over, since the user approved
+        it and not the repair; a plan the user applied approves its placement's $/h and
+        the on-demand $/h a deadline switch may reach for the job's work."""
         prior, wp = change.prior, change.placement
         if prior is not None and prior.envelope and (self.plan.options.get("repair") or wp is None):
             return dict(prior.envelope)
-        if wp is None or change.kind != "workload" or self.plan.options.get("repair"):
+        if wp is None or wp.on_demand_ceiling is None or self.plan.options.get("repair"):
             return {}
-        out: dict = {"hourly": wp.approved_hourly_cost, "approved_at": self.plan.created_at or now_iso()}
-        if wp.on_demand_ceiling is not None:
-            out["on_demand_hourly"] = wp.on_demand_ceiling
-            out["work_hours"] = float((change.after or {}).get("duration_hours") or 0.0)
-        return out
+        return {"hourly": wp.approved_hourly_cost, "on_demand_hourly": wp.on_demand_ceiling,
+                "work_hours": float((change.after or {}).get("duration_hours") or 0.0),
+                "approved_at": self.plan.created_at or now_iso()}
 
     def create(self, change: Change) -> str:
         key = f"{change.address} (create)"

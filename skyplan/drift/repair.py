@@ -144,17 +144,18 @@ def accept_fixes(store, refreshed: Refreshed, addresses: Sequence[str]) -> int:
 
 
 def check_envelope(plan: Plan) -> None:
-    """Refuse a repair whose new placements exceed what was approved for them: the
-    envelope the applied plan recorded with the object (``ResourceRecord.envelope``),
-    else, for an object state has none for, the repair plan's own approval. A job
-    Uniform Progress paces may go up to its recorded on-demand $/h when it is moved
-    to on-demand (a deadline switch), and no further."""
+    """Refuse a repair whose new placements exceed what was approved for them. A job
+    Uniform Progress paces keeps within the envelope the applied plan recorded with it
+    (``ResourceRecord.envelope``), since watch steers its pricing and the repair plan's
+    own approval would bound nothing: on spot the approved $/h, moved to on-demand (a
+    deadline switch) up to the recorded on-demand $/h, and no further. Anything else
+    keeps within the repair plan's approval (its placement and fallbacks)."""
     for c in plan.changes:
         if c.placement is None or c.action in (Action.NOOP, Action.DELETE):
             continue
         hourly = c.placement.hourly_cost
         env = c.prior.envelope if c.prior is not None else {}
-        if "hourly" not in env:
+        if "on_demand_hourly" not in env:
             if hourly > c.placement.approved_hourly_cost + 1e-9:
                 raise PlanError(
                     f"repairing {c.address} would cost ${hourly:.4f}/h, above its approved "
@@ -163,7 +164,7 @@ def check_envelope(plan: Plan) -> None:
             continue
         limit, what = float(env["hourly"]), f"the ${float(env['hourly']):.4f}/h approved for it"
         on_demand = all(g.chosen.pricing == "on_demand" for g in c.placement.groups)
-        if on_demand and env.get("on_demand_hourly") is not None:
+        if on_demand:
             limit = max(limit, float(env["on_demand_hourly"]))
             what = (f"the ${float(env['on_demand_hourly']):.4f}/h of on-demand its approved plan allowed for a "
                     f"deadline switch")

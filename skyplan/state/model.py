@@ -53,9 +53,9 @@ class ResourceRecord:
     created_at: str = ""
     updated_at: str = ""
     reason: str = ""  # why a create failed with nothing launched (status FAILED, no groups)
-    # what the plan that placed it approved (``Envelope``: $/h; for a job Uniform Progress
-    # paces, the on-demand $/h a deadline switch may reach): drift repair and watch keep
-    # within it, and carry it over to the placements they make
+    # a job Uniform Progress paces: what the plan that placed it approved ("hourly",
+    # "on_demand_hourly" a deadline switch may reach, "work_hours", "approved_at"); drift
+    # repair and watch keep within it and carry it over to the placements they make
     envelope: Mapping[str, Any] = field(default_factory=dict)
 
     # The first group's placement, for the flat columns (provider, region, ...).

@@ -89,13 +89,14 @@ def _repair(pricing: str, cost: float, envelope: dict, approved: float = 100.0) 
                 options={"repair": True})
 
 
-def test_a_repair_keeps_within_the_envelope_recorded_with_the_object_not_its_own():
-    env = {"hourly": 1.0, "approved_at": "2026-12-01T10:00:00+00:00"}
+def test_a_paced_job_keeps_within_the_envelope_recorded_with_it_not_the_repair_plans_own():
+    env = {"hourly": 1.0, "on_demand_hourly": 0.9, "work_hours": 48.0, "approved_at": "2026-12-01T10:00:00+00:00"}
     check_envelope(_repair("spot", 1.0, env))
     with pytest.raises(PlanError, match=r"above the \$1.0000/h approved for it on 2026-12-01"):
         check_envelope(_repair("spot", 1.5, env))  # the repair plan itself would approve $100/h
     with pytest.raises(PlanError, match="above the"):
-        check_envelope(_repair("on_demand", 1.5, env))  # no deadline switch was approved
+        check_envelope(_repair("on_demand", 1.5, env))  # beyond both rates
+    check_envelope(_repair("spot", 1.5, {}))  # not paced: the repair plan's own approval ($100/h) holds
 
 
 def test_a_deadline_switch_to_on_demand_may_reach_the_approved_on_demand_rate_and_no_more():
