@@ -34,10 +34,10 @@ def deadline_decisions(graph, store, refreshed: Refreshed, providers: Mapping[st
                        now: datetime | None = None) -> list:
     """``deadline.control.job_decisions`` for ``graph`` after ``refreshed`` (no provider
     is asked anything but the jobs' logs); empty without deadline jobs."""
-    from skyplan.deadline.control import job_decisions
+    from skyplan.deadline.control import has_deadline_jobs, job_decisions
     from skyplan.drift.blocked import durable_blocked
 
-    if not any(w.deadline is not None and w.deadline.has_deadline for w in graph.workloads.values()):
+    if not has_deadline_jobs(graph):
         return []
     now = now or datetime.now(timezone.utc)
     offers, _ = workflow.build_offers(graph, options.catalog, providers, store=store, live=False)

@@ -209,9 +209,10 @@ def paced_decisions(graph: DesiredGraph, refreshed, store, providers: Mapping[st
                     offers: Mapping[str, list], blocked: Mapping[str, tuple]) -> tuple[dict, ...]:
     """What ``skyplan watch`` would decide now for each deadline job that runs
     (``deadline.control``, as JSON), for the plan to show; nothing is journalled."""
-    if not any(w.deadline is not None and w.deadline.has_deadline for w in graph.workloads.values()):
+    from skyplan.deadline.control import has_deadline_jobs, job_decisions
+
+    if not has_deadline_jobs(graph):
         return ()
-    from skyplan.deadline.control import job_decisions
 
     now = datetime.now(timezone.utc)
     decisions = job_decisions(graph, refreshed.snapshot, store, providers, offers, blocked, now, journal=False)

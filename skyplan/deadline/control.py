@@ -55,6 +55,11 @@ class JobDecision:
         }
 
 
+def has_deadline_jobs(graph) -> bool:
+    """Whether some workload of ``graph`` has a deadline (else there is nothing to decide)."""
+    return any(w.deadline is not None and w.deadline.has_deadline for w in graph.workloads.values())
+
+
 def spot_offered(workload, offers: Mapping[str, list], lost: Sequence[tuple]) -> bool:
     """Whether some spot offer the workload may use lies outside every lost scope."""
     from skyplan.solver.items import is_blocked
