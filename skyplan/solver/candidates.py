@@ -29,6 +29,7 @@ import fnmatch
 import heapq
 import itertools
 import re
+from dataclasses import MISSING, fields
 from typing import Callable
 
 from skyplan.catalog.index import SHARED_KINDS, OfferIndex
@@ -97,6 +98,12 @@ class Candidates:
     def budgeted_item(self, item: Item) -> bool:
         """Whether a budget row (the plan's, or a group's over it) counts ``item``'s $/h."""
         return self.budget or item.address in self.budgeted
+
+    def warm(self, items) -> None:
+        """Index every provider key ``items`` may read, now: a child forked after
+        this inherits the indexes instead of building its own."""
+        for key in {k for item in items for k in self.keys(item.placement)}:
+            self.index[key]
 
     # -- compiled filters -------------------------------------------------
     def globs(self, patterns: tuple[str, ...]) -> Matcher:
@@ -370,6 +377,48 @@ class Candidates:
             self._raw(raw, item, p.provider, self.kinds[p.provider], o, p.pricing)
 
 
+class OptionCodec:
+    """Options as compact tuples that name their offer by its place in the
+    problem's offers, for ``skyplan.forked``: the child that found them and the
+    parent share those offers, so an option crosses as a few numbers and strings."""
+
+    def __init__(self, offers):
+        self.offers = offers
+        self._at: dict[str, dict[int, int]] = {}
+
+    def encode(self, pairs: list[tuple[Option, tuple]]) -> list[tuple]:
+        out = []
+        for o, usage in pairs:
+            at = self._at.get(o.provider)
+            if at is None:
+                at = self._at[o.provider] = {id(x): i for i, x in enumerate(self.offers[o.provider])}
+            offer = o.offer
+            # only what ``Candidates.options`` builds crosses; anything else fails the child's answer
+            if (offer is None or o.fleet is not None or o.reservation is not None or o.fleet_node >= 0
+                    or o.starts_at is not None or o.region != offer.region or o.zone != offer.zone
+                    or o.instance_type != offer.instance_type):
+                raise ValueError(f"option {o.key} is not a catalog offer's")
+            out.append((o.provider, at[id(offer)], o.kind, o.pricing, o.price, o.nodes, o.group_hourly,
+                        o.group_cost, o.accelerators, o.vcpus, o.memory_gib, usage))
+        return out
+
+    def decode(self, rows: list[tuple]) -> list[tuple[Option, tuple]]:
+        offers, new = self.offers, object.__new__
+        out = []
+        for key, i, kind, pricing, price, nodes, hourly, cost, acc, vcpus, memory, usage in rows:
+            o = offers[key][i]
+            opt = new(Option)  # the fields ``Option.__init__`` would set, without its frozen setattr per field
+            opt.__dict__.update(_OPTION_DEFAULTS, provider=key, kind=kind, region=o.region, zone=o.zone,
+                                instance_type=o.instance_type, pricing=pricing, price=price, nodes=nodes,
+                                group_hourly=hourly, group_cost=cost, offer=o, accelerators=acc, vcpus=vcpus,
+                                memory_gib=memory)
+            out.append((opt, usage))
+        return out
+
+
+_OPTION_DEFAULTS = {f.name: f.default for f in fields(Option) if f.default is not MISSING}
+
+
 def _head(ranked, k: int):
     """The first ``k`` rows, and any after them tied with the k-th."""
     if len(ranked) <= k:
@@ -391,4 +440,4 @@ def _dominates(a: Option, ua: tuple, b: Option, ub: tuple, budget: bool) -> bool
     return all(row in have and amount <= have[row] + 1e-9 for row, amount in ua)
 
 
-__all__ = ["Candidates", "compile_globs"]
+__all__ = ["Candidates", "OptionCodec", "compile_globs"]

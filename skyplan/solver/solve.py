@@ -84,7 +84,8 @@ from skyplan.solver.classes import Entry, Klass, build_classes
 from skyplan.solver.decompose import explain_parts, shortfalls, solve_parts
 from skyplan.solver.infeasible import explain_elastic, explain_no_options, explain_spot_split
 from skyplan.solver import memo
-from skyplan.solver.candidates import Candidates
+from skyplan.forked import map_split
+from skyplan.solver.candidates import Candidates, OptionCodec
 from skyplan.solver.items import Item, Option, is_blocked, spot_lost
 from skyplan.solver.mip import MipClass, MipInput, MipResult, solve_mip
 from skyplan.solver.model import Placement, Solution
@@ -256,19 +257,26 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
             for p in problem.current.get(item.address, ()):
                 running.setdefault(sig, {}).setdefault(
                     (p.provider, p.region, p.zone or "", p.instance_type, p.pricing, p.fleet or ""), p)
+    # the catalog options of each distinct signature: pure look-ups, half of them in a forked child
+    asks: dict[tuple, tuple] = {}
+    for item, sig in zip(items, sigs):
+        if sig not in asks and not item.placement.fleet:
+            k = opts.top_fallbacks + TABLE_EXTRA + item.groups
+            spread = item.placement.spread if item.groups > 1 else None
+            grouping = source.grouping(spread, sig[9])
+            if item.spot_split:  # spot and on-demand options are cut apart: the model needs both
+                grouping = _by_spot(grouping)
+            asks[sig] = (item, sig[8], k, grouping, tuple(running.get(sig, {}).values()))
+    codec = OptionCodec(problem.offers)
+    source.warm(ask[0] for ask in asks.values())
+    found = dict(zip(asks, map_split(lambda ask: source.options(*ask), list(asks.values()),
+                                     codec.encode, codec.decode)))
     cache: dict[tuple, tuple[list[Option], list[tuple]]] = {}
     entries = []
     key_index: dict[int, tuple[set, dict]] = {}
     for item, sig in zip(items, sigs):
         if sig not in cache:
-            pairs: list[tuple[Option, tuple]] = []
-            if not item.placement.fleet:
-                k = opts.top_fallbacks + TABLE_EXTRA + item.groups
-                spread = item.placement.spread if item.groups > 1 else None
-                grouping = source.grouping(spread, sig[9])
-                if item.spot_split:  # spot and on-demand options are cut apart: the model needs both
-                    grouping = _by_spot(grouping)
-                pairs = source.options(item, sig[8], k, grouping, tuple(running.get(sig, {}).values()))
+            pairs: list[tuple[Option, tuple]] = list(found.get(sig, ()))
             pairs += fleet_options(item, rows, problem.fleets, problem.providers)
             pairs = rows.with_budget(item.address, pairs)
             pairs.sort(key=lambda p: p[0].sort_key)

@@ -1,0 +1,116 @@
+"""Pure work split over two processes: half the tasks run in a forked child.
+
+The solver's candidate generation is pure Python over data already in memory
+(the catalog, its indexes, the items), so the GIL keeps a thread pool to one
+core. A forked child shares that memory copy-on-write: it runs every other
+task, sends back what the caller's ``encode`` makes of each result (compact,
+picklable: references into the shared data rather than copies of it), and the
+parent rebuilds them with ``decode`` while having run its own half meanwhile.
+
+The child's answer is an optimisation only: when it cannot fork, dies, or sends
+something that does not decode, the parent runs those tasks itself, so the
+result is always the one the serial loop gives, in task order. The child never
+returns into the caller: it leaves with ``os._exit``, so no buffered output,
+exit handler or open connection of the parent runs or closes twice.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import warnings
+from typing import Callable, Sequence, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below this many tasks the fork, copy-on-write faults and the pickling cost more
+# than half the work saves.
+LEAST_TASKS = 200
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def enabled() -> bool:
+    """Whether work may be split: on Linux (fork is the safe, cheap default there),
+    with a second core, unless ``SKYPLAN_PARALLEL=0``."""
+    if os.environ.get("SKYPLAN_PARALLEL", "").strip() in ("0", "false", "no"):
+        return False
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and cores() > 1
+
+
+def map_split(fn: Callable[[T], R], tasks: Sequence[T], encode: Callable[[R], object],
+              decode: Callable[[object], R], least: int = LEAST_TASKS) -> list[R]:
+    """``[fn(t) for t in tasks]``, the odd-numbered tasks run in a forked child."""
+    if len(tasks) < least or not enabled():
+        return [fn(t) for t in tasks]
+    theirs_tasks = tasks[1::2]
+    read, write = os.pipe()
+    try:
+        with warnings.catch_warnings():  # the child runs only pure Python code: no lock it could need
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return [fn(t) for t in tasks]
+    if pid == 0:  # the child
+        code = 1
+        try:
+            os.close(read)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent says Interrupted, once
+            payload = pickle.dumps([encode(fn(t)) for t in theirs_tasks], pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write, "wb") as out:
+                out.write(payload)
+            code = 0
+        except BaseException:  # noqa: BLE001 - any failure: the parent runs these tasks itself
+            pass
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        try:
+            mine = [fn(t) for t in tasks[0::2]]
+            payload = pipe.read()
+        except BaseException:
+            _reap(pid, kill=True)
+            raise
+    theirs: list[R] | None = None
+    if _reap(pid) == 0:
+        try:
+            got = pickle.loads(payload)
+            if len(got) == len(theirs_tasks):
+                theirs = [decode(x) for x in got]
+        except Exception:  # noqa: BLE001 - not decodable here: run them again
+            theirs = None
+    if theirs is None:
+        theirs = [fn(t) for t in theirs_tasks]
+    out: list = [None] * len(tasks)
+    out[0::2] = mine
+    out[1::2] = theirs
+    return out
+
+
+def _reap(pid: int, kill: bool = False) -> int:
+    """Wait for the child; its exit code (-1 when killed or lost)."""
+    if kill:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return -1
+    return os.waitstatus_to_exitcode(status)
+
+
+__all__ = ["map_split", "enabled", "cores", "LEAST_TASKS"]
