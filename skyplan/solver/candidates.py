@@ -29,7 +29,6 @@ import fnmatch
 import heapq
 import itertools
 import re
-from dataclasses import MISSING, fields
 from typing import Callable
 
 from skyplan.catalog.index import SHARED_KINDS, OfferIndex
@@ -336,9 +335,8 @@ class Candidates:
                     break  # one group, and everything after is dearer and dominated
                 continue
             cost = group_cost(item, o, okey[4], eff) if item.spot_fallback or item.window is not None else eff * nodes * hours
-            opt = Option(okey[0], kind, o.region, o.zone, o.instance_type, okey[4], price, nodes, price * nodes,
-                         cost, offer=o, accelerators=served(o, res), vcpus=o.vcpus,
-                         memory_gib=o.memory_gib)
+            opt = Option.of_offer(okey[0], kind, o, okey[4], price, nodes, price * nodes, cost, served(o, res),
+                                  o.vcpus, o.memory_gib)
             u = () if okey[0] in rowless and o.provider not in SHARED_KINDS else usage_of(opt, res)
             if beyond and any(_dominates(ko, ku, opt, u, budget) for ko, ku in mine):
                 continue
@@ -403,20 +401,9 @@ class OptionCodec:
         return out
 
     def decode(self, rows: list[tuple]) -> list[tuple[Option, tuple]]:
-        offers, new = self.offers, object.__new__
-        out = []
-        for key, i, kind, pricing, price, nodes, hourly, cost, acc, vcpus, memory, usage in rows:
-            o = offers[key][i]
-            opt = new(Option)  # the fields ``Option.__init__`` would set, without its frozen setattr per field
-            opt.__dict__.update(_OPTION_DEFAULTS, provider=key, kind=kind, region=o.region, zone=o.zone,
-                                instance_type=o.instance_type, pricing=pricing, price=price, nodes=nodes,
-                                group_hourly=hourly, group_cost=cost, offer=o, accelerators=acc, vcpus=vcpus,
-                                memory_gib=memory)
-            out.append((opt, usage))
-        return out
-
-
-_OPTION_DEFAULTS = {f.name: f.default for f in fields(Option) if f.default is not MISSING}
+        offers, make = self.offers, Option.of_offer
+        return [(make(key, kind, offers[key][i], pricing, price, nodes, hourly, cost, acc, vcpus, memory), usage)
+                for key, i, kind, pricing, price, nodes, hourly, cost, acc, vcpus, memory, usage in rows]
 
 
 def _head(ranked, k: int):

@@ -10,7 +10,7 @@ workloads share one look-up (skyplan.solver.candidates finds them).
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from typing import Sequence
 
 from skyplan.catalog.offer import Offer
@@ -136,6 +136,21 @@ class Option:
     fleet_node: int = -1  # exact fleet packing: the (first) fleet node the group is packed onto
     starts_at: str | None = None  # a Capacity Block to buy: its offering's start, when later than the plan
 
+    @classmethod
+    def of_offer(cls, provider: str, kind: str, offer: Offer, pricing: str, price: float, nodes: int,
+                 group_hourly: float, group_cost: float, accelerators: str | None, vcpus: float,
+                 memory_gib: float) -> "Option":
+        """The option of running on a catalog ``offer`` (no fleet, no reservation).
+        Candidate generation makes tens of thousands of these per large solve, so
+        the fields are set at once rather than through the frozen ``__init__``
+        (one ``object.__setattr__`` per field); the result is the same Option."""
+        opt = object.__new__(cls)
+        opt.__dict__.update(_OPTION_DEFAULTS, provider=provider, kind=kind, region=offer.region, zone=offer.zone,
+                            instance_type=offer.instance_type, pricing=pricing, price=price, nodes=nodes,
+                            group_hourly=group_hourly, group_cost=group_cost, offer=offer,
+                            accelerators=accelerators, vcpus=vcpus, memory_gib=memory_gib)
+        return opt
+
     @cached_property
     def key(self) -> tuple:
         key = (self.provider, self.region, self.zone or "", self.instance_type, self.pricing, self.fleet or "")
@@ -160,6 +175,9 @@ class Option:
     @cached_property
     def infra(self) -> str:
         return "/".join(p for p in (self.provider, self.region, self.zone) if p)
+
+
+_OPTION_DEFAULTS = {f.name: f.default for f in fields(Option) if f.default is not MISSING}
 
 
 def glob_any(value: str | None, patterns: Sequence[str]) -> bool:
