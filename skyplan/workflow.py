@@ -191,12 +191,13 @@ def solve_placements(graph: DesiredGraph, offers: Mapping[str, list], snapshot: 
     ``blocked``: address -> (provider, region, zone) scopes to avoid; ``unpriced``:
     provider key -> why it has no offers (named when nothing else fits);
     ``compare_single_cloud``: also price the cheapest plan on each single cloud;
-    ``memo``: the placements state keeps from the last plan (skyplan.solver.memo)."""
+    ``memo``: the placements state keeps from the last plan (skyplan.solver.memo);
+    None when there is no state to keep this solve's (none are worked out)."""
     from skyplan.solver.problem import SolveOptions, build_problem
     from skyplan.solver.solve import solve
 
     kwargs: dict[str, Any] = {"reoptimize": options.reoptimize, "blocked": dict(blocked or {}),
-                              "compare_single_cloud": compare_single_cloud}
+                              "compare_single_cloud": compare_single_cloud, "memoize": memo is not None}
     if options.migrate_threshold is not None:
         kwargs["migrate_threshold"] = options.migrate_threshold
     from skyplan.progress import phase
@@ -364,7 +365,7 @@ def make_plan(dir: str | Path, options: PlanOptions, *, store=None, graph: Desir
                     for a, w in solve_graph.workloads.items()})
             if options.refresh:
                 solve_graph, providers = live_fleet_capacity(solve_graph, base, providers, offers)
-            memo = store.placement_memo() if store is not None else {}
+            memo = store.placement_memo() if store is not None else None
             solution = solve_within(solve_graph, policies, offers, lambda g: solve_placements(
                 g, offers, base, options, blocked, unpriced=catalog_info.get("unpriced"),
                 compare_single_cloud=operation in ("plan", "apply"), memo=memo))

@@ -61,7 +61,7 @@ def optimize_cmd(
         if store is not None:
             store.close()
     options = SolveOptions(reoptimize=reoptimize, migrate_threshold=migrate_threshold, top_fallbacks=top,
-                           only=tuple(only))
+                           only=tuple(only), memoize=False)  # read only: no memo entries to keep
     from skyplan.progress import phase
 
     from skyplan.policy.gate import policies_for, solve_within

@@ -73,7 +73,7 @@ def split(problem, memo: Memo) -> Split:
     """The self-contained groups of ``problem`` and the placements ``memo`` holds for them."""
     opts = problem.options
     out = Split()
-    if opts.budget is not None or not opts.decompose or not opts.merge:
+    if opts.budget is not None or not opts.decompose or not opts.merge or not (memo or opts.memoize):
         return out
     keys = _Keys(problem)
     tied = _tied(problem)

@@ -67,6 +67,9 @@ class SolveOptions:
     decompose: bool = True  # answer each set of coupled classes on its own (skyplan.solver.decompose)
     compare_single_cloud: bool = False
     fleet_packing: str = "exact"  # "exact" per node; "aggregate" (summed per entry) only to measure against
+    # digest the self-contained groups, so the solution carries memo entries for state to keep;
+    # off when nothing keeps them (no state), which skips the digests unless a memo was given
+    memoize: bool = True
 
 
 @dataclass(frozen=True)

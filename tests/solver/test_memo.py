@@ -136,6 +136,23 @@ def test_an_unchanged_config_is_kept_whole_and_a_catalog_change_solves_again():
     _identical(cheaper, solve(replace(problem, offers=moved)))
 
 
+def test_a_solve_nothing_keeps_skips_the_memo_but_still_reads_one_it_is_given():
+    """``memoize=False`` (optimize, or no state): the same answer with no entries worked
+    out; handed a memo, it still keeps what the memo holds."""
+    rng = random.Random(11)
+    problem = _team(rng)
+    problem = replace(problem, providers={k: replace(cfg, quotas=()) for k, cfg in problem.providers.items()},
+                      options=replace(problem.options, budget=None))
+    first = solve(problem)
+    assert first.memo
+    quiet = replace(problem, options=replace(problem.options, memoize=False))
+    alone = solve(quiet)
+    assert alone.memo == {} and alone.reused == 0
+    assert list(alone.placements.items()) == list(first.placements.items())
+    assert list(alone.candidates.items()) == list(first.candidates.items())
+    assert solve(replace(quiet, memo=first.memo)).reused == len(problem.workloads)
+
+
 @pytest.mark.parametrize("name", case_names())
 def test_every_solver_case_solved_again_from_its_own_memo_is_unchanged(name):
     problem, expected = load_case(name)
