@@ -15,7 +15,7 @@ from skyplan.config import ast, build, schema
 from skyplan.config.evaluator import POISON, EvalError, Poisoned, did_you_mean, evaluate
 from skyplan.config.limits import hint as limit_hint
 from skyplan.config.limits import within_instances, within_sizes
-from skyplan.config.positions import value_positions
+from skyplan.config.positions import Positions
 from skyplan.config.outputs import AFTER_APPLY
 from skyplan.config.model import PROVIDER_KINDS, UNKNOWN, OutputSpec, Settings
 from skyplan.config.refs import as_ref, references
@@ -282,7 +282,7 @@ def _instance(ld, block: ast.Block, addr: Address, extra: dict, deps: set, sens:
         return None
     obj = _mapped(ld, obj)
     (ld.workloads if kind == "workload" else ld.fleets)[str(addr)] = obj
-    ld.positions[str(addr)] = value_positions(block)
+    ld.positions[str(addr)] = Positions(block)
     view = {**obj.attributes(), **d, "name": addr.name, "address": str(addr)}
     for k in AFTER_APPLY:
         if not (kind == "fleet" and d.get(k) is not None):
@@ -383,7 +383,7 @@ def provider(ld, block: ast.Block) -> None:
                        hint=f"first declared at {prev}; give the second one an alias = \"NAME\"")
         return
     ld.providers[cfg.key] = cfg
-    ld.positions[f"provider.{cfg.key}"] = value_positions(block)
+    ld.positions[f"provider.{cfg.key}"] = Positions(block)
 
 
 def settings(ld, block: ast.Block) -> None:
@@ -396,7 +396,7 @@ def settings(ld, block: ast.Block) -> None:
     if not ok or not schema.check_value(block, d, ld.diags):
         return
     pos = positions(block.body)
-    ld.positions["skyplan"] = value_positions(block)
+    ld.positions["skyplan"] = Positions(block)
     from skyplan.config.version import satisfies
 
     rv = d.get("required_version")

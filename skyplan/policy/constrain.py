@@ -44,14 +44,23 @@ def constrain(graph: DesiredGraph, policies: Sequence[Policy], offers: Mapping[s
     if not active:
         return graph, {}
     blame: dict[tuple[str, str], str] = {}
-    positions = {k: dict(v) for k, v in graph.positions.items()}
+    positions = dict(graph.positions)
+    copied: set[str] = set()
+
+    def own(owner: str) -> dict:
+        """``owner``'s positions, copied before a policy writes to them (the rest stay unread)."""
+        if owner not in copied:
+            positions[owner] = dict(positions.get(owner, {}))
+            copied.add(owner)
+        return positions[owner]
+
     settings = graph.settings
     for p in active:
         cap = p.hourly_cap
         if cap is not None and p.selects_all and p.per == "plan" and (
                 settings.max_hourly_cost is None or cap[0] < settings.max_hourly_cost):
             settings = replace(settings, max_hourly_cost=cap[0])
-            positions.setdefault("skyplan", {})["max_hourly_cost"] = p.positions.get(cap[1]) or p.source
+            own("skyplan")["max_hourly_cost"] = p.positions.get(cap[1]) or p.source
             blame[("skyplan", "max_hourly_cost")] = p.name
     workloads = dict(graph.workloads)
     regions_of = _regions(offers)
@@ -62,12 +71,12 @@ def constrain(graph: DesiredGraph, policies: Sequence[Policy], offers: Mapping[s
         cap = p.hourly_cap
         if cap is not None and len(covered) > 1 and p.per == "plan" and not p.selects_all:
             owner = f"policy.{p.name}"
-            positions.setdefault(owner, {})[cap[1]] = p.positions.get(cap[1]) or p.source
+            own(owner)[cap[1]] = p.positions.get(cap[1]) or p.source
             blame[(owner, cap[1])] = p.name
             stated = f"max_monthly_cost ${p.max_monthly_cost:,.2f}/month" if cap[1] == "max_monthly_cost" else ""
             groups.append(GroupBudget(p.name, cap[0], tuple(sorted(covered)), owner, cap[1], stated))
         for address in covered:
-            w = _narrow(workloads[address], p, graph, regions_of, positions.setdefault(address, {}), blame,
+            w = _narrow(workloads[address], p, graph, regions_of, own(address), blame,
                         per_workload=p.per == "workload" or single)
             workloads[address] = w
     if groups:

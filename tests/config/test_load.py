@@ -523,3 +523,28 @@ def test_plan_time_attributes_may_not_wait_for_apply(write_config):
     found = [s for s, _ in _summaries(d)]
     assert any('"resources.disk_gb" must be known when planning' in s for s in found), found
     assert any('"resources.instance_type" must be known' in s for s in found), found
+
+
+def test_values_are_located_when_first_asked_for(write_config):
+    """Positions are worked out per block on first read; what they say is where each value was written."""
+    d = write_config('''
+provider "local" {}
+
+workload "train" {
+  kind = "job"
+  resources {
+    accelerators = ["H100:8", "A100:8"]
+  }
+  placement {
+    regions = ["us-east-1"]
+  }
+  run = "true"
+}
+''')
+    graph = load(str(d))
+    src = graph.source_of("workload.train", "resources.accelerators[1]")
+    assert (src.line, src.column) == (7, 31) and src.file.endswith("main.sky.hcl")
+    assert graph.source_of("workload.train", "placement.regions[0]").line == 10
+    assert graph.source_of("workload.train", "placement.zones").line == 9  # unwritten: its enclosing block
+    assert graph.source_of("workload.train").line == 4
+    assert set(graph.positions["workload.train"]) >= {"", "kind", "resources", "resources.accelerators[0]", "run"}
