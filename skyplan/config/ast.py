@@ -13,6 +13,15 @@ from typing import Any, Union
 Pos = tuple  # (line, col), 1-based
 
 
+class SyntaxProblem(Exception):
+    """A syntax error at (line, col) with a readable summary (raised by
+    ``syntax.parse_text``; defined here so that catching it imports no parser)."""
+
+    def __init__(self, summary: str, line: int, col: int, detail: str = "", hint: str = ""):
+        super().__init__(summary)
+        self.summary, self.line, self.col, self.detail, self.hint = summary, line, col, detail, hint
+
+
 @dataclass(frozen=True)
 class Node:
     pos: Pos

@@ -84,7 +84,7 @@ class Loader:
     # --- reading ----------------------------------------------------------------
     def read(self) -> None:
         from skyplan.config.parsecache import parse_file
-        from skyplan.config.syntax import SyntaxProblem
+        from skyplan.config.ast import SyntaxProblem
         from skyplan.config.templates import TemplateProblem
 
         folder = Path(self.root)

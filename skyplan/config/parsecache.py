@@ -60,9 +60,12 @@ def _tree_version() -> str:
     """Changes whenever the code that builds syntax trees changes."""
     import hashlib
 
-    import hcl2
+    from importlib.util import find_spec
 
-    h = hashlib.sha256(getattr(hcl2, "__version__", "").encode())
+    # python-hcl2's version file, read rather than imported: importing it imports lark
+    spec = find_spec("hcl2")
+    version = Path(spec.origin).with_name("version.py") if spec and spec.origin else None
+    h = hashlib.sha256(version.read_bytes() if version is not None and version.is_file() else b"")
     for mod in ("ast.py", "syntax.py", "templates.py", "parsecache.py", "chunks.py"):
         h.update((Path(__file__).parent / mod).read_bytes())
     return h.hexdigest()[:16]
@@ -128,7 +131,7 @@ def parse_blocks(text: str, path: str) -> ast.File | None:
     import pickle
 
     from skyplan.config import chunks
-    from skyplan.config.syntax import SyntaxProblem, parse_text
+    from skyplan.config.ast import SyntaxProblem
 
     folder = Path(cache_dir()) / "blocks"
     entry = folder / (hashlib.sha256(f"{_tree_version()}\0{path}".encode()).hexdigest() + ".pickle")
@@ -152,6 +155,8 @@ def parse_blocks(text: str, path: str) -> ast.File | None:
     for first, part in parts:
         hit = fresh.get(part) or known.get(part)
         if hit is None:
+            from skyplan.config.syntax import parse_text  # lark and the grammar: only when a block is new
+
             try:
                 f = parse_text(part, path, line_offset=first - 1)
             except SyntaxProblem:

@@ -10,18 +10,11 @@ from __future__ import annotations
 from lark import Token, Tree
 
 from skyplan.config import ast
+from skyplan.config.ast import SyntaxProblem  # noqa: F401 - raised here, defined without lark
 from skyplan.config.parsecache import parser
 from skyplan.config.templates import heredoc_template, unescape
 
 BINARY_OPS = {"||", "&&", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%"}
-
-
-class SyntaxProblem(Exception):
-    """A syntax error at (line, col) with a readable summary."""
-
-    def __init__(self, summary: str, line: int, col: int, detail: str = "", hint: str = ""):
-        super().__init__(summary)
-        self.summary, self.line, self.col, self.detail, self.hint = summary, line, col, detail, hint
 
 
 def parse_text(text: str, path: str = "<input>", *, line_offset: int = 0) -> ast.File:

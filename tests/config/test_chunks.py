@@ -103,3 +103,23 @@ def test_a_syntax_error_reads_as_the_whole_parse_says_it():
         parse_file(bad, "big.sky.hcl")
     assert (cached.value.line, cached.value.col, cached.value.summary) == \
         (whole.value.line, whole.value.col, whole.value.summary)
+
+
+def test_a_config_read_from_the_cache_imports_no_parser(tmp_path):
+    """The grammar, lark and python-hcl2 are imported only when something is parsed:
+    a second load of an unchanged large config reads every tree from the cache."""
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    (folder / "main.sky.hcl").write_text('provider "local" {}\n' + "".join(
+        f'workload "w{i}" {{\n  kind = "job"\n  run = "true"\n}}\n' for i in range(400)))
+    probe = ("import sys; from skyplan.config import load; g = load(sys.argv[1]); "
+             "print(len(g.workloads), sorted(m for m in ('lark', 'hcl2') if m in sys.modules))")
+    env = {**os.environ, "SKYPLAN_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", probe, str(folder)], env=env, capture_output=True, text=True,
+                           check=True).stdout.split(None, 1) for _ in range(2)]
+    assert runs[0] == ["400", "['hcl2', 'lark']\n"]  # the first load parses
+    assert runs[1] == ["400", "[]\n"]
