@@ -7,8 +7,16 @@ Markdown (render_*.py); saves and loads plan files and checks them against state
 
 from __future__ import annotations
 
-from skyplan.planner.core import plan
 from skyplan.planner.model import Action, Change, DriftItem, Plan
 from skyplan.planner.options import PlanOptions, parse_duration
+
+
+def __getattr__(name: str):
+    if name == "plan":  # the diff itself (and the rules it reads) only for the commands that plan
+        from skyplan.planner.core import plan
+
+        return plan
+    raise AttributeError(name)
+
 
 __all__ = ["plan", "Action", "Change", "DriftItem", "Plan", "PlanOptions", "parse_duration"]
