@@ -1,17 +1,26 @@
-"""Pure work split over two processes: half the tasks run in a forked child.
+"""Pure work split over two processes: the tasks are shared out between the
+caller and a forked child, which work from either end of the list towards
+each other.
 
 The solver's candidate generation is pure Python over data already in memory
 (the catalog, its indexes, the items), so the GIL keeps a thread pool to one
-core. A forked child shares that memory copy-on-write: it runs every other
-task, sends back what the caller's ``encode`` makes of each result (compact,
-picklable: references into the shared data rather than copies of it), and the
-parent rebuilds them with ``decode`` while having run its own half meanwhile.
+core. A forked child shares that memory copy-on-write. The parent takes tasks
+from the front, the child from the back; each marks a task as taken in a page
+both processes map, and each stops at the first task the other has taken. So
+the two halves are contiguous runs of the list, which a caller that orders
+alike tasks together keeps apart from each other's memoised look-ups, and the
+split point falls wherever the two meet, balancing uneven tasks without a
+guess. A task both reach at the same moment is simply run twice (the parent's
+answer is used).
 
-The child's answer is an optimisation only: when it cannot fork, dies, or sends
-something that does not decode, the parent runs those tasks itself, so the
-result is always the one the serial loop gives, in task order. The child never
-returns into the caller: it leaves with ``os._exit``, so no buffered output,
-exit handler or open connection of the parent runs or closes twice.
+The child sends back what the caller's ``encode`` makes of each result
+(compact, picklable: references into the shared data rather than copies of
+it), and the parent rebuilds them with ``decode``. The child's answer is an
+optimisation only: when it cannot fork, dies, or sends something that does not
+decode, the parent runs the missing tasks itself, so the result is always the
+one the serial loop gives, in task order. The child never returns into the
+caller: it leaves with ``os._exit``, so no buffered output, exit handler or
+open connection of the parent runs or closes twice.
 """
 
 from __future__ import annotations
@@ -49,10 +58,13 @@ def enabled() -> bool:
 
 def map_split(fn: Callable[[T], R], tasks: Sequence[T], encode: Callable[[R], object],
               decode: Callable[[object], R], least: int = LEAST_TASKS) -> list[R]:
-    """``[fn(t) for t in tasks]``, the odd-numbered tasks run in a forked child."""
-    if len(tasks) < least or not enabled():
+    """``[fn(t) for t in tasks]``, the tail of the list run in a forked child."""
+    n = len(tasks)
+    if n < least or not enabled():
         return [fn(t) for t in tasks]
-    theirs_tasks = tasks[1::2]
+    import mmap
+
+    taken = mmap.mmap(-1, n)  # anonymous and shared: 1 = the parent's task, 2 = the child's
     read, write = os.pipe()
     try:
         with warnings.catch_warnings():  # the child runs only pure Python code: no lock it could need
@@ -61,13 +73,20 @@ def map_split(fn: Callable[[T], R], tasks: Sequence[T], encode: Callable[[R], ob
     except OSError:
         os.close(read)
         os.close(write)
+        taken.close()
         return [fn(t) for t in tasks]
     if pid == 0:  # the child
         code = 1
         try:
             os.close(read)
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent says Interrupted, once
-            payload = pickle.dumps([encode(fn(t)) for t in theirs_tasks], pickle.HIGHEST_PROTOCOL)
+            done = []
+            for i in range(n - 1, -1, -1):
+                if taken[i]:
+                    break
+                taken[i] = 2
+                done.append((i, encode(fn(tasks[i]))))
+            payload = pickle.dumps(done, pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write, "wb") as out:
                 out.write(payload)
             code = 0
@@ -76,27 +95,31 @@ def map_split(fn: Callable[[T], R], tasks: Sequence[T], encode: Callable[[R], ob
         finally:
             os._exit(code)
     os.close(write)
+    out: list = [_MISSING] * n
     with os.fdopen(read, "rb") as pipe:
         try:
-            mine = [fn(t) for t in tasks[0::2]]
+            for i in range(n):
+                if taken[i]:
+                    break
+                taken[i] = 1
+                out[i] = fn(tasks[i])
             payload = pipe.read()
         except BaseException:
             _reap(pid, kill=True)
             raise
-    theirs: list[R] | None = None
+        finally:
+            taken.close()
     if _reap(pid) == 0:
         try:
-            got = pickle.loads(payload)
-            if len(got) == len(theirs_tasks):
-                theirs = [decode(x) for x in got]
-        except Exception:  # noqa: BLE001 - not decodable here: run them again
-            theirs = None
-    if theirs is None:
-        theirs = [fn(t) for t in theirs_tasks]
-    out: list = [None] * len(tasks)
-    out[0::2] = mine
-    out[1::2] = theirs
-    return out
+            for i, encoded in pickle.loads(payload):
+                if out[i] is _MISSING:
+                    out[i] = decode(encoded)
+        except Exception:  # noqa: BLE001 - not decodable here: the parent runs what is missing
+            pass
+    return [fn(tasks[i]) if r is _MISSING else r for i, r in enumerate(out)]
+
+
+_MISSING = object()
 
 
 def _reap(pid: int, kill: bool = False) -> int:

@@ -237,6 +237,14 @@ def _without_fleet_nodes(problem: Problem) -> Problem:
     return replace(problem, offers=offers)
 
 
+def _alike(item: Item) -> tuple:
+    """What decides the offer buckets and tables a request reads: its hardware, its
+    pricing models and where it may run."""
+    res, spec = item.resources, item.placement
+    return (tuple(sorted(a.name for a in res.accelerators)), res.instance_type or "", res.effective_arch,
+            str(res.cpus), str(res.memory), item.pricing, spec.providers, spec.regions)
+
+
 def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
     opts = problem.options
     source = Candidates(problem, rows)
@@ -269,8 +277,10 @@ def _entries(problem: Problem, items: list[Item], rows: Rows) -> list[Entry]:
             asks[sig] = (item, sig[8], k, grouping, tuple(running.get(sig, {}).values()))
     codec = OptionCodec(problem.offers)
     source.warm(ask[0] for ask in asks.values())
-    found = dict(zip(asks, map_split(lambda ask: source.options(*ask), list(asks.values()),
-                                     codec.encode, codec.decode)))
+    # alike requests side by side: the split hands each process one run of the list, and
+    # requests that read the same offer buckets then share one process's memoised look-ups
+    order = sorted(asks, key=lambda sig: _alike(asks[sig][0]))
+    found = dict(zip(order, map_split(lambda sig: source.options(*asks[sig]), order, codec.encode, codec.decode)))
     cache: dict[tuple, tuple[list[Option], list[tuple]]] = {}
     entries = []
     key_index: dict[int, tuple[set, dict]] = {}
