@@ -145,10 +145,22 @@ class Option:
         the fields are set at once rather than through the frozen ``__init__``
         (one ``object.__setattr__`` per field); the result is the same Option."""
         opt = object.__new__(cls)
-        opt.__dict__.update(_OPTION_DEFAULTS, provider=provider, kind=kind, region=offer.region, zone=offer.zone,
-                            instance_type=offer.instance_type, pricing=pricing, price=price, nodes=nodes,
-                            group_hourly=group_hourly, group_cost=group_cost, offer=offer,
-                            accelerators=accelerators, vcpus=vcpus, memory_gib=memory_gib)
+        d = _OPTION_DEFAULTS.copy()
+        d["provider"] = provider
+        d["kind"] = kind
+        d["region"] = offer.region
+        d["zone"] = offer.zone
+        d["instance_type"] = offer.instance_type
+        d["pricing"] = pricing
+        d["price"] = price
+        d["nodes"] = nodes
+        d["group_hourly"] = group_hourly
+        d["group_cost"] = group_cost
+        d["offer"] = offer
+        d["accelerators"] = accelerators
+        d["vcpus"] = vcpus
+        d["memory_gib"] = memory_gib
+        object.__setattr__(opt, "__dict__", d)
         return opt
 
     @cached_property
