@@ -3,7 +3,8 @@ caller and a forked child, which work from either end of the list towards
 each other.
 
 The solver's candidate generation is pure Python over data already in memory
-(the catalog, its indexes, the items), so the GIL keeps a thread pool to one
+(the catalog, its indexes, the items), and so is encoding a long JSON document
+(skyplan.commands.common.compact_json), so the GIL keeps a thread pool to one
 core. A forked child shares that memory copy-on-write. The parent takes tasks
 from the front, the child from the back; each marks a task as taken in a page
 both processes map, and each stops at the first task the other has taken. So

@@ -103,8 +103,32 @@ def emit_json(data) -> None:
         if _is_terminal(sys.stdout):
             json.dump(data, sys.stdout, indent=2, default=str)
         else:
-            sys.stdout.write(json.dumps(data, default=str))
+            sys.stdout.write(compact_json(data))
     sys.stdout.write("\n")
+
+
+SPLIT_ITEMS = 2000  # a last list this long is encoded in two processes (skyplan.forked)
+_CHUNK = 250
+
+
+def compact_json(data) -> str:
+    """``json.dumps(data, default=str)``. When the document's last value is a long
+    list (a 10,000-workload optimize or plan: tens of MB), its items are encoded in
+    runs shared with a forked child, and the text is joined as json joins it."""
+    last = next(reversed(data), None) if isinstance(data, dict) else None
+    items = data[last] if last is not None else None
+    if not isinstance(items, list) or len(items) < SPLIT_ITEMS:
+        return json.dumps(data, default=str)
+    from skyplan.forked import map_split
+
+    head = json.dumps({**data, last: []}, default=str)  # ends with the empty list and the brace
+    runs = [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    parts = map_split(lambda run: json.dumps(run, default=str)[1:-1], runs, _same, _same, least=2)
+    return head[:-3] + "[" + ", ".join(parts) + "]}"
+
+
+def _same(x):
+    return x
 
 
 def _is_terminal(stream) -> bool:
