@@ -21,9 +21,10 @@ from itertools import islice
 from skyplan.solver.capacity import late_fleets, late_note
 from skyplan.solver.items import Option
 from skyplan.solver.mip import egress_price
-from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution, WorkloadPlacement
+from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution, WorkloadPlacement, maker
 
 TABLE_EXTRA = 3  # candidates shown beyond the fallbacks
+_PLACEMENT, _CANDIDATE = maker(Placement), maker(Candidate)  # every field, set at once
 
 
 def assemble(problem, classes, result, egress, seconds: float, rows, kept_usage=None) -> tuple[Solution, dict]:
@@ -171,8 +172,8 @@ def _placement(o: Option, fleet_home: dict[str, Option], fleets) -> Placement:
     starts = o.starts_at or (fleets[o.fleet].starts_at if o.fleet and o.fleet in fleets else None)
     if o.fleet and o.fleet in fleet_home and fleets[o.fleet].offerings is not None:
         starts = fleet_home[o.fleet].starts_at  # a block to buy: the start of the offering it is priced by
-    return Placement(provider, region, zone, itype, o.pricing, o.price, o.nodes, o.fleet,
-                     o.accelerators, vcpus, mem, o.reservation, starts)
+    return _PLACEMENT(provider, region, zone, itype, o.pricing, o.price, o.nodes, o.fleet,
+                      o.accelerators, vcpus, mem, o.reservation, starts)
 
 
 def _row_totals(entries, chosen) -> dict:
@@ -321,7 +322,7 @@ def _candidates(e, groups: list[Option], limit: int) -> tuple[Candidate, ...]:
         if o.key in seen:
             continue
         seen.add(o.key)
-        out.append(Candidate(o.infra, o.instance_type, o.vcpus, o.memory_gib, o.accelerators, o.pricing,
-                             round(o.group_hourly * n, 6), round(o.group_cost * n, 6), o.key in used,
-                             o.offer.arch if o.offer is not None else ""))
+        out.append(_CANDIDATE(o.infra, o.instance_type, o.vcpus, o.memory_gib, o.accelerators, o.pricing,
+                              round(o.group_hourly * n, 6), round(o.group_cost * n, 6), o.key in used,
+                              o.offer.arch if o.offer is not None else ""))
     return tuple(out)
