@@ -50,6 +50,7 @@ class Loader:
         self.settings_blocks: list[ast.Block] = []
         self.providers_blocks: list[ast.Block] = []
         self.schema_ok: set[int] = set()
+        self.body_refs: dict[int, list] = {}  # id(block) -> the references of its body, walked once
         # evaluation results
         self.var_values: dict[str, Any] = {}
         self.sensitive_vars: set[str] = set()
@@ -278,12 +279,20 @@ class Loader:
         for kind in ("workload", "fleet", "module"):
             for name, b in self.blocks[kind].items():
                 node = f"{kind}.{name}"
-                d = self._ref_nodes(body_references(b.body))
+                d = self._ref_nodes(self.references_of(b))
                 d |= self._depends_on_nodes(b)
                 deps[node] = d
         for name, b in self.blocks["output"].items():
             deps[f"output.{name}"] = self._ref_nodes(body_references(b.body))
         return deps
+
+    def references_of(self, block: ast.Block) -> list:
+        """``body_references(block.body)``, walked once per block (the graph and each
+        resource's dependencies both read it)."""
+        hit = self.body_refs.get(id(block))
+        if hit is None:
+            hit = self.body_refs[id(block)] = body_references(block.body)
+        return hit
 
     def _ref_nodes(self, refs) -> set:
         out = set()

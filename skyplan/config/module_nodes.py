@@ -51,7 +51,7 @@ def module(ld, name: str) -> None:
     expansion = _expansion(ld, block, "module")
     if expansion is None:
         return
-    deps = _resources_of(ld, _direct_dep_refs(block)) | ld.extra_deps
+    deps = _resources_of(ld, _direct_dep_refs(ld, block)) | ld.extra_deps
     sensitive_inputs = {a.name for a in block.body.attributes if _sensitive(ld, references(a.expr))}
     input_pos = {a.name: a.pos for a in block.body.attributes}
     expanded = bool(expansion) and expansion[0][0] is not None

@@ -235,7 +235,7 @@ def resource(ld, kind: str, name: str) -> None:
     if expansion is None:
         ld.objects[kind][name] = POISON
         return
-    deps = _resources_of(ld, _direct_dep_refs(block)) | ld.extra_deps
+    deps = _resources_of(ld, _direct_dep_refs(ld, block)) | ld.extra_deps
     sens = _sensitive_paths(ld, block.body)
     ld.extras[node] = {key: extra for key, extra in expansion}
     expanded = bool(expansion) and expansion[0][0] is not None
@@ -290,10 +290,8 @@ def _instance(ld, block: ast.Block, addr: Address, extra: dict, deps: set, sens:
     return view
 
 
-def _direct_dep_refs(block: ast.Block) -> list:
-    from skyplan.config.refs import body_references
-
-    refs = list(body_references(block.body))
+def _direct_dep_refs(ld, block: ast.Block) -> list:
+    refs = list(ld.references_of(block))
     dep = block.body.attr("depends_on")
     if dep is not None and isinstance(dep.expr, ast.TupleExpr):
         refs.extend(r for r in (as_ref(x) for x in dep.expr.items) if r is not None)
@@ -307,6 +305,8 @@ def _key_path(prefix: str, key) -> str:
 
 
 def _sensitive_paths(ld, body: ast.Body, prefix: str = "") -> tuple:
+    if not ld.sensitive_vars and not any(ld.node_sensitive.values()):
+        return ()  # nothing sensitive is declared or derived yet: no reference can be
     out = []
     for a in body.attributes:
         if a.name in META or not _sensitive(ld, references(a.expr)):
