@@ -160,6 +160,9 @@ class Option:
         d["accelerators"] = accelerators
         d["vcpus"] = vcpus
         d["memory_gib"] = memory_gib
+        # ``key`` and ``sort_key`` as their cached properties would compute them: every option's are read
+        d["key"] = key = (provider, offer.region, offer.zone or "", offer.instance_type, pricing, "")
+        d["sort_key"] = (round(group_cost, 9), round(group_hourly, 9)) + key
         object.__setattr__(opt, "__dict__", d)
         return opt
 

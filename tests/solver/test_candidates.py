@@ -82,7 +82,8 @@ def test_cut_keeps_the_first_k_of_each_group_and_every_undominated_option(seed, 
         full = _full(problem, item, rows)
         assert [o.key for o, _ in got] == sorted({o.key for o, _ in got}, key=[o.key for o, _ in full].index)
         same = {o.key: (o, u) for o, u in full}  # each option is the one the plain constructor gives
-        assert all((o, u) == same[o.key] and hash(o) == hash(same[o.key][0]) for o, u in got
+        assert all((o, u) == same[o.key] and hash(o) == hash(same[o.key][0])
+                   and o.sort_key == same[o.key][0].sort_key for o, u in got
                    if not (item.spot_fallback or item.window is not None)), item.address
         group = grouping or (lambda key: ())
         firsts: dict = {}
