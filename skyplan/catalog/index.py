@@ -32,7 +32,7 @@ def bucket_of(offer: Offer) -> tuple:
 class OfferIndex:
     """Offers of one provider key by (region, bucket) and by (region, instance type)."""
 
-    __slots__ = ("offers", "shared", "regions", "_buckets", "_by_type", "_cpu_shapes", "_ranked")
+    __slots__ = ("offers", "shared", "regions", "_buckets", "_by_type", "_cpu_shapes", "_ranked", "_spans")
 
     def __init__(self, offers: Iterable[Offer]):
         self.offers: tuple[Offer, ...] = tuple(offers)
@@ -55,10 +55,25 @@ class OfferIndex:
         self._by_type = by_type
         self._cpu_shapes = {arch: tuple(sorted(v)) for arch, v in shapes.items()}
         self._ranked: dict[tuple, Ranked] = {}
+        self._spans: dict[tuple, tuple[float, float, float, float]] | None = None
 
     def cpu_shapes(self, arch: str) -> tuple[tuple[float, float], ...]:
         """The (vCPUs, GiB) shapes of machines without accelerators of ``arch``, ascending."""
         return self._cpu_shapes.get(arch, ())
+
+    def span(self, bucket: tuple) -> tuple[float, float, float, float] | None:
+        """(fewest vCPUs, most vCPUs, least GiB, most GiB) of the bucket's offers in
+        every region; None when it has none."""
+        if self._spans is None:
+            spans: dict[tuple, tuple[float, float, float, float]] = {}
+            for (_, b), offers in self._buckets.items():
+                lo_v, hi_v, lo_m, hi_m = spans.get(b, (float("inf"), float("-inf"), float("inf"), float("-inf")))
+                for o in offers:
+                    lo_v, hi_v = min(lo_v, o.vcpus), max(hi_v, o.vcpus)
+                    lo_m, hi_m = min(lo_m, o.memory_gib), max(hi_m, o.memory_gib)
+                spans[b] = (lo_v, hi_v, lo_m, hi_m)
+            self._spans = spans
+        return self._spans.get(bucket)
 
     def of_type(self, region: str, instance_type: str) -> Sequence[Offer]:
         return self._by_type.get((region, instance_type), ())

@@ -92,6 +92,7 @@ class Candidates:
         self._shape_ids: dict[tuple, int] = {}  # (key, resources) -> one number per distinct bucket set
         self._interned: dict[tuple, int] = {}
         self._places: dict[tuple, dict[str, list[tuple]]] = {}
+        self._what: dict[tuple, tuple] = {}  # (key, accelerator request) -> what its tables are keyed by
         self._seq = itertools.count()
 
     def budgeted_item(self, item: Item) -> bool:
@@ -163,6 +164,8 @@ class Candidates:
         if not res.accelerators and not res.instance_type:
             self.buckets(key, res)
             what = self._shape_ids[(key, res)]
+        elif not res.instance_type:
+            what = self._accelerated(key, res)
         else:
             what = res
         cap = (item.max_hourly_cost / item.groups, item.nodes) if item.max_hourly_cost is not None else None
@@ -170,6 +173,24 @@ class Candidates:
         hit = self._places.get(mk)
         if hit is None:
             hit = self._places[mk] = {}
+        return hit
+
+    def _accelerated(self, key: str, res: Resources) -> tuple:
+        """What decides the offers of an accelerator request on ``key``: its accelerators,
+        its architecture, and its vCPU and memory floors unless every machine of
+        those accelerators on ``key`` meets them (then a request that says nothing
+        is answered the same, and shares the table)."""
+        mk = (key, res)
+        hit = self._what.get(mk)
+        if hit is None:
+            spans = [s for b in self.buckets(key, res) if (s := self.index[key].span(b)) is not None]
+            cpus, memory = res.cpus, res.memory
+            if spans:
+                if cpus is not None and _met(cpus, min(s[0] for s in spans), max(s[1] for s in spans)):
+                    cpus = None
+                if memory is not None and _met(memory, min(s[2] for s in spans), max(s[3] for s in spans)):
+                    memory = None
+            hit = self._what[mk] = ("acc", res.accelerators, res.effective_arch, cpus, memory)
         return hit
 
     def place_rows(self, table: dict, key: str, region: str, item: Item, pricing: str, zone_pats: tuple,
@@ -404,6 +425,11 @@ class OptionCodec:
         offers, make = self.offers, Option.of_offer
         return [(make(key, kind, offers[key][i], pricing, price, nodes, hourly, cost, acc, vcpus, memory), usage)
                 for key, i, kind, pricing, price, nodes, hourly, cost, acc, vcpus, memory, usage in rows]
+
+
+def _met(q, least: float, most: float) -> bool:
+    """Whether every value in [least, most] meets the floor or exact amount ``q``."""
+    return least >= q.value if q.at_least else abs(least - q.value) < 1e-9 and abs(most - q.value) < 1e-9
 
 
 def _head(ranked, k: int):
