@@ -62,11 +62,13 @@ class OfferIndex:
         return self._cpu_shapes.get(arch, ())
 
     def span(self, bucket: tuple) -> tuple[float, float, float, float] | None:
-        """(fewest vCPUs, most vCPUs, least GiB, most GiB) of the bucket's offers in
-        every region; None when it has none."""
+        """(fewest vCPUs, most vCPUs, least GiB, most GiB) of an accelerator bucket's
+        offers in every region; None when it has none."""
         if self._spans is None:
             spans: dict[tuple, tuple[float, float, float, float]] = {}
             for (_, b), offers in self._buckets.items():
+                if b[0] != "acc":
+                    continue  # only accelerator requests ask (skyplan.solver.candidates)
                 lo_v, hi_v, lo_m, hi_m = spans.get(b, (float("inf"), float("-inf"), float("inf"), float("-inf")))
                 for o in offers:
                     lo_v, hi_v = min(lo_v, o.vcpus), max(hi_v, o.vcpus)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 INTERRUPTION_BANDS = ("<5%", "5-10%", "10-15%", "15-20%", ">20%")
 # Midpoint interruption probability (per run) for each band, used by the solver's
@@ -40,7 +41,7 @@ class Offer:
     def infra(self) -> str:
         return "/".join(p for p in (self.provider, self.region, self.zone) if p)
 
-    @property
+    @cached_property  # read for every option the solver builds on this offer
     def accelerators(self) -> str | None:
         if not self.accelerator:
             return None
