@@ -28,6 +28,7 @@ from skyplan.catalog import csvformat
 from skyplan.catalog.catalog import Catalog
 from skyplan.catalog.offer import Offer
 from skyplan.errors import CatalogError
+from skyplan.frozen import maker
 from skyplan.gcpause import paused
 
 BUILTIN_NAME = "built-in snapshot"
@@ -150,13 +151,8 @@ def _read_compiled(path: Path, stamp) -> Catalog | None:
             return None
         if saved_stamp != stamp:
             return None
-        new, fields = object.__new__, _FIELDS
-        offers = []
-        for row in rows:
-            o = new(Offer)
-            o.__dict__.update(zip(fields, row))  # frozen dataclass: fill without __setattr__
-            offers.append(o)
-        return Catalog(offers, source=source, observed_at=observed)
+        make = maker(Offer)  # the stamp holds _FIELDS: each row is every field, in order
+        return Catalog([make(*row) for row in rows], source=source, observed_at=observed)
 
 
 def _write_compiled(path: Path, payload) -> None:

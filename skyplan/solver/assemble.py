@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections import Counter
 from itertools import islice
 
+from skyplan.frozen import maker
 from skyplan.solver.capacity import late_fleets, late_note
 from skyplan.solver.items import Option
 from skyplan.solver.mip import egress_price
-from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution, WorkloadPlacement, maker
+from skyplan.solver.model import Candidate, GroupPlacement, Placement, Solution, WorkloadPlacement
 
 TABLE_EXTRA = 3  # candidates shown beyond the fallbacks
 _PLACEMENT, _CANDIDATE = maker(Placement), maker(Candidate)  # every field, set at once

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 
-
-def maker(cls):
-    """A constructor of the frozen dataclass ``cls`` that takes every field's value,
-    in order, and sets them at once: assembling a large solution builds hundreds of
-    thousands of placements and table rows, and the frozen ``__init__`` sets each
-    field through ``object.__setattr__``. Gives what ``cls(*values)`` gives."""
-    names = tuple(f.name for f in fields(cls))
-    new, put = object.__new__, object.__setattr__
-
-    def make(*values):
-        if len(values) != len(names):
-            raise TypeError(f"{cls.__name__} takes {len(names)} values, got {len(values)}")
-        obj = new(cls)
-        put(obj, "__dict__", dict(zip(names, values)))
-        return obj
-    return make
 
 @dataclass(frozen=True)
 class Placement:

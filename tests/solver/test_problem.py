@@ -7,8 +7,6 @@ import random
 import subprocess
 import sys
 
-import pytest
-
 from skyplan.config.model import DesiredGraph, ProviderConfig, Settings
 from skyplan.solver import SolveOptions, build_problem, solve
 from skyplan.solver.model import Placement
@@ -87,14 +85,3 @@ def test_backends_agree_on_the_optimum():
                  for b in ("SCIP", "CP-SAT", "CBC")}
         assert max(costs.values()) - min(costs.values()) < 1e-6, (name, costs)
 
-
-def test_the_quick_constructor_gives_what_the_dataclass_gives():
-    from skyplan.solver.model import Candidate, Placement, maker
-
-    values = ("aws", "us-east-1", "us-east-1a", "m5.large", "spot", 0.1, 2, None, "T4:1", 4.0, 16.0, None, None)
-    quick = maker(Placement)(*values)
-    assert quick == Placement(*values) and hash(quick) == hash(Placement(*values)) and quick.hourly_cost == 0.2
-    assert maker(Candidate)("aws/us-east-1", "m5.large", 2, 8, None, "spot", 0.1, 1.0, True, "x86_64") == \
-        Candidate("aws/us-east-1", "m5.large", 2, 8, None, "spot", 0.1, 1.0, True, "x86_64")
-    with pytest.raises(TypeError):
-        maker(Candidate)("aws/us-east-1", "m5.large")
