@@ -32,7 +32,8 @@ def bucket_of(offer: Offer) -> tuple:
 class OfferIndex:
     """Offers of one provider key by (region, bucket) and by (region, instance type)."""
 
-    __slots__ = ("offers", "shared", "regions", "_buckets", "_by_type", "_cpu_shapes", "_ranked", "_spans")
+    __slots__ = ("offers", "shared", "regions", "_buckets", "_by_type", "_cpu_shapes", "_cpu_buckets", "_ranked",
+                 "_heads", "_spans")
 
     def __init__(self, offers: Iterable[Offer]):
         self.offers: tuple[Offer, ...] = tuple(offers)
@@ -41,6 +42,7 @@ class OfferIndex:
         by_type: dict[tuple[str, str], list[Offer]] = {}
         regions: dict[str, None] = {}
         shapes: dict[str, set[tuple[float, float]]] = {}
+        cpu_buckets: dict[str, dict[tuple, None]] = {}
         for o in self.offers:
             if o.provider in SHARED_KINDS:
                 continue
@@ -50,11 +52,14 @@ class OfferIndex:
             by_type.setdefault((o.region, o.instance_type), []).append(o)
             if b[0] == "cpu":
                 shapes.setdefault(o.arch, set()).add((b[1], b[2]))
+                cpu_buckets.setdefault(o.region, {}).setdefault(b)
         self.regions: tuple[str, ...] = tuple(sorted(regions))
         self._buckets = buckets
         self._by_type = by_type
         self._cpu_shapes = {arch: tuple(sorted(v)) for arch, v in shapes.items()}
+        self._cpu_buckets = {r: tuple(bs) for r, bs in cpu_buckets.items()}
         self._ranked: dict[tuple, Ranked] = {}
+        self._heads: dict[tuple, tuple[tuple[tuple, tuple, Ranked], ...]] = {}
         self._spans: dict[tuple, tuple[float, float, float, float]] | None = None
 
     def cpu_shapes(self, arch: str) -> tuple[tuple[float, float], ...]:
@@ -95,3 +100,23 @@ class OfferIndex:
             rows.sort()
             hit = self._ranked[key] = tuple(rows)
         return hit
+
+    def heads(self, region: str, pricing: str, price_of, rank_of) -> tuple[tuple[tuple, tuple, Ranked], ...]:
+        """Every bucket of machines without accelerators in ``region`` that has a
+        ``pricing`` price, as (its first ranked row, the bucket, its ranked rows), by
+        first row, cheapest first (``ranked`` gives the arguments' meaning)."""
+        key = (region, pricing)
+        hit = self._heads.get(key)
+        if hit is None:
+            heads = []
+            for b in self._cpu_buckets.get(region, ()):
+                rows = self.ranked(region, b, pricing, price_of, rank_of)
+                if rows:
+                    heads.append((rows[0], b, rows))
+            heads.sort(key=_first)  # two buckets' first rows differ by instance type at the latest
+            hit = self._heads[key] = tuple(heads)
+        return hit
+
+
+def _first(t: tuple):
+    return t[0]

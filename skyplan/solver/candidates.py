@@ -89,6 +89,7 @@ class Candidates:
         self._keys: dict[tuple, list[str]] = {}
         self._regions: dict[tuple, list[str]] = {}
         self._buckets: dict[tuple, tuple[tuple, ...]] = {}
+        self._admitted_sets: dict[tuple, tuple[frozenset, float]] = {}
         self._shape_ids: dict[tuple, int] = {}  # (key, resources) -> one number per distinct bucket set
         self._interned: dict[tuple, int] = {}
         self._places: dict[tuple, dict[str, list[tuple]]] = {}
@@ -229,11 +230,11 @@ class Candidates:
             merged = iter(rows)
         else:
             label = pricing + ("/fleet" if fleet else "")
-            lists = [idx.ranked(region, b, label, price_of, rank_of) for b in self.buckets(key, res)]
             if shaped and not (per_zone or self.budgeted_item(item) or zone_ok or blocked or cap is not None):
-                return self._shapes(lists, k, self.quotas.get(key, (False, False))[0])
-            else:
-                merged = heapq.merge(*lists) if len(lists) > 1 else iter(lists[0] if lists else ())
+                return self._shapes(idx.heads(region, label, price_of, rank_of), self._admitted(key, res), k,
+                                    self.quotas.get(key, (False, False))[0])
+            lists = [idx.ranked(region, b, label, price_of, rank_of) for b in self.buckets(key, res)]
+            merged = heapq.merge(*lists) if len(lists) > 1 else iter(lists[0] if lists else ())
         quotas = self.quotas.get(key, (False, False))
         vcpus_vary, budget = quotas[0], self.budgeted_item(item)
         early = not (per_zone or any(quotas) or budget)  # every option here uses the same capacity
@@ -272,25 +273,52 @@ class Candidates:
             out.append((eff, price, o))
         return out
 
+    def _admitted(self, key: str, res: Resources) -> tuple[frozenset, float]:
+        """The buckets of a request without accelerators or instance type, as a set,
+        and the fewest vCPUs among them."""
+        mk = (key, res)
+        hit = self._admitted_sets.get(mk)
+        if hit is None:
+            buckets = self.buckets(key, res)
+            hit = self._admitted_sets[mk] = (frozenset(buckets), min((b[1] for b in buckets), default=0.0))
+        return hit
+
     @staticmethod
-    def _shapes(lists: list, k: int, vcpus_vary: bool) -> list[tuple[float, float, Offer]]:
-        """The cut of one place for a request that every offer of these shape lists
+    def _shapes(heads: tuple, admitted: tuple[frozenset, float], k: int,
+                vcpus_vary: bool) -> list[tuple[float, float, Offer]]:
+        """The cut of one place for a request that every offer of its shape buckets
         fits: the first k (and ties) over all shapes; under a vCPU quota also each
         shape whose first offer has fewer vCPUs than every cheaper one kept. The
         rest of a shape's list is dominated by its first offer (same vCPUs, same
-        capacity rows, cheaper), so only first offers can add to the cut."""
-        lists = [r for r in lists if r]
-        if not lists:
+        capacity rows, cheaper), so only first offers can add to the cut.
+
+        ``heads`` holds the region's shapes by their first offer, cheapest first
+        (OfferIndex.heads), so only the shapes whose first offer is not dearer
+        than the k-th row found so far are read: the rest cannot reach the cut."""
+        shapes, least = admitted
+        pool: list[tuple] = []
+        kth = None
+        for head, b, rows in heads:
+            if b not in shapes:
+                continue
+            if kth is not None and head[0] > kth:
+                break
+            pool.extend(_head(rows, k))
+            if len(pool) >= k:
+                pool.sort()
+                kth = pool[k - 1][0] + 1e-9
+        if not pool:
             return []
-        rows = sorted(itertools.chain.from_iterable(_head(r, k) for r in lists)) if len(lists) > 1 else lists[0]
-        out = list(_head(rows, k))
+        pool.sort()
+        out = list(_head(pool, k))
         if vcpus_vary:
-            taken = {id(r[5]) for r in out}
             fewest = min(r[5].vcpus for r in out)
-            for row in sorted(r[0] for r in lists if id(r[0][5]) not in taken and r[0][5].vcpus < fewest):
-                if row[5].vcpus < fewest:
-                    out.append(row)
-                    fewest = row[5].vcpus
+            for head, b, _ in heads:
+                if fewest <= least:
+                    break
+                if b in shapes and head[5].vcpus < fewest:
+                    out.append(head)
+                    fewest = head[5].vcpus
         return [(r[0], r[1], r[5]) for r in out]
 
     # -- one item -------------------------------------------------------------

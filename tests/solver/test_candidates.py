@@ -107,3 +107,46 @@ def test_globs_compile_once_per_pattern_set():
     assert [match(r) for r in ("us-east-1", "us-east-2", "eu-west-3", "ap-south-1", None)] == \
         [True, False, True, True, False]
     assert compile_globs(())("us-east-1") is False
+
+
+def _cut_by_hand(index: OfferIndex, region: str, admitted: set, pricing: str, k: int, vcpus_vary: bool):
+    """The cut of one place for a request admitting the shape buckets ``admitted``,
+    straight from its definition: every fitting row, cheapest first, the first k and
+    ties; under a vCPU quota then each shape's first row, in order, that has fewer
+    vCPUs than every row kept before it."""
+    lists = [index.ranked(region, b, pricing, lambda o: o.price(pricing), lambda o, p: p) for b in admitted]
+    rows = sorted(r for rows in lists for r in rows)
+    out = [r for r in rows if len(rows) <= k or r[0] <= rows[k - 1][0] + 1e-9]
+    if vcpus_vary and out:
+        for first in sorted(rows[0] for rows in lists if rows):
+            if first[5].vcpus < min(r[5].vcpus for r in out):
+                out.append(first)
+    return [(r[0], r[1], r[5]) for r in out]
+
+
+@pytest.mark.parametrize("pricing", ["on_demand", "spot"])
+def test_a_cpu_place_reads_only_the_shapes_that_can_reach_its_cut(pricing):
+    """The built-in catalog's CPU shapes, under floors from none to most of them:
+    reading the shapes by their cheapest offer and stopping past the k-th row
+    gives exactly the cut of every fitting row."""
+    from skyplan.catalog import load_catalog
+    from skyplan.catalog.index import OfferIndex
+
+    rng = random.Random(5)
+    for kind in ("aws", "gcp", "azure"):
+        index = OfferIndex(load_catalog().for_provider(kind))
+        shapes = [("cpu", v, m, arch) for arch in ("x86_64", "arm64") for v, m in index.cpu_shapes(arch)]
+        for region in rng.sample(index.regions, 3):
+            heads = index.heads(region, pricing, lambda o: o.price(pricing), lambda o, p: p)
+            for _ in range(25):
+                least_v, least_m = rng.choice([0, 2, 4, 8, 16, 32, 64]), rng.choice([0, 4, 16, 64, 128])
+                admitted = {b for b in shapes if b[1] >= least_v and b[2] >= least_m and rng.random() < 0.9}
+                if not admitted:
+                    continue
+                fewest = min(b[1] for b in admitted)
+                for k in (1, 3, 9):
+                    for vary in (False, True):
+                        got = Candidates._shapes(heads, (frozenset(admitted), fewest), k, vary)
+                        want = _cut_by_hand(index, region, admitted, pricing, k, vary)
+                        assert [(e, p, id(o)) for e, p, o in got] == [(e, p, id(o)) for e, p, o in want], \
+                            (kind, region, least_v, least_m, k, vary)
