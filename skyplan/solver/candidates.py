@@ -52,7 +52,9 @@ def compile_globs(patterns: tuple[str, ...]) -> Matcher:
 
 
 class _Lazy(dict):
-    """provider key -> OfferIndex of its offers, built on first read."""
+    """provider key -> OfferIndex of its offers, built on first read. Keys that list
+    the very same offers (an aliased provider: ``aws`` and ``aws.team`` over one
+    catalog) share one index, and so its ranked lists."""
 
     def __init__(self, offers):
         super().__init__()
@@ -61,7 +63,12 @@ class _Lazy(dict):
     def __missing__(self, key):
         if key not in self.offers:
             raise KeyError(key)
-        idx = self[key] = OfferIndex(self.offers[key])
+        mine = self.offers[key]
+        for other in self.values():
+            if len(other.offers) == len(mine) and all(a is b for a, b in zip(other.offers, mine)):
+                idx = self[key] = other
+                return idx
+        idx = self[key] = OfferIndex(mine)
         return idx
 
     def __contains__(self, key) -> bool:

@@ -55,19 +55,35 @@ def _dominated(o: Option, u: tuple, by: Option, bu: tuple, budget: bool) -> bool
         all(r in have and a <= have[r] + 1e-9 for r, a in bu)
 
 
+def _aliased(problem):
+    """The team problem with each aliased key listing the very offers of its kind's
+    key, as an aliased provider over one catalog does (they then share an index)."""
+    offers = dict(problem.offers)
+    for key in problem.offers:
+        kind, _, alias = key.partition(".")
+        if alias and kind in offers:
+            offers[key] = list(offers[kind])
+    return replace(problem, offers=offers)
+
+
 @pytest.mark.parametrize("grouped", [False, True])
 @pytest.mark.parametrize("seed", range(40))
 def test_cut_keeps_the_first_k_of_each_group_and_every_undominated_option(seed, grouped):
     """``grouped``: a group budget covers every other workload, which must then be
-    cut as under a plan budget (no option dearer per hour than its dominator left out)."""
+    cut as under a plan budget (no option dearer per hour than its dominator left out).
+    Every fourth team problem has aliased keys over the same offers."""
     rng = random.Random(seed)
     problem = _problem(rng) if seed % 2 else _team(rng)
+    if seed % 4 == 2:
+        problem = _aliased(problem)
     if grouped:
         members = tuple(sorted(problem.workloads)[::2])
         problem = replace(problem, options=replace(problem.options, budget=None,
                                                    group_budgets=(GroupBudget("g", 1.0, members),)))
     rows = Rows(problem.providers, problem.fleets, problem.offers)
     source = Candidates(problem, rows)
+    if seed % 4 == 2:
+        assert source.index["aws"] is source.index["aws.team"]
     for w in problem.workloads.values():
         item = Item.of_workload(w)
         budget = problem.options.budget is not None or (grouped and item.address in members)
