@@ -7,7 +7,8 @@ writable): the first parse on a machine builds them (about 3 s), later processes
 load them in milliseconds. The syntax trees of large files are cached there too,
 keyed by content, path and the code that builds them; a file of several
 top-level blocks is kept block by block as well (``parse_blocks``), so editing
-one workload of a large file re-parses that block alone.
+one workload of a large file re-parses that block alone, and a first read of
+one parses its blocks over two processes.
 """
 
 from __future__ import annotations
@@ -131,7 +132,6 @@ def parse_blocks(text: str, path: str) -> ast.File | None:
     import pickle
 
     from skyplan.config import chunks
-    from skyplan.config.ast import SyntaxProblem
 
     folder = Path(cache_dir()) / "blocks"
     entry = folder / (hashlib.sha256(f"{_tree_version()}\0{path}".encode()).hexdigest() + ".pickle")
@@ -150,21 +150,19 @@ def parse_blocks(text: str, path: str) -> ast.File | None:
     parts = chunks.split(text)
     if parts is None or len(parts) < 2:
         return None
+    new: dict[str, int] = {}  # the text of each block no entry holds -> the first line it is on
+    for first, part in parts:
+        if part not in known:
+            new.setdefault(part, first)
+    if new:
+        parsed = _parse_parts([(first, part) for part, first in new.items()], path)
+        if parsed is None:
+            return None
+        known = {**known, **parsed}
     fresh: dict[str, tuple[int, ast.Block]] = {}
     blocks = []
     for first, part in parts:
-        hit = fresh.get(part) or known.get(part)
-        if hit is None:
-            from skyplan.config.syntax import parse_text  # lark and the grammar: only when a block is new
-
-            try:
-                f = parse_text(part, path, line_offset=first - 1)
-            except SyntaxProblem:
-                return None
-            if f.body.attributes or len(f.body.blocks) != 1:
-                return None
-            hit = (first, f.body.blocks[0])
-        at, block = hit
+        at, block = fresh.get(part) or known[part]
         if at != first:  # lines were added or removed above it
             block = chunks.shift(block, first - at)
         fresh[part] = (first, block)
@@ -174,6 +172,38 @@ def parse_blocks(text: str, path: str) -> ast.File | None:
     tree = ast.File(path=path, body=ast.Body(attributes=(), blocks=tuple(blocks), end=end), text=text)
     _store(entry, {"digest": digest, "file": tree, "blocks": fresh})  # only this version's blocks are kept
     return tree
+
+
+# Below this many new blocks a forked child costs more than half the parse saves
+# (a block of a workload takes about a millisecond to parse).
+SPLIT_LEAST_BLOCKS = 64
+
+
+def _parse_parts(parts: list[tuple[int, str]], path: str) -> dict[str, tuple[int, ast.Block]] | None:
+    """Each (first line, text) of ``parts`` parsed as one block, half of them in a
+    forked child when there are many (``skyplan.forked``: lark is pure Python, and
+    a first read of a large config is mostly this); None when one does not parse
+    as exactly one block."""
+    from skyplan import forked
+    from skyplan.config.syntax import parse_text  # lark and the grammar: only when a block is new
+
+    parser()  # built, or read from its cache, before the fork: both processes use it
+
+    def one(item: tuple[int, str]) -> ast.Block | None:
+        first, part = item
+        try:
+            f = parse_text(part, path, line_offset=first - 1)
+        except ast.SyntaxProblem:
+            return None
+        return f.body.blocks[0] if not f.body.attributes and len(f.body.blocks) == 1 else None
+
+    def same(block):
+        return block
+
+    blocks = forked.map_split(one, parts, encode=same, decode=same, least=SPLIT_LEAST_BLOCKS)
+    if any(b is None for b in blocks):
+        return None
+    return {part: (first, b) for (first, part), b in zip(parts, blocks)}
 
 
 def _parse(text: str, path: str) -> ast.File:

@@ -123,3 +123,34 @@ def test_a_config_read_from_the_cache_imports_no_parser(tmp_path):
                            check=True).stdout.split(None, 1) for _ in range(2)]
     assert runs[0] == ["400", "['hcl2', 'lark']\n"]  # the first load parses
     assert runs[1] == ["400", "[]\n"]
+
+
+def test_many_new_blocks_are_parsed_over_two_processes_as_the_whole_parse_gives_them():
+    """A first read of a large file parses its blocks half in a forked child; the
+    tree is the one the whole parse gives (lines, positions and all), and the
+    serial parse gives the same."""
+    from skyplan import forked
+    from skyplan.config import parsecache
+
+    if not forked.enabled():
+        pytest.skip("one core, or not Linux: the parse is serial")
+    blocks = [f'workload "w{i}" {{\n  kind = "job"\n  duration_hours = {i}\n  run = "echo {i}"\n'
+              f'  resources {{\n    accelerators = ["A100:{1 + i % 8}"]\n  }}\n}}\n' for i in range(3 * parsecache.SPLIT_LEAST_BLOCKS)]
+    blocks[5] = blocks[9]  # the same text twice: parsed once, shifted to its second place
+    text = "\n".join(blocks)
+    whole = parse_text(text, "big.sky.hcl")
+    assert parse_blocks(text, "big.sky.hcl") == whole
+    assert parse_blocks(text, "other.sky.hcl") == parse_text(text, "other.sky.hcl")
+
+
+def test_a_syntax_error_among_many_new_blocks_reads_as_the_whole_parse_says_it():
+    from skyplan.config import parsecache
+
+    blocks = [f'workload "w{i}" {{\n  run = "x"\n}}\n' for i in range(3 * parsecache.SPLIT_LEAST_BLOCKS)]
+    blocks[-3] = 'workload "bad" {\n  run = = "x"\n}\n'  # in the child's half
+    text = "".join(blocks)
+    with pytest.raises(SyntaxProblem) as whole:
+        parse_text(text, "big.sky.hcl")
+    with pytest.raises(SyntaxProblem) as read:
+        parse_file(text, "big.sky.hcl")
+    assert (read.value.line, read.value.col, read.value.summary) == (whole.value.line, whole.value.col, whole.value.summary)
