@@ -139,3 +139,16 @@ def write_config(folder: Path, n: int, seed: int, catalog) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "main.sky.hcl").write_text(providers_hcl(n) + "\n\n" + "\n\n".join(workloads(n, seed, catalog)) + "\n")
     return folder
+
+
+if __name__ == "__main__":
+    import argparse
+
+    from skyplan.catalog import load_catalog
+
+    cli = argparse.ArgumentParser(description="Write a config folder of n distinct workloads (the bench's mix).")
+    cli.add_argument("folder", type=Path)
+    cli.add_argument("n", type=int)
+    cli.add_argument("--seed", type=int, default=7)
+    args = cli.parse_args()
+    print(write_config(args.folder, args.n, args.seed, load_catalog()) / "main.sky.hcl")
