@@ -127,7 +127,8 @@ def parse_blocks(text: str, path: str) -> ast.File | None:
     the file as last read, and each of its blocks by its text (with the line it
     began on: a block that moved is shifted, not parsed). None when the file is
     not one of several blocks, or a part does not parse as exactly one block (the
-    whole file is then parsed, and any error is said as the whole parse says it)."""
+    whole file is then parsed, and any error is said as the whole parse says it;
+    the blocks that did parse are kept, so the run after the fix parses one)."""
     import hashlib
     import pickle
 
@@ -155,8 +156,11 @@ def parse_blocks(text: str, path: str) -> ast.File | None:
         if part not in known:
             new.setdefault(part, first)
     if new:
-        parsed = _parse_parts([(first, part) for part, first in new.items()], path)
-        if parsed is None:
+        todo = [(first, part) for part, first in new.items()]
+        parsed = {part: (first, b) for (first, part), b in zip(todo, _parse_parts(todo, path)) if b is not None}
+        if len(parsed) < len(todo):  # the whole parse says what is wrong; the run after the fix
+            kept = {part: known[part] for _, part in parts if part in known}  # parses only the fixed block
+            _store(entry, {"digest": None, "file": None, "blocks": {**kept, **parsed}})
             return None
         known = {**known, **parsed}
     fresh: dict[str, tuple[int, ast.Block]] = {}
@@ -179,11 +183,11 @@ def parse_blocks(text: str, path: str) -> ast.File | None:
 SPLIT_LEAST_BLOCKS = 64
 
 
-def _parse_parts(parts: list[tuple[int, str]], path: str) -> dict[str, tuple[int, ast.Block]] | None:
-    """Each (first line, text) of ``parts`` parsed as one block, half of them in a
-    forked child when there are many (``skyplan.forked``: lark is pure Python, and
-    a first read of a large config is mostly this); None when one does not parse
-    as exactly one block."""
+def _parse_parts(parts: list[tuple[int, str]], path: str) -> list[ast.Block | None]:
+    """Each (first line, text) of ``parts`` parsed as one block (None for one that
+    does not parse as exactly one), half of them in a forked child when there are
+    many (``skyplan.forked``: lark is pure Python, and a first read of a large
+    config is mostly this)."""
     from skyplan import forked
     from skyplan.config.syntax import parse_text  # lark and the grammar: only when a block is new
 
@@ -200,10 +204,7 @@ def _parse_parts(parts: list[tuple[int, str]], path: str) -> dict[str, tuple[int
     def same(block):
         return block
 
-    blocks = forked.map_split(one, parts, encode=same, decode=same, least=SPLIT_LEAST_BLOCKS)
-    if any(b is None for b in blocks):
-        return None
-    return {part: (first, b) for (first, part), b in zip(parts, blocks)}
+    return forked.map_split(one, parts, encode=same, decode=same, least=SPLIT_LEAST_BLOCKS)
 
 
 def _parse(text: str, path: str) -> ast.File:

@@ -154,3 +154,21 @@ def test_a_syntax_error_among_many_new_blocks_reads_as_the_whole_parse_says_it()
     with pytest.raises(SyntaxProblem) as read:
         parse_file(text, "big.sky.hcl")
     assert (read.value.line, read.value.col, read.value.summary) == (whole.value.line, whole.value.col, whole.value.summary)
+
+
+def test_after_a_syntax_error_is_fixed_only_the_fixed_block_is_parsed(monkeypatch):
+    """The blocks around a mistake stay cached while it is there: fixing it costs
+    one block's parse, not the file's."""
+    from skyplan.config import syntax
+
+    monkeypatch.setenv("SKYPLAN_PARALLEL", "0")  # so every parse is counted in this process
+    blocks = [f'workload "w{i}" {{\n  run = "echo {i}"\n}}\n' for i in range(300)]
+    good = "".join(blocks)
+    bad = good.replace('workload "w7" {\n  run = "echo 7"', 'workload "w7" {\n  run = = "echo 7"')
+    with pytest.raises(SyntaxProblem):
+        parse_file(bad, "big.sky.hcl")
+    parsed = []
+    real = syntax.parse_text
+    monkeypatch.setattr(syntax, "parse_text", lambda text, *a, **k: parsed.append(text) or real(text, *a, **k))
+    assert parse_file(good, "big.sky.hcl") == real(good, "big.sky.hcl")
+    assert parsed == [blocks[7]]
