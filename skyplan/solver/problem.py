@@ -48,6 +48,10 @@ class SolveOptions:
     ``compare_single_cloud`` also finds the cheapest plan on each single cloud when
     the solution buys from several (skyplan.solver.single_cloud).
     ``budget`` caps the whole plan's $/h; each of ``group_budgets`` caps its workloads'.
+    ``first_cause`` is for a caller that asks only whether the problem can be placed
+    and the first reason why not (the single-cloud comparison): an infeasible solve
+    explains only the first workload without options, and looks up none after one
+    that surely has none (no provider it may use lists an offer, no fleet serves it).
     """
 
     budget: float | None = None
@@ -66,6 +70,7 @@ class SolveOptions:
     merge: bool = True  # merge alike workloads and answer unconstrained ones in closed form
     decompose: bool = True  # answer each set of coupled classes on its own (skyplan.solver.decompose)
     compare_single_cloud: bool = False
+    first_cause: bool = False
     fleet_packing: str = "exact"  # "exact" per node; "aggregate" (summed per entry) only to measure against
     # digest the self-contained groups, so the solution carries memo entries for state to keep;
     # off when nothing keeps them (no state), which skips the digests unless a memo was given

@@ -16,7 +16,9 @@ offers, with the other clouds' offers removed, and returns a
 one cloud or none, the solution is its own cheapest single-cloud plan). A cloud
 on which the configuration cannot be placed (a workload allowed only elsewhere,
 a quota too small, a fleet provisioned on another cloud) is reported infeasible
-with the solver's reason. Pure: no I/O.
+with the solver's first reason (``SolveOptions.first_cause``: a configuration
+whose workloads each name their own clouds is answered without looking them
+all up). Pure: no I/O.
 
 ``provider_spread(solution)`` sums the chosen placements per provider key (and
 fleet), for display.
@@ -57,7 +59,7 @@ def restricted(problem: Problem, cloud: str) -> Problem:
     workloads = {a: (replace(w, placement=replace(w.placement, spread="region"))
                      if w.placement.spread == "provider" else w) for a, w in problem.workloads.items()}
     return replace(problem, workloads=workloads, offers=offers,
-                   options=replace(problem.options, compare_single_cloud=False))
+                   options=replace(problem.options, compare_single_cloud=False, first_cause=True))
 
 
 def _reason(e: InfeasibleError) -> str:

@@ -160,12 +160,14 @@ def _solve_rest(whole: Problem, found: memo.Split, started: float) -> Solution |
     rows = Rows(problem.providers, problem.fleets, problem.offers, exact=opts.fleet_packing != "aggregate")
     rows.add_budgets(opts.group_budgets)
     kept_usage = {r.id: found.usage[r.label] for r in rows.rows if r.label in found.usage}
+    if opts.first_cause:
+        _raise_first_unplaceable(problem, items, rows)
     entries = _entries(problem, items, rows)
     by_address = {e.item.address: e for e in entries}
 
     empty = [e for e in entries if not e.options]
     if empty:
-        _raise([explain_no_options(e.item, problem, rows) for e in empty])
+        _raise([explain_no_options(e.item, problem, rows) for e in (empty[:1] if opts.first_cause else empty)])
     short = [c for e in entries if e.item.spot_split and (c := explain_spot_split(e.item, e.options))]
     if short:
         _raise(short)
@@ -390,6 +392,21 @@ def _couple(entries: list[Entry], by_address: dict[str, Entry]) -> set[str]:
 def _regions(keys: set) -> str:
     names = sorted({f"{k}/{r}" for k, r in keys})
     return ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+
+
+def _raise_first_unplaceable(problem: Problem, items: list[Item], rows: Rows) -> None:
+    """For ``SolveOptions.first_cause``: when an item surely has no option (no provider
+    key it may use lists an offer, and no fleet serves it), raise for the first item
+    without options, looking up only the items before that one."""
+    source = Candidates(problem, rows)
+    for j, item in enumerate(items):
+        if (not item.placement.fleet and not any(problem.offers[k] for k in source.keys(item.placement))
+                and not fleet_options(item, rows, problem.fleets, problem.providers)):
+            break
+    else:
+        return
+    first = next((e.item for e in _entries(problem, items[:j], rows) if not e.options), items[j])
+    _raise([explain_no_options(first, problem, rows)])
 
 
 def _raise(causes: list[str]) -> None:
