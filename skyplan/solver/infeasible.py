@@ -67,9 +67,11 @@ def _placement_path(spec) -> str:
     return "placement"
 
 
-def explain_no_options(item: Item, problem, rows: Rows) -> Cause:
-    """Why one item has no option at all, blaming the value that rules every option out."""
-    text, blame = _explain_no_options(item, problem, rows)
+def explain_no_options(item: Item, problem, rows: Rows, shapes: dict | None = None) -> Cause:
+    """Why one item has no option at all, blaming the value that rules every option out.
+    ``shapes`` is kept by a caller explaining several items of one problem: each
+    provider key's offers grouped by hardware (``_shapes``), worked out once."""
+    text, blame = _explain_no_options(item, problem, rows, {} if shapes is None else shapes)
     if blame is None:
         return blamed(text, None)
     return blamed(text, *blame)
@@ -92,7 +94,21 @@ def explain_spot_split(item: Item, options) -> Cause | None:
     return None
 
 
-def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | None]:
+def _shapes(problem, key: str, memo: dict) -> list[tuple[object, list]]:
+    """The offers of ``key`` grouped by the fields ``hardware_fits`` reads, as (one
+    offer of the group, [(key, offer), ...]): an explanation tests each machine
+    shape once, not each of its regions and zones."""
+    hit = memo.get(key)
+    if hit is None:
+        groups: dict[tuple, list] = {}
+        for o in problem.offers[key]:
+            groups.setdefault((o.provider, o.arch, o.accelerator, o.accelerator_count, o.vcpus, o.memory_gib,
+                               o.instance_type), []).append((key, o))
+        hit = memo[key] = [(group[0][1], group) for group in groups.values()]
+    return hit
+
+
+def _explain_no_options(item: Item, problem, rows: Rows, shapes: dict) -> tuple[str, tuple | None]:
     a, spec, need = item.address, item.placement, describe(item.resources)
     block = problem.fleets.get(a) if item.kind == "fleet" else None
     if block is not None and block.offerings is not None:
@@ -133,32 +149,41 @@ def _explain_no_options(item: Item, problem, rows: Rows) -> tuple[str, tuple | N
         wanted = f" matches providers {_list(spec.providers)}" if spec.providers else " is configured"
         return (f"{a}: no provider{wanted} (configured: {', '.join(sorted(problem.offers)) or 'none'})",
                 (a, "placement.providers") if spec.providers else None)
-    offers = [(k, o) for k in keys for o in problem.offers[k]]
     where = f"on {', '.join(keys)}"
     unpriced = getattr(problem, "unpriced", None) or {}
-    if not offers and any(k in unpriced for k in keys):
+    has_offers = any(problem.offers[k] for k in keys)
+    if not has_offers and any(k in unpriced for k in keys):
         return f"{a}: no offers: {'; '.join(unpriced[k] for k in keys if k in unpriced)}", None
-    if not offers:
+    if not has_offers:
         return (f"{a}: {', '.join(keys)} list no offers in their configured regions",
                 (f"provider.{keys[0]}", "regions"))
-    fit = [(k, o) for k, o in offers if hardware_fits(o, item.resources)]
+    by_shape = [sg for k in keys for sg in _shapes(problem, k, shapes)]  # (one offer, its group)
+    fit = [ko for one, group in by_shape if hardware_fits(one, item.resources) for ko in group]
     if not fit:
         extra = ""
         names = {r.name for r in item.resources.accelerators}
-        near = sorted({o.accelerators for _, o in offers if o.accelerator in names})
-        other = _other_arch(item.resources, offers)
+        near = sorted({o.accelerators for o, _ in by_shape if o.accelerator in names})
+        other = _other_arch(item.resources, [o for o, _ in by_shape])
         if other:
             extra = (f" on {item.resources.effective_arch} (matching {other} offers exist: set resources "
                      f'{{ arch = "{other}" or "any" }} if the workload runs there)')
         elif near:
             extra = f" (available: {', '.join(near)})"
         elif not item.resources.accelerators and not item.resources.instance_type:
-            cpu = max(o.vcpus for _, o in offers)  # a size request: say how big the offers get
-            mem = max(o.memory_gib for _, o in offers)
+            cpu = max(o.vcpus for o, _ in by_shape)  # a size request: say how big the offers get
+            mem = max(o.memory_gib for o, _ in by_shape)
             extra = f" (offers there have at most {cpu:g} vCPUs and {mem:g} GiB memory)"
-        regions = sorted({o.region for _, o in offers})
+        regions = sorted({o.region for k in keys for o in problem.offers[k]})
         return f"{a}: no offer matches {need} {where} in regions {_list(regions)}{extra}", (a, _resources_path(item.resources))
-    placed = [(k, o) for k, o in fit if region_allowed(o.region, o.zone, spec)]
+    within: dict[tuple, bool] = {}  # (region, zone) -> inside the placement's regions and zones
+
+    def allowed(o) -> bool:
+        hit = within.get((o.region, o.zone))
+        if hit is None:
+            hit = within[(o.region, o.zone)] = region_allowed(o.region, o.zone, spec)
+        return hit
+
+    placed = [(k, o) for k, o in fit if allowed(o)]
     if not placed:
         rules = []
         if spec.regions:
@@ -197,7 +222,7 @@ def _other_arch(res: Resources, offers) -> str | None:
 
     other = "arm64" if res.effective_arch == "x86_64" else "x86_64"
     flipped = replace(res, arch=other)
-    return other if any(o.arch == other and hardware_fits(o, flipped) for _, o in offers) else None
+    return other if any(o.arch == other and hardware_fits(o, flipped) for o in offers) else None
 
 
 def explain_elastic(problem, classes, rows: Rows, result, mip_classes=None) -> None:

@@ -167,7 +167,8 @@ def _solve_rest(whole: Problem, found: memo.Split, started: float) -> Solution |
 
     empty = [e for e in entries if not e.options]
     if empty:
-        _raise([explain_no_options(e.item, problem, rows) for e in (empty[:1] if opts.first_cause else empty)])
+        shapes: dict = {}
+        _raise([explain_no_options(e.item, problem, rows, shapes) for e in (empty[:1] if opts.first_cause else empty)])
     short = [c for e in entries if e.item.spot_split and (c := explain_spot_split(e.item, e.options))]
     if short:
         _raise(short)
