@@ -23,16 +23,17 @@ def _peak():
             sys.stderr.write("peak-kib " + line.split()[1] + "\\n")
 atexit.register(_peak)
 from skyplan.cli import main
-sys.argv = ["skyplan", "optimize", sys.argv[1], "--json"]
+sys.argv = ["skyplan"] + sys.argv[1:]
 main()
 """
 
 
-def _optimize(folder: Path) -> tuple[float, float, float, int]:
-    """Wall seconds, CPU seconds, peak RSS (MiB) and exit code of `skyplan optimize --json` on ``folder``."""
+def _optimize(folder: Path, command: tuple[str, ...] = ("optimize", "--json")) -> tuple[float, float, float, int]:
+    """Wall seconds, CPU seconds, peak RSS (MiB) and exit code of `skyplan optimize --json`
+    (or another ``command``) on ``folder``."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t = time.perf_counter()
-    p = subprocess.Popen([sys.executable, "-c", _CHILD, str(folder)],
+    p = subprocess.Popen([sys.executable, "-c", _CHILD, command[0], str(folder), *command[1:]],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=str(folder))
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
@@ -49,9 +50,9 @@ def _optimize(folder: Path) -> tuple[float, float, float, int]:
             doc = json.loads(line)
             phases.append(f"{doc['phase']} {doc['seconds']:.1f} s")
     if phases:
-        print(f"    ({folder.name}: skyplan optimize {', '.join(phases)})", flush=True)
+        print(f"    ({folder.name}: skyplan {command[0]} {', '.join(phases)})", flush=True)
     if code:
-        print(f"    skyplan optimize exited {code}: {err.strip()[:400]}")
+        print(f"    skyplan {command[0]} exited {code}: {err.strip()[:400]}")
     return wall, usage.ru_utime + usage.ru_stime, peak, code
 
 
@@ -72,7 +73,7 @@ def run_distinct(sizes: list[int], seed: int) -> None:
     print(f"catalog: {len(catalog.offers)} offers ({catalog.source}, {catalog.observed_at})")
     print("times are wall seconds, with CPU seconds after the slash (the machine may be shared)")
     print(f"{'workloads':>9} {'load s':>7} {'candidates s':>13} {'scan s':>13} {'ratio':>6} {'solve s':>11} "
-          f"{'first s':>8} {'optimize s':>11} {'peak MiB':>9} {'status':>8} {'backend':>11} {'total $':>14}")
+          f"{'first s':>8} {'optimize s':>11} {'plan s':>7} {'peak MiB':>9} {'status':>8} {'backend':>11} {'total $':>14}")
     replans: list[tuple] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
@@ -100,9 +101,12 @@ def run_distinct(sizes: list[int], seed: int) -> None:
             # is read from, here the folder's own name); the second is every run after it
             first = _optimize(folder)[0]
             wall, cpu, peak, code = _optimize(folder)
+            # what a pull request's preview runs: the plan, with its comparison against each cloud alone
+            plan = _optimize(folder, ("plan", "--no-refresh"))[0]
             print(f"{n:>9} {load_s:>7.2f} {_pair(cands):>13} {mark + _pair(scan):>13} "
                   f"{scan[1] / max(cands[1], 1e-9):>5.1f}x {_pair(solved):>11} {first:>8.2f} {_pair((wall, cpu)):>11} "
-                  f"{peak:>9.0f} {solution.status:>8} {solution.backend:>11} {solution.total_cost:>14,.2f}", flush=True)
+                  f"{plan:>7.2f} {peak:>9.0f} {solution.status:>8} {solution.backend:>11} {solution.total_cost:>14,.2f}",
+                  flush=True)
             replans.append((n, solved, wall) + _replan(folder, graph, solution))
     print("\nre-plan after a one-line change (one job's duration_hours), the last plan's placements in state:")
     print(f"{'workloads':>9} {'kept':>6} {'full solve s':>13} {'re-plan solve s':>16} {'full optimize s':>16} "
