@@ -25,9 +25,10 @@ wall time and peak memory of `skyplan optimize` on the written config folder
 (the first run there, which parses the file, and the run after it, which reads
 its trees from the parse cache), the wall time of `skyplan plan --no-refresh`
 there (what a pull request's preview runs: the same solve and its comparison
-against each cloud alone), and the candidate generation of the scan the solver used before its offer
-index (bench/scan_baseline.py), measured in the same run (beyond 2,000
-workloads, measured on the first 2,000 and scaled, marked ~). Then, per size, the
+against each cloud alone), and the candidate generation of the scan the solver
+used before its offer index (bench/scan_baseline.py), measured in the same run
+(beyond 2,000 workloads, measured on the first 2,000 and scaled, marked ~).
+Then, per size, the
 re-plan after a one-line change: the first solve's placements kept in the
 folder's state as a plan keeps them, one job's duration_hours changed, and the
 changed config solved in full and with the kept placements (solve time, how many
